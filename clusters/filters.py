@@ -1,0 +1,101 @@
+"""Search, filters and sorting shared by the list pages and the API."""
+
+import django_filters
+from django import forms
+
+from .models import Challenge, Cluster, Listing, Organisation, Theme
+
+SORTS = {
+    "newest": ("-created_at", "ref"),
+    "oldest": ("created_at", "ref"),
+    "title": ("title", "ref"),
+    "relevance": ("-search_rank", "-created_at", "ref"),
+}
+SORT_CHOICES = [
+    ("newest", "Newest first"),
+    ("oldest", "Oldest first"),
+    ("title", "Title (A to Z)"),
+    ("relevance", "Best match to your search words"),
+]
+
+
+class SearchFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        max_length=200,
+        help_text="Words in the title or description, for example “carbon capture”",
+    )
+    theme = django_filters.ModelMultipleChoiceFilter(
+        field_name="themes__slug",
+        to_field_name="slug",
+        queryset=Theme.objects.all(),
+        label="Theme",
+        widget=forms.CheckboxSelectMultiple,
+    )
+    sort = django_filters.ChoiceFilter(
+        choices=SORT_CHOICES, method="filter_sort", label="Sort by", empty_label=None
+    )
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_sort(self, queryset, name, value):
+        return queryset  # applied last, in filter_queryset, once the search rank exists
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        sort = data.get("sort") or ("relevance" if data.get("q") else "newest")
+        if sort == "relevance" and not data.get("q"):
+            sort = "newest"
+        return queryset.order_by(*SORTS[sort])
+
+
+class ChallengeFilter(SearchFilterSet):
+    cluster = django_filters.ModelChoiceFilter(
+        field_name="cluster",
+        to_field_name="slug",
+        queryset=Cluster.objects.all(),
+        label="Cluster",
+        empty_label="All clusters",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=Challenge.Status.choices, label="Status", empty_label="Open or closed"
+    )
+
+    class Meta:
+        model = Challenge
+        fields = ["q", "cluster", "theme", "status", "sort"]
+
+
+class ListingFilter(SearchFilterSet):
+    cluster = django_filters.ModelChoiceFilter(
+        field_name="clusters",
+        to_field_name="slug",
+        queryset=Cluster.objects.all(),
+        label="Cluster",
+        empty_label="All clusters",
+    )
+    organisation_kind = django_filters.ChoiceFilter(
+        field_name="organisation__kind",
+        choices=Organisation.Kind.choices,
+        label="Kind of organisation",
+        empty_label="Any kind",
+    )
+    challenge = django_filters.CharFilter(
+        field_name="challenge__ref", label="Challenge reference", max_length=64
+    )
+
+    class Meta:
+        model = Listing
+        fields = ["q", "cluster", "theme", "organisation_kind", "challenge", "sort"]
+
+
+class ListingApiFilter(ListingFilter):
+    """The API lists offers and needs together, so it also filters by kind."""
+
+    kind = django_filters.ChoiceFilter(choices=Listing.Kind.choices, label="Offer or need")
+
+    class Meta(ListingFilter.Meta):
+        fields = [*ListingFilter.Meta.fields, "kind"]

@@ -1,0 +1,29 @@
+"""Load the project's own demo data, so the site looks alive on first run."""
+
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from clusters.models import Listing
+from clusters.services import import_exchange, read_exchange_file
+
+DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "exchange.json"
+
+
+class Command(BaseCommand):
+    help = "Import the demo clusters, challenges, organisations and listings."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="do nothing if the site already has listings (used by `make run`)",
+        )
+
+    def handle(self, *args, if_empty: bool = False, **options):
+        if if_empty and Listing.objects.exists():
+            self.stdout.write("The site already has listings: demo data not loaded again.")
+            return
+        result = import_exchange(read_exchange_file(DEMO_FILE))
+        self.stdout.write(result.summary())
+        self.stdout.write(self.style.SUCCESS("Demo data loaded."))

@@ -1,0 +1,187 @@
+"""Public pages: home, clusters, challenges, offers and needs. No sign-in needed."""
+
+from django.core.paginator import Paginator
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+
+from .charts import emissions_chart
+from .filters import ChallengeFilter, ListingFilter
+from .models import Challenge, Cluster, Listing
+
+PAGE_SIZE = 20
+
+
+def _crumbs(*trail):
+    """Breadcrumbs from the home page: (label, url) pairs, the current page last with None."""
+    return [("Home", reverse("home")), *trail]
+
+
+def _count(queryset, group_by: str):
+    """A correlated COUNT subquery: one query in all, however many rows are listed."""
+    counted = queryset.order_by().values(group_by).annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def clusters_with_counts():
+    listings = Listing.objects.published().filter(clusters=OuterRef("pk"))
+    return Cluster.objects.annotate(
+        open_challenges=_count(Challenge.objects.open().filter(cluster=OuterRef("pk")), "cluster"),
+        published_offers=_count(listings.offers(), "kind"),
+        published_needs=_count(listings.needs(), "kind"),
+    )
+
+
+def home(request):
+    clusters = list(clusters_with_counts())
+    return render(
+        request,
+        "clusters/home.html",
+        {
+            "clusters": clusters,
+            "chart": emissions_chart(clusters),
+            "total_emissions": sum(c.emissions_mtco2 or 0 for c in clusters),
+        },
+    )
+
+
+def cluster_list(request):
+    clusters = list(clusters_with_counts())
+    return render(
+        request,
+        "clusters/cluster_list.html",
+        {
+            "clusters": clusters,
+            "chart": emissions_chart(clusters),
+            "nav_section": "clusters",
+            "crumbs": _crumbs(("Clusters", None)),
+        },
+    )
+
+
+def cluster_detail(request, slug):
+    cluster = get_object_or_404(clusters_with_counts(), slug=slug)
+    challenges = (
+        cluster.challenges.order_by("status", "-created_at", "ref")
+        .prefetch_related("themes")
+        .annotate(
+            offer_count=Count(
+                "listings",
+                filter=Q(listings__status=Listing.Status.PUBLISHED, listings__kind="offer"),
+            ),
+            need_count=Count(
+                "listings",
+                filter=Q(listings__status=Listing.Status.PUBLISHED, listings__kind="need"),
+            ),
+        )
+    )
+    return render(
+        request,
+        "clusters/cluster_detail.html",
+        {
+            "cluster": cluster,
+            "challenges": challenges,
+            "nav_section": "clusters",
+            "crumbs": _crumbs(("Clusters", reverse("clusters:cluster-list")), (cluster.name, None)),
+        },
+    )
+
+
+def _paginate(request, queryset):
+    paginator = Paginator(queryset, PAGE_SIZE)
+    page_obj = paginator.get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    return page_obj, params.urlencode()
+
+
+def challenge_list(request):
+    filterset = ChallengeFilter(
+        request.GET or None,
+        queryset=Challenge.objects.select_related("cluster").prefetch_related("themes"),
+    )
+    page_obj, query_string = _paginate(request, filterset.qs)
+    return render(
+        request,
+        "clusters/challenge_list.html",
+        {
+            "filter": filterset,
+            "page_obj": page_obj,
+            "query_string_without_page": query_string,
+            "nav_section": "challenges",
+            "crumbs": _crumbs(("Challenges", None)),
+        },
+    )
+
+
+def _published_listings():
+    return (
+        Listing.objects.published()
+        .select_related("organisation", "challenge")
+        .prefetch_related("themes", "clusters")
+    )
+
+
+def challenge_detail(request, ref):
+    challenge = get_object_or_404(
+        Challenge.objects.select_related("cluster").prefetch_related("themes"), ref=ref
+    )
+    listings = list(_published_listings().filter(challenge=challenge).order_by("-created_at"))
+    return render(
+        request,
+        "clusters/challenge_detail.html",
+        {
+            "challenge": challenge,
+            "offers": [item for item in listings if item.kind == Listing.Kind.OFFER],
+            "needs": [item for item in listings if item.kind == Listing.Kind.NEED],
+            "nav_section": "challenges",
+            "crumbs": _crumbs(
+                ("Clusters", reverse("clusters:cluster-list")),
+                (challenge.cluster.name, challenge.cluster.get_absolute_url()),
+                (challenge.title, None),
+            ),
+        },
+    )
+
+
+def listing_list(request, kind):
+    filterset = ListingFilter(request.GET or None, queryset=_published_listings().filter(kind=kind))
+    page_obj, query_string = _paginate(request, filterset.qs)
+    return render(
+        request,
+        "clusters/listing_list.html",
+        {
+            "kind": kind,
+            "kind_plural": "offers" if kind == Listing.Kind.OFFER else "needs",
+            "filter": filterset,
+            "page_obj": page_obj,
+            "query_string_without_page": query_string,
+            "nav_section": "offers" if kind == Listing.Kind.OFFER else "needs",
+            "crumbs": _crumbs(("Offers" if kind == Listing.Kind.OFFER else "Needs", None)),
+        },
+    )
+
+
+def listing_detail(request, ref):
+    listing = get_object_or_404(
+        _published_listings().prefetch_related(
+            Prefetch("organisation__clusters", queryset=Cluster.objects.order_by("name"))
+        ),
+        ref=ref,
+    )
+    is_offer = listing.kind == Listing.Kind.OFFER
+    return render(
+        request,
+        "clusters/listing_detail.html",
+        {
+            "listing": listing,
+            "nav_section": "offers" if is_offer else "needs",
+            "crumbs": _crumbs(
+                ("Offers", reverse("clusters:offer-list"))
+                if is_offer
+                else ("Needs", reverse("clusters:need-list")),
+                (listing.title, None),
+            ),
+        },
+    )

@@ -1,0 +1,23 @@
+"""The site's URLs: public pages, the API and its schema, and the admin."""
+
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import TemplateView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from clusters import views as cluster_views
+
+urlpatterns = [
+    path("", cluster_views.home, name="home"),
+    path("", include("clusters.urls")),
+    path(
+        "accessibility/",
+        TemplateView.as_view(template_name="pages/accessibility.html"),
+        name="accessibility",
+    ),
+    path("cookies/", TemplateView.as_view(template_name="pages/cookies.html"), name="cookies"),
+    path("api/", include("config.api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("admin/", admin.site.urls),
+]
