@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from drf_spectacular.utils import extend_schema_field
 
 from .models import Challenge, Cluster, Listing, Organisation, Theme
 
@@ -19,6 +20,11 @@ SORT_CHOICES = [
 ]
 
 
+@extend_schema_field({"type": "array", "items": {"type": "string"}})
+class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
+    """Several slugs (?theme=ccus&theme=hydrogen): rows with any of them."""
+
+
 class SearchFilterSet(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="filter_search",
@@ -26,7 +32,7 @@ class SearchFilterSet(django_filters.FilterSet):
         max_length=200,
         help_text="Words in the title or description, for example “carbon capture”",
     )
-    theme = django_filters.ModelMultipleChoiceFilter(
+    theme = SlugsFilter(
         field_name="themes__slug",
         to_field_name="slug",
         queryset=Theme.objects.all(),

@@ -11,6 +11,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def _prepare_broker(sender, **kwargs):
+    ensure_filesystem_broker_folders()
+
+
 def ensure_filesystem_broker_folders() -> None:
     """Create the folders kombu's filesystem transport needs (local runs without Redis)."""
     from django.conf import settings

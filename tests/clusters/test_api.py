@@ -1,0 +1,64 @@
+"""The read-only API: public data only, filters shared with the pages, 4xx for bad input."""
+
+import pytest
+from django.urls import reverse
+
+from clusters.models import Listing
+from tests.factories import ChallengeFactory, ListingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_clusters_endpoint_lists_the_six_clusters_with_emissions(client):
+    data = client.get("/api/clusters/").json()
+    assert {c["slug"]: c["emissions_mtco2"] for c in data}["humber"] == 12.4
+    assert len(data) == 6
+
+
+def test_listings_endpoint_shows_published_listings_only(client):
+    ListingFactory(ref="L-pub", kind="offer")
+    ListingFactory(ref="L-draft", status=Listing.Status.DRAFT)
+    ListingFactory(ref="L-pend", status=Listing.Status.PENDING)
+    refs = [x["ref"] for x in client.get("/api/listings/").json()["results"]]
+    assert refs == ["L-pub"]
+    assert client.get("/api/listings/L-draft/").status_code == 404
+
+
+def test_listings_filter_by_kind_theme_and_search(client):
+    ListingFactory(ref="L-h2", kind="offer", title="Electrolysers", themes=["hydrogen"])
+    ListingFactory(ref="L-need", kind="need", title="Electrolysers wanted", themes=["hydrogen"])
+    ListingFactory(ref="L-bio", kind="offer", title="Biomass", themes=["bioenergy"])
+    data = client.get("/api/listings/", {"kind": "offer", "theme": "hydrogen"}).json()
+    assert [x["ref"] for x in data["results"]] == ["L-h2"]
+    data = client.get("/api/listings/", {"q": "electrolyser"}).json()
+    assert sorted(x["ref"] for x in data["results"]) == ["L-h2", "L-need"]
+
+
+def test_challenges_endpoint_uses_refs_not_database_ids(client):
+    ChallengeFactory(ref="ch-one", themes=["ccus"])
+    item = client.get("/api/challenges/ch-one/").json()
+    assert item["ref"] == "ch-one" and item["cluster"] == "humber" and item["themes"] == ["ccus"]
+    assert "id" not in item
+
+
+@pytest.mark.parametrize(
+    "query", [{"cluster": "atlantis"}, {"theme": "nuclear"}, {"sort": "sideways"}]
+)
+def test_bad_filter_values_get_400_with_a_reason(client, query):
+    response = client.get("/api/challenges/", query)
+    assert response.status_code == 400
+    assert list(query)[0] in response.json()
+
+
+def test_the_api_is_read_only(client):
+    response = client.post("/api/challenges/", {"ref": "x"})
+    assert response.status_code in (401, 403, 405)
+
+
+def test_openapi_schema_and_docs_are_served_without_a_cdn(client):
+    schema = client.get(reverse("api-schema"))
+    assert schema.status_code == 200
+    assert b"/api/listings/" in schema.content
+    docs = client.get(reverse("api-docs")).content.decode()
+    assert "swagger-ui" in docs
+    assert "cdn." not in docs and "unpkg" not in docs

@@ -1,0 +1,114 @@
+"""Shared fixtures: small exchange documents and the service checks that gate real-part tests."""
+
+import copy
+import os
+import shutil
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, message: str) -> None:
+    """Skip a test that needs a missing service locally; under CI=true, fail instead."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"CI=true but {message}", pytrace=False)
+    pytest.skip(message)
+
+
+def chromium_path() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+SMALL_DOCUMENT = {
+    "format": "cluster-exchange/1",
+    "clusters": [
+        {
+            "slug": "humber",
+            "name": "Humber",
+            "region": "Yorkshire and the Humber",
+            "emissions_mtco2": 12.4,
+            "summary": "Refineries, steel and chemicals on the Humber estuary.",
+        }
+    ],
+    "challenges": [
+        {
+            "ref": "ch-humber-capture",
+            "cluster": "humber",
+            "title": "Capture CO2 from refinery heaters",
+            "description": "Dozens of small stacks need capturing solutions.",
+            "themes": ["ccus"],
+            "status": "open",
+        },
+        {
+            "ref": "ch-teesside-heat",
+            "cluster": "teesside",
+            "title": "Recover waste heat from chemical parks",
+            "description": "Low-grade heat is vented at Wilton.",
+            "themes": ["energy-efficiency"],
+        },
+    ],
+    "organisations": [
+        {
+            "ref": "org-1",
+            "name": "Amine Works Ltd",
+            "kind": "business",
+            "description": "Solvent-based carbon capture.",
+            "clusters": ["humber", "teesside"],
+            "website": "https://amine.example",
+        },
+        {
+            "ref": "org-2",
+            "name": "Estuary Refining",
+            "kind": "business",
+            "description": "A refinery operator.",
+            "clusters": ["humber"],
+        },
+    ],
+    "listings": [
+        {
+            "ref": "L-0001",
+            "organisation": "org-1",
+            "kind": "offer",
+            "title": "Modular amine capture units",
+            "description": "Skid-mounted capture plant for stacks of 50 to 500 kt a year.",
+            "themes": ["ccus"],
+            "clusters": ["humber"],
+            "challenge": "ch-humber-capture",
+            "status": "published",
+        },
+        {
+            "ref": "L-0002",
+            "organisation": "org-2",
+            "kind": "need",
+            "title": "Who can capture CO2 from our FCC regenerator?",
+            "description": "Dusty flue gas, about 12% CO2.",
+            "themes": ["ccus"],
+            "clusters": ["humber"],
+            "challenge": "ch-humber-capture",
+        },
+        {
+            "ref": "L-0003",
+            "organisation": "org-2",
+            "kind": "need",
+            "title": "Heat pump for a drying line",
+            "description": "",
+            "themes": [],
+            "clusters": [],
+            "challenge": None,
+            "status": "pending",
+        },
+    ],
+}
+
+
+@pytest.fixture
+def exchange_doc():
+    """A small valid exchange document that the test may change freely."""
+    return copy.deepcopy(SMALL_DOCUMENT)
