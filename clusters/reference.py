@@ -25,3 +25,26 @@ CLUSTERS = [
     ("merseyside", "Merseyside", "North West England and North Wales", "2.6"),
     ("southampton", "Southampton", "South East England (Solent)", "2.6"),
 ]
+
+
+def create_reference_data(theme_model, cluster_model) -> None:
+    """Create the themes and clusters if missing; leaves edited ones alone. Idempotent.
+
+    Takes the model classes so that the data migration can pass its historical models.
+    """
+    from decimal import Decimal
+
+    for position, (slug, name, description) in enumerate(THEMES):
+        theme_model.objects.get_or_create(
+            slug=slug, defaults={"name": name, "description": description, "position": position}
+        )
+    for slug, name, region, emissions in CLUSTERS:
+        cluster_model.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "region": region,
+                "emissions_mtco2": Decimal(emissions),
+                "emissions_source": EMISSIONS_SOURCE,
+            },
+        )

@@ -1,29 +1,12 @@
 """Create the nine themes and the mission's six clusters with their emissions."""
 
-from decimal import Decimal
-
 from django.db import migrations
 
-from clusters.reference import CLUSTERS, EMISSIONS_SOURCE, THEMES
+from clusters.reference import create_reference_data
 
 
 def create(apps, schema_editor):
-    Theme = apps.get_model("clusters", "Theme")
-    Cluster = apps.get_model("clusters", "Cluster")
-    for position, (slug, name, description) in enumerate(THEMES):
-        Theme.objects.update_or_create(
-            slug=slug, defaults={"name": name, "description": description, "position": position}
-        )
-    for slug, name, region, emissions in CLUSTERS:
-        Cluster.objects.get_or_create(
-            slug=slug,
-            defaults={
-                "name": name,
-                "region": region,
-                "emissions_mtco2": Decimal(emissions),
-                "emissions_source": EMISSIONS_SOURCE,
-            },
-        )
+    create_reference_data(apps.get_model("clusters", "Theme"), apps.get_model("clusters", "Cluster"))
 
 
 class Migration(migrations.Migration):

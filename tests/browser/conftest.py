@@ -22,6 +22,15 @@ CHROMIUM_ARGS = [
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
+@pytest.fixture(autouse=True)
+def reference_data(transactional_db):
+    """Transactional tests empty every table between tests, migration data included."""
+    from clusters.models import Cluster, Theme
+    from clusters.reference import create_reference_data
+
+    create_reference_data(Theme, Cluster)
+
+
 @pytest.fixture(scope="session")
 def chromium():
     path = chromium_path()

@@ -5,7 +5,7 @@ import pytest
 from clusters.services import import_exchange
 from tests.conftest import SMALL_DOCUMENT
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_home_to_cluster_to_challenge_through_links(live_server, page, assert_accessible):
