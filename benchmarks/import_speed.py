@@ -487,7 +487,7 @@ def details(results: list[Result]) -> list[str]:
     return lines
 
 
-def markdown(results: list[Result], when: datetime, seed: int) -> str:
+def markdown(results: list[Result], when: datetime, seed: int, load: tuple[float, float]) -> str:
     lines = [
         "## Import speed",
         "",
@@ -503,6 +503,8 @@ def markdown(results: list[Result], when: datetime, seed: int) -> str:
         "",
         *(f"- {key}: {value}" for key, value in machine().items()),
         f"- Databases: {', '.join(dict.fromkeys(r.database for r in results))}",
+        # Other work on the machine slows the figures; this shows whether there was any.
+        f"- Load average (1 min) before / after the run: {load[0]:.1f} / {load[1]:.1f}",
         "",
         "```",
         command_line(),
@@ -590,6 +592,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"cannot connect to {redact(url)}: {exc}")
     python = generator_python(args.generator_python)
     when = datetime.now(tz=UTC)
+    load_before = os.getloadavg()[0]
 
     results = []
     with tempfile.TemporaryDirectory(prefix="import_speed-") as temporary:
@@ -606,7 +609,8 @@ def main(argv: list[str] | None = None) -> int:
     say()
     for line in table(results) + [""] + details(results):
         say(line)
-    write_section(args.output, markdown(results, when, args.seed))
+    load = (load_before, os.getloadavg()[0])
+    write_section(args.output, markdown(results, when, args.seed, load))
     say(f"\nWrote {args.output}")
     failed = any(r.problems or r.target == "FAIL" for r in results)
     return 1 if failed else 0

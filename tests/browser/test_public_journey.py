@@ -34,8 +34,16 @@ def test_home_to_cluster_to_challenge_through_links(live_server, page, assert_ac
 
 def test_list_pages_and_their_error_state_are_accessible(live_server, page, assert_accessible):
     import_exchange(SMALL_DOCUMENT)
-    for path in ["/clusters/", "/challenges/", "/offers/", "/needs/", "/listings/L-0001/",
-                 "/accessibility/", "/cookies/", "/no-such-page/"]:
+    for path in [
+        "/clusters/",
+        "/challenges/",
+        "/offers/",
+        "/needs/",
+        "/listings/L-0001/",
+        "/accessibility/",
+        "/cookies/",
+        "/no-such-page/",
+    ]:
         page.goto(live_server.url + path)
         assert_accessible(page)
 
