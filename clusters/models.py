@@ -167,7 +167,10 @@ class Organisation(Timestamped):
 
     class Meta:
         ordering = ["name", "ref"]
-        indexes = [models.Index(fields=["name"], name="organisation_name")]
+        indexes = [
+            models.Index(fields=["name"], name="organisation_name"),
+            models.Index(fields=["kind"], name="organisation_kind"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(

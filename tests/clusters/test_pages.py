@@ -291,3 +291,14 @@ def test_challenge_constraints_hold_in_the_database():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Challenge.objects.filter(pk=ChallengeFactory().pk).update(status="pending")
+
+
+@pytest.mark.urls("tests.error_urls")
+def test_a_server_error_shows_the_styled_500_page_saying_what_to_do(client):
+    client.raise_request_exception = False
+    response = client.get("/broken/")
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "Sorry, there is a problem with the service" in html
+    assert "site.css" in html
+    assert "deliberate failure" not in html
