@@ -487,7 +487,13 @@ def details(results: list[Result]) -> list[str]:
     return lines
 
 
-def markdown(results: list[Result], when: datetime, seed: int, load: tuple[float, float]) -> str:
+def markdown(
+    results: list[Result],
+    when: datetime,
+    seed: int,
+    facts: dict[str, str],
+    load: tuple[float, float],
+) -> str:
     lines = [
         "## Import speed",
         "",
@@ -501,7 +507,7 @@ def markdown(results: list[Result], when: datetime, seed: int, load: tuple[float
         "",
         f"Run on {when:%Y-%m-%d %H:%M} UTC.",
         "",
-        *(f"- {key}: {value}" for key, value in machine().items()),
+        *(f"- {key}: {value}" for key, value in facts.items()),
         f"- Databases: {', '.join(dict.fromkeys(r.database for r in results))}",
         # Other work on the machine slows the figures; this shows whether there was any.
         f"- Load average (1 min) before / after the run: {load[0]:.1f} / {load[1]:.1f}",
@@ -592,6 +598,7 @@ def main(argv: list[str] | None = None) -> int:
             parser.error(f"cannot connect to {redact(url)}: {exc}")
     python = generator_python(args.generator_python)
     when = datetime.now(tz=UTC)
+    facts = machine()  # before the run: the commit measured is the one checked out at the start
     load_before = os.getloadavg()[0]
 
     results = []
@@ -610,7 +617,7 @@ def main(argv: list[str] | None = None) -> int:
     for line in table(results) + [""] + details(results):
         say(line)
     load = (load_before, os.getloadavg()[0])
-    write_section(args.output, markdown(results, when, args.seed, load))
+    write_section(args.output, markdown(results, when, args.seed, facts, load))
     say(f"\nWrote {args.output}")
     failed = any(r.problems or r.target == "FAIL" for r in results)
     return 1 if failed else 0
