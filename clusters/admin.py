@@ -1,8 +1,20 @@
-"""Admin for clusters, challenges, themes, organisations and listings."""
+"""Admin for clusters, challenges, themes, organisations and listings, with moderation queues."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.shortcuts import render
 
-from .models import Challenge, Cluster, Listing, Organisation, Theme
+from . import services
+from .forms import ReasonForm
+from .models import (
+    Challenge,
+    Cluster,
+    Invitation,
+    JoinRequest,
+    Listing,
+    Membership,
+    Organisation,
+    Theme,
+)
 
 
 @admin.register(Theme)
@@ -25,19 +37,96 @@ class ChallengeAdmin(admin.ModelAdmin):
     filter_horizontal = ["themes"]
 
 
+def _with_reason(modeladmin, request, queryset, title, apply, *, required=True):
+    """An admin action that asks for a reason on a second page, then applies it to each row."""
+    if "apply" in request.POST:
+        form = ReasonForm(request.POST)
+        form.fields["reason"].required = required
+        if form.is_valid():
+            for obj in queryset:
+                apply(obj, request.user, form.cleaned_data["reason"])
+            modeladmin.message_user(request, f"{title}: {queryset.count()} done.", messages.SUCCESS)
+            return None
+    else:
+        form = ReasonForm()
+        form.fields["reason"].required = required
+    return render(
+        request,
+        "admin/action_with_reason.html",
+        {
+            **modeladmin.admin_site.each_context(request),
+            "title": title,
+            "objects": queryset,
+            "form": form,
+            "action": request.POST["action"],
+            "opts": modeladmin.model._meta,
+        },
+    )
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    raw_id_fields = ["user"]
+
+
+class JoinRequestInline(admin.TabularInline):
+    model = JoinRequest
+    extra = 0
+    fields = ["user", "status", "message", "created_at"]
+    readonly_fields = ["created_at"]
+    raw_id_fields = ["user"]
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "ref", "kind", "updated_at"]
-    list_filter = ["kind", "clusters"]
+    list_display = ["name", "ref", "kind", "status", "created_at"]
+    list_filter = ["status", "kind", "clusters"]
     search_fields = ["ref", "name", "description"]
     filter_horizontal = ["clusters"]
+    readonly_fields = ["reviewed_at", "reviewed_by"]
+    inlines = [MembershipInline, JoinRequestInline]
+    actions = ["approve", "reject"]
+
+    @admin.action(description="Approve the selected organisations (publishes their listings)")
+    def approve(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            "Approve organisations",
+            lambda org, user, reason: services.approve_organisation(org, user, reason),
+            required=False,
+        )
+
+    @admin.action(description="Reject the selected organisations, with a reason")
+    def reject(self, request, queryset):
+        return _with_reason(
+            self, request, queryset, "Reject organisations", services.reject_organisation
+        )
 
 
 @admin.register(Listing)
 class ListingAdmin(admin.ModelAdmin):
     list_display = ["ref", "title", "kind", "organisation", "status", "updated_at"]
-    list_filter = ["status", "kind", "themes", "clusters"]
+    list_filter = ["status", "kind", "organisation__status", "themes", "clusters"]
     list_select_related = ["organisation"]
     search_fields = ["ref", "title", "description", "organisation__name"]
     raw_id_fields = ["organisation", "challenge"]
     filter_horizontal = ["themes", "clusters"]
+    actions = ["unpublish"]
+
+    @admin.action(description="Unpublish the selected listings, with a reason")
+    def unpublish(self, request, queryset):
+        return _with_reason(
+            self, request, queryset, "Unpublish listings", services.unpublish_listing
+        )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "organisation", "created_at", "accepted_at"]
+    list_select_related = ["organisation"]
+    search_fields = ["email", "organisation__name"]
+    readonly_fields = ["token"]
+    raw_id_fields = ["organisation", "invited_by"]

@@ -1,4 +1,4 @@
-"""Writes that matter for clusters: importing and exporting exchange files."""
+"""Importing and exporting exchange files (cluster-exchange/1): all or nothing, idempotent."""
 
 import json
 from collections import defaultdict
@@ -131,6 +131,7 @@ def import_exchange(doc) -> ImportResult:
         },
         result,
         "organisations",
+        create_defaults={"status": Organisation.Status.APPROVED},
     )
     organisation_ids = _ids(
         Organisation, "ref", {x["organisation"] for x in checked.listings}, organisation_ids
@@ -202,6 +203,7 @@ def _upsert(
     relations: dict[str, dict[str, set[int]]],
     result: ImportResult,
     list_name: str,
+    create_defaults: dict | None = None,
 ) -> _IdMap:
     """Create new rows, update changed ones, leave equal ones alone; then the same for M2M."""
     fields = list(next(iter(rows.values())).keys()) if rows else []
@@ -229,7 +231,7 @@ def _upsert(
     for ref, values in rows.items():
         row = existing.get(ref)
         if row is None:
-            to_create.append(model(**{key: ref}, **values))
+            to_create.append(model(**{key: ref}, **values, **(create_defaults or {})))
             continue
         ids[ref] = row["pk"]
         fields_changed = any(row[f] != v for f, v in values.items())

@@ -1,5 +1,8 @@
 """Clusters, their decarbonisation challenges, themes, organisations and their listings."""
 
+import uuid
+
+from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import connection, models
@@ -150,7 +153,31 @@ class Challenge(Timestamped):
         return reverse("clusters:challenge-detail", args=[self.ref])
 
 
+class OrganisationQuerySet(models.QuerySet):
+    def approved(self):
+        return self.filter(status=Organisation.Status.APPROVED)
+
+    def awaiting_approval(self):
+        return self.filter(status=Organisation.Status.PENDING)
+
+    def of_member(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(memberships__user=user)
+
+
 class Organisation(Timestamped):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Awaiting approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Not approved"
+
+    class Size(models.TextChoices):
+        MICRO = "micro", "Fewer than 10 people"
+        SMALL = "small", "10 to 49 people"
+        MEDIUM = "medium", "50 to 249 people"
+        LARGE = "large", "250 people or more"
+
     class Kind(models.TextChoices):
         BUSINESS = "business", "Business"
         INVESTOR = "investor", "Investor"
@@ -164,12 +191,30 @@ class Organisation(Timestamped):
     description = models.TextField(max_length=DESCRIPTION_MAX, blank=True)
     website = models.URLField(max_length=500, blank=True)
     clusters = models.ManyToManyField(Cluster, blank=True, related_name="organisations")
+    size = models.CharField(max_length=10, choices=Size.choices, blank=True)
+    location = models.CharField(
+        "postcode or region", max_length=100, blank=True, help_text="For example, HU12 8DS"
+    )
+    # Organisations registered on the site wait for staff; imported ones are approved.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    status_reason = models.TextField(blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = OrganisationQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "ref"]
         indexes = [
             models.Index(fields=["name"], name="organisation_name"),
             models.Index(fields=["kind"], name="organisation_kind"),
+            models.Index(fields=["status", "created_at"], name="organisation_status"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -179,10 +224,18 @@ class Organisation(Timestamped):
                 name="organisation_kind_valid",
             ),
             models.CheckConstraint(condition=~Q(ref=""), name="organisation_ref_not_empty"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "approved", "rejected"]),
+                name="organisation_status_valid",
+            ),
         ]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status == self.Status.APPROVED
 
 
 class ListingQuerySet(SearchableQuerySet):
@@ -194,6 +247,20 @@ class ListingQuerySet(SearchableQuerySet):
 
     def needs(self):
         return self.filter(kind=Listing.Kind.NEED)
+
+    def editable_by(self, user):
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(organisation__memberships__user=user)
+
+    def visible_to(self, user):
+        """Published listings, plus every listing of the user's own organisations."""
+        if not user.is_authenticated:
+            return self.published()
+        return self.filter(
+            Q(status=Listing.Status.PUBLISHED)
+            | Q(organisation__in=Organisation.objects.of_member(user).values("pk"))
+        )
 
 
 class Listing(Timestamped):
@@ -209,6 +276,12 @@ class Listing(Timestamped):
         PUBLISHED = "published", "Published"
         WITHDRAWN = "withdrawn", "Withdrawn"
 
+    class PartnerKind(models.TextChoices):
+        ANY = "any", "Any kind of organisation"
+        BUSINESS = "business", "A business"
+        INVESTOR = "investor", "An investor"
+        UNIVERSITY = "university", "A university or research organisation"
+
     ref = models.CharField(max_length=64, unique=True, validators=[ref_validator])
     organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="listings"
@@ -222,6 +295,22 @@ class Listing(Timestamped):
         Challenge, on_delete=models.SET_NULL, null=True, blank=True, related_name="listings"
     )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    partner_kind = models.CharField(
+        "kind of partner sought", max_length=10, choices=PartnerKind.choices, default="any"
+    )
+    expires_on = models.DateField(null=True, blank=True)
+    expiry_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
+    published_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Why staff unpublished it, or why it was withdrawn (shown to its organisation).
+    status_reason = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     search_document = models.TextField(blank=True, default="", editable=False)
 
     objects = ListingQuerySet.as_manager()
@@ -232,6 +321,7 @@ class Listing(Timestamped):
             models.Index(fields=["status", "kind", "-created_at"], name="listing_status_kind"),
             models.Index(fields=["challenge", "status"], name="listing_challenge_status"),
             models.Index(fields=["title"], name="listing_title"),
+            models.Index(fields=["status", "expires_on"], name="listing_status_expiry"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -242,6 +332,10 @@ class Listing(Timestamped):
                 name="listing_status_valid",
             ),
             models.CheckConstraint(condition=~Q(ref=""), name="listing_ref_not_empty"),
+            models.CheckConstraint(
+                condition=Q(partner_kind__in=["any", "business", "investor", "university"]),
+                name="listing_partner_kind_valid",
+            ),
         ]
 
     def __str__(self):
@@ -249,3 +343,102 @@ class Listing(Timestamped):
 
     def get_absolute_url(self):
         return reverse("clusters:listing-detail", args=[self.ref])
+
+
+class Membership(Timestamped):
+    """A user's place in an organisation: admins manage members and the profile."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "organisation"], name="membership_once"),
+            models.CheckConstraint(
+                condition=Q(role__in=["admin", "member"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} in {self.organisation} ({self.role})"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == self.Role.ADMIN
+
+
+class Invitation(Timestamped):
+    """An email invitation to join an organisation; the link holds a random token."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "email"],
+                condition=Q(accepted_at__isnull=True),
+                name="one_open_invitation_per_email",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} to {self.organisation}"
+
+
+class JoinRequest(Timestamped):
+    """A user asking to join an existing organisation; its admins decide."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for a decision"
+        APPROVED = "approved", "Approved"
+        DECLINED = "declined", "Declined"
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests"
+    )
+    message = models.TextField(blank=True, max_length=1000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "user"],
+                condition=Q(status="open"),
+                name="one_open_join_request",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "approved", "declined"]),
+                name="join_request_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} asks to join {self.organisation}"

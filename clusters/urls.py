@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import member_views, views
 
 app_name = "clusters"
 urlpatterns = [
@@ -13,4 +13,37 @@ urlpatterns = [
     path("offers/", views.listing_list, {"kind": "offer"}, name="offer-list"),
     path("needs/", views.listing_list, {"kind": "need"}, name="need-list"),
     path("listings/<str:ref>/", views.listing_detail, name="listing-detail"),
+    # Signed-in members
+    path("your-organisation/", member_views.dashboard, name="dashboard"),
+    path("your-organisation/start/", member_views.organisation_start, name="organisation-start"),
+    path("your-organisation/new/", member_views.organisation_create, name="organisation-create"),
+    path("your-organisation/join/", member_views.organisation_join, name="organisation-join"),
+    path(
+        "your-organisation/<str:ref>/", member_views.organisation_detail, name="organisation-detail"
+    ),
+    path(
+        "your-organisation/<str:ref>/edit/",
+        member_views.organisation_edit,
+        name="organisation-edit",
+    ),
+    path(
+        "your-organisation/<str:ref>/invite/",
+        member_views.organisation_invite,
+        name="organisation-invite",
+    ),
+    path(
+        "your-organisation/<str:ref>/requests/<uuid:public_id>/",
+        member_views.join_request_decide,
+        name="join-request-decide",
+    ),
+    path(
+        "your-organisation/<str:ref>/listings/new/",
+        member_views.listing_create,
+        name="listing-create",
+    ),
+    path("invitations/<str:token>/", member_views.invitation, name="invitation"),
+    path("listings/<str:ref>/edit/", member_views.listing_edit, name="listing-edit"),
+    path("listings/<str:ref>/preview/", member_views.listing_preview, name="listing-preview"),
+    path("listings/<str:ref>/publish/", member_views.listing_publish, name="listing-publish"),
+    path("listings/<str:ref>/withdraw/", member_views.listing_withdraw, name="listing-withdraw"),
 ]

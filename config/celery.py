@@ -1,6 +1,8 @@
 """The Celery app shared by every worker and by the web process that enqueues work."""
 
+import logging
 import os
+from functools import partial
 
 from celery import Celery
 
@@ -23,3 +25,20 @@ def ensure_filesystem_broker_folders() -> None:
     if settings.CELERY_BROKER_URL.startswith("filesystem://"):
         for key in ("data_folder_in", "data_folder_out", "processed_folder"):
             os.makedirs(settings.CELERY_BROKER_TRANSPORT_OPTIONS[key], exist_ok=True)
+
+
+def enqueue(task, *args) -> None:
+    """Send `task` once the transaction commits; log rather than raise if the broker is down.
+
+    The database row the task works on is the to-do list: a periodic sweeper picks up
+    whatever a lost message left behind.
+    """
+    from django.db import transaction
+
+    def send():
+        try:
+            task.delay(*args)
+        except Exception:
+            logging.getLogger(__name__).exception("Could not enqueue %s%r", task.name, args)
+
+    transaction.on_commit(partial(send), robust=True)

@@ -16,6 +16,8 @@ urlpatterns = [
         name="accessibility",
     ),
     path("cookies/", TemplateView.as_view(template_name="pages/cookies.html"), name="cookies"),
+    path("account/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
     path("api/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

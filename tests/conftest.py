@@ -112,3 +112,39 @@ SMALL_DOCUMENT = {
 def exchange_doc():
     """A small valid exchange document that the test may change freely."""
     return copy.deepcopy(SMALL_DOCUMENT)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits count in the cache: start every test from zero."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def member(db):
+    """A verified user, admin of an approved organisation."""
+    from tests.factories import MembershipFactory
+
+    return MembershipFactory().user
+
+
+@pytest.fixture
+def organisation(member):
+    return member.memberships.get().organisation
+
+
+@pytest.fixture
+def outsider(db):
+    """A verified user of a second, unrelated organisation."""
+    from tests.factories import MembershipFactory
+
+    return MembershipFactory().user
+
+
+@pytest.fixture
+def staff(db):
+    from tests.factories import UserFactory
+
+    return UserFactory(is_staff=True, is_superuser=True)

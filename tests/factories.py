@@ -68,3 +68,31 @@ class ListingFactory(factory.django.DjangoModelFactory):
     def clusters(self, create, extracted, **kwargs):
         if create and extracted:
             self.clusters.set(Cluster.objects.filter(slug__in=extracted))
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A user whose email address is verified (as after clicking the link)."""
+
+    class Meta:
+        model = "accounts.User"
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.org")
+    name = factory.Sequence(lambda n: f"Person {n}")
+    password = factory.django.Password("a long enough password")
+
+    @factory.post_generation
+    def verified(self, create, extracted, **kwargs):
+        if create and extracted is not False:
+            from allauth.account.models import EmailAddress
+
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "clusters.Membership"
+
+    user = factory.SubFactory(UserFactory)
+    organisation = factory.SubFactory(OrganisationFactory, status=Organisation.Status.APPROVED)
+    role = "admin"

@@ -12,3 +12,9 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F405
+
+# Pages and services enqueue tasks on commit; here they run inline. The tests of the
+# background jobs themselves turn this off and start a real worker (tests/matching/).
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = False
+SITE_URL = "http://testserver"

@@ -2,7 +2,7 @@
 
 import pytest
 
-from clusters.services import import_exchange
+from clusters.importer import import_exchange
 from tests.conftest import SMALL_DOCUMENT
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,8 +7,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from clusters.exchange import ExchangeError
+from clusters.importer import export_exchange, import_exchange
 from clusters.models import Challenge, Cluster, Listing, Organisation
-from clusters.services import export_exchange, import_exchange
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from clusters.services import export_exchange
+from clusters.importer import export_exchange
 
 
 class Command(BaseCommand):

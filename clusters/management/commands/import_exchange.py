@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from clusters.exchange import ExchangeError
-from clusters.services import import_exchange, read_exchange_file
+from clusters.importer import import_exchange, read_exchange_file
 
 
 class Command(BaseCommand):

@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
+from clusters.importer import import_exchange, read_exchange_file
 from clusters.models import Listing
-from clusters.services import import_exchange, read_exchange_file
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "demo" / "exchange.json"
 

@@ -1,0 +1,43 @@
+"""Sign-up asks for a name and consent to the privacy notice, besides email and password."""
+
+from allauth.account.forms import SignupForm as AllauthSignupForm
+from django import forms
+from django.db import transaction
+
+from .models import PRIVACY_NOTICE_VERSION, PrivacyConsent
+
+
+class SignupForm(AllauthSignupForm):
+    name = forms.CharField(
+        label="Full name",
+        max_length=150,
+        help_text="Shown to organisations you choose to be introduced to.",
+        widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
+    )
+    accept_privacy = forms.BooleanField(
+        label="I have read the privacy notice and agree to my details being used as it says",
+        error_messages={"required": "Confirm that you agree to the privacy notice"},
+    )
+
+    field_order = ["name", "email", "password1", "password2", "accept_privacy"]
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise forms.ValidationError("Enter your full name")
+        return name
+
+    @transaction.atomic
+    def save(self, request):
+        user = super().save(request)
+        user.name = self.cleaned_data["name"]
+        user.save(update_fields=["name"])
+        PrivacyConsent.objects.get_or_create(user=user, version=PRIVACY_NOTICE_VERSION)
+        return user
+
+
+class DeleteAccountForm(forms.Form):
+    confirm = forms.BooleanField(
+        label="I understand that my account and personal details will be deleted",
+        error_messages={"required": "Confirm that you want to delete your account"},
+    )

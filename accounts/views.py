@@ -1,0 +1,49 @@
+"""Privacy notice, download of a user's data, and deletion of their account."""
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import DeleteAccountForm
+from .models import PRIVACY_NOTICE_VERSION
+
+
+def privacy_notice(request):
+    return render(request, "accounts/privacy.html", {"version": PRIVACY_NOTICE_VERSION})
+
+
+@login_required
+def your_data(request):
+    return render(request, "accounts/your_data.html", {"form": DeleteAccountForm()})
+
+
+@login_required
+@require_POST
+def download_data(request):
+    data = services.export_user_data(request.user)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, indent=2, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
+    stamp = timezone.now().strftime("%Y-%m-%d")
+    response["Content-Disposition"] = f'attachment; filename="cluster-exchange-data-{stamp}.json"'
+    return response
+
+
+@login_required
+def delete_account(request):
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        services.delete_account(request.user)
+        logout(request)
+        messages.success(request, "Your account has been deleted.")
+        return redirect("home")
+    return render(request, "accounts/delete_account.html", {"form": form})

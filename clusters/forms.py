@@ -1,0 +1,190 @@
+"""Forms for organisations, members and listings: they validate, services write."""
+
+from django import forms
+from django.core.validators import URLValidator
+
+from .models import DESCRIPTION_MAX, TITLE_MAX, Challenge, Cluster, Listing, Organisation, Theme
+
+
+class OrganisationForm(forms.ModelForm):
+    clusters = forms.ModelMultipleChoiceField(
+        queryset=Cluster.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        label="Clusters you work in or want to work in",
+        help_text="Select all that apply",
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["name", "kind", "description", "website", "clusters", "size", "location"]
+        labels = {
+            "name": "Organisation name",
+            "kind": "What kind of organisation is it?",
+            "description": "What does your organisation do?",
+            "website": "Website (optional)",
+            "size": "How many people work there? (optional)",
+            "location": "Postcode or region (optional)",
+        }
+        help_texts = {
+            "description": "A few sentences. This is shown publicly with your listings.",
+            "website": "For example, https://www.example.co.uk",
+        }
+        widgets = {
+            "kind": forms.RadioSelect,
+            "size": forms.RadioSelect,
+            "description": forms.Textarea(attrs={"rows": 5}),
+        }
+        error_messages = {
+            "name": {"required": "Enter your organisation’s name"},
+            "kind": {"required": "Select what kind of organisation it is"},
+            "website": {
+                "invalid": "Enter a web address in the right format, like https://example.com"
+            },
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["size"].choices = Organisation.Size.choices
+        self.fields["description"].max_length = DESCRIPTION_MAX
+        self.fields["website"].validators = [URLValidator(schemes=["http", "https"])]
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        duplicates = Organisation.objects.filter(name__iexact=name)
+        if self.instance.pk:
+            duplicates = duplicates.exclude(pk=self.instance.pk)
+        if duplicates.exists():
+            raise forms.ValidationError(
+                "An organisation with this name is already registered. If it is yours, ask to "
+                "join it instead of creating it again."
+            )
+        return name
+
+
+class FindOrganisationForm(forms.Form):
+    q = forms.CharField(label="Organisation name", max_length=200)
+
+
+class JoinRequestForm(forms.Form):
+    message = forms.CharField(
+        label="Message to the organisation’s admins (optional)",
+        help_text="For example, your role, so they know who you are",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Colleague’s email address",
+        error_messages={
+            "required": "Enter your colleague’s email address",
+            "invalid": "Enter an email address in the right format, like name@example.com",
+        },
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason",
+        help_text="This is sent to the organisation",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Enter the reason"},
+    )
+
+
+class ListingForm(forms.ModelForm):
+    themes = forms.ModelMultipleChoiceField(
+        queryset=Theme.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Themes",
+        help_text="Select all that apply",
+        error_messages={
+            "required": "Select at least one theme",
+            "invalid_choice": "Select a theme from the list",
+        },
+    )
+    clusters = forms.ModelMultipleChoiceField(
+        queryset=Cluster.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Clusters",
+        help_text="Where this applies. Leave all unticked if it applies anywhere.",
+        required=False,
+        error_messages={"invalid_choice": "Select a cluster from the list"},
+    )
+    challenge = forms.ModelChoiceField(
+        queryset=Challenge.objects.open()
+        .select_related("cluster")
+        .order_by("cluster__name", "title"),
+        required=False,
+        label="Challenge this answers (optional)",
+        empty_label="None",
+        error_messages={"invalid_choice": "Select a challenge from the list"},
+    )
+
+    class Meta:
+        model = Listing
+        fields = [
+            "kind",
+            "title",
+            "description",
+            "themes",
+            "clusters",
+            "challenge",
+            "partner_kind",
+            "expires_on",
+        ]
+        labels = {
+            "kind": "Is this an offer or a need?",
+            "title": "Title",
+            "description": "Description",
+            "partner_kind": "What kind of partner are you looking for?",
+            "expires_on": "Expiry date",
+        }
+        help_texts = {
+            "title": "A short summary, for example “Heat pumps for food processing sites”",
+            "description": "What you offer or need, for whom, and by when. Plain text: leave "
+            "a blank line between paragraphs.",
+            "expires_on": "The listing is taken down on this date. We email you 2 weeks before.",
+        }
+        widgets = {
+            "kind": forms.RadioSelect,
+            "partner_kind": forms.RadioSelect,
+            "description": forms.Textarea(attrs={"rows": 10}),
+            "expires_on": forms.DateInput(attrs={"type": "date"}),
+        }
+        error_messages = {
+            "kind": {"required": "Select whether this is an offer or a need"},
+            "title": {"required": "Enter a title"},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [
+            (
+                "offer",
+                "An offer: something we provide (technology, a service, funding, "
+                "expertise or a test facility)",
+            ),
+            ("need", "A need: something we are looking for"),
+        ]
+        self.fields["title"].max_length = TITLE_MAX
+        self.fields["description"].required = True
+        self.fields["description"].max_length = DESCRIPTION_MAX
+        self.fields["description"].error_messages["required"] = "Enter a description"
+        self.fields["partner_kind"].choices = Listing.PartnerKind.choices
+        self.fields["expires_on"].required = False
+
+    def clean_title(self):
+        return " ".join(self.cleaned_data["title"].split())
+
+    def clean_expires_on(self):
+        from django.utils import timezone
+
+        value = self.cleaned_data.get("expires_on")
+        if value and value <= timezone.localdate():
+            raise forms.ValidationError("The expiry date must be in the future")
+        return value

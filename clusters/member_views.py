@@ -1,0 +1,376 @@
+"""Pages for signed-in members: their organisation, its members, and its offers and needs.
+
+Every lookup is scoped to the user's own organisations first, so another organisation's
+user gets a 404 without any extra checks.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import (
+    FindOrganisationForm,
+    InviteForm,
+    JoinRequestForm,
+    ListingForm,
+    OrganisationForm,
+)
+from .models import Invitation, JoinRequest, Listing, Membership, Organisation
+
+
+def _crumbs(*trail):
+    return [("Home", reverse("home")), *trail]
+
+
+def _my_organisation(request, ref):
+    return get_object_or_404(Organisation.objects.of_member(request.user), ref=ref)
+
+
+def _membership(request, organisation):
+    return Membership.objects.get(user=request.user, organisation=organisation)
+
+
+def _require_verified(request):
+    from allauth.account.models import EmailAddress
+
+    return EmailAddress.objects.filter(user=request.user, verified=True).exists()
+
+
+@login_required
+def dashboard(request):
+    """Send the user to their organisation, or to the step that gets them one."""
+    organisations = list(Organisation.objects.of_member(request.user))
+    if not organisations:
+        return redirect("clusters:organisation-start")
+    if len(organisations) == 1:
+        return redirect("clusters:organisation-detail", ref=organisations[0].ref)
+    return render(
+        request,
+        "clusters/organisation_choose.html",
+        {"organisations": organisations, "crumbs": _crumbs(("Your organisations", None))},
+    )
+
+
+@login_required
+def organisation_start(request):
+    return render(
+        request,
+        "clusters/organisation_start.html",
+        {
+            "pending_requests": JoinRequest.objects.filter(
+                user=request.user, status=JoinRequest.Status.OPEN
+            ).select_related("organisation"),
+            "organisations": Organisation.objects.of_member(request.user),
+            "crumbs": _crumbs(("Your organisation", None)),
+        },
+    )
+
+
+@login_required
+def organisation_create(request):
+    form = OrganisationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k != "clusters"}
+        organisation = services.create_organisation(
+            request.user, data, form.cleaned_data["clusters"]
+        )
+        messages.success(
+            request,
+            f"{organisation.name} has been created. Our team will check it, usually within 2 "
+            "working days. You can write offers and needs now: they are published once it is "
+            "approved.",
+        )
+        return redirect("clusters:organisation-detail", ref=organisation.ref)
+    return render(
+        request,
+        "clusters/organisation_form.html",
+        {
+            "form": form,
+            "heading": "Register your organisation",
+            "button": "Register organisation",
+            "crumbs": _crumbs(
+                ("Your organisation", reverse("clusters:organisation-start")),
+                ("Register your organisation", None),
+            ),
+        },
+    )
+
+
+@login_required
+def organisation_join(request):
+    find = FindOrganisationForm(request.GET or None)
+    results = []
+    if find.is_valid():
+        results = (
+            Organisation.objects.exclude(status=Organisation.Status.REJECTED)
+            .exclude(pk__in=Organisation.objects.of_member(request.user).values("pk"))
+            .filter(name__icontains=find.cleaned_data["q"])
+            .order_by("name")[:20]
+        )
+    form = JoinRequestForm(request.POST or None)
+    if request.method == "POST":
+        organisation = get_object_or_404(
+            Organisation.objects.exclude(status=Organisation.Status.REJECTED),
+            ref=request.POST.get("organisation", ""),
+        )
+        if form.is_valid():
+            try:
+                services.request_to_join(request.user, organisation, form.cleaned_data["message"])
+            except services.NotAllowed as exc:
+                messages.error(request, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Your request to join {organisation.name} has been sent to its admins. "
+                    "We will email you when they decide.",
+                )
+            return redirect("clusters:organisation-start")
+    return render(
+        request,
+        "clusters/organisation_join.html",
+        {
+            "find": find,
+            "form": form,
+            "results": results,
+            "crumbs": _crumbs(
+                ("Your organisation", reverse("clusters:organisation-start")),
+                ("Join an organisation", None),
+            ),
+        },
+    )
+
+
+@login_required
+def organisation_detail(request, ref):
+    organisation = _my_organisation(request, ref)
+    membership = _membership(request, organisation)
+    listings = organisation.listings.order_by("-updated_at").prefetch_related("themes")
+    by_status = {status: [] for status, _ in Listing.Status.choices}
+    for listing in listings:
+        by_status[listing.status].append(listing)
+    return render(
+        request,
+        "clusters/organisation_detail.html",
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "listing_groups": [
+                (label, by_status[status]) for status, label in Listing.Status.choices
+            ],
+            "listing_count": sum(len(v) for v in by_status.values()),
+            "members": organisation.memberships.select_related("user").order_by("created_at"),
+            "join_requests": organisation.join_requests.filter(
+                status=JoinRequest.Status.OPEN
+            ).select_related("user")
+            if membership.is_admin
+            else [],
+            "invite_form": InviteForm(),
+            "verified": _require_verified(request),
+            "crumbs": _crumbs((organisation.name, None)),
+        },
+    )
+
+
+@login_required
+def organisation_edit(request, ref):
+    organisation = _my_organisation(request, ref)
+    form = OrganisationForm(request.POST or None, instance=organisation)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Your organisation’s details have been saved.")
+        return redirect("clusters:organisation-detail", ref=organisation.ref)
+    return render(
+        request,
+        "clusters/organisation_form.html",
+        {
+            "form": form,
+            "heading": f"Change {organisation.name}’s details",
+            "button": "Save changes",
+            "crumbs": _crumbs(
+                (organisation.name, reverse("clusters:organisation-detail", args=[ref])),
+                ("Change details", None),
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def organisation_invite(request, ref):
+    organisation = _my_organisation(request, ref)
+    form = InviteForm(request.POST)
+    if form.is_valid():
+        try:
+            services.invite_member(organisation, request.user, form.cleaned_data["email"])
+        except services.NotAllowed as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request, f"An invitation has been emailed to {form.cleaned_data['email']}."
+            )
+    else:
+        messages.error(request, " ".join(form.errors["email"]))
+    return redirect("clusters:organisation-detail", ref=ref)
+
+
+@login_required
+@require_POST
+def join_request_decide(request, ref, public_id):
+    organisation = _my_organisation(request, ref)
+    if not _membership(request, organisation).is_admin:
+        raise Http404
+    join_request = get_object_or_404(
+        organisation.join_requests.select_related("user"), public_id=public_id
+    )
+    approve = request.POST.get("decision") == "approve"
+    services.decide_join_request(join_request, request.user, approve)
+    messages.success(
+        request,
+        f"{join_request.user.name} {'is now a member' if approve else 'has been told no'}.",
+    )
+    return redirect("clusters:organisation-detail", ref=ref)
+
+
+@login_required
+def invitation(request, token):
+    invitation = get_object_or_404(
+        Invitation.objects.select_related("organisation"), token=token, accepted_at__isnull=True
+    )
+    error = None
+    if request.method == "POST":
+        try:
+            services.accept_invitation(invitation, request.user)
+        except services.NotAllowed as exc:
+            error = str(exc)
+        else:
+            messages.success(request, f"You are now a member of {invitation.organisation.name}.")
+            return redirect("clusters:organisation-detail", ref=invitation.organisation.ref)
+    return render(
+        request,
+        "clusters/invitation.html",
+        {"invitation": invitation, "error": error, "crumbs": _crumbs(("Invitation", None))},
+    )
+
+
+# Listings ------------------------------------------------------------------------------
+
+
+def _listing_form_page(request, form, organisation, listing=None):
+    if listing is None:
+        heading = "Write an offer or a need"
+        crumb = "New listing"
+    else:
+        heading = f"Change “{listing.title}”"
+        crumb = "Change listing"
+    return render(
+        request,
+        "clusters/listing_form.html",
+        {
+            "form": form,
+            "organisation": organisation,
+            "listing": listing,
+            "heading": heading,
+            "crumbs": _crumbs(
+                (
+                    organisation.name,
+                    reverse("clusters:organisation-detail", args=[organisation.ref]),
+                ),
+                (crumb, None),
+            ),
+        },
+    )
+
+
+@login_required
+def listing_create(request, ref):
+    organisation = _my_organisation(request, ref)
+    initial = (
+        {"kind": request.GET.get("kind")} if request.GET.get("kind") in ("offer", "need") else {}
+    )
+    form = ListingForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        listing = form.save(commit=False)
+        listing.organisation = organisation
+        listing = services.save_listing(
+            listing, request.user, form.cleaned_data["themes"], form.cleaned_data["clusters"]
+        )
+        return redirect("clusters:listing-preview", ref=listing.ref)
+    return _listing_form_page(request, form, organisation)
+
+
+@login_required
+def listing_edit(request, ref):
+    listing = get_object_or_404(
+        Listing.objects.editable_by(request.user).select_related("organisation"), ref=ref
+    )
+    form = ListingForm(request.POST or None, instance=listing)
+    if request.method == "POST" and form.is_valid():
+        listing = services.save_listing(
+            form.save(commit=False),
+            request.user,
+            form.cleaned_data["themes"],
+            form.cleaned_data["clusters"],
+        )
+        messages.success(request, "Your changes have been saved.")
+        return redirect("clusters:listing-preview", ref=listing.ref)
+    return _listing_form_page(request, form, listing.organisation, listing)
+
+
+def _editable_listing(request, ref):
+    return get_object_or_404(
+        Listing.objects.editable_by(request.user)
+        .select_related("organisation", "challenge")
+        .prefetch_related("themes", "clusters"),
+        ref=ref,
+    )
+
+
+@login_required
+def listing_preview(request, ref):
+    listing = _editable_listing(request, ref)
+    return render(
+        request,
+        "clusters/listing_preview.html",
+        {
+            "listing": listing,
+            "verified": _require_verified(request),
+            "crumbs": _crumbs(
+                (
+                    listing.organisation.name,
+                    reverse("clusters:organisation-detail", args=[listing.organisation.ref]),
+                ),
+                (listing.title, None),
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def listing_publish(request, ref):
+    listing = _editable_listing(request, ref)
+    if not _require_verified(request):
+        messages.error(request, "Confirm your email address before you publish: check your inbox.")
+        return redirect("clusters:listing-preview", ref=ref)
+    listing = services.submit_listing(listing)
+    if listing.status == Listing.Status.PUBLISHED:
+        messages.success(request, "Your listing is published.")
+    else:
+        messages.success(
+            request,
+            "Your listing will be published as soon as our team approves your organisation.",
+        )
+    return redirect("clusters:listing-preview", ref=ref)
+
+
+@login_required
+@require_POST
+def listing_withdraw(request, ref):
+    listing = _editable_listing(request, ref)
+    services.withdraw_listing(listing, "Withdrawn by its organisation.")
+    messages.success(request, "Your listing has been withdrawn. You can re-open it at any time.")
+    return redirect("clusters:listing-preview", ref=ref)

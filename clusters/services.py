@@ -1,0 +1,308 @@
+"""Writes that matter for organisations, their members and their listings."""
+
+import secrets
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from outbox.services import queue_email
+
+from .models import Invitation, JoinRequest, Listing, Membership, Organisation
+from .search import search_document
+
+LISTING_LIFETIME = timedelta(days=365)
+EXPIRY_REMINDER = timedelta(days=14)
+
+
+class NotAllowed(Exception):
+    """The user may not do this; the message says why, in plain English."""
+
+
+def _new_ref(prefix: str, model) -> str:
+    while True:
+        ref = f"{prefix}-{secrets.token_hex(4).upper()}"
+        if not model.objects.filter(ref=ref).exists():
+            return ref
+
+
+def _notify_members(organisation: Organisation, key: str, template: str, context: dict) -> None:
+    for membership in organisation.memberships.select_related("user"):
+        user = membership.user
+        queue_email(
+            f"{key}:{user.pk}",
+            user.email,
+            template,
+            {"user": user, "organisation": organisation, **context},
+        )
+
+
+def _notify_admins(organisation: Organisation, key: str, template: str, context: dict) -> None:
+    admins = organisation.memberships.filter(role=Membership.Role.ADMIN).select_related("user")
+    for membership in admins:
+        queue_email(
+            f"{key}:{membership.user.pk}",
+            membership.user.email,
+            template,
+            {"user": membership.user, "organisation": organisation, **context},
+        )
+
+
+# Organisations -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_organisation(user, data: dict, clusters) -> Organisation:
+    """Create an organisation awaiting approval, with its creator as admin."""
+    organisation = Organisation.objects.create(
+        ref=_new_ref("org", Organisation), status=Organisation.Status.PENDING, **data
+    )
+    organisation.clusters.set(clusters)
+    Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.ADMIN)
+    return organisation
+
+
+@transaction.atomic
+def approve_organisation(organisation: Organisation, staff_user, reason: str = "") -> int:
+    """Approve it and publish its pending listings; tell its members. Idempotent."""
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if organisation.is_approved:
+        return 0
+    organisation.status = Organisation.Status.APPROVED
+    organisation.status_reason = reason
+    organisation.reviewed_at = timezone.now()
+    organisation.reviewed_by = staff_user
+    organisation.save(
+        update_fields=["status", "status_reason", "reviewed_at", "reviewed_by", "updated_at"]
+    )
+    pending = list(organisation.listings.filter(status=Listing.Status.PENDING))
+    for listing in pending:
+        _publish(listing)
+    _notify_members(
+        organisation,
+        f"organisation-approved:{organisation.pk}",
+        "organisation_approved",
+        {"reason": reason, "published": len(pending), "url": reverse("clusters:dashboard")},
+    )
+    return len(pending)
+
+
+@transaction.atomic
+def reject_organisation(organisation: Organisation, staff_user, reason: str) -> None:
+    """Mark it not approved, with the reason, and tell its members."""
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    organisation.status = Organisation.Status.REJECTED
+    organisation.status_reason = reason
+    organisation.reviewed_at = timezone.now()
+    organisation.reviewed_by = staff_user
+    organisation.save(
+        update_fields=["status", "status_reason", "reviewed_at", "reviewed_by", "updated_at"]
+    )
+    organisation.listings.filter(status=Listing.Status.PUBLISHED).update(
+        status=Listing.Status.PENDING, updated_at=timezone.now()
+    )
+    _notify_members(
+        organisation,
+        f"organisation-rejected:{organisation.pk}:{organisation.reviewed_at.isoformat()}",
+        "organisation_rejected",
+        {"reason": reason},
+    )
+
+
+@transaction.atomic
+def request_to_join(user, organisation: Organisation, message: str) -> JoinRequest:
+    """Ask an organisation's admins to let `user` join; one open request per pair."""
+    if Membership.objects.filter(user=user, organisation=organisation).exists():
+        raise NotAllowed("You are already a member of this organisation.")
+    join_request, created = JoinRequest.objects.get_or_create(
+        user=user,
+        organisation=organisation,
+        status=JoinRequest.Status.OPEN,
+        defaults={"message": message},
+    )
+    if created:
+        _notify_admins(
+            organisation,
+            f"join-request:{join_request.pk}",
+            "join_request",
+            {"requester": user, "message": message, "url": reverse("clusters:dashboard")},
+        )
+    return join_request
+
+
+@transaction.atomic
+def decide_join_request(join_request: JoinRequest, admin_user, approve: bool) -> None:
+    """An admin approves (the requester becomes a member) or declines; the requester is told."""
+    join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
+    if join_request.status != JoinRequest.Status.OPEN:
+        return
+    join_request.status = JoinRequest.Status.APPROVED if approve else JoinRequest.Status.DECLINED
+    join_request.decided_by = admin_user
+    join_request.save(update_fields=["status", "decided_by", "updated_at"])
+    if approve:
+        Membership.objects.get_or_create(
+            user=join_request.user, organisation=join_request.organisation
+        )
+    queue_email(
+        f"join-decision:{join_request.pk}",
+        join_request.user.email,
+        "join_decision",
+        {
+            "user": join_request.user,
+            "organisation": join_request.organisation,
+            "approved": approve,
+            "url": reverse("clusters:dashboard"),
+        },
+    )
+
+
+@transaction.atomic
+def invite_member(organisation: Organisation, invited_by, email: str) -> Invitation:
+    """Email a colleague a link to join. A second invitation to the same address is not sent."""
+    email = email.strip().lower()
+    if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
+        raise NotAllowed(f"{email} is already a member of {organisation.name}.")
+    invitation, created = Invitation.objects.get_or_create(
+        organisation=organisation,
+        email=email,
+        accepted_at=None,
+        defaults={"token": secrets.token_urlsafe(32), "invited_by": invited_by},
+    )
+    if created:
+        queue_email(
+            f"invitation:{invitation.pk}",
+            email,
+            "invitation",
+            {
+                "organisation": organisation,
+                "invited_by": invited_by,
+                "url": reverse("clusters:invitation", args=[invitation.token]),
+            },
+        )
+    return invitation
+
+
+@transaction.atomic
+def accept_invitation(invitation: Invitation, user) -> Membership:
+    """Join the organisation. Only the invited address may accept, once."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise NotAllowed("This invitation has already been used.")
+    if user.email.lower() != invitation.email.lower():
+        raise NotAllowed(
+            f"This invitation was sent to {invitation.email}. Sign in with that address to "
+            "accept it."
+        )
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at", "updated_at"])
+    membership, _ = Membership.objects.get_or_create(
+        user=user, organisation=invitation.organisation
+    )
+    return membership
+
+
+# Listings --------------------------------------------------------------------------------
+
+
+def _publish(listing: Listing) -> None:
+    listing.status = Listing.Status.PUBLISHED
+    listing.status_reason = ""
+    listing.published_at = listing.published_at or timezone.now()
+    listing.save(update_fields=["status", "status_reason", "published_at", "updated_at"])
+
+
+@transaction.atomic
+def save_listing(listing: Listing, user, themes, clusters) -> Listing:
+    """Create or update a listing's content. New listings start as drafts."""
+    if listing._state.adding:
+        listing.ref = _new_ref("L", Listing)
+        listing.created_by = user
+        listing.status = Listing.Status.DRAFT
+        if listing.expires_on is None:
+            listing.expires_on = timezone.localdate() + LISTING_LIFETIME
+    if listing.expires_on and listing.expires_on > timezone.localdate() + EXPIRY_REMINDER:
+        listing.expiry_reminder_sent_at = None  # a new date earns a new reminder
+    listing.search_document = search_document(listing.title, listing.description)
+    listing.save()
+    listing.themes.set(themes)
+    listing.clusters.set(clusters)
+    return listing
+
+
+@transaction.atomic
+def submit_listing(listing: Listing) -> Listing:
+    """Publish the listing, or hold it as pending until its organisation is approved."""
+    listing = Listing.objects.select_for_update().select_related("organisation").get(pk=listing.pk)
+    if listing.status == Listing.Status.PUBLISHED:
+        return listing
+    if listing.expires_on and listing.expires_on <= timezone.localdate():
+        listing.expires_on = timezone.localdate() + LISTING_LIFETIME
+        listing.expiry_reminder_sent_at = None
+        listing.save(update_fields=["expires_on", "expiry_reminder_sent_at", "updated_at"])
+    if listing.organisation.is_approved:
+        _publish(listing)
+    else:
+        listing.status = Listing.Status.PENDING
+        listing.save(update_fields=["status", "updated_at"])
+    return listing
+
+
+@transaction.atomic
+def withdraw_listing(listing: Listing, reason: str = "") -> Listing:
+    """Take a listing off the site; it can be re-opened later."""
+    listing.status = Listing.Status.WITHDRAWN
+    listing.status_reason = reason
+    listing.save(update_fields=["status", "status_reason", "updated_at"])
+    return listing
+
+
+@transaction.atomic
+def unpublish_listing(listing: Listing, staff_user, reason: str) -> Listing:
+    """Staff take a listing down with a reason, which its organisation is told."""
+    withdraw_listing(listing, reason)
+    _notify_members(
+        listing.organisation,
+        f"listing-unpublished:{listing.pk}:{listing.updated_at.isoformat()}",
+        "listing_unpublished",
+        {"listing": listing, "reason": reason},
+    )
+    return listing
+
+
+def expire_listings(today: date | None = None) -> tuple[int, int]:
+    """Remind organisations 2 weeks before a listing expires; withdraw expired ones.
+
+    Idempotent: a reminder is sent once per listing (recorded on the row and keyed in the
+    outbox), and withdrawing an already withdrawn listing changes nothing.
+    """
+    today = today or timezone.localdate()
+    reminded = 0
+    due = Listing.objects.published().filter(
+        expires_on__lte=today + EXPIRY_REMINDER,
+        expires_on__gt=today,
+        expiry_reminder_sent_at__isnull=True,
+    )
+    for listing in due.select_related("organisation"):
+        with transaction.atomic():
+            claimed = Listing.objects.filter(
+                pk=listing.pk, expiry_reminder_sent_at__isnull=True
+            ).update(expiry_reminder_sent_at=timezone.now())
+            if claimed:
+                _notify_members(
+                    listing.organisation,
+                    f"listing-expiry:{listing.pk}:{listing.expires_on.isoformat()}",
+                    "listing_expiry_reminder",
+                    {
+                        "listing": listing,
+                        "url": reverse("clusters:listing-edit", args=[listing.ref]),
+                    },
+                )
+                reminded += 1
+    expired = Listing.objects.published().filter(expires_on__lte=today)
+    count = expired.update(
+        status=Listing.Status.WITHDRAWN,
+        status_reason="It reached its expiry date.",
+        updated_at=timezone.now(),
+    )
+    return reminded, count

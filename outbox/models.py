@@ -1,0 +1,43 @@
+"""An outgoing email: saved with the change that caused it, sent later by a worker."""
+
+from django.db import models
+
+
+class Email(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting to be sent"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed (gave up)"
+
+    # What the email is about, e.g. "organisation-approved:42": the same key is never sent twice.
+    key = models.CharField(max_length=200, unique=True)
+    to = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    headers = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="email_status_claimed")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "sending", "sent", "failed"]),
+                name="email_status_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.subject} to {self.to}"
+
+    @property
+    def message_id(self) -> str:
+        """Deterministic, so that a resend after a crash can be collapsed by mail systems."""
+        return f"<outbox-{self.pk}@cluster-exchange>"

@@ -1,0 +1,73 @@
+"""Download my data, and delete my account."""
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from accounts.models import PrivacyConsent, User
+from clusters.models import Listing, Membership, Organisation
+from tests.factories import ListingFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_download_holds_the_account_organisation_and_listings(client, member, organisation):
+    PrivacyConsent.objects.create(user=member, version="2026-11")
+    ListingFactory(organisation=organisation, title="Our CO2 need", kind="need")
+    client.force_login(member)
+    response = client.post(reverse("account-download-data"))
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    data = json.loads(response.content)
+    assert data["account"]["email"] == member.email
+    assert data["account"]["privacy_consents"][0]["version"] == "2026-11"
+    org = data["organisations"][0]
+    assert org["name"] == organisation.name and org["your_role"] == "admin"
+    assert [x["title"] for x in org["listings"]] == ["Our CO2 need"]
+
+
+def test_download_needs_post_and_sign_in(client, member):
+    assert client.post(reverse("account-download-data")).status_code == 302
+    client.force_login(member)
+    assert client.get(reverse("account-download-data")).status_code == 405
+
+
+def test_download_holds_nothing_of_another_organisation(client, member, outsider):
+    ListingFactory(
+        organisation=outsider.memberships.get().organisation, title="Secret draft", status="draft"
+    )
+    client.force_login(member)
+    assert b"Secret draft" not in client.post(reverse("account-download-data")).content
+    assert outsider.email.encode() not in client.post(reverse("account-download-data")).content
+
+
+def test_deleting_the_only_member_deletes_the_organisation(client, member, organisation):
+    ListingFactory(organisation=organisation)
+    client.force_login(member)
+    response = client.post(reverse("account-delete"), {"confirm": "on"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=member.pk).exists()
+    assert not Organisation.objects.filter(pk=organisation.pk).exists()
+    assert not Listing.objects.exists()
+
+
+def test_an_organisation_with_other_members_stays_and_gets_an_admin(client, member, organisation):
+    colleague = UserFactory()
+    Membership.objects.create(user=colleague, organisation=organisation, role="member")
+    listing = ListingFactory(organisation=organisation, created_by=member)
+    client.force_login(member)
+    client.post(reverse("account-delete"), {"confirm": "on"})
+    organisation.refresh_from_db()
+    assert Membership.objects.get(organisation=organisation).user == colleague
+    assert Membership.objects.get(organisation=organisation).role == "admin"
+    listing.refresh_from_db()
+    assert listing.created_by is None
+
+
+def test_deletion_needs_the_confirmation_box(client, member):
+    client.force_login(member)
+    response = client.post(reverse("account-delete"), {})
+    assert response.status_code == 200
+    assert "Confirm that you want to delete your account" in response.content.decode()
+    assert User.objects.filter(pk=member.pk).exists()

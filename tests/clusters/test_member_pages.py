@@ -1,0 +1,324 @@
+"""Organisations and listings from the member's side, and the rules that keep others out."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from clusters.models import Invitation, JoinRequest, Listing, Membership, Organisation
+from tests.factories import ListingFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def listing_data(**overrides):
+    data = {
+        "kind": "need",
+        "title": "Low-carbon steam for a paper mill",
+        "description": "We raise 20 t/h of steam from gas.\n\nLooking for heat pumps or biomass.",
+        "themes": ["1"],
+        "partner_kind": "business",
+        "expires_on": "",
+    }
+    data.update(overrides)
+    return data
+
+
+@pytest.fixture
+def theme_ids():
+    from clusters.models import Theme
+
+    return {t.slug: str(t.pk) for t in Theme.objects.all()}
+
+
+def test_member_creates_a_draft_then_publishes_it(client, member, organisation, theme_ids):
+    client.force_login(member)
+    response = client.post(
+        reverse("clusters:listing-create", args=[organisation.ref]),
+        listing_data(themes=[theme_ids["bioenergy"]]),
+    )
+    listing = Listing.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("clusters:listing-preview", args=[listing.ref])
+    assert listing.status == "draft"
+    assert listing.organisation == organisation
+    assert listing.created_by == member
+    assert listing.expires_on is not None
+    assert client.get(listing.get_absolute_url()).status_code == 404  # not public yet
+
+    client.post(reverse("clusters:listing-publish", args=[listing.ref]))
+    listing.refresh_from_db()
+    assert listing.status == "published"
+    assert client.get(listing.get_absolute_url()).status_code == 200
+
+
+def test_listing_of_an_organisation_awaiting_approval_is_pending(client, theme_ids):
+    membership = MembershipFactory(organisation__status=Organisation.Status.PENDING)
+    listing = ListingFactory(organisation=membership.organisation, status="draft")
+    client.force_login(membership.user)
+    client.post(reverse("clusters:listing-publish", args=[listing.ref]))
+    listing.refresh_from_db()
+    assert listing.status == "pending"
+    assert client.get(listing.get_absolute_url()).status_code == 404
+
+
+def test_unverified_user_cannot_publish(client, organisation, theme_ids):
+    user = UserFactory(verified=False)
+    Membership.objects.create(user=user, organisation=organisation)
+    listing = ListingFactory(organisation=organisation, status="draft")
+    client.force_login(user)
+    response = client.post(reverse("clusters:listing-publish", args=[listing.ref]), follow=True)
+    listing.refresh_from_db()
+    assert listing.status == "draft"
+    assert "Confirm your email address" in response.content.decode()
+
+
+def test_withdraw_and_reopen(client, member, organisation):
+    listing = ListingFactory(organisation=organisation)
+    client.force_login(member)
+    client.post(reverse("clusters:listing-withdraw", args=[listing.ref]))
+    listing.refresh_from_db()
+    assert listing.status == "withdrawn"
+    assert client.get(listing.get_absolute_url()).status_code == 404
+    client.post(reverse("clusters:listing-publish", args=[listing.ref]))
+    listing.refresh_from_db()
+    assert listing.status == "published"
+
+
+def test_form_errors_are_explained_and_nothing_is_saved(client, member, organisation):
+    client.force_login(member)
+    response = client.post(
+        reverse("clusters:listing-create", args=[organisation.ref]),
+        listing_data(title="x" * 201, themes=["999999"], kind=""),
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" in html
+    assert "<title>Error: " in html
+    assert "Ensure this value has at most 200 characters" in html
+    assert "Select a theme from the list" in html
+    assert "Select whether this is an offer or a need" in html
+    assert "x" * 201 in html  # what was typed is kept
+    assert not Listing.objects.exists()
+
+
+def test_html_in_listing_text_is_stored_as_text_and_shown_escaped(
+    client, member, organisation, theme_ids
+):
+    attack = '<script>alert("x")</script><b>bold</b>'
+    client.force_login(member)
+    client.post(
+        reverse("clusters:listing-create", args=[organisation.ref]),
+        listing_data(title=f"Title {attack}", description=attack, themes=[theme_ids["ccus"]]),
+    )
+    listing = Listing.objects.get()
+    assert listing.description == attack
+    client.post(reverse("clusters:listing-publish", args=[listing.ref]))
+    for url in [
+        reverse("clusters:listing-preview", args=[listing.ref]),
+        listing.get_absolute_url(),
+        reverse("clusters:need-list"),
+    ]:
+        html = client.get(url).content.decode()
+        assert "<script>alert" not in html and "<b>bold</b>" not in html, url
+        assert "&lt;script&gt;" in html, url
+
+
+def test_a_listing_cannot_be_posted_to_another_organisation(client, member, outsider, theme_ids):
+    other = outsider.memberships.get().organisation
+    client.force_login(member)
+    response = client.post(
+        reverse("clusters:listing-create", args=[other.ref]),
+        listing_data(themes=[theme_ids["ccus"]]),
+    )
+    assert response.status_code == 404
+    assert not Listing.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("method", "url_name"),
+    [
+        ("get", "clusters:listing-edit"),
+        ("get", "clusters:listing-preview"),
+        ("post", "clusters:listing-publish"),
+        ("post", "clusters:listing-withdraw"),
+    ],
+)
+@pytest.mark.parametrize("status", ["draft", "published", "withdrawn"])
+def test_another_organisations_user_gets_404_on_listing_management(
+    client, member, organisation, outsider, method, url_name, status
+):
+    listing = ListingFactory(organisation=organisation, status=status)
+    client.force_login(outsider)
+    response = getattr(client, method)(reverse(url_name, args=[listing.ref]), listing_data())
+    assert response.status_code == 404
+    listing.refresh_from_db()
+    assert listing.status == status
+
+
+@pytest.mark.parametrize(
+    ("method", "url_name"),
+    [
+        ("get", "clusters:organisation-detail"),
+        ("get", "clusters:organisation-edit"),
+        ("post", "clusters:organisation-edit"),
+        ("post", "clusters:organisation-invite"),
+        ("get", "clusters:listing-create"),
+    ],
+)
+def test_another_organisations_user_gets_404_on_organisation_pages(
+    client, organisation, outsider, method, url_name
+):
+    client.force_login(outsider)
+    response = getattr(client, method)(
+        reverse(url_name, args=[organisation.ref]), {"name": "Taken over", "email": "x@y.org"}
+    )
+    assert response.status_code == 404
+    organisation.refresh_from_db()
+    assert organisation.name != "Taken over"
+    assert not Invitation.objects.exists()
+
+
+def test_signed_out_visitors_are_sent_to_sign_in(client, organisation):
+    listing = ListingFactory(organisation=organisation, status="draft")
+    for url in [
+        reverse("clusters:dashboard"),
+        reverse("clusters:organisation-detail", args=[organisation.ref]),
+        reverse("clusters:listing-edit", args=[listing.ref]),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_state_changes_need_post(client, member, organisation):
+    listing = ListingFactory(organisation=organisation, status="draft")
+    client.force_login(member)
+    assert client.get(reverse("clusters:listing-publish", args=[listing.ref])).status_code == 405
+    assert client.get(reverse("clusters:listing-withdraw", args=[listing.ref])).status_code == 405
+
+
+def test_state_changes_need_a_csrf_token(member, organisation):
+    from django.test import Client
+
+    listing = ListingFactory(organisation=organisation, status="draft")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(member)
+    assert client.post(reverse("clusters:listing-publish", args=[listing.ref])).status_code == 403
+    listing.refresh_from_db()
+    assert listing.status == "draft"
+
+
+def test_creating_an_organisation_makes_the_user_its_admin_awaiting_approval(client, theme_ids):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.post(
+        reverse("clusters:organisation-create"),
+        {
+            "name": "Tees Heat Ltd",
+            "kind": "business",
+            "description": "Heat pumps.",
+            "website": "https://teesheat.example",
+            "size": "small",
+            "location": "TS10",
+        },
+    )
+    organisation = Organisation.objects.get(name="Tees Heat Ltd")
+    assert response["Location"] == reverse("clusters:organisation-detail", args=[organisation.ref])
+    assert organisation.status == "pending"
+    assert Membership.objects.get(user=user).role == "admin"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "ACME LTD"}, "already registered"),
+        ({"name": ""}, "Enter your organisation’s name"),
+        ({"kind": "charity"}, "Select a valid choice"),
+        ({"website": "javascript:alert(1)"}, "Enter a web address in the right format"),
+        ({"name": "n" * 201}, "at most 200 characters"),
+    ],
+)
+def test_bad_organisation_details_are_explained_and_not_saved(client, data, message):
+    Organisation.objects.create(ref="org-acme", name="Acme Ltd", kind="business")
+    client.force_login(UserFactory())
+    form = {"name": "New Org", "kind": "business", "description": "d", **data}
+    response = client.post(reverse("clusters:organisation-create"), form)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert Organisation.objects.count() == 1
+
+
+def test_join_request_is_approved_by_an_admin(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    newcomer = UserFactory()
+    client.force_login(newcomer)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("clusters:organisation-join"),
+            {"organisation": organisation.ref, "message": "I run the boilers"},
+        )
+    join_request = JoinRequest.objects.get()
+    assert any(member.email in m.to for m in mail.outbox)
+
+    client.force_login(member)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse(
+                "clusters:join-request-decide", args=[organisation.ref, join_request.public_id]
+            ),
+            {"decision": "approve"},
+        )
+    assert Membership.objects.filter(user=newcomer, organisation=organisation).exists()
+    assert any(newcomer.email in m.to and "You have joined" in m.subject for m in mail.outbox)
+
+
+def test_a_plain_member_cannot_decide_join_requests(client, organisation):
+    plain = UserFactory()
+    Membership.objects.create(user=plain, organisation=organisation, role="member")
+    join_request = JoinRequest.objects.create(user=UserFactory(), organisation=organisation)
+    client.force_login(plain)
+    response = client.post(
+        reverse("clusters:join-request-decide", args=[organisation.ref, join_request.public_id]),
+        {"decision": "approve"},
+    )
+    assert response.status_code == 404
+    assert Membership.objects.filter(organisation=organisation).count() == 2
+
+
+def test_invitation_is_accepted_only_by_the_invited_address(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    client.force_login(member)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("clusters:organisation-invite", args=[organisation.ref]),
+            {"email": "colleague@example.org"},
+        )
+    invitation = Invitation.objects.get()
+    assert "colleague@example.org" in mail.outbox[-1].to
+    assert invitation.token in mail.outbox[-1].body
+
+    stranger = UserFactory(email="stranger@example.org")
+    client.force_login(stranger)
+    response = client.post(reverse("clusters:invitation", args=[invitation.token]), follow=True)
+    assert "Sign in with that address" in response.content.decode()
+    assert not Membership.objects.filter(user=stranger).exists()
+
+    colleague = UserFactory(email="colleague@example.org")
+    client.force_login(colleague)
+    client.post(reverse("clusters:invitation", args=[invitation.token]))
+    assert Membership.objects.filter(user=colleague, organisation=organisation).exists()
+    # A used invitation link no longer works.
+    assert client.get(reverse("clusters:invitation", args=[invitation.token])).status_code == 404
+
+
+def test_dashboard_lists_the_organisations_listings_by_status(client, member, organisation):
+    ListingFactory(organisation=organisation, title="A draft idea", status="draft")
+    ListingFactory(organisation=organisation, title="A live offer", status="published")
+    ListingFactory(title="Someone else's offer")
+    client.force_login(member)
+    html = client.get(reverse("clusters:dashboard"), follow=True).content.decode()
+    assert "A draft idea" in html and "A live offer" in html
+    assert "Someone else&#x27;s offer" not in html and "Someone else's offer" not in html
+    assert "Draft (1)" in html and "Published (1)" in html
