@@ -21,6 +21,22 @@ class SignupForm(AllauthSignupForm):
 
     field_order = ["name", "email", "password1", "password2", "accept_privacy"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        messages = {
+            "name": "Enter your full name",
+            "email": "Enter your email address",
+            "password1": "Enter a password",
+            "password2": "Enter the password again",
+        }
+        for name, message in messages.items():
+            if name in self.fields:
+                self.fields[name].error_messages["required"] = message
+        if "email" in self.fields:
+            self.fields["email"].error_messages["invalid"] = (
+                "Enter an email address in the right format, like name@example.com"
+            )
+
     def clean_name(self):
         name = " ".join(self.cleaned_data["name"].split())
         if not name:

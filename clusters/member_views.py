@@ -26,6 +26,10 @@ def _crumbs(*trail):
     return [("Home", reverse("home")), *trail]
 
 
+def _page(request, template, context):
+    return render(request, template, {"nav_section": "organisation", **context})
+
+
 def _my_organisation(request, ref):
     return get_object_or_404(Organisation.objects.of_member(request.user), ref=ref)
 
@@ -48,7 +52,7 @@ def dashboard(request):
         return redirect("clusters:organisation-start")
     if len(organisations) == 1:
         return redirect("clusters:organisation-detail", ref=organisations[0].ref)
-    return render(
+    return _page(
         request,
         "clusters/organisation_choose.html",
         {"organisations": organisations, "crumbs": _crumbs(("Your organisations", None))},
@@ -57,7 +61,7 @@ def dashboard(request):
 
 @login_required
 def organisation_start(request):
-    return render(
+    return _page(
         request,
         "clusters/organisation_start.html",
         {
@@ -85,7 +89,7 @@ def organisation_create(request):
             "approved.",
         )
         return redirect("clusters:organisation-detail", ref=organisation.ref)
-    return render(
+    return _page(
         request,
         "clusters/organisation_form.html",
         {
@@ -129,7 +133,7 @@ def organisation_join(request):
                     "We will email you when they decide.",
                 )
             return redirect("clusters:organisation-start")
-    return render(
+    return _page(
         request,
         "clusters/organisation_join.html",
         {
@@ -152,7 +156,7 @@ def organisation_detail(request, ref):
     by_status = {status: [] for status, _ in Listing.Status.choices}
     for listing in listings:
         by_status[listing.status].append(listing)
-    return render(
+    return _page(
         request,
         "clusters/organisation_detail.html",
         {
@@ -183,7 +187,7 @@ def organisation_edit(request, ref):
         form.save()
         messages.success(request, "Your organisation’s details have been saved.")
         return redirect("clusters:organisation-detail", ref=organisation.ref)
-    return render(
+    return _page(
         request,
         "clusters/organisation_form.html",
         {
@@ -249,7 +253,7 @@ def invitation(request, token):
         else:
             messages.success(request, f"You are now a member of {invitation.organisation.name}.")
             return redirect("clusters:organisation-detail", ref=invitation.organisation.ref)
-    return render(
+    return _page(
         request,
         "clusters/invitation.html",
         {"invitation": invitation, "error": error, "crumbs": _crumbs(("Invitation", None))},
@@ -266,7 +270,7 @@ def _listing_form_page(request, form, organisation, listing=None):
     else:
         heading = f"Change “{listing.title}”"
         crumb = "Change listing"
-    return render(
+    return _page(
         request,
         "clusters/listing_form.html",
         {
@@ -332,7 +336,7 @@ def _editable_listing(request, ref):
 @login_required
 def listing_preview(request, ref):
     listing = _editable_listing(request, ref)
-    return render(
+    return _page(
         request,
         "clusters/listing_preview.html",
         {

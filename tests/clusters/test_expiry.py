@@ -16,13 +16,17 @@ def test_reminder_is_sent_once_two_weeks_before_and_the_listing_expires_on_its_d
     member, organisation, django_capture_on_commit_callbacks
 ):
     listing = ListingFactory(organisation=organisation, expires_on=date(2027, 3, 31))
-    with time_machine.travel(date(2027, 3, 10), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert expire_listings() == (0, 0)  # 21 days to go: too early
-    with time_machine.travel(date(2027, 3, 20), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            assert expire_listings() == (1, 0)
-            assert expire_listings() == (0, 0)  # never twice
+    with (
+        time_machine.travel(date(2027, 3, 10), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert expire_listings() == (0, 0)  # 21 days to go: too early
+    with (
+        time_machine.travel(date(2027, 3, 20), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert expire_listings() == (1, 0)
+        assert expire_listings() == (0, 0)  # never twice
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == [member.email]
     assert "31 March 2027" in mail.outbox[0].subject
