@@ -3,6 +3,7 @@
 from allauth.account.models import EmailAddress
 from django.db import transaction
 
+from clusters.importer import listing_record
 from clusters.models import Invitation, Listing, Membership
 from outbox.models import Email
 
@@ -16,7 +17,7 @@ def export_user_data(user) -> dict:
         listings = (
             Listing.objects.filter(organisation=org)
             .prefetch_related("themes", "clusters")
-            .select_related("challenge")
+            .select_related("challenge", "organisation")
             .order_by("ref")
         )
         organisations.append(
@@ -38,14 +39,7 @@ def export_user_data(user) -> dict:
                 ],
                 "listings": [
                     {
-                        "ref": x.ref,
-                        "kind": x.kind,
-                        "title": x.title,
-                        "description": x.description,
-                        "status": x.status,
-                        "themes": sorted(t.slug for t in x.themes.all()),
-                        "clusters": sorted(c.slug for c in x.clusters.all()),
-                        "challenge": x.challenge.ref if x.challenge else None,
+                        **listing_record(x),
                         "partner_kind": x.partner_kind,
                         "expires_on": x.expires_on,
                         "created": x.created_at,

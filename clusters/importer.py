@@ -321,18 +321,20 @@ def export_exchange() -> dict:
         .prefetch_related("themes", "clusters")
         .order_by("ref")
     )
-    for x in listings.iterator(chunk_size=2000):
-        doc["listings"].append(
-            {
-                "ref": x.ref,
-                "organisation": x.organisation.ref,
-                "kind": x.kind,
-                "title": x.title,
-                "description": x.description,
-                "themes": sorted(t.slug for t in x.themes.all()),
-                "clusters": sorted(c.slug for c in x.clusters.all()),
-                "challenge": x.challenge.ref if x.challenge else None,
-                "status": x.status,
-            }
-        )
+    doc["listings"] = [listing_record(x) for x in listings.iterator(chunk_size=2000)]
     return doc
+
+
+def listing_record(x: Listing) -> dict:
+    """A listing in the exchange format (prefetch themes and clusters, select challenge)."""
+    return {
+        "ref": x.ref,
+        "organisation": x.organisation.ref,
+        "kind": x.kind,
+        "title": x.title,
+        "description": x.description,
+        "themes": sorted(t.slug for t in x.themes.all()),
+        "clusters": sorted(c.slug for c in x.clusters.all()),
+        "challenge": x.challenge.ref if x.challenge else None,
+        "status": x.status,
+    }

@@ -32,8 +32,13 @@ def test_rejecting_an_organisation_needs_a_reason_which_is_emailed(
     assert organisation.status == "pending"
 
     with django_capture_on_commit_callbacks(execute=True):
-        run_action(client, changelist, "reject", [organisation.pk], "We could not find it at "
-                   "Companies House.")
+        run_action(
+            client,
+            changelist,
+            "reject",
+            [organisation.pk],
+            "We could not find it at Companies House.",
+        )
     organisation.refresh_from_db()
     assert organisation.status == "rejected"
     assert organisation.reviewed_by == staff
@@ -47,8 +52,13 @@ def test_approving_publishes_pending_listings(client, staff, django_capture_on_c
     draft = ListingFactory(organisation=membership.organisation, status="draft")
     client.force_login(staff)
     with django_capture_on_commit_callbacks(execute=True):
-        run_action(client, "admin:clusters_organisation_changelist", "approve",
-                   [membership.organisation.pk], "")
+        run_action(
+            client,
+            "admin:clusters_organisation_changelist",
+            "approve",
+            [membership.organisation.pk],
+            "",
+        )
     listing.refresh_from_db()
     draft.refresh_from_db()
     assert listing.status == "published" and listing.published_at is not None
@@ -62,8 +72,13 @@ def test_staff_unpublish_a_listing_with_a_reason(
     listing = ListingFactory(organisation=organisation)
     client.force_login(staff)
     with django_capture_on_commit_callbacks(execute=True):
-        run_action(client, "admin:clusters_listing_changelist", "unpublish", [listing.pk],
-                   "It advertises a product unrelated to decarbonisation.")
+        run_action(
+            client,
+            "admin:clusters_listing_changelist",
+            "unpublish",
+            [listing.pk],
+            "It advertises a product unrelated to decarbonisation.",
+        )
     listing.refresh_from_db()
     assert listing.status == "withdrawn"
     assert "unrelated" in listing.status_reason
@@ -77,6 +92,7 @@ def test_members_who_are_not_staff_cannot_reach_the_admin(client, member, organi
         response = client.get(url)
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
-    response = run_action(client, "admin:clusters_organisation_changelist", "approve",
-                          [organisation.pk], "")
+    response = run_action(
+        client, "admin:clusters_organisation_changelist", "approve", [organisation.pk], ""
+    )
     assert response.status_code == 302
