@@ -36,6 +36,17 @@ class ChallengeAdmin(admin.ModelAdmin):
     search_fields = ["ref", "title", "description"]
     filter_horizontal = ["themes"]
 
+    def save_related(self, request, form, formsets, change):
+        from matching.services import request_matching
+
+        from .search import search_document
+
+        super().save_related(request, form, formsets, change)
+        challenge = form.instance
+        challenge.search_document = search_document(challenge.title, challenge.description)
+        challenge.save(update_fields=["search_document"])
+        request_matching(challenge)  # opened or edited: its suggested offers may change
+
 
 def _with_reason(modeladmin, request, queryset, title, apply, *, required=True):
     """An admin action that asks for a reason on a second page, then applies it to each row."""

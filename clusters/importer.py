@@ -168,7 +168,26 @@ def import_exchange(doc) -> ImportResult:
         "listings",
     )
     result.changed_listings = list(listing_ids.changed)
+    _queue_matching(result)
     return result
+
+
+# Past this many changed records, one full rebuild is cheaper than one job per record.
+MATCH_EACH_UP_TO = 1000
+
+
+def _queue_matching(result: ImportResult) -> None:
+    """Imported listings and challenges are matched like ones entered through the site."""
+    from matching.services import request_matching, request_rebuild
+
+    changed = len(result.changed_listings) + len(result.changed_challenges)
+    if changed > MATCH_EACH_UP_TO:
+        request_rebuild()
+        return
+    for pk in result.changed_challenges:
+        request_matching(Challenge(pk=pk))
+    for pk in result.changed_listings:
+        request_matching(Listing(pk=pk))
 
 
 class _IdMap(dict):

@@ -22,6 +22,12 @@ from .forms import (
 from .models import Invitation, JoinRequest, Listing, Membership, Organisation
 
 
+def matches_for_form(form, organisation):
+    from matching.views import matches_for_form as preview
+
+    return preview(form, organisation)
+
+
 def _crumbs(*trail):
     return [("Home", reverse("home")), *trail]
 
@@ -263,7 +269,7 @@ def invitation(request, token):
 # Listings ------------------------------------------------------------------------------
 
 
-def _listing_form_page(request, form, organisation, listing=None):
+def _listing_form_page(request, form, organisation, listing=None, previews=None):
     if listing is None:
         heading = "Write an offer or a need"
         crumb = "New listing"
@@ -278,6 +284,8 @@ def _listing_form_page(request, form, organisation, listing=None):
             "organisation": organisation,
             "listing": listing,
             "heading": heading,
+            "previews": previews,
+            "checked": previews is not None,
             "crumbs": _crumbs(
                 (
                     organisation.name,
@@ -296,6 +304,10 @@ def listing_create(request, ref):
         {"kind": request.GET.get("kind")} if request.GET.get("kind") in ("offer", "need") else {}
     )
     form = ListingForm(request.POST or None, initial=initial)
+    if "check" in request.POST:  # "Check for matches" without JavaScript: nothing is saved
+        return _listing_form_page(
+            request, form, organisation, previews=matches_for_form(form, organisation) or []
+        )
     if request.method == "POST" and form.is_valid():
         listing = form.save(commit=False)
         listing.organisation = organisation
@@ -312,6 +324,14 @@ def listing_edit(request, ref):
         Listing.objects.editable_by(request.user).select_related("organisation"), ref=ref
     )
     form = ListingForm(request.POST or None, instance=listing)
+    if "check" in request.POST:
+        return _listing_form_page(
+            request,
+            form,
+            listing.organisation,
+            listing,
+            previews=matches_for_form(form, listing.organisation) or [],
+        )
     if request.method == "POST" and form.is_valid():
         listing = services.save_listing(
             form.save(commit=False),

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from matching.services import request_matching
 from outbox.services import queue_email
 
 from .models import Invitation, JoinRequest, Listing, Membership, Organisation
@@ -99,9 +100,12 @@ def reject_organisation(organisation: Organisation, staff_user, reason: str) -> 
     organisation.save(
         update_fields=["status", "status_reason", "reviewed_at", "reviewed_by", "updated_at"]
     )
-    organisation.listings.filter(status=Listing.Status.PUBLISHED).update(
+    published = list(organisation.listings.filter(status=Listing.Status.PUBLISHED))
+    organisation.listings.filter(pk__in=[x.pk for x in published]).update(
         status=Listing.Status.PENDING, updated_at=timezone.now()
     )
+    for listing in published:
+        request_matching(listing)
     _notify_members(
         organisation,
         f"organisation-rejected:{organisation.pk}:{organisation.reviewed_at.isoformat()}",
@@ -210,6 +214,7 @@ def _publish(listing: Listing) -> None:
     listing.status_reason = ""
     listing.published_at = listing.published_at or timezone.now()
     listing.save(update_fields=["status", "status_reason", "published_at", "updated_at"])
+    request_matching(listing)
 
 
 @transaction.atomic
@@ -227,6 +232,8 @@ def save_listing(listing: Listing, user, themes, clusters) -> Listing:
     listing.save()
     listing.themes.set(themes)
     listing.clusters.set(clusters)
+    if listing.status == Listing.Status.PUBLISHED:
+        request_matching(listing)  # its text changed: its suggestions may too
     return listing
 
 
@@ -254,6 +261,7 @@ def withdraw_listing(listing: Listing, reason: str = "") -> Listing:
     listing.status = Listing.Status.WITHDRAWN
     listing.status_reason = reason
     listing.save(update_fields=["status", "status_reason", "updated_at"])
+    request_matching(listing)  # takes it out of every list
     return listing
 
 
@@ -299,10 +307,9 @@ def expire_listings(today: date | None = None) -> tuple[int, int]:
                     },
                 )
                 reminded += 1
-    expired = Listing.objects.published().filter(expires_on__lte=today)
-    count = expired.update(
-        status=Listing.Status.WITHDRAWN,
-        status_reason="It reached its expiry date.",
-        updated_at=timezone.now(),
-    )
+    count = 0
+    for listing in Listing.objects.published().filter(expires_on__lte=today):
+        with transaction.atomic():
+            withdraw_listing(listing, "It reached its expiry date.")
+        count += 1
     return reminded, count

@@ -6,6 +6,8 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from matching.models import Match
+
 from .charts import emissions_chart
 from .filters import ChallengeFilter, ListingFilter
 from .models import Challenge, Cluster, Listing
@@ -128,6 +130,13 @@ def challenge_detail(request, ref):
         Challenge.objects.select_related("cluster").prefetch_related("themes"), ref=ref
     )
     listings = list(_published_listings().filter(challenge=challenge).order_by("-created_at"))
+    suggested = (
+        Match.objects.visible()
+        .filter(source_challenge=challenge, rank__isnull=False)
+        .select_related("target__organisation")
+        .prefetch_related("target__clusters")
+        .order_by("rank")[:10]
+    )
     return render(
         request,
         "clusters/challenge_detail.html",
@@ -135,6 +144,7 @@ def challenge_detail(request, ref):
             "challenge": challenge,
             "offers": [item for item in listings if item.kind == Listing.Kind.OFFER],
             "needs": [item for item in listings if item.kind == Listing.Kind.NEED],
+            "suggested": suggested,
             "nav_section": "challenges",
             "crumbs": _crumbs(
                 ("Clusters", reverse("clusters:cluster-list")),

@@ -10,6 +10,7 @@ from clusters import views as cluster_views
 urlpatterns = [
     path("", cluster_views.home, name="home"),
     path("", include("clusters.urls")),
+    path("", include("matching.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_celery_beat",
+    "django_htmx",
     "crispy_forms",
     "crispy_forms_gds",
     "allauth",
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -199,6 +202,14 @@ else:
         "processed_folder": str(CELERY_DATA_DIR / "processed"),
         "store_processed": False,
     }
+# If the broker is down, give up publishing after about a second: the work row stays
+# pending and the sweeper sends it later (never hold a request for long).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.3,
+    "interval_max": 0.5,
+}
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -209,7 +220,14 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "resend-pending-emails": {"task": "outbox.tasks.resend_pending_emails_task", "schedule": 60},
     "listing-expiry": {"task": "clusters.tasks.expire_listings_task", "schedule": 3600},
+    "sweep-matching-work": {"task": "matching.tasks.sweep_matching_work_task", "schedule": 60},
+    "nightly-matching-rebuild": {
+        "task": "matching.tasks.nightly_rebuild_task",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
+# How many tasks a full rebuild is split into, so that several workers share it.
+MATCHING_CHUNKS = env.int("MATCHING_CHUNKS", default=8)
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {

@@ -1,6 +1,15 @@
 """Test settings: only makes the tests faster and self-contained."""
 
 from .base import *  # noqa: F403
+from .base import BASE_DIR, DATABASES, env
+
+# A file, not memory, so that Celery worker processes started by the tests can share it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    (BASE_DIR / "var").mkdir(exist_ok=True)
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("TEST_SQLITE_PATH", default=str(BASE_DIR / "var" / "test.sqlite3"))
+    }
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -15,6 +24,6 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F40
 
 # Pages and services enqueue tasks on commit; here they run inline. The tests of the
 # background jobs themselves turn this off and start a real worker (tests/matching/).
-CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = False
 SITE_URL = "http://testserver"

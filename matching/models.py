@@ -1,0 +1,199 @@
+"""Match records, the fitted models they came from, and the matcher's to-do list."""
+
+from django.db import models
+from django.db.models import Q
+
+from clusters.models import Challenge, Listing
+
+
+class MatchModel(models.Model):
+    """A fitted vocabulary (engine.Model), saved so one listing is scored without refitting."""
+
+    version = models.CharField(max_length=100, unique=True)
+    file = models.FileField(upload_to="matching/models/")
+    doc_count = models.PositiveIntegerField(default=0)
+    fitted_at = models.DateTimeField()
+    is_current = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-fitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_current"], condition=Q(is_current=True), name="one_current_model"
+            )
+        ]
+
+    def __str__(self):
+        return self.version
+
+
+class MatchQuerySet(models.QuerySet):
+    def for_listing(self, listing):
+        return self.filter(source_key=Match.key_for(listing))
+
+    def visible(self):
+        """Suggestions still worth showing: the target is published and not dismissed."""
+        return self.filter(target__status=Listing.Status.PUBLISHED).exclude(
+            status=Match.Status.DISMISSED
+        )
+
+
+class Match(models.Model):
+    """A suggested partner (target offer or need) for a source listing or challenge."""
+
+    class Status(models.TextChoices):
+        NEW = "new", "New"
+        INTERESTED = "interested", "Interested"
+        DISMISSED = "dismissed", "Not relevant"
+
+    # "L<id>" for a listing, "C<id>" for a challenge: one unique key for upserts.
+    source_key = models.CharField(max_length=24)
+    source_listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, null=True, blank=True, related_name="matches"
+    )
+    source_challenge = models.ForeignKey(
+        Challenge, on_delete=models.CASCADE, null=True, blank=True, related_name="matches"
+    )
+    target = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="matched_by")
+    score = models.FloatField()
+    # 1 = best; empty once it drops out of the top list but is kept for its status.
+    rank = models.PositiveSmallIntegerField(null=True, blank=True)
+    reasons = models.JSONField(default=list)
+    engine_version = models.CharField(max_length=100)
+    computed_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = MatchQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["source_key", "rank"]
+        indexes = [
+            models.Index(fields=["source_key", "rank"], name="match_source_rank"),
+            models.Index(fields=["target", "status"], name="match_target"),
+            models.Index(fields=["status"], name="match_status"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["source_key", "target"], name="match_once_per_pair"),
+            models.CheckConstraint(
+                condition=(Q(source_listing__isnull=False) & Q(source_challenge__isnull=True))
+                | (Q(source_listing__isnull=True) & Q(source_challenge__isnull=False)),
+                name="match_has_one_source",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["new", "interested", "dismissed"]),
+                name="match_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source_key} → {self.target_id} ({self.score:.2f})"
+
+    @staticmethod
+    def key_for(obj) -> str:
+        return f"{'C' if isinstance(obj, Challenge) else 'L'}{obj.pk}"
+
+    @property
+    def strength(self) -> str:
+        from .engine import strength
+
+        return strength(self.score)
+
+
+class MatchingWork(models.Model):
+    """The matcher's to-do list: the message in Redis is only a nudge to look here.
+
+    A row is written in the same transaction as the change that needs matching, so a
+    broker outage delays the work but loses nothing; the sweeper re-sends what is left.
+    """
+
+    class Kind(models.TextChoices):
+        LISTING = "listing", "One listing"
+        CHALLENGE = "challenge", "One challenge"
+        REBUILD = "rebuild", "Refit and rebuild everything"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["state", "claimed_at"], name="work_state")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_id"],
+                condition=Q(state="pending"),
+                name="one_pending_work_per_object",
+            ),
+            models.CheckConstraint(
+                condition=Q(state__in=["pending", "running", "done", "failed"]),
+                name="work_state_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_id or ''} ({self.state})"
+
+
+class MatchingRun(models.Model):
+    """One run of the matcher, for staff: when, how many, how long, errors."""
+
+    class Kind(models.TextChoices):
+        REBUILD = "rebuild", "Full rebuild"
+        LISTING = "listing", "One listing"
+        CHALLENGE = "challenge", "One challenge"
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    model_version = models.CharField(max_length=100, blank=True)
+    subject = models.CharField(max_length=100, blank=True)  # the listing or challenge ref
+    sources = models.PositiveIntegerField(default=0)
+    matches_written = models.PositiveIntegerField(default=0)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()
+
+
+class RebuildChunk(models.Model):
+    """One slice of a rebuild's sources; each is run by a separate task, once."""
+
+    run = models.ForeignKey(MatchingRun, on_delete=models.CASCADE, related_name="chunks")
+    index = models.PositiveIntegerField()
+    done = models.BooleanField(default=False)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["run", "index"], name="chunk_once_per_run")]
+
+    def __str__(self):
+        return f"chunk {self.index} of run {self.run_id}"

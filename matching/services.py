@@ -1,0 +1,615 @@
+"""Load listings and challenges, call the engine, and store the suggestions it makes.
+
+Every function here is safe to run twice or side by side: work rows and rebuild chunks
+are claimed with one atomic update before any work, and matches are upserts on their
+unique (source, target) pair.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from clusters.models import Challenge, Listing
+
+from . import engine
+from .models import Match, MatchingRun, MatchingWork, MatchModel, RebuildChunk
+
+log = logging.getLogger(__name__)
+
+LEASE = timedelta(minutes=10)
+TOP = 10
+# Past this many listings changed since the last fit, scoring one listing would drag too
+# many fresh vectors along: refit instead.
+MAX_CHANGED_SINCE_FIT = 5000
+
+
+# Reading the database into engine documents ----------------------------------------------
+
+
+def _listing_docs(listings) -> list[engine.Doc]:
+    rows = list(
+        listings.values_list(
+            "pk",
+            "ref",
+            "kind",
+            "title",
+            "description",
+            "partner_kind",
+            "organisation__ref",
+            "organisation__kind",
+        )
+    )
+    ids = [row[0] for row in rows]
+    themes, clusters = _related_slugs(Listing, ids)
+    return [
+        engine.Doc(
+            ref=ref,
+            owner=owner,
+            kind=kind,
+            title=title,
+            text=description,
+            themes=frozenset(themes.get(pk, ())),
+            clusters=frozenset(clusters.get(pk, ())),
+            owner_kind=owner_kind,
+            partner_kind=partner_kind,
+        )
+        for pk, ref, kind, title, description, partner_kind, owner, owner_kind in rows
+    ]
+
+
+def _challenge_docs(challenges) -> list[engine.Doc]:
+    rows = list(challenges.values_list("pk", "ref", "title", "description", "cluster__slug"))
+    themes, _ = _related_slugs(Challenge, [row[0] for row in rows], clusters=False)
+    return [
+        engine.Doc(
+            ref=ref,
+            owner=f"challenge:{ref}",
+            kind="challenge",
+            title=title,
+            text=description,
+            themes=frozenset(themes.get(pk, ())),
+            clusters=frozenset([cluster]),
+        )
+        for pk, ref, title, description, cluster in rows
+    ]
+
+
+def _related_slugs(model, ids: list[int], clusters: bool = True):
+    """{pk: [theme slugs]}, {pk: [cluster slugs]} in a few queries, for many rows at once."""
+    found: dict[str, dict[int, list[str]]] = {"themes": defaultdict(list)}
+    if clusters:
+        found["clusters"] = defaultdict(list)
+    for name in found:
+        field = model._meta.get_field(name)
+        through = field.remote_field.through
+        source = field.m2m_field_name()
+        target = field.m2m_reverse_field_name()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            pairs = through.objects.filter(**{f"{source}_id__in": chunk}).values_list(
+                f"{source}_id", f"{target}__slug"
+            )
+            for pk, slug in pairs:
+                found[name][pk].append(slug)
+    return found["themes"], found.get("clusters", {})
+
+
+def eligible_listings():
+    return Listing.objects.published()
+
+
+def eligible_challenges():
+    return Challenge.objects.open()
+
+
+def all_docs() -> list[engine.Doc]:
+    return _listing_docs(eligible_listings()) + _challenge_docs(eligible_challenges())
+
+
+def blocked_pairs() -> dict[str, set[str]]:
+    """Owner (organisation ref) -> targets it marked "not relevant": never suggested again."""
+    blocked: dict[str, set[str]] = defaultdict(set)
+    dismissed = Match.objects.filter(
+        status=Match.Status.DISMISSED, source_listing__isnull=False
+    ).values_list("source_listing__organisation__ref", "target__ref")
+    for owner, target in dismissed:
+        blocked[owner].add(target)
+    return blocked
+
+
+# Saved models ----------------------------------------------------------------------------
+
+_loaded: dict[str, engine.Model] = {}
+
+
+def save_model(model: engine.Model, doc_count: int) -> MatchModel:
+    """Store a fitted model in the media storage and make it the current one."""
+    path = default_storage.save(f"matching/models/{model.version}.pkl", ContentFile(model.dumps()))
+    with transaction.atomic():
+        MatchModel.objects.filter(is_current=True).update(is_current=False)
+        record = MatchModel.objects.create(
+            version=model.version,
+            file=path,
+            doc_count=doc_count,
+            fitted_at=timezone.now(),
+            is_current=True,
+        )
+    _loaded.clear()
+    _loaded[model.version] = model
+    return record
+
+
+def load_model(record: MatchModel) -> engine.Model:
+    """The engine model of a record, read once per process."""
+    if record.version not in _loaded:
+        with default_storage.open(record.file.name, "rb") as handle:
+            model = engine.Model.loads(handle.read())
+        _loaded.clear()
+        _loaded[record.version] = model
+    return _loaded[record.version]
+
+
+def current_model() -> tuple[MatchModel, engine.Model] | None:
+    record = MatchModel.objects.filter(is_current=True).first()
+    if record is None:
+        return None
+    return record, load_model(record)
+
+
+# Writing matches -------------------------------------------------------------------------
+
+
+def _source_objects(refs: Iterable[str]) -> dict[str, object]:
+    refs = list(refs)
+    found: dict[str, object] = {}
+    for start in range(0, len(refs), 900):
+        chunk = refs[start : start + 900]
+        found.update({x.ref: x for x in Listing.objects.filter(ref__in=chunk).only("pk", "ref")})
+        found.update({x.ref: x for x in Challenge.objects.filter(ref__in=chunk).only("pk", "ref")})
+    return found
+
+
+def _target_ids(refs: Iterable[str]) -> dict[str, int]:
+    refs = list(set(refs))
+    found: dict[str, int] = {}
+    for start in range(0, len(refs), 900):
+        found.update(
+            Listing.objects.filter(ref__in=refs[start : start + 900]).values_list("ref", "pk")
+        )
+    return found
+
+
+def store_suggestions(
+    suggestions: list[engine.Suggestion], sources: Iterable[str], version: str
+) -> int:
+    """Replace the ranked suggestions of `sources` with these; idempotent upserts.
+
+    Rows a person has acted on (interested, not relevant) are kept, unranked, when they
+    drop out of the list; untouched rows that drop out are deleted.
+    """
+    sources = list(sources)
+    objects = _source_objects(sources)
+    targets = _target_ids(s.target for s in suggestions)
+    now = timezone.now()
+    by_source: dict[str, list[engine.Suggestion]] = defaultdict(list)
+    for s in suggestions:
+        by_source[s.source].append(s)
+    rows = []
+    for ref, items in by_source.items():
+        source = objects.get(ref)
+        if source is None:
+            continue
+        items.sort(key=lambda s: (-s.score, s.target))
+        for rank, s in enumerate(items, start=1):
+            if s.target not in targets:
+                continue
+            rows.append(
+                Match(
+                    source_key=Match.key_for(source),
+                    source_listing=source if isinstance(source, Listing) else None,
+                    source_challenge=source if isinstance(source, Challenge) else None,
+                    target_id=targets[s.target],
+                    score=round(s.score, 6),
+                    rank=rank,
+                    reasons=list(s.reasons),
+                    engine_version=version,
+                    computed_at=now,
+                )
+            )
+    keys = [Match.key_for(objects[ref]) for ref in sources if ref in objects]
+    with transaction.atomic():
+        Match.objects.bulk_create(
+            rows,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["source_key", "target"],
+            update_fields=["score", "rank", "reasons", "engine_version", "computed_at"],
+        )
+        for start in range(0, len(keys), 900):
+            stale = Match.objects.filter(source_key__in=keys[start : start + 900]).exclude(
+                computed_at=now
+            )
+            stale.filter(status=Match.Status.NEW).delete()
+            stale.update(rank=None)
+    return len(rows)
+
+
+def insert_as_target(reverse: list[engine.Suggestion], version: str) -> int:
+    """Put a new or changed listing into other sources' top lists where it now belongs."""
+    if not reverse:
+        return 0
+    objects = _source_objects({s.source for s in reverse})
+    keys = {Match.key_for(obj): ref for ref, obj in objects.items()}
+    current: dict[str, list[engine.Suggestion]] = defaultdict(list)
+    ranked = Match.objects.filter(source_key__in=list(keys), rank__isnull=False).values_list(
+        "source_key", "target__ref", "score", "reasons"
+    )
+    for key, target, score, reasons in ranked:
+        current[keys[key]].append(engine.Suggestion(keys[key], target, score, tuple(reasons)))
+    changed_sources, suggestions = [], []
+    for s in reverse:
+        if s.source not in objects:
+            continue
+        others = [x for x in current[s.source] if x.target != s.target]
+        worst = min(x.score for x in others) if len(others) >= TOP else -1.0
+        if s.score <= worst:
+            continue
+        merged = sorted([*others, s], key=lambda x: (-x.score, x.target))
+        changed_sources.append(s.source)
+        suggestions.extend(merged[:TOP])
+    return store_suggestions(suggestions, changed_sources, version) if changed_sources else 0
+
+
+# Work rows: the to-do list ---------------------------------------------------------------
+
+
+def request_matching(obj) -> MatchingWork:
+    """Record that a listing or challenge needs matching; enqueue it once this commits.
+
+    Idempotent: one pending row per object, however often it is asked for.
+    """
+    from config.celery import enqueue
+
+    from .tasks import run_work_task
+
+    kind = MatchingWork.Kind.CHALLENGE if isinstance(obj, Challenge) else MatchingWork.Kind.LISTING
+    work, created = MatchingWork.objects.get_or_create(
+        kind=kind, object_id=obj.pk, state=MatchingWork.State.PENDING
+    )
+    if created:
+        enqueue(run_work_task, work.pk)
+    return work
+
+
+def request_rebuild() -> MatchingWork:
+    from config.celery import enqueue
+
+    from .tasks import run_work_task
+
+    work, created = MatchingWork.objects.get_or_create(
+        kind=MatchingWork.Kind.REBUILD, object_id=None, state=MatchingWork.State.PENDING
+    )
+    if created:
+        enqueue(run_work_task, work.pk)
+    return work
+
+
+def claim(work_id: int) -> bool:
+    """Take a work row: pending, or running with an expired lease (its worker died)."""
+    now = timezone.now()
+    return bool(
+        MatchingWork.objects.filter(
+            Q(state=MatchingWork.State.PENDING)
+            | Q(state=MatchingWork.State.RUNNING, claimed_at__lt=now - LEASE),
+            pk=work_id,
+        ).update(state=MatchingWork.State.RUNNING, claimed_at=now, attempts=F("attempts") + 1)
+    )
+
+
+def run_work(work_id: int, *, in_process: bool = False) -> str:
+    """Do one work row, once. Returns what happened, for the task's log."""
+    if not claim(work_id):
+        return "taken or done"
+    work = MatchingWork.objects.get(pk=work_id)
+    try:
+        if work.kind == MatchingWork.Kind.REBUILD:
+            rebuild(in_process=in_process)
+        elif work.kind == MatchingWork.Kind.LISTING:
+            match_listing(work.object_id)
+        else:
+            match_challenge(work.object_id)
+    except Exception as exc:
+        MatchingWork.objects.filter(pk=work_id).update(
+            state=MatchingWork.State.PENDING, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    MatchingWork.objects.filter(pk=work_id).update(
+        state=MatchingWork.State.DONE, finished_at=timezone.now()
+    )
+    return "done"
+
+
+def pending_work(limit: int = 5000) -> list[int]:
+    """Rows whose message may have been lost: still pending, or claimed by a dead worker."""
+    stale = timezone.now() - LEASE
+    return list(
+        MatchingWork.objects.filter(
+            Q(state=MatchingWork.State.PENDING)
+            | Q(state=MatchingWork.State.RUNNING, claimed_at__lt=stale)
+        ).values_list("pk", flat=True)[:limit]
+    )
+
+
+# Matching one listing or challenge, without refitting -----------------------------------
+
+
+def _changes_since(record: MatchModel) -> tuple[list[engine.Doc], frozenset[str]]:
+    since = record.fitted_at
+    changed = _listing_docs(eligible_listings().filter(updated_at__gt=since)) + _challenge_docs(
+        eligible_challenges().filter(updated_at__gt=since)
+    )
+    removed = set(
+        Listing.objects.filter(updated_at__gt=since)
+        .exclude(status=Listing.Status.PUBLISHED)
+        .values_list("ref", flat=True)
+    ) | set(
+        Challenge.objects.filter(updated_at__gt=since)
+        .exclude(status=Challenge.Status.OPEN)
+        .values_list("ref", flat=True)
+    )
+    return changed, frozenset(removed)
+
+
+def _match_one(obj, doc: engine.Doc | None, kind: str) -> int:
+    run = MatchingRun.objects.create(kind=kind, subject=obj.ref)
+    try:
+        if doc is None:  # no longer eligible: drop its untouched suggestions both ways
+            key = Match.key_for(obj)
+            Match.objects.filter(source_key=key, status=Match.Status.NEW).delete()
+            if isinstance(obj, Listing):
+                obj.matched_by.filter(status=Match.Status.NEW).delete()
+            written = 0
+        else:
+            loaded = current_model()
+            if loaded is None:
+                rebuild(in_process=True)
+                loaded = current_model()
+            record, model = loaded
+            changed, removed = _changes_since(record)
+            if len(changed) > MAX_CHANGED_SINCE_FIT:
+                request_rebuild()
+            forward, reverse = engine.suggest_for(
+                model,
+                doc,
+                changed=[d for d in changed if d.ref != doc.ref],
+                removed=removed,
+                top=TOP,
+                blocked=blocked_pairs(),
+            )
+            written = store_suggestions(forward, [doc.ref], record.version)
+            written += insert_as_target(reverse, record.version)
+            run.model_version = record.version
+        run.sources, run.matches_written = 1, written
+        run.status = MatchingRun.Status.DONE
+        return written
+    except Exception as exc:
+        run.status, run.error = MatchingRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        run.finished_at = timezone.now()
+        run.save()
+
+
+def match_listing(listing_id: int) -> int:
+    """Refresh one listing's suggestions, and its place in others' lists. Idempotent."""
+    listing = Listing.objects.filter(pk=listing_id).first()
+    if listing is None:
+        return 0
+    docs = _listing_docs(eligible_listings().filter(pk=listing_id))
+    return _match_one(listing, docs[0] if docs else None, MatchingRun.Kind.LISTING)
+
+
+def match_challenge(challenge_id: int) -> int:
+    challenge = Challenge.objects.filter(pk=challenge_id).first()
+    if challenge is None:
+        return 0
+    docs = _challenge_docs(eligible_challenges().filter(pk=challenge_id))
+    return _match_one(challenge, docs[0] if docs else None, MatchingRun.Kind.CHALLENGE)
+
+
+# The full rebuild, in chunks that several workers share ---------------------------------
+
+
+def chunk_count(sources: int) -> int:
+    return max(1, min(settings.MATCHING_CHUNKS, sources // 500 or 1))
+
+
+def rebuild(*, in_process: bool = False, progress=None) -> MatchingRun:
+    """Refit on every eligible listing and challenge, then recompute every suggestion.
+
+    The sources are split into chunks; each is a separate task (or, in process, run one
+    after the other). The run finishes when the last chunk does.
+    """
+    run = MatchingRun.objects.create(kind=MatchingRun.Kind.REBUILD)
+    try:
+        docs = all_docs()
+        if progress:
+            progress(0, 0)
+        model = engine.fit(docs)
+        record = save_model(model, len(docs))
+        chunks = chunk_count(len(docs))
+        run.model_version = record.version
+        run.sources = len(docs)
+        run.chunks_total = chunks
+        run.save(update_fields=["model_version", "sources", "chunks_total"])
+        RebuildChunk.objects.bulk_create([RebuildChunk(run=run, index=i) for i in range(chunks)])
+    except Exception as exc:
+        run.status, run.error = MatchingRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
+        run.finished_at = timezone.now()
+        run.save()
+        raise
+    if in_process:
+        for index in range(chunks):
+            run_chunk(run.pk, index)
+            if progress:
+                progress(index + 1, chunks)
+    else:
+        from config.celery import enqueue
+
+        from .tasks import run_chunk_task
+
+        for index in range(chunks):
+            enqueue(run_chunk_task, run.pk, index)
+    run.refresh_from_db()
+    return run
+
+
+def _chunk_sources(model: engine.Model, index: int, chunks: int) -> list[str]:
+    refs = sorted(model.refs)
+    size = -(-len(refs) // chunks)
+    return refs[index * size : (index + 1) * size]
+
+
+def run_chunk(run_id: int, index: int) -> int:
+    """Compute and store one chunk of a rebuild, once; the last chunk finishes the run."""
+    now = timezone.now()
+    claimed = RebuildChunk.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE),
+        run_id=run_id,
+        index=index,
+        done=False,
+    ).update(claimed_at=now)
+    if not claimed:
+        return 0
+    run = MatchingRun.objects.get(pk=run_id)
+    record = MatchModel.objects.get(version=run.model_version)
+    model = load_model(record)
+    sources = _chunk_sources(model, index, run.chunks_total)
+    suggestions = engine.suggest(model, sources, top=TOP, blocked=blocked_pairs())
+    written = store_suggestions(suggestions, sources, record.version)
+    with transaction.atomic():
+        RebuildChunk.objects.filter(run_id=run_id, index=index).update(done=True)
+        run = MatchingRun.objects.select_for_update().get(pk=run_id)
+        run.chunks_done = RebuildChunk.objects.filter(run_id=run_id, done=True).count()
+        run.matches_written += written
+        if run.chunks_done == run.chunks_total:
+            _finish_rebuild(run, model)
+        run.save()
+    return written
+
+
+def _finish_rebuild(run: MatchingRun, model: engine.Model) -> None:
+    """Drop untouched suggestions of sources that are no longer eligible."""
+    untouched = Match.objects.filter(status=Match.Status.NEW)
+    untouched.filter(source_listing__isnull=False).exclude(
+        source_listing__status=Listing.Status.PUBLISHED
+    ).delete()
+    untouched.filter(source_challenge__isnull=False).exclude(
+        source_challenge__status=Challenge.Status.OPEN
+    ).delete()
+    run.status = MatchingRun.Status.DONE
+    run.finished_at = timezone.now()
+
+
+# Reading matches out ---------------------------------------------------------------------
+
+
+def export_matches(top: int = TOP) -> dict:
+    """Every published need and open challenge with its best offers, and every published
+    offer with its best needs, in the exchange format (cluster-exchange-matches/1)."""
+    rows = (
+        Match.objects.filter(rank__isnull=False, rank__lte=top)
+        .filter(
+            Q(source_listing__status=Listing.Status.PUBLISHED)
+            | Q(source_challenge__status=Challenge.Status.OPEN)
+        )
+        .filter(target__status=Listing.Status.PUBLISHED)
+        .exclude(status=Match.Status.DISMISSED)
+        .values_list(
+            "source_listing__ref",
+            "source_challenge__ref",
+            "target__ref",
+            "rank",
+            "score",
+            "reasons",
+        )
+        .order_by("source_key", "rank")
+    )
+    matches = []
+    for listing_ref, challenge_ref, target, rank, score, reasons in rows.iterator(2000):
+        matches.append(
+            {
+                "source": listing_ref or challenge_ref,
+                "target": target,
+                "rank": rank,
+                "score": round(score, 4),
+                "reasons": reasons,
+            }
+        )
+    matches.sort(key=lambda m: (m["source"], m["rank"]))
+    return {"format": "cluster-exchange-matches/1", "matches": matches}
+
+
+def export_feedback() -> dict:
+    """What people said of suggestions (interested, not relevant), for measuring the matcher."""
+    rows = Match.objects.exclude(status=Match.Status.NEW).values_list(
+        "source_listing__ref",
+        "source_challenge__ref",
+        "target__ref",
+        "status",
+        "score",
+        "rank",
+        "engine_version",
+        "status_changed_at",
+    )
+    return {
+        "format": "cluster-exchange-feedback/1",
+        "feedback": [
+            {
+                "source": a or b,
+                "target": target,
+                "status": status,
+                "score": score,
+                "rank": rank,
+                "engine_version": version,
+                "changed_at": changed.isoformat() if changed else None,
+            }
+            for a, b, target, status, score, rank, version, changed in rows
+        ],
+    }
+
+
+@transaction.atomic
+def set_match_status(match: Match, status: str) -> Match:
+    """Record a person's answer to a suggestion; "not relevant" is never suggested again."""
+    match.status = status
+    match.status_changed_at = timezone.now()
+    match.save(update_fields=["status", "status_changed_at"])
+    return match
+
+
+def preview_matches(doc: engine.Doc, top: int = 5) -> list[tuple[Listing, engine.Suggestion]]:
+    """Existing listings that fit a listing still being written; nothing is stored."""
+    loaded = current_model()
+    if loaded is None:
+        return []
+    record, model = loaded
+    changed, removed = _changes_since(record)
+    forward, _ = engine.suggest_for(
+        model, doc, changed=changed, removed=removed, top=top, reverse_top=0
+    )
+    listings = {
+        x.ref: x
+        for x in Listing.objects.published()
+        .filter(ref__in=[s.target for s in forward])
+        .select_related("organisation")
+    }
+    return [(listings[s.target], s) for s in forward if s.target in listings]

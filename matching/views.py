@@ -1,0 +1,113 @@
+"""Pages for matches: "Your matches", answering a suggestion, and checking before publishing."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from clusters.forms import ListingForm
+from clusters.models import Listing, Organisation
+
+from . import engine, services
+from .models import Match
+
+ANSWERS = {"interested": Match.Status.INTERESTED, "not-relevant": Match.Status.DISMISSED}
+
+
+@login_required
+def organisation_matches(request, ref):
+    organisation = get_object_or_404(Organisation.objects.of_member(request.user), ref=ref)
+    suggestions = (
+        Match.objects.visible()
+        .filter(rank__isnull=False)
+        .select_related("target__organisation")
+        .prefetch_related("target__themes", "target__clusters")
+        .order_by("rank")
+    )
+    listings = (
+        organisation.listings.published()
+        .order_by("-published_at", "ref")
+        .prefetch_related(Prefetch("matches", queryset=suggestions, to_attr="suggestions"))
+    )
+    return render(
+        request,
+        "matching/organisation_matches.html",
+        {
+            "organisation": organisation,
+            "listings": listings,
+            "nav_section": "organisation",
+            "crumbs": [
+                ("Home", reverse("home")),
+                (organisation.name, reverse("clusters:organisation-detail", args=[ref])),
+                ("Your matches", None),
+            ],
+        },
+    )
+
+
+@login_required
+@require_POST
+def answer_match(request, ref, target):
+    listing = get_object_or_404(Listing.objects.editable_by(request.user), ref=ref)
+    match = get_object_or_404(listing.matches.select_related("target"), target__ref=target)
+    answer = ANSWERS.get(request.POST.get("answer", ""))
+    if answer is None:
+        messages.error(request, "Choose “Interested” or “Not relevant”.")
+    else:
+        services.set_match_status(match, answer)
+        if answer == Match.Status.DISMISSED:
+            messages.success(request, f"“{match.target.title}” will not be suggested to you again.")
+        else:
+            messages.success(request, f"Noted: you are interested in “{match.target.title}”.")
+    return redirect(
+        reverse("matching:organisation", args=[listing.organisation.ref]) + f"#listing-{ref}"
+    )
+
+
+def _draft_doc(form, organisation) -> engine.Doc | None:
+    """An engine document from whatever the person has typed so far."""
+    data = form.data
+    title = (data.get("title") or "").strip()
+    description = (data.get("description") or "").strip()
+    if len(title) + len(description) < 12:
+        return None
+    field = form.fields["themes"]
+    valid_ids = {str(pk) for pk in data.getlist("themes")}
+    themes = frozenset(t.slug for t in field.queryset if str(t.pk) in valid_ids)
+    clusters = frozenset(
+        c.slug
+        for c in form.fields["clusters"].queryset
+        if str(c.pk) in set(data.getlist("clusters"))
+    )
+    kind = data.get("kind") if data.get("kind") in ("offer", "need") else "need"
+    return engine.Doc(
+        ref="draft",
+        owner=organisation.ref,
+        kind=kind,
+        title=title[:200],
+        text=description[:10_000],
+        themes=themes,
+        clusters=clusters,
+        owner_kind=organisation.kind,
+        partner_kind=data.get("partner_kind") or "any",
+    )
+
+
+def matches_for_form(form, organisation):
+    doc = _draft_doc(form, organisation)
+    return None if doc is None else services.preview_matches(doc)
+
+
+@login_required
+@require_POST
+def check_matches(request, ref):
+    """The htmx partial: listings that fit what is typed so far (no JavaScript: see the form)."""
+    organisation = get_object_or_404(Organisation.objects.of_member(request.user), ref=ref)
+    form = ListingForm(request.POST)
+    return render(
+        request,
+        "matching/_check_results.html",
+        {"previews": matches_for_form(form, organisation), "checked": True},
+    )

@@ -1,0 +1,150 @@
+"""Pages that show matches: "Your matches", answers to suggestions, the challenge page,
+and the "check for matches" step while writing a listing."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from clusters.importer import import_exchange
+from clusters.models import Listing, Membership, Theme
+from matching import services
+from matching.models import Match
+from tests.conftest import SMALL_DOCUMENT
+from tests.factories import ListingFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def matched():
+    """The small document imported and matched; a user who is a member of org-2."""
+    import_exchange(SMALL_DOCUMENT)
+    services.rebuild(in_process=True)
+    user = UserFactory()
+    need = Listing.objects.get(ref="L-0002")
+    Membership.objects.create(user=user, organisation=need.organisation, role="admin")
+    return user, need
+
+
+def test_your_matches_shows_each_listing_with_its_suggestions(client, matched):
+    user, need = matched
+    client.force_login(user)
+    html = client.get(reverse("matching:organisation", args=[need.organisation.ref])).content
+    html = html.decode()
+    assert "Who can capture CO2 from our FCC regenerator?" in html
+    assert "Modular amine capture units" in html
+    assert "Amine Works Ltd" in html
+    assert " match</strong>" in html  # strength in words: strong, good or possible
+    assert "Why we suggest it:" in html
+
+
+def test_not_relevant_is_stored_and_never_suggested_again(client, matched):
+    user, need = matched
+    client.force_login(user)
+    client.post(reverse("matching:answer", args=[need.ref, "L-0001"]), {"answer": "not-relevant"})
+    match = Match.objects.get(source_key=f"L{need.pk}", target__ref="L-0001")
+    assert match.status == "dismissed" and match.status_changed_at is not None
+
+    services.rebuild(in_process=True)
+    services.match_listing(need.pk)
+    html = client.get(reverse("matching:organisation", args=[need.organisation.ref])).content
+    assert b"Modular amine capture units" not in html
+    assert "L-0001" not in [
+        m["target"] for m in services.export_matches()["matches"] if m["source"] == "L-0002"
+    ]
+    feedback = services.export_feedback()["feedback"]
+    assert feedback[0]["source"] == "L-0002" and feedback[0]["status"] == "dismissed"
+
+
+def test_interested_is_stored(client, matched):
+    user, need = matched
+    client.force_login(user)
+    client.post(reverse("matching:answer", args=[need.ref, "L-0001"]), {"answer": "interested"})
+    assert Match.objects.get(source_key=f"L{need.pk}").status == "interested"
+
+
+def test_another_organisations_user_cannot_see_or_answer_matches(client, matched, outsider):
+    user, need = matched
+    client.force_login(outsider)
+    url = reverse("matching:organisation", args=[need.organisation.ref])
+    assert client.get(url).status_code == 404
+    response = client.post(
+        reverse("matching:answer", args=[need.ref, "L-0001"]), {"answer": "not-relevant"}
+    )
+    assert response.status_code == 404
+    assert Match.objects.get(source_key=f"L{need.pk}").status == "new"
+
+
+def test_challenge_page_shows_the_offers_suggested_for_it(client, matched):
+    html = client.get(reverse("clusters:challenge-detail", args=["ch-humber-capture"])).content
+    assert b"Offers suggested for this challenge" in html
+    assert b"Modular amine capture units" in html
+
+
+def test_check_for_matches_works_without_javascript_and_saves_nothing(client, matched):
+    user, need = matched
+    client.force_login(user)
+    response = client.post(
+        reverse("clusters:listing-create", args=[need.organisation.ref]),
+        {
+            "kind": "need",
+            "title": "Carbon capture for our refinery stacks",
+            "description": "We want amine capture units on our heaters.",
+            "check": "1",
+            "themes": [Theme.objects.get(slug="ccus").pk],
+            "partner_kind": "any",
+        },
+    )
+    html = response.content.decode()
+    assert "Listings that already fit yours" in html
+    assert "Modular amine capture units" in html
+    assert Listing.objects.count() == 3  # nothing saved
+
+
+def test_check_for_matches_partial_for_htmx(client, matched):
+    user, need = matched
+    client.force_login(user)
+    response = client.post(
+        reverse("matching:check", args=[need.organisation.ref]),
+        {"kind": "need", "title": "Carbon capture units", "description": "amine capture"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert b"Modular amine capture units" in response.content
+    assert b"<html" not in response.content
+
+
+def test_your_matches_query_count_is_the_same_for_10_and_200_matches(client, matched):
+    user, need = matched
+    organisation = need.organisation
+    client.force_login(user)
+    url = reverse("matching:organisation", args=[organisation.ref])
+
+    def grow(n):
+        for i in range(n):
+            ListingFactory(
+                organisation=organisation,
+                kind="need",
+                themes=["ccus"],
+                title=f"Capture need {i}",
+                description="carbon capture amine",
+            )
+            ListingFactory(
+                kind="offer",
+                themes=["ccus"],
+                clusters=["humber"],
+                title=f"Capture offer {i}",
+                description="amine carbon capture",
+            )
+        services.rebuild(in_process=True)
+
+    def count():
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    grow(1)
+    small = count()
+    grow(20)
+    assert Match.objects.filter(source_listing__organisation=organisation).count() >= 200
+    assert count() == small
