@@ -191,6 +191,7 @@ class RebuildChunk(models.Model):
     index = models.PositiveIntegerField()
     done = models.BooleanField(default=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)  # the Celery worker that ran it
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "index"], name="chunk_once_per_run")]

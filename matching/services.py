@@ -131,16 +131,24 @@ _loaded: dict[str, engine.Model] = {}
 
 
 def save_model(model: engine.Model, doc_count: int) -> MatchModel:
-    """Store a fitted model in the media storage and make it the current one."""
-    path = default_storage.save(f"matching/models/{model.version}.pkl", ContentFile(model.dumps()))
+    """Store a fitted model in the media storage and make it the current one.
+
+    A refit that gives the same version (the same documents) replaces the stored file.
+    """
+    name = f"matching/models/{model.version}.pkl"
+    if default_storage.exists(name):
+        default_storage.delete(name)
+    path = default_storage.save(name, ContentFile(model.dumps()))
     with transaction.atomic():
         MatchModel.objects.filter(is_current=True).update(is_current=False)
-        record = MatchModel.objects.create(
+        record, _ = MatchModel.objects.update_or_create(
             version=model.version,
-            file=path,
-            doc_count=doc_count,
-            fitted_at=timezone.now(),
-            is_current=True,
+            defaults={
+                "file": path,
+                "doc_count": doc_count,
+                "fitted_at": timezone.now(),
+                "is_current": True,
+            },
         )
     _loaded.clear()
     _loaded[model.version] = model
@@ -429,7 +437,8 @@ def match_challenge(challenge_id: int) -> int:
 
 
 def chunk_count(sources: int) -> int:
-    return max(1, min(settings.MATCHING_CHUNKS, sources // 500 or 1))
+    """As many chunks as configured, but none smaller than MATCHING_CHUNK_MIN_SOURCES."""
+    return max(1, min(settings.MATCHING_CHUNKS, sources // settings.MATCHING_CHUNK_MIN_SOURCES))
 
 
 def rebuild(*, in_process: bool = False, progress=None) -> MatchingRun:
@@ -478,7 +487,7 @@ def _chunk_sources(model: engine.Model, index: int, chunks: int) -> list[str]:
     return refs[index * size : (index + 1) * size]
 
 
-def run_chunk(run_id: int, index: int) -> int:
+def run_chunk(run_id: int, index: int, worker: str = "") -> int:
     """Compute and store one chunk of a rebuild, once; the last chunk finishes the run."""
     now = timezone.now()
     claimed = RebuildChunk.objects.filter(
@@ -496,7 +505,7 @@ def run_chunk(run_id: int, index: int) -> int:
     suggestions = engine.suggest(model, sources, top=TOP, blocked=blocked_pairs())
     written = store_suggestions(suggestions, sources, record.version)
     with transaction.atomic():
-        RebuildChunk.objects.filter(run_id=run_id, index=index).update(done=True)
+        RebuildChunk.objects.filter(run_id=run_id, index=index).update(done=True, worker=worker)
         run = MatchingRun.objects.select_for_update().get(pk=run_id)
         run.chunks_done = RebuildChunk.objects.filter(run_id=run_id, done=True).count()
         run.matches_written += written

@@ -16,9 +16,9 @@ def run_work_task(work_id: int) -> str:
     return services.run_work(work_id)
 
 
-@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
-def run_chunk_task(run_id: int, index: int) -> int:
-    return services.run_chunk(run_id, index)
+@shared_task(bind=True, acks_late=True, autoretry_for=(Exception,), retry_backoff=30, max_retries=5)
+def run_chunk_task(self, run_id: int, index: int) -> int:
+    return services.run_chunk(run_id, index, worker=self.request.hostname or "")
 
 
 # Periodic (every minute). Running it twice is harmless: every work row is claimed with one

@@ -42,6 +42,7 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     ref = factory.Sequence(lambda n: f"org-test-{n}")
     name = factory.Sequence(lambda n: f"Organisation {n} Ltd")
     kind = Organisation.Kind.BUSINESS
+    status = Organisation.Status.APPROVED
     description = "A fictional organisation for tests."
     website = "https://example.org"
 

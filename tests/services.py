@@ -96,7 +96,7 @@ def database_url() -> str:
 
 
 @contextmanager
-def celery_workers(redis_url: str, count: int = 1, concurrency: int = 1):
+def celery_workers(redis_url: str, count: int = 1, concurrency: int = 1, extra_env=None):
     """Start `count` real Celery worker processes on the test database; stop them after."""
     env = {
         **os.environ,
@@ -104,6 +104,7 @@ def celery_workers(redis_url: str, count: int = 1, concurrency: int = 1):
         "REDIS_URL": redis_url,
         "DATABASE_URL": database_url(),
         "CELERY_TASK_ALWAYS_EAGER": "false",
+        **(extra_env or {}),
     }
     logs, processes = [], []
     folder = Path(tempfile.mkdtemp(prefix="cx-workers-"))
@@ -172,3 +173,40 @@ def wait_for(condition, timeout: float = 30, interval: float = 0.2):
             return value
         time.sleep(interval)
     raise AssertionError(f"gave up after {timeout} s waiting for {condition}")
+
+
+@contextmanager
+def broker(url: str, transport_options: dict | None = None, result_backend: str | None = None):
+    """Point the project's Celery app at another broker for one test, then back.
+
+    Celery keeps one connection pool per broker address; the app's handles to the pool are
+    dropped (not closed, which would close them for everyone) so they are made again.
+    """
+    from config.celery import app
+
+    def reset():
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    conf = app.conf
+    saved = (
+        conf.broker_url,
+        conf.broker_transport_options,
+        conf.result_backend,
+        conf.task_always_eager,
+    )
+    conf.broker_url = url
+    conf.broker_transport_options = transport_options or {}
+    conf.result_backend = result_backend
+    conf.task_always_eager = False
+    reset()
+    try:
+        yield app
+    finally:
+        (
+            conf.broker_url,
+            conf.broker_transport_options,
+            conf.result_backend,
+            conf.task_always_eager,
+        ) = saved
+        reset()

@@ -228,6 +228,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 # How many tasks a full rebuild is split into, so that several workers share it.
 MATCHING_CHUNKS = env.int("MATCHING_CHUNKS", default=8)
+MATCHING_CHUNK_MIN_SOURCES = env.int("MATCHING_CHUNK_MIN_SOURCES", default=500)
 CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {

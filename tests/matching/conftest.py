@@ -2,8 +2,7 @@
 
 import pytest
 
-from config.celery import app
-from tests.services import RedisServer
+from tests.services import RedisServer, broker
 
 
 @pytest.fixture
@@ -14,17 +13,8 @@ def redis_server():
 
 
 @pytest.fixture
-def redis_broker(redis_server, settings):
+def redis_broker(redis_server):
     """Tasks sent by the test go to the real Redis, for real workers to run."""
-    saved = (app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager)
-    app.conf.broker_url = redis_server.url
-    app.conf.broker_transport_options = {
-        "socket_timeout": 2,
-        "socket_connect_timeout": 2,
-        "visibility_timeout": 3600,
-    }
-    app.conf.task_always_eager = False
-    app.pool.force_close_all()
-    yield redis_server
-    app.conf.broker_url, app.conf.broker_transport_options, app.conf.task_always_eager = saved
-    app.pool.force_close_all()
+    options = {"socket_timeout": 2, "socket_connect_timeout": 2, "visibility_timeout": 3600}
+    with broker(redis_server.url, options):
+        yield redis_server

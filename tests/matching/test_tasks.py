@@ -61,7 +61,7 @@ def test_the_same_job_sent_twice_runs_once(redis_broker):
     assert MatchingRun.objects.filter(subject="L-0001").count() == 1
 
 
-def test_a_rebuild_shared_by_two_workers_gives_what_one_process_gives(redis_broker, settings):
+def test_a_rebuild_shared_by_two_workers_gives_what_one_process_gives(redis_broker):
     import_exchange(SMALL_DOCUMENT)
     for n in range(30):
         ListingFactory(
@@ -75,18 +75,24 @@ def test_a_rebuild_shared_by_two_workers_gives_what_one_process_gives(redis_brok
     Match.objects.all().delete()
     MatchingWork.objects.all().delete()
 
-    settings.MATCHING_CHUNKS = 4
-    with celery_workers(redis_broker.url, count=2):
+    before = MatchingRun.objects.order_by("-pk").first().pk
+    with celery_workers(
+        redis_broker.url,
+        count=2,
+        extra_env={"MATCHING_CHUNKS": "4", "MATCHING_CHUNK_MIN_SOURCES": "5"},
+    ):
         services.request_rebuild()
         run = wait_for(
             lambda: (
-                MatchingRun.objects.filter(kind="rebuild", status="done")
-                .exclude(chunks_total=0)
-                .order_by("-started_at")
+                MatchingRun.objects.filter(kind="rebuild", status="done", pk__gt=before)
+                .order_by("-pk")
                 .first()
             ),
             timeout=60,
         )
+    assert run.chunks_total == 4
+    workers = set(run.chunks.values_list("worker", flat=True))
+    assert len(workers) == 2, f"chunks were run by {workers}"
     assert run.chunks_done == run.chunks_total
     assert match_pairs() == expected
     assert Match.objects.count() == len(expected)
