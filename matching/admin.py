@@ -52,7 +52,7 @@ class MatchingWorkAdmin(ReadOnly):
 
 @admin.register(MatchModel)
 class MatchModelAdmin(ReadOnly):
-    list_display = ["version", "fitted_at", "doc_count", "is_current"]
+    list_display = ["version", "fitted_at", "doc_count", "size", "is_current"]
 
 
 @admin.register(Match)

@@ -7,10 +7,14 @@ from clusters.models import Challenge, Listing
 
 
 class MatchModel(models.Model):
-    """A fitted vocabulary (engine.Model), saved so one listing is scored without refitting."""
+    """A fitted vocabulary (engine.Model), saved so one listing is scored without refitting.
+
+    Kept in the database (in parts), not on a disk, so that workers on other machines can
+    read it with nothing shared but the database.
+    """
 
     version = models.CharField(max_length=100, unique=True)
-    file = models.FileField(upload_to="matching/models/")
+    size = models.PositiveBigIntegerField(default=0)
     doc_count = models.PositiveIntegerField(default=0)
     fitted_at = models.DateTimeField()
     is_current = models.BooleanField(default=False)
@@ -25,6 +29,21 @@ class MatchModel(models.Model):
 
     def __str__(self):
         return self.version
+
+
+class MatchModelPart(models.Model):
+    """One slice of a saved model's bytes (PostgreSQL caps one value at 1 GB)."""
+
+    model = models.ForeignKey(MatchModel, on_delete=models.CASCADE, related_name="parts")
+    index = models.PositiveIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        ordering = ["model", "index"]
+        constraints = [models.UniqueConstraint(fields=["model", "index"], name="model_part_once")]
+
+    def __str__(self):
+        return f"{self.model} part {self.index}"
 
 
 class MatchQuerySet(models.QuerySet):

@@ -11,8 +11,6 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -20,7 +18,7 @@ from django.utils import timezone
 from clusters.models import Challenge, Listing
 
 from . import engine
-from .models import Match, MatchingRun, MatchingWork, MatchModel, RebuildChunk
+from .models import Match, MatchingRun, MatchingWork, MatchModel, MatchModelPart, RebuildChunk
 
 log = logging.getLogger(__name__)
 
@@ -130,26 +128,33 @@ def blocked_pairs() -> dict[str, set[str]]:
 _loaded: dict[str, engine.Model] = {}
 
 
-def save_model(model: engine.Model, doc_count: int) -> MatchModel:
-    """Store a fitted model in the media storage and make it the current one.
+PART_SIZE = 32 * 1024 * 1024
+KEEP_MODELS = 3
 
-    A refit that gives the same version (the same documents) replaces the stored file.
+
+def save_model(model: engine.Model, doc_count: int) -> MatchModel:
+    """Store a fitted model in the database and make it the current one.
+
+    A refit that gives the same version (the same documents) replaces the stored one;
+    only the last few models are kept.
     """
-    name = f"matching/models/{model.version}.pkl"
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    path = default_storage.save(name, ContentFile(model.dumps()))
+    data = model.dumps()
     with transaction.atomic():
+        MatchModel.objects.filter(version=model.version).delete()
         MatchModel.objects.filter(is_current=True).update(is_current=False)
-        record, _ = MatchModel.objects.update_or_create(
+        record = MatchModel.objects.create(
             version=model.version,
-            defaults={
-                "file": path,
-                "doc_count": doc_count,
-                "fitted_at": timezone.now(),
-                "is_current": True,
-            },
+            size=len(data),
+            doc_count=doc_count,
+            fitted_at=timezone.now(),
+            is_current=True,
         )
+        MatchModelPart.objects.bulk_create(
+            MatchModelPart(model=record, index=i, data=data[start : start + PART_SIZE])
+            for i, start in enumerate(range(0, len(data), PART_SIZE))
+        )
+        old = MatchModel.objects.order_by("-fitted_at").values_list("pk", flat=True)[KEEP_MODELS:]
+        MatchModel.objects.filter(pk__in=list(old)).delete()
     _loaded.clear()
     _loaded[model.version] = model
     return record
@@ -158,8 +163,8 @@ def save_model(model: engine.Model, doc_count: int) -> MatchModel:
 def load_model(record: MatchModel) -> engine.Model:
     """The engine model of a record, read once per process."""
     if record.version not in _loaded:
-        with default_storage.open(record.file.name, "rb") as handle:
-            model = engine.Model.loads(handle.read())
+        parts = record.parts.order_by("index").values_list("data", flat=True)
+        model = engine.Model.loads(b"".join(bytes(part) for part in parts))
         _loaded.clear()
         _loaded[record.version] = model
     return _loaded[record.version]
