@@ -18,6 +18,7 @@ def test_a_real_worker_runs_a_job_sent_through_the_filesystem_broker(tmp_path):
         "data_folder_in": str(queue),
         "data_folder_out": str(queue),
         "processed_folder": str(processed),
+        "control_folder": str(tmp_path / "control"),
     }
     # Work on a listing that does not exist: the job has nothing to match but must still
     # be claimed and marked done by the worker.
