@@ -157,8 +157,18 @@ def run(command: list[str], *, env: dict[str, str] | None = None, timeout: float
         )
 
 
+# The import queues matching work; without REDIS_URL its nudge goes to the filesystem
+# broker, which must not be the project's own var/celery (a local worker would read it).
+BROKER_DIR = tempfile.mkdtemp(prefix="import_speed-broker-")
+
+
 def manage(*args: str, database_url: str, timeout: float) -> Run:
-    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_DEBUG": "0",
+        "CELERY_FILESYSTEM_DIR": BROKER_DIR,
+    }
     return run([sys.executable, "manage.py", *args], env=env, timeout=timeout)
 
 
