@@ -171,10 +171,21 @@ def load_model(record: MatchModel) -> engine.Model:
 
 
 def current_model() -> tuple[MatchModel, engine.Model] | None:
+    """The current fitted model, or None if there is none or it cannot be read.
+
+    A model saved by an older engine (after an upgrade) cannot be read: it is retired and
+    a rebuild requested, rather than failing the page or job that asked.
+    """
     record = MatchModel.objects.filter(is_current=True).first()
     if record is None:
         return None
-    return record, load_model(record)
+    try:
+        return record, load_model(record)
+    except Exception:
+        log.exception("Saved matching model %s cannot be read; requesting a rebuild", record)
+        MatchModel.objects.filter(pk=record.pk).update(is_current=False)
+        request_rebuild()
+        return None
 
 
 # Writing matches -------------------------------------------------------------------------

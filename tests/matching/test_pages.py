@@ -148,3 +148,19 @@ def test_your_matches_query_count_is_the_same_for_10_and_200_matches(client, mat
     grow(20)
     assert Match.objects.filter(source_listing__organisation=organisation).count() >= 200
     assert count() == small
+
+
+def test_a_saved_model_that_cannot_be_read_is_retired_not_a_server_error(client, matched):
+    from matching.models import MatchingWork, MatchModel, MatchModelPart
+
+    user, need = matched
+    MatchModelPart.objects.update(data=b"not a model")
+    services._loaded.clear()
+    client.force_login(user)
+    response = client.post(
+        reverse("matching:check", args=[need.organisation.ref]),
+        {"kind": "need", "title": "Carbon capture units", "description": "amine capture"},
+    )
+    assert response.status_code == 200
+    assert not MatchModel.objects.filter(is_current=True).exists()
+    assert MatchingWork.objects.filter(kind="rebuild", state__in=["pending", "done"]).exists()
