@@ -11,6 +11,8 @@ urlpatterns = [
     path("", cluster_views.home, name="home"),
     path("", include("clusters.urls")),
     path("", include("matching.urls")),
+    path("", include("notifications.urls")),
+    path("", include("introductions.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "outbox",
     "clusters",
     "matching",
+    "notifications",
+    "introductions",
 ]
 
 MIDDLEWARE = [
@@ -222,6 +224,20 @@ CELERY_BEAT_SCHEDULE = {
     "resend-pending-emails": {"task": "outbox.tasks.resend_pending_emails_task", "schedule": 60},
     "listing-expiry": {"task": "clusters.tasks.expire_listings_task", "schedule": 3600},
     "sweep-matching-work": {"task": "matching.tasks.sweep_matching_work_task", "schedule": 60},
+    "introduction-expiry": {
+        "task": "introductions.tasks.expire_introductions_task",
+        "schedule": crontab(hour=6, minute=0),
+    },
+    "daily-match-digests": {
+        "task": "notifications.tasks.send_digests_task",
+        "schedule": crontab(hour=7, minute=0),
+        "args": ["daily"],
+    },
+    "weekly-match-digests": {
+        "task": "notifications.tasks.send_digests_task",
+        "schedule": crontab(hour=7, minute=15, day_of_week="mon"),
+        "args": ["weekly"],
+    },
     "nightly-matching-rebuild": {
         "task": "matching.tasks.nightly_rebuild_task",
         "schedule": crontab(hour=2, minute=30),

@@ -1,0 +1,8 @@
+"""App config for notifications: match emails, digests, preferences and one-click links."""
+
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    name = "notifications"
+    verbose_name = "Match emails"

@@ -1,0 +1,4 @@
+"""Email preferences, one-click unsubscribe and feedback links."""
+
+app_name = "notifications"
+urlpatterns: list = []
