@@ -1,4 +1,22 @@
 """Introductions: request one on a match, and accept or decline one."""
 
+from django.urls import path
+
+from . import views
+
 app_name = "introductions"
-urlpatterns: list = []
+urlpatterns = [
+    path(
+        "listings/<str:ref>/matches/<str:target>/introduction/",
+        views.request_introduction,
+        name="request",
+    ),
+    path(
+        "your-organisation/<str:ref>/introductions/",
+        views.organisation_introductions,
+        name="list",
+    ),
+    path("introductions/<uuid:public_id>/", views.introduction_detail, name="detail"),
+    path("introductions/<uuid:public_id>/accept/", views.accept, name="accept"),
+    path("introductions/<uuid:public_id>/decline/", views.decline, name="decline"),
+]

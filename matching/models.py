@@ -80,6 +80,7 @@ class Match(models.Model):
     reasons = models.JSONField(default=list)
     engine_version = models.CharField(max_length=100)
     computed_at = models.DateTimeField()
+    first_seen_at = models.DateTimeField(null=True, blank=True)  # set once, when first suggested
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.NEW)
     status_changed_at = models.DateTimeField(null=True, blank=True)
 

@@ -246,6 +246,7 @@ def store_suggestions(
                     reasons=list(s.reasons),
                     engine_version=version,
                     computed_at=now,
+                    first_seen_at=now,
                 )
             )
     keys = [Match.key_for(objects[ref]) for ref in sources if ref in objects]

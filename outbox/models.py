@@ -12,6 +12,7 @@ class Email(models.Model):
 
     # What the email is about, e.g. "organisation-approved:42": the same key is never sent twice.
     key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40, blank=True)  # e.g. "digest", "account"
     to = models.EmailField()
     subject = models.CharField(max_length=300)
     body_text = models.TextField()
@@ -20,8 +21,11 @@ class Email(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=32, blank=True)  # which attempt holds the claim
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # The id the email provider gave the message (django-anymail), for tracing delivery.
+    provider_message_id = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -1,10 +1,11 @@
 """Queue and send emails through the outbox; each is sent at most once per key."""
 
 import logging
+import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
@@ -15,8 +16,11 @@ from config.celery import enqueue
 from .models import Email
 
 log = logging.getLogger(__name__)
-LEASE = timedelta(minutes=5)
+# A worker that claimed an email and died is assumed dead after this long.
+LEASE = timedelta(seconds=getattr(settings, "OUTBOX_LEASE_SECONDS", 300))
 MAX_ATTEMPTS = 8
+# Emails sent over one SMTP connection by one task.
+SEND_BATCH = 25
 
 
 def _one_line(text: str) -> str:
@@ -35,6 +39,31 @@ def queue_email(key: str, to: str, template: str, context: dict) -> Email:
     subject = _one_line(render_to_string(f"emails/{template}_subject.txt", context))
     text = render_to_string(f"emails/{template}.txt", context)
     return queue_rendered(key, to, subject, text)
+
+
+def queue_many(emails: list[dict]) -> int:
+    """Queue many rendered emails at once (dicts of Email fields, each with a unique key).
+
+    Idempotent like queue_rendered: a key already queued is left as it was.
+    """
+
+    if not emails:
+        return 0
+    rows = [Email(**{**e, "subject": _one_line(e["subject"])}) for e in emails]
+    Email.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
+    keys = [e["key"] for e in emails]
+    ids = []
+    for start in range(0, len(keys), 900):
+        ids += list(
+            Email.objects.filter(
+                key__in=keys[start : start + 900], status=Email.Status.PENDING, attempts=0
+            ).values_list("pk", flat=True)
+        )
+    from .tasks import send_emails_task
+
+    for start in range(0, len(ids), SEND_BATCH):
+        enqueue(send_emails_task, ids[start : start + SEND_BATCH])
+    return len(ids)
 
 
 def queue_rendered(key: str, to: str, subject: str, text: str, html: str = "", headers=None):
@@ -60,49 +89,81 @@ def send_email(email_id: int) -> bool:
 
     Returns True if this call sent it. Raises on an SMTP failure so the task can retry.
     """
+    return send_emails([email_id]) == 1
+
+
+def send_emails(email_ids: list[int]) -> int:
+    """Send queued emails over one connection; each row is claimed before it is sent.
+
+    Returns how many this call sent. Emails claimed by another worker, or already sent,
+    are skipped. If any send fails, it goes back to pending (or failed, after
+    MAX_ATTEMPTS) and the error is raised once the others are done, so the task retries.
+    """
     now = timezone.now()
-    claimed = Email.objects.filter(
+    token = uuid.uuid4().hex
+    Email.objects.filter(
         Q(status=Email.Status.PENDING) | Q(status=Email.Status.SENDING, claimed_at__lt=now - LEASE),
-        pk=email_id,
-    ).update(status=Email.Status.SENDING, claimed_at=now)
+        pk__in=email_ids,
+    ).update(status=Email.Status.SENDING, claimed_at=now, claimed_by=token)
+    claimed = list(Email.objects.filter(pk__in=email_ids, claimed_by=token, status="sending"))
     if not claimed:
-        return False
-    email = Email.objects.get(pk=email_id)
+        return 0
+    sent, failure = 0, None
+    with get_connection() as connection:
+        for email in claimed:
+            message = _message(email, connection)
+            try:
+                message.send()
+            except Exception as exc:
+                attempts = email.attempts + 1
+                Email.objects.filter(pk=email.pk).update(
+                    status=Email.Status.FAILED
+                    if attempts >= MAX_ATTEMPTS
+                    else Email.Status.PENDING,
+                    attempts=attempts,
+                    last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                )
+                failure = failure or exc
+                continue
+            status = getattr(message, "anymail_status", None)
+            # Marked at once, one by one: a crash now repeats at most this one email.
+            Email.objects.filter(pk=email.pk).update(
+                status=Email.Status.SENT,
+                sent_at=timezone.now(),
+                attempts=email.attempts + 1,
+                provider_message_id=(status.message_id or "") if status else "",
+            )
+            sent += 1
+    if failure is not None:
+        raise failure
+    return sent
+
+
+def _message(email: Email, connection) -> EmailMultiAlternatives:
     message = EmailMultiAlternatives(
         subject=email.subject,
         body=email.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],
         headers={"Message-ID": email.message_id, **email.headers},
+        connection=connection,
     )
     if email.body_html:
         message.attach_alternative(email.body_html, "text/html")
-    try:
-        message.send()
-    except Exception as exc:
-        attempts = email.attempts + 1
-        Email.objects.filter(pk=email_id).update(
-            status=Email.Status.FAILED if attempts >= MAX_ATTEMPTS else Email.Status.PENDING,
-            attempts=attempts,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-        )
-        raise
-    Email.objects.filter(pk=email_id).update(
-        status=Email.Status.SENT, sent_at=timezone.now(), attempts=email.attempts + 1
-    )
-    return True
+    return message
 
 
 def resend_pending() -> int:
     """Enqueue every email still waiting, or claimed by a worker that seems to have died."""
-    from .tasks import send_email_task
+    from .tasks import send_emails_task
 
     stale = timezone.now() - LEASE
     ids = list(
         Email.objects.filter(
             Q(status=Email.Status.PENDING) | Q(status=Email.Status.SENDING, claimed_at__lt=stale)
-        ).values_list("pk", flat=True)[:5000]
+        ).values_list("pk", flat=True)[:20_000]
     )
-    for pk in ids:
-        transaction.on_commit(lambda pk=pk: send_email_task.delay(pk), robust=True)
+    for start in range(0, len(ids), SEND_BATCH):
+        batch = ids[start : start + SEND_BATCH]
+        transaction.on_commit(lambda batch=batch: send_emails_task.delay(batch), robust=True)
     return len(ids)

@@ -135,6 +135,7 @@ def celery_workers(redis_url: str, count: int = 1, concurrency: int = 1, extra_e
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so a test can kill it all
             )
         )
     try:
@@ -210,3 +211,48 @@ def broker(url: str, transport_options: dict | None = None, result_backend: str 
             conf.task_always_eager,
         ) = saved
         reset()
+
+
+def kill_hard(process) -> None:
+    """kill -9 a worker and its pool children at once, as a crash or an OOM kill would."""
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait(timeout=10)
+
+
+class SMTPServer:
+    """A real SMTP server (aiosmtpd) on a free port that keeps what it accepts.
+
+    A message counts as delivered only once the server has answered 250 to it. `on_message`
+    may be given a callable run before answering (to simulate a slow server or a crash).
+    """
+
+    def __init__(self, on_message=None):
+        import threading
+
+        from aiosmtpd.controller import Controller
+
+        self.port = free_port()
+        self.lock = threading.Lock()
+        self.messages: list = []
+        self.on_message = on_message
+        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        import asyncio
+        from email import message_from_bytes
+
+        if self.on_message is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.on_message, envelope)
+        if server.transport is None or server.transport.is_closing():
+            return "421 Client gone"  # never acknowledged: the client will try again
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content))
+        return "250 OK"
+
+    def stop(self) -> None:
+        self.controller.stop()
+
+    def recipients(self) -> list[str]:
+        with self.lock:
+            return [m["To"] for m in self.messages]

@@ -194,7 +194,7 @@ if REDIS_URL:
         "socket_timeout": 5,
         "socket_connect_timeout": 5,
         # Longer than the longest task's hard time limit, so a slow task is not redelivered.
-        "visibility_timeout": 3600,
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     }
 else:
     CELERY_BROKER_URL = "filesystem://"
@@ -228,6 +228,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "introductions.tasks.expire_introductions_task",
         "schedule": crontab(hour=6, minute=0),
     },
+    "match-emails-at-once": {
+        "task": "notifications.tasks.send_digests_task",
+        "schedule": 120,
+        "args": ["immediately"],
+    },
     "daily-match-digests": {
         "task": "notifications.tasks.send_digests_task",
         "schedule": crontab(hour=7, minute=0),
@@ -245,6 +250,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 # How many tasks a full rebuild is split into, so that several workers share it.
 MATCHING_CHUNKS = env.int("MATCHING_CHUNKS", default=8)
+# Introduction requests one organisation may send in a day (a limit against spam).
+INTRODUCTIONS_PER_ORGANISATION_PER_DAY = env.int(
+    "INTRODUCTIONS_PER_ORGANISATION_PER_DAY", default=10
+)
+# After this long, an email claimed by a worker that never finished is sent again.
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 MATCHING_CHUNK_MIN_SOURCES = env.int("MATCHING_CHUNK_MIN_SOURCES", default=500)
 CELERY_TIMEZONE = TIME_ZONE
 

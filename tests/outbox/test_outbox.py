@@ -60,3 +60,19 @@ def test_a_fresh_claim_by_another_worker_is_not_sent_again():
     )
     assert send_email(email.pk) is False
     assert mail.outbox == []
+
+
+def test_subjects_are_not_html_escaped(django_capture_on_commit_callbacks):
+    from outbox.services import queue_email
+    from tests.factories import OrganisationFactory, UserFactory
+
+    organisation = OrganisationFactory(name="Smith & Sons <Steel>")
+    user = UserFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        queue_email(
+            "k-6",
+            user.email,
+            "organisation_rejected",
+            {"user": user, "organisation": organisation, "reason": "x"},
+        )
+    assert mail.outbox[-1].subject == "Smith & Sons <Steel> was not approved"

@@ -1,0 +1,52 @@
+"""Admin for introductions: staff follow them; only the two organisations change them."""
+
+from django.contrib import admin
+
+from .models import Introduction
+
+
+@admin.register(Introduction)
+class IntroductionAdmin(admin.ModelAdmin):
+    list_display = [
+        "public_id",
+        "from_organisation",
+        "to_organisation",
+        "target_listing",
+        "status",
+        "created_at",
+        "decided_at",
+    ]
+    list_filter = ["status", "created_at", "target_listing__clusters", "target_listing__themes"]
+    list_select_related = ["from_organisation", "to_organisation", "target_listing"]
+    search_fields = [
+        "=public_id",
+        "from_organisation__name",
+        "to_organisation__name",
+        "source_listing__ref",
+        "source_listing__title",
+        "target_listing__ref",
+        "target_listing__title",
+        "requested_by__email",
+    ]
+    date_hierarchy = "created_at"
+    # Read-only: a change of state goes through the services, which send the emails.
+    readonly_fields = [
+        "public_id",
+        "source_listing",
+        "target_listing",
+        "from_organisation",
+        "to_organisation",
+        "requested_by",
+        "message",
+        "status",
+        "expires_at",
+        "reminder_sent_at",
+        "decided_by",
+        "decided_at",
+        "decline_shown_at",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,179 @@
+"""Introductions: one organisation asks to meet another about a match; both must agree."""
+
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Greatest, Least
+from django.urls import reverse
+from django.utils import timezone
+
+from clusters.models import Listing, Organisation, Timestamped
+
+MESSAGE_MAX = 1000
+LIFETIME = timedelta(days=30)
+REMINDER_AFTER = timedelta(days=7)
+DECLINE_DELAY = timedelta(days=14)
+
+
+class IntroductionQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=Introduction.Status.OPEN)
+
+    def sent_by(self, organisation):
+        return self.filter(from_organisation=organisation)
+
+    def received_by(self, organisation):
+        return self.filter(to_organisation=organisation)
+
+    def answerable_by(self, user):
+        """Introductions that the user may accept or decline: those sent to their organisations."""
+        return self.filter(to_organisation__in=Organisation.objects.of_member(user).values("pk"))
+
+    def visible_to(self, user):
+        """Introductions sent by or to one of the user's organisations."""
+        mine = Organisation.objects.of_member(user).values("pk")
+        return self.filter(Q(from_organisation__in=mine) | Q(to_organisation__in=mine))
+
+    def between(self, listing, other):
+        """Both directions: A asking B about a pair of listings is the same pair as B asking A."""
+        return self.filter(
+            Q(source_listing=listing, target_listing=other)
+            | Q(source_listing=other, target_listing=listing)
+        )
+
+    def with_details(self):
+        return self.select_related(
+            "source_listing",
+            "target_listing",
+            "from_organisation",
+            "to_organisation",
+            "requested_by",
+            "decided_by",
+        )
+
+
+class Introduction(Timestamped):
+    """A request from the owner of `source_listing` to meet the owner of `target_listing`.
+
+    Contact details are shared only once a member of `to_organisation` accepts.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for a reply"
+        ACCEPTED = "accepted", "Accepted"
+        DECLINED = "declined", "Declined"
+        EXPIRED = "expired", "Expired"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    source_listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="introductions_sent"
+    )
+    target_listing = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="introductions_received"
+    )
+    # The listings' organisations, kept on the row so that "sent" and "received" are plain filters.
+    from_organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="introductions_sent"
+    )
+    to_organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="introductions_received"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    message = models.TextField(max_length=MESSAGE_MAX)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    expires_at = models.DateTimeField()
+    reminder_sent_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # A decline is quiet: the requester sees "not taken forward" only from this moment.
+    decline_shown_at = models.DateTimeField(null=True, blank=True)
+
+    objects = IntroductionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["from_organisation", "created_at"], name="introduction_sent"),
+            models.Index(fields=["to_organisation", "created_at"], name="introduction_received"),
+            models.Index(fields=["status", "expires_at"], name="introduction_status_expiry"),
+        ]
+        constraints = [
+            # One open request per pair of listings, whichever side asked: the smaller
+            # listing id first, so that (A, B) and (B, A) collide.
+            models.UniqueConstraint(
+                Least("source_listing", "target_listing"),
+                Greatest("source_listing", "target_listing"),
+                condition=Q(status="open"),
+                name="one_open_introduction_per_pair",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source_listing=models.F("target_listing")),
+                name="introduction_between_two_listings",
+            ),
+            models.CheckConstraint(
+                condition=~Q(from_organisation=models.F("to_organisation")),
+                name="introduction_between_two_organisations",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "accepted", "declined", "expired"]),
+                name="introduction_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.from_organisation} to {self.to_organisation} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("introductions:detail", args=[self.public_id])
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    @property
+    def is_awaiting_reply(self) -> bool:
+        """Open and not yet 30 days old (the daily sweep marks older ones expired)."""
+        return self.is_open and self.expires_at > timezone.now()
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status == self.Status.ACCEPTED
+
+    @property
+    def decline_is_hidden(self) -> bool:
+        """Declined, but the requester is not to be told yet: to them it still looks open."""
+        return self.status == self.Status.DECLINED and (
+            self.decline_shown_at is None or self.decline_shown_at > timezone.now()
+        )
+
+    @property
+    def status_for_requester(self) -> str:
+        """The status in words for the organisation that asked.
+
+        A decline and an expiry read the same, so that the requester cannot tell a quiet
+        "no" from no answer.
+        """
+        if self.is_awaiting_reply or self.decline_is_hidden:
+            return "Waiting for a reply"
+        if self.status == self.Status.ACCEPTED:
+            return "Accepted"
+        return "Not taken forward"
+
+    @property
+    def status_for_recipient(self) -> str:
+        """The status in words for the organisation that was asked."""
+        if self.is_open and not self.is_awaiting_reply:
+            return "Expired: no reply within 30 days"
+        return {
+            self.Status.OPEN: "Waiting for your reply",
+            self.Status.ACCEPTED: "Accepted",
+            self.Status.DECLINED: "Declined",
+            self.Status.EXPIRED: "Expired: no reply within 30 days",
+        }[self.status]

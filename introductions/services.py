@@ -1,0 +1,257 @@
+"""Writes for introductions: request, accept, decline, remind and expire; and the counts."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from clusters.models import Cluster, Listing, Membership, Organisation, Theme
+from outbox.services import queue_email
+
+from .models import DECLINE_DELAY, LIFETIME, REMINDER_AFTER, Introduction
+
+DAILY_LIMIT_DEFAULT = 10
+
+
+class NotAllowed(Exception):
+    """The user may not do this; the message says why and what to do next, in plain English."""
+
+
+def daily_limit() -> int:
+    return getattr(settings, "INTRODUCTIONS_PER_ORGANISATION_PER_DAY", DAILY_LIMIT_DEFAULT)
+
+
+def contacts(organisation: Organisation) -> list:
+    """The organisation's active members whose email address is verified: whom we write to."""
+    verified = {
+        (user_id, email.lower())
+        for user_id, email in EmailAddress.objects.filter(
+            user__memberships__organisation=organisation, verified=True
+        ).values_list("user_id", "email")
+    }
+    memberships = organisation.memberships.filter(user__is_active=True).select_related("user")
+    return [
+        m.user
+        for m in memberships.order_by("created_at")
+        if (m.user.pk, m.user.email.lower()) in verified
+    ]
+
+
+def _email_contacts(introduction: Introduction, kind: str, template: str) -> None:
+    for user in contacts(introduction.to_organisation):
+        queue_email(
+            f"introduction-{kind}:{introduction.pk}:{user.pk}",
+            user.email,
+            template,
+            {"user": user, "introduction": introduction, "url": introduction.get_absolute_url()},
+        )
+
+
+def _waiting_for_requester(listing: Listing, target: Listing):
+    """A request that still looks open to the side that asked (including a quiet decline)."""
+    for introduction in Introduction.objects.between(listing, target).filter(
+        status__in=[Introduction.Status.OPEN, Introduction.Status.DECLINED]
+    ):
+        if introduction.is_awaiting_reply or (
+            introduction.source_listing_id == listing.pk and introduction.decline_is_hidden
+        ):
+            return introduction
+    return None
+
+
+def check_can_request(listing: Listing, target: Listing) -> None:
+    """Raise NotAllowed if the owner of `listing` may not ask for an introduction now."""
+    if listing.status != Listing.Status.PUBLISHED:
+        raise NotAllowed("Publish your listing before you ask for an introduction.")
+    if target.status != Listing.Status.PUBLISHED:
+        raise NotAllowed("This listing is no longer published, so you cannot ask about it.")
+    if listing.organisation_id == target.organisation_id:
+        raise NotAllowed("Both listings belong to your organisation.")
+    existing = _waiting_for_requester(listing, target)
+    if existing is not None:
+        if existing.from_organisation_id == listing.organisation_id:
+            raise NotAllowed(
+                "Your organisation has already asked for this introduction. You can follow it "
+                "in your introductions."
+            )
+        raise NotAllowed(
+            f"{existing.from_organisation.name} has already asked to be introduced to you "
+            "about these listings. Accept or decline their request in your introductions."
+        )
+    today = timezone.localdate()
+    sent_today = Introduction.objects.filter(
+        from_organisation_id=listing.organisation_id, created_at__date=today
+    ).count()
+    if sent_today >= daily_limit():
+        raise NotAllowed(
+            f"Your organisation has asked for {sent_today} introductions today, the most "
+            "allowed in one day. You can ask for more tomorrow."
+        )
+
+
+@transaction.atomic
+def request_introduction(user, listing: Listing, target: Listing, message: str) -> Introduction:
+    """Ask the owner of `target` for an introduction and email its contacts. All-or-nothing.
+
+    Limits: one open request per pair of listings (held by a database constraint as well),
+    and a daily number per organisation (counted under a lock on the organisation's row).
+    """
+    # Lock the asking organisation: two requests at once cannot both pass the daily count.
+    Organisation.objects.select_for_update().get(pk=listing.organisation_id)
+    now = timezone.now()
+    # A request past its 30 days that the daily sweep has not reached yet must not block.
+    Introduction.objects.between(listing, target).open().filter(expires_at__lte=now).update(
+        status=Introduction.Status.EXPIRED, updated_at=now
+    )
+    check_can_request(listing, target)
+    try:
+        with transaction.atomic():
+            introduction = Introduction.objects.create(
+                source_listing=listing,
+                target_listing=target,
+                from_organisation_id=listing.organisation_id,
+                to_organisation_id=target.organisation_id,
+                requested_by=user,
+                message=message,
+                expires_at=now + LIFETIME,
+            )
+    except IntegrityError as exc:  # the other side asked at the same moment
+        raise NotAllowed(
+            "There is already a request for an introduction about these listings. See your "
+            "introductions."
+        ) from exc
+    _email_contacts(introduction, "request", "introduction_request")
+    return introduction
+
+
+def _lock_open(introduction: Introduction, user) -> Introduction:
+    introduction = Introduction.objects.select_for_update().get(pk=introduction.pk)
+    if introduction.requested_by_id == user.pk:
+        raise NotAllowed("You asked for this introduction, so someone else must answer it.")
+    if not Membership.objects.filter(
+        user=user, organisation_id=introduction.to_organisation_id
+    ).exists():
+        raise NotAllowed("Only members of the organisation that was asked can answer.")
+    if introduction.status != Introduction.Status.OPEN:
+        raise NotAllowed("This request has already been answered.")
+    if introduction.expires_at <= timezone.now():
+        raise NotAllowed("This request has expired: it was not answered within 30 days.")
+    return introduction
+
+
+@transaction.atomic
+def accept_introduction(introduction: Introduction, user) -> Introduction:
+    """Share both sides' contact details and email both people. Only an open request."""
+    introduction = _lock_open(introduction, user)
+    introduction.status = Introduction.Status.ACCEPTED
+    introduction.decided_by = user
+    introduction.decided_at = timezone.now()
+    introduction.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    introduction = Introduction.objects.with_details().get(pk=introduction.pk)
+    for person in (introduction.requested_by, introduction.decided_by):
+        if person is None:
+            continue
+        queue_email(
+            f"introduction-made:{introduction.pk}:{person.pk}",
+            person.email,
+            "introduction_accepted",
+            {
+                "user": person,
+                "introduction": introduction,
+                "url": introduction.get_absolute_url(),
+            },
+        )
+    return introduction
+
+
+@transaction.atomic
+def decline_introduction(introduction: Introduction, user, *, tell_now: bool) -> Introduction:
+    """Decline quietly: no email; the requester sees it now or after 14 days, as chosen."""
+    introduction = _lock_open(introduction, user)
+    now = timezone.now()
+    introduction.status = Introduction.Status.DECLINED
+    introduction.decided_by = user
+    introduction.decided_at = now
+    introduction.decline_shown_at = now if tell_now else now + DECLINE_DELAY
+    introduction.save(
+        update_fields=["status", "decided_by", "decided_at", "decline_shown_at", "updated_at"]
+    )
+    return introduction
+
+
+def expire_introductions(now: datetime | None = None) -> tuple[int, int]:
+    """Remind the asked organisation after 7 days; expire requests unanswered after 30.
+
+    Idempotent: a reminder is claimed on the row before it is queued (and keyed in the
+    outbox), so it is sent once; an expired request is no longer open the second time.
+    Expiry sends no email, so that it reads the same as a quiet decline.
+    """
+    now = now or timezone.now()
+    reminded = 0
+    due = Introduction.objects.open().filter(
+        created_at__lte=now - REMINDER_AFTER, expires_at__gt=now, reminder_sent_at__isnull=True
+    )
+    for introduction in due.with_details():
+        with transaction.atomic():
+            claimed = Introduction.objects.filter(
+                pk=introduction.pk, status=Introduction.Status.OPEN, reminder_sent_at__isnull=True
+            ).update(reminder_sent_at=now, updated_at=now)
+            if claimed:
+                _email_contacts(introduction, "reminder", "introduction_reminder")
+                reminded += 1
+    expired = (
+        Introduction.objects.open()
+        .filter(expires_at__lte=now)
+        .update(status=Introduction.Status.EXPIRED, updated_at=now)
+    )
+    return reminded, expired
+
+
+# Counts for the programme --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IntroductionCount:
+    name: str
+    slug: str
+    made: int  # requests sent, whatever became of them
+    accepted: int
+
+
+def _count(rows, groups) -> list[IntroductionCount]:
+    made: dict[int, set[int]] = {}
+    accepted: dict[int, set[int]] = {}
+    for introduction_id, status, group_id in rows:
+        if group_id is None:
+            continue
+        made.setdefault(group_id, set()).add(introduction_id)
+        if status == Introduction.Status.ACCEPTED:
+            accepted.setdefault(group_id, set()).add(introduction_id)
+    return [
+        IntroductionCount(
+            name=group.name,
+            slug=group.slug,
+            made=len(made.get(group.pk, ())),
+            accepted=len(accepted.get(group.pk, ())),
+        )
+        for group in groups
+    ]
+
+
+def count_introductions() -> dict[str, list[IntroductionCount]]:
+    """Introductions made and accepted, per cluster and per theme (every one, zeros too).
+
+    An introduction counts once for each cluster (or theme) of either of its two listings,
+    so the rows of one list may add up to more than the number of introductions.
+    """
+    rows: dict[str, set] = {"clusters": set(), "themes": set()}
+    for side in ("source_listing", "target_listing"):
+        for group in rows:
+            rows[group].update(Introduction.objects.values_list("pk", "status", f"{side}__{group}"))
+    return {
+        "clusters": _count(rows["clusters"], Cluster.objects.order_by("name")),
+        "themes": _count(rows["themes"], Theme.objects.all()),
+    }

@@ -1,0 +1,186 @@
+"""Pages for introductions: ask on a match, answer a request, and "Your introductions".
+
+Every lookup is scoped to the user's own organisations first, so another organisation's
+user gets a 404 without any extra checks.
+"""
+
+from allauth.account.models import EmailAddress
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from clusters.models import Listing, Organisation
+
+from . import services
+from .forms import DeclineForm, RequestForm
+from .models import Introduction
+
+UNVERIFIED = (
+    "Confirm your email address before you {what}: we have sent you a link. Check your inbox."
+)
+
+
+def _page(request, template, context):
+    return render(request, template, {"nav_section": "organisation", **context})
+
+
+def _crumbs(organisation, *trail):
+    return [
+        ("Home", reverse("home")),
+        (organisation.name, reverse("clusters:organisation-detail", args=[organisation.ref])),
+        *trail,
+    ]
+
+
+def _verified(user) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+@login_required
+def request_introduction(request, ref, target):
+    listing = get_object_or_404(
+        Listing.objects.editable_by(request.user).select_related("organisation"), ref=ref
+    )
+    match = get_object_or_404(
+        listing.matches.visible().select_related("target__organisation"), target__ref=target
+    )
+    organisation = listing.organisation
+    form = RequestForm(request.POST or None)
+    blocked = None
+    if not _verified(request.user):
+        blocked = UNVERIFIED.format(what="ask for an introduction")
+    else:
+        try:
+            services.check_can_request(listing, match.target)
+        except services.NotAllowed as exc:
+            blocked = str(exc)
+    if request.method == "POST" and blocked is None and form.is_valid():
+        try:
+            services.request_introduction(
+                request.user, listing, match.target, form.cleaned_data["message"]
+            )
+        except services.NotAllowed as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                f"Your request has been sent to {match.target.organisation.name}. We will email "
+                "you if they accept.",
+            )
+            return redirect("introductions:list", ref=organisation.ref)
+    return _page(
+        request,
+        "introductions/introduction_request.html",
+        {
+            "form": form,
+            "blocked": blocked,
+            "listing": listing,
+            "target": match.target,
+            "organisation": organisation,
+            "crumbs": _crumbs(
+                organisation,
+                ("Your matches", reverse("matching:organisation", args=[organisation.ref])),
+                ("Ask for an introduction", None),
+            ),
+        },
+    )
+
+
+@login_required
+def organisation_introductions(request, ref):
+    organisation = get_object_or_404(Organisation.objects.of_member(request.user), ref=ref)
+    introductions = Introduction.objects.with_details()
+    return _page(
+        request,
+        "introductions/introduction_list.html",
+        {
+            "organisation": organisation,
+            "received": introductions.received_by(organisation),
+            "sent": introductions.sent_by(organisation),
+            "crumbs": _crumbs(organisation, ("Your introductions", None)),
+        },
+    )
+
+
+def _detail_page(request, introduction, decline_form=None):
+    mine = Organisation.objects.of_member(request.user)
+    received = mine.filter(pk=introduction.to_organisation_id).exists()
+    organisation = introduction.to_organisation if received else introduction.from_organisation
+    return _page(
+        request,
+        "introductions/introduction_detail.html",
+        {
+            "introduction": introduction,
+            "received": received,
+            "organisation": organisation,
+            "status": introduction.status_for_recipient
+            if received
+            else introduction.status_for_requester,
+            "can_answer": received
+            and introduction.is_awaiting_reply
+            and introduction.requested_by_id != request.user.pk,
+            "form": decline_form or DeclineForm(),
+            "crumbs": _crumbs(
+                organisation,
+                ("Your introductions", reverse("introductions:list", args=[organisation.ref])),
+                ("Introduction", None),
+            ),
+        },
+    )
+
+
+@login_required
+def introduction_detail(request, public_id):
+    introduction = get_object_or_404(
+        Introduction.objects.visible_to(request.user).with_details(), public_id=public_id
+    )
+    return _detail_page(request, introduction)
+
+
+def _answerable(request, public_id):
+    return get_object_or_404(
+        Introduction.objects.answerable_by(request.user).with_details(), public_id=public_id
+    )
+
+
+@login_required
+@require_POST
+def accept(request, public_id):
+    introduction = _answerable(request, public_id)
+    if not _verified(request.user):
+        messages.error(request, UNVERIFIED.format(what="accept an introduction"))
+        return redirect(introduction)
+    try:
+        services.accept_introduction(introduction, request.user)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            f"You have accepted. We have emailed you and {introduction.from_organisation.name} "
+            "each other’s contact details.",
+        )
+    return redirect(introduction)
+
+
+@login_required
+@require_POST
+def decline(request, public_id):
+    introduction = _answerable(request, public_id)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        return _detail_page(request, introduction, form)
+    try:
+        services.decline_introduction(introduction, request.user, tell_now=form.tell_now)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect(introduction)
+    when = "now" if form.tell_now else "in 14 days"
+    messages.success(
+        request,
+        f"You have declined. {introduction.from_organisation.name} will see that it was not "
+        f"taken forward {when}. We do not email them.",
+    )
+    return redirect("introductions:list", ref=introduction.to_organisation.ref)

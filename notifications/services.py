@@ -1,0 +1,318 @@
+"""Match emails: who is told of which new match, when, and what they answer.
+
+Each new match is told to each person once (a unique notice per person and pair); each
+summary is one Digest row and one outbox email, so a job run twice sends nothing twice.
+"""
+
+from collections import defaultdict
+from datetime import timedelta
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.db import transaction
+from django.db.models import OuterRef, Subquery
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from clusters.models import Listing, Membership, Organisation
+from matching.engine import GOOD, strength
+from matching.models import Match
+from matching.services import set_match_status
+from outbox.services import queue_email, queue_many
+
+from . import tokens
+from .models import Digest, EmailPreference, ListingMute, MatchNotice
+
+Cadence = EmailPreference.Cadence
+# Matches first suggested within this window count as new.
+NEW_WINDOW = timedelta(days=8)
+SLOWER = {Cadence.DAILY: Cadence.WEEKLY, Cadence.WEEKLY: Cadence.NEVER}
+UNOPENED_BEFORE_SLOWING = 4
+BATCH = 500
+
+
+def preference_for(user) -> EmailPreference:
+    return EmailPreference.objects.get_or_create(user=user)[0]
+
+
+def cadences(user_ids) -> dict[int, str]:
+    """Each user's cadence; daily for people who never chose."""
+    chosen = dict(
+        EmailPreference.objects.filter(user_id__in=user_ids).values_list("user_id", "cadence")
+    )
+    return {pk: chosen.get(pk, Cadence.DAILY) for pk in user_ids}
+
+
+def collect_notices(now=None) -> int:
+    """Turn new, good-or-better matches into notices for the people who should hear of them.
+
+    Only members with a verified email address, of approved organisations, who have not
+    muted the listing or chosen "never". Idempotent: each pair is noticed once per person.
+    """
+    now = now or timezone.now()
+    matches = list(
+        Match.objects.filter(
+            status=Match.Status.NEW,
+            rank__isnull=False,
+            score__gte=GOOD,
+            first_seen_at__gte=now - NEW_WINDOW,
+            source_listing__status=Listing.Status.PUBLISHED,
+            source_listing__organisation__status=Organisation.Status.APPROVED,
+            target__status=Listing.Status.PUBLISHED,
+        ).values_list(
+            "pk",
+            "source_listing_id",
+            "source_listing__organisation_id",
+            "target_id",
+            "score",
+            "reasons",
+        )
+    )
+    organisations = {m[2] for m in matches}
+    verified = EmailAddress.objects.filter(verified=True).values("user_id")
+    members: dict[int, list[int]] = defaultdict(list)
+    for org, user in Membership.objects.filter(
+        organisation_id__in=organisations, user_id__in=verified, user__is_active=True
+    ).values_list("organisation_id", "user_id"):
+        members[org].append(user)
+    everyone = {u for users in members.values() for u in users}
+    never = set(
+        EmailPreference.objects.filter(user_id__in=everyone, cadence=Cadence.NEVER).values_list(
+            "user_id", flat=True
+        )
+    )
+    muted = set(
+        ListingMute.objects.filter(user_id__in=everyone).values_list("user_id", "listing_id")
+    )
+    notices = [
+        MatchNotice(
+            user_id=user,
+            source_id=source,
+            target_id=target,
+            match_id=pk,
+            score=score,
+            reasons=reasons,
+        )
+        for pk, source, org, target, score, reasons in matches
+        for user in members[org]
+        if user not in never and (user, source) not in muted
+    ]
+    before = MatchNotice.objects.count()
+    MatchNotice.objects.bulk_create(notices, batch_size=1000, ignore_conflicts=True)
+    return MatchNotice.objects.count() - before
+
+
+def period_for(cadence: str, now) -> str:
+    local = timezone.localtime(now)
+    if cadence == Cadence.WEEKLY:
+        year, week, _ = local.isocalendar()
+        return f"weekly:{year}-W{week:02d}"
+    if cadence == Cadence.DAILY:
+        return f"daily:{local.date().isoformat()}"
+    return f"now:{local:%Y-%m-%dT%H:%M}"
+
+
+def send_digests(cadence: str, now=None) -> int:
+    """Build and queue this period's emails for everyone on `cadence` with something new.
+
+    Nothing new, no email. Idempotent: one Digest per person and period, and its email
+    is keyed by the digest, so a second run in the same period sends nothing.
+    """
+    now = now or timezone.now()
+    collect_notices(now)
+    period = period_for(cadence, now)
+    pending_users = list(
+        MatchNotice.objects.filter(digest__isnull=True).values_list("user_id", flat=True).distinct()
+    )
+    on_cadence = [pk for pk, c in cadences(pending_users).items() if c == cadence]
+    sent = 0
+    for start in range(0, len(on_cadence), BATCH):
+        sent += _send_batch(on_cadence[start : start + BATCH], cadence, period, now)
+    return sent
+
+
+@transaction.atomic
+def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
+    from accounts.models import User
+
+    Digest.objects.bulk_create(
+        [Digest(user_id=pk, cadence=cadence, period=period) for pk in user_ids],
+        ignore_conflicts=True,
+    )
+    digests = {d.user_id: d for d in Digest.objects.filter(user_id__in=user_ids, period=period)}
+    MatchNotice.objects.filter(user_id__in=list(digests), digest__isnull=True).update(
+        digest=Subquery(
+            Digest.objects.filter(user_id=OuterRef("user_id"), period=period).values("pk")[:1]
+        )
+    )
+    notices = defaultdict(list)
+    for notice in (
+        MatchNotice.objects.filter(digest__in=list(digests.values()))
+        .select_related("source", "target__organisation")
+        .order_by("-score", "target__ref")
+    ):
+        notices[notice.user_id].append(notice)
+    users = User.objects.in_bulk(user_ids)
+    links = _Links()
+    emails = [
+        _digest_email(users[pk], digest, notices[pk], links)
+        for pk, digest in digests.items()
+        if notices[pk]
+    ]
+    queued = queue_many(emails)
+    if cadence in SLOWER:
+        _slow_down_unopened(user_ids, cadence, now)
+    return queued
+
+
+class _Links:
+    """Links for one digest: one signed token per digest authorises all its links."""
+
+    def __init__(self):
+        site = settings.SITE_URL
+        self.click = site + reverse("notifications:click", args=["TOKEN"])
+        self.answer = site + reverse("notifications:feedback", args=["TOKEN", 0, "ANSWER"])
+        self.unsubscribe = site + reverse("notifications:unsubscribe", args=["TOKEN"])
+        self.preferences = reverse("notifications:preferences")
+        self.matches = reverse("clusters:dashboard")
+
+    def tracked(self, token: str, path: str) -> str:
+        return self.click.replace("TOKEN", token) + "?" + urlencode({"to": path})
+
+    def feedback(self, token: str, notice_id: int, answer: str) -> str:
+        return (
+            self.answer.replace("TOKEN", token)
+            .replace("/0/", f"/{notice_id}/")
+            .replace("ANSWER", answer)
+        )
+
+
+def _digest_email(user, digest: Digest, notices: list[MatchNotice], links: _Links) -> dict:
+    token = tokens.make(tokens.DIGEST, d=digest.pk)
+    groups: dict[int, dict] = {}
+    for notice in notices:
+        group = groups.setdefault(notice.source_id, {"listing": notice.source, "items": []})
+        group["items"].append(
+            {
+                "notice": notice,
+                "strength": strength(notice.score),
+                "url": links.tracked(token, notice.target.get_absolute_url()),
+                "useful": links.feedback(token, notice.pk, "useful"),
+                "not_relevant": links.feedback(token, notice.pk, "not-relevant"),
+            }
+        )
+    unsubscribe = links.unsubscribe.replace("TOKEN", tokens.make(tokens.UNSUBSCRIBE, u=user.pk))
+    context = {
+        "user": user,
+        "digest": digest,
+        "groups": list(groups.values()),
+        "count": len(notices),
+        "preferences_url": links.tracked(token, links.preferences),
+        "matches_url": links.tracked(token, links.matches),
+        "unsubscribe_url": unsubscribe,
+        "site_url": settings.SITE_URL,
+    }
+    return {
+        "key": f"digest:{digest.pk}",
+        "kind": "digest",
+        "to": user.email,
+        "subject": render_to_string("emails/match_digest_subject.txt", context),
+        "body_text": render_to_string("emails/match_digest.txt", context),
+        "body_html": render_to_string("emails/match_digest.html", context),
+        "headers": {
+            "List-Unsubscribe": f"<{unsubscribe}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    }
+
+
+def _slow_down_unopened(user_ids: list[int], cadence: str, now) -> None:
+    """Someone who opened none of their last four summaries gets them less often, and is told."""
+    recent = defaultdict(list)
+    for user_id, clicked in (
+        Digest.objects.filter(user_id__in=user_ids, cadence=cadence, notices__isnull=False)
+        .distinct()
+        .order_by("user_id", "-created_at")
+        .values_list("user_id", "clicked_at")
+    ):
+        if len(recent[user_id]) < UNOPENED_BEFORE_SLOWING + 1:
+            recent[user_id].append(clicked)
+    for user_id, clicks in recent.items():
+        earlier = clicks[1:]  # the summary just sent cannot have been opened yet
+        if len(earlier) < UNOPENED_BEFORE_SLOWING or any(earlier):
+            continue
+        slower = SLOWER[cadence]
+        preference, _ = EmailPreference.objects.get_or_create(user_id=user_id)
+        preference.cadence = slower
+        preference.slowed_at = now
+        preference.save(update_fields=["cadence", "slowed_at", "changed_at"])
+        user = preference.user
+        queue_email(
+            f"slowed:{user_id}:{now.date().isoformat()}",
+            user.email,
+            "match_emails_slowed",
+            {
+                "user": user,
+                "was": Cadence(cadence).label,
+                "now": Cadence(slower).label,
+                "url": reverse("notifications:preferences"),
+            },
+        )
+
+
+# Answers from links in emails ------------------------------------------------------------
+
+
+def record_click(digest_id: int) -> None:
+    Digest.objects.filter(pk=digest_id, clicked_at__isnull=True).update(clicked_at=timezone.now())
+
+
+def record_feedback(digest_id: int, notice_id: int, answer: str) -> Match | None:
+    """Store "useful" or "not relevant" from an email link; returns the match, if it exists.
+
+    The notice must belong to the digest whose signed token came with the link.
+    """
+    notice = MatchNotice.objects.filter(pk=notice_id, digest_id=digest_id).first()
+    if notice is None:
+        return None
+    record_click(digest_id)
+    match = (
+        Match.objects.filter(source_listing_id=notice.source_id, target_id=notice.target_id)
+        .select_related("target", "source_listing")
+        .first()
+    )
+    if match is None:
+        return None
+    status = Match.Status.INTERESTED if answer == "useful" else Match.Status.DISMISSED
+    return set_match_status(match, status)
+
+
+def unsubscribe(user_id: int) -> bool:
+    """Stop all match emails for this user. Idempotent."""
+    from accounts.models import User
+
+    if not User.objects.filter(pk=user_id).exists():
+        return False
+    preference, _ = EmailPreference.objects.get_or_create(user_id=user_id)
+    if preference.cadence != Cadence.NEVER:
+        preference.cadence = Cadence.NEVER
+        preference.save(update_fields=["cadence", "changed_at"])
+    return True
+
+
+@transaction.atomic
+def save_preferences(user, cadence: str, muted_listing_ids) -> EmailPreference:
+    preference = preference_for(user)
+    preference.cadence = cadence
+    preference.save(update_fields=["cadence", "changed_at"])
+    mine = Listing.objects.filter(organisation__memberships__user=user)
+    ListingMute.objects.filter(user=user).exclude(listing_id__in=list(muted_listing_ids)).delete()
+    for listing in mine.filter(pk__in=list(muted_listing_ids)):
+        ListingMute.objects.get_or_create(user=user, listing=listing)
+    return preference
+
+
+def pending_for(user) -> int:
+    return MatchNotice.objects.filter(user=user, digest__isnull=True).count()

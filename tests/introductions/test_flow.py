@@ -1,0 +1,202 @@
+"""The double opt-in: a request, an email to the other side, then accept or a quiet decline."""
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core import mail
+from django.urls import reverse
+
+from introductions.models import Introduction
+from matching.models import Match
+
+pytestmark = pytest.mark.django_db
+
+LONDON = ZoneInfo("Europe/London")
+MESSAGE = "We dry 4 t/h of pulp and would like to hear about your heat pumps."
+
+
+def ask(client, sides, message=MESSAGE):
+    """The asking member sends a request from "Your matches" and the emails are sent."""
+    client.force_login(sides.asker)
+    return client.post(
+        reverse("introductions:request", args=[sides.listing.ref, sides.target.ref]),
+        {"message": message},
+    )
+
+
+def test_your_matches_offers_a_request_introduction_link_for_each_match(client, sides):
+    client.force_login(sides.asker)
+    html = client.get(reverse("matching:organisation", args=[sides.asking.ref])).content.decode()
+    url = reverse("introductions:request", args=[sides.listing.ref, sides.target.ref])
+    assert f'href="{url}"' in html
+    assert "Request introduction" in html
+
+
+def test_full_flow_shares_contact_details_only_after_acceptance(
+    client, sides, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = ask(client, sides)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("introductions:list", args=[sides.asking.ref])
+    introduction = Introduction.objects.get()
+    assert introduction.status == "open"
+    assert introduction.from_organisation == sides.asking
+    assert introduction.to_organisation == sides.asked
+
+    # The asked organisation's verified members are emailed, the unverified one is not.
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        [sides.contact.email, sides.colleague.email]
+    )
+    email = mail.outbox[0]
+    assert sides.asking.name in email.subject
+    assert MESSAGE in email.body
+    assert f"http://testserver{introduction.get_absolute_url()}" in email.body
+    assert sides.asker.email not in email.body  # not before acceptance
+
+    # Before acceptance neither side sees the other's name or email address.
+    sent_list = client.get(reverse("introductions:list", args=[sides.asking.ref])).content.decode()
+    assert "Waiting for a reply" in sent_list
+    assert sides.contact.email not in sent_list
+    client.force_login(sides.contact)
+    page = client.get(introduction.get_absolute_url()).content.decode()
+    assert "Accept and share contact details" in page
+    assert "Tell them after 14 days" in page
+    assert sides.asker.email not in page and sides.asker.name not in page
+    received = client.get(reverse("introductions:list", args=[sides.asked.ref])).content.decode()
+    assert "Waiting for your reply" in received and sides.asker.email not in received
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("introductions:accept", args=[introduction.public_id]))
+    assert response.status_code == 302
+    introduction.refresh_from_db()
+    assert introduction.status == "accepted"
+    assert introduction.decided_by == sides.contact
+
+    # Both people get the introduction email, with both sets of contact details.
+    assert sorted(m.to[0] for m in mail.outbox) == sorted([sides.asker.email, sides.contact.email])
+    for email in mail.outbox:
+        for text in (sides.asker.name, sides.asker.email, sides.contact.email, sides.asked.name):
+            assert text in email.body
+
+    # Both sides now see each other's contact details, on the page and in the list.
+    received = client.get(reverse("introductions:list", args=[sides.asked.ref])).content.decode()
+    assert sides.asker.email in received and "Accepted" in received
+    client.force_login(sides.asker)
+    for url in (
+        introduction.get_absolute_url(),
+        reverse("introductions:list", args=[sides.asking.ref]),
+    ):
+        html = client.get(url).content.decode()
+        assert sides.contact.name in html and sides.contact.email in html
+        assert sides.asked.name in html
+        assert "Accepted" in html
+
+
+def test_a_colleague_of_the_asked_organisation_sees_only_one_request_after_the_other_side_asks(
+    client, sides, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ask(client, sides)
+    client.force_login(sides.contact)
+    url = reverse("introductions:request", args=[sides.target.ref, sides.listing.ref])
+    html = client.get(url).content.decode()
+    assert "has already asked to be introduced to you" in html
+    assert 'name="message"' not in html
+    client.post(url, {"message": "Us too"})
+    assert Introduction.objects.count() == 1
+
+
+def test_decline_told_now_shows_not_taken_forward_at_once_and_sends_no_email(
+    client, sides, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        ask(client, sides)
+    introduction = Introduction.objects.get()
+    mail.outbox.clear()
+    client.force_login(sides.contact)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("introductions:decline", args=[introduction.public_id]), {"tell": "now"}
+        )
+    assert response.status_code == 302
+    assert mail.outbox == []
+    introduction.refresh_from_db()
+    assert introduction.status == "declined"
+    client.force_login(sides.asker)
+    html = client.get(reverse("introductions:list", args=[sides.asking.ref])).content.decode()
+    assert "Not taken forward" in html
+    assert sides.contact.email not in html
+
+
+def test_decline_told_later_stays_waiting_for_14_days_then_shows_not_taken_forward(
+    client, sides, django_capture_on_commit_callbacks
+):
+    start = datetime(2027, 5, 3, 10, tzinfo=LONDON)
+    with time_machine.travel(start, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            ask(client, sides)
+        introduction = Introduction.objects.get()
+        client.force_login(sides.contact)
+        client.post(
+            reverse("introductions:decline", args=[introduction.public_id]), {"tell": "later"}
+        )
+    introduction.refresh_from_db()
+    assert introduction.status == "declined"
+    list_url = reverse("introductions:list", args=[sides.asking.ref])
+    request_url = reverse("introductions:request", args=[sides.listing.ref, sides.target.ref])
+
+    with time_machine.travel(start + timedelta(days=13), tick=False):
+        client.force_login(sides.asker)  # inside: a session from the start would have expired
+        html = client.get(list_url).content.decode()
+        assert "Waiting for a reply" in html and "Not taken forward" not in html
+        assert "Waiting for a reply" in client.get(introduction.get_absolute_url()).content.decode()
+        # Asking again would give the decline away: it reads as already asked.
+        assert "already asked for this introduction" in client.get(request_url).content.decode()
+        # The asked side sees its own decision.
+        client.force_login(sides.contact)
+        received = client.get(reverse("introductions:list", args=[sides.asked.ref]))
+        assert "Declined" in received.content.decode()
+
+    with time_machine.travel(start + timedelta(days=14, minutes=1), tick=False):
+        client.force_login(sides.asker)
+        html = client.get(list_url).content.decode()
+        assert "Not taken forward" in html and "Waiting for a reply" not in html
+
+
+def test_decline_without_a_choice_shows_an_error_that_says_what_to_do(client, sides):
+    ask(client, sides)
+    introduction = Introduction.objects.get()
+    client.force_login(sides.contact)
+    response = client.post(reverse("introductions:decline", args=[introduction.public_id]), {})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "There is a problem" in html
+    assert 'href="#id_tell_0"' in html and "Choose when to tell them" in html
+    assert "<title>Error: " in html
+    introduction.refresh_from_db()
+    assert introduction.status == "open"
+
+
+def test_an_answered_request_cannot_be_answered_again(client, sides):
+    ask(client, sides)
+    introduction = Introduction.objects.get()
+    client.force_login(sides.contact)
+    client.post(reverse("introductions:decline", args=[introduction.public_id]), {"tell": "now"})
+    client.force_login(sides.colleague)
+    response = client.post(
+        reverse("introductions:accept", args=[introduction.public_id]), follow=True
+    )
+    assert "already been answered" in response.content.decode()
+    introduction.refresh_from_db()
+    assert introduction.status == "declined"
+
+
+def test_request_page_for_a_dismissed_match_is_not_found(client, sides):
+    Match.objects.filter(source_listing=sides.listing).update(status=Match.Status.DISMISSED)
+    client.force_login(sides.asker)
+    url = reverse("introductions:request", args=[sides.listing.ref, sides.target.ref])
+    assert client.get(url).status_code == 404
