@@ -131,12 +131,19 @@ def send_emails(email_ids: list[int]) -> int:
                 status=Email.Status.SENT,
                 sent_at=timezone.now(),
                 attempts=email.attempts + 1,
-                provider_message_id=(status.message_id or "") if status else "",
+                provider_message_id=_provider_id(status),
             )
             sent += 1
     if failure is not None:
         raise failure
     return sent
+
+
+def _provider_id(status) -> str:
+    """The message id an email provider returned (django-anymail), if any."""
+    if status is None or status.message_id is None:
+        return ""
+    return str(status.message_id)[:200]
 
 
 def _message(email: Email, connection) -> EmailMultiAlternatives:

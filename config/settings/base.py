@@ -178,6 +178,15 @@ STORAGES = {
 # Email: the console unless EMAIL_URL names a server (smtp://user:pass@host:587, ...).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# In production, a provider's API through django-anymail instead of SMTP: ANYMAIL_ESP names
+# it (postmark, mailgun, sendgrid, amazon_ses, ...) and ANYMAIL_SETTINGS holds its JSON
+# settings, e.g. {"POSTMARK_SERVER_TOKEN": "..."}.
+ANYMAIL_ESP = env("ANYMAIL_ESP", default="")
+if ANYMAIL_ESP:
+    INSTALLED_APPS.append("anymail")
+    EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"
+    ANYMAIL = env.json("ANYMAIL_SETTINGS", default={})
+
 # The site's address as people reach it, for links in emails.
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Cluster Exchange <hello@localhost>")

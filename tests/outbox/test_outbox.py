@@ -76,3 +76,13 @@ def test_subjects_are_not_html_escaped(django_capture_on_commit_callbacks):
             {"user": user, "organisation": organisation, "reason": "x"},
         )
     assert mail.outbox[-1].subject == "Smith & Sons <Steel> was not approved"
+
+
+def test_the_providers_message_id_is_recorded(settings, django_capture_on_commit_callbacks):
+    # A real provider cannot be reached from here: anymail's test backend stands in for it.
+    settings.EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+    with django_capture_on_commit_callbacks(execute=True):
+        email = queue_rendered("k-7", "a@example.org", "Hello", "Body")
+    email.refresh_from_db()
+    assert email.status == "sent"
+    assert email.provider_message_id  # set by the provider's answer
