@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("matching.urls")),
     path("", include("notifications.urls")),
     path("", include("introductions.urls")),
+    path("", include("enquiries.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

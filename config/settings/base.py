@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "matching",
     "notifications",
     "introductions",
+    "enquiries",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,4 @@
+"""The public "Get in touch" page."""
+
+app_name = "enquiries"
+urlpatterns: list = []
