@@ -260,6 +260,11 @@ CELERY_BEAT_SCHEDULE = {
 }
 # How many tasks a full rebuild is split into, so that several workers share it.
 MATCHING_CHUNKS = env.int("MATCHING_CHUNKS", default=8)
+# Enquiries: the programme mailbox replies come from, and the web form's rate limit.
+ENQUIRIES_REPLY_TO = env("ENQUIRIES_REPLY_TO", default=DEFAULT_FROM_EMAIL)
+ENQUIRIES_RATE_LIMIT = env.int("ENQUIRIES_RATE_LIMIT", default=5)
+ENQUIRIES_RATE_WINDOW_SECONDS = env.int("ENQUIRIES_RATE_WINDOW_SECONDS", default=3600)
+ENQUIRIES_MAX_ATTACHMENT_BYTES = env.int("ENQUIRIES_MAX_ATTACHMENT_BYTES", default=10 * 2**20)
 # Introduction requests one organisation may send in a day (a limit against spam).
 INTRODUCTIONS_PER_ORGANISATION_PER_DAY = env.int(
     "INTRODUCTIONS_PER_ORGANISATION_PER_DAY", default=10

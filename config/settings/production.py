@@ -17,3 +17,7 @@ SECURE_HSTS_PRELOAD = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Behind one reverse proxy (which also sets X-Forwarded-Proto above): the client's address,
+# for rate limits on sign-in, sign-up and the enquiry form, is the one it adds.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1)

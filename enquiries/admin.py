@@ -1,0 +1,253 @@
+"""Staff triage of enquiries: the list, the thread with replies and notes, and bulk actions."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Prefetch
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path
+from django.utils import timezone
+from django.utils.timesince import timesince
+
+from . import services
+from .models import MESSAGE_MAX, Attachment, Enquiry, EnquiryEvent, Message
+
+REPLY_FIELDSET = "Reply or add a note"
+
+
+class AssignedToMeFilter(admin.SimpleListFilter):
+    title = "assigned to"
+    parameter_name = "mine"
+
+    def lookups(self, request, model_admin):
+        return [("me", "Assigned to me"), ("nobody", "Not assigned")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "me":
+            return queryset.assigned_to(request.user)
+        if self.value() == "nobody":
+            return queryset.filter(assignee__isnull=True)
+        return queryset
+
+
+class EnquiryAdminForm(forms.ModelForm):
+    reply = forms.CharField(
+        label="Reply to the sender",
+        required=False,
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 8, "cols": 80}),
+        help_text="Emailed to the sender when you save, from the programme address and with "
+        "the reference number in the subject. It is added to the thread.",
+    )
+    note = forms.CharField(
+        label="Internal note",
+        required=False,
+        max_length=MESSAGE_MAX,
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 80}),
+        help_text="Only staff can see notes. They are never emailed.",
+    )
+
+    class Meta:
+        model = Enquiry
+        fields = ["status", "priority", "assignee", "cluster", "topic"]
+
+
+@admin.register(Enquiry)
+class EnquiryAdmin(admin.ModelAdmin):
+    form = EnquiryAdminForm
+    change_form_template = "admin/enquiries/enquiry/change_form.html"
+    change_list_template = "admin/enquiries/enquiry/change_list.html"
+    list_display = [
+        "reference",
+        "about",
+        "name",
+        "organisation",
+        "status",
+        "priority",
+        "cluster",
+        "assignee",
+        "age",
+    ]
+    list_filter = ["status", "priority", "topic", "cluster", AssignedToMeFilter, "assignee"]
+    list_select_related = ["cluster", "assignee"]
+    search_fields = ["reference", "name", "email", "organisation", "subject", "messages__body"]
+    ordering = ["-created_at"]
+    list_per_page = 50
+    readonly_fields = [
+        "reference",
+        "name",
+        "email",
+        "organisation",
+        "organisation_kind",
+        "subject",
+        "source",
+        "consent_to_contact",
+        "created_at",
+        "first_replied_at",
+    ]
+    fieldsets = [
+        (
+            "Sender",
+            {
+                "fields": [
+                    "reference",
+                    "name",
+                    "email",
+                    "organisation",
+                    "organisation_kind",
+                    "consent_to_contact",
+                ]
+            },
+        ),
+        (
+            "Enquiry",
+            {"fields": ["subject", "source", "created_at", "first_replied_at"]},
+        ),
+        ("Triage", {"fields": ["status", "priority", "assignee", "cluster", "topic"]}),
+        (REPLY_FIELDSET, {"fields": ["reply", "note"]}),
+    ]
+    actions = [
+        "assign_to_me",
+        "mark_triaged",
+        "mark_waiting",
+        "mark_closed",
+        "mark_spam",
+        "export_csv",
+    ]
+
+    @admin.display(description="About")
+    def about(self, obj):
+        return obj.title
+
+    @admin.display(description="Age", ordering="-created_at")
+    def age(self, obj):
+        return timesince(obj.created_at, timezone.now(), depth=1)
+
+    def has_add_permission(self, request):
+        # Enquiries come from the web form or the mailbox import, never typed in by staff.
+        return False
+
+    # The list ---------------------------------------------------------------------------
+
+    def changelist_view(self, request, extra_context=None):
+        counts = dict(
+            Enquiry.objects.order_by().values_list("status").annotate(n=Count("pk")).order_by()
+        )
+        status_counts = [
+            (value, label, counts.get(value, 0)) for value, label in Enquiry.Status.choices
+        ]
+        return super().changelist_view(
+            request, {**(extra_context or {}), "status_counts": status_counts}
+        )
+
+    # The change page --------------------------------------------------------------------
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("cluster", "assignee")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        enquiry = self.get_object(request, object_id)
+        extra = {"reply_fieldset": REPLY_FIELDSET}
+        if enquiry is not None:
+            extra.update(
+                thread=Message.objects.filter(enquiry=enquiry)
+                .select_related("author")
+                .prefetch_related(Prefetch("attachments", Attachment.objects.order_by("pk"))),
+                events=EnquiryEvent.objects.filter(enquiry=enquiry).select_related("actor"),
+                knowledge=services.what_we_know(enquiry),
+            )
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+    def save_model(self, request, obj, form, change):
+        services.save_enquiry(obj, request.user)
+        note = form.cleaned_data.get("note", "").strip()
+        reply = form.cleaned_data.get("reply", "").strip()
+        if note:
+            services.add_note(obj, request.user, note)
+        if reply:
+            services.send_reply(obj, request.user, reply)
+            self.message_user(request, f"Your reply to {obj.email} is on its way.")
+
+    def get_urls(self):
+        return [
+            path(
+                "attachment/<int:pk>/",
+                self.admin_site.admin_view(self.download_attachment),
+                name="enquiries_attachment_download",
+            ),
+            *super().get_urls(),
+        ]
+
+    def download_attachment(self, request, pk):
+        """Staff only: attachments are never served from a public URL."""
+        if not self.has_view_permission(request):
+            raise Http404
+        attachment = get_object_or_404(Attachment, pk=pk)
+        response = FileResponse(
+            attachment.file.open("rb"), as_attachment=True, filename=attachment.filename
+        )
+        response["Content-Type"] = "application/octet-stream"
+        return response
+
+    # Bulk actions -----------------------------------------------------------------------
+
+    def _set_status(self, request, queryset, status):
+        for enquiry in queryset.select_related("assignee"):
+            services.change_enquiry(enquiry, request.user, status=status)
+        label = Enquiry.Status(status).label.lower()
+        self.message_user(
+            request, f"{queryset.count()} enquiries marked as {label}.", messages.SUCCESS
+        )
+
+    @admin.action(description="Assign the selected enquiries to me")
+    def assign_to_me(self, request, queryset):
+        for enquiry in queryset.select_related("assignee"):
+            services.assign_to(enquiry, request.user)
+        self.message_user(
+            request, f"{queryset.count()} enquiries assigned to you.", messages.SUCCESS
+        )
+
+    @admin.action(description="Mark the selected enquiries as triaged")
+    def mark_triaged(self, request, queryset):
+        self._set_status(request, queryset, Enquiry.Status.TRIAGED)
+
+    @admin.action(description="Mark the selected enquiries as waiting on the sender")
+    def mark_waiting(self, request, queryset):
+        self._set_status(request, queryset, Enquiry.Status.WAITING)
+
+    @admin.action(description="Close the selected enquiries")
+    def mark_closed(self, request, queryset):
+        self._set_status(request, queryset, Enquiry.Status.CLOSED)
+
+    @admin.action(description="Mark the selected enquiries as spam")
+    def mark_spam(self, request, queryset):
+        self._set_status(request, queryset, Enquiry.Status.SPAM)
+
+    @admin.action(description="Export the selected enquiries to a spreadsheet (CSV)")
+    def export_csv(self, request, queryset):
+        filename = f"enquiries-{timezone.localdate():%Y-%m-%d}.csv"
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        # A byte order mark, so that Excel reads the names as UTF-8.
+        response.write("\ufeff")
+        services.write_csv(queryset.select_related("cluster", "assignee"), response)
+        return response
+
+
+@admin.register(EnquiryEvent)
+class EnquiryEventAdmin(admin.ModelAdmin):
+    """The history, read-only for everyone: it is only ever written by the services."""
+
+    list_display = ["created_at", "enquiry", "field", "old", "new", "actor"]
+    list_filter = ["field"]
+    list_select_related = ["enquiry", "actor"]
+    search_fields = ["enquiry__reference"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

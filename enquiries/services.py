@@ -1,0 +1,594 @@
+"""Enquiries: take them in (web form, mailbox), triage them, reply, and export them."""
+
+import csv
+import hashlib
+import html
+import logging
+import mailbox
+import mimetypes
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses
+from pathlib import Path
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.html import strip_tags
+from django.utils.text import get_valid_filename
+
+from outbox.services import queue_email, queue_rendered
+
+from .models import (
+    MESSAGE_MAX,
+    NAME_MAX,
+    REFERENCE_RE,
+    SUBJECT_MAX,
+    Attachment,
+    Enquiry,
+    EnquiryEvent,
+    Message,
+    ReferenceSequence,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_ATTACHMENT_BYTES = getattr(settings, "ENQUIRIES_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+# Content type -> the file name endings it may have. PDF, images, office documents and text.
+ALLOWED_ATTACHMENTS = {
+    "application/pdf": {".pdf"},
+    "image/png": {".png"},
+    "image/jpeg": {".jpg", ".jpeg"},
+    "image/gif": {".gif"},
+    "image/webp": {".webp"},
+    "text/plain": {".txt"},
+    "text/csv": {".csv"},
+    "application/msword": {".doc"},
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {".docx"},
+    "application/vnd.ms-excel": {".xls"},
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {".xlsx"},
+    "application/vnd.ms-powerpoint": {".ppt"},
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": {".pptx"},
+    "application/vnd.oasis.opendocument.text": {".odt"},
+    "application/vnd.oasis.opendocument.spreadsheet": {".ods"},
+    "application/vnd.oasis.opendocument.presentation": {".odp"},
+}
+ALLOWED_ENDINGS = {ending: kind for kind, ends in ALLOWED_ATTACHMENTS.items() for ending in ends}
+# Stored imported email text is capped: a runaway message should not fill the database.
+STORED_BODY_MAX = 100_000
+TRACKED_FIELDS = ("status", "priority", "assignee")
+
+
+def rate_limit() -> int:
+    return getattr(settings, "ENQUIRIES_RATE_LIMIT", 5)
+
+
+def rate_window() -> int:
+    return getattr(settings, "ENQUIRIES_RATE_WINDOW_SECONDS", 3600)
+
+
+def programme_address() -> str:
+    """Where replies to staff emails go: the programme's shared mailbox."""
+    return getattr(settings, "ENQUIRIES_REPLY_TO", settings.DEFAULT_FROM_EMAIL)
+
+
+def one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+# References ---------------------------------------------------------------------------------
+
+
+def next_reference(year: int | None = None) -> str:
+    """The next free reference of the year, like GC-2026-00123. Never hands out one twice:
+    the counter row stays locked by the update until the surrounding transaction ends."""
+    year = year or timezone.now().year
+    with transaction.atomic():
+        ReferenceSequence.objects.get_or_create(year=year)
+        ReferenceSequence.objects.filter(year=year).update(last=F("last") + 1)
+        number = ReferenceSequence.objects.values_list("last", flat=True).get(year=year)
+    return f"GC-{year}-{number:05d}"
+
+
+def find_reference(text: str) -> str | None:
+    match = REFERENCE_RE.search(text or "")
+    return f"GC-{match.group(1)}-{match.group(2)}" if match else None
+
+
+# The web form -------------------------------------------------------------------------------
+
+
+def allow_enquiry(email: str, ip: str) -> bool:
+    """Count one enquiry against its email address and its IP address; False past the limit.
+
+    Fixed windows in the cache: the first enquiry starts the hour.
+    """
+    keys = [
+        "enquiries:rate:email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest(),
+        "enquiries:rate:ip:" + hashlib.sha256((ip or "unknown").encode()).hexdigest(),
+    ]
+    allowed = True
+    for key in keys:
+        cache.add(key, 0, rate_window())
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, rate_window())
+            count = 1
+        allowed = allowed and count <= rate_limit()
+    return allowed
+
+
+@transaction.atomic
+def submit_enquiry(data: dict) -> Enquiry:
+    """Save a web enquiry and its first message, and queue the acknowledgement. All or nothing;
+    the email is sent after commit, and later by the outbox sweeper if the mail server is down."""
+    enquiry = Enquiry.objects.create(
+        reference=next_reference(),
+        name=data["name"],
+        email=data["email"],
+        organisation=data.get("organisation", ""),
+        organisation_kind=data["organisation_kind"],
+        topic=data["topic"],
+        cluster=data.get("cluster"),
+        consent_to_contact=data.get("consent_to_contact", False),
+        source=Enquiry.Source.WEB,
+    )
+    Message.objects.create(
+        enquiry=enquiry,
+        direction=Message.Direction.INBOUND,
+        sender=f"{enquiry.name} <{enquiry.email}>",
+        body=data["message"],
+        created_at=enquiry.created_at,
+    )
+    # The acknowledgement repeats nothing the sender typed: the form cannot be used to send
+    # someone else a message of the sender's choosing.
+    queue_email(f"enquiry-ack:{enquiry.pk}", enquiry.email, "enquiry_ack", {"enquiry": enquiry})
+    return enquiry
+
+
+# Triage -------------------------------------------------------------------------------------
+
+
+def _shown(enquiry: Enquiry, name: str) -> str:
+    if name == "assignee":
+        return enquiry.assignee.email if enquiry.assignee else ""
+    return getattr(enquiry, f"get_{name}_display")()
+
+
+@transaction.atomic
+def save_enquiry(enquiry: Enquiry, actor=None) -> list[EnquiryEvent]:
+    """Save a changed enquiry, writing one history row per changed status, priority or assignee.
+
+    Compares with the row as stored, locked, so two staff saving at once both get a history row.
+    """
+    before = Enquiry.objects.select_for_update().select_related("assignee").get(pk=enquiry.pk)
+    events = []
+    for name in TRACKED_FIELDS:
+        attname = Enquiry._meta.get_field(name).attname
+        if getattr(before, attname) != getattr(enquiry, attname):
+            events.append(
+                EnquiryEvent(
+                    enquiry=enquiry,
+                    actor=actor,
+                    field=name,
+                    old=_shown(before, name),
+                    new=_shown(enquiry, name),
+                )
+            )
+    enquiry.save()
+    EnquiryEvent.objects.bulk_create(events)
+    return events
+
+
+def change_enquiry(enquiry: Enquiry, actor=None, **changes) -> list[EnquiryEvent]:
+    """Set fields (status=..., assignee=..., priority=...) and save, with history."""
+    for name, value in changes.items():
+        setattr(enquiry, name, value)
+    return save_enquiry(enquiry, actor)
+
+
+def assign_to(enquiry: Enquiry, user, actor=None) -> list[EnquiryEvent]:
+    """Give the enquiry to a member of staff; a new or triaged enquiry becomes "assigned"."""
+    changes = {"assignee": user}
+    if enquiry.status in (Enquiry.Status.NEW, Enquiry.Status.TRIAGED):
+        changes["status"] = Enquiry.Status.ASSIGNED
+    return change_enquiry(enquiry, actor or user, **changes)
+
+
+def add_note(enquiry: Enquiry, author, body: str) -> Message:
+    """An internal note in the thread: never sent to anyone."""
+    return Message.objects.create(
+        enquiry=enquiry,
+        direction=Message.Direction.NOTE,
+        sender=author.email,
+        body=body,
+        author=author,
+    )
+
+
+@transaction.atomic
+def send_reply(enquiry: Enquiry, author, body: str) -> Message:
+    """Record a reply in the thread and queue it to the sender, with the reference in the subject.
+
+    A reply to an enquiry that was not yet answered sets first_replied_at; the enquiry then
+    waits on the sender (with a history row).
+    """
+    subject = one_line(render_to_string("emails/enquiry_reply_subject.txt", {"enquiry": enquiry}))[
+        :SUBJECT_MAX
+    ]
+    message = Message.objects.create(
+        enquiry=enquiry,
+        direction=Message.Direction.OUTBOUND,
+        sender=programme_address(),
+        subject=subject,
+        body=body,
+        author=author,
+    )
+    headers = {"Reply-To": programme_address()}
+    last_inbound = (
+        enquiry.messages.filter(direction=Message.Direction.INBOUND)
+        .exclude(message_id="")
+        .order_by("-created_at", "-pk")
+        .first()
+    )
+    if last_inbound is not None:
+        headers["In-Reply-To"] = last_inbound.message_id
+        headers["References"] = last_inbound.message_id
+    text = render_to_string(
+        "emails/enquiry_reply.txt",
+        {"enquiry": enquiry, "body": body, "site_url": settings.SITE_URL},
+    )
+    email = queue_rendered(
+        f"enquiry-reply:{message.pk}", enquiry.email, subject, text, headers=headers
+    )
+    # The outbox's Message-ID: a reply to it joins this thread when the mailbox is imported.
+    message.message_id = email.message_id
+    message.save(update_fields=["message_id"])
+    if enquiry.first_replied_at is None:
+        enquiry.first_replied_at = message.created_at
+    if enquiry.status not in (Enquiry.Status.CLOSED, Enquiry.Status.SPAM):
+        enquiry.status = Enquiry.Status.WAITING
+    save_enquiry(enquiry, author)
+    return message
+
+
+# What the platform already knows ------------------------------------------------------------
+
+
+@dataclass
+class Knowledge:
+    clusters: list = field(default_factory=list)
+    themes: list = field(default_factory=list)
+    matches: list = field(default_factory=list)  # (listing, engine.Suggestion)
+
+
+def what_we_know(enquiry: Enquiry) -> Knowledge:
+    """The likely cluster and themes of an enquiry, and the listings that best fit its text.
+
+    Nothing is stored. With no matcher model fitted yet, there are no listings.
+    """
+    from clusters.models import Cluster, Listing, Theme
+    from matching import engine
+    from matching import services as matching
+
+    text = "\n\n".join(
+        enquiry.messages.filter(direction=Message.Direction.INBOUND).values_list("body", flat=True)
+    )[:MESSAGE_MAX]
+    cluster_slugs = frozenset([enquiry.cluster.slug]) if enquiry.cluster_id else frozenset()
+    doc = engine.Doc(
+        ref=enquiry.reference,
+        owner=f"enquiry:{enquiry.reference}",
+        kind="need",
+        title=enquiry.title[:200],
+        text=text,
+        clusters=cluster_slugs,
+        owner_kind=enquiry.organisation_kind,
+    )
+    matches = matching.preview_matches(doc, top=5)
+    ids = [listing.pk for listing, _ in matches]
+    lowered = text.lower()
+
+    clusters: Counter = Counter()
+    all_clusters = list(Cluster.objects.all())
+    for cluster in all_clusters:
+        if cluster.pk == enquiry.cluster_id:
+            clusters[cluster] += 100
+        if cluster.name.lower() in lowered:
+            clusters[cluster] += 10
+    by_pk = {c.pk: c for c in all_clusters}
+    through = Listing.clusters.through
+    for cluster_id in through.objects.filter(listing_id__in=ids).values_list(
+        "cluster_id", flat=True
+    ):
+        clusters[by_pk[cluster_id]] += 1
+
+    themes: Counter = Counter()
+    for theme in Theme.objects.filter(listings__in=ids):
+        themes[theme] += 1
+    for theme in Theme.objects.all():
+        if theme.slug.replace("-", " ") in lowered:
+            themes[theme] += 2
+    return Knowledge(
+        clusters=[c for c, _ in clusters.most_common(2)],
+        themes=[t for t, _ in themes.most_common(3)],
+        matches=matches,
+    )
+
+
+# Export -------------------------------------------------------------------------------------
+
+CSV_COLUMNS = [
+    ("Reference", lambda e: e.reference),
+    ("Received", lambda e: timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M")),
+    ("Status", lambda e: e.get_status_display()),
+    ("Priority", lambda e: e.get_priority_display()),
+    ("Topic", lambda e: e.get_topic_display()),
+    ("Subject", lambda e: e.subject),
+    ("Name", lambda e: e.name),
+    ("Email", lambda e: e.email),
+    ("Organisation", lambda e: e.organisation),
+    ("Kind of organisation", lambda e: e.get_organisation_kind_display()),
+    ("Cluster", lambda e: e.cluster.name if e.cluster else ""),
+    ("Assignee", lambda e: e.assignee.email if e.assignee else ""),
+    ("Source", lambda e: e.get_source_display()),
+    ("First replied", lambda e: e.first_replied_at.isoformat() if e.first_replied_at else ""),
+]
+
+
+def csv_safe(value) -> str:
+    """A cell a spreadsheet will not run as a formula: = + - @ (and tab, CR) get a quote first."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + text
+    return text
+
+
+def write_csv(enquiries: Iterable[Enquiry], out) -> None:
+    writer = csv.writer(out)
+    writer.writerow([title for title, _ in CSV_COLUMNS])
+    for enquiry in enquiries:
+        writer.writerow([csv_safe(get(enquiry)) for _, get in CSV_COLUMNS])
+
+
+# Importing a mailbox ------------------------------------------------------------------------
+
+
+class MalformedEmail(Exception):
+    """The file is not an email we can file: the message says why, in plain words."""
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    joined: int = 0
+    duplicates: int = 0
+    failed: list[tuple[str, str]] = field(default_factory=list)
+
+
+def attachment_problem(filename: str, content_type: str, size: int) -> str:
+    """Why an attachment cannot be kept, or "" if it can."""
+    ending = os.path.splitext(filename)[1].lower()
+    if size > MAX_ATTACHMENT_BYTES:
+        return f"it is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB"
+    allowed = ALLOWED_ATTACHMENTS.get(content_type)
+    if allowed is None and content_type == "application/octet-stream":
+        allowed = ALLOWED_ATTACHMENTS.get(ALLOWED_ENDINGS.get(ending, ""))
+    if allowed is None or ending not in allowed:
+        return f"files of this type are not accepted ({content_type})"
+    return ""
+
+
+def import_enquiries(path: Path) -> ImportSummary:
+    """Import a folder of .eml files, one .eml file or an mbox file. Safe to run again:
+    an email already imported (same Message-ID) is counted as a duplicate and left alone.
+    A file that cannot be read is named in the summary; the others are still imported."""
+    summary = ImportSummary()
+    for name, raw in _emails_in(Path(path), summary):
+        try:
+            outcome = import_email(raw)
+        except MalformedEmail as exc:
+            summary.failed.append((name, str(exc)))
+        except Exception as exc:  # one bad file must never stop the rest
+            log.exception("Could not import %s", name)
+            summary.failed.append((name, f"it could not be read ({type(exc).__name__}: {exc})"))
+        else:
+            if outcome == "imported":
+                summary.imported += 1
+            elif outcome == "joined":
+                summary.joined += 1
+            else:
+                summary.duplicates += 1
+    return summary
+
+
+def _emails_in(path: Path, summary: ImportSummary) -> Iterator[tuple[str, bytes]]:
+    if path.is_dir():
+        for file in sorted(path.iterdir()):
+            if file.is_file() and file.suffix.lower() == ".eml":
+                yield file.name, file.read_bytes()
+        return
+    if path.suffix.lower() == ".eml":
+        yield path.name, path.read_bytes()
+        return
+    try:
+        box = mailbox.mbox(path, create=False)
+        keys = box.keys()
+    except Exception as exc:
+        summary.failed.append((path.name, f"it is not an mbox file ({exc})"))
+        return
+    for number, key in enumerate(keys, 1):
+        name = f"{path.name}, message {number}"
+        try:
+            raw = box.get_bytes(key)
+        except Exception as exc:
+            summary.failed.append((name, f"it could not be read ({exc})"))
+            continue
+        yield name, raw
+
+
+def import_email(raw: bytes) -> str:
+    """File one email: "imported" (a new enquiry), "joined" (a reply in an existing thread)
+    or "duplicate" (already imported). All or nothing; raises MalformedEmail."""
+    msg = BytesParser(policy=policy.default).parsebytes(raw)
+    message_id = _message_id(msg, raw)
+    if Message.objects.filter(message_id=message_id).exists():
+        return "duplicate"
+    name, address = _sender(msg)
+    subject = one_line(_header(msg, "Subject"))[:SUBJECT_MAX]
+    body = _body(msg)
+    files, notes = _attachments(msg)
+    if not body and not files:
+        raise MalformedEmail("it has no text and no attachment we could keep")
+    received = _date(msg)
+    try:
+        with transaction.atomic():
+            enquiry = _thread_for(msg, subject)
+            outcome = "joined" if enquiry else "imported"
+            if enquiry is None:
+                enquiry = Enquiry.objects.create(
+                    reference=next_reference(),
+                    name=(name or address.split("@")[0])[:NAME_MAX],
+                    email=address,
+                    subject=subject,
+                    source=Enquiry.Source.EMAIL,
+                    created_at=received,
+                )
+            message = Message.objects.create(
+                enquiry=enquiry,
+                direction=Message.Direction.INBOUND,
+                sender=one_line(f"{name} <{address}>" if name else address)[:300],
+                subject=subject,
+                body=body or "(This email had no text, only attachments.)",
+                message_id=message_id,
+                import_notes="\n".join(notes),
+                created_at=received,
+            )
+            for filename, content_type, data in files:
+                attachment = Attachment(
+                    message=message, filename=filename, content_type=content_type, size=len(data)
+                )
+                attachment.file.save(filename, ContentFile(data), save=False)
+                attachment.save()
+            if outcome == "joined":
+                _reopen(enquiry)
+    except IntegrityError:
+        # Imported side by side by another run: the unique Message-ID kept it to one.
+        if Message.objects.filter(message_id=message_id).exists():
+            return "duplicate"
+        raise
+    return outcome
+
+
+def _header(msg: EmailMessage, name: str) -> str:
+    try:
+        value = msg.get(name)
+    except Exception as exc:
+        raise MalformedEmail(f"its {name} header could not be read") from exc
+    return "" if value is None else str(value)
+
+
+def _message_id(msg: EmailMessage, raw: bytes) -> str:
+    found = one_line(_header(msg, "Message-ID"))[:255]
+    # Without a Message-ID, the content itself identifies the email, so a re-import still
+    # finds it.
+    return found or f"<sha256-{hashlib.sha256(raw).hexdigest()}@import.invalid>"
+
+
+def _sender(msg: EmailMessage) -> tuple[str, str]:
+    pairs = getaddresses([_header(msg, "From")])
+    name, address = pairs[0] if pairs else ("", "")
+    address = address.strip()
+    try:
+        validate_email(address)
+    except ValidationError:
+        raise MalformedEmail("it has no valid sender address in its From header") from None
+    return one_line(name), address.lower()
+
+
+def _date(msg: EmailMessage):
+    try:
+        header = msg.get("Date")
+        when = header.datetime if header is not None else None
+    except Exception:
+        when = None
+    if when is None:
+        return timezone.now()
+    if timezone.is_naive(when):
+        when = timezone.make_aware(when, timezone.get_default_timezone())
+    return min(when, timezone.now())
+
+
+def _text_of(part: EmailMessage) -> str:
+    try:
+        text = part.get_content()
+    except (LookupError, UnicodeError, AssertionError, KeyError):
+        payload = part.get_payload(decode=True) or b""
+        text = payload.decode("utf-8", errors="replace")
+    if not isinstance(text, str):
+        text = text.decode("utf-8", errors="replace")
+    return text
+
+
+def _body(msg: EmailMessage) -> str:
+    part = msg.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    text = _text_of(part)
+    if part.get_content_type() == "text/html":
+        text = html.unescape(strip_tags(text))
+    return text.replace("\r\n", "\n").strip()[:STORED_BODY_MAX]
+
+
+def _attachments(msg: EmailMessage) -> tuple[list[tuple[str, str, bytes]], list[str]]:
+    files, notes = [], []
+    for part in msg.iter_attachments():
+        filename = get_valid_filename(os.path.basename(part.get_filename() or "")) or "attachment"
+        filename = filename[-100:]
+        content_type = part.get_content_type()
+        if part.is_multipart():
+            notes.append(f"“{filename}” was not kept: attached emails are not accepted")
+            continue
+        data = part.get_payload(decode=True) or b""
+        if content_type == "application/octet-stream":
+            guessed = mimetypes.guess_type(filename)[0]
+            content_type = guessed if guessed in ALLOWED_ATTACHMENTS else content_type
+        problem = attachment_problem(filename, content_type, len(data))
+        if problem:
+            notes.append(f"“{filename}” was not kept: {problem}")
+            continue
+        files.append((filename, content_type, data))
+    return files, notes
+
+
+def _thread_for(msg: EmailMessage, subject: str) -> Enquiry | None:
+    """The enquiry an email answers: by its In-Reply-To or References, else by a reference
+    like GC-2026-00123 in its subject."""
+    ids = (_header(msg, "In-Reply-To") + " " + _header(msg, "References")).split()
+    if ids:
+        earlier = Message.objects.filter(message_id__in=ids[-50:]).select_related("enquiry")
+        found = earlier.first()
+        if found is not None:
+            return found.enquiry
+    reference = find_reference(subject)
+    if reference:
+        return Enquiry.objects.filter(reference__iexact=reference).first()
+    return None
+
+
+def _reopen(enquiry: Enquiry) -> None:
+    """The sender wrote again: a closed enquiry, or one waiting on them, needs looking at."""
+    if enquiry.status in (Enquiry.Status.WAITING, Enquiry.Status.CLOSED):
+        status = Enquiry.Status.ASSIGNED if enquiry.assignee_id else Enquiry.Status.NEW
+        change_enquiry(enquiry, None, status=status)

@@ -1,0 +1,251 @@
+"""Staff triage in the admin: replies, notes, history, bulk actions, export and access."""
+
+import csv
+import io
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from enquiries import services
+from enquiries.models import Enquiry, EnquiryEvent, Message
+from tests.enquiries.conftest import make_enquiry
+from tests.factories import ListingFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "admin:enquiries_enquiry_changelist"
+
+
+def change_url(enquiry):
+    return reverse("admin:enquiries_enquiry_change", args=[enquiry.pk])
+
+
+def form_data(enquiry, **changes):
+    data = {
+        "status": enquiry.status,
+        "priority": enquiry.priority,
+        "assignee": enquiry.assignee_id or "",
+        "cluster": enquiry.cluster_id or "",
+        "topic": enquiry.topic,
+        "reply": "",
+        "note": "",
+        "_continue": "Save and continue editing",
+    }
+    data.update(changes)
+    return data
+
+
+def run_action(client, action, enquiries):
+    return client.post(
+        reverse(CHANGELIST), {"action": action, "_selected_action": [e.pk for e in enquiries]}
+    )
+
+
+def test_a_staff_reply_is_emailed_with_the_reference_and_shown_in_the_thread(
+    client, staff, enquiry, django_capture_on_commit_callbacks, settings
+):
+    settings.ENQUIRIES_REPLY_TO = "GrandChallenges <enquiries@grandchallenges.example>"
+    client.force_login(staff)
+    reply = "Thank you. Amine Works Ltd could help: shall we introduce you?"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(change_url(enquiry), form_data(enquiry, reply=reply))
+    assert response.status_code == 302
+
+    [sent] = mail.outbox
+    assert sent.to == [enquiry.email]
+    assert enquiry.reference in sent.subject
+    assert reply in sent.body
+    assert sent.extra_headers["Reply-To"] == settings.ENQUIRIES_REPLY_TO
+    assert sent.extra_headers["In-Reply-To"] == f"<first-{enquiry.reference}@example.org>"
+
+    outbound = enquiry.messages.get(direction=Message.Direction.OUTBOUND)
+    assert outbound.body == reply and outbound.author == staff
+    enquiry.refresh_from_db()
+    assert enquiry.first_replied_at is not None
+    assert enquiry.status == Enquiry.Status.WAITING
+
+    page = client.get(change_url(enquiry)).content.decode()
+    assert page.index("glassworks near the Humber") < page.index("Amine Works Ltd could help")
+    assert "Reply to the sender" in page
+
+
+def test_an_internal_note_is_kept_in_the_thread_and_never_emailed(
+    client, staff, enquiry, django_capture_on_commit_callbacks
+):
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(change_url(enquiry), form_data(enquiry, note="Probably one for Humber."))
+    assert mail.outbox == []
+    note = enquiry.messages.get(direction=Message.Direction.NOTE)
+    assert note.body == "Probably one for Humber." and note.author == staff
+    assert "Probably one for Humber." in client.get(change_url(enquiry)).content.decode()
+
+
+def test_changing_status_assignee_and_priority_writes_history_rows(client, staff, enquiry):
+    colleague = UserFactory(is_staff=True, email="colleague@example.org")
+    client.force_login(staff)
+    client.post(
+        change_url(enquiry),
+        form_data(enquiry, status="triaged", assignee=colleague.pk, priority="high"),
+    )
+    events = {e.field: e for e in EnquiryEvent.objects.filter(enquiry=enquiry)}
+    assert set(events) == {"status", "assignee", "priority"}
+    assert (events["status"].old, events["status"].new) == ("New", "Triaged")
+    assert (events["assignee"].old, events["assignee"].new) == ("", "colleague@example.org")
+    assert (events["priority"].old, events["priority"].new) == ("Normal", "High")
+    assert all(e.actor == staff for e in events.values())
+
+    # Saving with no change adds nothing.
+    enquiry.refresh_from_db()
+    client.post(change_url(enquiry), form_data(enquiry))
+    assert EnquiryEvent.objects.count() == 3
+    page = client.get(change_url(enquiry)).content.decode()
+    assert "History" in page and "colleague@example.org" in page
+
+
+def test_the_history_cannot_be_changed_or_deleted_even_by_a_superuser(client, staff, enquiry):
+    services.change_enquiry(enquiry, staff, status="closed")
+    event = EnquiryEvent.objects.get()
+    client.force_login(staff)
+    change = reverse("admin:enquiries_enquiryevent_change", args=[event.pk])
+    assert client.post(change, {"field": "status", "old": "x", "new": "y"}).status_code == 403
+    delete = reverse("admin:enquiries_enquiryevent_delete", args=[event.pk])
+    assert client.post(delete, {"post": "yes"}).status_code == 403
+    event.refresh_from_db()
+    assert (event.old, event.new) == ("New", "Closed")
+    assert EnquiryEvent.objects.count() == 1
+
+
+def test_bulk_actions_assign_to_me_and_mark_as_spam_with_history(client, staff):
+    first, second = make_enquiry(), make_enquiry(email="bot@spam.example")
+    client.force_login(staff)
+    run_action(client, "assign_to_me", [first])
+    run_action(client, "mark_spam", [second])
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.assignee == staff and first.status == "assigned"
+    assert second.status == "spam"
+    assert EnquiryEvent.objects.filter(enquiry=first).count() == 2
+    assert EnquiryEvent.objects.get(enquiry=second).new == "Spam"
+
+
+def test_the_csv_export_escapes_formulae(client, staff):
+    risky = make_enquiry(
+        name='=HYPERLINK("http://evil.example","Click")',
+        organisation="+cmd|' /C calc'!A0",
+        email="ok@example.org",
+    )
+    risky.subject = "@SUM(A1:A2)"
+    risky.save()
+    plain = make_enquiry(name="-Dash", organisation="Plain Ltd")
+    client.force_login(staff)
+    response = run_action(client, "export_csv", [risky, plain])
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+    by_ref = {row["Reference"]: row for row in rows}
+    assert by_ref[risky.reference]["Name"].startswith("'=HYPERLINK")
+    assert by_ref[risky.reference]["Organisation"].startswith("'+cmd")
+    assert by_ref[risky.reference]["Subject"] == "'@SUM(A1:A2)"
+    assert by_ref[plain.reference]["Name"] == "'-Dash"
+    assert by_ref[plain.reference]["Organisation"] == "Plain Ltd"
+
+
+@pytest.mark.parametrize("who", ["member", "outsider"])
+def test_a_non_staff_user_cannot_reach_the_enquiry_admin(client, enquiry, who, request):
+    client.force_login(request.getfixturevalue(who))
+    for url in (reverse(CHANGELIST), change_url(enquiry)):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("admin:login"))
+    assert enquiry.reference not in client.get(reverse(CHANGELIST), follow=True).content.decode()
+
+
+def test_the_changelist_shows_counts_per_status_and_filters_assigned_to_me(client, staff):
+    mine = make_enquiry(name="Mine Person")
+    services.assign_to(mine, staff)
+    make_enquiry(name="Other Person")
+    client.force_login(staff)
+    page = client.get(reverse(CHANGELIST)).content.decode()
+    assert "New: 1" in page and "Assigned: 1" in page
+    filtered = client.get(reverse(CHANGELIST), {"mine": "me"}).content.decode()
+    assert "Mine Person" in filtered and "Other Person" not in filtered
+
+
+def test_search_finds_an_enquiry_by_words_in_its_messages(client, staff):
+    make_enquiry(body="We need a pipeline for captured carbon dioxide.", name="Pipe Person")
+    make_enquiry(body="Funding for skills training.", name="Skills Person")
+    client.force_login(staff)
+    page = client.get(reverse(CHANGELIST), {"q": "pipeline"}).content.decode()
+    assert "Pipe Person" in page and "Skills Person" not in page
+
+
+def test_the_changelist_makes_the_same_number_of_queries_for_10_and_50_enquiries(client, staff):
+    from clusters.models import Cluster
+
+    clusters = list(Cluster.objects.all())
+    client.force_login(staff)
+
+    def queries_for(total: int) -> int:
+        while Enquiry.objects.count() < total:
+            n = Enquiry.objects.count()
+            enquiry = make_enquiry(cluster=clusters[n % len(clusters)])
+            services.assign_to(enquiry, UserFactory(is_staff=True))
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse(CHANGELIST)).status_code == 200
+        return len(queries)
+
+    assert queries_for(10) == queries_for(50)
+
+
+def test_the_change_page_says_no_suggestions_yet_without_a_matcher_model(client, staff, enquiry):
+    client.force_login(staff)
+    page = client.get(change_url(enquiry)).content.decode()
+    assert "What the platform already knows" in page
+    assert "No suggestions yet" in page
+    assert "Humber" in page  # the likely cluster, named in the message
+
+
+def test_the_change_page_lists_the_listings_the_matcher_scores_highest(
+    client, staff, enquiry, monkeypatch
+):
+    from matching import engine
+    from matching import services as matching
+
+    listing = ListingFactory(title="Hydrogen-ready burners for glass furnaces")
+    listing.themes.set(listing.themes.model.objects.filter(slug="hydrogen"))
+    seen = {}
+
+    def preview(doc, top=5):
+        seen["doc"] = doc
+        return [(listing, engine.Suggestion("draft", listing.ref, 0.8, ("both about hydrogen",)))]
+
+    monkeypatch.setattr(matching, "preview_matches", preview)
+    client.force_login(staff)
+    page = client.get(change_url(enquiry)).content.decode()
+    assert "Hydrogen-ready burners for glass furnaces" in page
+    assert "both about hydrogen" in page
+    assert "Hydrogen and low-carbon fuels" in page  # a likely theme, from the listing
+    assert seen["doc"].kind == "need"
+    assert "glassworks" in seen["doc"].text
+
+
+def test_attachments_are_downloaded_by_staff_only(client, staff, member, enquiry):
+    from django.core.files.base import ContentFile
+
+    from enquiries.models import Attachment
+
+    attachment = Attachment(
+        message=enquiry.messages.get(), filename="plan.pdf", content_type="application/pdf", size=4
+    )
+    attachment.file.save("plan.pdf", ContentFile(b"%PDF"), save=True)
+    url = reverse("admin:enquiries_attachment_download", args=[attachment.pk])
+    client.force_login(member)
+    assert client.get(url).status_code == 302  # to the admin sign-in page
+    client.force_login(staff)
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == b"%PDF"
+    assert response["Content-Disposition"].startswith("attachment")
+    assert url in client.get(change_url(enquiry)).content.decode()
