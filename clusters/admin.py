@@ -99,7 +99,10 @@ class OrganisationAdmin(admin.ModelAdmin):
     inlines = [MembershipInline, JoinRequestInline]
     actions = ["approve", "reject"]
 
-    @admin.action(description="Approve the selected organisations (publishes their listings)")
+    @admin.action(
+        permissions=["change"],
+        description="Approve the selected organisations (publishes their listings)",
+    )
     def approve(self, request, queryset):
         return _with_reason(
             self,
@@ -110,7 +113,9 @@ class OrganisationAdmin(admin.ModelAdmin):
             required=False,
         )
 
-    @admin.action(description="Reject the selected organisations, with a reason")
+    @admin.action(
+        permissions=["change"], description="Reject the selected organisations, with a reason"
+    )
     def reject(self, request, queryset):
         return _with_reason(
             self, request, queryset, "Reject organisations", services.reject_organisation
@@ -127,7 +132,9 @@ class ListingAdmin(admin.ModelAdmin):
     filter_horizontal = ["themes", "clusters"]
     actions = ["unpublish"]
 
-    @admin.action(description="Unpublish the selected listings, with a reason")
+    @admin.action(
+        permissions=["change"], description="Unpublish the selected listings, with a reason"
+    )
     def unpublish(self, request, queryset):
         return _with_reason(
             self, request, queryset, "Unpublish listings", services.unpublish_listing

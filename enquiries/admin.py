@@ -199,7 +199,7 @@ class EnquiryAdmin(admin.ModelAdmin):
             request, f"{queryset.count()} enquiries marked as {label}.", messages.SUCCESS
         )
 
-    @admin.action(description="Assign the selected enquiries to me")
+    @admin.action(permissions=["change"], description="Assign the selected enquiries to me")
     def assign_to_me(self, request, queryset):
         for enquiry in queryset.select_related("assignee"):
             services.assign_to(enquiry, request.user)
@@ -207,19 +207,21 @@ class EnquiryAdmin(admin.ModelAdmin):
             request, f"{queryset.count()} enquiries assigned to you.", messages.SUCCESS
         )
 
-    @admin.action(description="Mark the selected enquiries as triaged")
+    @admin.action(permissions=["change"], description="Mark the selected enquiries as triaged")
     def mark_triaged(self, request, queryset):
         self._set_status(request, queryset, Enquiry.Status.TRIAGED)
 
-    @admin.action(description="Mark the selected enquiries as waiting on the sender")
+    @admin.action(
+        permissions=["change"], description="Mark the selected enquiries as waiting on the sender"
+    )
     def mark_waiting(self, request, queryset):
         self._set_status(request, queryset, Enquiry.Status.WAITING)
 
-    @admin.action(description="Close the selected enquiries")
+    @admin.action(permissions=["change"], description="Close the selected enquiries")
     def mark_closed(self, request, queryset):
         self._set_status(request, queryset, Enquiry.Status.CLOSED)
 
-    @admin.action(description="Mark the selected enquiries as spam")
+    @admin.action(permissions=["change"], description="Mark the selected enquiries as spam")
     def mark_spam(self, request, queryset):
         self._set_status(request, queryset, Enquiry.Status.SPAM)
 

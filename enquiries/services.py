@@ -173,7 +173,11 @@ def save_enquiry(enquiry: Enquiry, actor=None) -> list[EnquiryEvent]:
 
     Compares with the row as stored, locked, so two staff saving at once both get a history row.
     """
-    before = Enquiry.objects.select_for_update().select_related("assignee").get(pk=enquiry.pk)
+    before = (
+        Enquiry.objects.select_for_update(of=("self",))
+        .select_related("assignee")
+        .get(pk=enquiry.pk)
+    )
     events = []
     for name in TRACKED_FIELDS:
         attname = Enquiry._meta.get_field(name).attname

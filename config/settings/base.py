@@ -19,7 +19,8 @@ ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhos
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with the staff area's site (home panel): see staff/apps.py.
+    "staff.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -46,6 +47,7 @@ INSTALLED_APPS = [
     "notifications",
     "introductions",
     "enquiries",
+    "staff",
 ]
 
 MIDDLEWARE = [
@@ -59,6 +61,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "staff.middleware.StaffMFAMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -140,6 +143,8 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Cluster Exchange"
+# Staff reach the admin only after a second factor (TOTP) in the same session (issue #6).
+STAFF_REQUIRE_MFA = env.bool("STAFF_REQUIRE_MFA", default=True)
 
 # Forms in the GOV.UK style: crispy-forms-gds is the template pack, but most pages use
 # templates/includes/form.html, which fixes the markup that crispy-forms-gds gets wrong.
@@ -257,6 +262,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.nightly_rebuild_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "anonymise-expired-enquiries": {
+        "task": "staff.tasks.anonymise_expired_enquiries_task",
+        "schedule": crontab(hour=3, minute=15),
+    },
 }
 # How many tasks a full rebuild is split into, so that several workers share it.
 MATCHING_CHUNKS = env.int("MATCHING_CHUNKS", default=8)
@@ -265,6 +274,9 @@ ENQUIRIES_REPLY_TO = env("ENQUIRIES_REPLY_TO", default=DEFAULT_FROM_EMAIL)
 ENQUIRIES_RATE_LIMIT = env.int("ENQUIRIES_RATE_LIMIT", default=5)
 ENQUIRIES_RATE_WINDOW_SECONDS = env.int("ENQUIRIES_RATE_WINDOW_SECONDS", default=3600)
 ENQUIRIES_MAX_ATTACHMENT_BYTES = env.int("ENQUIRIES_MAX_ATTACHMENT_BYTES", default=10 * 2**20)
+# Closed enquiries are anonymised this many days after closing (about 24 months); spam sooner.
+ENQUIRIES_RETENTION_DAYS = env.int("ENQUIRIES_RETENTION_DAYS", default=730)
+ENQUIRIES_SPAM_RETENTION_DAYS = env.int("ENQUIRIES_SPAM_RETENTION_DAYS", default=30)
 # Introduction requests one organisation may send in a day (a limit against spam).
 INTRODUCTIONS_PER_ORGANISATION_PER_DAY = env.int(
     "INTRODUCTIONS_PER_ORGANISATION_PER_DAY", default=10

@@ -30,3 +30,5 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}  # noqa: F40
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 CELERY_TASK_EAGER_PROPAGATES = False
 SITE_URL = "http://testserver"
+# Staff sign in with a password only here; tests of the second factor turn it back on.
+STAFF_REQUIRE_MFA = False
