@@ -255,12 +255,14 @@ def patched(**settings) -> Iterator[None]:
             setattr(engine, name, value)
         engine._VOCABULARY = None
         engine._STEM_CACHE.clear()
+        engine._TERMS = None
         yield
     finally:
         for name, value in saved.items():
             setattr(engine, name, value)
         engine._VOCABULARY = None
         engine._STEM_CACHE.clear()
+        engine._TERMS = None
 
 
 def _empty_vocabulary_file() -> Path:
@@ -269,25 +271,73 @@ def _empty_vocabulary_file() -> Path:
     return path
 
 
-def ablations() -> list[tuple[str, dict]]:
+def ablations() -> list[tuple[str, dict, float]]:
+    """(name, engine settings changed, weight of an extra character n-gram channel)."""
     empty = _empty_vocabulary_file()
     return [
-        ("without the domain vocabulary (synonyms and acronyms)", {"VOCABULARY_FILE": empty}),
+        ("without the domain vocabulary (synonyms and acronyms)", {"VOCABULARY_FILE": empty}, 0),
         (
-            "without the vocabulary, with character 3-5-grams instead",
-            {"VOCABULARY_FILE": empty, "CHAR_NGRAM_WEIGHT": 0.5},
+            "without the vocabulary, with character 3-5-grams instead (extra channel)",
+            {"VOCABULARY_FILE": empty},
+            CHAR_WEIGHT,
         ),
-        ("with character 3-5-grams added", {"CHAR_NGRAM_WEIGHT": 0.5}),
-        ("without the stemmer", {"STEMMING": False}),
-        ("title weighted like the description", {"TITLE_WEIGHT": 1.0}),
-        ("without theme and cluster names in the text", {"THEME_TEXT_WEIGHT": 0.0,
-                                                          "CLUSTER_TEXT_WEIGHT": 0.0}),
-        ("without the theme signal", {"W_THEMES": 0.0}),
-        ("without the cluster signal", {"W_CLUSTERS": 0.0}),
-        ("without the challenge link", {"W_CHALLENGE": 0.0}),
-        ("text only (no structured signal)", {"W_THEMES": 0.0, "W_CLUSTERS": 0.0,
-                                             "W_CHALLENGE": 0.0, "W_PARTNER": 0.0}),
+        ("with character 3-5-grams added (extra channel)", {}, CHAR_WEIGHT),
+        ("without the stemmer", {"STEMMING": False}, 0),
+        ("terms in at least 2 listings only (MIN_DF = 2)", {"MIN_DF": 2}, 0),
+        (
+            "weights kept to about 1 part in a million (QUANT = 2**20; not exact in float32)",
+            {"QUANT": 2**20},
+            0,
+        ),
+        ("without latent topics (LSA)", {"W_TOPICS": 0.0}, 0),
+        ("title weighted like the description", {"TITLE_WEIGHT": 1.0}, 0),
+        ("without theme names in the text", {"THEME_TEXT_WEIGHT": 0.0}, 0),
+        ("without the theme signal", {"W_THEMES": 0.0}, 0),
+        ("without the cluster signal", {"W_CLUSTERS": 0.0}, 0),
+        ("without the challenge link", {"W_CHALLENGE": 0.0}, 0),
+        (
+            "text only (TF-IDF and vocabulary; no topics, themes, clusters, links)",
+            {
+                "W_TOPICS": 0.0,
+                "W_THEMES": 0.0,
+                "W_CLUSTERS": 0.0,
+                "W_CHALLENGE": 0.0,
+                "W_PARTNER": 0.0,
+            },
+            0,
+        ),
     ]
+
+
+CHAR_WEIGHT = 0.3  # of W_TEXT: the character n-gram channel's share in its ablation rows
+
+
+def char_channel_rankings(docs: list[engine.Doc], weight: float) -> Rankings:
+    """The engine's pairwise scores plus `weight` x W_TEXT x the cosine of character 3-5-grams
+    (scikit-learn char_wb, title twice + description), ranked with the same exclusions. Not
+    in the engine: a measurement of what character n-grams would add, and cost."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    model = engine.fit(docs)
+    sides = model._sides()
+    scores = (sides.row_matrix @ sides.col_matrix.T).toarray() + sides.row_offsets[:, None]
+    scores = scores / engine.QUANT**2
+    by_ref = {d.ref: d for d in docs}
+    texts = [f"{by_ref[r].title} {by_ref[r].title} {by_ref[r].text}" for r in model.refs]
+    grams = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
+    matrix = grams.fit_transform(texts)
+    scores += weight * engine.W_TEXT * (matrix[sides.rows] @ matrix[sides.cols].T).toarray()
+    out: Rankings = {}
+    for i, row in enumerate(sides.rows):
+        if model.kinds[row] == 2:
+            continue
+        owner = model.owners[row]
+        ranked = sorted(
+            (j for j, col in enumerate(sides.cols) if model.owners[col] != owner),
+            key=lambda j: (-scores[i, j], model.refs[sides.cols[j]]),
+        )
+        out[model.refs[row]] = [model.refs[sides.cols[j]] for j in ranked[:TOP]]
+    return out
 
 
 # --- report ---------------------------------------------------------------------------------
@@ -352,17 +402,25 @@ def main(argv: list[str] | None = None) -> int:
     results.append(("baseline: BM25 (rank_bm25.BM25Okapi)", bm25))
     variants: list[tuple[str, Scores]] = []
     if args.ablations:
-        for name, settings in ablations():
-            with patched(**settings):
-                variants.append((name, score(engine_rankings(docs), truth, kinds)))
+        for name, settings, char_weight in ablations():
+            # MIN_SCORE off: with some parts switched off, scores shrink under it.
+            with patched(**{"MIN_SCORE": 0.0, **settings}):
+                rankings = (
+                    char_channel_rankings(docs, char_weight)
+                    if char_weight
+                    else engine_rankings(docs)
+                )
+                variants.append((name, score(rankings, truth, kinds)))
 
     best_baseline = max(tfidf.ndcg, bm25.ndcg)
     margin = engine_scores.ndcg - best_baseline
     passed = margin >= TARGET_MARGIN - 1e-9
     n_needs = sum(1 for k in truth if kinds.get(k) != "challenge")
-    command = "python benchmarks/match_quality.py --shared ../shared" + (
-        " --engine-only" if args.engine_only else ""
-    ) + (" --ablations" if args.ablations else "")
+    command = (
+        "python benchmarks/match_quality.py --shared ../shared"
+        + (" --engine-only" if args.engine_only else "")
+        + (" --ablations" if args.ablations else "")
+    )
     lines = [
         "## Match quality",
         "",
@@ -393,7 +451,8 @@ def main(argv: list[str] | None = None) -> int:
     if variants:
         lines += [
             "",
-            "Ablations (engine only; each row changes one setting of `matching/engine.py`):",
+            "Ablations (engine only; each row changes one setting of `matching/engine.py`, "
+            "with MIN_SCORE off so that only the ranking is compared):",
             "",
             HEADER,
             row("engine as shipped", score(engine_rankings(docs), truth, kinds)),

@@ -1,0 +1,540 @@
+"""The matching engine on its own: plain documents in, suggestions out, no database."""
+
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from matching import engine
+from matching.engine import Doc, Model, fit, stem, strength, suggest, suggest_for
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def offer(ref, owner, title, text="", **kw):
+    kw.setdefault("owner_kind", "business")
+    return Doc(ref=ref, owner=owner, kind="offer", title=title, text=text, **kw)
+
+
+def need(ref, owner, title, text="", **kw):
+    return Doc(ref=ref, owner=owner, kind="need", title=title, text=text, **kw)
+
+
+def challenge(ref, title, text="", **kw):
+    return Doc(ref=ref, owner=f"cluster:{ref}", kind="challenge", title=title, text=text, **kw)
+
+
+CAPTURE = frozenset({"ccus"})
+HYDROGEN = frozenset({"hydrogen"})
+
+
+@pytest.fixture
+def docs():
+    return [
+        need(
+            "N-capture",
+            "org-cement",
+            "CCS for our cement kiln",
+            "Our kiln emits CO2. We want CCS on the kiln stack and a route to a store.",
+            themes=CAPTURE,
+            clusters=frozenset({"humber"}),
+        ),
+        need(
+            "N-hydrogen",
+            "org-glass",
+            "H2 for our glass furnace",
+            "We want to fire our furnace on H2 and need a supply of low-carbon hydrogen.",
+            themes=HYDROGEN,
+            clusters=frozenset({"merseyside"}),
+        ),
+        need(
+            "N-money",
+            "org-steel",
+            "Investment for an electric arc furnace",
+            "We are raising equity and debt to replace the blast furnace.",
+            themes=frozenset({"finance"}),
+        ),
+        offer(
+            "O-capture",
+            "org-capture",
+            "Carbon capture and storage plants",
+            "We design and build carbon capture and storage for kilns and boilers.",
+            themes=CAPTURE,
+            clusters=frozenset({"humber"}),
+        ),
+        offer(
+            "O-capture-own",
+            "org-cement",
+            "Carbon capture for cement kilns",
+            "Our own carbon capture unit for cement kilns, available to other plants.",
+            themes=CAPTURE,
+        ),
+        offer(
+            "O-electrolyser",
+            "org-h2",
+            "PEM electrolysers for green hydrogen",
+            "Electrolysis plant producing hydrogen for furnaces, boilers and vehicles.",
+            themes=HYDROGEN,
+        ),
+        offer(
+            "O-fund",
+            "org-fund",
+            "Project finance for industrial decarbonisation",
+            "Equity and debt for large projects: capture, hydrogen and furnaces.",
+            themes=frozenset({"finance"}),
+            owner_kind="investor",
+        ),
+        offer(
+            "O-solar",
+            "org-solar",
+            "Rooftop solar panels for homes",
+            "Domestic solar installations with batteries.",
+        ),
+        challenge(
+            "ch-capture",
+            "Capture CO2 from kilns on the pipeline",
+            "Cement and lime kilns need carbon capture and a CO2 pipeline connection.",
+            themes=CAPTURE,
+            clusters=frozenset({"humber"}),
+        ),
+    ]
+
+
+@pytest.fixture
+def model(docs):
+    return fit(docs)
+
+
+def by_source(suggestions):
+    out = {}
+    for s in suggestions:
+        out.setdefault(s.source, []).append(s)
+    return out
+
+
+def kind_of(docs):
+    return {d.ref: d.kind for d in docs}
+
+
+# --- exclusions -----------------------------------------------------------------------------
+
+
+def test_a_listing_is_never_matched_with_its_own_organisation(docs, model):
+    owner = {d.ref: d.owner for d in docs}
+    suggestions = suggest(model)
+    assert suggestions
+    assert all(owner[s.source] != owner[s.target] for s in suggestions)
+    # The cement maker's own capture offer is the best text match for its need, yet absent.
+    assert "O-capture-own" not in [s.target for s in suggestions if s.source == "N-capture"]
+    assert "O-capture-own" in [s.target for s in suggestions if s.source == "ch-capture"]
+
+
+def test_offers_get_needs_and_needs_get_offers_never_the_same_kind(docs, model):
+    kind = kind_of(docs)
+    suggestions = suggest(model)
+    for s in suggestions:
+        if kind[s.source] == "offer":
+            assert kind[s.target] == "need"
+        else:
+            assert kind[s.target] == "offer"
+    assert {kind[s.source] for s in suggestions} == {"offer", "need", "challenge"}
+
+
+def test_a_challenge_is_a_source_but_never_a_target(docs, model):
+    suggestions = suggest(model)
+    assert "ch-capture" in {s.source for s in suggestions}
+    assert "ch-capture" not in {s.target for s in suggestions}
+    forward, reverse = suggest_for(model, docs[-1])
+    assert forward and reverse == []
+
+
+def test_a_blocked_offer_is_hidden_from_that_organisation_only(docs, model):
+    before = [s.target for s in suggest(model, ["N-capture"])]
+    assert before[0] == "O-capture"
+    blocked = {"org-cement": {"O-capture"}}
+    after = [s.target for s in suggest(model, ["N-capture"], blocked=blocked)]
+    assert "O-capture" not in after
+    # Another organisation's challenge still gets it.
+    assert "O-capture" in [s.target for s in suggest(model, ["ch-capture"], blocked=blocked)]
+    forward, _ = suggest_for(model, docs[0], blocked=blocked)
+    assert "O-capture" not in [s.target for s in forward]
+
+
+def test_a_need_blocked_by_an_offer_owner_is_not_suggested_to_that_offer(model):
+    assert "N-capture" in [s.target for s in suggest(model, ["O-capture"])]
+    blocked = {"org-capture": {"N-capture"}}
+    assert "N-capture" not in [s.target for s in suggest(model, ["O-capture"], blocked=blocked)]
+
+
+# --- scores, reasons, determinism -----------------------------------------------------------
+
+
+def test_scores_lie_between_0_and_1_and_come_best_first(model):
+    for suggestions in by_source(suggest(model)).values():
+        scores = [s.score for s in suggestions]
+        assert all(0.0 <= x <= 1.0 for x in scores)
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_top_limits_the_number_of_suggestions_per_source(model):
+    assert max(len(v) for v in by_source(suggest(model, top=2)).values()) == 2
+    assert len(suggest(model, ["N-capture"], top=1)) == 1
+
+
+def test_a_need_saying_ccs_finds_the_offer_saying_carbon_capture_and_storage():
+    docs = [
+        need("N", "org-a", "CCS wanted", "Looking for CCS at our site."),
+        offer(
+            "O-ccs", "org-b", "Carbon capture and storage", "We build carbon capture and storage."
+        ),
+        offer("O-other", "org-c", "Wind turbines at sea", "Offshore wind construction vessels."),
+        offer("O-more", "org-d", "Steam boilers", "Gas-fired package boilers for sites."),
+    ]
+    suggestions = suggest(fit(docs), ["N"])
+    # Without the vocabulary the two texts share no word at all.
+    assert suggestions[0].target == "O-ccs"
+    assert "carbon capture" in suggestions[0].reasons
+    # Offers that share nothing score under MIN_SCORE and are not suggested at all.
+    assert "O-other" not in [s.target for s in suggestions]
+
+
+def test_h2_and_hydrogen_meet(model):
+    assert suggest(model, ["N-hydrogen"])[0].target == "O-electrolyser"
+
+
+def test_reasons_are_words_a_person_reads_not_stems(model):
+    suggestions = suggest(model)
+    reasons = [r for s in suggestions for r in s.reasons]
+    assert reasons
+    stems = {"captur", "electrolys", "furnac", "kil", "storag", "batteri"}
+    assert not stems & set(reasons)
+    assert all(r and r == r.strip() and not r.startswith(("~", "#", "topic")) for r in reasons)
+    first = suggest(model, ["N-capture"])[0]
+    assert "carbon capture" in first.reasons
+    assert "theme: carbon capture" in first.reasons
+
+
+def test_a_shared_word_is_shown_rather_than_the_concepts_it_stands_for(model):
+    reasons = suggest(model, ["ch-capture"])[0].reasons
+    assert {"kiln", "kilns"} & set(reasons)
+    assert "cement and lime" not in reasons  # "kiln" already says it
+
+
+def test_suggestions_do_not_depend_on_the_order_of_the_documents(docs):
+    shuffled = docs[:]
+    random.Random(4).shuffle(shuffled)
+    assert suggest(fit(docs)) == suggest(fit(shuffled))
+
+
+def test_ties_are_broken_by_ref():
+    docs = [
+        need("N", "org-n", "Boilers", "Steam boilers"),
+        offer("O-b", "org-b", "Boilers", "Steam boilers"),
+        offer("O-a", "org-a", "Boilers", "Steam boilers"),
+        offer("O-c", "org-c", "Boilers", "Steam boilers"),
+    ]
+    suggestions = suggest(fit(docs), ["N"])
+    assert [s.target for s in suggestions] == ["O-a", "O-b", "O-c"]
+    assert len({s.score for s in suggestions}) == 1
+
+
+def test_partner_kind_raises_offers_of_the_kind_sought(docs):
+    any_kind = fit(docs)
+    wants_investor = fit(
+        [
+            Doc(**{**d.__dict__, "partner_kind": "investor"}) if d.ref == "N-hydrogen" else d
+            for d in docs
+        ]
+    )
+    before = {s.target: s.score for s in suggest(any_kind, ["N-hydrogen"])}
+    after = {s.target: s.score for s in suggest(wants_investor, ["N-hydrogen"])}
+    assert after["O-fund"] > before["O-fund"]  # an investor, as sought
+    assert after["O-electrolyser"] < before["O-electrolyser"]  # a business, not sought
+    # And from the investor's side, the need that asks for an investor moves up.
+    assert any(
+        r == "a partner of the kind sought (investor)"
+        for s in suggest(wants_investor, ["N-hydrogen"])
+        if s.target == "O-fund"
+        for r in s.reasons
+    )
+
+
+def test_the_offer_answering_a_challenge_gets_a_lift(docs, monkeypatch):
+    monkeypatch.setattr(engine, "MIN_SCORE", 0.0)  # see the score even of a weak pair
+    plain = {s.target: s.score for s in suggest(fit(docs), ["ch-capture"])}
+    answering = [
+        Doc(**{**d.__dict__, "challenge": "ch-capture"}) if d.ref == "O-fund" else d for d in docs
+    ]
+    lifted = suggest(fit(answering), ["ch-capture"])
+    assert {s.target: s.score for s in lifted}["O-fund"] > plain["O-fund"]
+    assert "answers the challenge" in next(s for s in lifted if s.target == "O-fund").reasons
+
+
+def test_strength_bands():
+    assert strength(engine.STRONG) == "strong"
+    assert strength(engine.GOOD) == "good"
+    assert strength(engine.GOOD - 0.01) == "possible"
+
+
+# --- chunks, one listing, persistence ------------------------------------------------------
+
+
+def synthetic_corpus(n: int, seed: int = 7) -> list[Doc]:
+    """Listings drawn from domain words, enough to need several blocks of scores."""
+    rng = random.Random(seed)
+    words = [
+        "hydrogen",
+        "electrolyser",
+        "kiln",
+        "cement",
+        "capture",
+        "CO2",
+        "pipeline",
+        "storage",
+        "boiler",
+        "steam",
+        "heat",
+        "pump",
+        "furnace",
+        "glass",
+        "steel",
+        "biomass",
+        "digestion",
+        "biomethane",
+        "grid",
+        "connection",
+        "substation",
+        "solar",
+        "wind",
+        "battery",
+        "finance",
+        "equity",
+        "grant",
+        "training",
+        "apprenticeship",
+        "safety",
+        "HAZOP",
+        "port",
+        "shipping",
+        "ammonia",
+        "methanol",
+        "refinery",
+        "chemicals",
+        "waste",
+        "heat",
+        "recovery",
+        "monitoring",
+        "sensors",
+        "data",
+    ]
+    themes = list(engine.THEME_NAMES)
+    docs = []
+    for i in range(n):
+        kind = rng.choice(
+            ["offer", "need", "need", "offer", "challenge"] if i % 9 == 0 else ["offer", "need"]
+        )
+        title = " ".join(rng.sample(words, 3))
+        text = " ".join(rng.choice(words) for _ in range(rng.randint(5, 30)))
+        docs.append(
+            Doc(
+                ref=f"L-{i:05d}",
+                owner=f"org-{rng.randrange(n // 3 + 1)}" if kind != "challenge" else f"c-{i}",
+                kind=kind,
+                title=title,
+                text=text,
+                themes=frozenset(rng.sample(themes, rng.randint(0, 2))),
+                clusters=frozenset(rng.sample(["humber", "teesside", "south-wales"], 1)),
+                owner_kind=rng.choice(["business", "investor", "university"]),
+                partner_kind=rng.choice(["any", "any", "business", "investor"])
+                if kind == "need"
+                else "any",
+            )
+        )
+    return docs
+
+
+@pytest.fixture
+def corpus():
+    return synthetic_corpus(400)
+
+
+def test_chunks_of_sources_give_exactly_what_one_call_gives(corpus, monkeypatch):
+    monkeypatch.setattr(engine, "_BLOCK_CELLS", 997)  # many small blocks of scores
+    model = fit(corpus)
+    whole = suggest(model)
+    refs = [d.ref for d in corpus]
+    random.Random(3).shuffle(refs)
+    pieces = []
+    for i in range(0, len(refs), 37):
+        pieces += suggest(model, refs[i : i + 37])
+    assert len(whole) > 3000
+
+    def key(s):
+        return (s.source, -s.score, s.target)
+
+    assert sorted(pieces, key=key) == sorted(whole, key=key)
+    assert whole == suggest(model)  # and twice the same
+
+
+def test_dense_and_sparse_scoring_and_threads_give_the_same_suggestions(corpus, monkeypatch):
+    """Where a feature column is scored (BLAS or sparse), and how many threads score, must not
+    change a single score: the arithmetic is exact."""
+    monkeypatch.setattr(engine, "_BLOCK_CELLS", 5000)
+    results = []
+    for share, columns, threads, tile in (
+        (0.0, 100_000, 1, 1 << 16),
+        (1.0, 0, 1, 1 << 16),
+        (1 / 500, 40, 2, 1 << 16),
+        (1 / 500, 40, 2, 37),  # offers scored 37 at a time
+    ):
+        monkeypatch.setattr(engine, "DENSE_SHARE", share)
+        monkeypatch.setattr(engine, "DENSE_COLUMNS", columns)
+        monkeypatch.setattr(engine, "THREADS", threads)
+        monkeypatch.setattr(engine, "TILE_COLS", tile)
+        model = fit(corpus)
+        dense = engine._scorer(model).left_dense.shape[1]
+        chunk = suggest(model, model.refs[::5], top=7)
+        results.append((dense, suggest(model, top=7), chunk))
+    assert results[0][0] > 40 and results[1][0] == 0 and results[2][0] <= 40
+    assert results[0][1] == results[1][1] == results[2][1] == results[3][1]
+    assert results[0][2] == results[3][2]
+
+
+def test_suggest_for_agrees_with_suggest_for_a_listing_already_in_the_model(corpus):
+    model = fit(corpus)
+    whole = by_source(suggest(model, top=10))
+    targets: dict[str, list] = {}
+    for suggestions in whole.values():
+        for s in suggestions:
+            targets.setdefault(s.target, []).append(s)
+    for doc in corpus[:60]:
+        forward, reverse = suggest_for(model, doc, top=10, reverse_top=500)
+        assert forward == whole.get(doc.ref, [])
+        # Every listing that has the doc in its top 10 finds the same pair in `reverse`.
+        assert set(targets.get(doc.ref, [])) <= set(reverse)
+        scores = [s.score for s in reverse]
+        assert scores == sorted(scores, reverse=True)
+
+
+def test_suggest_for_scores_a_new_listing_without_refitting(docs, model):
+    new = need("N-new", "org-new", "Carbon capture at our lime kiln", "CCS for the kiln.")
+    forward, reverse = suggest_for(model, new)
+    # Both capture offers (the cement maker's own is fine for another organisation) lead.
+    assert {s.target for s in forward[:2]} == {"O-capture", "O-capture-own"}
+    assert "N-new" not in model.index  # the model is unchanged
+    assert [s.target for s in reverse] == ["N-new"] * len(reverse)
+    assert "O-capture" in [s.source for s in reverse]
+
+
+def test_suggest_for_sees_changed_listings_and_drops_removed_ones(docs, model):
+    new = need("N-new", "org-new", "Carbon capture at our lime kiln", "CCS for the kiln.")
+    edited = offer("O-solar", "org-solar", "Carbon capture for lime kilns", "CCS for kilns.")
+    added = offer("O-added", "org-added", "Kiln carbon capture", "CCS for lime kilns.")
+    forward, _ = suggest_for(model, new, changed=[edited, added], removed=frozenset({"O-capture"}))
+    targets = [s.target for s in forward]
+    assert "O-capture" not in targets
+    # The solar offer, edited into a capture offer, now matches; the new one too.
+    assert {"O-solar", "O-added"} <= set(targets[:3])
+    # An edited offer is scored from its fresh text: its reverse list now holds the capture need.
+    _, reverse = suggest_for(model, edited)
+    assert reverse[0].source in {"N-capture", "ch-capture"}
+
+
+def test_the_model_round_trips_through_bytes(corpus):
+    model = fit(corpus)
+    data = model.dumps()
+    again = Model.loads(data)
+    assert isinstance(data, bytes)
+    assert again.version == model.version
+    assert again.version.startswith(engine.ENGINE_VERSION)
+    assert again.refs == model.refs
+    assert suggest(again) == suggest(model)
+    assert suggest_for(again, corpus[5]) == suggest_for(model, corpus[5])
+
+
+def test_a_model_of_another_engine_version_is_refused(model, monkeypatch):
+    data = model.dumps()
+    monkeypatch.setattr(engine, "ENGINE_VERSION", "tfidf-999")
+    with pytest.raises(ValueError, match="version"):
+        Model.loads(data)
+
+
+def test_unknown_refs_are_an_error(model):
+    with pytest.raises(KeyError):
+        suggest(model, ["nope"])
+
+
+# --- text analysis --------------------------------------------------------------------------
+
+
+def test_the_stemmer_folds_endings_but_keeps_words_apart():
+    assert stem("capture") == stem("capturing") == stem("captured") == stem("captures")
+    assert stem("kilns") == stem("kiln")
+    assert stem("electrolysers") == stem("electrolyser")
+    assert stem("utilization") == stem("utilisation")
+    assert stem("gas") == "gas"
+    assert stem("biogas") == "biogas"
+    assert stem("electric") != stem("electricity")
+
+
+def concepts_in(text: str) -> set[str]:
+    counter = engine._terms()
+    counts, _ = counter.count([need("N", "o", text)])
+    return {counter.keys[c][1:] for c in counts.indices if counter.keys[c].startswith("~")}
+
+
+def test_capital_acronyms_match_only_in_capitals():
+    assert "anaerobic digestion" in concepts_in("An AD plant")
+    assert "anaerobic digestion" not in concepts_in("an ad hoc study")
+    assert "carbon capture" in concepts_in("CCS and CCUS")
+    assert "hydrogen from gas reforming" in concepts_in("an SMR unit")
+
+
+def test_phrases_match_across_endings_and_small_words_but_not_across_fields():
+    assert "carbon capture" in concepts_in("Capturing the CO2 from our boilers")
+    assert "co2 transport" in concepts_in("transport and storage of CO2")
+    # "carbon" ends the title and "capture" starts the description: no phrase.
+    counter = engine._terms()
+    doc = need("N", "o", "Low carbon", "Capture of dust")
+    counts, _ = counter.count([doc])
+    assert "~carbon capture" not in {counter.keys[c] for c in counts.indices}
+
+
+def test_one_listing_is_counted_as_in_a_whole_corpus(docs):
+    """suggest_for() counts a listing's terms on its own (a plain-Python path); fit() counts
+    thousands at once with numpy. Both must give the same counts."""
+    counter = engine._terms()
+    extra = need("N-x", "o", "AD and CCS", "Capturing CO2 from an AD plant; e-fuels, H2 too.")
+    many, _ = counter.count([*docs, extra] * 3)
+    for i, doc in enumerate([*docs, extra]):
+        alone, _ = counter.count([doc])
+        row = many[i]
+        assert dict(zip(alone.indices, alone.data, strict=True)) == dict(
+            zip(row.indices, row.data, strict=True)
+        )
+    assert "~anaerobic digestion" in {counter.keys[c] for c in alone.indices}
+
+
+def test_no_vocabulary_phrase_shrinks_to_one_everyday_word():
+    """A phrase of several words must keep several after stop words go, or it would fire on
+    any text with its one remaining word ("as a service" -> "service")."""
+    text = engine.VOCABULARY_FILE.read_text(encoding="utf-8")
+    shrunk = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        for phrase in line.partition("=")[2].split("|"):
+            raw = engine._raw_tokens(phrase)
+            if len(raw) > 1 and len(engine._analyse_words(phrase)) < 2:
+                shrunk.append(phrase.strip())
+    assert shrunk == []
+
+
+def test_the_engine_stays_free_of_django():
+    probe = "import sys, matching.engine; print(any(m.startswith('django') for m in sys.modules))"
+    out = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
