@@ -177,3 +177,25 @@ def test_organisation_and_cluster_are_optional(client):
     client.post(URL, answers(organisation="", cluster=str(humber.pk)))
     enquiry = Enquiry.objects.get()
     assert enquiry.organisation == "" and enquiry.cluster == humber
+
+
+def test_the_acknowledgement_arrives_at_a_real_smtp_server(
+    client, settings, django_capture_on_commit_callbacks
+):
+    from tests.services import SMTPServer
+
+    smtp = SMTPServer()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", smtp.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(URL, answers())
+    finally:
+        smtp.stop()
+    enquiry = Enquiry.objects.get()
+    [message] = smtp.messages
+    assert message["To"] == "grace@example.org"
+    assert enquiry.reference in message["Subject"]
+    assert Email.objects.get(to="grace@example.org").status == "sent"
