@@ -563,6 +563,7 @@ class _Terms:
 
     def __init__(self, vocab: Vocabulary):
         self.vocab = vocab
+        self.lock = threading.Lock()
         self.ids: dict[str, int] = {}  # term -> number, growing with every text seen
         self.keys: list[str] = []  # number -> term
         # Every raw token seen (case kept): its number, and per number its term (or -1 for a
@@ -617,8 +618,14 @@ class _Terms:
         """Documents x terms (numbered as in self.keys): weighted occurrences of each word and
         each concept. With `token_counts` (an array, possibly empty) also returns it grown
         and added to: how often each raw token (numbered as in self.tokens) occurred."""
-        if token_counts is None and len(docs) <= 4:
-            return self._count_few(docs), None
+        with self.lock:  # numbering new words must not interleave between threads
+            if token_counts is None and len(docs) <= 4:
+                return self._count_few(docs), None
+            return self._count_many(docs, token_counts)
+
+    def _count_many(
+        self, docs: Sequence[Doc], token_counts: np.ndarray | None
+    ) -> tuple[sp.csr_matrix, np.ndarray | None]:
         parts: list[sp.csr_matrix] = []
         for start in range(0, len(docs), self.BATCH):
             batch = docs[start : start + self.BATCH]

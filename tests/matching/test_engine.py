@@ -418,6 +418,21 @@ def test_suggest_for_agrees_with_suggest_for_a_listing_already_in_the_model(corp
         assert scores == sorted(scores, reverse=True)
 
 
+def test_suggest_for_from_several_threads_gives_what_one_thread_gives(corpus):
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = fit(corpus)
+    new = [
+        Doc(**{**d.__dict__, "ref": f"NEW-{i}", "owner": f"o-{i}", "text": f"{d.text} w{i}x"})
+        for i, d in enumerate(corpus[:80])
+    ]
+    alone = [suggest_for(model, d) for d in new]
+    engine._TERMS = None  # new words will be numbered while the threads run
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda d: suggest_for(model, d), new))
+    assert together == alone
+
+
 def test_suggest_for_scores_a_new_listing_without_refitting(docs, model):
     new = need("N-new", "org-new", "Carbon capture at our lime kiln", "CCS for the kiln.")
     forward, reverse = suggest_for(model, new)
