@@ -445,12 +445,6 @@ def stem(word: str) -> str:
     return word
 
 
-@dataclass(frozen=True)
-class _Concept:
-    label: str
-    phrases: tuple[tuple[str, ...], ...]
-
-
 class Vocabulary:
     """The domain concepts of vocabulary.txt, compiled for matching against analysed text."""
 
@@ -1414,18 +1408,11 @@ def _select(
     return source[keep], target[keep], values[keep]
 
 
-def _owner_codes(sides: _Sides) -> tuple[np.ndarray, np.ndarray]:
-    codes: dict[str, int] = {}
-    rows = np.array([codes.setdefault(o, len(codes)) for o in sides.row_owner], dtype=np.int64)
-    cols = np.array([codes.setdefault(o, len(codes)) for o in sides.col_owner], dtype=np.int64)
-    return rows, cols
-
-
 def _same_owner_pairs(model: Model) -> tuple[np.ndarray, np.ndarray]:
     """(row position, col position) of every need/offer pair of one organisation."""
     if "same_owner" not in model._cache:
-        sides = model._sides()
-        row_codes, col_codes = _owner_codes(sides)
+        codes = _side_owner_codes(model)
+        row_codes, col_codes = codes.rows, codes.cols
         cols_by_owner: dict[int, list[int]] = {}
         for c, code in enumerate(col_codes.tolist()):
             cols_by_owner.setdefault(code, []).append(c)
