@@ -379,6 +379,7 @@ class ImportSummary:
     joined: int = 0
     duplicates: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
+    remaining: int = 0  # left for the next run (the IMAP inbox reads a batch at a time)
 
 
 def attachment_problem(filename: str, content_type: str, size: int) -> str:

@@ -256,3 +256,155 @@ class SMTPServer:
     def recipients(self) -> list[str]:
         with self.lock:
             return [m["To"] for m in self.messages]
+
+
+class ImapServer:
+    """A real IMAP server (Dovecot) on a free port, with one mailbox user, for this test only.
+
+    It serves IMAP over TLS (a self-signed certificate made for 127.0.0.1, trusted by pointing
+    SSL_CERT_FILE at it) and plain IMAP on a second port. Mail is kept in a temporary Maildir.
+    """
+
+    USER = "enquiries@programme.example"
+    PASSWORD = "s3cret@word/1"
+
+    def __init__(self):
+        import pwd
+
+        require(
+            shutil.which("dovecot") is not None and shutil.which("openssl") is not None,
+            "Dovecot is not installed: the IMAP tests start a real IMAP server "
+            "(Debian/Ubuntu: sudo apt-get install dovecot-imapd openssl).",
+        )
+        self.dir = Path(tempfile.mkdtemp(prefix="cx-imap-"))
+        self.dir.chmod(0o755)  # Dovecot's own users must reach its files
+        self.tls_port, self.plain_port = free_port(), free_port()
+        self.cert = self.dir / "cert.pem"
+        key = self.dir / "key.pem"
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+             "-keyout", str(key), "-out", str(self.cert)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        key.chmod(0o644)
+        (self.dir / "users").write_text(f"{self.USER}:{{PLAIN}}{self.PASSWORD}\n")
+        home = self.dir / "home"
+        home.mkdir()
+        if os.geteuid() == 0:
+            # Dovecot will not keep mail as root: the mailbox belongs to "nobody".
+            mail = pwd.getpwnam("nobody")
+            users = ""
+            os.chown(home, mail.pw_uid, mail.pw_gid)
+            uid, gid = mail.pw_uid, mail.pw_gid
+        else:  # unprivileged: everything runs as this user
+            me = pwd.getpwuid(os.getuid()).pw_name
+            users = (
+                f"default_internal_user = {me}\ndefault_login_user = {me}\n"
+                f"default_internal_group = {me}\n"
+            )
+            uid, gid = os.getuid(), os.getgid()
+        self.config = self.dir / "dovecot.conf"
+        self.config.write_text(
+            f"""base_dir = {self.dir}/run
+state_dir = {self.dir}/state
+log_path = {self.dir}/dovecot.log
+protocols = imap
+listen = 127.0.0.1
+{users}ssl = yes
+ssl_cert = <{self.cert}
+ssl_key = <{key}
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+first_valid_uid = 1
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%u {self.dir}/users
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={home}/%n
+}}
+mail_location = maildir:~/Maildir
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.plain_port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {self.tls_port}
+    ssl = yes
+  }}
+}}
+"""
+        )
+        # Dovecot goes into the background: its output goes to a file, not to a pipe that the
+        # daemon would keep open.
+        with open(self.dir / "start.log", "w+", encoding="utf-8") as out:
+            done = subprocess.run(["dovecot", "-c", str(self.config)], stdout=out, stderr=out)
+            out.seek(0)
+            if done.returncode != 0:
+                raise RuntimeError(f"dovecot did not start: {out.read()}")
+        wait_for(lambda: self._listening(self.tls_port) and self._listening(self.plain_port), 10)
+
+    @staticmethod
+    def _listening(port: int) -> bool:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return True
+        except OSError:
+            return False
+
+    def url(self, tls: bool = True, folder: str = "") -> str:
+        from urllib.parse import quote
+
+        auth = f"{quote(self.USER, safe='')}:{quote(self.PASSWORD, safe='')}"
+        if tls:
+            return f"imaps://{auth}@127.0.0.1:{self.tls_port}/{folder}"
+        return f"imap://{auth}@127.0.0.1:{self.plain_port}/{folder}?tls=none"
+
+    def client(self):
+        import imaplib
+
+        client = imaplib.IMAP4("127.0.0.1", self.plain_port, timeout=10)
+        client.login(self.USER, self.PASSWORD)
+        return client
+
+    def deliver(self, *raws: bytes, folder: str = "INBOX") -> None:
+        """Put emails in the mailbox, as the mail server would on receiving them."""
+        client = self.client()
+        try:
+            if folder != "INBOX":
+                client.create(folder)
+            for raw in raws:
+                kind, data = client.append(folder, None, None, raw)
+                assert kind == "OK", data
+        finally:
+            client.logout()
+
+    def flags(self, folder: str = "INBOX") -> list[set[str]]:
+        """Each email's flags, in mailbox order."""
+        import re
+
+        client = self.client()
+        try:
+            client.select(folder, readonly=True)
+            kind, data = client.fetch("1:*", "(FLAGS)")
+            found = []
+            for item in data:
+                if isinstance(item, bytes) and b"FLAGS" in item:
+                    inside = re.search(rb"FLAGS \(([^)]*)\)", item).group(1).decode()
+                    found.append(set(inside.split()))
+            return found
+        finally:
+            client.logout()
+
+    def stop(self) -> None:
+        subprocess.run(
+            ["doveadm", "-c", str(self.config), "stop"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(lambda: not self._listening(self.tls_port), 10)
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -262,6 +262,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "matching.tasks.nightly_rebuild_task",
         "schedule": crontab(hour=2, minute=30),
     },
+    "read-enquiries-mailbox": {
+        "task": "enquiries.tasks.fetch_imap_enquiries_task",
+        "schedule": env.int("ENQUIRIES_IMAP_INTERVAL_SECONDS", default=300),
+    },
     "anonymise-expired-enquiries": {
         "task": "staff.tasks.anonymise_expired_enquiries_task",
         "schedule": crontab(hour=3, minute=15),
@@ -274,6 +278,10 @@ ENQUIRIES_REPLY_TO = env("ENQUIRIES_REPLY_TO", default=DEFAULT_FROM_EMAIL)
 ENQUIRIES_RATE_LIMIT = env.int("ENQUIRIES_RATE_LIMIT", default=5)
 ENQUIRIES_RATE_WINDOW_SECONDS = env.int("ENQUIRIES_RATE_WINDOW_SECONDS", default=3600)
 ENQUIRIES_MAX_ATTACHMENT_BYTES = env.int("ENQUIRIES_MAX_ATTACHMENT_BYTES", default=10 * 2**20)
+# The programme's IMAP inbox, read every ENQUIRIES_IMAP_INTERVAL_SECONDS when set, e.g.
+# imaps://user%40example.org:password@imap.example.org/INBOX (see enquiries/imap.py).
+ENQUIRIES_IMAP_URL = env("ENQUIRIES_IMAP_URL", default="")
+ENQUIRIES_IMAP_BATCH = env.int("ENQUIRIES_IMAP_BATCH", default=200)
 # Closed enquiries are anonymised this many days after closing (about 24 months); spam sooner.
 ENQUIRIES_RETENTION_DAYS = env.int("ENQUIRIES_RETENTION_DAYS", default=730)
 ENQUIRIES_SPAM_RETENTION_DAYS = env.int("ENQUIRIES_SPAM_RETENTION_DAYS", default=30)
