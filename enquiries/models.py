@@ -206,3 +206,23 @@ class EnquiryEvent(models.Model):
 
     def __str__(self):
         return f"{self.field}: {self.old} → {self.new}"
+
+
+class MailboxRead(models.Model):
+    """The last reading of the IMAP inbox, for the admin home: one row, updated each run."""
+
+    read_at = models.DateTimeField()
+    ok = models.BooleanField()
+    summary = models.TextField()
+    last_success_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.read_at:%Y-%m-%d %H:%M}: {self.summary}"
+
+
+def record_mailbox_read(ok: bool, summary: str) -> None:
+    now = timezone.now()
+    values = {"read_at": now, "ok": ok, "summary": summary[:2000]}
+    if ok:
+        values["last_success_at"] = now
+    MailboxRead.objects.update_or_create(pk=1, defaults=values)

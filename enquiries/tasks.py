@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 
 from . import imap
+from .models import record_mailbox_read
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,7 @@ def fetch_imap_enquiries_task() -> str:
         summary = imap.fetch_inbox(url, limit=settings.ENQUIRIES_IMAP_BATCH)
     except imap.MailboxError as exc:
         log.error("%s", exc)
+        record_mailbox_read(False, str(exc))
         return str(exc)
     for name, reason in summary.failed:
         log.warning("Email %s was not filed (marked %s): %s", name, imap.NOT_IMPORTED, reason)
@@ -32,4 +34,5 @@ def fetch_imap_enquiries_task() -> str:
         f"{summary.remaining} left for the next run."
     )
     log.info("%s", text)
+    record_mailbox_read(True, text)
     return text

@@ -14,7 +14,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from clusters.models import Listing, Organisation
-from enquiries.models import Attachment, Enquiry, EnquiryEvent, Message
+from enquiries.models import Attachment, Enquiry, EnquiryEvent, MailboxRead, Message
 from outbox.models import Email
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ class ModerationFigures:
 class HomePanel:
     enquiries: EnquiryFigures | None
     moderation: ModerationFigures | None
+    mailbox: MailboxRead | None = None  # the last reading of the IMAP inbox, when one is set
+    mailbox_configured: bool = False
 
 
 def enquiry_figures(now: datetime | None = None) -> EnquiryFigures:
@@ -108,9 +110,13 @@ def home_panel(user, now: datetime | None = None) -> HomePanel:
     moderation = None
     if user.has_perm("clusters.view_organisation") or user.has_perm("clusters.view_listing"):
         moderation = moderation_figures(user)
+    can_see_enquiries = user.has_perm("enquiries.view_enquiry")
+    configured = bool(getattr(settings, "ENQUIRIES_IMAP_URL", "")) and can_see_enquiries
     return HomePanel(
-        enquiries=enquiry_figures(now) if user.has_perm("enquiries.view_enquiry") else None,
+        enquiries=enquiry_figures(now) if can_see_enquiries else None,
         moderation=moderation,
+        mailbox=MailboxRead.objects.filter(pk=1).first() if configured else None,
+        mailbox_configured=configured,
     )
 
 

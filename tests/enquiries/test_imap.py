@@ -7,7 +7,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from enquiries import imap
-from enquiries.models import Attachment, Enquiry, Message
+from enquiries.models import Attachment, Enquiry, MailboxRead, Message
 from enquiries.tasks import fetch_imap_enquiries_task
 from tests.services import ImapServer
 
@@ -209,8 +209,14 @@ def test_the_periodic_task_reads_the_inbox_when_configured(server, settings):
     assert "2 new enquiries" in fetch_imap_enquiries_task()
     assert Enquiry.objects.count() == 2
 
+    read = MailboxRead.objects.get()
+    assert read.ok and read.last_success_at == read.read_at and "2 new" in read.summary
+
     settings.ENQUIRIES_IMAP_URL = f"imaps://nobody:nothing@127.0.0.1:{server.tls_port}/"
     assert "Could not sign in" in fetch_imap_enquiries_task()  # logged; tried again next run
+    failed = MailboxRead.objects.get()  # the admin home shows it
+    assert not failed.ok and "Could not sign in" in failed.summary
+    assert failed.last_success_at == read.last_success_at
 
 
 @pytest.mark.django_db

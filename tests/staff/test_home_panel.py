@@ -178,3 +178,25 @@ def test_the_home_page_costs_the_same_queries_with_10_or_200_enquiries(client, s
     small = count_home_queries(client)
     add(190)
     assert count_home_queries(client) == small
+
+
+def test_the_home_page_says_whether_the_mailbox_can_be_read(client, staff, settings):
+    from enquiries.models import record_mailbox_read
+
+    client.force_login(staff)
+    settings.ENQUIRIES_IMAP_URL = ""
+    assert 'id="mailbox-status"' not in client.get(reverse("admin:index")).content.decode()
+
+    settings.ENQUIRIES_IMAP_URL = "imaps://u:p@mail.example/"
+    page = client.get(reverse("admin:index")).content.decode()
+    assert "Not read yet" in page
+
+    record_mailbox_read(True, "Read the mailbox: 3 new enquiries.")
+    with time_machine.travel(NOW + timedelta(minutes=20), tick=False):
+        record_mailbox_read(False, "Could not sign in to the mailbox <b>u@mail.example</b>.")
+    with time_machine.travel(NOW + timedelta(minutes=25), tick=False):
+        page = client.get(reverse("admin:index")).content.decode()
+    assert "Could not be read 5\xa0minutes ago" in page
+    assert "&lt;b&gt;u@mail.example&lt;/b&gt;" in page  # escaped
+    assert "Last read successfully 25\xa0minutes ago" in page
+    assert "ask whoever runs the site to check the mailbox settings" in page
