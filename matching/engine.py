@@ -1223,7 +1223,10 @@ _BLOCK_CELLS = 1 << 26  # scores a worker holds at once (256 MiB of float32; BLA
 # about 1,400 rows at a time to keep both cores busy at 100,000 listings)
 DENSE_SHARE = 1 / 500  # a feature column shared by this share of pairs is scored dense (BLAS)
 DENSE_COLUMNS = 1024  # at most this many dense columns
-THREADS = max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+THREADS = int(
+    os.environ.get("MATCHING_THREADS")
+    or max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
+)
 
 
 def _min_int() -> float:
@@ -1841,6 +1844,7 @@ def suggest_for(
     top: int = 10,
     reverse_top: int = 200,
     blocked: Mapping[str, set[str]] | None = None,
+    reverse_challenges_only: bool = False,
 ) -> tuple[list[Suggestion], list[Suggestion]]:
     """Score one new or edited `doc` against the model's documents without refitting.
 
@@ -1851,6 +1855,9 @@ def suggest_for(
     another document (so the caller can slot it into their lists). Same exclusions and the
     same pairwise scores as suggest(): for a doc already in the model, with nothing changed,
     forward equals suggest(model, [doc.ref]).
+
+    With `reverse_challenges_only` (for an offer-like doc), reverse holds only challenges: the
+    challenges the doc's text answers best, e.g. for an enquiry to the programme.
     """
     _check_doc(doc)
     latest = {d.ref: d for d in changed if d.ref != doc.ref}  # the last edit of a ref wins
@@ -1890,6 +1897,8 @@ def suggest_for(
         codes.index[o] for o, refs in blocked.items() if doc.ref in refs and o in codes.index
     ]
     reverse_ok = eligible & ~np.isin(owner_codes, blockers) if doc.kind != "challenge" else None
+    if reverse_ok is not None and reverse_challenges_only:
+        reverse_ok &= is_challenge
 
     # Changed documents on the other side, scored from their fresh vectors.
     extra = [
@@ -1933,7 +1942,11 @@ def suggest_for(
         if reverse_ok is None
         else best(
             reverse_ok,
-            [doc.ref not in blocked.get(others[i - 1].owner, ()) for i in extra],
+            [
+                doc.ref not in blocked.get(others[i - 1].owner, ())
+                and (others[i - 1].kind == "challenge" or not reverse_challenges_only)
+                for i in extra
+            ],
             reverse_top,
         )
     )

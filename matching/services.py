@@ -5,7 +5,9 @@ are claimed with one atomic update before any work, and matches are upserts on t
 unique (source, target) pair.
 """
 
+import dataclasses
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
@@ -23,6 +25,7 @@ from .models import Match, MatchingRun, MatchingWork, MatchModel, MatchModelPart
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=10)
+FIRST_MODEL_POLL_SECONDS = 1.0
 TOP = 10
 # Past this many listings changed since the last fit, scoring one listing would drag too
 # many fresh vectors along: refit instead.
@@ -43,6 +46,7 @@ def _listing_docs(listings) -> list[engine.Doc]:
             "partner_kind",
             "organisation__ref",
             "organisation__kind",
+            "challenge__ref",
         )
     )
     ids = [row[0] for row in rows]
@@ -58,8 +62,9 @@ def _listing_docs(listings) -> list[engine.Doc]:
             clusters=frozenset(clusters.get(pk, ())),
             owner_kind=owner_kind,
             partner_kind=partner_kind,
+            challenge=challenge or "",
         )
-        for pk, ref, kind, title, description, partner_kind, owner, owner_kind in rows
+        for pk, ref, kind, title, description, partner_kind, owner, owner_kind, challenge in rows
     ]
 
 
@@ -339,6 +344,13 @@ def claim(work_id: int) -> bool:
     )
 
 
+class ModelNotReady(Exception):
+    """There is no fitted model yet and another worker is fitting the first one."""
+
+
+WAITING_FOR_MODEL = "Waiting for the first matching model; the sweeper sends this job again."
+
+
 def run_work(work_id: int, *, in_process: bool = False) -> str:
     """Do one work row, once. Returns what happened, for the task's log."""
     if not claim(work_id):
@@ -351,6 +363,12 @@ def run_work(work_id: int, *, in_process: bool = False) -> str:
             match_listing(work.object_id)
         else:
             match_challenge(work.object_id)
+    except ModelNotReady:
+        # Back to pending: the sweeper sends it again, and by then the model is there.
+        MatchingWork.objects.filter(pk=work_id).update(
+            state=MatchingWork.State.PENDING, last_error=WAITING_FOR_MODEL
+        )
+        return "waiting for the first model"
     except Exception as exc:
         MatchingWork.objects.filter(pk=work_id).update(
             state=MatchingWork.State.PENDING, last_error=f"{type(exc).__name__}: {exc}"[:2000]
@@ -393,6 +411,54 @@ def _changes_since(record: MatchModel) -> tuple[list[engine.Doc], frozenset[str]
     return changed, frozenset(removed)
 
 
+def _first_model() -> tuple[MatchModel, engine.Model]:
+    """The site's first model: fitted by this job, or by the worker already fitting it.
+
+    On a new site every job finds no model. The first to claim the rebuild row fits it; the
+    others wait for it (polling, up to the lease) rather than each fitting its own. If the
+    fitting worker dies, its lease runs out and a waiting job takes the rebuild over; a job
+    that waits longer than the lease goes back to the queue (ModelNotReady).
+    """
+    deadline = time.monotonic() + LEASE.total_seconds()
+    while True:
+        loaded = current_model()
+        if loaded is not None:
+            return loaded
+        fitting = MatchingWork.objects.filter(
+            kind=MatchingWork.Kind.REBUILD,
+            state=MatchingWork.State.RUNNING,
+            claimed_at__gte=timezone.now() - LEASE,
+        )
+        if not fitting.exists():
+            # A rebuild waiting, or one whose worker died (its lease ran out), else a new one.
+            waiting = MatchingWork.objects.filter(
+                kind=MatchingWork.Kind.REBUILD,
+                state__in=[MatchingWork.State.PENDING, MatchingWork.State.RUNNING],
+            )
+            work_id = waiting.order_by("pk").values_list("pk", flat=True).first()
+            if work_id is None:
+                work_id = request_rebuild().pk
+            if claim(work_id):
+                _rebuild_claimed(work_id)
+                continue
+        if time.monotonic() > deadline:
+            raise ModelNotReady
+        time.sleep(FIRST_MODEL_POLL_SECONDS)
+
+
+def _rebuild_claimed(work_id: int) -> None:
+    try:
+        rebuild(in_process=True)
+    except Exception as exc:
+        MatchingWork.objects.filter(pk=work_id).update(
+            state=MatchingWork.State.PENDING, last_error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        raise
+    MatchingWork.objects.filter(pk=work_id).update(
+        state=MatchingWork.State.DONE, finished_at=timezone.now()
+    )
+
+
 def _match_one(obj, doc: engine.Doc | None, kind: str) -> int:
     run = MatchingRun.objects.create(kind=kind, subject=obj.ref)
     try:
@@ -403,10 +469,7 @@ def _match_one(obj, doc: engine.Doc | None, kind: str) -> int:
                 obj.matched_by.filter(status=Match.Status.NEW).delete()
             written = 0
         else:
-            loaded = current_model()
-            if loaded is None:
-                rebuild(in_process=True)
-                loaded = current_model()
+            loaded = current_model() or _first_model()
             record, model = loaded
             changed, removed = _changes_since(record)
             if len(changed) > MAX_CHANGED_SINCE_FIT:
@@ -425,6 +488,9 @@ def _match_one(obj, doc: engine.Doc | None, kind: str) -> int:
         run.sources, run.matches_written = 1, written
         run.status = MatchingRun.Status.DONE
         return written
+    except ModelNotReady:
+        run.status, run.error = MatchingRun.Status.DONE, WAITING_FOR_MODEL
+        raise
     except Exception as exc:
         run.status, run.error = MatchingRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
         raise
@@ -639,3 +705,29 @@ def preview_matches(doc: engine.Doc, top: int = 5) -> list[tuple[Listing, engine
         .select_related("organisation")
     }
     return [(listings[s.target], s) for s in forward if s.target in listings]
+
+
+def preview_challenges(doc: engine.Doc, top: int = 3) -> list[tuple[Challenge, engine.Suggestion]]:
+    """Open challenges whose text a piece of writing (an enquiry) answers best; nothing stored."""
+    loaded = current_model()
+    if loaded is None:
+        return []
+    record, model = loaded
+    changed, removed = _changes_since(record)
+    as_offer = dataclasses.replace(doc, kind="offer")
+    _, reverse = engine.suggest_for(
+        model,
+        as_offer,
+        changed=changed,
+        removed=removed,
+        top=0,
+        reverse_top=top,
+        reverse_challenges_only=True,
+    )
+    challenges = {
+        x.ref: x
+        for x in Challenge.objects.filter(
+            status=Challenge.Status.OPEN, ref__in=[s.source for s in reverse]
+        ).select_related("cluster")
+    }
+    return [(challenges[s.source], s) for s in reverse if s.source in challenges]

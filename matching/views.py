@@ -82,6 +82,11 @@ def _draft_doc(form, organisation) -> engine.Doc | None:
         if str(c.pk) in set(data.getlist("clusters"))
     )
     kind = data.get("kind") if data.get("kind") in ("offer", "need") else "need"
+    challenge = ""
+    chosen = str(data.get("challenge") or "")
+    if chosen.isdigit() and "challenge" in form.fields:
+        chosen_refs = form.fields["challenge"].queryset.filter(pk=chosen)
+        challenge = chosen_refs.values_list("ref", flat=True).first() or ""
     return engine.Doc(
         ref="draft",
         owner=organisation.ref,
@@ -92,6 +97,7 @@ def _draft_doc(form, organisation) -> engine.Doc | None:
         clusters=clusters,
         owner_kind=organisation.kind,
         partner_kind=data.get("partner_kind") or "any",
+        challenge=challenge,
     )
 
 

@@ -553,3 +553,14 @@ def test_the_engine_stays_free_of_django():
         [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_the_challenges_a_text_answers_best_come_from_the_same_scores(docs, model):
+    text = offer("enquiry", "someone", "Capturing CO2 from a cement kiln", "CCS for kilns.")
+    _, everything = suggest_for(model, text, top=0, reverse_top=50)
+    _, only = suggest_for(model, text, top=0, reverse_top=50, reverse_challenges_only=True)
+    kinds = kind_of(docs)
+    assert only and all(kinds[s.source] == "challenge" for s in only)
+    assert any(kinds[s.source] == "need" for s in everything)
+    assert only == [s for s in everything if kinds[s.source] == "challenge"]
+    assert only[0].source == "ch-capture"

@@ -164,3 +164,14 @@ def test_a_saved_model_that_cannot_be_read_is_retired_not_a_server_error(client,
     assert response.status_code == 200
     assert not MatchModel.objects.filter(is_current=True).exists()
     assert MatchingWork.objects.filter(kind="rebuild", state__in=["pending", "done"]).exists()
+
+
+def test_a_listing_answering_a_challenge_tells_the_engine_which_one():
+    from tests.factories import ChallengeFactory
+
+    challenge = ChallengeFactory()
+    answering = ListingFactory(kind="offer", challenge=challenge)
+    other = ListingFactory(kind="offer")
+    docs = {d.ref: d for d in services.all_docs()}
+    assert docs[answering.ref].challenge == challenge.ref
+    assert docs[other.ref].challenge == ""

@@ -40,7 +40,11 @@ def test_an_imported_listing_is_matched_by_a_real_worker(redis_broker):
         wait_for(lambda: not MatchingWork.objects.exclude(state="done").exists())
     need = Listing.objects.get(ref="L-0002")
     assert list(Match.objects.for_listing(need).values_list("target__ref", flat=True)) == ["L-0001"]
-    assert MatchingWork.objects.filter(state="done").count() == 5  # 2 challenges, 3 listings
+    done = MatchingWork.objects.filter(state="done")
+    assert done.exclude(kind="rebuild").count() == 5  # 2 challenges, 3 listings
+    # The first job found no model and fitted it (one rebuild); the others waited for it.
+    assert done.filter(kind="rebuild").count() == 1
+    assert MatchingRun.objects.filter(kind="rebuild").count() == 1
 
 
 def test_the_same_job_sent_twice_runs_once(redis_broker):
@@ -125,3 +129,34 @@ def test_nothing_is_lost_when_redis_is_down_at_publish_time(redis_broker):
     assert MatchingRun.objects.filter(subject=listing.ref).count() == 1
     need = Listing.objects.get(ref="L-0002")
     assert listing.ref in set(Match.objects.for_listing(need).values_list("target__ref", flat=True))
+
+
+def test_a_job_without_a_model_waits_for_the_worker_fitting_it_and_takes_over_if_it_died(
+    monkeypatch,
+):
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    monkeypatch.setattr(services, "LEASE", timedelta(seconds=1.5))
+    monkeypatch.setattr(services, "FIRST_MODEL_POLL_SECONDS", 0.1)
+    monkeypatch.setattr("config.celery.enqueue", lambda *args, **kwargs: None)
+    with transaction.atomic():  # listings saved; their jobs not sent
+        import_exchange(SMALL_DOCUMENT)
+    MatchingWork.objects.all().delete()
+    # Another worker claimed the first fit, then died without finishing it.
+    fitting = MatchingWork.objects.create(
+        kind="rebuild", state="running", claimed_at=timezone.now(), attempts=1
+    )
+    work = services.request_matching(Listing.objects.get(ref="L-0002"))
+
+    start = time.monotonic()
+    assert services.run_work(work.pk) == "done"
+
+    assert time.monotonic() - start >= 1.4  # it waited for the other worker's lease
+    fitting.refresh_from_db()
+    assert (fitting.state, fitting.attempts) == ("done", 2)  # then took the fit over
+    assert MatchingRun.objects.filter(kind="rebuild").count() == 1
+    need = Listing.objects.get(ref="L-0002")
+    assert list(Match.objects.for_listing(need).values_list("target__ref", flat=True)) == ["L-0001"]
