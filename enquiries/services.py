@@ -276,10 +276,12 @@ class Knowledge:
     clusters: list = field(default_factory=list)
     themes: list = field(default_factory=list)
     matches: list = field(default_factory=list)  # (listing, engine.Suggestion)
+    challenges: list = field(default_factory=list)  # (challenge, engine.Suggestion)
 
 
 def what_we_know(enquiry: Enquiry) -> Knowledge:
-    """The likely cluster and themes of an enquiry, and the listings that best fit its text.
+    """The likely cluster and themes of an enquiry, and the listings and open challenges that
+    best fit its text.
 
     Nothing is stored. With no matcher model fitted yet, there are no listings.
     """
@@ -301,6 +303,7 @@ def what_we_know(enquiry: Enquiry) -> Knowledge:
         owner_kind=enquiry.organisation_kind,
     )
     matches = matching.preview_matches(doc, top=5)
+    challenges = matching.preview_challenges(doc, top=3)
     ids = [listing.pk for listing, _ in matches]
     lowered = text.lower()
 
@@ -328,6 +331,7 @@ def what_we_know(enquiry: Enquiry) -> Knowledge:
         clusters=[c for c, _ in clusters.most_common(2)],
         themes=[t for t, _ in themes.most_common(3)],
         matches=matches,
+        challenges=challenges,
     )
 
 

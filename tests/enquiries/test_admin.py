@@ -250,3 +250,35 @@ def test_attachments_are_downloaded_by_staff_only(client, staff, member, enquiry
     assert b"".join(response.streaming_content) == b"%PDF"
     assert response["Content-Disposition"].startswith("attachment")
     assert url in client.get(change_url(enquiry)).content.decode()
+
+
+def test_the_change_page_names_the_open_challenges_the_enquiry_may_answer(client, staff, enquiry):
+    from matching import services as matching
+    from tests.factories import ChallengeFactory
+
+    ChallengeFactory(
+        title="Hydrogen burners for glass furnaces",
+        description="Glassworks on the Humber want to fire their furnaces with hydrogen burners.",
+        themes=["hydrogen"],
+    )
+    ChallengeFactory(
+        title="Storing captured carbon dioxide offshore",
+        description="Pipelines and wells to store captured CO2 under the North Sea.",
+        themes=["ccus"],
+    )
+    ChallengeFactory(
+        title="Hydrogen for closed glass furnaces",
+        description="Glassworks hydrogen burners furnaces, no longer open.",
+        status="closed",
+    )
+    ListingFactory(title="Offshore storage appraisal", description="CO2 storage wells.")
+    matching.rebuild(in_process=True)  # a real model, fitted on these
+
+    client.force_login(staff)
+    page = client.get(change_url(enquiry)).content.decode()
+    section = page[page.index("Challenges it may answer") :]
+    assert "Hydrogen burners for glass furnaces" in section
+    assert "closed glass furnaces" not in section  # closed challenges are not offered
+    first = section.index("Hydrogen burners for glass furnaces")
+    if "Storing captured carbon dioxide offshore" in section:
+        assert first < section.index("Storing captured carbon dioxide offshore")
