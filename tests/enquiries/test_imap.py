@@ -51,6 +51,8 @@ def test_plain_imap_url_requires_starttls_unless_told_otherwise():
     assert imap.parse_url("imap://u:p@mail.example").security == "starttls"
     assert imap.parse_url("imap://u:p@mail.example").folder == "INBOX"
     assert imap.parse_url("imap://u:p@localhost:1143?tls=none").security == "none"
+    with pytest.raises(ValueError, match="only allowed for a mail server on this machine"):
+        imap.parse_url("imap://u:p@mail.example?tls=none")  # the password would go in clear
 
 
 @pytest.mark.parametrize(
@@ -59,12 +61,15 @@ def test_plain_imap_url_requires_starttls_unless_told_otherwise():
         ("pop3://u:p@mail.example", "imaps://"),
         ("imaps://mail.example", "user name and a password"),
         ("imaps://u:p@mail.example?tls=maybe", "tls=none"),
-        ("imaps://u:p@mail.example:99999", "bad port"),
+        ("imaps://u:p@mail.example:99999", "not a number from 1 to 65535"),
+        ("imaps://u:se@cret:wo/rd@mail.example", "write @ in the user name or the password"),
+        ("imaps://u:se@cret/word@mail.example", "write @ in the user name or the password"),
     ],
 )
-def test_bad_urls_say_what_is_wrong(url, says):
-    with pytest.raises(ValueError, match=says):
+def test_bad_urls_say_what_is_wrong_without_the_password(url, says):
+    with pytest.raises(ValueError, match=says) as caught:
         imap.parse_url(url)
+    assert "cret" not in str(caught.value) and "rd@" not in str(caught.value)
 
 
 # --- a real server ---------------------------------------------------------------------------
@@ -159,7 +164,19 @@ def test_a_batch_at_a_time(server):
 
 
 @pytest.mark.django_db
-def test_starttls_and_another_folder(server):
+def test_starttls_and_another_folder(server, monkeypatch):
+    import imaplib
+    import ssl
+
+    upgraded = []
+    original = imaplib.IMAP4.starttls
+
+    def starttls(client, *args, **kwargs):
+        result = original(client, *args, **kwargs)
+        upgraded.append(isinstance(client.sock, ssl.SSLSocket))
+        return result
+
+    monkeypatch.setattr(imaplib.IMAP4, "starttls", starttls)
     server.deliver(email(4), folder="Enquiries")
     url = (
         server.url(tls=True)
@@ -168,6 +185,7 @@ def test_starttls_and_another_folder(server):
     )
     summary = imap.fetch_inbox(url + "Enquiries")
     assert summary.imported == 1
+    assert upgraded == [True]  # the connection was encrypted before signing in
     assert Enquiry.objects.get().email == "engineer4@plant.example"
 
 
@@ -233,3 +251,57 @@ def test_the_command_reads_the_inbox(server, settings):
     call_command("import_enquiries", "--imap", "--limit", "2", stdout=out)
     assert "Imported 2 new enquiries" in out.getvalue()
     assert "1 more emails are waiting" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_an_email_that_fails_for_another_reason_is_tried_again_not_marked(server, monkeypatch):
+    from enquiries import services
+
+    server.deliver(email(1), email(2))
+    real = imap.import_email
+
+    def flaky(raw):
+        if b"Email number 1" in raw:
+            raise RuntimeError("a bug, or a disk that is full")
+        return real(raw)
+
+    monkeypatch.setattr(imap, "import_email", flaky)
+    summary = imap.fetch_inbox(server.url())
+    assert summary.imported == 1
+    assert "tried again next run" in summary.failed[0][1]
+    flags = server.flags()
+    assert not ({imap.IMPORTED, imap.NOT_IMPORTED} & flags[0])  # unmarked: read next time
+    assert imap.IMPORTED in flags[1]
+
+    monkeypatch.setattr(imap, "import_email", services.import_email)
+    again = imap.fetch_inbox(server.url())
+    assert (again.imported, again.failed) == (1, [])
+    assert Enquiry.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_database_error_stops_the_run_and_leaves_the_rest_unmarked(server, monkeypatch):
+    from django.db import OperationalError
+
+    server.deliver(email(1), email(2))
+
+    def down(raw):
+        raise OperationalError("the database is not answering")
+
+    monkeypatch.setattr(imap, "import_email", down)
+    with pytest.raises(OperationalError):
+        imap.fetch_inbox(server.url())
+    assert all(not ({imap.IMPORTED, imap.NOT_IMPORTED} & f) for f in server.flags())
+
+
+def test_permanentflags_decide_whether_our_keywords_can_be_set():
+    class Client:
+        def __init__(self, reply):
+            self.reply = reply
+
+        def response(self, name):
+            return name, self.reply
+
+    assert imap._allows_keywords(Client([b"(\\Seen \\Deleted \\*)"]))
+    assert imap._allows_keywords(Client([None]))  # no PERMANENTFLAGS: all flags are allowed
+    assert not imap._allows_keywords(Client([b"(\\Seen \\Deleted)"]))
