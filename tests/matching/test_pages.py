@@ -175,3 +175,33 @@ def test_a_listing_answering_a_challenge_tells_the_engine_which_one():
     docs = {d.ref: d for d in services.all_docs()}
     assert docs[answering.ref].challenge == challenge.ref
     assert docs[other.ref].challenge == ""
+
+
+@pytest.mark.parametrize("chosen", ["challenge", "not-a-number", "999999", ""])
+def test_check_for_matches_passes_the_chosen_challenge_and_ignores_junk(
+    client, matched, monkeypatch, chosen
+):
+    from clusters.models import Challenge
+
+    user, need = matched
+    challenge = Challenge.objects.get(ref="ch-humber-capture")
+    seen = {}
+    real = services.preview_matches
+
+    def spy(doc, top=5):
+        seen["challenge"] = doc.challenge
+        return real(doc, top)
+
+    monkeypatch.setattr(services, "preview_matches", spy)
+    client.force_login(user)
+    response = client.post(
+        reverse("matching:check", args=[need.organisation.ref]),
+        {
+            "kind": "offer",
+            "title": "Carbon capture units",
+            "description": "amine capture",
+            "challenge": str(challenge.pk) if chosen == "challenge" else chosen,
+        },
+    )
+    assert response.status_code == 200
+    assert seen["challenge"] == (challenge.ref if chosen == "challenge" else "")

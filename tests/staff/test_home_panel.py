@@ -200,3 +200,13 @@ def test_the_home_page_says_whether_the_mailbox_can_be_read(client, staff, setti
     assert "&lt;b&gt;u@mail.example&lt;/b&gt;" in page  # escaped
     assert "Last read successfully 25\xa0minutes ago" in page
     assert "ask whoever runs the site to check the mailbox settings" in page
+
+
+def test_the_mailbox_status_is_shown_only_to_roles_that_see_enquiries(
+    client, triager, moderator, settings
+):
+    settings.ENQUIRIES_IMAP_URL = "imaps://u:p@mail.example/"
+    client.force_login(moderator)
+    assert 'id="mailbox-status"' not in client.get(reverse("admin:index")).content.decode()
+    client.force_login(triager)
+    assert 'id="mailbox-status"' in client.get(reverse("admin:index")).content.decode()
