@@ -1,10 +1,10 @@
 """The Celery app of benchmarks/rebuild_workers.py: one task that scores one chunk of a rebuild.
 
 It is the engine half of the site's `matching.tasks.run_chunk_task`: load the saved model
-(once per worker process), take chunk `index` of `chunks` of the sorted source refs (as
-`matching.services._chunk_sources` does) and call `engine.suggest` on it. The site then
-writes the suggestions to the database; here the task returns a digest of them instead, so
-that the driver can check that the chunks together give exactly what one call gives.
+(once per worker process), take chunk `index` of `chunks` (`engine.chunk_sources`, as
+`matching.services.run_chunk` does) and call `engine.suggest` on it. The site then writes
+the suggestions to the database; here the task returns a digest of them instead, so that
+the driver can check that the chunks together give exactly what one call gives.
 
 Started by the driver, never by hand:
 
@@ -25,6 +25,8 @@ from celery import Celery
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from match_speed import rss_mib  # noqa: E402  (benchmarks/ is this worker's folder)
+
 from matching import engine  # noqa: E402
 
 URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -37,22 +39,7 @@ app.conf.update(
     broker_connection_retry_on_startup=True,
 )
 
-_models: dict[str, tuple[engine.Model, float]] = {}
-
-
-def _rss_mib(field: str) -> float:
-    with open("/proc/self/status", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def chunk_sources(model: engine.Model, index: int, chunks: int) -> list[str]:
-    """The same split as matching.services._chunk_sources."""
-    refs = sorted(model.refs)
-    size = -(-len(refs) // chunks)
-    return refs[index * size : (index + 1) * size]
+_models: dict[str, engine.Model] = {}
 
 
 def digest(suggestions) -> str:
@@ -71,9 +58,9 @@ def score_chunk(model_path: str, index: int, chunks: int, top: int = 10) -> dict
         _models.clear()
         model = engine.Model.loads(Path(model_path).read_bytes())
         load_s = time.perf_counter() - start
-        _models[model_path] = (model, load_s)
-    model = _models[model_path][0]
-    sources = chunk_sources(model, index, chunks)
+        _models[model_path] = model
+    model = _models[model_path]
+    sources = engine.chunk_sources(model, index, chunks)
     start, cpu = time.perf_counter(), time.process_time()
     suggestions = engine.suggest(model, sources, top=top)
     seconds, cpu_s = time.perf_counter() - start, time.process_time() - cpu
@@ -91,5 +78,5 @@ def score_chunk(model_path: str, index: int, chunks: int, top: int = 10) -> dict
         "suggest_cpu": cpu_s,
         "started": started,
         "finished": time.time(),
-        "peak_rss_mib": _rss_mib("VmHWM"),
+        "peak_rss_mib": rss_mib("VmHWM"),
     }

@@ -143,7 +143,8 @@ def worker(corpus: Path, with_topn: bool) -> dict:
         engine.Doc(**{**d.__dict__, "ref": f"NEW-{i}", "owner": f"org-new-{i}"})
         for i, d in enumerate(picked)
     ]
-    fresh = engine.Model.loads(model.dumps())
+    data = model.dumps()
+    fresh = engine.Model.loads(data)
     _, first_s, _ = timed(engine.suggest_for, fresh, new[0])
     engine.suggest_for(model, new[0])  # warm-up
     times = []
@@ -162,7 +163,7 @@ def worker(corpus: Path, with_topn: bool) -> dict:
         new_max_ms=times[-1],
         new_first_after_loads_s=first_s,
         new_without_forward=empty,
-        model_bytes=len(model.dumps()),
+        model_bytes=len(data),
     )
     del fresh
 

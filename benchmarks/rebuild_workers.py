@@ -10,7 +10,7 @@ script does the same with real parts, on a corpus made by `generate_listings.py 
    one process each, `--pool solo`, prefetch 1, acks late), each with the engine limited to
    cores / WORKERS threads, so that the workers share the cores rather than fight for them;
 3. a Celery group of CHUNKS tasks; each worker loads the saved model once and runs
-   `engine.suggest` on the chunks it takes (the split of `matching.services._chunk_sources`).
+   `engine.suggest` on the chunks it takes (split by `engine.chunk_sources`, as the site's).
 
 It reports the time to the last chunk, each worker's chunks and peak memory, and an
 extrapolation to more workers. The site also writes every suggestion to the database; that
@@ -47,7 +47,16 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
-from match_speed import generate, load_average, machine, progress, reset_peak_rss, rss_mib, say  # noqa: E402
+from match_speed import (  # noqa: E402
+    fmt,
+    generate,
+    load_average,
+    machine,
+    progress,
+    reset_peak_rss,
+    rss_mib,
+    say,
+)
 
 START = "<!-- rebuild_workers:start -->"
 END = "<!-- rebuild_workers:end -->"
@@ -59,7 +68,7 @@ END = "<!-- rebuild_workers:end -->"
 def fit_process(corpus: Path, model_path: Path, chunks: int, verify: bool) -> dict:
     import gc
 
-    import chunk_worker  # noqa: F401  (only for chunk_sources and digest: no broker needed)
+    import chunk_worker  # for digest(); importing it connects to no broker
     import match_quality
 
     from matching import engine
@@ -96,7 +105,7 @@ def fit_process(corpus: Path, model_path: Path, chunks: int, verify: bool) -> di
             chunk_worker.digest(
                 [
                     s
-                    for ref in chunk_worker.chunk_sources(model, i, chunks)
+                    for ref in engine.chunk_sources(model, i, chunks)
                     for s in by_source.get(ref, [])
                 ]
             )
@@ -267,10 +276,6 @@ def run(args, corpus: Path, folder: Path) -> dict:
 # --- the report ------------------------------------------------------------------------------
 
 
-def fmt(value: float, digits: int = 1) -> str:
-    return f"{value:,.{digits}f}"
-
-
 def report(listings: int, r: dict, command: str) -> tuple[str, bool]:
     chunks = r["chunk_results"]
     when = datetime.fromtimestamp(min(c["started"] for c in chunks), tz=UTC).strftime(
@@ -342,7 +347,7 @@ def report(listings: int, r: dict, command: str) -> tuple[str, bool]:
     # Extrapolation: the chunks' work is fixed (each pair is scored in the chunk of its need
     # and in the chunk of its offer, whatever the split), so W workers of one core each share
     # the measured single-thread chunk time; the fit and the model load stay serial.
-    per_core = suggest_sum * r["threads_per_worker"] if r["threads_per_worker"] > 1 else suggest_sum
+    per_core = suggest_sum * r["threads_per_worker"]
     lines += [
         "",
         f"Extrapolation. The chunks together took {fmt(suggest_sum)} s of worker time "

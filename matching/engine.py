@@ -101,6 +101,33 @@ MIN_SCORE = 0.12  # never suggested below: little shared beyond a theme or a clu
 MAX_REASONS = 4  # reasons shown with a suggestion
 MAX_TEXT_REASONS = 3  # of which terms of the text
 QUANT = 2896  # integer levels per unit weight: QUANT**2 * 2 < 2**24 keeps float32 sums exact
+# The settings above that shape a score, a reason or a band: a fitted model's version hashes
+# them (with the vocabulary file), so changing one marks every stored model and match as old.
+# Speed settings (threads, block sizes) are left out: they never change a result.
+_SCORE_SETTINGS = (
+    "W_TEXT",
+    "W_TOPICS",
+    "W_THEMES",
+    "W_CLUSTERS",
+    "W_PARTNER",
+    "W_CHALLENGE",
+    "ANY_PARTNER_FIT",
+    "SHARED_CHALLENGE_FIT",
+    "TITLE_WEIGHT",
+    "THEME_TEXT_WEIGHT",
+    "CLUSTER_TEXT_WEIGHT",
+    "CONCEPT_WEIGHT",
+    "STEMMING",
+    "TOPICS",
+    "TOPIC_SAMPLE",
+    "MIN_DF",
+    "STRONG",
+    "GOOD",
+    "MIN_SCORE",
+    "MAX_REASONS",
+    "MAX_TEXT_REASONS",
+    "QUANT",
+)
 
 VOCABULARY_FILE = Path(__file__).with_name("vocabulary.txt")
 
@@ -780,11 +807,7 @@ class _Terms:
 # The model
 # ---------------------------------------------------------------------------------------------
 def _settings_fingerprint() -> str:
-    settings = {
-        name: value
-        for name, value in globals().items()
-        if name.isupper() and isinstance(value, (int, float, str)) and name != "ENGINE_VERSION"
-    }
+    settings = {name: globals()[name] for name in _SCORE_SETTINGS}
     blob = json.dumps(settings, sort_keys=True) + VOCABULARY_FILE.read_text(encoding="utf-8")
     return hashlib.sha256(blob.encode()).hexdigest()[:12]
 
@@ -1631,6 +1654,14 @@ def _rank(
     return finish(row_found), finish(col_found)
 
 
+def chunk_sources(model: Model, index: int, chunks: int) -> list[str]:
+    """The refs of chunk `index` of `chunks`, for a rebuild shared by several workers: the
+    sorted refs cut into equal runs. suggest() on every chunk gives what one call gives."""
+    refs = sorted(model.refs)
+    size = -(-len(refs) // chunks)
+    return refs[index * size : (index + 1) * size]
+
+
 def suggest(
     model: Model,
     sources: Sequence[str] | None = None,
@@ -1670,7 +1701,7 @@ def suggest(
         position[d] = p
     order = np.argsort(position[src], kind="stable")
     src, tgt, val = src[order], tgt[order], val[order]
-    reasons = _reasons(model, model.matrix, src, model.matrix, tgt)
+    reasons = _reasons(model, src, tgt)
     scores = _scores(val)
     refs = model.refs
     return [
@@ -1752,21 +1783,16 @@ def _reason_tables(model: Model) -> _ReasonTables:
     return model._cache["reasons"]
 
 
-def _reasons(
-    model: Model,
-    left: sp.csr_matrix,
-    left_rows: np.ndarray,
-    right: sp.csr_matrix,
-    right_rows: np.ndarray,
-) -> list[tuple[str, ...]]:
-    """Readable reasons for each pair (left_rows[i], right_rows[i]); see _explain()."""
+def _reasons(model: Model, left_rows: np.ndarray, right_rows: np.ndarray) -> list[tuple[str, ...]]:
+    """Readable reasons for each pair of documents (left_rows[i], right_rows[i]), by index
+    into the model's matrix; see _explain()."""
     tables = _reason_tables(model)
-    left, right = _reason_rows(model, left), _reason_rows(model, right)
+    rows = _reason_rows(model)
     chunk = 50_000  # pairs at once (below 2**17, see the sort key in _explain)
 
     def explain(start: int) -> list[tuple[str, ...]]:
-        a = left[left_rows[start : start + chunk]]
-        b = right[right_rows[start : start + chunk]]
+        a = rows[left_rows[start : start + chunk]]
+        b = rows[right_rows[start : start + chunk]]
         return _explain(tables, a.multiply(b).tocsr())
 
     starts = range(0, len(left_rows), chunk)
@@ -1819,17 +1845,15 @@ def _explain(tables: _ReasonTables, product: sp.csr_matrix) -> list[tuple[str, .
     return [tuple(labels[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def _reason_rows(model: Model, matrix: sp.csr_matrix) -> sp.csr_matrix:
-    """The rows of `matrix` with only what can be a reason: positive text terms and signals."""
-    tables = _reason_tables(model)
-    if matrix is model.matrix:
-        if "reason_rows" not in model._cache:
-            model._cache["reason_rows"] = _reason_rows(model, matrix.copy())
-        return model._cache["reason_rows"]
-    matrix = matrix.copy()
-    matrix.data[(tables.kinds[matrix.indices] == _SILENT) | (matrix.data < 0)] = 0
-    matrix.eliminate_zeros()
-    return matrix
+def _reason_rows(model: Model) -> sp.csr_matrix:
+    """The model's rows with only what can be a reason: positive text terms and signals."""
+    if "reason_rows" not in model._cache:
+        tables = _reason_tables(model)
+        matrix = model.matrix.copy()
+        matrix.data[(tables.kinds[matrix.indices] == _SILENT) | (matrix.data < 0)] = 0
+        matrix.eliminate_zeros()
+        model._cache["reason_rows"] = matrix
+    return model._cache["reason_rows"]
 
 
 # ---------------------------------------------------------------------------------------------

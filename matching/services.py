@@ -355,6 +355,11 @@ def run_work(work_id: int, *, in_process: bool = False) -> str:
     """Do one work row, once. Returns what happened, for the task's log."""
     if not claim(work_id):
         return "taken or done"
+    return _run_claimed(work_id, in_process=in_process)
+
+
+def _run_claimed(work_id: int, *, in_process: bool) -> str:
+    """Do a work row this worker has claimed, and record how it ended."""
     work = MatchingWork.objects.get(pk=work_id)
     try:
         if work.kind == MatchingWork.Kind.REBUILD:
@@ -412,7 +417,8 @@ def _changes_since(record: MatchModel) -> tuple[list[engine.Doc], frozenset[str]
 
 
 def _first_model() -> tuple[MatchModel, engine.Model]:
-    """The site's first model: fitted by this job, or by the worker already fitting it.
+    """The current model; on a new site, the first one: fitted by this job, or by the worker
+    already fitting it.
 
     On a new site every job finds no model. The first to claim the rebuild row fits it; the
     others wait for it (polling, up to the lease) rather than each fitting its own. If the
@@ -439,24 +445,11 @@ def _first_model() -> tuple[MatchModel, engine.Model]:
             if work_id is None:
                 work_id = request_rebuild().pk
             if claim(work_id):
-                _rebuild_claimed(work_id)
+                _run_claimed(work_id, in_process=True)
                 continue
         if time.monotonic() > deadline:
             raise ModelNotReady
         time.sleep(FIRST_MODEL_POLL_SECONDS)
-
-
-def _rebuild_claimed(work_id: int) -> None:
-    try:
-        rebuild(in_process=True)
-    except Exception as exc:
-        MatchingWork.objects.filter(pk=work_id).update(
-            state=MatchingWork.State.PENDING, last_error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
-        raise
-    MatchingWork.objects.filter(pk=work_id).update(
-        state=MatchingWork.State.DONE, finished_at=timezone.now()
-    )
 
 
 def _match_one(obj, doc: engine.Doc | None, kind: str) -> int:
@@ -469,8 +462,7 @@ def _match_one(obj, doc: engine.Doc | None, kind: str) -> int:
                 obj.matched_by.filter(status=Match.Status.NEW).delete()
             written = 0
         else:
-            loaded = current_model() or _first_model()
-            record, model = loaded
+            record, model = _first_model()  # the current model, or the first one
             changed, removed = _changes_since(record)
             if len(changed) > MAX_CHANGED_SINCE_FIT:
                 request_rebuild()
@@ -564,12 +556,6 @@ def rebuild(*, in_process: bool = False, progress=None) -> MatchingRun:
     return run
 
 
-def _chunk_sources(model: engine.Model, index: int, chunks: int) -> list[str]:
-    refs = sorted(model.refs)
-    size = -(-len(refs) // chunks)
-    return refs[index * size : (index + 1) * size]
-
-
 def run_chunk(run_id: int, index: int, worker: str = "") -> int:
     """Compute and store one chunk of a rebuild, once; the last chunk finishes the run."""
     now = timezone.now()
@@ -584,7 +570,7 @@ def run_chunk(run_id: int, index: int, worker: str = "") -> int:
     run = MatchingRun.objects.get(pk=run_id)
     record = MatchModel.objects.get(version=run.model_version)
     model = load_model(record)
-    sources = _chunk_sources(model, index, run.chunks_total)
+    sources = engine.chunk_sources(model, index, run.chunks_total)
     suggestions = engine.suggest(model, sources, top=TOP, blocked=blocked_pairs())
     written = store_suggestions(suggestions, sources, record.version)
     with transaction.atomic():
@@ -688,16 +674,19 @@ def set_match_status(match: Match, status: str) -> Match:
     return match
 
 
-def preview_matches(doc: engine.Doc, top: int = 5) -> list[tuple[Listing, engine.Suggestion]]:
-    """Existing listings that fit a listing still being written; nothing is stored."""
+def _preview(doc: engine.Doc, **options) -> tuple[list, list]:
+    """suggest_for against the current model and what changed since its fit; nothing stored."""
     loaded = current_model()
     if loaded is None:
-        return []
+        return [], []
     record, model = loaded
     changed, removed = _changes_since(record)
-    forward, _ = engine.suggest_for(
-        model, doc, changed=changed, removed=removed, top=top, reverse_top=0
-    )
+    return engine.suggest_for(model, doc, changed=changed, removed=removed, **options)
+
+
+def preview_matches(doc: engine.Doc, top: int = 5) -> list[tuple[Listing, engine.Suggestion]]:
+    """Existing listings that fit a listing still being written; nothing is stored."""
+    forward, _ = _preview(doc, top=top, reverse_top=0)
     listings = {
         x.ref: x
         for x in Listing.objects.published()
@@ -708,22 +697,11 @@ def preview_matches(doc: engine.Doc, top: int = 5) -> list[tuple[Listing, engine
 
 
 def preview_challenges(doc: engine.Doc, top: int = 3) -> list[tuple[Challenge, engine.Suggestion]]:
-    """Open challenges whose text a piece of writing (an enquiry) answers best; nothing stored."""
-    loaded = current_model()
-    if loaded is None:
-        return []
-    record, model = loaded
-    changed, removed = _changes_since(record)
+    """Open challenges whose text a piece of writing (an enquiry) answers best; nothing stored.
+
+    The text is scored as an offer would be, against the challenges only."""
     as_offer = dataclasses.replace(doc, kind="offer")
-    _, reverse = engine.suggest_for(
-        model,
-        as_offer,
-        changed=changed,
-        removed=removed,
-        top=0,
-        reverse_top=top,
-        reverse_challenges_only=True,
-    )
+    _, reverse = _preview(as_offer, top=0, reverse_top=top, reverse_challenges_only=True)
     challenges = {
         x.ref: x
         for x in Challenge.objects.filter(

@@ -564,3 +564,12 @@ def test_the_challenges_a_text_answers_best_come_from_the_same_scores(docs, mode
     assert any(kinds[s.source] == "need" for s in everything)
     assert only == [s for s in everything if kinds[s.source] == "challenge"]
     assert only[0].source == "ch-capture"
+
+
+def test_the_model_version_follows_score_settings_not_speed_settings(corpus, monkeypatch):
+    version = fit(corpus).version
+    monkeypatch.setattr(engine, "THREADS", 1 if engine.THREADS > 1 else 2)
+    monkeypatch.setattr(engine, "DENSE_COLUMNS", 7)
+    assert fit(corpus).version == version  # another machine, the same model
+    monkeypatch.setattr(engine, "W_TEXT", engine.W_TEXT + 0.01)
+    assert fit(corpus).version != version
