@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.timesince import timesince
 
 from . import services
@@ -154,7 +155,8 @@ class EnquiryAdmin(admin.ModelAdmin):
                 .select_related("author")
                 .prefetch_related(Prefetch("attachments", Attachment.objects.order_by("pk"))),
                 events=EnquiryEvent.objects.filter(enquiry=enquiry).select_related("actor"),
-                knowledge=services.what_we_know(enquiry),
+                # Worked out only if the page is shown (not for a save that redirects).
+                knowledge=SimpleLazyObject(lambda: services.what_we_know(enquiry)),
             )
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 

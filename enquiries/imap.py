@@ -204,12 +204,7 @@ def fetch_inbox(url: str, limit: int = 200) -> ImportSummary:
                 continue
             else:
                 mark = IMPORTED
-                if outcome == "imported":
-                    summary.imported += 1
-                elif outcome == "joined":
-                    summary.joined += 1
-                else:
-                    summary.duplicates += 1
+                summary.add(outcome)
             _check(client.uid("STORE", uid, "+FLAGS.SILENT", f"({mark})"), "mark an email as filed")
     except (OSError, imaplib.IMAP4.error, ssl.SSLError) as exc:
         raise MailboxError(

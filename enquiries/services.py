@@ -302,8 +302,7 @@ def what_we_know(enquiry: Enquiry) -> Knowledge:
         clusters=cluster_slugs,
         owner_kind=enquiry.organisation_kind,
     )
-    matches = matching.preview_matches(doc, top=5)
-    challenges = matching.preview_challenges(doc, top=3)
+    matches, challenges = matching.preview_listings_and_challenges(doc, 5, 3)
     ids = [listing.pk for listing, _ in matches]
     lowered = text.lower()
 
@@ -385,6 +384,15 @@ class ImportSummary:
     failed: list[tuple[str, str]] = field(default_factory=list)
     remaining: int = 0  # left for the next run (the IMAP inbox reads a batch at a time)
 
+    def add(self, outcome: str) -> None:
+        """Count what import_email() did with one email."""
+        if outcome == "imported":
+            self.imported += 1
+        elif outcome == "joined":
+            self.joined += 1
+        else:
+            self.duplicates += 1
+
 
 def attachment_problem(filename: str, content_type: str, size: int) -> str:
     """Why an attachment cannot be kept, or "" if it can."""
@@ -413,12 +421,7 @@ def import_enquiries(path: Path) -> ImportSummary:
             log.exception("Could not import %s", name)
             summary.failed.append((name, f"it could not be read ({type(exc).__name__}: {exc})"))
         else:
-            if outcome == "imported":
-                summary.imported += 1
-            elif outcome == "joined":
-                summary.joined += 1
-            else:
-                summary.duplicates += 1
+            summary.add(outcome)
     return summary
 
 

@@ -674,19 +674,29 @@ def set_match_status(match: Match, status: str) -> Match:
     return match
 
 
-def _preview(doc: engine.Doc, **options) -> tuple[list, list]:
-    """suggest_for against the current model and what changed since its fit; nothing stored."""
-    loaded = current_model()
-    if loaded is None:
-        return [], []
-    record, model = loaded
-    changed, removed = _changes_since(record)
-    return engine.suggest_for(model, doc, changed=changed, removed=removed, **options)
+class _Snapshot:
+    """The current model and what changed since its fit: what a preview scores against."""
+
+    def __init__(self):
+        loaded = current_model()
+        self.model = None
+        if loaded is not None:
+            record, self.model = loaded
+            self.changed, self.removed = _changes_since(record)
+
+    def suggest_for(self, doc: engine.Doc, **options) -> tuple[list, list]:
+        if self.model is None:
+            return [], []
+        return engine.suggest_for(
+            self.model, doc, changed=self.changed, removed=self.removed, **options
+        )
 
 
-def preview_matches(doc: engine.Doc, top: int = 5) -> list[tuple[Listing, engine.Suggestion]]:
+def preview_matches(
+    doc: engine.Doc, top: int = 5, snapshot: _Snapshot | None = None
+) -> list[tuple[Listing, engine.Suggestion]]:
     """Existing listings that fit a listing still being written; nothing is stored."""
-    forward, _ = _preview(doc, top=top, reverse_top=0)
+    forward, _ = (snapshot or _Snapshot()).suggest_for(doc, top=top, reverse_top=0)
     listings = {
         x.ref: x
         for x in Listing.objects.published()
@@ -696,12 +706,16 @@ def preview_matches(doc: engine.Doc, top: int = 5) -> list[tuple[Listing, engine
     return [(listings[s.target], s) for s in forward if s.target in listings]
 
 
-def preview_challenges(doc: engine.Doc, top: int = 3) -> list[tuple[Challenge, engine.Suggestion]]:
+def preview_challenges(
+    doc: engine.Doc, top: int = 3, snapshot: _Snapshot | None = None
+) -> list[tuple[Challenge, engine.Suggestion]]:
     """Open challenges whose text a piece of writing (an enquiry) answers best; nothing stored.
 
     The text is scored as an offer would be, against the challenges only."""
     as_offer = dataclasses.replace(doc, kind="offer")
-    _, reverse = _preview(as_offer, top=0, reverse_top=top, reverse_challenges_only=True)
+    _, reverse = (snapshot or _Snapshot()).suggest_for(
+        as_offer, top=0, reverse_top=top, reverse_challenges_only=True
+    )
     challenges = {
         x.ref: x
         for x in Challenge.objects.filter(
@@ -709,3 +723,12 @@ def preview_challenges(doc: engine.Doc, top: int = 3) -> list[tuple[Challenge, e
         ).select_related("cluster")
     }
     return [(challenges[s.source], s) for s in reverse if s.source in challenges]
+
+
+def preview_listings_and_challenges(doc: engine.Doc, listings: int = 5, challenges: int = 3):
+    """Both previews of a text, against one load of the model and its changes."""
+    snapshot = _Snapshot()
+    return (
+        preview_matches(doc, top=listings, snapshot=snapshot),
+        preview_challenges(doc, top=challenges, snapshot=snapshot),
+    )

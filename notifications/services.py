@@ -47,6 +47,7 @@ def cadences(user_ids) -> dict[int, str]:
 
 def collect_notices(now=None) -> int:
     """Turn new, good-or-better matches into notices for the people who should hear of them.
+    Returns how many notices were offered (those already noticed are skipped by the table).
 
     Only members with a verified email address, of approved organisations, who have not
     muted the listing or chosen "never". Idempotent: each pair is noticed once per person.
@@ -99,9 +100,8 @@ def collect_notices(now=None) -> int:
         for user in members[org]
         if user not in never and (user, source) not in muted
     ]
-    before = MatchNotice.objects.count()
     MatchNotice.objects.bulk_create(notices, batch_size=1000, ignore_conflicts=True)
-    return MatchNotice.objects.count() - before
+    return len(notices)
 
 
 def period_for(cadence: str, now) -> str:
@@ -312,7 +312,3 @@ def save_preferences(user, cadence: str, muted_listing_ids) -> EmailPreference:
     for listing in mine.filter(pk__in=list(muted_listing_ids)):
         ListingMute.objects.get_or_create(user=user, listing=listing)
     return preference
-
-
-def pending_for(user) -> int:
-    return MatchNotice.objects.filter(user=user, digest__isnull=True).count()

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -172,5 +171,5 @@ def resend_pending() -> int:
     )
     for start in range(0, len(ids), SEND_BATCH):
         batch = ids[start : start + SEND_BATCH]
-        transaction.on_commit(lambda batch=batch: send_emails_task.delay(batch), robust=True)
+        enqueue(send_emails_task, batch)
     return len(ids)

@@ -218,7 +218,7 @@ def test_the_change_page_lists_the_listings_the_matcher_scores_highest(
     listing.themes.set(listing.themes.model.objects.filter(slug="hydrogen"))
     seen = {}
 
-    def preview(doc, top=5):
+    def preview(doc, top=5, snapshot=None):
         seen["doc"] = doc
         return [(listing, engine.Suggestion("draft", listing.ref, 0.8, ("both about hydrogen",)))]
 
