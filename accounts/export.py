@@ -114,6 +114,11 @@ EXCLUDED: dict[str, str] = {
     "notifications.MatchNotice.target": (
         "other people's match emails that suggested the organisation's listings to them"
     ),
+    "admin.LogEntry.object_id": (
+        "admin log rows about the person's own account or rows, written when staff changed "
+        "them: staff audit rows kept for the programme (the person's own actions are exported "
+        "under staff_work.admin_actions)"
+    ),
     "enquiries.EnquiryEvent.enquiry": (
         "the programme's triage history of an enquiry (status, priority, who it is assigned "
         "to): staff audit rows kept for the programme"
