@@ -9,6 +9,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -25,6 +26,10 @@ def your_data(request):
     return render(request, "accounts/your_data.html", {"form": DeleteAccountForm()})
 
 
+# A POST, so that a link or a prefetch never starts a download; never_cache sends
+# "Cache-Control: no-store" (with no-cache, must-revalidate, private): the file holds
+# personal data that no browser or proxy should keep.
+@never_cache
 @login_required
 @require_POST
 def download_data(request):

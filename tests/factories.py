@@ -1,6 +1,10 @@
 """Factories for the tests: one per model, producing valid rows with readable text."""
 
+from datetime import timedelta
+
 import factory
+from django.contrib.contenttypes.models import ContentType
+from django.utils import timezone
 
 from clusters.models import Challenge, Cluster, Listing, Organisation, Theme
 from clusters.search import search_document
@@ -97,3 +101,184 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     organisation = factory.SubFactory(OrganisationFactory, status=Organisation.Status.APPROVED)
     role = "admin"
+
+
+# The rest of what the site keeps about a person (see accounts/export.py) -----------------
+
+
+class PrivacyConsentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "accounts.PrivacyConsent"
+
+    user = factory.SubFactory(UserFactory)
+    version = "2026-11"
+
+
+class AuthenticatorFactory(factory.django.DjangoModelFactory):
+    """A TOTP second factor; `data` stands in for the secret that must never be exported."""
+
+    class Meta:
+        model = "mfa.Authenticator"
+
+    user = factory.SubFactory(UserFactory)
+    type = "totp"
+    data = factory.Sequence(lambda n: {"secret": f"TOTPSECRET{n:06d}"})
+
+
+class JoinRequestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "clusters.JoinRequest"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    user = factory.SubFactory(UserFactory)
+    message = "We work with your team on the Humber."
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "clusters.Invitation"
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    email = factory.Sequence(lambda n: f"invited{n}@example.org")
+    token = factory.Sequence(lambda n: f"invitation-token-{n:08d}")
+    invited_by = factory.SubFactory(UserFactory)
+
+
+class MatchFactory(factory.django.DjangoModelFactory):
+    """A suggestion of `target` for the listing `source_listing`."""
+
+    class Meta:
+        model = "matching.Match"
+
+    source_listing = factory.SubFactory(ListingFactory, kind="need")
+    source_key = factory.LazyAttribute(lambda o: f"L{o.source_listing.pk}")
+    target = factory.SubFactory(ListingFactory, kind="offer")
+    score = 0.8
+    rank = 1
+    reasons = ["both about heat pumps"]
+    engine_version = "test"
+    computed_at = factory.LazyFunction(timezone.now)
+
+
+class EmailPreferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notifications.EmailPreference"
+
+    user = factory.SubFactory(UserFactory)
+    cadence = "weekly"
+
+
+class ListingMuteFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notifications.ListingMute"
+
+    user = factory.SubFactory(UserFactory)
+    listing = factory.SubFactory(ListingFactory)
+
+
+class DigestFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "notifications.Digest"
+
+    user = factory.SubFactory(UserFactory)
+    cadence = "daily"
+    period = factory.Sequence(lambda n: f"daily:2026-11-{n % 28 + 1:02d}-{n}")
+
+
+class MatchNoticeFactory(factory.django.DjangoModelFactory):
+    """A match told to `user`, in `digest`; source and target are the match's listings."""
+
+    class Meta:
+        model = "notifications.MatchNotice"
+
+    user = factory.SubFactory(UserFactory)
+    match = factory.SubFactory(MatchFactory)
+    source = factory.LazyAttribute(lambda o: o.match.source_listing)
+    target = factory.LazyAttribute(lambda o: o.match.target)
+    score = factory.LazyAttribute(lambda o: o.match.score)
+    reasons = factory.LazyAttribute(lambda o: o.match.reasons)
+    digest = factory.SubFactory(DigestFactory, user=factory.SelfAttribute("..user"))
+
+
+class IntroductionFactory(factory.django.DjangoModelFactory):
+    """An open request from the owner of `source_listing` to the owner of `target_listing`."""
+
+    class Meta:
+        model = "introductions.Introduction"
+
+    source_listing = factory.SubFactory(ListingFactory, kind="need")
+    target_listing = factory.SubFactory(ListingFactory, kind="offer")
+    from_organisation = factory.LazyAttribute(lambda o: o.source_listing.organisation)
+    to_organisation = factory.LazyAttribute(lambda o: o.target_listing.organisation)
+    requested_by = factory.SubFactory(UserFactory)
+    message = "We would like to talk about your heat pumps."
+    expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+
+
+class EnquiryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "enquiries.Enquiry"
+
+    reference = factory.Sequence(lambda n: f"GC-2026-{n + 90000:05d}")
+    name = "Ada Lovelace"
+    email = factory.Sequence(lambda n: f"enquirer{n}@example.org")
+    organisation = "Analytical Engines Ltd"
+    organisation_kind = "business"
+    topic = "partnering"
+
+
+class EnquiryMessageFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "enquiries.Message"
+
+    enquiry = factory.SubFactory(EnquiryFactory)
+    direction = "inbound"
+    sender = factory.LazyAttribute(lambda o: f"{o.enquiry.name} <{o.enquiry.email}>")
+    body = "We run a glassworks near the Humber and need hydrogen burners."
+
+
+class AttachmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "enquiries.Attachment"
+
+    message = factory.SubFactory(EnquiryMessageFactory)
+    file = factory.django.FileField(filename="plan.txt", data=b"A site plan.")
+    filename = "plan.txt"
+    content_type = "text/plain"
+    size = 12
+
+
+class EnquiryEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "enquiries.EnquiryEvent"
+
+    enquiry = factory.SubFactory(EnquiryFactory)
+    field = "status"
+    old = "new"
+    new = "triaged"
+
+
+class OutboxEmailFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "outbox.Email"
+
+    key = factory.Sequence(lambda n: f"test-email:{n}")
+    kind = "account"
+    to = factory.Sequence(lambda n: f"person{n}@example.org")
+    subject = factory.Sequence(lambda n: f"A test email number {n}")
+    body_text = "Hello."
+
+
+class LogEntryFactory(factory.django.DjangoModelFactory):
+    """A change recorded by the admin (as the admin's own log_action writes it)."""
+
+    class Meta:
+        model = "admin.LogEntry"
+
+    user = factory.SubFactory(UserFactory, is_staff=True)
+    content_type = factory.LazyFunction(
+        lambda: ContentType.objects.get(app_label="clusters", model="organisation")
+    )
+    object_id = "1"
+    object_repr = "An organisation"
+    action_flag = 2  # change
