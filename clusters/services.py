@@ -3,7 +3,7 @@
 import secrets
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -516,6 +516,9 @@ def keep_listing_down(listing: Listing, staff_user, reason: str) -> bool:
     return True
 
 
+OPEN_REVIEW_MESSAGE = "You asked for a review. Our team will email you when they have looked again."
+
+
 def review_refusal(listing: Listing, now=None) -> str:
     """Why the organisation may not ask for a review of this listing now ("" if it may)."""
     now = now or timezone.now()
@@ -525,7 +528,7 @@ def review_refusal(listing: Listing, now=None) -> str:
     if last is None:
         return ""
     if last.status == ListingReview.Status.OPEN:
-        return "You asked for a review. Our team will email you when they have looked again."
+        return OPEN_REVIEW_MESSAGE
     if last.status == ListingReview.Status.KEPT_DOWN and last.decided_at > now - REVIEW_COOLDOWN:
         after = dateformat.format(timezone.localtime(last.decided_at + REVIEW_COOLDOWN), "j F Y")
         return f"Our team looked again recently. You can ask again after {after}."
@@ -545,7 +548,13 @@ def request_listing_review(listing: Listing, user, message: str) -> ListingRevie
     refusal = review_refusal(listing)
     if refusal:
         raise NotAllowed(refusal)
-    review = ListingReview.objects.create(listing=listing, requested_by=user, message=message)
+    try:
+        with transaction.atomic():
+            review = ListingReview.objects.create(
+                listing=listing, requested_by=user, message=message
+            )
+    except IntegrityError:  # the same button pressed twice at once: one request is enough
+        raise NotAllowed(OPEN_REVIEW_MESSAGE) from None
     queue_email(
         f"listing-review:{review.pk}",
         programme_address(),

@@ -98,6 +98,7 @@ def test_staff_approve_a_rename_and_the_admins_are_emailed(
 ):
     plain = MembershipFactory(organisation=organisation, role="member").user
     client.force_login(moderator)
+    assert client.get(reverse("admin:index")).context["panel"].moderation.changes_waiting == 1
     queue = client.get(reverse("admin:clusters_organisation_changelist"), {"change": "waiting"})
     assert [o.pk for o in queue.context["cl"].result_list] == [organisation.pk]
     with django_capture_on_commit_callbacks(execute=True):

@@ -225,6 +225,9 @@ def test_staff_find_the_review_requests_and_restore_the_listing(
     other = ListingFactory(organisation=taken_down.organisation)
 
     client.force_login(moderator)
+    home = client.get(reverse("admin:index"))
+    assert home.context["panel"].moderation.reviews_asked == 1
+    assert "?review=asked" in home.content.decode()
     changelist = reverse("admin:clusters_listing_changelist")
     queue = client.get(changelist, {"review": "asked"})
     assert [x.pk for x in queue.context["cl"].result_list] == [taken_down.pk]
@@ -288,3 +291,15 @@ def test_restore_and_keep_down_are_refused_to_a_triager(client, taken_down):
     client.force_login(triager)
     assert run_action(client, "restore", [taken_down.pk]).status_code == 403
     assert status_of(taken_down) == Listing.Status.TAKEN_DOWN
+
+
+def test_the_database_holds_one_open_review_per_listing_and_a_date_on_every_takedown(
+    member, taken_down
+):
+    from django.db import IntegrityError, transaction
+
+    ListingReview.objects.create(listing=taken_down, requested_by=member)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ListingReview.objects.create(listing=taken_down, requested_by=member)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Listing.objects.filter(pk=taken_down.pk).update(taken_down_at=None)
