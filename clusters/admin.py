@@ -62,12 +62,14 @@ def _with_reason(modeladmin, request, queryset, title, apply, *, required=True):
         form.fields["reason"].required = required
         if form.is_valid():
             done = skipped = 0
+            reason = form.cleaned_data["reason"]
             for obj in queryset:
-                if apply(obj, request.user, form.cleaned_data["reason"]) is False:
+                if apply(obj, request.user, reason) is False:
                     skipped += 1
                     continue
                 done += 1
-                modeladmin.log_change(request, obj, f"{title}: {form.cleaned_data['reason']}")
+                # The object's history page shows who decided what, and why.
+                modeladmin.log_change(request, obj, f"{title}: {reason}" if reason else title)
             text = f"{title}: {done} done."
             if skipped:
                 text += f" {skipped} left as they were: nothing to do for them."

@@ -241,6 +241,9 @@ def test_staff_find_the_review_requests_and_restore_the_listing(
     assert status_of(other) == Listing.Status.PUBLISHED  # not taken down: left as it was
     review = ListingReview.objects.get()
     assert review.status == ListingReview.Status.RESTORED and review.decided_by == moderator
+    history = client.get(reverse("admin:clusters_listing_history", args=[taken_down.pk]))
+    assert "Restore listings" in history.content.decode()
+    assert "Take listings down: " + REASON in history.content.decode()
     assert mail.outbox[-1].to == [member.email]
     assert "restored" in mail.outbox[-1].subject
     client.logout()
