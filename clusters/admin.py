@@ -1,6 +1,7 @@
 """Admin for clusters, challenges, themes, organisations and listings, with moderation queues."""
 
 from django.contrib import admin, messages
+from django.db.models import Exists, OuterRef
 from django.shortcuts import render
 
 from . import services
@@ -11,8 +12,10 @@ from .models import (
     Invitation,
     JoinRequest,
     Listing,
+    ListingReview,
     Membership,
     Organisation,
+    OrganisationChange,
     Theme,
 )
 
@@ -49,14 +52,28 @@ class ChallengeAdmin(admin.ModelAdmin):
 
 
 def _with_reason(modeladmin, request, queryset, title, apply, *, required=True):
-    """An admin action that asks for a reason on a second page, then applies it to each row."""
+    """An admin action that asks for a reason on a second page, then applies it to each row.
+
+    `apply(obj, user, reason)` is a service; it returns False for a row it left as it was
+    (e.g. restoring a listing that is not taken down), which is counted apart.
+    """
     if "apply" in request.POST:
         form = ReasonForm(request.POST)
         form.fields["reason"].required = required
         if form.is_valid():
+            done = skipped = 0
+            reason = form.cleaned_data["reason"]
             for obj in queryset:
-                apply(obj, request.user, form.cleaned_data["reason"])
-            modeladmin.message_user(request, f"{title}: {queryset.count()} done.", messages.SUCCESS)
+                if apply(obj, request.user, reason) is False:
+                    skipped += 1
+                    continue
+                done += 1
+                # The object's history page shows who decided what, and why.
+                modeladmin.log_change(request, obj, f"{title}: {reason}" if reason else title)
+            text = f"{title}: {done} done."
+            if skipped:
+                text += f" {skipped} left as they were: nothing to do for them."
+            modeladmin.message_user(request, text, messages.SUCCESS)
             return None
     else:
         form = ReasonForm()
@@ -75,6 +92,21 @@ def _with_reason(modeladmin, request, queryset, title, apply, *, required=True):
     )
 
 
+class ModeratedAdmin(admin.ModelAdmin):
+    """Status and the decision fields are read-only to everyone, superusers included: they
+    change only through the actions, which call the services (emails, publishing, history).
+    The actions need the model's "moderate" permission (staff/roles.py)."""
+
+    decision_fields: list[str] = []
+
+    def has_moderate_permission(self, request):
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.moderate_{opts.model_name}")
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*super().get_readonly_fields(request, obj), *self.decision_fields]
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
     extra = 0
@@ -82,25 +114,78 @@ class MembershipInline(admin.TabularInline):
 
 
 class JoinRequestInline(admin.TabularInline):
+    """Read-only: the organisation's own admins decide join requests, on its page."""
+
     model = JoinRequest
     extra = 0
     fields = ["user", "status", "message", "created_at"]
-    readonly_fields = ["created_at"]
-    raw_id_fields = ["user"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class OrganisationChangeFilter(admin.SimpleListFilter):
+    title = "change of name or website"
+    parameter_name = "change"
+
+    def lookups(self, request, model_admin):
+        return [("waiting", "Waiting for review")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "waiting":
+            return queryset.filter(change_waiting=True)
+        return queryset
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "ref", "kind", "status", "created_at"]
-    list_filter = ["status", "kind", "clusters"]
+class OrganisationAdmin(ModeratedAdmin):
+    list_display = ["name", "ref", "kind", "status", "change_waiting", "created_at"]
+    list_filter = ["status", OrganisationChangeFilter, "kind", "clusters"]
     search_fields = ["ref", "name", "description"]
     filter_horizontal = ["clusters"]
-    readonly_fields = ["reviewed_at", "reviewed_by"]
+    decision_fields = ["status", "status_reason", "reviewed_at", "reviewed_by", "waiting_change"]
     inlines = [MembershipInline, JoinRequestInline]
-    actions = ["approve", "reject"]
+    actions = ["approve", "reject", "approve_change", "reject_change"]
+
+    def get_queryset(self, request):
+        waiting = OrganisationChange.objects.open().filter(organisation=OuterRef("pk"))
+        return super().get_queryset(request).annotate(change_waiting=Exists(waiting))
+
+    def get_readonly_fields(self, request, obj=None):
+        # The ref is in every link and export: set once, when the organisation is added.
+        fields = super().get_readonly_fields(request, obj)
+        return [*fields, "ref"] if obj is not None else fields
+
+    @admin.display(boolean=True, description="name change waiting", ordering="change_waiting")
+    def change_waiting(self, obj):
+        return obj.change_waiting
+
+    @admin.display(description="change of name or website waiting for review")
+    def waiting_change(self, obj):
+        change = obj.changes.open().select_related("requested_by").first() if obj.pk else None
+        if change is None:
+            return "None"
+        return (
+            f"Name: {change.name}. Website: {change.website or '(none)'}. "
+            f"Asked by {change.requested_by} on {change.created_at:%d %b %Y}."
+        )
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # Only what the form edits: never a status read before a decision made meanwhile.
+            obj.save(update_fields=[*(f for f in form.fields if f != "clusters"), "updated_at"])
+        else:
+            # Approval goes through the action, which emails and publishes its listings.
+            obj.status = Organisation.Status.PENDING
+            obj.save()
 
     @admin.action(
-        permissions=["change"],
+        permissions=["moderate"],
         description="Approve the selected organisations (publishes their listings)",
     )
     def approve(self, request, queryset):
@@ -114,37 +199,143 @@ class OrganisationAdmin(admin.ModelAdmin):
         )
 
     @admin.action(
-        permissions=["change"], description="Reject the selected organisations, with a reason"
+        permissions=["moderate"], description="Reject the selected organisations, with a reason"
     )
     def reject(self, request, queryset):
         return _with_reason(
             self, request, queryset, "Reject organisations", services.reject_organisation
         )
 
+    @admin.action(
+        permissions=["moderate"],
+        description="Approve the new name and website of the selected organisations",
+    )
+    def approve_change(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            "Approve changes of name or website",
+            services.approve_organisation_change,
+            required=False,
+        )
+
+    @admin.action(
+        permissions=["moderate"],
+        description="Reject the new name and website of the selected organisations, with a reason",
+    )
+    def reject_change(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            "Reject changes of name or website",
+            services.reject_organisation_change,
+        )
+
+
+class ReviewFilter(admin.SimpleListFilter):
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("asked", "Asked for by the organisation")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "asked":
+            return queryset.filter(review_asked=True)
+        return queryset
+
 
 @admin.register(Listing)
-class ListingAdmin(admin.ModelAdmin):
-    list_display = ["ref", "title", "kind", "organisation", "status", "updated_at"]
-    list_filter = ["status", "kind", "organisation__status", "themes", "clusters"]
+class ListingAdmin(ModeratedAdmin):
+    list_display = ["ref", "title", "kind", "organisation", "status", "review_asked", "updated_at"]
+    list_filter = [ReviewFilter, "status", "kind", "organisation__status", "themes", "clusters"]
     list_select_related = ["organisation"]
     search_fields = ["ref", "title", "description", "organisation__name"]
     raw_id_fields = ["organisation", "challenge"]
     filter_horizontal = ["themes", "clusters"]
-    actions = ["unpublish"]
+    decision_fields = [
+        "ref",  # made by the service when the listing is added
+        "status",
+        "status_reason",
+        "published_at",
+        "taken_down_at",
+        "taken_down_by",
+        "created_by",
+        "review_request",
+    ]
+    actions = ["unpublish", "restore", "keep_down"]
+
+    def get_queryset(self, request):
+        asked = ListingReview.objects.open().filter(listing=OuterRef("pk"))
+        return super().get_queryset(request).annotate(review_asked=Exists(asked))
+
+    @admin.display(boolean=True, description="review asked", ordering="review_asked")
+    def review_asked(self, obj):
+        return obj.review_asked
+
+    @admin.display(description="review asked for by the organisation")
+    def review_request(self, obj):
+        review = obj.reviews.open().select_related("requested_by").first() if obj.pk else None
+        if review is None:
+            return "None"
+        return f"{review.requested_by} on {review.created_at:%d %b %Y}: {review.message}"
+
+    def save_model(self, request, obj, form, change):
+        pass  # saved by the service with its themes and clusters, in save_related
+
+    def save_related(self, request, form, formsets, change):
+        # The service keeps the status as it is (a new listing is a draft) and keeps search
+        # and matching up to date.
+        services.save_listing(
+            form.instance, request.user, form.cleaned_data["themes"], form.cleaned_data["clusters"]
+        )
 
     @admin.action(
-        permissions=["change"], description="Unpublish the selected listings, with a reason"
+        permissions=["moderate"], description="Take the selected listings down, with a reason"
     )
     def unpublish(self, request, queryset):
         return _with_reason(
-            self, request, queryset, "Unpublish listings", services.unpublish_listing
+            self, request, queryset, "Take listings down", services.unpublish_listing
+        )
+
+    @admin.action(
+        permissions=["moderate"],
+        description="Restore the selected listings that were taken down",
+    )
+    def restore(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            "Restore listings",
+            services.restore_listing,
+            required=False,
+        )
+
+    @admin.action(
+        permissions=["moderate"],
+        description="Keep the selected listings down after a review, with a reason",
+    )
+    def keep_down(self, request, queryset):
+        return _with_reason(
+            self, request, queryset, "Keep listings down", services.keep_listing_down
         )
 
 
 @admin.register(Invitation)
 class InvitationAdmin(admin.ModelAdmin):
+    """Read-only: invitations are made and accepted by members, through the services."""
+
     list_display = ["email", "organisation", "created_at", "accepted_at"]
     list_select_related = ["organisation"]
     search_fields = ["email", "organisation__name"]
-    readonly_fields = ["token"]
-    raw_id_fields = ["organisation", "invited_by"]
+    fields = ["email", "organisation", "invited_by", "created_at", "accepted_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

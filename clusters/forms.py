@@ -96,6 +96,17 @@ class ReasonForm(forms.Form):
     )
 
 
+class ReviewRequestForm(forms.Form):
+    message = forms.CharField(
+        label="What have you changed? (optional)",
+        help_text="Our team reads this when they look at the listing again",
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"max_length": "Write 2000 characters or fewer"},
+    )
+
+
 class ListingForm(forms.ModelForm):
     themes = forms.ModelMultipleChoiceField(
         queryset=Theme.objects.all(),

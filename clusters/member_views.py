@@ -18,8 +18,15 @@ from .forms import (
     JoinRequestForm,
     ListingForm,
     OrganisationForm,
+    ReviewRequestForm,
 )
-from .models import Invitation, JoinRequest, Listing, Membership, Organisation
+from .models import (
+    Invitation,
+    JoinRequest,
+    Listing,
+    Membership,
+    Organisation,
+)
 
 
 def matches_for_form(form, organisation):
@@ -180,6 +187,7 @@ def organisation_detail(request, ref):
             else [],
             "invite_form": InviteForm(),
             "verified": _require_verified(request),
+            "last_change": organisation.changes.order_by("-created_at").first(),
             "crumbs": _crumbs((organisation.name, None)),
         },
     )
@@ -188,16 +196,30 @@ def organisation_detail(request, ref):
 @login_required
 def organisation_edit(request, ref):
     organisation = _my_organisation(request, ref)
-    form = OrganisationForm(request.POST or None, instance=organisation)
+    waiting = organisation.changes.open().first()
+    # The form shows the name and website asked for, so saving another field keeps them.
+    initial = {"name": waiting.name, "website": waiting.website} if waiting else None
+    form = OrganisationForm(request.POST or None, instance=organisation, initial=initial)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        messages.success(request, "Your organisation’s details have been saved.")
+        data = {k: v for k, v in form.cleaned_data.items() if k != "clusters"}
+        held = services.update_organisation(
+            organisation, request.user, data, form.cleaned_data["clusters"]
+        )
+        if held:
+            messages.success(
+                request,
+                "Your changes have been saved. The new name or website is waiting for review "
+                "by our team: until they approve it, the current name and website are shown.",
+            )
+        else:
+            messages.success(request, "Your organisation’s details have been saved.")
         return redirect("clusters:organisation-detail", ref=organisation.ref)
     return _page(
         request,
         "clusters/organisation_form.html",
         {
             "form": form,
+            "waiting_change": waiting,
             "heading": f"Change {organisation.name}’s details",
             "button": "Save changes",
             "crumbs": _crumbs(
@@ -356,11 +378,17 @@ def _editable_listing(request, ref):
 @login_required
 def listing_preview(request, ref):
     listing = _editable_listing(request, ref)
+    review_form = review_refusal = None
+    if listing.is_taken_down:
+        review_refusal = services.review_refusal(listing)
+        review_form = ReviewRequestForm()
     return _page(
         request,
         "clusters/listing_preview.html",
         {
             "listing": listing,
+            "review_form": review_form,
+            "review_refusal": review_refusal,
             "verified": _require_verified(request),
             "crumbs": _crumbs(
                 (
@@ -380,7 +408,11 @@ def listing_publish(request, ref):
     if not _require_verified(request):
         messages.error(request, "Confirm your email address before you publish: check your inbox.")
         return redirect("clusters:listing-preview", ref=ref)
-    listing = services.submit_listing(listing)
+    try:
+        listing = services.submit_listing(listing)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("clusters:listing-preview", ref=ref)
     if listing.status == Listing.Status.PUBLISHED:
         messages.success(request, "Your listing is published.")
     else:
@@ -395,6 +427,33 @@ def listing_publish(request, ref):
 @require_POST
 def listing_withdraw(request, ref):
     listing = _editable_listing(request, ref)
-    services.withdraw_listing(listing, "Withdrawn by its organisation.")
-    messages.success(request, "Your listing has been withdrawn. You can re-open it at any time.")
+    try:
+        services.withdraw_listing(listing, "Withdrawn by its organisation.")
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, "Your listing has been withdrawn. You can re-open it at any time."
+        )
+    return redirect("clusters:listing-preview", ref=ref)
+
+
+@login_required
+@require_POST
+def listing_review(request, ref):
+    """Ask staff to look again at a listing they took down."""
+    listing = _editable_listing(request, ref)
+    form = ReviewRequestForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["message"]))
+        return redirect("clusters:listing-preview", ref=ref)
+    try:
+        services.request_listing_review(listing, request.user, form.cleaned_data["message"])
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            "You asked for a review. Our team will look at the listing again and email you.",
+        )
     return redirect("clusters:listing-preview", ref=ref)

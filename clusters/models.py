@@ -229,6 +229,9 @@ class Organisation(Timestamped):
                 name="organisation_status_valid",
             ),
         ]
+        # Approving and rejecting (organisations and their changes of name) go through the
+        # admin actions, which need this; "change" is for editing the details themselves.
+        permissions = [("moderate_organisation", "Can approve or reject organisations")]
 
     def __str__(self):
         return self.name
@@ -275,6 +278,8 @@ class Listing(Timestamped):
         PENDING = "pending", "Awaiting approval"
         PUBLISHED = "published", "Published"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        # Only staff take a listing down, and only staff bring it back (restore_listing).
+        TAKEN_DOWN = "taken_down", "Taken down by our team"
 
     class PartnerKind(models.TextChoices):
         ANY = "any", "Any kind of organisation"
@@ -303,6 +308,15 @@ class Listing(Timestamped):
     published_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Why staff unpublished it, or why it was withdrawn (shown to its organisation).
     status_reason = models.TextField(blank=True)
+    taken_down_at = models.DateTimeField(null=True, blank=True, editable=False)
+    taken_down_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -328,8 +342,14 @@ class Listing(Timestamped):
                 condition=Q(kind__in=["offer", "need"]), name="listing_kind_valid"
             ),
             models.CheckConstraint(
-                condition=Q(status__in=["draft", "pending", "published", "withdrawn"]),
+                condition=Q(
+                    status__in=["draft", "pending", "published", "withdrawn", "taken_down"]
+                ),
                 name="listing_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="taken_down") | Q(taken_down_at__isnull=False),
+                name="listing_taken_down_has_a_date",
             ),
             models.CheckConstraint(condition=~Q(ref=""), name="listing_ref_not_empty"),
             models.CheckConstraint(
@@ -337,12 +357,19 @@ class Listing(Timestamped):
                 name="listing_partner_kind_valid",
             ),
         ]
+        # Taking down, restoring and answering review requests go through the admin actions,
+        # which need this; "change" is for editing the listing itself.
+        permissions = [("moderate_listing", "Can take listings down and restore them")]
 
     def __str__(self):
         return self.title
 
     def get_absolute_url(self):
         return reverse("clusters:listing-detail", args=[self.ref])
+
+    @property
+    def is_taken_down(self) -> bool:
+        return self.status == self.Status.TAKEN_DOWN
 
 
 class Membership(Timestamped):
@@ -442,3 +469,93 @@ class JoinRequest(Timestamped):
 
     def __str__(self):
         return f"{self.user} asks to join {self.organisation}"
+
+
+class ListingReviewQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=ListingReview.Status.OPEN)
+
+
+class ListingReview(Timestamped):
+    """An organisation asking staff to look again at a listing they took down."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for staff"
+        RESTORED = "restored", "Restored"
+        KEPT_DOWN = "kept_down", "Kept down"
+
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="reviews")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    message = models.TextField(blank=True, max_length=2000)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    objects = ListingReviewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # However often the button is pressed, staff get one request at a time.
+            models.UniqueConstraint(
+                fields=["listing"], condition=Q(status="open"), name="one_open_review_per_listing"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "restored", "kept_down"]),
+                name="listing_review_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Review of {self.listing}"
+
+
+class OrganisationChangeQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status=OrganisationChange.Status.OPEN)
+
+
+class OrganisationChange(Timestamped):
+    """A new name and website an approved organisation asked for; shown once staff approve."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Not approved"
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="changes")
+    name = models.CharField(max_length=TITLE_MAX)
+    website = models.URLField(max_length=500, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    objects = OrganisationChangeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation"],
+                condition=Q(status="open"),
+                name="one_open_change_per_organisation",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "approved", "rejected"]),
+                name="organisation_change_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation}: new name {self.name}"

@@ -3,18 +3,46 @@
 import secrets
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
+from enquiries.services import programme_address
 from matching.services import request_matching
 from outbox.services import queue_email
 
-from .models import Invitation, JoinRequest, Listing, Membership, Organisation
+from .models import (
+    Invitation,
+    JoinRequest,
+    Listing,
+    ListingReview,
+    Membership,
+    Organisation,
+    OrganisationChange,
+)
 from .search import search_document
 
 LISTING_LIFETIME = timedelta(days=365)
 EXPIRY_REMINDER = timedelta(days=14)
+# After staff keep a listing down, its organisation may ask again only after this long.
+REVIEW_COOLDOWN = timedelta(days=7)
+# The fields of a listing its organisation (or a programme admin) edits. Status and the
+# decision fields are never among them: a stale copy saved late cannot undo a decision.
+LISTING_CONTENT_FIELDS = [
+    "organisation",
+    "kind",
+    "title",
+    "description",
+    "challenge",
+    "partner_kind",
+    "expires_on",
+    "expiry_reminder_sent_at",
+    "search_document",
+    "updated_at",
+]
+# Shown on the public pages, in the API, exports and emails: changed only by staff approval
+# once the organisation is approved.
+REVIEWED_ORGANISATION_FIELDS = ("name", "website")
 
 
 class NotAllowed(Exception):
@@ -115,6 +143,98 @@ def reject_organisation(organisation: Organisation, staff_user, reason: str) -> 
 
 
 @transaction.atomic
+def update_organisation(organisation: Organisation, user, data: dict, clusters) -> bool:
+    """Save a member's changes to the profile. Returns True if a change waits for staff.
+
+    A new name or website of an approved organisation is public at once on its listings, so
+    it is held as an OrganisationChange until staff approve it; the old values show until
+    then. Asking again replaces the waiting change; asking for the current values withdraws
+    it. Every other field, and any field of an organisation not yet approved, saves at once.
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    data = dict(data)
+    reviewed = {name: data.pop(name) for name in REVIEWED_ORGANISATION_FIELDS}
+    for name, value in data.items():
+        setattr(organisation, name, value)
+    waiting = organisation.changes.open()
+    held = False
+    if not organisation.is_approved:
+        for name, value in reviewed.items():
+            setattr(organisation, name, value)
+        waiting.delete()
+    elif all(getattr(organisation, name) == value for name, value in reviewed.items()):
+        waiting.delete()
+    else:
+        OrganisationChange.objects.update_or_create(
+            organisation=organisation,
+            status=OrganisationChange.Status.OPEN,
+            defaults={**reviewed, "requested_by": user},
+        )
+        held = True
+    organisation.save(update_fields=[*data, *REVIEWED_ORGANISATION_FIELDS, "updated_at"])
+    organisation.clusters.set(clusters)
+    return held
+
+
+def _decide_change(organisation: Organisation, staff_user, approve: bool, reason: str):
+    change = (
+        OrganisationChange.objects.select_for_update()
+        .filter(organisation=organisation, status=OrganisationChange.Status.OPEN)
+        .first()
+    )
+    if change is None:
+        return None
+    change.status = (
+        OrganisationChange.Status.APPROVED if approve else OrganisationChange.Status.REJECTED
+    )
+    change.decided_by = staff_user
+    change.decided_at = timezone.now()
+    change.reason = reason
+    change.save(update_fields=["status", "decided_by", "decided_at", "reason", "updated_at"])
+    return change
+
+
+@transaction.atomic
+def approve_organisation_change(organisation: Organisation, staff_user, reason: str = "") -> bool:
+    """Show the new name and website from now on; tell the organisation's admins.
+
+    Returns False (and changes nothing) if no change was waiting, so running it twice is
+    harmless.
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    old_name = organisation.name
+    change = _decide_change(organisation, staff_user, True, reason)
+    if change is None:
+        return False
+    organisation.name = change.name
+    organisation.website = change.website
+    organisation.save(update_fields=["name", "website", "updated_at"])
+    _notify_admins(
+        organisation,
+        f"organisation-change-approved:{change.pk}",
+        "organisation_change_approved",
+        {"change": change, "old_name": old_name, "reason": reason},
+    )
+    return True
+
+
+@transaction.atomic
+def reject_organisation_change(organisation: Organisation, staff_user, reason: str) -> bool:
+    """Keep the old name and website; tell the organisation's admins why. Idempotent."""
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    change = _decide_change(organisation, staff_user, False, reason)
+    if change is None:
+        return False
+    _notify_admins(
+        organisation,
+        f"organisation-change-rejected:{change.pk}",
+        "organisation_change_rejected",
+        {"change": change, "reason": reason},
+    )
+    return True
+
+
+@transaction.atomic
 def request_to_join(user, organisation: Organisation, message: str) -> JoinRequest:
     """Ask an organisation's admins to let `user` join; one open request per pair."""
     if Membership.objects.filter(user=user, organisation=organisation).exists():
@@ -209,27 +329,39 @@ def accept_invitation(invitation: Invitation, user) -> Membership:
 # Listings --------------------------------------------------------------------------------
 
 
-def _publish(listing: Listing) -> None:
+def _publish(listing: Listing, also: tuple | list = ()) -> None:
     listing.status = Listing.Status.PUBLISHED
     listing.status_reason = ""
     listing.published_at = listing.published_at or timezone.now()
-    listing.save(update_fields=["status", "status_reason", "published_at", "updated_at"])
+    listing.save(update_fields=["status", "status_reason", "published_at", "updated_at", *also])
     request_matching(listing)
 
 
 @transaction.atomic
 def save_listing(listing: Listing, user, themes, clusters) -> Listing:
-    """Create or update a listing's content. New listings start as drafts."""
-    if listing._state.adding:
+    """Create or update a listing's content. New listings start as drafts.
+
+    An existing listing keeps its status whatever the copy passed in says: only its content
+    is written, so an edit never publishes it, nor undoes a staff decision made meanwhile.
+    """
+    adding = listing._state.adding
+    if adding:
         listing.ref = _new_ref("L", Listing)
         listing.created_by = user
         listing.status = Listing.Status.DRAFT
+        listing.published_at = None
         if listing.expires_on is None:
             listing.expires_on = timezone.localdate() + LISTING_LIFETIME
+    else:
+        current = Listing.objects.select_for_update().only("status").get(pk=listing.pk)
+        listing.status = current.status
     if listing.expires_on and listing.expires_on > timezone.localdate() + EXPIRY_REMINDER:
         listing.expiry_reminder_sent_at = None  # a new date earns a new reminder
     listing.search_document = search_document(listing.title, listing.description)
-    listing.save()
+    if adding:
+        listing.save()
+    else:
+        listing.save(update_fields=LISTING_CONTENT_FIELDS)
     listing.themes.set(themes)
     listing.clusters.set(clusters)
     if listing.status == Listing.Status.PUBLISHED:
@@ -243,6 +375,8 @@ def submit_listing(listing: Listing) -> Listing:
     listing = Listing.objects.select_for_update().select_related("organisation").get(pk=listing.pk)
     if listing.status == Listing.Status.PUBLISHED:
         return listing
+    if listing.is_taken_down:
+        raise NotAllowed(TAKEN_DOWN_MESSAGE)
     if listing.expires_on and listing.expires_on <= timezone.localdate():
         listing.expires_on = timezone.localdate() + LISTING_LIFETIME
         listing.expiry_reminder_sent_at = None
@@ -255,9 +389,22 @@ def submit_listing(listing: Listing) -> Listing:
     return listing
 
 
+TAKEN_DOWN_MESSAGE = (
+    "Our team took this listing down, so you cannot publish it again yourself. Change it if "
+    "you need to, then ask for a review."
+)
+
+
 @transaction.atomic
 def withdraw_listing(listing: Listing, reason: str = "") -> Listing:
-    """Take a listing off the site; it can be re-opened later."""
+    """Take a listing off the site; it can be re-opened later.
+
+    A listing staff took down is refused (NotAllowed): withdrawing it would replace the staff
+    decision with one its organisation could undo.
+    """
+    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    if listing.is_taken_down:
+        raise NotAllowed(TAKEN_DOWN_MESSAGE)
     listing.status = Listing.Status.WITHDRAWN
     listing.status_reason = reason
     listing.save(update_fields=["status", "status_reason", "updated_at"])
@@ -267,15 +414,160 @@ def withdraw_listing(listing: Listing, reason: str = "") -> Listing:
 
 @transaction.atomic
 def unpublish_listing(listing: Listing, staff_user, reason: str) -> Listing:
-    """Staff take a listing down with a reason, which its organisation is told."""
-    withdraw_listing(listing, reason)
+    """Staff take a listing down with a reason, which its organisation is told.
+
+    It stays down until staff restore it (restore_listing): no route its organisation has
+    publishes it again. Its organisation can ask for a review (request_listing_review).
+    """
+    listing = Listing.objects.select_for_update().select_related("organisation").get(pk=listing.pk)
+    listing.status = Listing.Status.TAKEN_DOWN
+    listing.status_reason = reason
+    listing.taken_down_at = timezone.now()
+    listing.taken_down_by = staff_user
+    listing.save(
+        update_fields=["status", "status_reason", "taken_down_at", "taken_down_by", "updated_at"]
+    )
+    request_matching(listing)  # takes it out of every list
     _notify_members(
         listing.organisation,
         f"listing-unpublished:{listing.pk}:{listing.updated_at.isoformat()}",
         "listing_unpublished",
-        {"listing": listing, "reason": reason},
+        {
+            "listing": listing,
+            "reason": reason,
+            "url": reverse("clusters:listing-preview", args=[listing.ref]),
+        },
     )
     return listing
+
+
+def _close_review(listing: Listing, staff_user, status: str, reason: str) -> None:
+    listing.reviews.open().update(
+        status=status,
+        decided_by=staff_user,
+        decided_at=timezone.now(),
+        reason=reason,
+        updated_at=timezone.now(),
+    )
+
+
+@transaction.atomic
+def restore_listing(listing: Listing, staff_user, reason: str = "") -> bool:
+    """Staff bring back a listing they took down: published again, or held as pending if its
+    organisation is not approved. Answers an open review request and tells the organisation.
+
+    Returns False (and changes nothing) for a listing that is not taken down, so running it
+    twice, or over a mixed selection, is harmless.
+    """
+    listing = Listing.objects.select_for_update().select_related("organisation").get(pk=listing.pk)
+    if not listing.is_taken_down:
+        return False
+    listing.taken_down_at = None
+    listing.taken_down_by = None
+    if listing.organisation.is_approved:
+        _publish(listing, also=["taken_down_at", "taken_down_by"])
+    else:
+        listing.status = Listing.Status.PENDING
+        listing.status_reason = ""
+        listing.save(
+            update_fields=[
+                "status",
+                "status_reason",
+                "taken_down_at",
+                "taken_down_by",
+                "updated_at",
+            ]
+        )
+    _close_review(listing, staff_user, ListingReview.Status.RESTORED, reason)
+    _notify_members(
+        listing.organisation,
+        f"listing-restored:{listing.pk}:{listing.updated_at.isoformat()}",
+        "listing_restored",
+        {
+            "listing": listing,
+            "reason": reason,
+            "url": reverse("clusters:listing-preview", args=[listing.ref]),
+        },
+    )
+    return True
+
+
+@transaction.atomic
+def keep_listing_down(listing: Listing, staff_user, reason: str) -> bool:
+    """Staff answer a review request by keeping the listing down, with a reason the
+    organisation is told. It may ask again after REVIEW_COOLDOWN.
+
+    Returns False (and changes nothing) if no review was asked for: idempotent.
+    """
+    listing = Listing.objects.select_for_update().select_related("organisation").get(pk=listing.pk)
+    if not listing.is_taken_down or not listing.reviews.open().exists():
+        return False
+    _close_review(listing, staff_user, ListingReview.Status.KEPT_DOWN, reason)
+    _notify_members(
+        listing.organisation,
+        f"listing-kept-down:{listing.pk}:{timezone.now().isoformat()}",
+        "listing_kept_down",
+        {
+            "listing": listing,
+            "reason": reason,
+            "url": reverse("clusters:listing-preview", args=[listing.ref]),
+        },
+    )
+    return True
+
+
+OPEN_REVIEW_MESSAGE = "You asked for a review. Our team will email you when they have looked again."
+
+
+def review_refusal(listing: Listing, now=None) -> str:
+    """Why the organisation may not ask for a review of this listing now ("" if it may)."""
+    now = now or timezone.now()
+    if not listing.is_taken_down:
+        return "Only a listing our team took down can be reviewed."
+    last = listing.reviews.order_by("-created_at").first()
+    if last is None:
+        return ""
+    if last.status == ListingReview.Status.OPEN:
+        return OPEN_REVIEW_MESSAGE
+    if last.status == ListingReview.Status.KEPT_DOWN and last.decided_at > now - REVIEW_COOLDOWN:
+        after = dateformat.format(timezone.localtime(last.decided_at + REVIEW_COOLDOWN), "j F Y")
+        return f"Our team looked again recently. You can ask again after {after}."
+    return ""
+
+
+@transaction.atomic
+def request_listing_review(listing: Listing, user, message: str) -> ListingReview:
+    """The organisation asks staff to look again at a listing they took down.
+
+    Limited so it cannot be used to flood staff: one open request per listing (a database
+    constraint), and after staff keep it down, none for REVIEW_COOLDOWN. Staff find requests
+    in the admin (listings, "Review: asked for") and get one email at the programme address.
+    Raises NotAllowed, with the reason in plain English, when it may not ask now.
+    """
+    listing = Listing.objects.select_for_update().select_related("organisation").get(pk=listing.pk)
+    refusal = review_refusal(listing)
+    if refusal:
+        raise NotAllowed(refusal)
+    try:
+        with transaction.atomic():
+            review = ListingReview.objects.create(
+                listing=listing, requested_by=user, message=message
+            )
+    except IntegrityError:  # the same button pressed twice at once: one request is enough
+        raise NotAllowed(OPEN_REVIEW_MESSAGE) from None
+    queue_email(
+        f"listing-review:{review.pk}",
+        programme_address(),
+        "listing_review_requested",
+        {
+            "listing": listing,
+            "organisation": listing.organisation,
+            "review": review,
+            "requester": user,
+            "url": reverse("admin:clusters_listing_change", args=[listing.pk]),
+        },
+    )
+    return review
 
 
 def expire_listings(today: date | None = None) -> tuple[int, int]:

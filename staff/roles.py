@@ -31,19 +31,23 @@ ROLES: dict[str, list[str]] = {
         "enquiries.change_enquiry",
         "enquiries.view_enquiryevent",
     ],
-    # Approves or rejects organisations and unpublishes listings (the admin actions need
-    # "change"), and sees who is behind an organisation (its members and join requests).
-    # No enquiries: the enquiry actions are open to anyone who can see the list, so even
-    # "view enquiry" would let a moderator mark enquiries as spam.
+    # Approves or rejects organisations and their changes of name, takes listings down and
+    # restores them: the admin actions that call the services need "moderate". Reads
+    # organisations and listings, and sees who is behind an organisation (its members and
+    # join requests), but changes no content: no "change" permission, so the change forms
+    # are read-only to moderators. No enquiries: the enquiry actions are open to anyone who
+    # can see the list, so even "view enquiry" would let a moderator mark enquiries as spam.
     MODERATOR: [
         "clusters.view_organisation",
-        "clusters.change_organisation",
+        "clusters.moderate_organisation",
         "clusters.view_listing",
-        "clusters.change_listing",
+        "clusters.moderate_listing",
         "clusters.view_membership",
         "clusters.view_joinrequest",
     ],
-    # Runs the programme: everything in the project's apps, and can look people up.
+    # Runs the programme: everything in the project's apps (editing content, and the
+    # moderation actions), and can look people up. Status is never edited, even here: it
+    # changes only through the actions (see clusters/admin.py).
     # Changing users (staff status, groups, passwords) stays with superusers.
     PROGRAMME_ADMIN: [
         *(f"{app}.*" for app in PROJECT_APPS),

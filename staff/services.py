@@ -13,7 +13,7 @@ from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from clusters.models import Listing, Organisation
+from clusters.models import Listing, ListingReview, Organisation, OrganisationChange
 from enquiries.models import Attachment, Enquiry, EnquiryEvent, MailboxRead, Message
 from outbox.models import Email
 
@@ -52,6 +52,8 @@ class EnquiryFigures:
 class ModerationFigures:
     organisations_pending: int | None  # None: this person may not see organisations
     listings_pending: int | None
+    changes_waiting: int | None = None  # new names or websites of approved organisations
+    reviews_asked: int | None = None  # listings taken down whose organisation asks again
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,8 @@ def enquiry_figures(now: datetime | None = None) -> EnquiryFigures:
 
 
 def moderation_figures(user) -> ModerationFigures:
-    """How many organisations await approval and listings wait for their organisation's."""
+    """How many organisations await approval and listings wait for their organisation's;
+    how many changes of name and requests for a review wait for staff."""
     can_see_organisations = user.has_perm("clusters.view_organisation")
     can_see_listings = user.has_perm("clusters.view_listing")
     return ModerationFigures(
@@ -102,6 +105,10 @@ def moderation_figures(user) -> ModerationFigures:
             if can_see_listings
             else None
         ),
+        changes_waiting=(
+            OrganisationChange.objects.open().count() if can_see_organisations else None
+        ),
+        reviews_asked=ListingReview.objects.open().count() if can_see_listings else None,
     )
 
 

@@ -80,7 +80,7 @@ def test_staff_unpublish_a_listing_with_a_reason(
             "It advertises a product unrelated to decarbonisation.",
         )
     listing.refresh_from_db()
-    assert listing.status == "withdrawn"
+    assert listing.status == "taken_down"  # not "withdrawn": its organisation cannot re-open it
     assert "unrelated" in listing.status_reason
     assert mail.outbox[-1].to == [member.email]
     assert "unrelated" in mail.outbox[-1].body

@@ -145,7 +145,7 @@ def test_a_moderator_can_unpublish_a_listing_but_not_delete_it(
             client, "admin:clusters_listing_changelist", "unpublish", [listing.pk], "Off topic"
         )
     listing.refresh_from_db()
-    assert listing.status == Listing.Status.WITHDRAWN
+    assert listing.status == Listing.Status.TAKEN_DOWN
 
 
 def test_a_moderator_cannot_triage_enquiries_or_change_users(client, moderator, member):

@@ -1,0 +1,173 @@
+"""Staff change status only through the admin actions that call the services, never through the
+change or add forms; moderators cannot change content at all (issue #10, defect 5)."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from clusters.models import Listing, Organisation
+from staff.roles import MODERATOR, PROGRAMME_ADMIN
+from tests.factories import ListingFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def staff_user(role):
+    if role == "superuser":
+        return UserFactory(is_staff=True, is_superuser=True)
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+ROLES = [MODERATOR, PROGRAMME_ADMIN, "superuser"]
+
+
+def listing_form(listing, **changes):
+    return {
+        "ref": listing.ref,
+        "organisation": listing.organisation.pk,
+        "kind": listing.kind,
+        "title": listing.title,
+        "description": listing.description,
+        "partner_kind": listing.partner_kind,
+        "status": "published",
+        "status_reason": "",
+        "published_at_0": "2026-01-01",
+        "published_at_1": "10:00:00",
+        **changes,
+    }
+
+
+def organisation_form(organisation, **changes):
+    return {
+        "ref": organisation.ref,
+        "name": organisation.name,
+        "kind": organisation.kind,
+        "description": organisation.description,
+        "website": organisation.website,
+        "size": "",
+        "location": "",
+        "status": "approved",
+        "status_reason": "",
+        "reviewed_by": "",
+        "memberships-TOTAL_FORMS": "0",
+        "memberships-INITIAL_FORMS": "0",
+        "join_requests-TOTAL_FORMS": "0",
+        "join_requests-INITIAL_FORMS": "0",
+        **changes,
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_staff_role_can_publish_a_draft_through_the_change_form(client, role):
+    draft = ListingFactory(status=Listing.Status.DRAFT)
+    client.force_login(staff_user(role))
+    client.post(reverse("admin:clusters_listing_change", args=[draft.pk]), listing_form(draft))
+    draft.refresh_from_db()
+    assert draft.status == Listing.Status.DRAFT
+    assert draft.published_at is None
+    assert client.get(draft.get_absolute_url()).status_code == 404
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_no_staff_role_can_approve_an_organisation_through_the_change_form(client, role):
+    membership = MembershipFactory(organisation__status=Organisation.Status.PENDING)
+    organisation = membership.organisation
+    pending = ListingFactory(organisation=organisation, status=Listing.Status.PENDING)
+    client.force_login(staff_user(role))
+    client.post(
+        reverse("admin:clusters_organisation_change", args=[organisation.pk]),
+        organisation_form(organisation),
+    )
+    organisation.refresh_from_db()
+    pending.refresh_from_db()
+    assert organisation.status == Organisation.Status.PENDING
+    assert organisation.reviewed_by is None
+    assert pending.status == Listing.Status.PENDING
+
+
+def test_a_moderator_cannot_change_a_listings_text_or_owner(client):
+    listing = ListingFactory()
+    other = MembershipFactory().organisation
+    client.force_login(staff_user(MODERATOR))
+    url = reverse("admin:clusters_listing_change", args=[listing.pk])
+    page = client.get(url)
+    assert page.status_code == 200  # a moderator reads it...
+    response = client.post(url, listing_form(listing, title="Cheap watches", organisation=other.pk))
+    assert response.status_code == 403  # ...and cannot save it
+    listing.refresh_from_db()
+    assert listing.title != "Cheap watches"
+    assert listing.organisation_id != other.pk
+
+
+def test_a_moderator_cannot_change_an_organisations_details(client):
+    organisation = MembershipFactory().organisation
+    client.force_login(staff_user(MODERATOR))
+    response = client.post(
+        reverse("admin:clusters_organisation_change", args=[organisation.pk]),
+        organisation_form(organisation, name="HM Treasury", website="https://gov.example"),
+    )
+    assert response.status_code == 403
+    organisation.refresh_from_db()
+    assert organisation.name != "HM Treasury"
+
+
+@pytest.mark.parametrize("role", [PROGRAMME_ADMIN, "superuser"])
+def test_a_programme_admin_edits_a_listings_text_but_never_its_status(client, role):
+    listing = ListingFactory(status=Listing.Status.DRAFT, themes=["ccus"])
+    client.force_login(staff_user(role))
+    response = client.post(
+        reverse("admin:clusters_listing_change", args=[listing.pk]),
+        listing_form(listing, title="Heat pumps for maltings", status="published"),
+    )
+    assert response.status_code == 302
+    listing.refresh_from_db()
+    assert listing.title == "Heat pumps for maltings"
+    assert " malt " in listing.search_document  # saved by the service, so it can be found
+    assert listing.status == Listing.Status.DRAFT
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_add_forms_cannot_create_a_published_listing_or_an_approved_organisation(client, role):
+    owner = MembershipFactory().organisation
+    client.force_login(staff_user(role))
+    client.post(
+        reverse("admin:clusters_listing_add"),
+        listing_form(
+            Listing(organisation=owner, kind="offer", title="Added", description="By staff"),
+            ref="L-ADDED",
+        ),
+    )
+    client.post(
+        reverse("admin:clusters_organisation_add"),
+        organisation_form(
+            Organisation(ref="org-added", name="Added Ltd", kind="business"),
+        ),
+    )
+    assert not Listing.objects.filter(status=Listing.Status.PUBLISHED, title="Added").exists()
+    assert not Organisation.objects.filter(
+        status=Organisation.Status.APPROVED, name="Added Ltd"
+    ).exists()
+    if role != MODERATOR:  # they may add, as drafts and organisations awaiting approval
+        assert Listing.objects.get(title="Added").status == Listing.Status.DRAFT
+        assert Organisation.objects.get(name="Added Ltd").status == Organisation.Status.PENDING
+
+
+@pytest.mark.parametrize("role", [PROGRAMME_ADMIN, "superuser"])
+def test_status_and_decision_fields_are_shown_read_only(client, role):
+    listing = ListingFactory()
+    client.force_login(staff_user(role))
+    form = (
+        client.get(reverse("admin:clusters_listing_change", args=[listing.pk]))
+        .context["adminform"]
+        .form
+    )
+    assert not {"status", "status_reason", "published_at", "taken_down_by"} & set(form.fields)
+    organisation = listing.organisation
+    form = (
+        client.get(reverse("admin:clusters_organisation_change", args=[organisation.pk]))
+        .context["adminform"]
+        .form
+    )
+    assert not {"status", "status_reason", "reviewed_at", "reviewed_by"} & set(form.fields)
