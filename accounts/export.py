@@ -16,12 +16,15 @@ keys are stable (format `cluster-exchange-personal-data/1`; keys are only ever a
 - `introductions`: requests to meet sent by or to the user's organisations, as the user sees
   them on the site: the other side's contact details only once accepted, and a quiet decline
   shown to the asking side as "Waiting for a reply" until the other side is ready to tell.
+- `reviews_requested`: the user's requests that staff look again at a listing they took down.
+- `organisation_changes_requested`: new names and websites the user asked for, and the answer.
 - `enquiries`: enquiries sent from one of the user's verified addresses, with the messages
   to and from the programme (never its internal notes).
 - `emails`: emails the site sent to the user's verified addresses: subject, to, kind, status
   and dates; never the bodies, which can hold one-time sign-in or reset links.
-- `staff_work`: for staff, what they did: organisations reviewed, enquiries assigned to them,
-  enquiry messages they wrote, changes they made to enquiries, and admin actions.
+- `staff_work`: for staff, what they did: organisations reviewed, listings taken down,
+  reviews and changes of name answered, enquiries assigned to them, enquiry messages they
+  wrote, changes they made to enquiries, and admin actions.
 
 `EXPORTED` and `EXCLUDED` name every link to a person in the database (a foreign key,
 one-to-one or many-to-many to the user, to a row with such a link, or an email address field)
@@ -35,7 +38,15 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db.models import Prefetch, Q
 
 from clusters.importer import listing_record
-from clusters.models import Invitation, JoinRequest, Listing, Membership, Organisation
+from clusters.models import (
+    Invitation,
+    JoinRequest,
+    Listing,
+    ListingReview,
+    Membership,
+    Organisation,
+    OrganisationChange,
+)
 from enquiries.models import Enquiry, EnquiryEvent, Message
 from introductions.models import Introduction
 from matching.models import Match
@@ -75,12 +86,17 @@ EXPORTED: dict[str, str] = {
     "introductions.Introduction.to_organisation": "introductions",
     "introductions.Introduction.source_listing": "introductions",
     "introductions.Introduction.target_listing": "introductions",
+    "clusters.ListingReview.requested_by": "reviews_requested",
+    "clusters.OrganisationChange.requested_by": "organisation_changes_requested",
     "enquiries.Enquiry.email": "enquiries",
     "enquiries.Message.enquiry": "enquiries.*.messages",
     "enquiries.Attachment.message": "enquiries.*.messages.*.attachments",
     "outbox.Email.to": "emails",
     # What a member of staff did.
     "clusters.Organisation.reviewed_by": "staff_work.organisations_reviewed",
+    "clusters.Listing.taken_down_by": "staff_work.listings_taken_down",
+    "clusters.ListingReview.decided_by": "staff_work.reviews_decided",
+    "clusters.OrganisationChange.decided_by": "staff_work.organisation_changes_decided",
     "enquiries.Enquiry.assignee": "staff_work.enquiries_assigned",
     "enquiries.Message.author": "staff_work.enquiry_messages",
     "enquiries.EnquiryEvent.actor": "staff_work.enquiry_changes",
@@ -100,6 +116,14 @@ EXCLUDED: dict[str, str] = {
         "other people's requests to join the user's organisation are theirs "
         "(the user's own are under join_requests, those they answered under "
         "join_requests_answered)"
+    ),
+    "clusters.ListingReview.listing": (
+        "reviews of the organisation's listings that other members asked for (the user's "
+        "own are under reviews_requested)"
+    ),
+    "clusters.OrganisationChange.organisation": (
+        "changes of the organisation's name or website that other members asked for (the "
+        "user's own are under organisation_changes_requested)"
     ),
     "matching.Match.target": (
         "the user's listings suggested to other organisations: their answers are theirs"
@@ -415,6 +439,39 @@ def _introductions(user) -> list[dict]:
     return introductions
 
 
+def _reviews_requested(user) -> list[dict]:
+    return [
+        {
+            "listing": _listing(r.listing),
+            "message": r.message,
+            "status": r.status,
+            "asked": r.created_at,
+            "answered": r.decided_at,
+            "reason": r.reason,
+        }
+        for r in ListingReview.objects.filter(requested_by=user)
+        .select_related("listing")
+        .order_by("created_at", "pk")
+    ]
+
+
+def _organisation_changes_requested(user) -> list[dict]:
+    return [
+        {
+            "organisation": c.organisation.name,
+            "new_name": c.name,
+            "new_website": c.website,
+            "status": c.status,
+            "asked": c.created_at,
+            "answered": c.decided_at,
+            "reason": c.reason,
+        }
+        for c in OrganisationChange.objects.filter(requested_by=user)
+        .select_related("organisation")
+        .order_by("created_at", "pk")
+    ]
+
+
 def _enquiries(addresses: list[str]) -> list[dict]:
     messages = (
         Message.objects.exclude(direction=Message.Direction.NOTE)
@@ -488,6 +545,22 @@ def _staff_work(user) -> dict:
             {"organisation": o.name, "status": o.status, "reviewed": o.reviewed_at}
             for o in Organisation.objects.filter(reviewed_by=user).order_by("reviewed_at", "pk")
         ],
+        "listings_taken_down": [
+            {**_listing(x), "taken_down": x.taken_down_at}
+            for x in Listing.objects.filter(taken_down_by=user).order_by("taken_down_at", "pk")
+        ],
+        "reviews_decided": [
+            {"listing": r.listing.ref, "status": r.status, "answered": r.decided_at}
+            for r in ListingReview.objects.filter(decided_by=user)
+            .select_related("listing")
+            .order_by("decided_at", "pk")
+        ],
+        "organisation_changes_decided": [
+            {"organisation": c.organisation.ref, "status": c.status, "answered": c.decided_at}
+            for c in OrganisationChange.objects.filter(decided_by=user)
+            .select_related("organisation")
+            .order_by("decided_at", "pk")
+        ],
         "enquiries_assigned": [
             {"reference": e.reference, "status": e.status}
             for e in Enquiry.objects.filter(assignee=user).order_by("created_at", "pk")
@@ -538,6 +611,8 @@ def export_user_data(user) -> dict:
         "listings_created": _listings_created(user),
         "match_emails": _match_emails(user),
         "introductions": _introductions(user),
+        "reviews_requested": _reviews_requested(user),
+        "organisation_changes_requested": _organisation_changes_requested(user),
         "enquiries": _enquiries(addresses),
         "emails": _emails(addresses),
         "staff_work": _staff_work(user),

@@ -6,7 +6,15 @@ import factory
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
-from clusters.models import Challenge, Cluster, Listing, Organisation, Theme
+from clusters.models import (
+    Challenge,
+    Cluster,
+    Listing,
+    ListingReview,
+    Organisation,
+    OrganisationChange,
+    Theme,
+)
 from clusters.search import search_document
 
 
@@ -282,3 +290,28 @@ class LogEntryFactory(factory.django.DjangoModelFactory):
     object_id = "1"
     object_repr = "An organisation"
     action_flag = 2  # change
+
+
+class ListingReviewFactory(factory.django.DjangoModelFactory):
+    """An organisation's request that staff look again at a listing they took down."""
+
+    class Meta:
+        model = ListingReview
+
+    listing = factory.SubFactory(
+        ListingFactory,
+        status=Listing.Status.TAKEN_DOWN,
+        taken_down_at=factory.LazyFunction(timezone.now),
+    )
+    message = "Please look again: we corrected the description."
+
+
+class OrganisationChangeFactory(factory.django.DjangoModelFactory):
+    """A new name and website an approved organisation asked for, waiting for staff."""
+
+    class Meta:
+        model = OrganisationChange
+
+    organisation = factory.SubFactory(OrganisationFactory)
+    name = factory.Sequence(lambda n: f"Renamed organisation {n}")
+    website = "https://renamed.example"

@@ -30,10 +30,12 @@ from tests.factories import (
     JoinRequestFactory,
     ListingFactory,
     ListingMuteFactory,
+    ListingReviewFactory,
     LogEntryFactory,
     MatchFactory,
     MatchNoticeFactory,
     MembershipFactory,
+    OrganisationChangeFactory,
     OrganisationFactory,
     OutboxEmailFactory,
     PrivacyConsentFactory,
@@ -187,6 +189,25 @@ def one_of_everything(user, tag: str) -> list[str]:
     EnquiryMessageFactory(enquiry=handled, direction="outbound", author=user)
     EnquiryEventFactory(enquiry=handled, actor=user)
     LogEntryFactory(user=user, object_repr=f"{tag} record")
+    # Asking staff to look again, and staff answering such requests.
+    down = ListingFactory(
+        organisation=ours,
+        title=f"{tag} taken down",
+        status="taken_down",
+        taken_down_at=timezone.now(),
+        taken_down_by=user,
+    )
+    ListingReviewFactory(listing=down, requested_by=user, message=f"{tag} please look again")
+    ListingReviewFactory(
+        listing__organisation=theirs,
+        status="kept_down",
+        decided_by=user,
+        decided_at=timezone.now(),
+    )
+    OrganisationChangeFactory(organisation=ours, requested_by=user, name=f"{tag} New Name Ltd")
+    OrganisationChangeFactory(
+        organisation=theirs, status="rejected", decided_by=user, decided_at=timezone.now()
+    )
     return [
         user.email,
         user.name,
@@ -201,6 +222,8 @@ def one_of_everything(user, tag: str) -> list[str]:
         f"{tag} enquiry body",
         f"{tag} email subject",
         f"v-{tag}",
+        f"{tag} please look again",
+        f"{tag} New Name Ltd",
     ]
 
 
