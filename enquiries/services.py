@@ -10,6 +10,7 @@ import os
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -17,7 +18,6 @@ from email.utils import getaddresses
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
@@ -31,6 +31,7 @@ from django.utils.text import get_valid_filename
 from outbox.services import queue_email, queue_rendered
 
 from .models import (
+    FORM_MAX_AGE_SECONDS,
     MESSAGE_MAX,
     NAME_MAX,
     REFERENCE_RE,
@@ -40,6 +41,7 @@ from .models import (
     EnquiryEvent,
     Message,
     ReferenceSequence,
+    SentForm,
 )
 
 log = logging.getLogger(__name__)
@@ -68,14 +70,6 @@ ALLOWED_ENDINGS = {ending: kind for kind, ends in ALLOWED_ATTACHMENTS.items() fo
 # Stored imported email text is capped: a runaway message should not fill the database.
 STORED_BODY_MAX = 100_000
 TRACKED_FIELDS = ("status", "priority", "assignee")
-
-
-def rate_limit() -> int:
-    return getattr(settings, "ENQUIRIES_RATE_LIMIT", 5)
-
-
-def rate_window() -> int:
-    return getattr(settings, "ENQUIRIES_RATE_WINDOW_SECONDS", 3600)
 
 
 def programme_address() -> str:
@@ -109,31 +103,39 @@ def find_reference(text: str) -> str | None:
 # The web form -------------------------------------------------------------------------------
 
 
-def allow_enquiry(email: str, ip: str) -> bool:
-    """Count one enquiry against its email address and its IP address; False past the limit.
+class AlreadySent(Exception):
+    """This copy of the form was sent before: its start token is spent."""
 
-    Fixed windows in the cache: the first enquiry starts the hour.
+
+def spend_form_token(token: str) -> None:
+    """Mark a form's signed start token as used; AlreadySent if it was used before.
+
+    The token's digest is a primary key, so of two submissions at the same moment, from any
+    processes, exactly one gets through. Called inside submit_enquiry's transaction: if the
+    enquiry is not saved, the token is not spent either.
     """
-    keys = [
-        "enquiries:rate:email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest(),
-        "enquiries:rate:ip:" + hashlib.sha256((ip or "unknown").encode()).hexdigest(),
-    ]
-    allowed = True
-    for key in keys:
-        cache.add(key, 0, rate_window())
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, rate_window())
-            count = 1
-        allowed = allowed and count <= rate_limit()
-    return allowed
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            SentForm.objects.create(digest=digest)
+    except IntegrityError:
+        raise AlreadySent from None
+    # Tokens older than this are refused as expired anyway: their rows need not be kept.
+    SentForm.objects.filter(
+        sent_at__lt=timezone.now() - timedelta(seconds=FORM_MAX_AGE_SECONDS)
+    ).delete()
 
 
 @transaction.atomic
-def submit_enquiry(data: dict) -> Enquiry:
+def submit_enquiry(data: dict, *, form_token: str = "") -> Enquiry:
     """Save a web enquiry and its first message, and queue the acknowledgement. All or nothing;
-    the email is sent after commit, and later by the outbox sweeper if the mail server is down."""
+    the email is sent after commit, and later by the outbox sweeper if the mail server is down.
+
+    With the form's start token, one copy of the form makes one enquiry: sending it again
+    raises AlreadySent and saves nothing (see spend_form_token).
+    """
+    if form_token:
+        spend_form_token(form_token)
     enquiry = Enquiry.objects.create(
         reference=next_reference(),
         name=data["name"],

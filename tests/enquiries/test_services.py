@@ -1,8 +1,12 @@
 """Enquiry services without the web: references and the attachment rules."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from enquiries import services
+from enquiries.models import FORM_MAX_AGE_SECONDS, SentForm
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +52,24 @@ def test_csv_cells_that_could_run_as_formulae_get_a_quote():
         "",
         "3",
     ]
+
+
+def test_a_form_token_is_spent_once(db):
+    services.spend_form_token("token-1")
+    with pytest.raises(services.AlreadySent):
+        services.spend_form_token("token-1")
+    services.spend_form_token("token-2")
+
+
+def test_an_enquiry_that_fails_to_save_leaves_its_form_token_unspent(db):
+    with pytest.raises(KeyError):
+        services.submit_enquiry({"name": "No email"}, form_token="token-1")
+    assert not SentForm.objects.exists()
+    services.spend_form_token("token-1")
+
+
+def test_spent_tokens_older_than_a_form_may_live_are_forgotten(db):
+    services.spend_form_token("old")
+    SentForm.objects.update(sent_at=timezone.now() - timedelta(seconds=FORM_MAX_AGE_SECONDS + 1))
+    services.spend_form_token("new")
+    assert SentForm.objects.count() == 1
