@@ -5,8 +5,8 @@ import hashlib
 import html
 import logging
 import mailbox
-import mimetypes
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -17,6 +17,7 @@ from email.parser import BytesParser
 from email.utils import getaddresses
 from pathlib import Path
 
+import filetype
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -47,26 +48,56 @@ from .models import (
 log = logging.getLogger(__name__)
 
 MAX_ATTACHMENT_BYTES = getattr(settings, "ENQUIRIES_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
-# Content type -> the file name endings it may have. PDF, images, office documents and text.
+# Content type -> the file name endings it may have, and the name people know it by. PDF,
+# images, office documents and text. An attachment is kept only if its ending is here and its
+# content, read by `filetype` (magic numbers), is that type: never by its name or the type
+# its sender declared. The name is as a sentence says it ("a PDF").
 ALLOWED_ATTACHMENTS = {
-    "application/pdf": {".pdf"},
-    "image/png": {".png"},
-    "image/jpeg": {".jpg", ".jpeg"},
-    "image/gif": {".gif"},
-    "image/webp": {".webp"},
-    "text/plain": {".txt"},
-    "text/csv": {".csv"},
-    "application/msword": {".doc"},
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {".docx"},
-    "application/vnd.ms-excel": {".xls"},
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {".xlsx"},
-    "application/vnd.ms-powerpoint": {".ppt"},
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": {".pptx"},
-    "application/vnd.oasis.opendocument.text": {".odt"},
-    "application/vnd.oasis.opendocument.spreadsheet": {".ods"},
-    "application/vnd.oasis.opendocument.presentation": {".odp"},
+    "application/pdf": ({".pdf"}, "a PDF"),
+    "image/png": ({".png"}, "a PNG image"),
+    "image/jpeg": ({".jpg", ".jpeg"}, "a JPEG image"),
+    "image/gif": ({".gif"}, "a GIF image"),
+    "image/webp": ({".webp"}, "a WebP image"),
+    "text/plain": ({".txt"}, "a plain text file"),
+    "text/csv": ({".csv"}, "a CSV file"),
+    "application/msword": ({".doc"}, "a Word document"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (
+        {".docx"},
+        "a Word document",
+    ),
+    "application/vnd.ms-excel": ({".xls"}, "an Excel spreadsheet"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (
+        {".xlsx"},
+        "an Excel spreadsheet",
+    ),
+    "application/vnd.ms-powerpoint": ({".ppt"}, "a PowerPoint presentation"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (
+        {".pptx"},
+        "a PowerPoint presentation",
+    ),
+    "application/vnd.oasis.opendocument.text": ({".odt"}, "an OpenDocument text"),
+    "application/vnd.oasis.opendocument.spreadsheet": ({".ods"}, "an OpenDocument spreadsheet"),
+    "application/vnd.oasis.opendocument.presentation": (
+        {".odp"},
+        "an OpenDocument presentation",
+    ),
 }
-ALLOWED_ENDINGS = {ending: kind for kind, ends in ALLOWED_ATTACHMENTS.items() for ending in ends}
+ALLOWED_ENDINGS = {
+    ending: kind for kind, (ends, _) in ALLOWED_ATTACHMENTS.items() for ending in ends
+}
+# Text has no magic number: it must be UTF-8 with no control characters but tab, line breaks
+# and form feed, and no markup a browser would run or show as a page.
+TEXT_TYPES = {"text/plain", "text/csv"}
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+MARKUP = re.compile(
+    rb"<\s*(?:!doctype|\?xml|\?php|script|html|head|body|iframe|frame|object|embed|svg|math"
+    rb"|meta|link|style|form|img|a\s)",
+    re.IGNORECASE,
+)
+# Word, Excel and PowerPoint 97-2003 files share one container (OLE2); `filetype` tells them
+# apart only by guesswork, so any of the three endings accepts that container.
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLE2_TYPES = {"application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint"}
 # Stored imported email text is capped: a runaway message should not fill the database.
 STORED_BODY_MAX = 100_000
 TRACKED_FIELDS = ("status", "priority", "assignee")
@@ -396,17 +427,54 @@ class ImportSummary:
             self.duplicates += 1
 
 
-def attachment_problem(filename: str, content_type: str, size: int) -> str:
-    """Why an attachment cannot be kept, or "" if it can."""
+def attachment_problem(filename: str, data: bytes) -> str:
+    """Why an attachment cannot be kept, or "" if it can: judged by its size, its name's ending
+    and its content, which must be what the ending says (an EXE named invoice.pdf, or a web
+    page named notes.pdf, is refused). A kept file's type is ALLOWED_ENDINGS[its ending]."""
     ending = os.path.splitext(filename)[1].lower()
-    if size > MAX_ATTACHMENT_BYTES:
+    if len(data) > MAX_ATTACHMENT_BYTES:
         return f"it is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB"
-    allowed = ALLOWED_ATTACHMENTS.get(content_type)
-    if allowed is None and content_type == "application/octet-stream":
-        allowed = ALLOWED_ATTACHMENTS.get(ALLOWED_ENDINGS.get(ending, ""))
-    if allowed is None or ending not in allowed:
-        return f"files of this type are not accepted ({content_type})"
-    return ""
+    expected = ALLOWED_ENDINGS.get(ending)
+    if expected is None:
+        return f"files ending “{ending}” are not accepted" if ending else "it has no file type"
+    if not data:
+        return "it is empty"
+    name = ALLOWED_ATTACHMENTS[expected][1]
+    found = filetype.guess_mime(data[:8192])
+    if expected in TEXT_TYPES:
+        if found is None and _is_plain_text(data):
+            return ""
+    elif expected in OLE2_TYPES:
+        if data.startswith(OLE2_SIGNATURE) and found in (None, *OLE2_TYPES):
+            return ""
+    elif found == expected:
+        return ""
+    return f"its name says it is {name}, but its content is {_describe(data, found)}"
+
+
+def _is_plain_text(data: bytes) -> bool:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return not CONTROL_CHARACTERS.search(text) and not MARKUP.search(data)
+
+
+def _describe(data: bytes, found: str | None) -> str:
+    """What a file's content is, in words, for the note staff read."""
+    if found in ALLOWED_ATTACHMENTS:
+        return ALLOWED_ATTACHMENTS[found][1]
+    if found == "application/x-msdownload":
+        return "a Windows program"
+    if found is not None:
+        return f"another type of file ({found})"
+    if MARKUP.search(data[:100_000]):
+        return "a web page or script (HTML)"
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "not a type we recognise"
+    return "text"
 
 
 def import_enquiries(path: Path) -> ImportSummary:
@@ -570,19 +638,16 @@ def _attachments(msg: EmailMessage) -> tuple[list[tuple[str, str, bytes]], list[
     for part in msg.iter_attachments():
         filename = get_valid_filename(os.path.basename(part.get_filename() or "")) or "attachment"
         filename = filename[-100:]
-        content_type = part.get_content_type()
         if part.is_multipart():
             notes.append(f"“{filename}” was not kept: attached emails are not accepted")
             continue
         data = part.get_payload(decode=True) or b""
-        if content_type == "application/octet-stream":
-            guessed = mimetypes.guess_type(filename)[0]
-            content_type = guessed if guessed in ALLOWED_ATTACHMENTS else content_type
-        problem = attachment_problem(filename, content_type, len(data))
+        # The type the sender declared is ignored: the name's ending and the content decide.
+        problem = attachment_problem(filename, data)
         if problem:
             notes.append(f"“{filename}” was not kept: {problem}")
             continue
-        files.append((filename, content_type, data))
+        files.append((filename, ALLOWED_ENDINGS[os.path.splitext(filename)[1].lower()], data))
     return files, notes
 
 
