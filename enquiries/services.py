@@ -47,7 +47,7 @@ from .models import (
 
 log = logging.getLogger(__name__)
 
-MAX_ATTACHMENT_BYTES = getattr(settings, "ENQUIRIES_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
+MAX_ATTACHMENT_BYTES = settings.ENQUIRIES_MAX_ATTACHMENT_BYTES
 # Content type -> the file name endings it may have, and the name people know it by. PDF,
 # images, office documents and text. An attachment is kept only if its ending is here and its
 # content, read by `filetype` (magic numbers), is that type: never by its name or the type
