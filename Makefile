@@ -26,6 +26,7 @@ install-test: $(VENV)/.installed-test
 
 run: install
 	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
 	$(MANAGE) load_demo --if-empty
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	@echo "Cluster Exchange is starting at http://127.0.0.1:8000 (press Ctrl+C to stop)"

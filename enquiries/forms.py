@@ -1,5 +1,6 @@
 """The "Get in touch" form: it validates, services write."""
 
+import secrets
 import time
 
 from django import forms
@@ -8,12 +9,13 @@ from django.core.exceptions import ValidationError
 
 from clusters.models import Cluster
 
-from .models import MESSAGE_MAX, NAME_MAX, Enquiry
+from .models import FORM_MAX_AGE_SECONDS, MESSAGE_MAX, NAME_MAX, Enquiry
 
 # People take longer than this to fill in the form; scripts usually do not.
 MIN_FILL_SECONDS = 3
-# A form left open longer than this is refused, so an old signed time cannot be reused forever.
-MAX_FILL_SECONDS = 24 * 60 * 60
+# A form left open longer than this is refused. Each token is also spent by the enquiry it
+# sends (services.spend_form_token): one copy of the form sends one enquiry.
+MAX_FILL_SECONDS = FORM_MAX_AGE_SECONDS
 TIMESTAMP_SALT = "enquiries.form-started"
 
 
@@ -23,8 +25,12 @@ def one_line_only(value: str) -> None:
         raise ValidationError("line break", code="line_break")
 
 
-def started_token() -> str:
-    return signing.dumps(time.time(), salt=TIMESTAMP_SALT)
+def started_token(now: float | None = None) -> str:
+    """The signed time the form was shown, with a random part: each copy of the form is unique."""
+    return signing.dumps(
+        {"t": time.time() if now is None else now, "n": secrets.token_urlsafe(12)},
+        salt=TIMESTAMP_SALT,
+    )
 
 
 class EnquiryForm(forms.Form):
@@ -120,6 +126,11 @@ class EnquiryForm(forms.Form):
         if not self.is_bound:
             self.initial["started"] = started_token()
 
+    def renew_start(self) -> None:
+        """Show the form again with a fresh start token, so that sending it again works."""
+        self.data = self.data.copy()
+        self.data["started"] = started_token()
+
     def visible_fields(self):
         """Everything but the honeypot, which the template writes itself, hidden."""
         return [f for f in super().visible_fields() if f.name != self.HONEYPOT]
@@ -141,13 +152,11 @@ class EnquiryForm(forms.Form):
             )
         try:
             started = signing.loads(cleaned.get("started") or "", salt=TIMESTAMP_SALT)
-            elapsed = self.now() - float(started)
-        except (signing.BadSignature, TypeError, ValueError):
+            elapsed = self.now() - float(started["t"])
+        except (signing.BadSignature, TypeError, ValueError, KeyError):
             elapsed = None
         if elapsed is None or elapsed > MAX_FILL_SECONDS:
-            # A fresh token, so that sending the form again works.
-            self.data = self.data.copy()
-            self.data["started"] = started_token()
+            self.renew_start()
             raise ValidationError(
                 "This form has expired. Check your answers, then send it again.", code="expired"
             )

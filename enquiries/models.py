@@ -12,6 +12,8 @@ MESSAGE_MAX = 10_000
 SUBJECT_MAX = 200
 # "GC-2026-00123": the year the enquiry arrived and its number in that year.
 REFERENCE_RE = re.compile(r"\bGC-(\d{4})-(\d{5,})\b", re.IGNORECASE)
+# A "Get in touch" form left open longer than this is refused as expired.
+FORM_MAX_AGE_SECONDS = 24 * 60 * 60
 
 
 class ReferenceSequence(models.Model):
@@ -22,6 +24,16 @@ class ReferenceSequence(models.Model):
 
     def __str__(self):
         return f"{self.year}: {self.last}"
+
+
+class SentForm(models.Model):
+    """A copy of the "Get in touch" form that was sent: its start token cannot be sent again."""
+
+    digest = models.CharField(max_length=64, primary_key=True)  # SHA-256 of the signed token
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return f"{self.digest[:12]}… sent {self.sent_at:%Y-%m-%d %H:%M}"
 
 
 class EnquiryQuerySet(models.QuerySet):

@@ -5,19 +5,20 @@ import hashlib
 import html
 import logging
 import mailbox
-import mimetypes
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses
 from pathlib import Path
 
+import filetype
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
@@ -31,6 +32,7 @@ from django.utils.text import get_valid_filename
 from outbox.services import queue_email, queue_rendered
 
 from .models import (
+    FORM_MAX_AGE_SECONDS,
     MESSAGE_MAX,
     NAME_MAX,
     REFERENCE_RE,
@@ -40,42 +42,65 @@ from .models import (
     EnquiryEvent,
     Message,
     ReferenceSequence,
+    SentForm,
 )
 
 log = logging.getLogger(__name__)
 
-MAX_ATTACHMENT_BYTES = getattr(settings, "ENQUIRIES_MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)
-# Content type -> the file name endings it may have. PDF, images, office documents and text.
+MAX_ATTACHMENT_BYTES = settings.ENQUIRIES_MAX_ATTACHMENT_BYTES
+# Content type -> the file name endings it may have, and the name people know it by. PDF,
+# images, office documents and text. An attachment is kept only if its ending is here and its
+# content, read by `filetype` (magic numbers), is that type: never by its name or the type
+# its sender declared. The name is as a sentence says it ("a PDF").
 ALLOWED_ATTACHMENTS = {
-    "application/pdf": {".pdf"},
-    "image/png": {".png"},
-    "image/jpeg": {".jpg", ".jpeg"},
-    "image/gif": {".gif"},
-    "image/webp": {".webp"},
-    "text/plain": {".txt"},
-    "text/csv": {".csv"},
-    "application/msword": {".doc"},
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": {".docx"},
-    "application/vnd.ms-excel": {".xls"},
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {".xlsx"},
-    "application/vnd.ms-powerpoint": {".ppt"},
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation": {".pptx"},
-    "application/vnd.oasis.opendocument.text": {".odt"},
-    "application/vnd.oasis.opendocument.spreadsheet": {".ods"},
-    "application/vnd.oasis.opendocument.presentation": {".odp"},
+    "application/pdf": ({".pdf"}, "a PDF"),
+    "image/png": ({".png"}, "a PNG image"),
+    "image/jpeg": ({".jpg", ".jpeg"}, "a JPEG image"),
+    "image/gif": ({".gif"}, "a GIF image"),
+    "image/webp": ({".webp"}, "a WebP image"),
+    "text/plain": ({".txt"}, "a plain text file"),
+    "text/csv": ({".csv"}, "a CSV file"),
+    "application/msword": ({".doc"}, "a Word document"),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": (
+        {".docx"},
+        "a Word document",
+    ),
+    "application/vnd.ms-excel": ({".xls"}, "an Excel spreadsheet"),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": (
+        {".xlsx"},
+        "an Excel spreadsheet",
+    ),
+    "application/vnd.ms-powerpoint": ({".ppt"}, "a PowerPoint presentation"),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": (
+        {".pptx"},
+        "a PowerPoint presentation",
+    ),
+    "application/vnd.oasis.opendocument.text": ({".odt"}, "an OpenDocument text"),
+    "application/vnd.oasis.opendocument.spreadsheet": ({".ods"}, "an OpenDocument spreadsheet"),
+    "application/vnd.oasis.opendocument.presentation": (
+        {".odp"},
+        "an OpenDocument presentation",
+    ),
 }
-ALLOWED_ENDINGS = {ending: kind for kind, ends in ALLOWED_ATTACHMENTS.items() for ending in ends}
+ALLOWED_ENDINGS = {
+    ending: kind for kind, (ends, _) in ALLOWED_ATTACHMENTS.items() for ending in ends
+}
+# Text has no magic number: it must be UTF-8 with no control characters but tab, line breaks
+# and form feed, and no markup a browser would run or show as a page.
+TEXT_TYPES = {"text/plain", "text/csv"}
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+MARKUP = re.compile(
+    rb"<\s*(?:!doctype|\?xml|\?php|script|html|head|body|iframe|frame|object|embed|svg|math"
+    rb"|meta|link|style|form|img|a\s)",
+    re.IGNORECASE,
+)
+# Word, Excel and PowerPoint 97-2003 files share one container (OLE2); `filetype` tells them
+# apart only by guesswork, so any of the three endings accepts that container.
+OLE2_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+OLE2_TYPES = {"application/msword", "application/vnd.ms-excel", "application/vnd.ms-powerpoint"}
 # Stored imported email text is capped: a runaway message should not fill the database.
 STORED_BODY_MAX = 100_000
 TRACKED_FIELDS = ("status", "priority", "assignee")
-
-
-def rate_limit() -> int:
-    return getattr(settings, "ENQUIRIES_RATE_LIMIT", 5)
-
-
-def rate_window() -> int:
-    return getattr(settings, "ENQUIRIES_RATE_WINDOW_SECONDS", 3600)
 
 
 def programme_address() -> str:
@@ -109,31 +134,39 @@ def find_reference(text: str) -> str | None:
 # The web form -------------------------------------------------------------------------------
 
 
-def allow_enquiry(email: str, ip: str) -> bool:
-    """Count one enquiry against its email address and its IP address; False past the limit.
+class AlreadySent(Exception):
+    """This copy of the form was sent before: its start token is spent."""
 
-    Fixed windows in the cache: the first enquiry starts the hour.
+
+def spend_form_token(token: str) -> None:
+    """Mark a form's signed start token as used; AlreadySent if it was used before.
+
+    The token's digest is a primary key, so of two submissions at the same moment, from any
+    processes, exactly one gets through. Called inside submit_enquiry's transaction: if the
+    enquiry is not saved, the token is not spent either.
     """
-    keys = [
-        "enquiries:rate:email:" + hashlib.sha256(email.strip().lower().encode()).hexdigest(),
-        "enquiries:rate:ip:" + hashlib.sha256((ip or "unknown").encode()).hexdigest(),
-    ]
-    allowed = True
-    for key in keys:
-        cache.add(key, 0, rate_window())
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, rate_window())
-            count = 1
-        allowed = allowed and count <= rate_limit()
-    return allowed
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    try:
+        with transaction.atomic():
+            SentForm.objects.create(digest=digest)
+    except IntegrityError:
+        raise AlreadySent from None
+    # Tokens older than this are refused as expired anyway: their rows need not be kept.
+    SentForm.objects.filter(
+        sent_at__lt=timezone.now() - timedelta(seconds=FORM_MAX_AGE_SECONDS)
+    ).delete()
 
 
 @transaction.atomic
-def submit_enquiry(data: dict) -> Enquiry:
+def submit_enquiry(data: dict, *, form_token: str = "") -> Enquiry:
     """Save a web enquiry and its first message, and queue the acknowledgement. All or nothing;
-    the email is sent after commit, and later by the outbox sweeper if the mail server is down."""
+    the email is sent after commit, and later by the outbox sweeper if the mail server is down.
+
+    With the form's start token, one copy of the form makes one enquiry: sending it again
+    raises AlreadySent and saves nothing (see spend_form_token).
+    """
+    if form_token:
+        spend_form_token(form_token)
     enquiry = Enquiry.objects.create(
         reference=next_reference(),
         name=data["name"],
@@ -394,17 +427,54 @@ class ImportSummary:
             self.duplicates += 1
 
 
-def attachment_problem(filename: str, content_type: str, size: int) -> str:
-    """Why an attachment cannot be kept, or "" if it can."""
+def attachment_problem(filename: str, data: bytes) -> str:
+    """Why an attachment cannot be kept, or "" if it can: judged by its size, its name's ending
+    and its content, which must be what the ending says (an EXE named invoice.pdf, or a web
+    page named notes.pdf, is refused). A kept file's type is ALLOWED_ENDINGS[its ending]."""
     ending = os.path.splitext(filename)[1].lower()
-    if size > MAX_ATTACHMENT_BYTES:
+    if len(data) > MAX_ATTACHMENT_BYTES:
         return f"it is larger than {MAX_ATTACHMENT_BYTES // (1024 * 1024)} MB"
-    allowed = ALLOWED_ATTACHMENTS.get(content_type)
-    if allowed is None and content_type == "application/octet-stream":
-        allowed = ALLOWED_ATTACHMENTS.get(ALLOWED_ENDINGS.get(ending, ""))
-    if allowed is None or ending not in allowed:
-        return f"files of this type are not accepted ({content_type})"
-    return ""
+    expected = ALLOWED_ENDINGS.get(ending)
+    if expected is None:
+        return f"files ending “{ending}” are not accepted" if ending else "it has no file type"
+    if not data:
+        return "it is empty"
+    name = ALLOWED_ATTACHMENTS[expected][1]
+    found = filetype.guess_mime(data[:8192])
+    if expected in TEXT_TYPES:
+        if found is None and _is_plain_text(data):
+            return ""
+    elif expected in OLE2_TYPES:
+        if data.startswith(OLE2_SIGNATURE) and found in (None, *OLE2_TYPES):
+            return ""
+    elif found == expected:
+        return ""
+    return f"its name says it is {name}, but its content is {_describe(data, found)}"
+
+
+def _is_plain_text(data: bytes) -> bool:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return False
+    return not CONTROL_CHARACTERS.search(text) and not MARKUP.search(data)
+
+
+def _describe(data: bytes, found: str | None) -> str:
+    """What a file's content is, in words, for the note staff read."""
+    if found in ALLOWED_ATTACHMENTS:
+        return ALLOWED_ATTACHMENTS[found][1]
+    if found == "application/x-msdownload":
+        return "a Windows program"
+    if found is not None:
+        return f"another type of file ({found})"
+    if MARKUP.search(data[:100_000]):
+        return "a web page or script (HTML)"
+    try:
+        data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return "not a type we recognise"
+    return "text"
 
 
 def import_enquiries(path: Path) -> ImportSummary:
@@ -568,19 +638,16 @@ def _attachments(msg: EmailMessage) -> tuple[list[tuple[str, str, bytes]], list[
     for part in msg.iter_attachments():
         filename = get_valid_filename(os.path.basename(part.get_filename() or "")) or "attachment"
         filename = filename[-100:]
-        content_type = part.get_content_type()
         if part.is_multipart():
             notes.append(f"“{filename}” was not kept: attached emails are not accepted")
             continue
         data = part.get_payload(decode=True) or b""
-        if content_type == "application/octet-stream":
-            guessed = mimetypes.guess_type(filename)[0]
-            content_type = guessed if guessed in ALLOWED_ATTACHMENTS else content_type
-        problem = attachment_problem(filename, content_type, len(data))
+        # The type the sender declared is ignored: the name's ending and the content decide.
+        problem = attachment_problem(filename, data)
         if problem:
             notes.append(f"“{filename}” was not kept: {problem}")
             continue
-        files.append((filename, content_type, data))
+        files.append((filename, ALLOWED_ENDINGS[os.path.splitext(filename)[1].lower()], data))
     return files, notes
 
 

@@ -1,7 +1,7 @@
 """The public "Get in touch" page and its confirmation."""
 
-from allauth.account.adapter import get_adapter
-from django.core.exceptions import PermissionDenied
+from allauth.core import ratelimit
+from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
@@ -15,30 +15,36 @@ def _crumbs(*trail):
     return [("Home", reverse("home")), *trail]
 
 
-def _client_ip(request) -> str:
-    """The visitor's address as sign-in rate limits see it (allauth's ALLAUTH_TRUSTED_PROXY_COUNT
-    or ALLAUTH_TRUSTED_CLIENT_IP_HEADER), not the proxy's."""
-    try:
-        return get_adapter(request).get_client_ip(request)
-    except PermissionDenied:
-        return ""
-
-
 def create(request):
     form = EnquiryForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        if services.allow_enquiry(form.cleaned_data["email"], _client_ip(request)):
-            enquiry = services.submit_enquiry(form.cleaned_data)
-            request.session[SESSION_KEY] = enquiry.reference
-            return redirect("enquiries:sent")
-        form.add_error(
-            None,
-            f"You have sent {services.rate_limit()} enquiries in the last hour, which is our "
-            "limit. Nothing has been sent this time. Wait an hour and try again, or reply to "
-            "the acknowledgement email we sent you.",
-        )
-        status = 429
+        # Counted per IP address and per email address in the shared cache, by allauth's rate
+        # limiter (ACCOUNT_RATE_LIMITS["enquiry"]), as sign-in attempts are.
+        if not ratelimit.consume(request, action="enquiry", key=form.cleaned_data["email"]):
+            form.add_error(
+                None,
+                f"You have sent {settings.ENQUIRIES_RATE_LIMIT} enquiries in the last hour, "
+                "which is our limit. Nothing has been sent this time. Wait an hour and try "
+                "again, or reply to the acknowledgement email we sent you.",
+            )
+            status = 429
+        else:
+            try:
+                enquiry = services.submit_enquiry(
+                    form.cleaned_data, form_token=form.cleaned_data["started"]
+                )
+            except services.AlreadySent:
+                form.renew_start()
+                form.add_error(
+                    None,
+                    "You have already sent this form, and we have your enquiry: we emailed you "
+                    "its reference number. Nothing more has been sent. To send another "
+                    "enquiry, check your answers, then send the form again.",
+                )
+            else:
+                request.session[SESSION_KEY] = enquiry.reference
+                return redirect("enquiries:sent")
     return render(
         request,
         "enquiries/enquiry_form.html",

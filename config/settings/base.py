@@ -4,6 +4,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
+    "csp",
     "crispy_forms",
     "crispy_forms_gds",
     "allauth",
@@ -52,6 +54,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +67,55 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "staff.middleware.StaffMFAMiddleware",
 ]
+
+# Content Security Policy (django-csp): scripts, styles, images and fonts come from this site
+# only. No inline script or style is allowed: the few inline scripts there were are files in
+# static/ now; an inline script that cannot move carries the request's nonce
+# (nonce="{{ CSP_NONCE }}"), which this policy lists only on pages that use it. data: images
+# are for the icons inside GOV.UK Frontend's and Swagger UI's style sheets.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+# Browser features no page here uses, switched off for every page and anything it embeds
+# (config/middleware.py writes the Permissions-Policy header).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "bluetooth",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "web-share",
+        "xr-spatial-tracking",
+    ]
+}
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -77,6 +130,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -131,7 +185,12 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "Cluster Exchange: "
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_PREVENT_ENUMERATION = True
-# Counted in the cache: with more than one process, set CACHE_URL to a shared cache (Redis).
+# The "Get in touch" form takes this many enquiries per window from one IP address, and as
+# many for one email address.
+ENQUIRIES_RATE_LIMIT = env.int("ENQUIRIES_RATE_LIMIT", default=5)
+ENQUIRIES_RATE_WINDOW_SECONDS = env.int("ENQUIRIES_RATE_WINDOW_SECONDS", default=3600)
+# Counted in the shared cache (see CACHES below). "enquiry" is the "Get in touch" form's limit,
+# per IP address and per email address (the key), counted by the same code as allauth's own.
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
@@ -140,6 +199,10 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "confirm_email": "1/3m/key",
     "change_email": "5/h/user",
+    "enquiry": (
+        f"{ENQUIRIES_RATE_LIMIT}/{ENQUIRIES_RATE_WINDOW_SECONDS}s/ip,"
+        f"{ENQUIRIES_RATE_LIMIT}/{ENQUIRIES_RATE_WINDOW_SECONDS}s/key"
+    ),
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Cluster Exchange"
@@ -276,10 +339,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 # How many tasks a full rebuild is split into, so that several workers share it.
 MATCHING_CHUNKS = env.int("MATCHING_CHUNKS", default=8)
-# Enquiries: the programme mailbox replies come from, and the web form's rate limit.
+# Enquiries: the programme mailbox replies come from (the web form's rate limit is above).
 ENQUIRIES_REPLY_TO = env("ENQUIRIES_REPLY_TO", default=DEFAULT_FROM_EMAIL)
-ENQUIRIES_RATE_LIMIT = env.int("ENQUIRIES_RATE_LIMIT", default=5)
-ENQUIRIES_RATE_WINDOW_SECONDS = env.int("ENQUIRIES_RATE_WINDOW_SECONDS", default=3600)
 ENQUIRIES_MAX_ATTACHMENT_BYTES = env.int("ENQUIRIES_MAX_ATTACHMENT_BYTES", default=10 * 2**20)
 # The programme's IMAP inbox, read every ENQUIRIES_IMAP_INTERVAL_SECONDS when set, e.g.
 # imaps://user%40example.org:password@imap.example.org/INBOX (see enquiries/imap.py).
@@ -317,7 +378,15 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
 }
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Rate limits (sign-in, password reset, sign-up, the enquiry form) count in the cache, so it
+# must be shared by every process: `make run` starts two gunicorn workers, and a per-process
+# cache (locmem) let each count on its own, doubling every limit. The local default is Django's
+# database cache (`make run` creates its table with createcachetable; the test runner does it
+# for tests). It was chosen over the file cache because allauth locks each counter with
+# cache.add(), which the database cache makes atomic across processes (a unique key) and the
+# file cache does not (it checks, then writes). Production names Redis in CACHE_URL
+# (redis://...), and production.py refuses a cache that other machines cannot see.
+CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 
 LOGGING = {
     "version": 1,

@@ -1,7 +1,9 @@
 """Production settings: only tightens base.py; refuses to start without real secrets."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import env
+from .base import CACHES, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
@@ -21,3 +23,18 @@ X_FRAME_OPTIONS = "DENY"
 # Behind one reverse proxy (which also sets X-Forwarded-Proto above): the client's address,
 # for rate limits on sign-in, sign-up and the enquiry form, is the one it adds.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1)
+
+# Rate limits count in the cache: every web server must see the same counts. A cache held in
+# one process (locmem), on one machine's disk (file) or nowhere (dummy) would let each count
+# on its own. Redis (CACHE_URL=redis://...) or the database cache (the default) are shared.
+NOT_SHARED_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.filebased.FileBasedCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+if CACHES["default"]["BACKEND"] in NOT_SHARED_CACHES:
+    raise ImproperlyConfigured(
+        f"CACHE_URL names {CACHES['default']['BACKEND']}, which other processes and machines "
+        "cannot see, so rate limits would count per process. Set CACHE_URL to Redis "
+        "(redis://host:6379/1) or leave it unset for the database cache."
+    )

@@ -1,12 +1,13 @@
 """The public "Get in touch" page: validation, spam defences, and the acknowledgement email."""
 
+import re
 import time
 
 import pytest
-from django.core import mail, signing
+from django.core import mail
 from django.urls import reverse
 
-from enquiries.forms import TIMESTAMP_SALT
+from enquiries.forms import started_token
 from enquiries.models import Enquiry, Message
 from outbox.models import Email
 
@@ -15,7 +16,7 @@ URL = "/get-in-touch/"
 
 
 def started(seconds_ago: float = 60) -> str:
-    return signing.dumps(time.time() - seconds_ago, salt=TIMESTAMP_SALT)
+    return started_token(now=time.time() - seconds_ago)
 
 
 def answers(**changes) -> dict:
@@ -199,3 +200,28 @@ def test_the_acknowledgement_arrives_at_a_real_smtp_server(
     assert message["To"] == "grace@example.org"
     assert enquiry.reference in message["Subject"]
     assert Email.objects.get(to="grace@example.org").status == "sent"
+
+
+def test_a_sent_form_sent_again_is_refused_with_a_fresh_form_and_the_first_enquiry_is_kept(
+    client,
+):
+    data = answers()
+    assert client.post(URL, data).status_code == 302
+    response = client.post(URL, {**data, "message": "A second message, on the same copy."})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "You have already sent this form" in page and "<title>Error: " in page
+    enquiry = Enquiry.objects.get()
+    assert enquiry.messages.get().body.startswith("Is there funding")
+    # A fresh copy of the form comes back, with the answers, to send another enquiry.
+    fresh = re.search(r'name="started" value="([^"]+)"', page).group(1)
+    assert fresh != data["started"]
+    assert "A second message, on the same copy." in page
+
+
+def test_a_fresh_copy_of_the_form_after_a_replay_sends_a_new_enquiry(client):
+    data = answers()
+    client.post(URL, data)
+    client.post(URL, data)
+    assert client.post(URL, {**data, "started": started()}).status_code == 302
+    assert Enquiry.objects.count() == 2

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from enquiries import imap
 from enquiries.models import Attachment, Enquiry, MailboxRead, Message
 from enquiries.tasks import fetch_imap_enquiries_task
+from tests.enquiries import samples
 from tests.services import ImapServer
 
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -305,3 +306,24 @@ def test_permanentflags_decide_whether_our_keywords_can_be_set():
     assert imap._allows_keywords(Client([b"(\\Seen \\Deleted \\*)"]))
     assert imap._allows_keywords(Client([None]))  # no PERMANENTFLAGS: all flags are allowed
     assert not imap._allows_keywords(Client([b"(\\Seen \\Deleted)"]))
+
+
+@pytest.mark.django_db
+def test_a_program_named_like_a_pdf_is_dropped_from_the_inbox_import_and_noted(server):
+    msg = EmailMessage()
+    msg["From"] = "Mallory <mallory@invoices.example>"
+    msg["Subject"] = "Your invoice"
+    msg["Message-ID"] = "<invoice-2@invoices.example>"
+    msg.set_content("Please find the invoice attached.")
+    msg.add_attachment(samples.EXE, maintype="application", subtype="pdf", filename="invoice.pdf")
+    server.deliver(bytes(msg))
+
+    summary = imap.fetch_inbox(server.url())
+
+    assert summary.imported == 1
+    assert not Attachment.objects.exists()
+    notes = Message.objects.get().import_notes
+    assert notes == (
+        "“invoice.pdf” was not kept: its name says it is a PDF, but its content is a Windows "
+        "program"
+    )

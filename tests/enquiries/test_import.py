@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from enquiries import services
 from enquiries.models import Attachment, Enquiry, Message
+from tests.enquiries import samples
 
 pytestmark = pytest.mark.django_db
 PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
@@ -191,3 +192,49 @@ def test_the_command_refuses_a_path_that_does_not_exist(tmp_path):
 
     with pytest.raises(CommandError, match="There is no file or folder"):
         call_command("import_enquiries", str(tmp_path / "missing"))
+
+
+def email_with_disguised_attachments() -> bytes:
+    msg = EmailMessage()
+    msg["From"] = "Mallory <mallory@invoices.example>"
+    msg["Subject"] = "Your invoice"
+    msg["Message-ID"] = "<invoice-1@invoices.example>"
+    msg.set_content("Please find the invoice attached.")
+    # Each declares the type its name suggests: only the content tells them apart.
+    msg.add_attachment(samples.EXE, maintype="application", subtype="pdf", filename="invoice.pdf")
+    msg.add_attachment(samples.HTML, maintype="application", subtype="pdf", filename="notes.pdf")
+    msg.add_attachment(samples.png(), maintype="image", subtype="jpeg", filename="photo.jpg")
+    msg.add_attachment(samples.PDF, maintype="application", subtype="pdf", filename="plan.pdf")
+    msg.add_attachment(
+        samples.docx(), maintype="application", subtype="octet-stream", filename="letter.docx"
+    )
+    return bytes(msg)
+
+
+def test_attachments_whose_content_is_not_what_their_name_says_are_dropped_and_noted(
+    tmp_path, settings
+):
+    eml = tmp_path / "invoice.eml"
+    eml.write_bytes(email_with_disguised_attachments())
+    services.import_enquiries(eml)
+
+    kept = Attachment.objects.order_by("filename")
+    assert [(a.filename, a.content_type) for a in kept] == [
+        (
+            "letter.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        ("plan.pdf", "application/pdf"),
+    ]
+    # Nothing refused reached storage.
+    stored = sorted(p.name for p in (settings.MEDIA_ROOT).rglob("*") if p.is_file())
+    assert stored == ["letter.docx", "plan.pdf"]
+    notes = Message.objects.get(message_id="<invoice-1@invoices.example>").import_notes
+    assert notes.splitlines() == [
+        "“invoice.pdf” was not kept: its name says it is a PDF, but its content is a Windows "
+        "program",
+        "“notes.pdf” was not kept: its name says it is a PDF, but its content is a web page or "
+        "script (HTML)",
+        "“photo.jpg” was not kept: its name says it is a JPEG image, but its content is a PNG "
+        "image",
+    ]

@@ -1,8 +1,13 @@
 """Enquiry services without the web: references and the attachment rules."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from enquiries import services
+from enquiries.models import FORM_MAX_AGE_SECONDS, SentForm
+from tests.enquiries import samples
 
 pytestmark = pytest.mark.django_db
 
@@ -22,20 +27,56 @@ def test_a_reference_is_found_in_a_subject_whatever_its_case():
 
 
 @pytest.mark.parametrize(
-    "filename, content_type, size, allowed",
+    ("filename", "data"),
     [
-        ("plan.pdf", "application/pdf", 1000, True),
-        ("photo.JPG", "image/jpeg", 1000, True),
-        ("budget.xlsx", "application/octet-stream", 1000, True),
-        ("notes.txt", "text/plain", 1000, True),
-        ("plan.pdf", "application/pdf", 10 * 1024 * 1024 + 1, False),
-        ("setup.exe", "application/octet-stream", 1000, False),
-        ("page.html", "text/html", 1000, False),
-        ("invoice.pdf.exe", "application/pdf", 1000, False),
+        ("plan.pdf", samples.PDF),
+        ("photo.png", samples.png()),
+        ("photo.JPG", samples.JPEG),
+        ("photo.jpeg", samples.JPEG),
+        ("chart.gif", samples.GIF),
+        ("letter.docx", samples.docx()),
+        ("budget.xlsx", samples.xlsx()),
+        ("notes.odt", samples.odt()),
+        ("old-letter.doc", samples.OLE2),
+        ("old-budget.xls", samples.OLE2),
+        ("notes.txt", samples.TEXT),
+        ("notes.txt", b"\xef\xbb\xbf" + samples.TEXT),  # UTF-8 with a byte order mark
+        ("figures.csv", samples.CSV),
     ],
 )
-def test_attachments_are_limited_by_size_and_type(filename, content_type, size, allowed):
-    assert (services.attachment_problem(filename, content_type, size) == "") is allowed
+def test_an_attachment_whose_content_is_what_its_name_says_is_kept(filename, data):
+    assert services.attachment_problem(filename, data) == ""
+
+
+@pytest.mark.parametrize(
+    ("filename", "data", "why"),
+    [
+        ("invoice.pdf", samples.EXE, "is a PDF, but its content is a Windows program"),
+        ("invoice.pdf", samples.HTML, "is a PDF, but its content is a web page or script"),
+        ("photo.jpg", samples.png(), "is a JPEG image, but its content is a PNG image"),
+        ("letter.docx", samples.plain_zip(), "content is another type of file (application/zip)"),
+        ("letter.docx", samples.odt(), "content is an OpenDocument text"),
+        ("old-letter.doc", samples.plain_zip(), "is a Word document, but its content is"),
+        ("notes.txt", samples.PDF, "is a plain text file, but its content is a PDF"),
+        ("notes.txt", samples.HTML, "content is a web page or script (HTML)"),
+        ("notes.txt", b"Hello <svg onload=alert(1)>", "content is a web page or script"),
+        ("notes.txt", b"nul\x00byte", "is a plain text file, but its content is text"),
+        ("figures.csv", "caf\u00e9,1\n".encode("cp1252"), "content is not a type we recognise"),
+        ("figures.csv", samples.EXE, "content is a Windows program"),
+        ("setup.exe", samples.EXE, "files ending “.exe” are not accepted"),
+        ("page.html", samples.HTML, "files ending “.html” are not accepted"),
+        ("invoice.pdf.exe", samples.PDF, "files ending “.exe” are not accepted"),
+        ("README", samples.TEXT, "it has no file type"),
+        ("empty.pdf", b"", "it is empty"),
+    ],
+)
+def test_an_attachment_whose_content_is_not_what_its_name_says_is_refused(filename, data, why):
+    assert why in services.attachment_problem(filename, data)
+
+
+def test_an_attachment_over_the_size_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(services, "MAX_ATTACHMENT_BYTES", len(samples.PDF) - 1)
+    assert services.attachment_problem("plan.pdf", samples.PDF).startswith("it is larger than")
 
 
 def test_csv_cells_that_could_run_as_formulae_get_a_quote():
@@ -48,3 +89,24 @@ def test_csv_cells_that_could_run_as_formulae_get_a_quote():
         "",
         "3",
     ]
+
+
+def test_a_form_token_is_spent_once(db):
+    services.spend_form_token("token-1")
+    with pytest.raises(services.AlreadySent):
+        services.spend_form_token("token-1")
+    services.spend_form_token("token-2")
+
+
+def test_an_enquiry_that_fails_to_save_leaves_its_form_token_unspent(db):
+    with pytest.raises(KeyError):
+        services.submit_enquiry({"name": "No email"}, form_token="token-1")
+    assert not SentForm.objects.exists()
+    services.spend_form_token("token-1")
+
+
+def test_spent_tokens_older_than_a_form_may_live_are_forgotten(db):
+    services.spend_form_token("old")
+    SentForm.objects.update(sent_at=timezone.now() - timedelta(seconds=FORM_MAX_AGE_SECONDS + 1))
+    services.spend_form_token("new")
+    assert SentForm.objects.count() == 1
