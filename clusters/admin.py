@@ -146,5 +146,6 @@ class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "organisation", "created_at", "accepted_at"]
     list_select_related = ["organisation"]
     search_fields = ["email", "organisation__name"]
-    readonly_fields = ["token"]
+    # The token is a digest, and older ones the link itself: not shown to anyone.
+    exclude = ["token"]
     raw_id_fields = ["organisation", "invited_by"]

@@ -19,7 +19,7 @@ from .forms import (
     ListingForm,
     OrganisationForm,
 )
-from .models import Invitation, JoinRequest, Listing, Membership, Organisation
+from .models import JoinRequest, Listing, Membership, Organisation
 
 
 def matches_for_form(form, organisation):
@@ -179,6 +179,7 @@ def organisation_detail(request, ref):
             if membership.is_admin
             else [],
             "invite_form": InviteForm(),
+            "invite_blocked": _invite_blocked(organisation),
             "verified": _require_verified(request),
             "crumbs": _crumbs((organisation.name, None)),
         },
@@ -206,6 +207,15 @@ def organisation_edit(request, ref):
             ),
         },
     )
+
+
+def _invite_blocked(organisation) -> str | None:
+    """Why the organisation cannot invite anyone now, in plain English; None if it can."""
+    try:
+        services.check_can_invite(organisation)
+    except services.NotAllowed as exc:
+        return str(exc)
+    return None
 
 
 @login_required
@@ -247,9 +257,9 @@ def join_request_decide(request, ref, public_id):
 
 @login_required
 def invitation(request, token):
-    invitation = get_object_or_404(
-        Invitation.objects.select_related("organisation"), token=token, accepted_at__isnull=True
-    )
+    invitation = services.open_invitation(token)
+    if invitation is None:
+        raise Http404
     error = None
     if request.method == "POST":
         try:
