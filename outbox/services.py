@@ -29,12 +29,12 @@ def _one_line(text: str) -> str:
 
 
 def seal(secrets, text: str, html: str = "", headers: dict | None = None):
-    """Replace each secret in the email by a placeholder; return the parts and the key.
+    """Replace each secret in the email by a placeholder such as "[hidden 1]".
 
     `secrets` are the one-time values the email carries for its reader (a reset link, a
-    signed token). What comes back is what staff may see; the returned `sealed` maps each
-    placeholder to what it hides, so that `unseal` rebuilds the email to send. A
-    placeholder never collides with text already in the email.
+    signed token). Returns (text, html, headers, sealed): the parts as staff may see
+    them, and what each placeholder hides, so that `unseal` rebuilds the email to send.
+    A placeholder never collides with text already in the email.
     """
     headers = dict(headers or {})
     parts = [text, html, *headers.values()]
@@ -51,11 +51,12 @@ def seal(secrets, text: str, html: str = "", headers: dict | None = None):
         placeholder = f"[hidden {number}]"
         sealed[placeholder] = value
         parts = [part.replace(value, placeholder) for part in parts]
-    text, html, *values_ = parts
-    return text, html, dict(zip(headers, values_, strict=True)), sealed
+    text, html, *header_values = parts
+    return text, html, dict(zip(headers, header_values, strict=True)), sealed
 
 
 def unseal(part: str, sealed: dict) -> str:
+    """The part as it is sent: each placeholder back to the secret it hides."""
     for placeholder, value in sealed.items():
         part = part.replace(placeholder, value)
     return part
