@@ -7,6 +7,19 @@ from django.urls import reverse
 
 from outbox.services import queue_rendered
 
+# The values in allauth's email contexts that act for the person: keys, sign-in and reset
+# codes, and the links that carry a key (confirmation, password reset). Hidden from staff.
+SECRET_VALUES = ("key", "code")
+SECRET_LINKS = ("activate_url", "password_reset_url")
+
+
+def secrets_in(context: dict) -> list[str]:
+    """The one-time secrets an allauth email context holds (a plain link to the reset
+    page, with no key in it, is not one)."""
+    values = [str(context[name]) for name in SECRET_VALUES if context.get(name)]
+    links = [str(context[name]) for name in SECRET_LINKS if context.get(name)]
+    return values + [link for link in links if any(value in link for value in values)]
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def get_login_redirect_url(self, request):
@@ -24,10 +37,21 @@ class AccountAdapter(DefaultAccountAdapter):
         return reverse("clusters:organisation-start")
 
     def send_mail(self, template_prefix, email, context):
-        """Through the outbox, so a mail server that is down delays the email, not the page."""
+        """Through the outbox, so a mail server that is down delays the email, not the page.
+
+        Its one-time links and codes are hidden from staff in the outbox, and not kept
+        once the email is sent.
+        """
         message = self.render_mail(template_prefix, email, context)
         html = next(
             (body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"),
             "",
         )
-        queue_rendered(f"account:{uuid.uuid4()}", email, message.subject, message.body, html)
+        queue_rendered(
+            f"account:{uuid.uuid4()}",
+            email,
+            message.subject,
+            message.body,
+            html,
+            secrets=secrets_in(context),
+        )

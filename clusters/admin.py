@@ -331,6 +331,7 @@ class InvitationAdmin(admin.ModelAdmin):
     list_display = ["email", "organisation", "created_at", "accepted_at"]
     list_select_related = ["organisation"]
     search_fields = ["email", "organisation__name"]
+    # The token (a digest; older ones the link itself) is not among the fields: never shown.
     fields = ["email", "organisation", "invited_by", "created_at", "accepted_at"]
     readonly_fields = fields
 

@@ -21,7 +21,6 @@ from .forms import (
     ReviewRequestForm,
 )
 from .models import (
-    Invitation,
     JoinRequest,
     Listing,
     Membership,
@@ -186,6 +185,7 @@ def organisation_detail(request, ref):
             if membership.is_admin
             else [],
             "invite_form": InviteForm(),
+            "invite_blocked": _invite_blocked(organisation),
             "verified": _require_verified(request),
             "last_change": organisation.changes.order_by("-created_at").first(),
             "crumbs": _crumbs((organisation.name, None)),
@@ -230,6 +230,15 @@ def organisation_edit(request, ref):
     )
 
 
+def _invite_blocked(organisation) -> str | None:
+    """Why the organisation cannot invite anyone now, in plain English; None if it can."""
+    try:
+        services.check_can_invite(organisation)
+    except services.NotAllowed as exc:
+        return str(exc)
+    return None
+
+
 @login_required
 @require_POST
 def organisation_invite(request, ref):
@@ -269,9 +278,9 @@ def join_request_decide(request, ref, public_id):
 
 @login_required
 def invitation(request, token):
-    invitation = get_object_or_404(
-        Invitation.objects.select_related("organisation"), token=token, accepted_at__isnull=True
-    )
+    invitation = services.open_invitation(token)
+    if invitation is None:
+        raise Http404
     error = None
     if request.method == "POST":
         try:

@@ -1,8 +1,10 @@
 """Writes that matter for organisations, their members and their listings."""
 
+import hashlib
 import secrets
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -281,30 +283,82 @@ def decide_join_request(join_request: JoinRequest, admin_user, approve: bool) ->
     )
 
 
+def invitation_token_digest(token: str) -> str:
+    """What is stored of an invitation link's token: its SHA-256, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_can_invite(organisation: Organisation) -> None:
+    """Raise NotAllowed if the organisation may not send an invitation now.
+
+    Invitations go to strangers from the site's address, so only approved organisations
+    send them, and only INVITATIONS_PER_ORGANISATION_PER_DAY a day.
+    """
+    if not organisation.is_approved:
+        raise NotAllowed(
+            f"You can invite colleagues once {organisation.name} has been approved by the "
+            "programme team. We check every organisation before it can email people."
+        )
+    sent_today = Invitation.objects.filter(
+        organisation=organisation, created_at__date=timezone.localdate()
+    ).count()
+    if sent_today >= settings.INVITATIONS_PER_ORGANISATION_PER_DAY:
+        raise NotAllowed(
+            f"Your organisation has sent {sent_today} invitations today, the most allowed in "
+            "one day. You can send more tomorrow."
+        )
+
+
 @transaction.atomic
 def invite_member(organisation: Organisation, invited_by, email: str) -> Invitation:
-    """Email a colleague a link to join. A second invitation to the same address is not sent."""
+    """Email a colleague a link to join. A second invitation to the same address is not sent.
+
+    Only an approved organisation invites, and at most INVITATIONS_PER_ORGANISATION_PER_DAY
+    a day (counted under a lock on the organisation's row, so two requests at once cannot
+    both pass). The link's token is emailed once; only its digest is stored.
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     email = email.strip().lower()
     if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
         raise NotAllowed(f"{email} is already a member of {organisation.name}.")
-    invitation, created = Invitation.objects.get_or_create(
+    existing = Invitation.objects.filter(
+        organisation=organisation, email=email, accepted_at=None
+    ).first()
+    if existing is not None:
+        return existing
+    check_can_invite(organisation)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation.objects.create(
         organisation=organisation,
         email=email,
-        accepted_at=None,
-        defaults={"token": secrets.token_urlsafe(32), "invited_by": invited_by},
+        token=invitation_token_digest(token),
+        invited_by=invited_by,
     )
-    if created:
-        queue_email(
-            f"invitation:{invitation.pk}",
-            email,
-            "invitation",
-            {
-                "organisation": organisation,
-                "invited_by": invited_by,
-                "url": reverse("clusters:invitation", args=[invitation.token]),
-            },
-        )
+    queue_email(
+        f"invitation:{invitation.pk}",
+        email,
+        "invitation",
+        {
+            "organisation": organisation,
+            "invited_by": invited_by,
+            "url": reverse("clusters:invitation", args=[token]),
+        },
+        secrets=[token],
+    )
     return invitation
+
+
+def open_invitation(token: str) -> Invitation | None:
+    """The unused invitation an emailed link's token opens, or None."""
+    digest = invitation_token_digest(token)
+    # Invitations sent before tokens were stored as digests hold the token itself (43
+    # characters); a 64-character digest is never accepted in place of a token.
+    candidates = [digest] if len(token) == len(digest) else [digest, token]
+    return (
+        Invitation.objects.select_related("organisation")
+        .filter(token__in=candidates, accepted_at__isnull=True)
+        .first()
+    )
 
 
 @transaction.atomic

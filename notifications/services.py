@@ -203,7 +203,8 @@ def _digest_email(user, digest: Digest, notices: list[MatchNotice], links: _Link
                 "not_relevant": links.feedback(token, notice.pk, "not-relevant"),
             }
         )
-    unsubscribe = links.unsubscribe.replace("TOKEN", tokens.make(tokens.UNSUBSCRIBE, u=user.pk))
+    unsubscribe_token = tokens.make(tokens.UNSUBSCRIBE, u=user.pk)
+    unsubscribe = links.unsubscribe.replace("TOKEN", unsubscribe_token)
     context = {
         "user": user,
         "digest": digest,
@@ -225,6 +226,8 @@ def _digest_email(user, digest: Digest, notices: list[MatchNotice], links: _Link
             "List-Unsubscribe": f"<{unsubscribe}>",
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
+        # They answer and unsubscribe for the person: hidden from staff in the outbox.
+        "secrets": [token, unsubscribe_token],
     }
 
 
@@ -269,23 +272,46 @@ def record_click(digest_id: int) -> None:
     Digest.objects.filter(pk=digest_id, clicked_at__isnull=True).update(clicked_at=timezone.now())
 
 
-def record_feedback(digest_id: int, notice_id: int, answer: str) -> Match | None:
-    """Store "useful" or "not relevant" from an email link; returns the match, if it exists.
+# The answers a summary's links offer, and what each records on the match.
+ANSWERS = {"useful": Match.Status.INTERESTED, "not-relevant": Match.Status.DISMISSED}
 
-    The notice must belong to the digest whose signed token came with the link.
-    """
-    notice = MatchNotice.objects.filter(pk=notice_id, digest_id=digest_id).first()
-    if notice is None:
-        return None
-    record_click(digest_id)
-    match = (
+
+def notice_for_link(digest_id: int, notice_id: int) -> MatchNotice | None:
+    """The notice an answer link points at; it must belong to the digest whose signed
+    token came with the link."""
+    return (
+        MatchNotice.objects.filter(pk=notice_id, digest_id=digest_id)
+        .select_related("source", "target__organisation")
+        .first()
+    )
+
+
+def match_for_notice(notice: MatchNotice) -> Match | None:
+    """The suggestion a notice told of, if it is still there."""
+    return (
         Match.objects.filter(source_listing_id=notice.source_id, target_id=notice.target_id)
         .select_related("target", "source_listing")
         .first()
     )
+
+
+def record_feedback(digest_id: int, notice_id: int, answer: str) -> Match | None:
+    """Store "useful" or "not relevant" from the page an email link opens (a POST, never
+    the link itself); returns the match, if it exists.
+
+    The notice must belong to the digest whose signed token came with the link.
+    Idempotent: the same answer again changes nothing.
+    """
+    notice = notice_for_link(digest_id, notice_id)
+    if notice is None:
+        return None
+    record_click(digest_id)
+    match = match_for_notice(notice)
     if match is None:
         return None
-    status = Match.Status.INTERESTED if answer == "useful" else Match.Status.DISMISSED
+    status = ANSWERS[answer]
+    if match.status == status:
+        return match
     return set_match_status(match, status)
 
 

@@ -6,8 +6,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
 
 from clusters.models import Listing
+from matching.engine import strength
 
 from . import services, tokens
 from .forms import PreferencesForm
@@ -46,7 +48,10 @@ def preferences(request):
     )
 
 
-@csrf_exempt  # the signed token is the authority; mail clients POST here (RFC 8058)
+# The signed token is the authority; mail clients POST here with no page (RFC 8058). A GET
+# or HEAD, as a mail scanner sends, only shows the page with the button.
+@csrf_exempt
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request, token):
     payload = tokens.read(tokens.UNSUBSCRIBE, token)
     if payload is None:
@@ -70,13 +75,30 @@ def click(request, token):
     return redirect(path)
 
 
+# Mail scanners follow every link in an email: the link opens a page showing the match, and
+# only its button (a POST, with a CSRF token, working without a session because the signed
+# token is in the address) records the answer.
+@require_http_methods(["GET", "HEAD", "POST"])
 def feedback(request, token, notice, answer):
     payload = tokens.read(tokens.DIGEST, token, max_age=tokens.LINK_MAX_AGE)
-    if payload is None or answer not in ("useful", "not-relevant"):
+    if payload is None or answer not in services.ANSWERS:
         return _bad_link(request)
-    match = services.record_feedback(payload["d"], notice, answer)
+    found = services.notice_for_link(payload["d"], notice)
+    if found is None:
+        return _bad_link(request)
+    useful = answer == "useful"
+    if request.method == "POST":
+        match = services.record_feedback(payload["d"], notice, answer)
+        return render(request, "notifications/feedback.html", {"match": match, "useful": useful})
+    match = services.match_for_notice(found)
     return render(
         request,
-        "notifications/feedback.html",
-        {"match": match, "useful": answer == "useful"},
+        "notifications/feedback_confirm.html",
+        {
+            "notice": found,
+            "match": match,
+            "strength": strength(found.score),
+            "useful": useful,
+            "answered": match is not None and match.status == services.ANSWERS[answer],
+        },
     )

@@ -15,9 +15,14 @@ class Email(models.Model):
     kind = models.CharField(max_length=40, blank=True)  # e.g. "digest", "account"
     to = models.EmailField()
     subject = models.CharField(max_length=300)
+    # Bodies and headers as staff may see them: one-time secrets (reset, confirmation,
+    # invitation and sign-in links, signed answer links) are replaced by placeholders.
     body_text = models.TextField()
     body_html = models.TextField(blank=True)
     headers = models.JSONField(default=dict, blank=True)
+    # The secrets behind those placeholders, kept only until the email is sent (or given
+    # up), so that a re-send still carries the working link. Never shown, never searched.
+    sealed = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)

@@ -9,6 +9,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
 
 from config.celery import enqueue
 
@@ -27,28 +28,63 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())[:300]
 
 
-def queue_email(key: str, to: str, template: str, context: dict) -> Email:
+def seal(secrets, text: str, html: str = "", headers: dict | None = None):
+    """Replace each secret in the email by a placeholder such as "[hidden 1]".
+
+    `secrets` are the one-time values the email carries for its reader (a reset link, a
+    signed token). Returns (text, html, headers, sealed): the parts as staff may see
+    them, and what each placeholder hides, so that `unseal` rebuilds the email to send.
+    A placeholder never collides with text already in the email.
+    """
+    headers = dict(headers or {})
+    parts = [text, html, *headers.values()]
+    values = {str(s) for s in secrets if s}
+    values |= {str(escape(v)) for v in values}  # as it stands in an HTML body
+    sealed: dict[str, str] = {}
+    number = 0
+    for value in sorted(values, key=len, reverse=True):  # a link before the token inside it
+        if not any(value in part for part in parts):
+            continue
+        number += 1
+        while any(f"[hidden {number}]" in part for part in parts):
+            number += 1
+        placeholder = f"[hidden {number}]"
+        sealed[placeholder] = value
+        parts = [part.replace(value, placeholder) for part in parts]
+    text, html, *header_values = parts
+    return text, html, dict(zip(headers, header_values, strict=True)), sealed
+
+
+def unseal(part: str, sealed: dict) -> str:
+    """The part as it is sent: each placeholder back to the secret it hides."""
+    for placeholder, value in sealed.items():
+        part = part.replace(placeholder, value)
+    return part
+
+
+def queue_email(key: str, to: str, template: str, context: dict, secrets=()) -> Email:
     """Render emails/<template>_subject.txt, .txt (and .html if present) and queue it.
 
     Idempotent: a second call with the same key returns the first email unchanged.
     Sent after the surrounding transaction commits; if the broker is down, the
-    periodic sweeper sends it later.
+    periodic sweeper sends it later. `secrets` are hidden from staff (see `seal`).
     """
     context = {"site_url": settings.SITE_URL, **context}
     subject = _one_line(render_to_string(f"emails/{template}_subject.txt", context))
     text = render_to_string(f"emails/{template}.txt", context)
-    return queue_rendered(key, to, subject, text)
+    return queue_rendered(key, to, subject, text, secrets=secrets)
 
 
 def queue_many(emails: list[dict]) -> int:
-    """Queue many rendered emails at once (dicts of Email fields, each with a unique key).
+    """Queue many rendered emails at once (dicts of Email fields, each with a unique key,
+    and optionally "secrets" to hide from staff, as in `seal`).
 
     Idempotent like queue_rendered: a key already queued is left as it was.
     """
 
     if not emails:
         return 0
-    rows = [Email(**{**e, "subject": _one_line(e["subject"])}) for e in emails]
+    rows = [_sealed_row(**e) for e in emails]
     Email.objects.bulk_create(rows, batch_size=500, ignore_conflicts=True)
     keys = [e["key"] for e in emails]
     ids = []
@@ -65,19 +101,37 @@ def queue_many(emails: list[dict]) -> int:
     return len(ids)
 
 
-def queue_rendered(key: str, to: str, subject: str, text: str, html: str = "", headers=None):
+def _sealed_row(*, subject: str, body_text: str, body_html="", headers=None, secrets=(), **rest):
+    text, html, headers, sealed = seal(secrets, body_text, body_html, headers)
+    return Email(
+        subject=_one_line(subject),
+        body_text=text,
+        body_html=html,
+        headers=headers,
+        sealed=sealed,
+        **rest,
+    )
+
+
+def queue_rendered(
+    key: str, to: str, subject: str, text: str, html: str = "", headers=None, secrets=()
+):
+    """Queue one rendered email once per key; `secrets` are hidden from staff (see `seal`)."""
     from .tasks import send_email_task
 
-    email, created = Email.objects.get_or_create(
+    row = _sealed_row(
         key=key,
-        defaults={
-            "to": to,
-            "subject": _one_line(subject),
-            "body_text": text,
-            "body_html": html,
-            "headers": headers or {},
-        },
+        to=to,
+        subject=subject,
+        body_text=text,
+        body_html=html,
+        headers=headers,
+        secrets=secrets,
     )
+    defaults = {
+        f: getattr(row, f) for f in ("to", "subject", "body_text", "body_html", "headers", "sealed")
+    }
+    email, created = Email.objects.get_or_create(key=key, defaults=defaults)
     if created:
         enqueue(send_email_task, email.pk)
     return email
@@ -115,18 +169,21 @@ def send_emails(email_ids: list[int]) -> int:
                 message.send()
             except Exception as exc:
                 attempts = email.attempts + 1
+                gave_up = attempts >= MAX_ATTEMPTS
                 Email.objects.filter(pk=email.pk).update(
-                    status=Email.Status.FAILED
-                    if attempts >= MAX_ATTEMPTS
-                    else Email.Status.PENDING,
+                    status=Email.Status.FAILED if gave_up else Email.Status.PENDING,
                     attempts=attempts,
                     last_error=f"{type(exc).__name__}: {exc}"[:2000],
+                    # Never sent again: its secrets have no more use.
+                    **({"sealed": {}} if gave_up else {}),
                 )
                 failure = failure or exc
                 continue
             status = getattr(message, "anymail_status", None)
             # Marked at once, one by one: a crash now repeats at most this one email.
+            # The secrets go in the same update: once sent, nothing needs them.
             Email.objects.filter(pk=email.pk).update(
+                sealed={},
                 status=Email.Status.SENT,
                 sent_at=timezone.now(),
                 attempts=email.attempts + 1,
@@ -146,16 +203,20 @@ def _provider_id(status) -> str:
 
 
 def _message(email: Email, connection) -> EmailMultiAlternatives:
+    sealed = email.sealed or {}
     message = EmailMultiAlternatives(
         subject=email.subject,
-        body=email.body_text,
+        body=unseal(email.body_text, sealed),
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[email.to],
-        headers={"Message-ID": email.message_id, **email.headers},
+        headers={
+            "Message-ID": email.message_id,
+            **{name: unseal(value, sealed) for name, value in email.headers.items()},
+        },
         connection=connection,
     )
     if email.body_html:
-        message.attach_alternative(email.body_html, "text/html")
+        message.attach_alternative(unseal(email.body_html, sealed), "text/html")
     return message
 
 

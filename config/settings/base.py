@@ -353,6 +353,9 @@ ENQUIRIES_SPAM_RETENTION_DAYS = env.int("ENQUIRIES_SPAM_RETENTION_DAYS", default
 INTRODUCTIONS_PER_ORGANISATION_PER_DAY = env.int(
     "INTRODUCTIONS_PER_ORGANISATION_PER_DAY", default=10
 )
+# Invitations one organisation may send in a day (counted in the database, so the limit
+# holds across processes): they go to strangers from the site's address.
+INVITATIONS_PER_ORGANISATION_PER_DAY = env.int("INVITATIONS_PER_ORGANISATION_PER_DAY", default=10)
 # After this long, an email claimed by a worker that never finished is sent again.
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 MATCHING_CHUNK_MIN_SOURCES = env.int("MATCHING_CHUNK_MIN_SOURCES", default=500)

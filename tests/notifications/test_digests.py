@@ -45,7 +45,7 @@ def test_daily_digest_groups_new_matches_by_listing_with_reasons_and_links(
     assert send(capture=django_capture_on_commit_callbacks) == 1
     message = mail.outbox[-1]
     assert message.to == ["owner@example.org"]
-    assert message.subject == "A new match for Who can capture CO2 from our FCC regenerator?"
+    assert message.subject == "A new match for “Who can capture CO2 from our FCC regenerator?”"
     assert "Modular amine capture units" in message.body
     assert "Strong match" in message.body
     assert "Why:" in message.body
@@ -128,7 +128,7 @@ def test_feedback_links_store_the_answer_and_count_as_opening(
     send(capture=django_capture_on_commit_callbacks)
     body = mail.outbox[-1].body
     not_relevant = re.search(r"Not relevant: http://testserver(\S+)", body).group(1)
-    response = client.get(not_relevant)
+    response = client.post(not_relevant)
     assert response.status_code == 200
     assert b"will not suggest" in response.content
     match = Match.objects.get(source_listing__ref="L-0002", target__ref="L-0001")
@@ -161,7 +161,7 @@ def test_a_feedback_link_cannot_answer_for_another_digest(
     notice = MatchNotice.objects.get()
     other_digest = Digest.objects.create(user=UserFactory(), cadence="daily", period="other")
     token = tokens.make(tokens.DIGEST, d=other_digest.pk)
-    client.get(reverse("notifications:feedback", args=[token, notice.pk, "not-relevant"]))
+    client.post(reverse("notifications:feedback", args=[token, notice.pk, "not-relevant"]))
     assert Match.objects.get(source_listing__ref="L-0002", target__ref="L-0001").status == "new"
 
 

@@ -75,7 +75,7 @@ def test_subjects_are_not_html_escaped(django_capture_on_commit_callbacks):
             "organisation_rejected",
             {"user": user, "organisation": organisation, "reason": "x"},
         )
-    assert mail.outbox[-1].subject == "Smith & Sons <Steel> was not approved"
+    assert mail.outbox[-1].subject == "“Smith & Sons <Steel>” was not approved"
 
 
 def test_the_providers_message_id_is_recorded(settings, django_capture_on_commit_callbacks):

@@ -1,0 +1,129 @@
+"""Invitations go to strangers from the site's address: only approved organisations send
+them, a limited number a day, with the names in them quoted."""
+
+import hashlib
+import re
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from clusters.models import Invitation
+from tests.factories import MembershipFactory
+
+pytestmark = pytest.mark.django_db
+
+PHISHING = "Your account is suspended\r\nVerify now at evil.example \u202e or lose access"
+
+
+def invite(client, organisation, email, capture):
+    with capture(execute=True):
+        return client.post(
+            reverse("clusters:organisation-invite", args=[organisation.ref]),
+            {"email": email},
+            follow=True,
+        )
+
+
+def test_a_member_of_an_unapproved_organisation_cannot_invite_and_the_page_says_why(
+    client, django_capture_on_commit_callbacks
+):
+    member = MembershipFactory(organisation__status="pending").user
+    organisation = member.memberships.get().organisation
+    organisation.name = PHISHING
+    organisation.save()
+    client.force_login(member)
+    page = client.get(reverse("clusters:organisation-detail", args=[organisation.ref]))
+    html = page.content.decode()
+    assert "once" in html and "has been approved by the programme team" in html
+    assert reverse("clusters:organisation-invite", args=[organisation.ref]) not in html
+
+    for n in range(12):
+        response = invite(
+            client, organisation, f"stranger{n}@example.net", django_capture_on_commit_callbacks
+        )
+        assert response.status_code == 200
+    assert "has been approved by the programme team" in response.content.decode()
+    assert not Invitation.objects.exists()
+    assert mail.outbox == []
+
+
+def test_invitations_are_limited_per_organisation_per_day_counted_in_the_database(
+    client, member, organisation, settings, django_capture_on_commit_callbacks
+):
+    settings.INVITATIONS_PER_ORGANISATION_PER_DAY = 3
+    client.force_login(member)
+    for n in range(3):
+        invite(
+            client, organisation, f"colleague{n}@example.org", django_capture_on_commit_callbacks
+        )
+        cache.clear()  # as if each request reached another process
+    refused = invite(client, organisation, "fourth@example.org", django_capture_on_commit_callbacks)
+    assert "3 invitations today, the most allowed in one day" in refused.content.decode()
+    assert Invitation.objects.filter(organisation=organisation).count() == 3
+    assert len(mail.outbox) == 3
+    page = client.get(reverse("clusters:organisation-detail", args=[organisation.ref]))
+    assert "You can send more tomorrow" in page.content.decode()
+
+    # Another organisation has its own count; and tomorrow there is a new one.
+    other = MembershipFactory().user
+    client.force_login(other)
+    invite(
+        client,
+        other.memberships.get().organisation,
+        "x@example.org",
+        django_capture_on_commit_callbacks,
+    )
+    assert len(mail.outbox) == 4
+    client.force_login(member)
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        invite(client, organisation, "fourth@example.org", django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 5
+
+
+def test_inviting_the_same_address_twice_sends_one_email_and_counts_once(
+    client, member, organisation, settings, django_capture_on_commit_callbacks
+):
+    settings.INVITATIONS_PER_ORGANISATION_PER_DAY = 1
+    client.force_login(member)
+    for _ in range(3):
+        invite(client, organisation, "colleague@example.org", django_capture_on_commit_callbacks)
+    assert len(mail.outbox) == 1 and Invitation.objects.count() == 1
+
+
+def test_names_in_an_invitation_are_quoted_on_one_line_and_cut_short(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    organisation.name = PHISHING + " " + "x" * 200
+    organisation.save()
+    member.name = 'Support" team\nURGENT'
+    member.save()
+    client.force_login(member)
+    invite(client, organisation, "colleague@example.org", django_capture_on_commit_callbacks)
+    [message] = mail.outbox
+    assert "\n" not in message.subject and "\r" not in message.subject
+    assert "\u202e" not in message.subject and "\u202e" not in message.body
+    assert message.subject.startswith("“Support' team URGENT” invites you to join “Your account")
+    quoted = re.search(r"join “([^”]*)” on Cluster Exchange$", message.subject).group(1)
+    assert len(quoted) <= 60 and quoted.endswith("…")
+    assert "join “Your account is suspended Verify now" in message.body
+
+
+def test_only_a_digest_of_the_invitation_token_is_stored(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    client.force_login(member)
+    invite(client, organisation, "colleague@example.org", django_capture_on_commit_callbacks)
+    token = re.search(r"/invitations/(\S+)/", mail.outbox[-1].body).group(1)
+    stored = Invitation.objects.get().token
+    assert token not in stored and stored == hashlib.sha256(token.encode()).hexdigest()
+    # The stored digest does not open the invitation in place of the token.
+    client.logout()
+    assert client.get(reverse("clusters:invitation", args=[stored])).status_code == 302
+    client.force_login(member)
+    assert client.get(reverse("clusters:invitation", args=[stored])).status_code == 404
+    assert client.get(reverse("clusters:invitation", args=[token])).status_code == 200
