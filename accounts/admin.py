@@ -1,5 +1,6 @@
 """Users in the admin: signed in by email, with their consent records."""
 
+from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
@@ -30,3 +31,26 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ["wide"], "fields": ["email", "name", "password1", "password2"]})
     ]
     inlines = [ConsentInline]
+
+
+# allauth's own admin shows (and lets a superuser edit) each authenticator's `data`: the TOTP
+# secret and the recovery codes, stored as they are. Nobody in the admin sees a second factor's
+# secret; a superuser may only see that one exists and delete it (for someone who lost their
+# phone, who then sets up a new one at their next sign-in).
+admin.site.unregister(Authenticator)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin):
+    list_display = ["user", "type", "created_at", "last_used_at"]
+    list_filter = ["type"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    fields = ["user", "type", "created_at", "last_used_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

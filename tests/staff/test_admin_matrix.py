@@ -44,7 +44,8 @@ PAGES = {
     "django_celery_beat.solarschedule": {SUPERUSER: "lacdh"},
     "django_celery_beat.intervalschedule": {SUPERUSER: "lacdh"},
     "account.emailaddress": {SUPERUSER: "lacdh"},
-    "mfa.authenticator": {SUPERUSER: "lacdh"},
+    # Second factors: seen to exist and deleted (a lost phone), never shown or edited.
+    "mfa.authenticator": {SUPERUSER: "lvdh"},
     # Programme admins look people up; changing users stays with superusers.
     "accounts.user": {PROGRAMME_ADMIN: "lvh", SUPERUSER: "lacdh"},
     # Read-only for everyone: nobody adds or edits an email.
