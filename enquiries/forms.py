@@ -6,6 +6,7 @@ from django import forms
 from django.core import signing
 from django.core.exceptions import ValidationError
 
+from clusters.fields import IdChoiceField
 from clusters.models import Cluster
 
 from .models import MESSAGE_MAX, NAME_MAX, Enquiry
@@ -79,7 +80,7 @@ class EnquiryForm(forms.Form):
             "invalid_choice": "Select what your enquiry is about",
         },
     )
-    cluster = forms.ModelChoiceField(
+    cluster = IdChoiceField(
         label="Which cluster is it about? (optional)",
         queryset=Cluster.objects.order_by("name"),
         required=False,
