@@ -11,7 +11,7 @@ from urllib.parse import quote_from_bytes
 
 from django.core.cache import cache
 from django.db import transaction
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
@@ -106,8 +106,14 @@ def odd_text(max_size: int = 200) -> st.SearchStrategy[str]:
     )
 
 
+def plain_text(min_size: int = 1, max_size: int = 200) -> st.SearchStrategy[str]:
+    """Text a person could type: any script, symbols and emoji, no control characters."""
+    printable = st.characters(exclude_categories=("Cs", "Cc"))
+    return st.text(printable, min_size=min_size, max_size=max_size).filter(str.strip)
+
+
 def either(valid: st.SearchStrategy) -> st.SearchStrategy:
-    """Mostly a value the field accepts (so that the deep paths run), else odd text."""
+    """Mostly a value the field accepts, else odd text."""
     return st.one_of(valid, valid, odd_text())
 
 
@@ -116,9 +122,26 @@ def many(values: st.SearchStrategy) -> st.SearchStrategy[list]:
     return st.lists(values, max_size=4)
 
 
-def form_data(fields: dict) -> st.SearchStrategy[dict]:
-    """A form or query: each field present or not, with the given strategy for its value."""
-    return st.fixed_dictionaries({}, optional=fields)
+_MISSING = object()
+_odd_value = st.one_of(st.just(_MISSING), odd_text(), st.lists(odd_text(), max_size=3))
+
+
+def _apply(data: dict, changes: dict) -> dict:
+    merged = {**data, **changes}
+    return {name: value for name, value in merged.items() if value is not _MISSING}
+
+
+def form_data(valid: dict, *, optional: bool = False) -> st.SearchStrategy[dict]:
+    """A form or a query: a valid one (every field, or some if `optional`) with a few fields
+    left out or replaced by odd values.
+
+    Starting from valid answers lets the deep paths run (a form that saves, a search that
+    finds); Hypothesis shrinks a failure towards the fewest odd fields.
+    """
+    base = st.fixed_dictionaries({}, optional=valid) if optional else st.fixed_dictionaries(valid)
+    names = st.sampled_from([*valid, "unexpected"])
+    changes = st.dictionaries(names, _odd_value, max_size=3)
+    return st.builds(_apply, base, changes)
 
 
 def raw_query(names: list[str]) -> st.SearchStrategy[str]:
@@ -135,5 +158,6 @@ def send(client, method: str, path: str, data=None, **extra):
     with transaction.atomic():
         response = getattr(client, method)(path, data, **extra)
         transaction.set_rollback(True)
+    event(f"answered {response.status_code}")  # see --hypothesis-show-statistics
     assert response.status_code < 500, f"{method.upper()} {path} {data!r}: {response.status_code}"
     return response
