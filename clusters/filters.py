@@ -2,6 +2,7 @@
 
 import django_filters
 from django import forms
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from .models import Challenge, Cluster, Listing, Organisation, Theme
@@ -21,7 +22,7 @@ SORT_CHOICES = [
 ]
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
+@extend_schema_field(OpenApiTypes.STR)  # one slug; the parameter is repeated for several
 class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
     """Several slugs (?theme=ccus&theme=hydrogen): rows with any of them."""
 
