@@ -86,3 +86,10 @@ def test_addresses_under_api_that_match_nothing_answer_json_404(client, path):
 def test_other_addresses_that_match_nothing_answer_the_sites_404_page(client):
     response = client.get("/nowhere/")
     assert response.status_code == 404 and "Page not found" in response.content.decode()
+
+
+def test_a_reference_with_a_dot_is_found_not_read_as_a_format_suffix(client):
+    ListingFactory(ref="L-2026.1")
+    ChallengeFactory(ref="ch.humber")
+    assert client.get("/api/listings/L-2026.1/").json()["ref"] == "L-2026.1"
+    assert client.get("/api/challenges/ch.humber/").json()["ref"] == "ch.humber"
