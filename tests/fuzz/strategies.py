@@ -11,7 +11,7 @@ from urllib.parse import quote_from_bytes
 
 from django.core.cache import cache
 from django.db import transaction
-from hypothesis import HealthCheck, event, settings
+from hypothesis import HealthCheck, Phase, event, settings
 from hypothesis import strategies as st
 from hypothesis.database import DirectoryBasedExampleDatabase
 
@@ -33,6 +33,8 @@ settings.register_profile(
         Path(__file__).resolve().parents[2] / "var" / "hypothesis"
     ),
     print_blob=True,
+    # Explaining a failure reruns it many times over; the shrunk example says enough.
+    phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
 )
 fuzz = settings.get_profile("fuzz")
 
@@ -96,10 +98,39 @@ def long_text() -> st.SearchStrategy[str]:
     return st.builds(lambda c, n: c * n, st.characters(), st.integers(1_000, 20_000))
 
 
+def no_letters() -> st.SearchStrategy[str]:
+    """A few characters with no letter or digit: punctuation, symbols, emoji, spaces."""
+    return st.text(st.characters(categories=("P", "S", "Z", "Cf")), min_size=1, max_size=4)
+
+
+def foreign_words() -> st.SearchStrategy[str]:
+    """Words outside ASCII: accents, other scripts, combining marks, digits like "²"."""
+    letters = st.characters(categories=("L", "M", "N"), min_codepoint=128)
+    return st.text(letters, min_size=1, max_size=8)
+
+
+def bad_ids() -> st.SearchStrategy[str]:
+    """Id-shaped values that are not ids: beyond 64 bits, zero or negative, digits that are
+    not ASCII ("²", "٣"), signs, spaces and decimals."""
+    return st.one_of(
+        st.integers(min_value=2**63 - 1, max_value=10**30).map(str),
+        st.integers(max_value=0).map(str),
+        st.text(st.characters(categories=("Nd", "No")), min_size=1, max_size=3),
+        st.sampled_from(["1.0", "+1", " 1", "1 ", "0x1", "1e3"]),
+    )
+
+
+def ids(valid: st.SearchStrategy[int]) -> st.SearchStrategy[str]:
+    """A field that takes a database id: mostly real ids, sometimes id-shaped junk."""
+    return st.one_of(valid.map(str), valid.map(str), bad_ids())
+
+
 def odd_text(max_size: int = 200) -> st.SearchStrategy[str]:
     """Anything a person or a program might type: any Unicode, numbers, NUL, long strings."""
     return st.one_of(
         st.sampled_from(NASTY),
+        no_letters(),
+        foreign_words(),
         st.text(max_size=max_size),
         st.integers(min_value=-(10**30), max_value=10**30).map(str),
         long_text(),

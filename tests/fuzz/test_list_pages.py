@@ -7,7 +7,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.fuzz.strategies import form_data, fuzz_more, odd_text, plain_text, raw_query, send
+from tests.fuzz.strategies import (
+    foreign_words,
+    form_data,
+    fuzz_more,
+    no_letters,
+    odd_text,
+    plain_text,
+    raw_query,
+    send,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -18,7 +27,7 @@ PAGES = ["1", "2", "0", "-1", "last", "99999999999999999999"]
 SEARCH_WORDS = ["heat", "capture", "pumps drying", "-heat", '"heat pumps"', "heat OR capture"]
 
 PARAMETERS = {
-    "q": st.sampled_from(SEARCH_WORDS) | plain_text(),
+    "q": st.sampled_from(SEARCH_WORDS) | plain_text() | no_letters() | foreign_words(),
     "cluster": st.sampled_from(CLUSTERS),
     "theme": st.lists(st.sampled_from(THEMES), max_size=3),
     "status": st.sampled_from(["open", "closed"]),
@@ -49,6 +58,16 @@ REFS = st.sampled_from(["ch-fuzz", "humber", "ccus"]) | odd_text(max_size=80).fi
 @given(path=st.sampled_from(LIST_PAGES), query=form_data(PARAMETERS, optional=True))
 def test_list_pages_never_fail_whatever_the_query(visitor, path, query):
     send(visitor, "get", path, query)
+
+
+@fuzz_more(1.6)
+@given(
+    path=st.sampled_from([*LIST_PAGES, "/api/challenges/", "/api/listings/"]),
+    q=st.one_of(no_letters(), foreign_words(), odd_text(), plain_text()),
+    sort=st.sampled_from([None, *SORTS]),
+)
+def test_any_search_text_never_fails(visitor, path, q, sort):
+    send(visitor, "get", path, {"q": q} if sort is None else {"q": q, "sort": sort})
 
 
 @fuzz_more(1.6)
