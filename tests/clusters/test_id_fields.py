@@ -142,3 +142,49 @@ def test_the_forms_still_accept_real_ids(client, member, organisation):
     listing = Listing.objects.get()
     assert list(listing.clusters.all()) == [humber]
     assert listing.challenge == Challenge.objects.get(ref="ch-ok")
+
+
+def _forms_and_filtersets():
+    import importlib
+    import inspect
+    from pathlib import Path
+
+    from django import forms
+    from django.apps import apps
+    from django.conf import settings
+    from django_filters import FilterSet
+
+    for config in apps.get_app_configs():
+        if Path(config.path).parent != Path(settings.BASE_DIR):
+            continue  # only the project's own apps
+        for module_name in ("forms", "filters"):
+            try:
+                module = importlib.import_module(f"{config.name}.{module_name}")
+            except ModuleNotFoundError:
+                continue
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                if cls.__module__ == module.__name__ and issubclass(
+                    cls, (forms.BaseForm, FilterSet)
+                ):
+                    yield cls
+
+
+def test_every_form_field_and_filter_that_takes_an_id_parses_it_with_parse_id():
+    from django import forms
+    from django_filters import FilterSet
+
+    from clusters.fields import IdChoiceField, IdMultipleChoiceField
+
+    checked = 0
+    for cls in _forms_and_filtersets():
+        if issubclass(cls, FilterSet):
+            fields = {name: f.field for name, f in cls.base_filters.items()}
+        else:
+            fields = cls.base_fields
+        for name, field in fields.items():
+            if isinstance(field, forms.ModelChoiceField) and not field.to_field_name:
+                checked += 1
+                assert isinstance(field, IdChoiceField | IdMultipleChoiceField), (
+                    f"{cls.__module__}.{cls.__name__}.{name} takes an id: use clusters.fields"
+                )
+    assert checked >= 5  # organisation clusters; listing themes, clusters, challenge; enquiry
