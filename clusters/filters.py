@@ -2,9 +2,11 @@
 
 import django_filters
 from django import forms
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from .models import Challenge, Cluster, Listing, Organisation, Theme
+from .search import has_words
 
 SORTS = {
     "newest": ("-created_at", "ref"),
@@ -20,7 +22,7 @@ SORT_CHOICES = [
 ]
 
 
-@extend_schema_field({"type": "array", "items": {"type": "string"}})
+@extend_schema_field(OpenApiTypes.STR)  # one slug; the parameter is repeated for several
 class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
     """Several slugs (?theme=ccus&theme=hydrogen): rows with any of them."""
 
@@ -42,6 +44,12 @@ class SearchFilterSet(django_filters.FilterSet):
     sort = django_filters.ChoiceFilter(
         choices=SORT_CHOICES, method="filter_sort", label="Sort by", empty_label=None
     )
+
+    @property
+    def search_has_no_words(self) -> bool:
+        """A search such as "!" or "😀": nothing to look for, so the page says so."""
+        query = getattr(self.form, "cleaned_data", {}).get("q") or ""
+        return bool(query.strip()) and not has_words(query)
 
     def filter_search(self, queryset, name, value):
         return queryset.search(value)

@@ -3,16 +3,18 @@
 from django import forms
 from django.core.validators import URLValidator
 
+from .fields import IdChoiceField, IdMultipleChoiceField
 from .models import DESCRIPTION_MAX, TITLE_MAX, Challenge, Cluster, Listing, Organisation, Theme
 
 
 class OrganisationForm(forms.ModelForm):
-    clusters = forms.ModelMultipleChoiceField(
+    clusters = IdMultipleChoiceField(
         queryset=Cluster.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
         label="Clusters you work in or want to work in",
         help_text="Select all that apply",
+        error_messages={"invalid_choice": "Select a cluster from the list"},
     )
 
     class Meta:
@@ -108,7 +110,7 @@ class ReviewRequestForm(forms.Form):
 
 
 class ListingForm(forms.ModelForm):
-    themes = forms.ModelMultipleChoiceField(
+    themes = IdMultipleChoiceField(
         queryset=Theme.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         label="Themes",
@@ -118,7 +120,7 @@ class ListingForm(forms.ModelForm):
             "invalid_choice": "Select a theme from the list",
         },
     )
-    clusters = forms.ModelMultipleChoiceField(
+    clusters = IdMultipleChoiceField(
         queryset=Cluster.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         label="Clusters",
@@ -126,7 +128,7 @@ class ListingForm(forms.ModelForm):
         required=False,
         error_messages={"invalid_choice": "Select a cluster from the list"},
     )
-    challenge = forms.ModelChoiceField(
+    challenge = IdChoiceField(
         queryset=Challenge.objects.open()
         .select_related("cluster")
         .order_by("cluster__name", "title"),

@@ -1,5 +1,6 @@
 """Clusters, their decarbonisation challenges, themes, organisations and their listings."""
 
+import unicodedata
 import uuid
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.db import connection, models
 from django.db.models import Q
 from django.urls import reverse
 
-from .search import stems
+from .search import has_words, stems
 
 REF_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 ref_validator = RegexValidator(
@@ -36,9 +37,12 @@ class SearchableQuerySet(models.QuerySet):
     """
 
     def search(self, query: str):
-        query = (query or "").strip()
+        query = unicodedata.normalize("NFC", query or "").strip()
         if not query:
             return self
+        if not has_words(query):
+            # Nothing to look for ("!", "😀"): no rows, but the same columns as a search.
+            return self.none().annotate(search_rank=models.Value(0.0))
         if connection.vendor == "postgresql":
             match = SearchQuery(query, config="english", search_type="websearch")
             vector = SearchVector("title", weight="A", config="english") + SearchVector(
@@ -51,11 +55,8 @@ class SearchableQuerySet(models.QuerySet):
                 .filter(_search=match)
                 .annotate(search_rank=SearchRank(vector, match))
             )
-        words = stems(query)
-        if not words:
-            return self.none()
         condition = Q()
-        for stem in words:
+        for stem in stems(query):
             condition &= Q(search_document__contains=f" {stem} ")
         return self.filter(condition).annotate(search_rank=models.Value(0.0))
 

@@ -42,7 +42,7 @@ class ListingSerializer(serializers.ModelSerializer):
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     themes = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     clusters = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
-    challenge = serializers.SlugRelatedField(slug_field="ref", read_only=True)
+    challenge = serializers.SlugRelatedField(slug_field="ref", read_only=True, allow_null=True)
 
     class Meta:
         model = Listing

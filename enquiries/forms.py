@@ -7,6 +7,7 @@ from django import forms
 from django.core import signing
 from django.core.exceptions import ValidationError
 
+from clusters.fields import IdChoiceField
 from clusters.models import Cluster
 
 from .models import FORM_MAX_AGE_SECONDS, MESSAGE_MAX, NAME_MAX, Enquiry
@@ -85,7 +86,7 @@ class EnquiryForm(forms.Form):
             "invalid_choice": "Select what your enquiry is about",
         },
     )
-    cluster = forms.ModelChoiceField(
+    cluster = IdChoiceField(
         label="Which cluster is it about? (optional)",
         queryset=Cluster.objects.order_by("name"),
         required=False,

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from clusters.fields import parse_id
 from clusters.forms import ListingForm
 from clusters.models import Listing, Organisation
 
@@ -83,8 +84,8 @@ def _draft_doc(form, organisation) -> engine.Doc | None:
     )
     kind = data.get("kind") if data.get("kind") in ("offer", "need") else "need"
     challenge = ""
-    chosen = str(data.get("challenge") or "")
-    if chosen.isdigit() and "challenge" in form.fields:
+    chosen = parse_id(data.get("challenge"))
+    if chosen is not None and "challenge" in form.fields:
         chosen_refs = form.fields["challenge"].queryset.filter(pk=chosen)
         challenge = chosen_refs.values_list("ref", flat=True).first() or ""
     return engine.Doc(

@@ -62,3 +62,34 @@ def test_openapi_schema_and_docs_are_served_without_a_cdn(client):
     docs = client.get(reverse("api-docs")).content.decode()
     assert "swagger-ui" in docs
     assert "cdn." not in docs and "unpkg" not in docs
+
+
+def test_the_api_does_not_check_passwords_so_it_cannot_be_used_to_guess_them(client, member):
+    import base64
+
+    for password in ("a long enough password", "wrong"):
+        credentials = base64.b64encode(f"{member.email}:{password}".encode()).decode()
+        response = client.get("/api/listings/", HTTP_AUTHORIZATION=f"Basic {credentials}")
+        assert response.status_code == 200  # the same answer, right password or wrong
+    schema = client.get(reverse("api-schema"), {"format": "json"}).json()
+    assert "basicAuth" not in schema["components"].get("securitySchemes", {})
+
+
+@pytest.mark.parametrize("path", ["/api/listings/%C2%84/", "/api/nowhere/", "/api/themes/%00/"])
+def test_addresses_under_api_that_match_nothing_answer_json_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_other_addresses_that_match_nothing_answer_the_sites_404_page(client):
+    response = client.get("/nowhere/")
+    assert response.status_code == 404 and "Page not found" in response.content.decode()
+
+
+def test_a_reference_with_a_dot_is_found_not_read_as_a_format_suffix(client):
+    ListingFactory(ref="L-2026.1")
+    ChallengeFactory(ref="ch.humber")
+    assert client.get("/api/listings/L-2026.1/").json()["ref"] == "L-2026.1"
+    assert client.get("/api/challenges/ch.humber/").json()["ref"] == "ch.humber"

@@ -41,3 +41,79 @@ def test_search_finds_stems_and_needs_every_word():
     assert found == ["a"]
     assert sorted(Challenge.objects.search("captured").values_list("ref", flat=True)) == ["a", "b"]
     assert not Challenge.objects.search("nuclear").exists()
+
+
+WORDLESS = ["!", "%", "-", "😀", "?!", "--", "\u200b"]
+NON_ASCII_WORDS = ["é", "氢能", "ŵyr", "Caffè"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/challenges/", "/offers/", "/needs/"])
+@pytest.mark.parametrize("query", WORDLESS + NON_ASCII_WORDS)
+def test_any_search_words_give_a_page_not_a_server_error(client, path, query):
+    ChallengeFactory(title="Capture at kilns")
+    response = client.get(path, {"q": query})
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/challenges/", "/api/listings/"])
+@pytest.mark.parametrize("query", WORDLESS + NON_ASCII_WORDS)
+def test_any_search_words_give_an_api_answer_not_a_server_error(client, path, query):
+    response = client.get(path, {"q": query})
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("query", WORDLESS)
+def test_a_search_with_no_letters_or_digits_finds_nothing_and_says_why(client, query):
+    ChallengeFactory(title="Capture at kilns")
+    html = client.get("/challenges/", {"q": query}).content.decode()
+    assert "0 challenges" in html
+    assert "Your search has no letters or numbers to look for" in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "text, query",
+    [
+        ("Café heat recovery", "café"),
+        ("Ynni gwyrdd o ŵyr y môr", "ŵyr"),
+        ("氢能 项目 for a steelworks", "氢能"),
+        ("Naïve heat pumps", "NAÏVE"),
+        ("Café kilns", "cafe\u0301"),  # a decomposed accent is the same word as a composed one
+    ],
+)
+def test_words_outside_ascii_are_searchable(text, query):
+    ChallengeFactory(ref="found", title=text)
+    ChallengeFactory(ref="other", title="Capture at kilns")
+    assert list(Challenge.objects.search(query).values_list("ref", flat=True)) == ["found"]
+
+
+@pytest.mark.django_db
+def test_non_ascii_words_are_found_through_the_list_page(client):
+    ChallengeFactory(ref="cymraeg", title="Ynni gwyrdd o ŵyr y môr")
+    ChallengeFactory(ref="english", title="Capture at kilns")
+    html = client.get("/challenges/", {"q": "ŵyr"}).content.decode()
+    assert "1 challenge matching" in html and "Ynni gwyrdd" in html
+    assert "Capture at kilns" not in html
+
+
+@pytest.mark.django_db
+def test_the_migration_restems_rows_stored_with_ascii_only_words():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "clusters.migrations.0005_search_document_words_in_any_script"
+    )
+    welsh = ChallengeFactory(title="Ynni o ŵyr y môr", search_document=" m o r ynni yr ")
+    plain = ChallengeFactory(title="Capture at kilns", search_document=" stale ")
+    migration.restem(apps, None)
+    welsh.refresh_from_db()
+    plain.refresh_from_db()
+    assert " ŵyr " in welsh.search_document and " môr " in welsh.search_document
+    assert plain.search_document == " stale "  # plain ASCII stems the same as before
+    assert list(Challenge.objects.search("ŵyr").values_list("pk", flat=True)) == [welsh.pk]
