@@ -194,7 +194,11 @@ class OrganisationAdmin(ModeratedAdmin):
             request,
             queryset,
             "Approve organisations",
-            lambda org, user, reason: services.approve_organisation(org, user, reason),
+            # approve_organisation answers how many listings it published; an organisation
+            # already approved is left as it was.
+            lambda org, user, reason: (
+                False if org.is_approved else services.approve_organisation(org, user, reason)
+            ),
             required=False,
         )
 

@@ -143,6 +143,13 @@ def import_exchange(doc) -> ImportResult:
         challenge_ids,
     )
 
+    # A listing staff took down stays down whatever a file says (an old export, a partner's
+    # spreadsheet): only staff restore it, through clusters.services.restore_listing.
+    taken_down = set(
+        Listing.objects.filter(
+            ref__in=[x["ref"] for x in checked.listings], status=Listing.Status.TAKEN_DOWN
+        ).values_list("ref", flat=True)
+    )
     listing_ids = _upsert(
         Listing,
         "ref",
@@ -153,7 +160,7 @@ def import_exchange(doc) -> ImportResult:
                 "title": x["title"],
                 "description": x["description"],
                 "challenge_id": challenge_ids[x["challenge"]] if x["challenge"] else None,
-                "status": x["status"],
+                "status": Listing.Status.TAKEN_DOWN if x["ref"] in taken_down else x["status"],
                 "search_document": search_document(x["title"], x["description"]),
             }
             for x in checked.listings

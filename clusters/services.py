@@ -467,13 +467,17 @@ def withdraw_listing(listing: Listing, reason: str = "") -> Listing:
 
 
 @transaction.atomic
-def unpublish_listing(listing: Listing, staff_user, reason: str) -> Listing:
+def unpublish_listing(listing: Listing, staff_user, reason: str) -> Listing | bool:
     """Staff take a listing down with a reason, which its organisation is told.
 
     It stays down until staff restore it (restore_listing): no route its organisation has
     publishes it again. Its organisation can ask for a review (request_listing_review).
+    Returns False (and changes nothing, sends nothing) for a listing already taken down, so
+    a double-pressed button tells the organisation once.
     """
     listing = Listing.objects.select_for_update().select_related("organisation").get(pk=listing.pk)
+    if listing.is_taken_down:
+        return False
     listing.status = Listing.Status.TAKEN_DOWN
     listing.status_reason = reason
     listing.taken_down_at = timezone.now()

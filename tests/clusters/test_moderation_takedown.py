@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from clusters.models import Listing, ListingReview
 from enquiries.services import programme_address
+from outbox.models import Email
 from staff.roles import MODERATOR
 from tests.factories import ListingFactory, UserFactory
 
@@ -106,6 +107,33 @@ def test_an_edit_started_before_a_takedown_does_not_undo_it(member, organisation
     listing.refresh_from_db()
     assert listing.title == "Saved after the takedown"
     assert listing.status == Listing.Status.TAKEN_DOWN
+
+
+def test_importing_a_file_that_lists_it_as_published_does_not_bring_it_back(taken_down):
+    from clusters.importer import export_exchange, import_exchange, listing_record
+
+    # As a partner's spreadsheet or an export made before the takedown would list it.
+    document = export_exchange()
+    document["listings"].append(
+        {**listing_record(taken_down), "status": "published", "title": "Imported title"}
+    )
+
+    import_exchange(document)
+
+    taken_down.refresh_from_db()
+    assert taken_down.status == Listing.Status.TAKEN_DOWN
+    assert taken_down.title == "Imported title"  # the content still updates
+
+
+def test_a_double_pressed_takedown_tells_the_organisation_once(member, organisation, moderator):
+    from clusters import services
+
+    listing = ListingFactory(organisation=organisation)
+    assert services.unpublish_listing(listing, moderator, REASON) is not False
+    assert services.unpublish_listing(listing, moderator, "A second reason") is False
+    listing.refresh_from_db()
+    assert listing.status_reason == REASON
+    assert Email.objects.filter(key__startswith=f"listing-unpublished:{listing.pk}:").count() == 1
 
 
 def test_the_api_offers_no_way_to_write_a_listing(client, member, taken_down):

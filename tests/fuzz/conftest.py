@@ -4,27 +4,18 @@ an introduction waiting for an answer, a join request and an invitation."""
 from dataclasses import dataclass
 
 import pytest
-from django.utils import timezone
 
 from clusters import services as cluster_services
 from clusters.models import Challenge, Invitation, JoinRequest, Listing, Organisation
 from introductions import services as introduction_services
 from introductions.models import Introduction
-from matching.models import Match
-from tests.factories import ChallengeFactory, ListingFactory, MembershipFactory, UserFactory
-
-
-def _match(source: Listing, target: Listing) -> Match:
-    return Match.objects.create(
-        source_key=Match.key_for(source),
-        source_listing=source,
-        target=target,
-        score=0.8,
-        rank=1,
-        reasons=["both about heat pumps"],
-        engine_version="test",
-        computed_at=timezone.now(),
-    )
+from tests.factories import (
+    ChallengeFactory,
+    ListingFactory,
+    MatchFactory,
+    MembershipFactory,
+    UserFactory,
+)
 
 
 @dataclass
@@ -61,8 +52,8 @@ def world(member, organisation) -> World:
         themes=["energy-efficiency"],
         clusters=["teesside"],
     )
-    _match(need, offer)
-    _match(offer, need)
+    MatchFactory(source_listing=need, target=offer)
+    MatchFactory(source_listing=offer, target=need)
     introduction = introduction_services.request_introduction(other, offer, need, "Hello")
     stranger = UserFactory()
     join_request = cluster_services.request_to_join(stranger, organisation, "Let me in")
