@@ -4,6 +4,8 @@ from allauth.mfa.models import Authenticator
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from config.admin import OfferedFiltersOnly
+
 from .models import PrivacyConsent, User
 
 
@@ -41,9 +43,10 @@ admin.site.unregister(Authenticator)
 
 
 @admin.register(Authenticator)
-class AuthenticatorAdmin(admin.ModelAdmin):
+class AuthenticatorAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     list_display = ["user", "type", "created_at", "last_used_at"]
     list_filter = ["type"]
+    filter_fields = ("type",)
     list_select_related = ["user"]
     search_fields = ["user__email"]
     fields = ["user", "type", "created_at", "last_used_at"]

@@ -4,6 +4,8 @@ from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 from django.shortcuts import render
 
+from config.admin import OfferedFiltersOnly
+
 from . import services
 from .forms import ReasonForm
 from .models import (
@@ -329,14 +331,15 @@ class ListingAdmin(ModeratedAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(admin.ModelAdmin):
+class InvitationAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     """Read-only: invitations are made and accepted by members, through the services."""
 
     list_display = ["email", "organisation", "created_at", "accepted_at"]
     list_select_related = ["organisation"]
     search_fields = ["email", "organisation__name"]
-    # The token (a digest; older ones the link itself) is not among the fields: never shown.
+    # The token (its digest) is not among the fields, nor filtered on: never shown.
     fields = ["email", "organisation", "invited_by", "created_at", "accepted_at"]
+    filter_fields = ("organisation",)
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -350,13 +350,11 @@ def invite_member(organisation: Organisation, invited_by, email: str) -> Invitat
 
 def open_invitation(token: str) -> Invitation | None:
     """The unused invitation an emailed link's token opens, or None."""
-    digest = invitation_token_digest(token)
-    # Invitations sent before tokens were stored as digests hold the token itself (43
-    # characters); a 64-character digest is never accepted in place of a token.
-    candidates = [digest] if len(token) == len(digest) else [digest, token]
+    # Only digests are stored (migration clusters/0006 converted the older rows), so a
+    # stored digest never opens an invitation in place of the token.
     return (
         Invitation.objects.select_related("organisation")
-        .filter(token__in=candidates, accepted_at__isnull=True)
+        .filter(token=invitation_token_digest(token), accepted_at__isnull=True)
         .first()
     )
 

@@ -90,12 +90,15 @@ def feedback(request, token, notice, answer):
     if request.method == "POST":
         match = services.record_feedback(payload["d"], notice, answer)
         return render(request, "notifications/feedback.html", {"match": match, "useful": useful})
-    match = services.match_for_notice(found)
+    # A listing taken down since, or no longer public, is not shown to whoever holds the link.
+    listed = found.target.status == Listing.Status.PUBLISHED
+    match = services.match_for_notice(found) if listed else None
     return render(
         request,
         "notifications/feedback_confirm.html",
         {
             "notice": found,
+            "listed": listed,
             "match": match,
             "strength": strength(found.score),
             "useful": useful,

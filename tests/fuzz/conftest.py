@@ -17,6 +17,8 @@ from tests.factories import (
     UserFactory,
 )
 
+INVITATION_TOKEN = "fuzz-invitation-token-of-43-characters-xxxx"
+
 
 @dataclass
 class World:
@@ -29,7 +31,8 @@ class World:
     challenge: Challenge
     introduction: Introduction  # from the other organisation, waiting for `member`
     join_request: JoinRequest  # a stranger asking to join `organisation`
-    invitation: Invitation  # to `member`, from the other organisation
+    invitation: Invitation  # to `member`, from the other organisation; its link's token is
+    # INVITATION_TOKEN
 
 
 @pytest.fixture
@@ -57,7 +60,13 @@ def world(member, organisation) -> World:
     introduction = introduction_services.request_introduction(other, offer, need, "Hello")
     stranger = UserFactory()
     join_request = cluster_services.request_to_join(stranger, organisation, "Let me in")
-    invitation = cluster_services.invite_member(offer.organisation, other, member.email)
+    # Only a digest of an invitation's token is stored; the world keeps the emailed token.
+    invitation = Invitation.objects.create(
+        organisation=offer.organisation,
+        invited_by=other,
+        email=member.email,
+        token=cluster_services.invitation_token_digest(INVITATION_TOKEN),
+    )
     return World(
         member=member,
         organisation=organisation,

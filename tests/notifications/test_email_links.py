@@ -166,6 +166,19 @@ def test_not_relevant_opens_a_page_with_the_match_and_only_its_button_dismisses_
     assert "You have already told us this" in browser.get(link).content.decode()
 
 
+def test_an_answer_link_does_not_show_a_listing_taken_down_since(emails):
+    from clusters.services import unpublish_listing
+    from tests.factories import UserFactory
+
+    unpublish_listing(emails["offer"], UserFactory(is_staff=True), "Not about decarbonisation.")
+    page = Client().get(answer_link("useful", emails["owner"]))
+
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert "Industrial heat pumps" not in html and "no longer listed" in html
+    assert '<form method="post">' not in html
+
+
 def test_useful_changes_nothing_until_its_button_is_pressed(emails):
     link = answer_link("useful", emails["owner"])
     browser = Client(enforce_csrf_checks=True)
