@@ -472,12 +472,28 @@ class JoinRequest(Timestamped):
         return f"{self.user} asks to join {self.organisation}"
 
 
+class AskedOfStaff(Timestamped):
+    """Something an organisation's member asked staff to decide, and the decision."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
 class ListingReviewQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status=ListingReview.Status.OPEN)
 
 
-class ListingReview(Timestamped):
+class ListingReview(AskedOfStaff):
     """An organisation asking staff to look again at a listing they took down."""
 
     class Status(models.TextChoices):
@@ -486,16 +502,8 @@ class ListingReview(Timestamped):
         KEPT_DOWN = "kept_down", "Kept down"
 
     listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="reviews")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
     message = models.TextField(blank=True, max_length=2000)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True)
 
     objects = ListingReviewQuerySet.as_manager()
 
@@ -521,7 +529,7 @@ class OrganisationChangeQuerySet(models.QuerySet):
         return self.filter(status=OrganisationChange.Status.OPEN)
 
 
-class OrganisationChange(Timestamped):
+class OrganisationChange(AskedOfStaff):
     """A new name and website an approved organisation asked for; shown once staff approve."""
 
     class Status(models.TextChoices):
@@ -532,15 +540,7 @@ class OrganisationChange(Timestamped):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="changes")
     name = models.CharField(max_length=TITLE_MAX)
     website = models.URLField(max_length=500, blank=True)
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    reason = models.TextField(blank=True)
 
     objects = OrganisationChangeQuerySet.as_manager()
 
