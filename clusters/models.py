@@ -472,6 +472,12 @@ class JoinRequest(Timestamped):
         return f"{self.user} asks to join {self.organisation}"
 
 
+class AskedOfStaffQuerySet(models.QuerySet):
+    def open(self):
+        """Waiting for staff (every such model's `Status.OPEN` is "open")."""
+        return self.filter(status="open")
+
+
 class AskedOfStaff(Timestamped):
     """Something an organisation's member asked staff to decide, and the decision."""
 
@@ -488,11 +494,6 @@ class AskedOfStaff(Timestamped):
         abstract = True
 
 
-class ListingReviewQuerySet(models.QuerySet):
-    def open(self):
-        return self.filter(status=ListingReview.Status.OPEN)
-
-
 class ListingReview(AskedOfStaff):
     """An organisation asking staff to look again at a listing they took down."""
 
@@ -505,7 +506,7 @@ class ListingReview(AskedOfStaff):
     message = models.TextField(blank=True, max_length=2000)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
 
-    objects = ListingReviewQuerySet.as_manager()
+    objects = AskedOfStaffQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
@@ -524,11 +525,6 @@ class ListingReview(AskedOfStaff):
         return f"Review of {self.listing}"
 
 
-class OrganisationChangeQuerySet(models.QuerySet):
-    def open(self):
-        return self.filter(status=OrganisationChange.Status.OPEN)
-
-
 class OrganisationChange(AskedOfStaff):
     """A new name and website an approved organisation asked for; shown once staff approve."""
 
@@ -542,7 +538,7 @@ class OrganisationChange(AskedOfStaff):
     website = models.URLField(max_length=500, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
 
-    objects = OrganisationChangeQuerySet.as_manager()
+    objects = AskedOfStaffQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at"]
