@@ -18,6 +18,7 @@ from hypothesis.database import DirectoryBasedExampleDatabase
 # A bounded number of examples per test, so that tests/fuzz runs in about a minute and a
 # half on two cores. FUZZ_EXAMPLES=500 digs deeper (for a run before a release, say).
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 settings.register_profile(
     "fuzz",
     max_examples=EXAMPLES,
@@ -29,9 +30,13 @@ settings.register_profile(
         HealthCheck.too_slow,
         HealthCheck.data_too_large,
     ],
-    database=DirectoryBasedExampleDatabase(
-        Path(__file__).resolve().parents[2] / "var" / "hypothesis"
-    ),
+    # Under CI the same examples every run (as Hypothesis's own "ci" profile, which it loads
+    # when CI is set and which allows no example database); elsewhere new examples each run,
+    # with failing ones kept in var/hypothesis and tried first next time.
+    derandomize=IN_CI,
+    database=None
+    if IN_CI
+    else DirectoryBasedExampleDatabase(Path(__file__).resolve().parents[2] / "var" / "hypothesis"),
     print_blob=True,
     # Explaining a failure reruns it many times over; the shrunk example says enough.
     phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink],
