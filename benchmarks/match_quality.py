@@ -386,13 +386,15 @@ the set has 68 judged sources, so a change under about 0.01 is noise):
 """
 
 
-def update_docs(body: str) -> None:
+def update_docs(body: str, markers: tuple[str, str] = (START, END)) -> None:
+    """Write `body` into docs/benchmarks.md between `markers` (added at the end if absent)."""
+    begin, finish = markers
     path = REPO / "docs" / "benchmarks.md"
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{START}\n{body.rstrip()}\n{END}"
-    start, end = text.find(START), text.find(END)
+    block = f"{begin}\n{body.rstrip()}\n{finish}"
+    start, end = text.find(begin), text.find(finish)
     if start != -1 and end != -1:
-        text = text[:start] + block + text[end + len(END) :]
+        text = text[:start] + block + text[end + len(finish) :]
     else:
         text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
