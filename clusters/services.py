@@ -167,12 +167,25 @@ def update_organisation(organisation: Organisation, user, data: dict, clusters) 
     elif all(getattr(organisation, name) == value for name, value in reviewed.items()):
         waiting.delete()
     else:
-        OrganisationChange.objects.update_or_create(
+        change, _ = OrganisationChange.objects.update_or_create(
             organisation=organisation,
             status=OrganisationChange.Status.OPEN,
             defaults={**reviewed, "requested_by": user},
         )
         held = True
+        # Staff hear of each new name or website once (saving the same again sends nothing).
+        values = hashlib.sha256(f"{change.name}\n{change.website}".encode()).hexdigest()[:16]
+        queue_email(
+            f"organisation-change:{change.pk}:{values}",
+            programme_address(),
+            "organisation_change_requested",
+            {
+                "organisation": organisation,
+                "change": change,
+                "requester": user,
+                "url": reverse("admin:clusters_organisation_change", args=[organisation.pk]),
+            },
+        )
     organisation.save(update_fields=[*data, *REVIEWED_ORGANISATION_FIELDS, "updated_at"])
     organisation.clusters.set(clusters)
     return held

@@ -183,3 +183,22 @@ def test_a_triager_cannot_approve_a_rename(client, organisation, renamed):
     assert run_action(client, "approve_change", [organisation.pk]).status_code == 403
     organisation.refresh_from_db()
     assert organisation.name != FAKE
+
+
+def test_staff_are_emailed_once_for_each_new_name_asked_for(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    from enquiries.services import programme_address
+
+    client.force_login(member)
+    edit = reverse("clusters:organisation-edit", args=[organisation.ref])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(edit, profile(organisation, name=FAKE))
+        client.post(edit, profile(organisation, name=FAKE))  # saved again: nothing new
+    to_staff = [m for m in mail.outbox if m.to == [programme_address()]]
+    assert len(to_staff) == 1
+    assert FAKE in to_staff[0].body and organisation.name in to_staff[0].body
+    assert "\n" not in to_staff[0].subject and FAKE not in to_staff[0].subject
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(edit, profile(organisation, name=FAKE + " Ltd"))  # a different name
+    assert len([m for m in mail.outbox if m.to == [programme_address()]]) == 2
