@@ -497,17 +497,23 @@ def unpublish_listing(listing: Listing, staff_user, reason: str) -> Listing | bo
         update_fields=["status", "status_reason", "taken_down_at", "taken_down_by", "updated_at"]
     )
     request_matching(listing)  # takes it out of every list
+    _tell_about_listing(listing, "listing_unpublished", reason, listing.updated_at)
+    return listing
+
+
+def _tell_about_listing(listing: Listing, template: str, reason: str, when) -> None:
+    """Email the members of a listing's organisation a staff decision on it, once per
+    decision (the key holds the decision's time)."""
     _notify_members(
         listing.organisation,
-        f"listing-unpublished:{listing.pk}:{listing.updated_at.isoformat()}",
-        "listing_unpublished",
+        f"{template.replace('_', '-')}:{listing.pk}:{when.isoformat()}",
+        template,
         {
             "listing": listing,
             "reason": reason,
             "url": reverse("clusters:listing-preview", args=[listing.ref]),
         },
     )
-    return listing
 
 
 def _close_review(listing: Listing, staff_user, status: str, reason: str) -> None:
@@ -548,16 +554,7 @@ def restore_listing(listing: Listing, staff_user, reason: str = "") -> bool:
             ]
         )
     _close_review(listing, staff_user, ListingReview.Status.RESTORED, reason)
-    _notify_members(
-        listing.organisation,
-        f"listing-restored:{listing.pk}:{listing.updated_at.isoformat()}",
-        "listing_restored",
-        {
-            "listing": listing,
-            "reason": reason,
-            "url": reverse("clusters:listing-preview", args=[listing.ref]),
-        },
-    )
+    _tell_about_listing(listing, "listing_restored", reason, listing.updated_at)
     return True
 
 
@@ -572,16 +569,7 @@ def keep_listing_down(listing: Listing, staff_user, reason: str) -> bool:
     if not listing.is_taken_down or not listing.reviews.open().exists():
         return False
     _close_review(listing, staff_user, ListingReview.Status.KEPT_DOWN, reason)
-    _notify_members(
-        listing.organisation,
-        f"listing-kept-down:{listing.pk}:{timezone.now().isoformat()}",
-        "listing_kept_down",
-        {
-            "listing": listing,
-            "reason": reason,
-            "url": reverse("clusters:listing-preview", args=[listing.ref]),
-        },
-    )
+    _tell_about_listing(listing, "listing_kept_down", reason, timezone.now())
     return True
 
 
