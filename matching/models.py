@@ -218,3 +218,44 @@ class RebuildChunk(models.Model):
 
     def __str__(self):
         return f"chunk {self.index} of run {self.run_id}"
+
+
+class LearnedWeights(models.Model):
+    """One attempt to learn the matcher's signal weights from people's answers.
+
+    Every attempt is kept, adopted or not, so staff can see what the answers favoured and
+    why the defaults stayed. At most one row is in use (`in_use`); none means the defaults.
+    """
+
+    learned_at = models.DateTimeField()
+    answers = models.PositiveIntegerField(default=0)
+    organisations = models.PositiveIntegerField(default=0)
+    sources = models.PositiveIntegerField(default=0)
+    # {"text": 0.7, "topics": ..., "themes": ..., "clusters": ..., "partner": ..., "challenge": ...}
+    weights = models.JSONField(null=True, blank=True)  # empty: too few answers to fit
+    defaults = models.JSONField(default=dict)
+    # Share of (liked, dismissed) pairs of held-out answers that each set of weights orders
+    # right, liked first.
+    held_out_learned = models.FloatField(null=True, blank=True)
+    held_out_default = models.FloatField(null=True, blank=True)
+    fold_gains = models.JSONField(default=list)
+    adopted = models.BooleanField(default=False)
+    reason = models.TextField(blank=True)
+    in_use = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-learned_at"]
+        verbose_name = "learned signal weights"
+        verbose_name_plural = "learned signal weights"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["in_use"], condition=Q(in_use=True), name="one_weights_in_use"
+            ),
+            models.CheckConstraint(
+                condition=Q(in_use=False) | Q(adopted=True), name="only_adopted_weights_in_use"
+            ),
+        ]
+
+    def __str__(self):
+        state = "in use" if self.in_use else ("adopted" if self.adopted else "not adopted")
+        return f"Weights learned {self.learned_at:%Y-%m-%d %H:%M} ({state})"

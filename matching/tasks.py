@@ -36,3 +36,12 @@ def sweep_matching_work_task() -> int:
 @shared_task(acks_late=True)
 def nightly_rebuild_task() -> int:
     return services.request_rebuild().pk
+
+
+# Nightly, before the rebuild, which fits with whatever weights are then in use. Running it
+# twice records two attempts on the same answers; both reach the same decision.
+@shared_task(acks_late=True)
+def learn_weights_task() -> int:
+    from . import answers
+
+    return answers.learn_weights().pk

@@ -325,6 +325,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=15, day_of_week="mon"),
         "args": ["weekly"],
     },
+    "learn-signal-weights": {
+        "task": "matching.tasks.learn_weights_task",
+        "schedule": crontab(hour=2, minute=0),
+    },
     "nightly-matching-rebuild": {
         "task": "matching.tasks.nightly_rebuild_task",
         "schedule": crontab(hour=2, minute=30),

@@ -1,0 +1,249 @@
+"""Learning from people's answers, with the dev set's judgements standing in for people (#11).
+
+Two experiments, both on the public dev set:
+
+1. Learned signal weights. The judged sources are split in two halves (seeded, repeated
+   over several splits). People "answer" the engine's top 10 of every source in the first
+   half: a judged offer (grade 1 or 2) is "interested", any other "not relevant". The
+   weights are learned from those answers with the site's own guard (matching/learn.py),
+   the engine is refitted with them if the guard adopts them, and nDCG@10 is measured on
+   the second half, which gave no answers. The same is done with random answers (the same
+   share liked): the guard must then keep the defaults, leaving nDCG@10 where it was.
+2. "Not relevant" pushes down offers like the dismissed one. For every judged source, the
+   person dismisses the best-ranked suggestion the judges did not list. Then the source's
+   list is recomputed with that pair hidden (what the site did before) and with offers
+   pushed down by their likeness to the dismissed one; the strength is chosen under
+   5-fold cross-validation of the sources.
+
+    .venv/bin/pip install -e ".[bench]"
+    .venv/bin/python benchmarks/match_feedback.py --shared ../shared [--splits 10] [--update-docs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+from match_cv import folds_of
+from match_quality import DATA, TRUTH, TOP, dcg, engine, load_docs, score, update_docs
+
+from matching import learn
+
+START = "<!-- match_feedback:start -->"
+END = "<!-- match_feedback:end -->"
+STRENGTHS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.3)
+
+
+def rankings_of(model, sources=None, top=TOP, blocked=None) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for s in engine.suggest(model, sources, top=top, blocked=blocked):
+        out.setdefault(s.source, []).append(s)
+    return out
+
+
+def answers_from(model, sources, owner_of, liked_of) -> learn.Answers:
+    """Answers to the top 10 of each source, liked or not as `liked_of(source, target)` says."""
+    pairs = [
+        (s.source, s.target)
+        for items in rankings_of(model, sorted(sources)).values()
+        for s in items
+    ]
+    return learn.Answers(
+        signals=engine.pair_signals(model, [p[0] for p in pairs], [p[1] for p in pairs]),
+        liked=np.array([liked_of(a, b) for a, b in pairs], dtype=bool),
+        sources=[p[0] for p in pairs],
+        organisations=[owner_of[p[0]] for p in pairs],
+        targets=[p[1] for p in pairs],
+    )
+
+
+def ndcg_on(model, keys, truth, kinds) -> float:
+    ranked = {k: [s.target for s in v] for k, v in rankings_of(model, sorted(keys)).items()}
+    return score(ranked, {k: truth[k] for k in keys}, kinds).ndcg
+
+
+def weights_experiment(docs, truth, kinds, splits: int, log) -> dict:
+    owner_of = {d.ref: d.owner for d in docs}
+    model0 = engine.fit(docs)
+    defaults = engine.DEFAULTS.signal_weights()
+    keys = sorted(truth)
+    rows = []
+    for split in range(splits):
+        halves = folds_of(keys, 2, seed=100 + split)
+        answer_keys, test_keys = halves[0], halves[1]
+        base = ndcg_on(model0, test_keys, truth, kinds)
+        out = {"split": split, "base": base}
+        truth_liked = lambda a, b: truth.get(a, {}).get(b, 0) >= 1  # noqa: E731
+        truth_answers = answers_from(model0, answer_keys, owner_of, truth_liked)
+        share = float(np.mean(truth_answers.liked))
+        rng = random.Random(split)
+        coin = {}
+
+        def random_liked(a, b):
+            return coin.setdefault((a, b), rng.random() < share)
+
+        random_answers = answers_from(model0, answer_keys, owner_of, random_liked)
+        for name, answers in (("truth", truth_answers), ("random", random_answers)):
+            outcome = learn.learn(answers, defaults)
+            if outcome.adopted:
+                settings = engine.DEFAULTS.with_signal_weights(outcome.weights)
+                after = ndcg_on(engine.fit(docs, settings), test_keys, truth, kinds)
+            else:
+                after = base
+            out[name] = {
+                "adopted": outcome.adopted,
+                "ndcg": after,
+                "answers": outcome.answers,
+                "organisations": outcome.organisations,
+                "held_out_learned": outcome.held_out_learned,
+                "held_out_default": outcome.held_out_default,
+                "weights": outcome.weights,
+            }
+        log(
+            f"split {split}: base {base:.3f}; truth answers {out['truth']['answers']} "
+            f"from {out['truth']['organisations']} organisations, adopted "
+            f"{out['truth']['adopted']} → {out['truth']['ndcg']:.3f}; random adopted "
+            f"{out['random']['adopted']} → {out['random']['ndcg']:.3f}"
+        )
+        rows.append(out)
+    return {"rows": rows, "defaults": defaults}
+
+
+def _ndcg_list(targets, judged) -> float:
+    ideal = dcg(sorted(judged.values(), reverse=True)[:TOP])
+    return dcg([judged.get(t, 0) for t in targets[:TOP]]) / ideal if ideal else 0.0
+
+
+def push_down_experiment(docs, truth, folds: int, log) -> dict:
+    """Per source: hide the dismissed pair only, or also push down offers like it."""
+    model = engine.fit(docs)
+    first = rankings_of(model, sorted(truth))
+    dismissed = {}
+    for key, items in first.items():
+        for s in items:
+            if truth[key].get(s.target, 0) == 0:
+                dismissed[key] = s.target
+                break
+    keys = sorted(dismissed)
+    wide = rankings_of(model, keys, top=TOP * 3)
+    per_strength: dict[float, dict[str, float]] = {p: {} for p in STRENGTHS}
+    for key in keys:
+        candidates = [s for s in wide.get(key, []) if s.target != dismissed[key]]
+        likeness = engine.text_likeness(model, [s.target for s in candidates], dismissed[key])
+        for p in STRENGTHS:
+            order = sorted(
+                zip(candidates, likeness, strict=True),
+                key=lambda x, p=p: (-(x[0].score - p * x[1]), x[0].target),
+            )
+            per_strength[p][key] = _ndcg_list([c.target for c, _ in order], truth[key])
+    chosen, held = [], []
+    for fold in folds_of(keys, folds, seed=11):
+        train = [k for k in keys if k not in set(fold)]
+        best = max(STRENGTHS, key=lambda p: (statistics.fmean(per_strength[p][k] for k in train), -p))
+        chosen.append(best)
+        held.append(
+            (
+                statistics.fmean(per_strength[0.0][k] for k in fold),
+                statistics.fmean(per_strength[best][k] for k in fold),
+            )
+        )
+    log(f"push-down: {len(keys)} sources with a dismissal; strengths chosen per fold {chosen}")
+    return {
+        "sources": len(keys),
+        "whole": {p: statistics.fmean(v.values()) for p, v in per_strength.items()},
+        "chosen": chosen,
+        "held": held,
+    }
+
+
+def report(weights: dict, push: dict, seconds: float) -> str:
+    rows = weights["rows"]
+
+    def mean_sd(values):
+        values = list(values)
+        sd = statistics.stdev(values) if len(values) > 1 else 0.0
+        return f"{statistics.fmean(values):.3f} ± {sd:.3f}"
+
+    base = [r["base"] for r in rows]
+    truth = [r["truth"]["ndcg"] for r in rows]
+    rand = [r["random"]["ndcg"] for r in rows]
+    gains = [t - b for t, b in zip(truth, base, strict=True)]
+    adopted_truth = sum(r["truth"]["adopted"] for r in rows)
+    adopted_random = sum(r["random"]["adopted"] for r in rows)
+    first = rows[0]["truth"]
+    lines = [
+        f"Run on {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, engine {engine.ENGINE_VERSION}, "
+        f"{len(rows)} random halvings of the 68 judged sources, {seconds:.0f} s.",
+        "",
+        "**Learned signal weights.** Answers to the top 10 of half the judged sources; nDCG@10 "
+        "on the other half, which gave none.",
+        "",
+        "| answers | weights adopted by the guard | nDCG@10 on the other half | change |",
+        "| --- | --- | --- | --- |",
+        f"| none (defaults) | – | {mean_sd(base)} | – |",
+        f"| from the judgements | {adopted_truth} of {len(rows)} | {mean_sd(truth)} | "
+        f"{mean_sd(gains)} |",
+        f"| random (same share liked) | {adopted_random} of {len(rows)} | {mean_sd(rand)} | "
+        f"{mean_sd(r - b for r, b in zip(rand, base, strict=True))} |",
+        "",
+        f"One halving: {first['answers']} answers from {first['organisations']} organisations; "
+        f"held-out share of liked/dismissed pairs ordered right "
+        f"{first['held_out_learned']} learned against {first['held_out_default']} default. "
+        "Weights learned (text, topics, themes, clusters, partner, challenge): "
+        + ", ".join(f"{v:.3f}" for v in (first["weights"] or {}).values())
+        + "; defaults "
+        + ", ".join(f"{v:.2f}" for v in weights["defaults"].values())
+        + ".",
+        "",
+        f"**\"Not relevant\" pushes down offers like the dismissed one.** For each of the "
+        f"{push['sources']} judged sources whose top 10 held an offer the judges did not list, "
+        "the best-ranked such offer is dismissed; nDCG@10 of the list that follows:",
+        "",
+        "| strength | 0 (hide the pair only) | "
+        + " | ".join(str(p) for p in STRENGTHS[1:])
+        + " |",
+        "| --- | " + " | ".join("---" for _ in STRENGTHS) + " |",
+        "| whole set | " + " | ".join(f"{push['whole'][p]:.3f}" for p in STRENGTHS) + " |",
+        "",
+        "Chosen under 5-fold cross-validation (strengths "
+        + ", ".join(str(c) for c in push["chosen"])
+        + "): held-out nDCG@10 "
+        + f"{mean_sd(h[1] for h in push['held'])} against {mean_sd(h[0] for h in push['held'])} "
+        "for hiding the pair only.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--shared", type=Path, required=True, help="the shared folder")
+    parser.add_argument("--splits", type=int, default=10)
+    parser.add_argument("--update-docs", action="store_true")
+    args = parser.parse_args(argv)
+    exchange = json.loads((args.shared / DATA).read_text(encoding="utf-8"))
+    truth = json.loads((args.shared / TRUTH).read_text(encoding="utf-8"))["relevance"]
+    docs = load_docs(exchange)
+    kinds = {d.ref: d.kind for d in docs}
+    started = time.perf_counter()
+
+    def log(text):
+        print(text, file=sys.stderr)
+
+    weights = weights_experiment(docs, truth, kinds, args.splits, log)
+    push = push_down_experiment(docs, truth, 5, log)
+    body = report(weights, push, time.perf_counter() - started)
+    print(body)
+    if args.update_docs:
+        update_docs(body, (START, END))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
