@@ -37,7 +37,6 @@ from match_quality import (
     engine,
     engine_rankings,
     load_docs,
-    patched,
     score,
     tfidf_scores,
     update_docs,
@@ -58,10 +57,11 @@ def folds_of(keys: list[str], folds: int, seed: int) -> list[list[str]]:
 def candidates(docs) -> dict[str, Rankings]:
     out = {SHIPPED: engine_rankings(docs)}
     for name, settings, char_weight in ablations():
-        with patched(**{"MIN_SCORE": 0.0, **settings}):
-            out[name] = (
-                char_channel_rankings(docs, char_weight) if char_weight else engine_rankings(docs)
-            )
+        out[name] = (
+            char_channel_rankings(docs, char_weight, settings)
+            if char_weight
+            else engine_rankings(docs, settings)
+        )
     return out
 
 

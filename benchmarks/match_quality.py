@@ -159,8 +159,10 @@ def score(rankings: Rankings, truth: Mapping[str, Mapping[str, int]], kinds: Map
 # --- the engine and the baselines -----------------------------------------------------------
 
 
-def engine_rankings(docs: list[engine.Doc]) -> Rankings:
-    model = engine.fit(docs)
+def engine_rankings(
+    docs: list[engine.Doc], settings: engine.Settings = engine.DEFAULTS
+) -> Rankings:
+    model = engine.fit(docs, settings)
     out: Rankings = {}
     for s in engine.suggest(model, top=TOP):
         out.setdefault(s.source, []).append(s.target)
@@ -246,23 +248,10 @@ def pipeline_rankings(data_file: Path, log: list[str]) -> Rankings:
 # --- ablations: what each part of the engine contributes -----------------------------------
 
 
-@contextmanager
-def patched(**settings) -> Iterator[None]:
-    """Temporarily change module-level settings of the engine (and its vocabulary)."""
-    saved = {name: getattr(engine, name) for name in settings}
-    try:
-        for name, value in settings.items():
-            setattr(engine, name, value)
-        engine._VOCABULARY = None
-        engine._STEM_CACHE.clear()
-        engine._TERMS = None
-        yield
-    finally:
-        for name, value in saved.items():
-            setattr(engine, name, value)
-        engine._VOCABULARY = None
-        engine._STEM_CACHE.clear()
-        engine._TERMS = None
+def variant(**changes) -> engine.Settings:
+    """The engine's settings with some changed, and the score floor off: with some parts
+    switched off, scores shrink under it, and only the ranking is compared."""
+    return engine.Settings(**{"min_score": 0.0, **changes})
 
 
 def _empty_vocabulary_file() -> Path:
@@ -272,61 +261,61 @@ def _empty_vocabulary_file() -> Path:
 
 
 def ablations() -> list[tuple[str, dict, float]]:
-    """(name, engine settings changed, weight of an extra character n-gram channel)."""
-    empty = _empty_vocabulary_file()
+    """(name, engine settings (see variant()), weight of an extra character n-gram channel)."""
+    empty = str(_empty_vocabulary_file())
     return [
-        ("without the domain vocabulary (synonyms and acronyms)", {"VOCABULARY_FILE": empty}, 0),
         (
-            "without the vocabulary, with character 3-5-grams instead (extra channel)",
-            {"VOCABULARY_FILE": empty},
-            CHAR_WEIGHT,
-        ),
-        ("with character 3-5-grams added (extra channel)", {}, CHAR_WEIGHT),
-        ("without the stemmer", {"STEMMING": False}, 0),
-        ("terms in at least 2 listings only (MIN_DF = 2)", {"MIN_DF": 2}, 0),
-        (
-            "weights kept to about 1 part in a million (QUANT = 2**20; not exact in float32)",
-            {"QUANT": 2**20},
+            "without the domain vocabulary (synonyms and acronyms)",
+            variant(vocabulary_file=empty),
             0,
         ),
-        ("without latent topics (LSA)", {"W_TOPICS": 0.0}, 0),
-        ("title weighted like the description", {"TITLE_WEIGHT": 1.0}, 0),
-        ("without theme names in the text", {"THEME_TEXT_WEIGHT": 0.0}, 0),
-        ("without the theme signal", {"W_THEMES": 0.0}, 0),
-        ("without the cluster signal", {"W_CLUSTERS": 0.0}, 0),
-        ("without the challenge link", {"W_CHALLENGE": 0.0}, 0),
+        (
+            "without the vocabulary, with character 3-5-grams instead (extra channel)",
+            variant(vocabulary_file=empty),
+            CHAR_WEIGHT,
+        ),
+        ("with character 3-5-grams added (extra channel)", variant(), CHAR_WEIGHT),
+        ("without the stemmer", variant(stemming=False), 0),
+        ("terms in at least 2 listings only (min_df = 2)", variant(min_df=2), 0),
+        (
+            "weights kept to about 1 part in a million (quant = 2**20; not exact in float32)",
+            variant(quant=2**20),
+            0,
+        ),
+        ("without latent topics (LSA)", variant(w_topics=0.0), 0),
+        ("title weighted like the description", variant(title_weight=1.0), 0),
+        ("without theme names in the text", variant(theme_text_weight=0.0), 0),
+        ("without the theme signal", variant(w_themes=0.0), 0),
+        ("without the cluster signal", variant(w_clusters=0.0), 0),
+        ("without the challenge link", variant(w_challenge=0.0), 0),
         (
             "text only (TF-IDF and vocabulary; no topics, themes, clusters, links)",
-            {
-                "W_TOPICS": 0.0,
-                "W_THEMES": 0.0,
-                "W_CLUSTERS": 0.0,
-                "W_CHALLENGE": 0.0,
-                "W_PARTNER": 0.0,
-            },
+            variant(w_topics=0.0, w_themes=0.0, w_clusters=0.0, w_challenge=0.0, w_partner=0.0),
             0,
         ),
     ]
 
 
-CHAR_WEIGHT = 0.3  # of W_TEXT: the character n-gram channel's share in its ablation rows
+CHAR_WEIGHT = 0.3  # of w_text: the character n-gram channel's share in its ablation rows
 
 
-def char_channel_rankings(docs: list[engine.Doc], weight: float) -> Rankings:
-    """The engine's pairwise scores plus `weight` x W_TEXT x the cosine of character 3-5-grams
+def char_channel_rankings(
+    docs: list[engine.Doc], weight: float, settings: engine.Settings = engine.DEFAULTS
+) -> Rankings:
+    """The engine's pairwise scores plus `weight` x w_text x the cosine of character 3-5-grams
     (scikit-learn char_wb, title twice + description), ranked with the same exclusions. Not
     in the engine: a measurement of what character n-grams would add, and cost."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    model = engine.fit(docs)
+    model = engine.fit(docs, settings)
     sides = model._sides()
     scores = (sides.row_matrix @ sides.col_matrix.T).toarray() + sides.row_offsets[:, None]
-    scores = scores / engine.QUANT**2
+    scores = scores / settings.quant**2
     by_ref = {d.ref: d for d in docs}
     texts = [f"{by_ref[r].title} {by_ref[r].title} {by_ref[r].text}" for r in model.refs]
     grams = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
     matrix = grams.fit_transform(texts)
-    scores += weight * engine.W_TEXT * (matrix[sides.rows] @ matrix[sides.cols].T).toarray()
+    scores += weight * settings.w_text * (matrix[sides.rows] @ matrix[sides.cols].T).toarray()
     out: Rankings = {}
     for i, row in enumerate(sides.rows):
         if model.kinds[row] == 2:
@@ -357,13 +346,13 @@ HEADER = (
 
 
 NOTES = """\
-The engine (`matching/engine.py`): one sparse vector per listing, and a pair's score is one dot
+The engine (`matching/engine/`): one sparse vector per listing, and a pair's score is one dot
 product: 0.72 x the cosine of the TF-IDF texts (title counted twice, description, theme names;
 sublinear tf, a light stemmer, and the concepts of `matching/vocabulary.txt` added as terms:
 "CCS", "CCUS" and "carbon capture and storage" all add "carbon capture") + 0.09 x the cosine of
 12 latent topics (LSA) + 0.04 x shared themes + 0.03 x shared clusters + 0.07 x the partner
-kind sought + 0.05 x an offer answering the challenge. Weights are in one block at the top of
-the module.
+kind sought + 0.05 x an offer answering the challenge. Weights are the fields of one frozen
+`engine.Settings` (`matching/engine/settings.py`), passed to `fit` and kept with the model.
 
 Also tried while developing, on this dev set (nDCG@10 change against the engine of the time;
 the set has 68 judged sources, so a change under about 0.01 is noise):
@@ -380,9 +369,9 @@ the set has 68 judged sources, so a change under about 0.01 is noise):
   -0.014); BM25-style term saturation (-0.008 to -0.03); idf squared (-0.04); word bigrams
   (0); title-to-title similarity as a signal (-0.01 to -0.02); pseudo-relevance feedback
   (Rocchio: +0.001 to -0.016); hub correction of offers that match everything (+0.005 at
-  best, within noise); MIN_DF = 2 (-0.002).
+  best, within noise); min_df = 2 (-0.002).
 - `strength()`: from 0.35 "strong" (on this set 78 % of such suggestions were judged a strong
-  fit and 94 % relevant), from 0.26 "good" (66 % relevant); MIN_SCORE 0.12 costs nothing here.
+  fit and 94 % relevant), from 0.26 "good" (66 % relevant); min_score 0.12 costs nothing here.
 """
 
 
@@ -435,14 +424,12 @@ def main(argv: list[str] | None = None) -> int:
     variants: list[tuple[str, Scores]] = []
     if args.ablations:
         for name, settings, char_weight in ablations():
-            # MIN_SCORE off: with some parts switched off, scores shrink under it.
-            with patched(**{"MIN_SCORE": 0.0, **settings}):
-                rankings = (
-                    char_channel_rankings(docs, char_weight)
-                    if char_weight
-                    else engine_rankings(docs)
-                )
-                variants.append((name, score(rankings, truth, kinds)))
+            rankings = (
+                char_channel_rankings(docs, char_weight, settings)
+                if char_weight
+                else engine_rankings(docs, settings)
+            )
+            variants.append((name, score(rankings, truth, kinds)))
 
     best_baseline = max(tfidf.ndcg, bm25.ndcg)
     margin = engine_scores.ndcg - best_baseline
@@ -483,8 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     if variants:
         lines += [
             "",
-            "Ablations (engine only; each row changes one setting of `matching/engine.py`, "
-            "with MIN_SCORE off so that only the ranking is compared):",
+            "Ablations (engine only; each row changes one field of `engine.Settings`, "
+            "with min_score off so that only the ranking is compared):",
             "",
             HEADER,
             row("engine as shipped", score(engine_rankings(docs), truth, kinds)),

@@ -129,7 +129,7 @@ def worker(corpus: Path, with_topn: bool) -> dict:
         load_rebuild=f"{load_before} -> {load_average()}",
         features=len(model.features),
         nnz_per_doc=model.matrix.nnz / max(1, len(docs)),
-        dense_columns=int(engine._scorer(model).left_dense.shape[1]),
+        dense_columns=int(engine.ranking._scorer(model).left_dense.shape[1]),
     )
     sources = {s.source for s in suggestions}
     result["sources_with_suggestions"] = len(sources)

@@ -8,7 +8,11 @@ from pathlib import Path
 import pytest
 
 from matching import engine
-from matching.engine import Doc, Model, fit, stem, strength, suggest, suggest_for
+from matching.engine import Doc, Model, Settings, fit, ranking, stem, strength, suggest, suggest_for
+from matching.engine import model as engine_model
+from matching.engine import text as engine_text
+
+engine_vocabulary = sys.modules["matching.engine.vocabulary"]  # engine.vocabulary: the function
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -261,13 +265,13 @@ def test_partner_kind_raises_offers_of_the_kind_sought(docs):
     )
 
 
-def test_the_offer_answering_a_challenge_gets_a_lift(docs, monkeypatch):
-    monkeypatch.setattr(engine, "MIN_SCORE", 0.0)  # see the score even of a weak pair
-    plain = {s.target: s.score for s in suggest(fit(docs), ["ch-capture"])}
+def test_the_offer_answering_a_challenge_gets_a_lift(docs):
+    every = Settings(min_score=0.0)  # see the score even of a weak pair
+    plain = {s.target: s.score for s in suggest(fit(docs, every), ["ch-capture"])}
     answering = [
         Doc(**{**d.__dict__, "challenge": "ch-capture"}) if d.ref == "O-fund" else d for d in docs
     ]
-    lifted = suggest(fit(answering), ["ch-capture"])
+    lifted = suggest(fit(answering, every), ["ch-capture"])
     assert {s.target: s.score for s in lifted}["O-fund"] > plain["O-fund"]
     assert "answers the challenge" in next(s for s in lifted if s.target == "O-fund").reasons
 
@@ -361,7 +365,7 @@ def corpus():
 
 
 def test_chunks_of_sources_give_exactly_what_one_call_gives(corpus, monkeypatch):
-    monkeypatch.setattr(engine, "_BLOCK_CELLS", 997)  # many small blocks of scores
+    monkeypatch.setattr(ranking, "_BLOCK_CELLS", 997)  # many small blocks of scores
     model = fit(corpus)
     whole = suggest(model)
     refs = [d.ref for d in corpus]
@@ -381,7 +385,7 @@ def test_chunks_of_sources_give_exactly_what_one_call_gives(corpus, monkeypatch)
 def test_dense_and_sparse_scoring_and_threads_give_the_same_suggestions(corpus, monkeypatch):
     """Where a feature column is scored (BLAS or sparse), and how many threads score, must not
     change a single score: the arithmetic is exact."""
-    monkeypatch.setattr(engine, "_BLOCK_CELLS", 5000)
+    monkeypatch.setattr(ranking, "_BLOCK_CELLS", 5000)
     results = []
     for share, columns, threads, tile in (
         (0.0, 100_000, 1, 1 << 16),
@@ -389,12 +393,12 @@ def test_dense_and_sparse_scoring_and_threads_give_the_same_suggestions(corpus, 
         (1 / 500, 40, 2, 1 << 16),
         (1 / 500, 40, 2, 37),  # offers scored 37 at a time
     ):
-        monkeypatch.setattr(engine, "DENSE_SHARE", share)
-        monkeypatch.setattr(engine, "DENSE_COLUMNS", columns)
-        monkeypatch.setattr(engine, "THREADS", threads)
-        monkeypatch.setattr(engine, "TILE_COLS", tile)
+        monkeypatch.setattr(ranking, "DENSE_SHARE", share)
+        monkeypatch.setattr(ranking, "DENSE_COLUMNS", columns)
+        monkeypatch.setattr(ranking, "THREADS", threads)
+        monkeypatch.setattr(ranking, "TILE_COLS", tile)
         model = fit(corpus)
-        dense = engine._scorer(model).left_dense.shape[1]
+        dense = ranking._scorer(model).left_dense.shape[1]
         chunk = suggest(model, model.refs[::5], top=7)
         results.append((dense, suggest(model, top=7), chunk))
     assert results[0][0] > 40 and results[1][0] == 0 and results[2][0] <= 40
@@ -427,7 +431,7 @@ def test_suggest_for_from_several_threads_gives_what_one_thread_gives(corpus):
         for i, d in enumerate(corpus[:80])
     ]
     alone = [suggest_for(model, d) for d in new]
-    engine._TERMS = None  # new words will be numbered while the threads run
+    engine_vocabulary._TERMS.clear()  # new words will be numbered while the threads run
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(lambda d: suggest_for(model, d), new))
     assert together == alone
@@ -471,7 +475,7 @@ def test_the_model_round_trips_through_bytes(corpus):
 
 def test_a_model_of_another_engine_version_is_refused(model, monkeypatch):
     data = model.dumps()
-    monkeypatch.setattr(engine, "ENGINE_VERSION", "tfidf-999")
+    monkeypatch.setattr(engine_model, "ENGINE_VERSION", "tfidf-999")
     with pytest.raises(ValueError, match="version"):
         Model.loads(data)
 
@@ -495,7 +499,7 @@ def test_the_stemmer_folds_endings_but_keeps_words_apart():
 
 
 def concepts_in(text: str) -> set[str]:
-    counter = engine._terms()
+    counter = engine_vocabulary._terms()
     counts, _ = counter.count([need("N", "o", text)])
     return {counter.keys[c][1:] for c in counts.indices if counter.keys[c].startswith("~")}
 
@@ -511,7 +515,7 @@ def test_phrases_match_across_endings_and_small_words_but_not_across_fields():
     assert "carbon capture" in concepts_in("Capturing the CO2 from our boilers")
     assert "co2 transport" in concepts_in("transport and storage of CO2")
     # "carbon" ends the title and "capture" starts the description: no phrase.
-    counter = engine._terms()
+    counter = engine_vocabulary._terms()
     doc = need("N", "o", "Low carbon", "Capture of dust")
     counts, _ = counter.count([doc])
     assert "~carbon capture" not in {counter.keys[c] for c in counts.indices}
@@ -520,7 +524,7 @@ def test_phrases_match_across_endings_and_small_words_but_not_across_fields():
 def test_one_listing_is_counted_as_in_a_whole_corpus(docs):
     """suggest_for() counts a listing's terms on its own (a plain-Python path); fit() counts
     thousands at once with numpy. Both must give the same counts."""
-    counter = engine._terms()
+    counter = engine_vocabulary._terms()
     extra = need("N-x", "o", "AD and CCS", "Capturing CO2 from an AD plant; e-fuels, H2 too.")
     many, _ = counter.count([*docs, extra] * 3)
     for i, doc in enumerate([*docs, extra]):
@@ -541,8 +545,8 @@ def test_no_vocabulary_phrase_shrinks_to_one_everyday_word():
         if not line.strip() or line.startswith("#"):
             continue
         for phrase in line.partition("=")[2].split("|"):
-            raw = engine._raw_tokens(phrase)
-            if len(raw) > 1 and len(engine._analyse_words(phrase)) < 2:
+            raw = engine_text._raw_tokens(phrase)
+            if len(raw) > 1 and len(engine_text._analyse_words(phrase)) < 2:
                 shrunk.append(phrase.strip())
     assert shrunk == []
 
@@ -568,8 +572,91 @@ def test_the_challenges_a_text_answers_best_come_from_the_same_scores(docs, mode
 
 def test_the_model_version_follows_score_settings_not_speed_settings(corpus, monkeypatch):
     version = fit(corpus).version
-    monkeypatch.setattr(engine, "THREADS", 1 if engine.THREADS > 1 else 2)
-    monkeypatch.setattr(engine, "DENSE_COLUMNS", 7)
+    monkeypatch.setattr(ranking, "THREADS", 1 if ranking.THREADS > 1 else 2)
+    monkeypatch.setattr(ranking, "DENSE_COLUMNS", 7)
     assert fit(corpus).version == version  # another machine, the same model
-    monkeypatch.setattr(engine, "W_TEXT", engine.W_TEXT + 0.01)
-    assert fit(corpus).version != version
+    other = fit(corpus, Settings(w_text=engine.DEFAULTS.w_text + 0.01))
+    assert other.version != version
+    assert other.settings.w_text == engine.DEFAULTS.w_text + 0.01
+
+
+# --- settings and signals -------------------------------------------------------------------
+
+
+def test_settings_are_kept_with_the_model_and_saved_with_it(docs, corpus):
+    settings = Settings(min_score=0.5, max_reasons=2, max_text_reasons=1)
+    model = fit(corpus, settings)
+    assert model.settings == settings
+    again = Model.loads(model.dumps())
+    assert again.settings == settings
+    strict = suggest(again)
+    # Everything after the fit follows the model's settings: a higher floor, fewer reasons.
+    assert strict and min(s.score for s in strict) >= 0.5
+    assert max(len(s.reasons) for s in suggest(fit(corpus))) > 2
+    assert max(len(s.reasons) for s in strict) <= 2
+    assert len(strict) < len(suggest(fit(corpus)))
+    source = strict[0].source
+    forward, _ = suggest_for(again, next(d for d in corpus if d.ref == source))
+    assert forward == [s for s in strict if s.source == source]
+    # And a lower floor lets weaker pairs through.
+    loose = suggest(fit(docs, Settings(min_score=0.0)))
+    assert min(s.score for s in loose) < engine.DEFAULTS.min_score
+
+
+def test_signal_weights_can_be_read_and_replaced():
+    weights = engine.DEFAULTS.signal_weights()
+    assert list(weights) == list(engine.SIGNALS)
+    assert weights["text"] == engine.DEFAULTS.w_text
+    assert abs(sum(weights.values()) - 1.0) < 1e-9
+    other = engine.DEFAULTS.with_signal_weights({"text": 0.5, "clusters": 0.25})
+    assert other.w_text == 0.5 and other.w_clusters == 0.25
+    assert other.w_themes == engine.DEFAULTS.w_themes and other.quant == engine.DEFAULTS.quant
+    assert engine.DEFAULTS.w_text == 0.72  # frozen: the defaults are untouched
+    with pytest.raises(ValueError):
+        engine.DEFAULTS.with_signal_weights({"colour": 1.0})
+
+
+def weighted(model, suggestions):
+    signals = engine.pair_signals(
+        model, [s.source for s in suggestions], [s.target for s in suggestions]
+    )
+    return signals, signals @ list(model.settings.signal_weights().values())
+
+
+def test_pair_signals_weighted_by_the_settings_give_the_engine_scores(docs, corpus):
+    for listings in (docs, corpus):
+        model = fit(listings, Settings(min_score=0.0))
+        suggestions = suggest(model)
+        assert len(suggestions) > 10
+        signals, scores = weighted(model, suggestions)
+        assert signals.shape == (len(suggestions), 6)
+        for s, score in zip(suggestions, scores, strict=True):
+            assert score == pytest.approx(s.score, abs=2e-3), (s.source, s.target)
+    # Each signal on its own: a cosine within [-1, 1]; the structured ones as documented.
+    model = fit(docs, Settings(min_score=0.0))
+    signals = engine.pair_signals(
+        model, ["N-capture", "O-capture", "ch-capture"], ["O-capture", "N-capture", "O-fund"]
+    )
+    assert signals[0, 0] > 0.3 and signals[0, 2] == pytest.approx(1.0)
+    assert signals[1].tolist() == pytest.approx(signals[0].tolist())  # the need is weighted
+    assert signals[0, 4] == engine.DEFAULTS.any_partner_fit  # the need asks for "any"
+    assert signals[2, 5] == 0.0  # the fund does not answer the challenge
+    with pytest.raises(ValueError):
+        engine.pair_signals(model, ["N-capture"], ["N-hydrogen"])  # two needs
+    with pytest.raises(KeyError):
+        engine.pair_signals(model, ["N-capture"], ["nope"])
+
+
+def test_changing_a_weight_changes_the_scores_as_the_signals_say(corpus):
+    before = fit(corpus, Settings(min_score=0.0))
+    heavier = before.settings.with_signal_weights({"themes": 0.3, "text": 0.5})
+    after = fit(corpus, heavier)
+    assert after.version != before.version
+    suggestions = suggest(after)
+    signals, scores = weighted(after, suggestions)
+    old_signals, old_scores = weighted(before, suggestions)
+    # The same pairs have (nearly) the same signals under either model, and new scores.
+    assert abs(signals - old_signals).max() < 5e-3
+    assert max(abs(scores - old_scores)) > 0.05
+    for s, score in zip(suggestions, scores, strict=True):
+        assert score == pytest.approx(s.score, abs=2e-3)

@@ -1,0 +1,160 @@
+"""Why a pair matches: the shared features that added most to its score, in words."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+from .model import Model
+from .text import _word_key
+from .vocabulary import vocabulary
+
+_WORD, _CONCEPT, _SIGNAL, _SILENT = 0, 1, 2, 3
+
+
+@dataclass
+class _ReasonTables:
+    kinds: np.ndarray  # per feature column: _WORD, _CONCEPT, _SIGNAL or _SILENT
+    labels: np.ndarray  # per feature column, the words shown (object array)
+    hides_concept: sp.csr_matrix  # word x concept: a shared word says what the concept says
+    hides_word: sp.csr_matrix  # concept x word: the concept's name already holds the word
+    max_reasons: int  # the model's settings: reasons shown with a suggestion
+    max_text_reasons: int  # of which terms of the text
+
+
+def _reason_tables(model: Model) -> _ReasonTables:
+    """Per feature column, what kind of reason it gives, and which reasons make others redundant."""
+    if "reasons" not in model._cache:
+        n = len(model.features)
+        kinds = np.full(n, _SILENT, dtype=np.int8)
+        vocab = vocabulary(model.settings)
+        words_of: dict[str, set[str]] = {}
+        for word, bucket in vocab.phrases.items():
+            for rest, concept in bucket:
+                if not rest:
+                    words_of.setdefault(vocab.labels[concept], set()).add(word)
+        for token, concepts in vocab.exact.items():
+            key = _word_key(token, model.settings.stemming)
+            for concept in concepts:
+                if key:
+                    words_of.setdefault(vocab.labels[concept], set()).add(key)
+        fi = model.feature_index
+        word_of_label: dict[str, list[int]] = {}
+        for col in range(model.n_text):
+            key, label = model.features[col], model.labels[col]
+            if not label or key.startswith("~"):
+                continue
+            word_of_label.setdefault(label, []).append(col)
+        hide_c: tuple[list[int], list[int]] = ([], [])
+        hide_w: tuple[list[int], list[int]] = ([], [])
+        for col, (key, label) in enumerate(zip(model.features, model.labels, strict=True)):
+            if not label or key.startswith("cluster:"):
+                continue  # latent topics have no words; clusters are too broad to explain
+            if col >= model.n_text:
+                kinds[col] = _SIGNAL
+            elif key.startswith("~"):
+                kinds[col] = _CONCEPT
+                for w in words_of.get(key[1:], ()):
+                    if fi.get(w, n) < model.n_text:
+                        hide_c[0].append(fi[w])
+                        hide_c[1].append(col)
+                for part in label.split():
+                    for w in word_of_label.get(part, ()):
+                        hide_w[0].append(col)
+                        hide_w[1].append(w)
+            else:
+                kinds[col] = _WORD
+
+        def relation(pairs: tuple[list[int], list[int]]) -> sp.csr_matrix:
+            ones = np.ones(len(pairs[0]), dtype=np.float32)
+            return sp.csr_matrix((ones, pairs), shape=(n, n))
+
+        model._cache["reasons"] = _ReasonTables(
+            kinds=kinds,
+            labels=np.array(model.labels, dtype=object),
+            hides_concept=relation(hide_c),
+            hides_word=relation(hide_w),
+            max_reasons=model.settings.max_reasons,
+            max_text_reasons=model.settings.max_text_reasons,
+        )
+    return model._cache["reasons"]
+
+
+def _reasons(
+    model: Model, left_rows: np.ndarray, right_rows: np.ndarray, threads: int = 1
+) -> list[tuple[str, ...]]:
+    """Readable reasons for each pair of documents (left_rows[i], right_rows[i]), by index
+    into the model's matrix, on `threads` threads; see _explain()."""
+    tables = _reason_tables(model)
+    rows = _reason_rows(model)
+    chunk = 50_000  # pairs at once (below 2**17, see the sort key in _explain)
+
+    def explain(start: int) -> list[tuple[str, ...]]:
+        a = rows[left_rows[start : start + chunk]]
+        b = rows[right_rows[start : start + chunk]]
+        return _explain(tables, a.multiply(b).tocsr())
+
+    starts = range(0, len(left_rows), chunk)
+    if threads > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(threads) as pool:
+            parts = list(pool.map(explain, starts))
+    else:
+        parts = [explain(start) for start in starts]
+    return [why for part in parts for why in part]
+
+
+def _explain(tables: _ReasonTables, product: sp.csr_matrix) -> list[tuple[str, ...]]:
+    """Reasons from each row of `product`, the contribution of each shared feature of a pair.
+
+    The shared features that added most to the pair's score: up to max_text_reasons terms of
+    the text, best first, then the shared themes, the partner kind and the challenge, up to
+    max_reasons in all (the model's settings). A shared word beats the concepts it stands for
+    ("kiln", not "cement and lime"); a concept beats the words of its own name ("carbon
+    capture", not "capture").
+    """
+    product.eliminate_zeros()
+    # Concepts said by a shared word, then words said by a remaining concept's name.
+    for relation, kind in ((tables.hides_concept, _WORD), (tables.hides_word, _CONCEPT)):
+        present = product.copy()
+        present.data = (tables.kinds[present.indices] == kind).astype(np.float32)
+        present.eliminate_zeros()
+        hidden = (present @ relation).multiply(product) != 0
+        product = product - product.multiply(hidden)
+        product.eliminate_zeros()
+    n = product.shape[0]
+    pair = np.repeat(np.arange(n, dtype=np.int64), np.diff(product.indptr))
+    cols = product.indices.astype(np.int64)
+    signal = (tables.kinds[cols] == _SIGNAL).astype(np.int64)
+    # One sort key: pair, then text before signals, then contribution (an integer below
+    # 2**24) descending, then column.
+    value = np.minimum(product.data, 2**24 - 1).astype(np.int64)
+    if len(tables.kinds) <= 2**20 and n < 2**17:  # pair: 19 bits, value: 24, column: 20
+        key = ((pair << 1 | signal) << 44) | ((2**24 - 1 - value) << 20) | cols
+        order = np.argsort(key, kind="stable")
+    else:
+        order = np.lexsort((cols, -value, signal, pair))
+    pair, cols, signal = pair[order], cols[order], signal[order].astype(bool)
+    first = np.searchsorted(pair, pair, side="left")
+    rank = np.arange(len(pair)) - first  # text terms first, so this is their own rank
+    n_text = np.bincount(pair[~signal], minlength=n)[pair]
+    max_text, max_all = tables.max_text_reasons, tables.max_reasons
+    shown_text = np.minimum(n_text, max_text)
+    keep = np.where(signal, shown_text + (rank - n_text) < max_all, rank < max_text)
+    pair, cols = pair[keep], cols[keep]
+    labels = tables.labels[cols].tolist()
+    bounds = np.searchsorted(pair, np.arange(n + 1), side="left").tolist()
+    return [tuple(labels[lo:hi]) for lo, hi in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _reason_rows(model: Model) -> sp.csr_matrix:
+    """The model's rows with only what can be a reason: positive text terms and signals."""
+    if "reason_rows" not in model._cache:
+        tables = _reason_tables(model)
+        matrix = model.matrix.copy()
+        matrix.data[(tables.kinds[matrix.indices] == _SILENT) | (matrix.data < 0)] = 0
+        matrix.eliminate_zeros()
+        model._cache["reason_rows"] = matrix
+    return model._cache["reason_rows"]
