@@ -133,7 +133,9 @@ class LearnedWeightsAdmin(ReadOnly):
     def has_choose_permission(self, request):
         return request.user.has_perm("matching.change_learnedweights")
 
-    @admin.action(description="Stop using learned weights (back to the defaults)", permissions=["choose"])
+    @admin.action(
+        description="Stop using learned weights (back to the defaults)", permissions=["choose"]
+    )
     def back_to_defaults(self, request, queryset):
         if answers.return_to_defaults():
             self.message_user(

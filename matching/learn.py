@@ -1,47 +1,69 @@
 """Learn the weights of the matcher's signals from people's answers (pure Python, no Django).
 
 An answer is a suggestion someone judged: "interested", "useful" or an accepted introduction
-count as liked (1), "not relevant" as disliked (0). What matters to a person is the order of
-the suggestions for one listing, so the weights are fitted to that order: for every listing
-with both kinds of answer, each (liked, disliked) pair becomes one example whose features are
-the difference of the two pairs' signals (a pairwise logistic regression, as in RankSVM). The
+count as liked, "not relevant" as dismissed. Besides the answers, each answered listing
+brings its next candidates, the ones ranked just below what people were shown ("unseen"):
+nobody judged them, and weights that pull them above what people liked must pay for it.
+
+What matters to a person is the order of the suggestions for one listing, so the weights are
+fitted to that order (a pairwise logistic regression, as in RankSVM): for every listing, each
+(liked, dismissed) pair is one example whose features are the difference of the two pairs'
+signals, and each (liked, unseen) pair a half-weight one. The fit starts from the defaults
+and learns a correction, so that few or mixed answers leave the weights near them. The
 learned weights are kept non-negative and scaled to sum to what the defaults sum to, so a
 score stays between 0 and 1 and the bands keep their meaning.
 
-The guard: weights replace the defaults only when there are enough answers from enough
-organisations AND, on answers held out of the fit (5 folds of listings), they order liked
-above disliked more often than the defaults do, by more than the folds' own noise.
+The guard: learned weights replace the defaults only when there are enough answers from
+enough organisations AND they rank held-out listings' candidates better than the defaults:
+the answers are split into 5 folds by listing; weights fitted on four folds re-rank the fifth
+fold's candidates (answered and unseen), scored as nDCG@10 with liked = 1 and anything else
+0, an unseen candidate counting as not relevant. The mean gain must reach MIN_GAIN and beat
+the gain of every one of PERMUTATIONS shufflings of the answers within each listing (a
+permutation test: answers that carry no information pass it about 1 time in 50).
 """
 
 from __future__ import annotations
 
-import math
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 SIGNALS = ("text", "topics", "themes", "clusters", "partner", "challenge")
+LIKED, DISMISSED, UNSEEN = 1, 0, -1
 MIN_ANSWERS = 200
 MIN_ORGANISATIONS = 20
 FOLDS = 5
-MIN_GAIN = 0.01  # held-out share of pairs ordered right must rise by at least this much
+MIN_GAIN = 0.005  # held-out nDCG@10 of the answered listings must rise by at least this
+PERMUTATIONS = 49  # ... and beat what the same steps make of this many shufflings of the answers
+MAX_CHANCE = 0.02  # (1 + shufflings that reach the gain) / 50: none may reach it
+TOP = 10
+UNSEEN_WEIGHT = 0.5  # a (liked, unseen) pair counts half a (liked, dismissed) one
 MAX_PAIRS_PER_SOURCE = 100  # a listing with many answers must not outweigh the others
+# No learned weight goes below this share of the total: a signal weighted 0 could not be read
+# back from the next model (pair_signals reads a signal from the weighted vectors).
+MIN_SHARE = 0.01
 
 
 @dataclass(frozen=True)
 class Answers:
-    """Answered pairs: their signals (n × 6), liked (1) or not (0), the source, the
-    organisation that answered, and the target."""
+    """Answered pairs and their listings' next candidates: signals (n × 6); label LIKED,
+    DISMISSED or UNSEEN; the source; the organisation that answered ("" for unseen); the
+    target."""
 
     signals: np.ndarray
-    liked: np.ndarray
+    labels: np.ndarray
     sources: Sequence[str]
     organisations: Sequence[str]
     targets: Sequence[str] = ()
 
     def __len__(self) -> int:
-        return len(self.liked)
+        return len(self.labels)
+
+    @property
+    def answered(self) -> int:
+        return int(np.sum(np.asarray(self.labels) != UNSEEN))
 
 
 @dataclass(frozen=True)
@@ -53,67 +75,138 @@ class Learned:
     answers: int
     organisations: int
     sources: int
-    held_out_learned: float | None  # share of (liked, disliked) pairs ordered right
-    held_out_default: float | None
+    held_out_learned: float | None  # nDCG@10 of held-out listings' candidates, learned weights
+    held_out_default: float | None  # the same with the defaults
     fold_gains: list[float] = field(default_factory=list)
     adopted: bool = False
     reason: str = ""
 
 
-def _pairs(signals: np.ndarray, liked: np.ndarray, sources: Sequence[str], rows: np.ndarray):
-    """Difference vectors (liked − disliked) for pairs within one source, among `rows`."""
-    by_source: dict[str, tuple[list[int], list[int]]] = {}
-    for row in rows.tolist():
-        good, bad = by_source.setdefault(sources[row], ([], []))
-        (good if liked[row] else bad).append(row)
-    diffs = []
-    for source in sorted(by_source):
-        good, bad = by_source[source]
-        pairs = [(g, b) for g in good for b in bad]
+def _groups(labels: np.ndarray, sources: Sequence[str], rows: Sequence[int]):
+    """Rows by source, in a fixed order."""
+    by_source: dict[str, list[int]] = {}
+    for row in rows:
+        by_source.setdefault(sources[row], []).append(row)
+    return [by_source[s] for s in sorted(by_source)]
+
+
+def _examples(signals, labels, sources, rows):
+    """Difference vectors (preferred − other) and their weights, for pairs within a source."""
+    diffs, weights = [], []
+    for group in _groups(labels, sources, rows):
+        liked = [r for r in group if labels[r] == LIKED]
+        pairs = [(g, b, 1.0) for g in liked for b in group if labels[b] == DISMISSED]
+        pairs += [(g, b, UNSEEN_WEIGHT) for g in liked for b in group if labels[b] == UNSEEN]
         if len(pairs) > MAX_PAIRS_PER_SOURCE:
             step = len(pairs) / MAX_PAIRS_PER_SOURCE
             pairs = [pairs[int(i * step)] for i in range(MAX_PAIRS_PER_SOURCE)]
-        diffs.extend(signals[g] - signals[b] for g, b in pairs)
+        diffs.extend(signals[g] - signals[b] for g, b, _ in pairs)
+        weights.extend(w for _, _, w in pairs)
     if not diffs:
-        return np.zeros((0, signals.shape[1]))
-    return np.vstack(diffs)
+        return np.zeros((0, signals.shape[1])), np.zeros(0)
+    return np.vstack(diffs), np.array(weights)
 
 
-def ordered_right(diffs: np.ndarray, weights: np.ndarray) -> float | None:
-    """Share of (liked, disliked) pairs in which the liked one scores higher (ties count half)."""
-    if not len(diffs):
-        return None
-    margin = diffs @ weights
-    return float(np.mean(np.where(margin > 1e-9, 1.0, np.where(margin < -1e-9, 0.0, 0.5))))
+def _ndcg(signals, labels, sources, rows, weights: np.ndarray) -> list[float]:
+    """nDCG@10 of each source's candidates ranked by `weights`; liked = 1, anything else 0."""
+    out = []
+    for group in _groups(labels, sources, rows):
+        gains = np.array([1.0 if labels[r] == LIKED else 0.0 for r in group])
+        if not gains.any():
+            continue
+        scores = signals[group] @ weights
+        # Ties go against the liked candidate: weights that cannot tell them apart earn nothing.
+        order = np.lexsort((gains, -scores))[:TOP]
+        discounts = 1.0 / np.log2(np.arange(2, TOP + 2))
+        dcg = float(np.sum(gains[order] * discounts[: len(order)]))
+        ideal = float(np.sum(discounts[: min(int(gains.sum()), TOP)]))
+        out.append(dcg / ideal)
+    return out
 
 
-def _fit(diffs: np.ndarray, total: float) -> np.ndarray:
-    """Non-negative weights that order liked above disliked, scaled to sum to `total`."""
+START_SCALE = 10.0  # the starting score enters the fit at this scale, so it is barely penalised
+
+
+def _fit(diffs: np.ndarray, sample_weight: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Non-negative weights that order preferred above other, scaled to sum as `start` does.
+
+    The fit starts from `start` and learns a correction: the starting score is one more
+    feature (at START_SCALE, so the regularisation barely touches it) and the six signals
+    the correction; the weights are (its coefficient × start) + the correction. With few
+    or mixed answers the correction stays small and the weights near `start`.
+    """
     from sklearn.linear_model import LogisticRegression
 
-    x = np.vstack([diffs, -diffs])
+    features = np.hstack([diffs, (diffs @ start)[:, None] * START_SCALE])
+    x = np.vstack([features, -features])
     y = np.concatenate([np.ones(len(diffs)), np.zeros(len(diffs))])
     model = LogisticRegression(fit_intercept=False, C=1.0, max_iter=1000)
-    model.fit(x, y)
-    weights = np.clip(model.coef_[0], 0.0, None)
+    model.fit(x, y, sample_weight=np.concatenate([sample_weight, sample_weight]))
+    coef = model.coef_[0]
+    weights = np.clip(coef[:-1] + coef[-1] * START_SCALE * start, 0.0, None)
     if weights.sum() <= 0:
         return np.zeros_like(weights)
-    return weights * (total / weights.sum())
+    weights = np.maximum(weights / weights.sum(), MIN_SHARE)
+    return weights * (start.sum() / weights.sum())
 
 
-def _folds(sources: Sequence[str], folds: int) -> list[np.ndarray]:
-    """Rows dealt into folds by source (every answer of one listing in the same fold), in a
-    fixed order: the same answers always give the same folds."""
-    names = sorted(set(sources))
-    fold_of = {name: i % folds for i, name in enumerate(sorted(names, key=_stable_hash))}
-    assignment = np.array([fold_of[s] for s in sources], dtype=np.int64)
-    return [np.flatnonzero(assignment == i) for i in range(folds)]
+def _cross_validate(signals, labels, sources, splits, start):
+    """nDCG@10 of each held-out listing with weights fitted on the other folds, and with
+    `start`; and the gain per fold."""
+    learned_scores, default_scores, fold_gains = [], [], []
+    for held in splits:
+        train = np.setdiff1d(np.arange(len(labels)), held)
+        diffs, weight = _examples(signals, labels, sources, train.tolist())
+        if not len(diffs):
+            continue
+        fitted = _fit(diffs, weight, start)
+        a = _ndcg(signals, labels, sources, held.tolist(), fitted)
+        b = _ndcg(signals, labels, sources, held.tolist(), start)
+        if not a:
+            continue
+        learned_scores.extend(a)
+        default_scores.extend(b)
+        fold_gains.append(float(np.mean(a) - np.mean(b)))
+    return learned_scores, default_scores, fold_gains
+
+
+def _shuffled(labels: np.ndarray, sources: Sequence[str], rng) -> np.ndarray:
+    """The answers of each listing dealt out again at random among its answered pairs."""
+    out = labels.copy()
+    by_source: dict[str, list[int]] = {}
+    for row, source in enumerate(sources):
+        if labels[row] != UNSEEN:
+            by_source.setdefault(source, []).append(row)
+    for rows in by_source.values():
+        out[rows] = rng.permutation(labels[rows])
+    return out
+
+
+def _chance(gain, signals, labels, sources, splits, start) -> float:
+    """The share of label shufflings whose cross-validated gain reaches `gain`."""
+    seed = _stable_hash("".join(sources) + labels.tobytes().hex())
+    rng = np.random.default_rng(seed)
+    reached = 0
+    for _ in range(PERMUTATIONS):
+        a, b, _folds_gains = _cross_validate(
+            signals, _shuffled(labels, sources, rng), sources, splits, start
+        )
+        if a and np.mean(a) - np.mean(b) >= gain:
+            reached += 1
+    return (1 + reached) / (1 + PERMUTATIONS)
 
 
 def _stable_hash(text: str) -> int:
-    import hashlib
-
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big")
+
+
+def _folds(sources: Sequence[str], folds: int) -> list[np.ndarray]:
+    """Rows dealt into folds by source (all rows of one listing in the same fold), in a fixed
+    order: the same answers always give the same folds."""
+    names = sorted(set(sources), key=lambda name: (_stable_hash(name), name))
+    fold_of = {name: i % folds for i, name in enumerate(names)}
+    assignment = np.array([fold_of[s] for s in sources], dtype=np.int64)
+    return [np.flatnonzero(assignment == i) for i in range(folds)]
 
 
 def learn(
@@ -127,15 +220,15 @@ def learn(
 ) -> Learned:
     """Fit signal weights to `answers`; adopt them only if they beat `defaults` held out."""
     default_vector = np.array([defaults[name] for name in SIGNALS], dtype=np.float64)
-    total = float(default_vector.sum())
-    n = len(answers)
-    organisations = len(set(answers.organisations))
-    sources = len(set(answers.sources))
+    labels = np.asarray(answers.labels, dtype=np.int64)
+    answered = labels != UNSEEN
+    n = answers.answered
+    organisations = len({o for o, a in zip(answers.organisations, answered, strict=True) if a})
     outcome = dict(
         defaults=dict(defaults),
         answers=n,
         organisations=organisations,
-        sources=sources,
+        sources=len({s for s, a in zip(answers.sources, answered, strict=True) if a}),
     )
     if n < min_answers or organisations < min_organisations:
         return Learned(
@@ -149,57 +242,51 @@ def learn(
             **outcome,
         )
     signals = np.asarray(answers.signals, dtype=np.float64)
-    liked = np.asarray(answers.liked, dtype=bool)
-    gains, right_learned, right_default, counts = [], [], [], []
-    for held in _folds(answers.sources, folds):
-        train = np.setdiff1d(np.arange(n), held)
-        train_diffs = _pairs(signals, liked, answers.sources, train)
-        test_diffs = _pairs(signals, liked, answers.sources, held)
-        if not len(train_diffs) or not len(test_diffs):
-            continue
-        weights = _fit(train_diffs, total)
-        a, b = ordered_right(test_diffs, weights), ordered_right(test_diffs, default_vector)
-        right_learned.append(a)
-        right_default.append(b)
-        gains.append(a - b)
-        counts.append(len(test_diffs))
-    all_diffs = _pairs(signals, liked, answers.sources, np.arange(n))
-    if len(gains) < 2 or not len(all_diffs):
+    sources = list(answers.sources)
+    splits = _folds(sources, folds)
+    learned_scores, default_scores, fold_gains = _cross_validate(
+        signals, labels, sources, splits, default_vector
+    )
+    diffs, weight = _examples(signals, labels, sources, list(range(len(labels))))
+    if len(fold_gains) < 2 or not len(diffs):
         return Learned(
             weights=None,
             held_out_learned=None,
             held_out_default=None,
             reason=(
-                "The answers cannot be compared: too few listings have both a liked and a "
-                "dismissed suggestion."
+                "The answers cannot be compared: too few listings have a suggestion people "
+                "liked beside one they dismissed."
             ),
             **outcome,
         )
-    weights = _fit(all_diffs, total)
-    learned = {name: round(float(w), 4) for name, w in zip(SIGNALS, weights, strict=True)}
-    held_learned = float(np.average(right_learned, weights=counts))
-    held_default = float(np.average(right_default, weights=counts))
-    gain = held_learned - held_default
-    spread = float(np.std(gains, ddof=1)) / math.sqrt(len(gains))
-    if weights.sum() <= 0:
+    fitted = _fit(diffs, weight, default_vector)
+    learned = {name: round(float(w), 4) for name, w in zip(SIGNALS, fitted, strict=True)}
+    held_learned = float(np.mean(learned_scores))
+    held_default = float(np.mean(default_scores))
+    # The mean gain per held-out listing (each scored by weights fitted without it) must
+    # reach min_gain and beat what the same steps make of answers shuffled within each
+    # listing (a permutation test: answers that carry nothing rarely pass).
+    gain = float(np.mean(learned_scores) - np.mean(default_scores))
+    chance = _chance(gain, signals, labels, sources, splits, default_vector)
+    if fitted.sum() <= 0:
         adopted, reason = False, "The answers do not favour any signal; the defaults stay."
-    elif gain < min_gain or gain <= 2 * spread:
+    elif gain < min_gain or chance > MAX_CHANCE:
         adopted = False
         reason = (
-            f"Learned weights did not beat the defaults on held-out answers: they ordered "
-            f"{held_learned:.1%} of liked/dismissed pairs right, the defaults {held_default:.1%}."
+            f"Learned weights did not beat the defaults on held-out answers (nDCG@10 "
+            f"{held_learned:.3f} against {held_default:.3f}); the defaults stay."
         )
     else:
         adopted = True
         reason = (
-            f"Learned weights beat the defaults on held-out answers: {held_learned:.1%} of "
-            f"liked/dismissed pairs ordered right, against {held_default:.1%}."
+            f"Learned weights beat the defaults on held-out answers: nDCG@10 "
+            f"{held_learned:.3f} against {held_default:.3f}."
         )
     return Learned(
         weights=learned,
         held_out_learned=round(held_learned, 4),
         held_out_default=round(held_default, 4),
-        fold_gains=[round(g, 4) for g in gains],
+        fold_gains=[round(g, 4) for g in fold_gains],
         adopted=adopted,
         reason=reason,
         **outcome,

@@ -5,7 +5,8 @@ parts: documents.py (Doc, Suggestion, theme names), text.py (tokens, stop words,
 vocabulary.py (the domain vocabulary of matching/vocabulary.txt and the term counter),
 settings.py (Settings: every number that shapes a score), model.py (fit, Model), ranking.py
 (suggest: the exact top pairs of a whole model), reasons.py (why a pair matches), single.py
-(suggest_for: one new listing) and signals.py (pair_signals: a pair's unweighted signals).
+(suggest_for: one new listing), signals.py (pair_signals: a pair's unweighted signals) and
+feedback.py (push_down: offers like a dismissed one move down for that source).
 
 How a pair is scored
 --------------------
@@ -53,6 +54,7 @@ docs/benchmarks.md for the figures.
 """
 
 from .documents import THEME_LABELS, THEME_NAMES, Doc, Suggestion
+from .feedback import PUSH_DOWN, push_down, text_likeness
 from .model import ENGINE_VERSION, Model, fit
 from .ranking import THREADS, chunk_sources, suggest
 from .settings import DEFAULTS, SIGNALS, Settings, strength
@@ -69,6 +71,7 @@ MIN_SCORE = DEFAULTS.min_score
 __all__ = [
     "DEFAULTS",
     "ENGINE_VERSION",
+    "PUSH_DOWN",
     "GOOD",
     "MIN_SCORE",
     "SIGNALS",
@@ -86,9 +89,11 @@ __all__ = [
     "chunk_sources",
     "fit",
     "pair_signals",
+    "push_down",
     "stem",
     "strength",
     "suggest",
     "suggest_for",
+    "text_likeness",
     "vocabulary",
 ]

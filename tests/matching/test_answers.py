@@ -23,16 +23,23 @@ def _site(needs=24):
     business = [OrganisationFactory(kind=Organisation.Kind.BUSINESS) for _ in range(5)]
     university = [OrganisationFactory(kind=Organisation.Kind.UNIVERSITY) for _ in range(5)]
     close = [
-        ListingFactory(organisation=org, kind="offer", title=f"Stack testing {i}", description=CLOSE)
+        ListingFactory(
+            organisation=org, kind="offer", title=f"Stack testing {i}", description=CLOSE
+        )
         for i, org in enumerate(business)
     ]
     far = [
-        ListingFactory(organisation=org, kind="offer", title=f"Electrolysis research {i}", description=FAR)
+        ListingFactory(
+            organisation=org, kind="offer", title=f"Electrolysis research {i}", description=FAR
+        )
         for i, org in enumerate(university)
     ]
     wanting = [
         ListingFactory(
-            kind="need", title=f"Electrolyser test partner {i}", description=NEED, partner_kind="university"
+            kind="need",
+            title=f"Electrolyser test partner {i}",
+            description=NEED,
+            partner_kind="university",
         )
         for i in range(needs)
     ]
@@ -41,7 +48,10 @@ def _site(needs=24):
 
 def _answer(needs, liked, disliked):
     for need in needs:
-        for offer, status in [*((o, Match.Status.INTERESTED) for o in liked), *((o, Match.Status.DISMISSED) for o in disliked)]:
+        for offer, status in [
+            *((o, Match.Status.INTERESTED) for o in liked),
+            *((o, Match.Status.DISMISSED) for o in disliked),
+        ]:
             match, _ = Match.objects.get_or_create(
                 source_key=Match.key_for(need),
                 target=offer,
