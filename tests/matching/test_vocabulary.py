@@ -241,11 +241,18 @@ ENERGY_EFFICIENCY = [
     "heat pump",
 ]
 
-# Ordinary text from outside the field reaches no concept at all.
+# Ordinary text reaches no concept at all, even where it uses words that also have a meaning in
+# the field ("raise", "data", "host", "pilot", "wind", "permits", "leases", "charging").
 EVERYDAY = [
     "We sell office furniture and catering.",
     "Our friendly team answers the phone seven days a week.",
     "A family firm with a shop on the high street, selling shoes and bags.",
+    "We will raise the matter at the next meeting and share the data with the community.",
+    "Of course, if time permits, we can host the event and take questions from the floor.",
+    "She led the research team; the trial went well and we plan to wind down the old line.",
+    "Our software dashboard shows the paper trail, and the induction for new staff is on Monday.",
+    "We are charging a small fee for the courses; acceptance follows a short consultation.",
+    "Land, leases and capital: we invest in a pilot and a testing lab, with flexibility.",
 ]
 
 # (text in capitals, a lower-case look-alike, the concept only the capitals reach)
