@@ -242,7 +242,7 @@ ENERGY_EFFICIENCY = [
 ]
 
 # Ordinary text reaches no concept at all, even where it uses words that also have a meaning in
-# the field ("raise", "data", "host", "pilot", "wind", "permits", "leases", "charging").
+# the field ("raise", "data", "host", "pilot", "wind", "permits", "leases", "charging", "meters").
 EVERYDAY = [
     "We sell office furniture and catering.",
     "Our friendly team answers the phone seven days a week.",
@@ -253,6 +253,7 @@ EVERYDAY = [
     "Our software dashboard shows the paper trail, and the induction for new staff is on Monday.",
     "We are charging a small fee for the courses; acceptance follows a short consultation.",
     "Land, leases and capital: we invest in a pilot and a testing lab, with flexibility.",
+    "The pool is ten meters long and the car park has forty spaces.",
 ]
 
 # (text in capitals, a lower-case look-alike, the concept only the capitals reach)
