@@ -29,9 +29,9 @@ from .models import (
 
 
 def matches_for_form(form, organisation):
-    from matching.views import matches_for_form as preview
+    from matching.services import preview_for_draft
 
-    return preview(form, organisation)
+    return preview_for_draft(form, organisation)
 
 
 def _crumbs(*trail):

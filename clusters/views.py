@@ -6,8 +6,6 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from matching.models import Match
-
 from .charts import emissions_chart
 from .filters import ChallengeFilter, ListingFilter
 from .models import Challenge, Cluster, Listing
@@ -130,13 +128,9 @@ def challenge_detail(request, ref):
         Challenge.objects.select_related("cluster").prefetch_related("themes"), ref=ref
     )
     listings = list(_published_listings().filter(challenge=challenge).order_by("-created_at"))
-    suggested = (
-        Match.objects.visible()
-        .filter(source_challenge=challenge, rank__isnull=False)
-        .select_related("target__organisation")
-        .prefetch_related("target__clusters")
-        .order_by("rank")[:10]
-    )
+    from matching.services import challenge_suggestions
+
+    suggested = challenge_suggestions(challenge, top=10)
     return render(
         request,
         "clusters/challenge_detail.html",

@@ -308,8 +308,8 @@ def send_reply(enquiry: Enquiry, author, body: str) -> Message:
 class Knowledge:
     clusters: list = field(default_factory=list)
     themes: list = field(default_factory=list)
-    matches: list = field(default_factory=list)  # (listing, engine.Suggestion)
-    challenges: list = field(default_factory=list)  # (challenge, engine.Suggestion)
+    matches: list = field(default_factory=list)  # (listing, matching suggestion)
+    challenges: list = field(default_factory=list)  # (challenge, matching suggestion)
 
 
 def what_we_know(enquiry: Enquiry) -> Knowledge:
@@ -319,23 +319,12 @@ def what_we_know(enquiry: Enquiry) -> Knowledge:
     Nothing is stored. With no matcher model fitted yet, there are no listings.
     """
     from clusters.models import Cluster, Listing, Theme
-    from matching import engine
     from matching import services as matching
 
     text = "\n\n".join(
         enquiry.messages.filter(direction=Message.Direction.INBOUND).values_list("body", flat=True)
     )[:MESSAGE_MAX]
-    cluster_slugs = frozenset([enquiry.cluster.slug]) if enquiry.cluster_id else frozenset()
-    doc = engine.Doc(
-        ref=enquiry.reference,
-        owner=f"enquiry:{enquiry.reference}",
-        kind="need",
-        title=enquiry.title[:200],
-        text=text,
-        clusters=cluster_slugs,
-        owner_kind=enquiry.organisation_kind,
-    )
-    matches, challenges = matching.preview_listings_and_challenges(doc, 5, 3)
+    matches, challenges = matching.preview_for_enquiry(enquiry, text, 5, 3)
     ids = [listing.pk for listing, _ in matches]
     lowered = text.lower()
 

@@ -1,5 +1,10 @@
 """Load listings and challenges, call the engine, and store the suggestions it makes.
 
+The rest of the site reaches the matcher through this module only: drafts and enquiries are
+turned into engine documents here (preview_for_draft, preview_for_enquiry), clusters asks for
+matching with request_matching and reads suggestions with challenge_suggestions, and the score
+bands are strength() and GOOD. No other app imports matching.engine.
+
 Every function here is safe to run twice or side by side: work rows and rebuild chunks
 are claimed with one atomic update before any work, and matches are upserts on their
 unique (source, target) pair.
@@ -731,4 +736,90 @@ def preview_listings_and_challenges(doc: engine.Doc, listings: int = 5, challeng
     return (
         preview_matches(doc, top=listings, snapshot=snapshot),
         preview_challenges(doc, top=challenges, snapshot=snapshot),
+    )
+
+
+# Drafts and enquiries: texts that are not (yet) listings ------------------------------------
+
+
+def draft_doc(form, organisation) -> engine.Doc | None:
+    """An engine document from whatever the person has typed so far in a listing form (bound
+    to the request's data), or None while there is too little to match."""
+    from clusters.fields import parse_id
+
+    data = form.data
+    title = (data.get("title") or "").strip()
+    description = (data.get("description") or "").strip()
+    if len(title) + len(description) < 12:
+        return None
+    field = form.fields["themes"]
+    valid_ids = {str(pk) for pk in data.getlist("themes")}
+    themes = frozenset(t.slug for t in field.queryset if str(t.pk) in valid_ids)
+    clusters = frozenset(
+        c.slug
+        for c in form.fields["clusters"].queryset
+        if str(c.pk) in set(data.getlist("clusters"))
+    )
+    kind = data.get("kind") if data.get("kind") in ("offer", "need") else "need"
+    challenge = ""
+    chosen = parse_id(data.get("challenge"))
+    if chosen is not None and "challenge" in form.fields:
+        chosen_refs = form.fields["challenge"].queryset.filter(pk=chosen)
+        challenge = chosen_refs.values_list("ref", flat=True).first() or ""
+    return engine.Doc(
+        ref="draft",
+        owner=organisation.ref,
+        kind=kind,
+        title=title[:200],
+        text=description[:10_000],
+        themes=themes,
+        clusters=clusters,
+        owner_kind=organisation.kind,
+        partner_kind=data.get("partner_kind") or "any",
+        challenge=challenge,
+    )
+
+
+def preview_for_draft(form, organisation) -> list[tuple[Listing, engine.Suggestion]] | None:
+    """Published listings that fit a listing form's draft (None while it is too short)."""
+    doc = draft_doc(form, organisation)
+    return None if doc is None else preview_matches(doc)
+
+
+def enquiry_doc(enquiry, text: str) -> engine.Doc:
+    """An enquiry to the programme as an engine document: a need, in its own words."""
+    return engine.Doc(
+        ref=enquiry.reference,
+        owner=f"enquiry:{enquiry.reference}",
+        kind="need",
+        title=enquiry.title[:200],
+        text=text,
+        clusters=frozenset([enquiry.cluster.slug]) if enquiry.cluster_id else frozenset(),
+        owner_kind=enquiry.organisation_kind,
+    )
+
+
+def preview_for_enquiry(enquiry, text: str, listings: int = 5, challenges: int = 3):
+    """(listings, challenges) that best fit an enquiry's text; nothing is stored."""
+    return preview_listings_and_challenges(enquiry_doc(enquiry, text), listings, challenges)
+
+
+# For other apps ---------------------------------------------------------------------------
+
+GOOD = engine.GOOD  # the score from which a suggestion is "good" (see strength)
+
+
+def strength(score: float) -> str:
+    """A score in words: "strong", "good" or "possible"."""
+    return engine.strength(score)
+
+
+def challenge_suggestions(challenge, top: int = 10):
+    """The offers suggested for a challenge, best first (a queryset of Match)."""
+    return (
+        Match.objects.visible()
+        .filter(source_challenge=challenge, rank__isnull=False)
+        .select_related("target__organisation")
+        .prefetch_related("target__clusters")
+        .order_by("rank")[:top]
     )

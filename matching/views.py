@@ -7,11 +7,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from clusters.fields import parse_id
 from clusters.forms import ListingForm
 from clusters.models import Listing, Organisation
 
-from . import engine, services
+from . import services
 from .models import Match
 
 ANSWERS = {"interested": Match.Status.INTERESTED, "not-relevant": Match.Status.DISMISSED}
@@ -67,46 +66,6 @@ def answer_match(request, ref, target):
     )
 
 
-def _draft_doc(form, organisation) -> engine.Doc | None:
-    """An engine document from whatever the person has typed so far."""
-    data = form.data
-    title = (data.get("title") or "").strip()
-    description = (data.get("description") or "").strip()
-    if len(title) + len(description) < 12:
-        return None
-    field = form.fields["themes"]
-    valid_ids = {str(pk) for pk in data.getlist("themes")}
-    themes = frozenset(t.slug for t in field.queryset if str(t.pk) in valid_ids)
-    clusters = frozenset(
-        c.slug
-        for c in form.fields["clusters"].queryset
-        if str(c.pk) in set(data.getlist("clusters"))
-    )
-    kind = data.get("kind") if data.get("kind") in ("offer", "need") else "need"
-    challenge = ""
-    chosen = parse_id(data.get("challenge"))
-    if chosen is not None and "challenge" in form.fields:
-        chosen_refs = form.fields["challenge"].queryset.filter(pk=chosen)
-        challenge = chosen_refs.values_list("ref", flat=True).first() or ""
-    return engine.Doc(
-        ref="draft",
-        owner=organisation.ref,
-        kind=kind,
-        title=title[:200],
-        text=description[:10_000],
-        themes=themes,
-        clusters=clusters,
-        owner_kind=organisation.kind,
-        partner_kind=data.get("partner_kind") or "any",
-        challenge=challenge,
-    )
-
-
-def matches_for_form(form, organisation):
-    doc = _draft_doc(form, organisation)
-    return None if doc is None else services.preview_matches(doc)
-
-
 @login_required
 @require_POST
 def check_matches(request, ref):
@@ -116,5 +75,5 @@ def check_matches(request, ref):
     return render(
         request,
         "matching/_check_results.html",
-        {"previews": matches_for_form(form, organisation), "checked": True},
+        {"previews": services.preview_for_draft(form, organisation), "checked": True},
     )

@@ -17,9 +17,8 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from clusters.models import Listing, Membership, Organisation
-from matching.engine import GOOD, strength
 from matching.models import Match
-from matching.services import set_match_status
+from matching.services import GOOD, set_match_status, strength
 from outbox.services import queue_email, queue_many
 
 from . import tokens

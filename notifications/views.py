@@ -9,7 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from clusters.models import Listing
-from matching.engine import strength
+from matching.services import strength
 
 from . import services, tokens
 from .forms import PreferencesForm
