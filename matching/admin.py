@@ -65,8 +65,8 @@ class MatchAdmin(ReadOnly):
     raw_id_fields = ["source_listing", "source_challenge", "target"]
 
 
-def _percent(value):
-    return "–" if value is None else f"{value:.1%}"
+def _figure(value):
+    return "–" if value is None else f"{value:.3f}"
 
 
 def _weights(weights):
@@ -111,13 +111,13 @@ class LearnedWeightsAdmin(ReadOnly):
     fields = readonly_fields
     actions = ["back_to_defaults"]
 
-    @admin.display(description="held out: learned")
+    @admin.display(description="held-out nDCG@10, learned")
     def held_out(self, row):
-        return _percent(row.held_out_learned)
+        return _figure(row.held_out_learned)
 
-    @admin.display(description="held out: defaults")
+    @admin.display(description="held-out nDCG@10, defaults")
     def held_out_defaults(self, row):
-        return _percent(row.held_out_default)
+        return _figure(row.held_out_default)
 
     @admin.display(description="weights learned")
     def learned_weights(self, row):

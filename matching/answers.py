@@ -8,6 +8,7 @@ only when the guard lets it; the next fit (the nightly rebuild) then uses them.
 
 from __future__ import annotations
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
@@ -28,14 +29,18 @@ def current_settings() -> engine.Settings:
     return engine.DEFAULTS.with_signal_weights(row.weights)
 
 
+UNSEEN_DEPTH = 30  # an answered source's other candidates down to this rank go with its answers
+
+
 def collect_answers(model: engine.Model) -> learn.Answers:
-    """Every answered pair whose two listings are in `model`, with its signals.
+    """Every answered pair whose two listings are in `model`, with its signals; and, for each
+    answered source, its other candidates in the model's top 30, which nobody judged.
 
     One answer per pair; an accepted introduction counts as liked whatever the match says.
     """
     from introductions.models import Introduction
 
-    found: dict[tuple[str, str], tuple[bool, str]] = {}
+    found: dict[tuple[str, str], tuple[int, str]] = {}
     rows = Match.objects.exclude(status=Match.Status.NEW).values_list(
         "source_listing__ref",
         "source_challenge__ref",
@@ -45,36 +50,36 @@ def collect_answers(model: engine.Model) -> learn.Answers:
     )
     for listing_ref, challenge_ref, organisation, target, status in rows.iterator(2000):
         source = listing_ref or challenge_ref
+        label = learn.LIKED if status == Match.Status.INTERESTED else learn.DISMISSED
         # A challenge has no organisation: its answers come from programme staff.
-        who = organisation or "programme"
-        found[(source, target)] = (status == Match.Status.INTERESTED, who)
+        found[(source, target)] = (label, organisation or "programme")
     accepted = Introduction.objects.filter(status=Introduction.Status.ACCEPTED).values_list(
         "source_listing__ref", "target_listing__ref", "from_organisation__ref"
     )
     for source, target, organisation in accepted.iterator(2000):
         if source and target:
-            found[(source, target)] = (True, organisation)
+            found[(source, target)] = (learn.LIKED, organisation)
     pairs = sorted(
-        (source, target, liked, who)
-        for (source, target), (liked, who) in found.items()
+        (source, target, label, who)
+        for (source, target), (label, who) in found.items()
         if source in model.index and target in model.index
     )
-    sources = [p[0] for p in pairs]
-    targets = [p[1] for p in pairs]
-    signals = engine.pair_signals(model, sources, targets) if pairs else None
+    answered = sorted({p[0] for p in pairs})
+    if answered:
+        for s in engine.suggest(model, answered, top=UNSEEN_DEPTH):
+            if (s.source, s.target) not in found:
+                pairs.append((s.source, s.target, learn.UNSEEN, ""))
+    kept = pairs
+    sources = [p[0] for p in kept]
+    targets = [p[1] for p in kept]
+    signals = engine.pair_signals(model, sources, targets) if kept else np.zeros((0, 6))
     return learn.Answers(
-        signals=signals if signals is not None else _no_signals(),
-        liked=[p[2] for p in pairs],
+        signals=signals,
+        labels=np.array([p[2] for p in kept], dtype=np.int64),
         sources=sources,
-        organisations=[p[3] for p in pairs],
+        organisations=[p[3] for p in kept],
         targets=targets,
     )
-
-
-def _no_signals():
-    import numpy as np
-
-    return np.zeros((0, len(learn.SIGNALS)))
 
 
 def learn_weights() -> LearnedWeights:

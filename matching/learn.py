@@ -143,7 +143,10 @@ def _fit(diffs: np.ndarray, sample_weight: np.ndarray, start: np.ndarray) -> np.
     model = LogisticRegression(fit_intercept=False, C=1.0, max_iter=1000)
     model.fit(x, y, sample_weight=np.concatenate([sample_weight, sample_weight]))
     coef = model.coef_[0]
-    weights = np.clip(coef[:-1] + coef[-1] * START_SCALE * start, 0.0, None)
+    # The starting score and the signals it sums can trade weight between them; answers
+    # that go against the start are read from the signals alone, never as a negative start.
+    keep_start = max(float(coef[-1]), 0.0)
+    weights = np.clip(coef[:-1] + keep_start * START_SCALE * start, 0.0, None)
     if weights.sum() <= 0:
         return np.zeros_like(weights)
     weights = np.maximum(weights / weights.sum(), MIN_SHARE)

@@ -471,14 +471,16 @@ def _match_one(obj, doc: engine.Doc | None, kind: str) -> int:
             changed, removed = _changes_since(record)
             if len(changed) > MAX_CHANGED_SINCE_FIT:
                 request_rebuild()
+            dismissed = dismissed_by_source([doc.ref])
             forward, reverse = engine.suggest_for(
                 model,
                 doc,
                 changed=[d for d in changed if d.ref != doc.ref],
                 removed=removed,
-                top=TOP,
+                top=TOP * 2 if dismissed else TOP,
                 blocked=blocked_pairs(),
             )
+            forward = engine.push_down(model, forward, dismissed, top=TOP)
             written = store_suggestions(forward, [doc.ref], record.version)
             written += insert_as_target(reverse, record.version)
             run.model_version = record.version
@@ -532,7 +534,7 @@ def rebuild(*, in_process: bool = False, progress=None) -> MatchingRun:
         docs = all_docs()
         if progress:
             progress(0, 0)
-        model = engine.fit(docs)
+        model = engine.fit(docs, current_settings())
         record = save_model(model, len(docs))
         chunks = chunk_count(len(docs))
         run.model_version = record.version
@@ -576,7 +578,9 @@ def run_chunk(run_id: int, index: int, worker: str = "") -> int:
     record = MatchModel.objects.get(version=run.model_version)
     model = load_model(record)
     sources = engine.chunk_sources(model, index, run.chunks_total)
-    suggestions = engine.suggest(model, sources, top=TOP, blocked=blocked_pairs())
+    blocked = blocked_pairs()
+    suggestions = engine.suggest(model, sources, top=TOP, blocked=blocked)
+    suggestions = push_down_dismissed(model, suggestions, blocked)
     written = store_suggestions(suggestions, sources, record.version)
     with transaction.atomic():
         RebuildChunk.objects.filter(run_id=run_id, index=index).update(done=True, worker=worker)
@@ -672,11 +676,54 @@ def export_feedback() -> dict:
 
 @transaction.atomic
 def set_match_status(match: Match, status: str) -> Match:
-    """Record a person's answer to a suggestion; "not relevant" is never suggested again."""
+    """Record a person's answer to a suggestion. "Not relevant" is never suggested again, and
+    the source's list is worked out again so that offers like the dismissed one move down."""
     match.status = status
     match.status_changed_at = timezone.now()
     match.save(update_fields=["status", "status_changed_at"])
+    if status == Match.Status.DISMISSED:
+        source = match.source_listing or match.source_challenge
+        if source is not None:
+            request_matching(source)
     return match
+
+
+# People's answers -------------------------------------------------------------------------
+
+
+def current_settings() -> engine.Settings:
+    """The engine settings a new fit uses: the defaults, with learned weights if in use."""
+    from .answers import current_settings
+
+    return current_settings()
+
+
+def dismissed_by_source(refs: Iterable[str] | None = None) -> dict[str, list[str]]:
+    """Source ref -> the targets it was told are not relevant (of `refs`, or of every source)."""
+    rows = Match.objects.filter(status=Match.Status.DISMISSED)
+    if refs is not None:
+        refs = list(refs)
+        rows = rows.filter(Q(source_listing__ref__in=refs) | Q(source_challenge__ref__in=refs))
+    found: dict[str, list[str]] = defaultdict(list)
+    pairs = rows.values_list("source_listing__ref", "source_challenge__ref", "target__ref")
+    for listing, challenge, target in pairs.order_by("pk").iterator(2000):
+        found[listing or challenge].append(target)
+    return dict(found)
+
+
+def push_down_dismissed(
+    model: engine.Model, suggestions: list[engine.Suggestion], blocked
+) -> list[engine.Suggestion]:
+    """The sources' lists, with offers like the ones a source dismissed moved down (and the
+    list refilled from below). Sources with no dismissal keep their list as it is."""
+    dismissed = dismissed_by_source()
+    affected = sorted({s.source for s in suggestions} & set(dismissed))
+    if not affected:
+        return suggestions
+    wider = engine.suggest(model, affected, top=TOP * 2, blocked=blocked)
+    pushed = engine.push_down(model, wider, dismissed, top=TOP)
+    chosen = set(affected)
+    return [s for s in suggestions if s.source not in chosen] + pushed
 
 
 class _Snapshot:

@@ -16,19 +16,22 @@ import numpy as np
 from .documents import Suggestion
 from .model import Model
 
-PUSH_DOWN = 0.1  # score lost by a target identical in words to a dismissed one
+PUSH_DOWN = 0.05  # score lost by a target identical in words to a dismissed one
 
 
 def _text_rows(model: Model, refs: Sequence[str]):
-    rows = [model.index[ref] for ref in refs]
-    text = model.matrix[rows][:, : model.n_text].astype(np.float64)
+    rows = [model.index.get(ref, -1) for ref in refs]
+    known = np.array([r >= 0 for r in rows], dtype=bool)
+    text = model.matrix[[max(r, 0) for r in rows]][:, : model.n_text].astype(np.float64)
+    text = text.multiply(known[:, None]).tocsr()  # a listing the model has not seen: no likeness
     norms = np.sqrt(np.asarray(text.multiply(text).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
     return text.multiply(1.0 / norms[:, None]).tocsr()
 
 
 def text_likeness(model: Model, refs: Sequence[str], other: str) -> np.ndarray:
-    """The text cosine of each of `refs` with `other` (0 to 1)."""
+    """The text cosine of each of `refs` with `other` (0 to 1; 0 for a ref not in the model,
+    such as a listing saved since the fit)."""
     if not refs:
         return np.zeros(0)
     many = _text_rows(model, refs)
@@ -60,6 +63,7 @@ def push_down(
             return
         source = group[0].source
         gone = [ref for ref in dismissed.get(source, ()) if ref in model.index]
+        # (A dismissed listing the model has not seen pushes nothing down.)
         if not gone or strength <= 0:
             out.extend(group[:top])
             return

@@ -5,7 +5,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from clusters.models import Listing, Organisation
-from matching import answers, engine, services
+from matching import answers, engine, learn, services
 from matching.models import LearnedWeights, Match
 from tests.factories import IntroductionFactory, ListingFactory, OrganisationFactory, UserFactory
 
@@ -125,13 +125,22 @@ def test_an_accepted_introduction_counts_as_liked_and_answers_of_unlisted_pairs_
     _answer([needs[1]], liked=[], disliked=[close[0]])
     hidden = close[1]
     _answer([needs[1]], liked=[hidden], disliked=[])
-    Listing.objects.filter(pk=hidden.pk).update(status=Listing.Status.TAKEN_DOWN)
+    Listing.objects.filter(pk=hidden.pk).update(status=Listing.Status.WITHDRAWN)
     services.rebuild(in_process=True)
     _record, model = services.current_model()
     found = answers.collect_answers(model)
-    pairs = dict(zip(zip(found.sources, found.targets), found.liked))
-    assert pairs == {(needs[0].ref, far[0].ref): True, (needs[1].ref, close[0].ref): False}
-    assert found.signals.shape == (2, 6)
+    labels = dict(zip(zip(found.sources, found.targets), found.labels.tolist()))
+    answered = {pair: label for pair, label in labels.items() if label != learn.UNSEEN}
+    assert answered == {
+        (needs[0].ref, far[0].ref): learn.LIKED,
+        (needs[1].ref, close[0].ref): learn.DISMISSED,
+    }
+    assert found.answered == 2
+    # Each answered source brings its other candidates, unjudged.
+    unseen = {pair for pair, label in labels.items() if label == learn.UNSEEN}
+    assert unseen and {source for source, _ in unseen} <= {needs[0].ref, needs[1].ref}
+    assert (needs[1].ref, hidden.ref) not in labels
+    assert found.signals.shape == (len(labels), 6)
 
 
 def test_learn_weights_command_says_what_happened(capsys):
@@ -157,9 +166,11 @@ def learned():
 def _staff(role):
     from django.contrib.auth.models import Group
 
+    from django.apps import apps as django_apps
+
     from staff.roles import sync_roles
 
-    sync_roles()
+    sync_roles(django_apps)
     user = UserFactory(is_staff=True)
     user.groups.add(Group.objects.get(name=role))
     return user
@@ -173,7 +184,7 @@ def test_programme_admins_see_the_weights_in_use_and_how_they_were_learned(clien
     assert "Weights the matcher fits with" in text
     assert f"{learned.weights['partner']:.3f}" in text
     assert f"from {learned.answers} answers by {learned.organisations} organisations" in text
-    assert f"{learned.held_out_learned:.0%}"[:-1] in text
+    assert f"scored {learned.held_out_learned:.3f} against {learned.held_out_default:.3f}" in text
 
 
 @pytest.mark.parametrize("role", ["Triager", "Moderator"])

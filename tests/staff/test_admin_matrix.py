@@ -62,6 +62,7 @@ PAGES = {
     "matching.matchingwork": {PROGRAMME_ADMIN: "lvdh", SUPERUSER: "lvdh"},
     "matching.matchmodel": {PROGRAMME_ADMIN: "lvdh", SUPERUSER: "lvdh"},
     "matching.match": {PROGRAMME_ADMIN: "lvdh", SUPERUSER: "lvdh"},
+    "matching.learnedweights": {PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
     "introductions.introduction": {PROGRAMME_ADMIN: "lcdh", SUPERUSER: "lcdh"},
     # Enquiries arrive by form or mailbox: nobody adds one, and triagers never delete.
     "enquiries.enquiry": {TRIAGER: "lch", PROGRAMME_ADMIN: "lcdh", SUPERUSER: "lcdh"},
@@ -113,6 +114,7 @@ ACTIONS = {
     "matching.matchingwork": {"delete_selected": ADMINS},
     "matching.matchmodel": {"delete_selected": ADMINS},
     "matching.match": {"delete_selected": ADMINS},
+    "matching.learnedweights": {"back_to_defaults": ADMINS, "delete_selected": set()},
     "introductions.introduction": {"delete_selected": ADMINS},
     "enquiries.enquiry": {
         "delete_selected": ADMINS,
@@ -148,7 +150,7 @@ def make_rows() -> dict:
     from clusters.models import Invitation, Theme
     from enquiries.models import EnquiryEvent
     from introductions.models import Introduction
-    from matching.models import Match, MatchingRun, MatchingWork, MatchModel
+    from matching.models import LearnedWeights, Match, MatchingRun, MatchingWork, MatchModel
     from outbox.models import Email
 
     now = timezone.now()
@@ -187,6 +189,7 @@ def make_rows() -> dict:
         "matching.matchingrun": MatchingRun.objects.create(kind=MatchingRun.Kind.LISTING),
         "matching.matchingwork": MatchingWork.objects.create(kind=MatchingWork.Kind.LISTING),
         "matching.matchmodel": MatchModel.objects.create(version="matrix", fitted_at=now),
+        "matching.learnedweights": LearnedWeights.objects.create(learned_at=now),
         "matching.match": Match.objects.create(
             source_key=f"listing:{ours.pk}",
             source_listing=ours,
