@@ -32,7 +32,7 @@ from pathlib import Path
 
 import numpy as np
 from match_cv import folds_of
-from match_quality import DATA, TRUTH, TOP, dcg, engine, load_docs, score, update_docs
+from match_quality import DATA, TOP, TRUTH, dcg, engine, load_docs, score, update_docs
 
 from matching import learn
 
@@ -76,6 +76,16 @@ def ndcg_on(model, keys, truth, kinds) -> float:
     return score(ranked, {k: truth[k] for k in keys}, kinds).ndcg
 
 
+def _coin(rng: random.Random, share: float):
+    """A person who likes a suggestion with probability `share`, whatever it is."""
+    tossed: dict = {}
+
+    def liked(source, target):
+        return tossed.setdefault((source, target), rng.random() < share)
+
+    return liked
+
+
 def weights_experiment(docs, truth, kinds, splits: int, log, start: engine.Settings) -> dict:
     owner_of = {d.ref: d.owner for d in docs}
     model0 = engine.fit(docs, start)
@@ -91,12 +101,7 @@ def weights_experiment(docs, truth, kinds, splits: int, log, start: engine.Setti
         truth_answers = answers_from(model0, answer_keys, owner_of, truth_liked)
         shown = truth_answers.labels != learn.UNSEEN
         share = float(np.mean(truth_answers.labels[shown] == learn.LIKED))
-        rng = random.Random(split)
-        coin = {}
-
-        def random_liked(a, b):
-            return coin.setdefault((a, b), rng.random() < share)
-
+        random_liked = _coin(random.Random(split), share)
         random_answers = answers_from(model0, answer_keys, owner_of, random_liked)
         for name, answers in (("truth", truth_answers), ("random", random_answers)):
             outcome = learn.learn(answers, defaults)
@@ -177,7 +182,7 @@ STARTS = {
     "shipped defaults": engine.DEFAULTS,
     # As if the defaults had not been tuned on this data: every signal weighed the same.
     "equal weights (1/6 each)": engine.DEFAULTS.with_signal_weights(
-        {name: 1 / 6 for name in engine.SIGNALS}
+        dict.fromkeys(engine.SIGNALS, 1 / 6)
     ),
 }
 
@@ -215,7 +220,8 @@ def report(experiments: dict, search: tuple[float, float], push: dict, seconds: 
         "decides; nDCG@10 is measured on the other half, which gave no answers. Mean ± "
         "standard deviation over the halvings.",
         "",
-        "| starting weights | answers | adopted by the guard | nDCG@10 on the other half | change |",
+        "| starting weights | answers | adopted by the guard | nDCG@10 on the other half "
+        "| change |",
         "| --- | --- | --- | --- | --- |",
     ]
     for start, found in experiments.items():

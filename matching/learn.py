@@ -227,12 +227,12 @@ def learn(
     answered = labels != UNSEEN
     n = answers.answered
     organisations = len({o for o, a in zip(answers.organisations, answered, strict=True) if a})
-    outcome = dict(
-        defaults=dict(defaults),
-        answers=n,
-        organisations=organisations,
-        sources=len({s for s, a in zip(answers.sources, answered, strict=True) if a}),
-    )
+    outcome = {
+        "defaults": dict(defaults),
+        "answers": n,
+        "organisations": organisations,
+        "sources": len({s for s, a in zip(answers.sources, answered, strict=True) if a}),
+    }
     if n < min_answers or organisations < min_organisations:
         return Learned(
             weights=None,

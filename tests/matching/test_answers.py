@@ -129,7 +129,8 @@ def test_an_accepted_introduction_counts_as_liked_and_answers_of_unlisted_pairs_
     services.rebuild(in_process=True)
     _record, model = services.current_model()
     found = answers.collect_answers(model)
-    labels = dict(zip(zip(found.sources, found.targets), found.labels.tolist()))
+    pairs = zip(found.sources, found.targets, strict=True)
+    labels = dict(zip(pairs, found.labels.tolist(), strict=True))
     answered = {pair: label for pair, label in labels.items() if label != learn.UNSEEN}
     assert answered == {
         (needs[0].ref, far[0].ref): learn.LIKED,
@@ -164,9 +165,8 @@ def learned():
 
 
 def _staff(role):
-    from django.contrib.auth.models import Group
-
     from django.apps import apps as django_apps
+    from django.contrib.auth.models import Group
 
     from staff.roles import sync_roles
 
