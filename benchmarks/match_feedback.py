@@ -212,8 +212,18 @@ def _mean_sd(values) -> str:
 def report(experiments: dict, search: tuple[float, float], push: dict, seconds: float) -> str:
     any_rows = next(iter(experiments.values()))["rows"]
     lines = [
+        "## Learning from people's answers",
+        "",
+        "`benchmarks/match_feedback.py` stands the dev set's judgements in for people and runs "
+        "the site's own learning (`matching/learn.py`, guard included) and push-down "
+        "(`engine.push_down`).",
+        "",
         f"Run on {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC, engine {engine.ENGINE_VERSION}, "
         f"{len(any_rows)} random halvings of the 68 judged sources, {seconds:.0f} s.",
+        "",
+        "```",
+        f"python benchmarks/match_feedback.py --shared ../shared --splits {len(any_rows)}",
+        "```",
         "",
         "**Learned signal weights.** People answer the top 10 of half the judged sources "
         '(a judged offer is "interested", any other "not relevant"); the site\'s guard '
