@@ -214,3 +214,20 @@ def test_nobody_edits_learned_weights_by_hand(client, learned):
     assert response.status_code == 403
     learned.refresh_from_db()
     assert learned.in_use
+
+
+def test_the_weights_page_reads_a_fixed_number_of_queries(
+    client, learned, django_assert_max_num_queries
+):
+    from django.utils import timezone
+
+    LearnedWeights.objects.bulk_create(
+        [
+            LearnedWeights(learned_at=timezone.now(), reason="Not enough answers yet.")
+            for _ in range(40)
+        ]
+    )
+    client.force_login(_staff("Programme admin"))
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("admin:matching_learnedweights_changelist"))
+    assert page.status_code == 200
