@@ -2,7 +2,7 @@
 
 from django.contrib import admin, messages
 
-from . import answers
+from . import answers, learn
 from .models import LearnedWeights, Match, MatchingRun, MatchingWork, MatchModel
 
 
@@ -150,5 +150,7 @@ class LearnedWeightsAdmin(ReadOnly):
             **(extra_context or {}),
             "weights_in_use": in_use,
             "weights_shown": _weights(in_use.weights if in_use else answers.default_weights()),
+            "min_answers": learn.MIN_ANSWERS,
+            "min_organisations": learn.MIN_ORGANISATIONS,
         }
         return super().changelist_view(request, extra_context)

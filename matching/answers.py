@@ -9,7 +9,7 @@ only when the guard lets it; the next fit (the nightly rebuild) then uses them.
 from __future__ import annotations
 
 import numpy as np
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import engine, learn
@@ -21,19 +21,12 @@ def weights_in_use() -> LearnedWeights | None:
     return LearnedWeights.objects.filter(in_use=True).first()
 
 
-def current_settings() -> engine.Settings:
-    """The engine settings a new fit uses: the defaults, with learned weights if in use."""
-    row = weights_in_use()
-    if row is None:
-        return engine.DEFAULTS
-    return engine.DEFAULTS.with_signal_weights(row.weights)
-
-
 UNSEEN_DEPTH = 30  # an answered source's other candidates down to this rank go with its answers
 
 
 def collect_answers(model: engine.Model) -> learn.Answers:
-    """Every answered pair whose two listings are in `model`, with its signals; and, for each
+    """Every answered pair the model scores (both listings in it, one an offer and one not:
+    a listing may have changed kind since), with its signals; and, for each
     answered source, its other candidates in the model's top 30, which nobody judged.
 
     One answer per pair; an accepted introduction counts as liked whatever the match says.
@@ -62,7 +55,7 @@ def collect_answers(model: engine.Model) -> learn.Answers:
     pairs = sorted(
         (source, target, label, who)
         for (source, target), (label, who) in found.items()
-        if source in model.index and target in model.index
+        if engine.pairable(model, source, target)
     )
     answered = sorted({p[0] for p in pairs})
     if answered:
@@ -100,25 +93,40 @@ def learn_weights() -> LearnedWeights:
         )
     _record, model = current
     outcome = learn.learn(collect_answers(model), defaults)
-    with transaction.atomic():
-        row = LearnedWeights.objects.create(
-            learned_at=now,
-            answers=outcome.answers,
-            organisations=outcome.organisations,
-            sources=outcome.sources,
-            weights=outcome.weights,
-            defaults=outcome.defaults,
-            held_out_learned=outcome.held_out_learned,
-            held_out_default=outcome.held_out_default,
-            fold_gains=outcome.fold_gains,
-            adopted=outcome.adopted,
-            reason=outcome.reason,
-        )
-        if outcome.adopted:
-            LearnedWeights.objects.filter(in_use=True).update(in_use=False)
-            row.in_use = True
-            row.save(update_fields=["in_use"])
+    # The attempt is saved first, on its own: it stays on record whatever happens next.
+    row = LearnedWeights.objects.create(
+        learned_at=now,
+        answers=outcome.answers,
+        organisations=outcome.organisations,
+        sources=outcome.sources,
+        weights=outcome.weights,
+        defaults=outcome.defaults,
+        held_out_learned=outcome.held_out_learned,
+        held_out_default=outcome.held_out_default,
+        fold_gains=outcome.fold_gains,
+        adopted=outcome.adopted,
+        reason=outcome.reason,
+    )
+    if outcome.adopted:
+        _put_in_use(row)
     return row
+
+
+def _put_in_use(row: LearnedWeights) -> None:
+    """Make `row` the weights in use. Two runs at once (the nightly task and the command,
+    say) would both find no row in use and both set theirs: the database's one-in-use rule
+    refuses the second, which then tries again, now behind the first's lock."""
+    for _ in range(3):
+        try:
+            with transaction.atomic():
+                list(LearnedWeights.objects.select_for_update().filter(in_use=True))
+                LearnedWeights.objects.filter(in_use=True).exclude(pk=row.pk).update(in_use=False)
+                LearnedWeights.objects.filter(pk=row.pk).update(in_use=True)
+            row.in_use = True
+            return
+        except IntegrityError:
+            continue
+    raise RuntimeError("Could not put the learned weights in use: another run kept taking over.")
 
 
 @transaction.atomic

@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-SIGNALS = ("text", "topics", "themes", "clusters", "partner", "challenge")
+from .engine.settings import SIGNALS  # text, topics, themes, clusters, partner, challenge
+
 LIKED, DISMISSED, UNSEEN = 1, 0, -1
 MIN_ANSWERS = 200
 MIN_ORGANISATIONS = 20

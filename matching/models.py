@@ -234,8 +234,8 @@ class LearnedWeights(models.Model):
     # {"text": 0.7, "topics": ..., "themes": ..., "clusters": ..., "partner": ..., "challenge": ...}
     weights = models.JSONField(null=True, blank=True)  # empty: too few answers to fit
     defaults = models.JSONField(default=dict)
-    # Share of (liked, dismissed) pairs of held-out answers that each set of weights orders
-    # right, liked first.
+    # nDCG@10 of the answered listings' candidates, ranked by each set of weights fitted
+    # without them (matching/learn.py): 1 means everything people liked came first.
     held_out_learned = models.FloatField(null=True, blank=True)
     held_out_default = models.FloatField(null=True, blank=True)
     fold_gains = models.JSONField(default=list)

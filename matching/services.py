@@ -677,11 +677,13 @@ def export_feedback() -> dict:
 @transaction.atomic
 def set_match_status(match: Match, status: str) -> Match:
     """Record a person's answer to a suggestion. "Not relevant" is never suggested again, and
-    the source's list is worked out again so that offers like the dismissed one move down."""
+    the source's list is worked out again so that offers like the dismissed one move down
+    (and back up if the answer is changed)."""
+    before = match.status
     match.status = status
     match.status_changed_at = timezone.now()
     match.save(update_fields=["status", "status_changed_at"])
-    if status == Match.Status.DISMISSED:
+    if Match.Status.DISMISSED in (before, status) and before != status:
         source = match.source_listing or match.source_challenge
         if source is not None:
             request_matching(source)
@@ -693,9 +695,10 @@ def set_match_status(match: Match, status: str) -> Match:
 
 def current_settings() -> engine.Settings:
     """The engine settings a new fit uses: the defaults, with learned weights if in use."""
-    from .answers import current_settings
+    from .models import LearnedWeights
 
-    return current_settings()
+    row = LearnedWeights.objects.filter(in_use=True).first()
+    return engine.DEFAULTS.with_signal_weights(row.weights) if row else engine.DEFAULTS
 
 
 def dismissed_by_source(refs: Iterable[str] | None = None) -> dict[str, list[str]]:

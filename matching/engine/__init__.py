@@ -58,7 +58,7 @@ from .feedback import PUSH_DOWN, push_down, text_likeness
 from .model import ENGINE_VERSION, Model, fit
 from .ranking import THREADS, chunk_sources, suggest
 from .settings import DEFAULTS, SIGNALS, Settings, strength
-from .signals import pair_signals
+from .signals import pair_signals, pairable
 from .single import suggest_for
 from .text import STOP_WORDS, stem
 from .vocabulary import VOCABULARY_FILE, Vocabulary, vocabulary
@@ -89,6 +89,7 @@ __all__ = [
     "chunk_sources",
     "fit",
     "pair_signals",
+    "pairable",
     "push_down",
     "stem",
     "strength",

@@ -3,12 +3,14 @@ move down for that source, not only the one pair.
 
 A target's likeness to a dismissed target is the cosine of their TF-IDF text vectors (read
 from the model). Its score for that source loses `strength` times its greatest likeness to
-any target the source dismissed; the list is then re-ordered and cut to `top`. The strength
+any target the source dismissed; the list is then re-ordered and cut to `top`, and the
+pushed score is the one stored and shown for that source. The strength
 was chosen under cross-validation of the dev set (benchmarks/match_feedback.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -53,7 +55,8 @@ def push_down(
     Pass more than `top` suggestions for the sources in `dismissed` (the engine's top 2 x
     `top`, say), so that the list refills from below. A dismissed target itself must already
     be left out (the engine's `blocked`). Sources with no dismissal keep their list as it is.
-    The scores returned are the engine's: the push only changes the order.
+    The scores returned are the pushed ones (rounded like the engine's, never below 0), so
+    that whatever stores or sorts them keeps the pushed order.
     """
     out: list[Suggestion] = []
     group: list[Suggestion] = []
@@ -70,10 +73,11 @@ def push_down(
         targets = [s.target for s in group]
         likeness = np.max(np.vstack([text_likeness(model, targets, ref) for ref in gone]), axis=0)
         adjusted = [
-            s.score - strength * like for s, like in zip(group, likeness.tolist(), strict=True)
+            round(max(s.score - strength * like, 0.0), 4)
+            for s, like in zip(group, likeness.tolist(), strict=True)
         ]
         order = sorted(range(len(group)), key=lambda i: (-adjusted[i], group[i].target))
-        out.extend(group[i] for i in order[:top])
+        out.extend(dataclasses.replace(group[i], score=adjusted[i]) for i in order[:top])
 
     for s in suggestions:
         if group and s.source != group[0].source:

@@ -18,6 +18,15 @@ def _set_cosine(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / math.sqrt(len(a) * len(b))
 
 
+def pairable(model: Model, source: str, target: str) -> bool:
+    """Whether the engine scores this pair: both in the model, one an offer and one not (a
+    listing may have changed kind since it was answered)."""
+    a, b = model.index.get(source), model.index.get(target)
+    if a is None or b is None:
+        return False
+    return (model.kinds[a] == _OFFER) != (model.kinds[b] == _OFFER)
+
+
 def pair_signals(model: Model, sources: Sequence[str], targets: Sequence[str]) -> np.ndarray:
     """The unweighted signals of each (sources[i], targets[i]) pair: an array n x 6, columns
     in the order of SIGNALS (text, topics, themes, clusters, partner, challenge).

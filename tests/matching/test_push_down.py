@@ -53,9 +53,14 @@ def test_a_dismissal_pushes_down_offers_like_it_for_that_source_only(model):
     assert after["N1"].index("A2") > after["N1"].index("H1")
     # N2 said nothing: its list is the engine's, unchanged and cut to 3.
     assert after["N2"] == [x.target for x in wide if x.source == "N2"][:3]
-    # Scores are the engine's; only the order changes.
+    # A pushed score is the engine's less strength × likeness to the dismissed offer; the
+    # list is in the order of the pushed scores, which is what the site stores and shows.
     scores = {(x.source, x.target): x.score for x in wide}
-    assert all(scores[(x.source, x.target)] == x.score for x in pushed)
+    for x in pushed:
+        like = engine.text_likeness(model, [x.target], "A1")[0] if x.source == "N1" else 0.0
+        assert x.score == pytest.approx(max(scores[(x.source, x.target)] - 0.5 * like, 0), abs=1e-4)
+    n1 = [x.score for x in pushed if x.source == "N1"]
+    assert n1 == sorted(n1, reverse=True)
 
 
 def test_no_strength_or_no_dismissal_changes_nothing(model):
@@ -87,23 +92,46 @@ def test_not_relevant_on_the_site_reworks_the_list_of_that_listing():
     services.set_match_status(dismissed, Match.Status.DISMISSED)
     work = MatchingWork.objects.get(kind="listing", object_id=source.pk, state="pending")
     assert services.run_work(work.pk, in_process=True)
-    strength = engine.PUSH_DOWN
     rows = {m.target_id: m for m in Match.objects.filter(source_key=Match.key_for(source))}
     assert rows[a1.pk].status == Match.Status.DISMISSED
-    # A2 is pushed down only if its lead over H1 is smaller than the push; either way the
-    # order follows score − strength × likeness.
-    likeness = dict(
-        zip(
-            [a2.ref, h1.ref],
-            engine.text_likeness(services.current_model()[1], [a2.ref, h1.ref], a1.ref),
-            strict=True,
-        )
-    )
-    adjusted = {
-        a2.pk: rows[a2.pk].score - strength * likeness[a2.ref],
-        h1.pk: rows[h1.pk].score - strength * likeness[h1.ref],
+    # The stored scores are the pushed ones: A2, nearly the same text as A1, lost about
+    # PUSH_DOWN × its likeness; H1, unlike A1, lost little.
+    record, model = services.current_model()
+    engine_scores = {
+        s.target: s.score for s in engine.suggest(model, [source.ref], top=10, blocked={})
     }
-    expected = sorted(adjusted, key=lambda pk: -adjusted[pk])
-    assert [pk for pk in ranked(source) if pk in adjusted] == expected
+    likeness = engine.text_likeness(model, [a2.ref, h1.ref], a1.ref)
+    assert rows[a2.pk].score == pytest.approx(
+        engine_scores[a2.ref] - engine.PUSH_DOWN * likeness[0], abs=2e-4
+    )
+    assert rows[h1.pk].score == pytest.approx(
+        engine_scores[h1.ref] - engine.PUSH_DOWN * likeness[1], abs=2e-4
+    )
     # The other need keeps its list as the engine ranks it.
     assert ranked(other)[0] in (a1.pk, a2.pk)
+
+
+@pytest.mark.django_db
+def test_stored_ranks_follow_the_pushed_order():
+    """A push strong enough to swap two offers: the ranks stored are the pushed ones."""
+    text = AMINE + " and a hydrogen burner trial"
+    source = ListingFactory(kind="need", title="Capture CO2 from our cement kiln", description=text)
+    a1 = ListingFactory(kind="offer", title="Amine carbon capture pilot", description=AMINE)
+    ListingFactory(
+        kind="offer", title="Amine capture plant for kilns", description=AMINE + " reclaiming"
+    )
+    ListingFactory(
+        kind="offer", title="Hydrogen burner trial for kilns", description="Hydrogen burner trial"
+    )
+    services.rebuild(in_process=True)
+    record, model = services.current_model()
+    wide = engine.suggest(model, [source.ref], top=6, blocked={source.organisation.ref: {a1.ref}})
+    pushed = engine.push_down(model, wide, {source.ref: [a1.ref]}, top=6, strength=0.5)
+    assert [s.target for s in pushed] != [s.target for s in wide]  # the push changed the order
+    services.store_suggestions(pushed, [source.ref], record.version)
+    ranked = list(
+        Match.objects.filter(source_key=Match.key_for(source), rank__isnull=False)
+        .order_by("rank")
+        .values_list("target__ref", flat=True)
+    )
+    assert ranked == [s.target for s in pushed]
