@@ -116,8 +116,6 @@ class RowStack:
     that grow in place (realloc): neither a list of blocks nor a second copy of the matrix is
     ever held, and no long-lived block sits between a batch's temporaries on the heap."""
 
-    GROWTH = 1.25  # capacity grows by this factor at least (new room is zero-filled: resident)
-
     def __init__(self, dtype):
         self.data = np.zeros(1, dtype=dtype)
         self.indices = np.zeros(1, dtype=np.int32)  # column numbers: far below 2**31
@@ -127,9 +125,10 @@ class RowStack:
     def add(self, block: sp.csr_matrix) -> None:
         end = self.nnz + block.nnz
         if end > len(self.data):
-            size = max(end, int(len(self.data) * self.GROWTH))
-            self.data.resize(size, refcheck=False)  # owned, never viewed: safe to resize
-            self.indices.resize(size, refcheck=False)
+            # Exactly to size: numpy zero-fills new room, so spare capacity would be resident;
+            # a large array is mmapped, and realloc then moves pages (mremap), never copies.
+            self.data.resize(end, refcheck=False)  # owned, never viewed: safe to resize
+            self.indices.resize(end, refcheck=False)
         self.data[self.nnz : end] = block.data
         self.indices[self.nnz : end] = block.indices
         self.ends.append(block.indptr[1:].astype(np.int64) + self.nnz)
