@@ -397,7 +397,7 @@ How the rebuild spends its time, and what helped (measured on this machine while
 - **Fit's memory** (`benchmarks/fit_memory.py`): fit works a block of 25,000 documents at a
   time (text vectors, topics, assembly) into arrays that grow in place, and fits the topics on
   the text vectors of its sample only. At 1,000,000 listings its peak above the loaded corpus
-  went from 9.5 GiB to 2.1 GiB (the term counts, 0.8 GiB, and the final matrix, 0.6 GiB, are
+  went from 9.5 GiB to 1.9 GiB (the term counts, 0.8 GiB, and the final matrix, 0.6 GiB, are
   most of it); the model is byte-identical.
 """
 
