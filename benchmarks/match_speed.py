@@ -160,6 +160,7 @@ def worker(corpus: Path, with_topn: bool) -> dict:
         new_median_ms=statistics.median(times),
         new_median_cpu_ms=statistics.median(cpu_times),
         new_p90_ms=times[int(0.9 * (len(times) - 1))],
+        new_p95_ms=times[int(0.95 * (len(times) - 1))],
         new_max_ms=times[-1],
         new_first_after_loads_s=first_s,
         new_without_forward=empty,
@@ -294,9 +295,10 @@ def report(results: list[tuple[int, dict]], command: str, gen_times: dict[int, f
         )
     lines += [
         "",
-        "| Listings | One new listing: median (ms) | 90th pct (ms) | median CPU (ms) | First "
-        "call after `Model.loads` (s) | Model size (MiB) | Target: median ≤ 10 ms at 100,000 |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| Listings | One new listing: median (ms) | 90th pct (ms) | 95th pct (ms) | median CPU "
+        "(ms) | First call after `Model.loads` (s) | Model size (MiB) | Target: median ≤ 10 ms "
+        "at 100,000 |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for listings, r in results:
         target = "n/a"
@@ -304,6 +306,7 @@ def report(results: list[tuple[int, dict]], command: str, gen_times: dict[int, f
             target = "PASS" if r["new_median_ms"] <= TARGET_NEW_MS else "FAIL"
         lines.append(
             f"| {listings:,} | **{fmt(r['new_median_ms'], 2)}** | {fmt(r['new_p90_ms'], 2)} | "
+            f"{fmt(r['new_p95_ms'], 2) if 'new_p95_ms' in r else 'n/a'} | "
             f"{fmt(r['new_median_cpu_ms'], 2)} | "
             f"{fmt(r['new_first_after_loads_s'], 2)} | {fmt(r['model_bytes'] / 2**20)} | "
             f"{target} |"
@@ -391,6 +394,11 @@ How the rebuild spends its time, and what helped (measured on this machine while
   rebuild takes about one chunk's time.
 - **1,000,000 listings** was run once, as a check that the code scales (not a target): 39
   minutes on 2 cores, 12.6 GiB peak with the corpus and 9.5 million suggestions in memory.
+- **Fit's memory** (`benchmarks/fit_memory.py`): fit works a block of 25,000 documents at a
+  time (text vectors, topics, assembly) into arrays that grow in place, and fits the topics on
+  the text vectors of its sample only. At 1,000,000 listings its peak above the loaded corpus
+  went from 9.5 GiB to 1.9 GiB (the term counts, 0.8 GiB, and the final matrix, 0.6 GiB, are
+  most of it); the model is byte-identical.
 """
 
 
@@ -468,6 +476,7 @@ def main(argv: list[str] | None = None) -> int:
                 f"(fit {result['fit_s']:.1f} + suggest {result['suggest_s']:.1f}), "
                 f"peak {result['peak_rss_mib']:.0f} MiB, new listing "
                 f"{result['new_median_ms']:.2f} ms"
+                + f" (p95 {result['new_p95_ms']:.2f} ms)"
                 + (f", topn both {result['topn_both_s']:.1f} s" if "topn_both_s" in result else "")
             )
     if args.save_json:

@@ -9,6 +9,7 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,9 +25,12 @@ from .documents import (
 )
 from .settings import DEFAULTS, Settings
 from .text import _word_key
-from .vocabulary import _cluster_name, _terms, vocabulary
+from .vocabulary import RowStack, _cluster_name, _terms, vocabulary
 
 ENGINE_VERSION = "tfidf-1"
+
+# Documents vectorised at a time by fit (a speed and memory setting: never changes a result).
+FIT_BLOCK = 25_000
 
 
 def _settings_fingerprint(settings: Settings) -> str:
@@ -204,11 +208,11 @@ def fit(docs: Sequence[Doc], settings: Settings = DEFAULTS) -> Model:
         _check_doc(doc)
     counter = _terms(settings)
     counts, token_counts = counter.count(docs, np.zeros(0, dtype=np.int64), settings)
-    df = np.bincount(counts.indices, minlength=counts.shape[1])
+    df = np.zeros(counts.shape[1], dtype=np.int64)  # documents per term
+    for start in range(0, counts.nnz, 1 << 22):  # bincount copies its input to int64
+        df += np.bincount(counts.indices[start : start + (1 << 22)], minlength=len(df))
     terms = sorted(counter.keys[i] for i in np.flatnonzero(df >= max(1, settings.min_df)))
     old_ids = np.array([counter.ids[t] for t in terms], dtype=np.int64)
-    counts = counts[:, old_ids].tocsr()  # columns in term order, rare terms gone
-    counts.sort_indices()
     n_docs = len(docs)
     idf = np.log((1 + n_docs) / (1 + df[old_ids].astype(np.float64))) + 1.0
 
@@ -231,8 +235,9 @@ def fit(docs: Sequence[Doc], settings: Settings = DEFAULTS) -> Model:
             best_surface[key] = (n, surface)
     labels = [t[1:] if t.startswith("~") else best_surface.get(t, (0, t))[1] for t in terms]
     concepts = np.array([t.startswith("~") for t in terms], dtype=bool)
-    text = _text_vectors(counts, idf, concepts, settings)
-    components = _fit_topics(text, settings)
+    text_of = partial(_text_rows, counts, old_ids, idf, concepts, settings)
+    # The topics are fitted on a sample of the documents' text vectors: only those are made.
+    components = _fit_topics(text_of, n_docs, len(terms), settings)
 
     features, extra_labels = _structured_features(docs, len(components))
     model = Model(
@@ -254,7 +259,20 @@ def fit(docs: Sequence[Doc], settings: Settings = DEFAULTS) -> Model:
         matrix=sp.csr_matrix((0, len(terms) + len(features)), dtype=np.float32),
         offsets=np.zeros(0, dtype=np.int64),
     )
-    model.matrix, model.offsets = _assemble(model, docs, text)
+    # The vectors, a block of documents at a time: the whole corpus's text vectors and
+    # float64 temporaries never exist at once. Rows are independent, so the matrix is the same
+    # whatever the block size.
+    rows = RowStack(np.float32)
+    model.offsets = np.zeros(n_docs, dtype=np.int64)
+    for start in range(0, n_docs, FIT_BLOCK):
+        stop = min(start + FIT_BLOCK, n_docs)
+        block, model.offsets[start:stop] = _assemble(
+            model, docs[start:stop], text_of(slice(start, stop))
+        )
+        rows.add(block)
+        del block
+    del text_of, counts  # the counts go before the matrix's arrays take their final size
+    model.matrix = rows.matrix(len(model.features))
     return model
 
 
@@ -286,22 +304,37 @@ def _text_vectors(
     return matrix
 
 
-def _fit_topics(text: sp.csr_matrix, settings: Settings) -> np.ndarray:
+def _text_rows(
+    counts: sp.csr_matrix,
+    old_ids: np.ndarray,
+    idf: np.ndarray,
+    concepts: np.ndarray,
+    settings: Settings,
+    rows: slice | np.ndarray,
+) -> sp.csr_matrix:
+    """The text vectors of some documents (a slice or an index array of rows) from the counts
+    of all of them, numbered as by the counter (`old_ids`: the counter's number of each term)."""
+    block = counts[rows][:, old_ids].tocsr()  # columns in term order, rare terms gone
+    block.sort_indices()
+    return _text_vectors(block, idf, concepts, settings)
+
+
+def _fit_topics(text_of, n_docs: int, n_terms: int, settings: Settings) -> np.ndarray:
     """settings.topics latent directions of the text (LSA: a truncated SVD), fitted on a
-    sample of rows.
+    sample of rows; text_of(rows) gives the text vectors of some rows (a slice or indices).
 
     Words that keep company in many listings end up close together, so two listings can share
     a topic without sharing a word. Returns an array topics x terms (empty if too few docs).
     """
-    n_docs, n_terms = text.shape
     k = min(settings.topics, n_docs - 1, n_terms - 1)
     if settings.w_topics <= 0 or k < 2:
         return np.zeros((0, n_terms))
     from sklearn.decomposition import TruncatedSVD
 
-    sample = text
     if n_docs > settings.topic_sample:  # evenly spread over the ref order, so deterministic
-        sample = text[np.linspace(0, n_docs - 1, settings.topic_sample).astype(np.int64)]
+        sample = text_of(np.linspace(0, n_docs - 1, settings.topic_sample).astype(np.int64))
+    else:
+        sample = text_of(slice(0, n_docs))
     svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=5, random_state=0)
     with np.errstate(invalid="ignore", divide="ignore"):  # degenerate corpora: no variance
         svd.fit(sample)
@@ -404,8 +437,9 @@ def _assemble(
     offsets = np.zeros(n, dtype=np.int64)
     any_offset = round(s.w_partner * s.any_partner_fit * s.quant * s.quant)
     # The structured entries of a document depend on a few fields only: work each
-    # combination out once (there are few), then copy it to every document that has it.
-    known: dict[tuple, tuple[list[int], list[float]]] = {}
+    # combination out once per model (there are few), then copy it to every document that has
+    # it. The model keeps them for the next block of fit and for suggest_for.
+    known: dict[tuple, tuple[list[int], list[float]]] = model._cache.setdefault("structured", {})
 
     def entries(key: tuple) -> tuple[list[int], list[float]]:
         is_source, themes, clusters, kind, challenge = key

@@ -111,6 +111,38 @@ def _fields(doc: Doc, settings: Settings) -> list[tuple[str, float]]:
     return [(text, weight) for text, weight in fields if text and weight > 0]
 
 
+class RowStack:
+    """A csr matrix built a block of rows at a time, like sp.vstack of the blocks, in arrays
+    that grow in place (realloc): neither a list of blocks nor a second copy of the matrix is
+    ever held, and no long-lived block sits between a batch's temporaries on the heap."""
+
+    def __init__(self, dtype):
+        self.data = np.zeros(1, dtype=dtype)
+        self.indices = np.zeros(1, dtype=np.int32)  # column numbers: far below 2**31
+        self.ends: list[np.ndarray] = [np.zeros(1, dtype=np.int64)]  # indptr, block by block
+        self.nnz = 0
+
+    def add(self, block: sp.csr_matrix) -> None:
+        end = self.nnz + block.nnz
+        if end > len(self.data):
+            # Exactly to size: numpy zero-fills new room, so spare capacity would be resident;
+            # a large array is mmapped, and realloc then moves pages (mremap), never copies.
+            self.data.resize(end, refcheck=False)  # owned, never viewed: safe to resize
+            self.indices.resize(end, refcheck=False)
+        self.data[self.nnz : end] = block.data
+        self.indices[self.nnz : end] = block.indices
+        self.ends.append(block.indptr[1:].astype(np.int64) + self.nnz)
+        self.nnz = end
+
+    def matrix(self, n_cols: int) -> sp.csr_matrix:
+        """The rows added so far as one csr matrix (the builder is emptied)."""
+        data, indices, self.data, self.indices = self.data, self.indices, None, None
+        data.resize(self.nnz, refcheck=False)
+        indices.resize(self.nnz, refcheck=False)
+        indptr = np.concatenate(self.ends)
+        return sp.csr_matrix((data, indices, indptr), shape=(len(indptr) - 1, n_cols))
+
+
 class _Terms:
     """Numbers the terms of documents: analysed words, and "~label" for vocabulary concepts.
 
@@ -188,7 +220,7 @@ class _Terms:
     def _count_many(
         self, docs: Sequence[Doc], token_counts: np.ndarray | None, settings: Settings
     ) -> tuple[sp.csr_matrix, np.ndarray | None]:
-        parts: list[sp.csr_matrix] = []
+        parts = RowStack(np.float64)
         for start in range(0, len(docs), self.BATCH):
             batch = docs[start : start + self.BATCH]
             tokens: list[str] = []
@@ -241,14 +273,11 @@ class _Terms:
                 shape=(len(batch), len(self.keys)),
             )
             part.sum_duplicates()
-            parts.append(part)
+            parts.add(part)
         n_terms = len(self.keys)
-        if not parts:
+        if not len(docs):
             return sp.csr_matrix((len(docs), n_terms)), token_counts
-        parts = [
-            sp.csr_matrix((p.data, p.indices, p.indptr), shape=(p.shape[0], n_terms)) for p in parts
-        ]
-        matrix = sp.vstack(parts, format="csr")
+        matrix = parts.matrix(n_terms)
         matrix.sort_indices()
         return matrix, token_counts
 

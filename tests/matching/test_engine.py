@@ -660,3 +660,76 @@ def test_changing_a_weight_changes_the_scores_as_the_signals_say(corpus):
     assert max(abs(scores - old_scores)) > 0.05
     for s, score in zip(suggestions, scores, strict=True):
         assert score == pytest.approx(s.score, abs=2e-3)
+
+
+# --- fit in blocks of documents ------------------------------------------------------------
+
+
+def test_fit_in_blocks_gives_the_model_fitted_on_the_whole_corpus_at_once(corpus, monkeypatch):
+    """fit() vectorises a block of documents at a time and fits the topics on the text vectors
+    of a sample only (memory at 1,000,000 listings). The model must be the one the whole-corpus
+    computation gives: its text vectors made at once, the topics fitted on rows of them, and
+    every document assembled in one go."""
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.decomposition import TruncatedSVD
+
+    settings = Settings(topic_sample=150)  # 400 documents: the topics come from a sample
+    monkeypatch.setattr(engine_model, "FIT_BLOCK", 7)  # many blocks, the last one short
+    monkeypatch.setattr(engine_vocabulary._Terms, "BATCH", 13)  # and many batches of counts
+    model = fit(corpus, settings)
+    assert len(model) == 400 and model.topics.shape[0] == settings.topics
+
+    docs = sorted(corpus, key=lambda d: d.ref)
+    counter = engine_vocabulary._terms(settings)
+    counts, _ = counter.count(docs, settings=settings)
+    old_ids = np.array([counter.ids[t] for t in model.features[: model.n_text]])
+    counts = counts[:, old_ids].tocsr()
+    counts.sort_indices()
+    concepts = np.array([t.startswith("~") for t in model.features[: model.n_text]])
+    text = engine_model._text_vectors(counts, model.idf, concepts, settings)
+    sample = text[np.linspace(0, len(docs) - 1, settings.topic_sample).astype(np.int64)]
+    svd = TruncatedSVD(
+        n_components=settings.topics, algorithm="randomized", n_iter=5, random_state=0
+    ).fit(sample)
+    assert np.array_equal(model.topics, svd.components_)
+    model._cache.clear()
+    matrix, offsets = engine_model._assemble(model, docs, text)
+    assert isinstance(model.matrix, sp.csr_matrix) and model.matrix.has_sorted_indices
+    assert model.matrix.dtype == matrix.dtype == np.float32
+    assert model.matrix.indices.dtype == matrix.indices.dtype
+    assert model.matrix.shape == matrix.shape
+    assert np.array_equal(model.matrix.indptr, matrix.indptr)
+    assert np.array_equal(model.matrix.indices, matrix.indices)
+    assert np.array_equal(model.matrix.data, matrix.data)
+    assert np.array_equal(model.offsets, offsets)
+
+    # And the same model, suggestions included, with one block and one batch.
+    monkeypatch.setattr(engine_model, "FIT_BLOCK", 10**9)
+    monkeypatch.setattr(engine_vocabulary._Terms, "BATCH", 10**6)
+    whole = fit(corpus, settings)
+    assert (whole.matrix != model.matrix).nnz == 0 and whole.dumps() == model.dumps()
+    assert suggest(whole) == suggest(model)
+
+
+def test_rows_stacked_in_place_are_what_vstack_gives():
+    import numpy as np
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(5)
+    blocks = [
+        sp.random(rows, 50, density=density, format="csr", random_state=rng, dtype=np.float32)
+        for rows, density in ((3, 0.2), (0, 0.0), (40, 0.5), (1, 0.0), (17, 0.9), (200, 0.3))
+    ]
+    stack = engine_vocabulary.RowStack(np.float32)
+    for block in blocks:
+        stack.add(block)
+    stacked = stack.matrix(50)
+    expected = sp.vstack(blocks, format="csr")
+    assert stacked.shape == expected.shape == (261, 50)
+    assert stacked.dtype == np.float32 and stacked.nnz == expected.nnz > 2000
+    assert np.array_equal(stacked.indptr, expected.indptr)
+    assert np.array_equal(stacked.indices, expected.indices)
+    assert np.array_equal(stacked.data, expected.data)
+    empty = engine_vocabulary.RowStack(np.float64).matrix(4)
+    assert empty.shape == (0, 4) and empty.nnz == 0
