@@ -1,0 +1,489 @@
+"""Rebuild speed: `manage.py rebuild_matches` end to end, beside the engine and sparse-dot-topn.
+
+Issue #11 asks that a full rebuild, database included, take no more than twice what
+scikit-learn's TfidfVectorizer plus sparse_dot_topn.sp_matmul_topn take for the top 10 in
+both directions on the same texts. For each corpus size (`generate_listings.py --seed 7`) and
+each database this script imports the corpus into a fresh database (`manage.py migrate`,
+`manage.py import_exchange FILE`, not timed), then, in ONE process, side by side:
+
+1. `rebuild_matches` as a person runs it (the management command, in process: reading the
+   database, fitting, saving the model, ranking, writing the matches), first on an empty
+   Match table, then again at once (nothing changed: it should write next to nothing);
+2. `engine.fit` + `engine.suggest` over the same documents (read from the database, not
+   timed): the engine alone;
+3. scikit-learn's `TfidfVectorizer()` (defaults) over title + description of the same
+   documents, and `sp_matmul_topn(top_n=10, n_threads=2)` in float64 for needs and
+   challenges -> offers and offers -> needs.
+
+The ratio is the rebuild's time over (3). The matches written, changed and removed are the
+command's own report, checked against the Match table.
+
+    .venv/bin/python benchmarks/rebuild_speed.py --shared ../shared --listings 20000 100000 \\
+        --database-url sqlite --database-url postgres://cx:cx@127.0.0.1:5432/cx_bench
+
+`--database-url sqlite` (the default) is a new SQLite file in the work folder; for a
+PostgreSQL URL the database it names is dropped and created afresh (the role needs CREATEDB),
+and kept afterwards for inspection. `--workdir DIR --reuse` keeps corpora and databases
+between runs and skips the import when the database already holds the corpus. `--profile`
+writes a cProfile of the first rebuild to the work folder and prints its top functions.
+`--update-docs` writes the table into docs/benchmarks.md between the rebuild_speed markers.
+The exit status is 1 when a check fails or the 2x target is missed. The machine is shared:
+the report records the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(HERE))
+
+START = "<!-- rebuild_speed:start -->"
+END = "<!-- rebuild_speed:end -->"
+SEED = 7
+TARGET_RATIO = 2.0
+# The command's own report of each step, e.g. "Fitted the vocabulary (3.1 s)": keyed by the
+# first word (read, fitted, saved, ranked, stored).
+STEP_LINE = re.compile(r"^(?P<step>\w+)[^()]* \((?P<seconds>[\d.]+) s\)$", re.MULTILINE)
+COUNTS_LINE = re.compile(
+    r"(?P<new>[\d,]+) new, (?P<changed>[\d,]+) changed, (?P<removed>[\d,]+) removed, "
+    r"(?P<unranked>[\d,]+) unranked, (?P<same>[\d,]+) unchanged"
+)
+
+
+def say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def progress(text: str) -> None:
+    print(f"[{datetime.now(tz=UTC):%H:%M:%S}] {text}", file=sys.stderr, flush=True)
+
+
+def load_average() -> str:
+    with open("/proc/loadavg", encoding="utf-8") as handle:
+        return " / ".join(handle.read().split()[:3])
+
+
+def redact(text: str) -> str:
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
+
+
+# --- inside the measuring process (Django set up on the benchmark's database) --------------
+
+
+def timed(function, *args, **kwargs):
+    start, cpu = time.perf_counter(), time.process_time()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - start, time.process_time() - cpu
+
+
+def rebuild_command(profile: Path | None = None) -> dict:
+    """`rebuild_matches` through call_command, as `manage.py rebuild_matches` runs it."""
+    import io
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    if profile is None:
+        _, seconds, cpu = timed(call_command, "rebuild_matches", stdout=out)
+    else:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        _, seconds, cpu = timed(profiler.runcall, call_command, "rebuild_matches", stdout=out)
+        profiler.dump_stats(profile)
+    text = out.getvalue()
+    counts = COUNTS_LINE.search(text)
+    if counts is None:
+        raise SystemExit(f"cannot read the counts from rebuild_matches:\n{text}")
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "steps": {m["step"].lower(): float(m["seconds"]) for m in STEP_LINE.finditer(text)},
+        **{key: int(value.replace(",", "")) for key, value in counts.groupdict().items()},
+        "output": text,
+    }
+
+
+def sklearn_topn(docs) -> dict:
+    """TfidfVectorizer (defaults) over title + description, then the top 10 both ways."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sparse_dot_topn import sp_matmul_topn
+
+    def run():
+        kinds = np.array([d.kind for d in docs])
+        matrix = TfidfVectorizer().fit_transform([f"{d.title} {d.text}" for d in docs])
+        sources = matrix[np.flatnonzero(kinds != "offer")]
+        offers = matrix[np.flatnonzero(kinds == "offer")]
+        needs = matrix[np.flatnonzero(kinds == "need")]
+        forward = sp_matmul_topn(sources, offers.T.tocsr(), top_n=10, n_threads=2)
+        backward = sp_matmul_topn(offers, needs.T.tocsr(), top_n=10, n_threads=2)
+        return forward.nnz + backward.nnz
+
+    pairs, seconds, cpu = timed(run)
+    return {"seconds": seconds, "cpu": cpu, "pairs": pairs}
+
+
+def measure(listings: int, profile: Path | None) -> dict:
+    """Everything timed on one database, in this one process (printed as JSON)."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    django.setup()
+    import sklearn.feature_extraction.text  # noqa: F401  (imported by a running worker)
+    import sparse_dot_topn  # noqa: F401
+    from django.db import connection
+
+    from clusters.models import Listing
+    from matching import engine, services
+    from matching.models import Match, MatchModel
+
+    found = Listing.objects.count()
+    if found != listings:
+        raise SystemExit(f"the database holds {found:,} listings, not {listings:,}")
+    Match.objects.all().delete()  # a first rebuild starts from an empty Match table
+    MatchModel.objects.all().delete()
+    result: dict = {
+        "listings": listings,
+        "database": f"{connection.vendor} {'.'.join(map(str, connection.Database.version_info if connection.vendor == 'sqlite' else divmod(connection.pg_version, 10000)))}",  # noqa: E501
+        "threads": engine.THREADS,
+        "load_before": load_average(),
+    }
+    progress(f"{listings:,} on {connection.vendor}: first rebuild_matches")
+    result["first"] = rebuild_command(profile)
+    result["rows_after_first"] = Match.objects.count()
+    progress(f"{listings:,} on {connection.vendor}: second rebuild_matches")
+    result["second"] = rebuild_command()
+    result["rows_after_second"] = Match.objects.count()
+
+    docs = services.all_docs()
+    result["docs"] = len(docs)
+    result["sources"] = sum(1 for d in docs if d.kind != "offer")
+    result["offers"] = len(docs) - result["sources"]
+    progress(f"{listings:,} on {connection.vendor}: engine.fit + engine.suggest")
+    model, fit_s, fit_cpu = timed(engine.fit, docs)
+    suggestions, suggest_s, suggest_cpu = timed(
+        engine.suggest, model, top=services.TOP, blocked=services.blocked_pairs()
+    )
+    result["engine"] = {
+        "fit": fit_s,
+        "suggest": suggest_s,
+        "seconds": fit_s + suggest_s,
+        "cpu": fit_cpu + suggest_cpu,
+        "suggestions": len(suggestions),
+    }
+    del model, suggestions
+    progress(f"{listings:,} on {connection.vendor}: TfidfVectorizer + sp_matmul_topn")
+    result["topn"] = sklearn_topn(docs)
+    result["load_after"] = load_average()
+    return result
+
+
+# --- the driver ----------------------------------------------------------------------------
+
+
+def generate(shared: Path, listings: int, folder: Path) -> Path:
+    path = folder / f"corpus-seed{SEED}-{listings}.json"
+    if not path.exists():
+        generator = shared / "data" / "generate_listings.py"
+        command = [sys.executable, str(generator), "--seed", str(SEED), "--listings"]
+        partial = path.with_suffix(".partial")
+        subprocess.run(
+            [*command, str(listings), "--output", str(partial), "--quiet"],
+            check=True,
+            capture_output=True,
+        )
+        partial.rename(path)
+    return path
+
+
+def is_postgres(url: str) -> bool:
+    return urlsplit(url).scheme in ("postgres", "postgresql", "pgsql", "psql")
+
+
+def database_for(url: str, listings: int, folder: Path, reuse: bool) -> tuple[str, bool]:
+    """(DATABASE_URL, whether it already holds the corpus) for this size."""
+    if not is_postgres(url):
+        if url != "sqlite":
+            raise SystemExit(f"{redact(url)}: give 'sqlite' or a postgres:// URL")
+        path = folder / f"rebuild-speed-{listings}.sqlite3"
+        done = path.with_suffix(".imported")
+        if reuse and path.exists() and done.exists():
+            return f"sqlite:///{path}", True
+        for leftover in folder.glob(f"{path.name}*"):
+            leftover.unlink()
+        done.unlink(missing_ok=True)
+        return f"sqlite:///{path}", False
+    import psycopg
+
+    parts = urlsplit(url)
+    name = f"{parts.path.strip('/') or 'cx_bench'}_{listings}"
+    admin = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if reuse and exists.fetchone():
+            target = urlunsplit(("postgresql", parts.netloc, f"/{name}", parts.query, ""))
+            try:
+                with psycopg.connect(target) as db:
+                    (count,) = db.execute("SELECT count(*) FROM clusters_listing").fetchone()
+                if count == listings:
+                    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", "")), True
+            except psycopg.Error:
+                pass
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, "")), False
+
+
+def manage(database_url: str, broker: Path, *args: str) -> float:
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DJANGO_DEBUG": "0",
+        # The import queues matching jobs: keep them away from the project's own broker folder.
+        "CELERY_FILESYSTEM_DIR": str(broker),
+    }
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def prepare(url: str, corpus: Path, listings: int, folder: Path, reuse: bool) -> tuple[str, float]:
+    database_url, ready = database_for(url, listings, folder, reuse)
+    if ready:
+        return database_url, 0.0
+    broker = folder / "broker"
+    broker.mkdir(exist_ok=True)
+    manage(database_url, broker, "migrate", "--noinput")
+    imported = manage(database_url, broker, "import_exchange", str(corpus))
+    if not is_postgres(url):
+        Path(database_url.removeprefix("sqlite:///")).with_suffix(".imported").touch()
+    return database_url, imported
+
+
+def run_measure(database_url: str, listings: int, profile: Path | None) -> dict:
+    command = [sys.executable, __file__, "--measure", str(listings)]
+    if profile:
+        command += ["--profile-file", str(profile)]
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "0"}
+    done = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"measuring {listings:,} on {redact(database_url)} failed")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def check(r: dict) -> list[str]:
+    problems = []
+    first, second = r["first"], r["second"]
+    if first["changed"] or first["removed"] or first["same"]:
+        problems.append("the first rebuild found rows in an empty Match table")
+    if r["rows_after_first"] != first["new"]:
+        problems.append(
+            f"{r['rows_after_first']:,} rows after the first rebuild, not {first['new']:,}"
+        )
+    if r["rows_after_second"] != r["rows_after_first"] + second["new"] - second["removed"]:
+        problems.append("the second rebuild's counts do not add up to the rows in the table")
+    if first["new"] != r["engine"]["suggestions"]:
+        problems.append(
+            f"the rebuild stored {first['new']:,} suggestions, the engine made "
+            f"{r['engine']['suggestions']:,}"
+        )
+    return problems
+
+
+def fmt(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}"
+
+
+def table(results: list[dict]) -> list[str]:
+    lines = [
+        "| Listings | Database | `rebuild_matches`, first (s) | again, nothing changed (s) "
+        "| `engine.fit` + `suggest` (s) | TfidfVectorizer + sp_matmul_topn, both ways (s) "
+        f"| first ÷ topn | again ÷ topn | Target: ≤ {TARGET_RATIO:g} |",
+        "| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in results:
+        topn = r["topn"]["seconds"]
+        ratio = r["first"]["seconds"] / topn
+        again = r["second"]["seconds"] / topn
+        target = "PASS" if ratio <= TARGET_RATIO and not r["problems"] else "FAIL"
+        lines.append(
+            f"| {r['listings']:,} | {r['database']} | **{fmt(r['first']['seconds'])}** "
+            f"| {fmt(r['second']['seconds'])} | {fmt(r['engine']['seconds'])} | {fmt(topn)} "
+            f"| **{ratio:.2f}** | {again:.2f} | {target} |"
+        )
+    lines += [
+        "",
+        "| Listings | Database | Rebuild | New | Changed | Removed | Unranked | Unchanged "
+        "| Steps (s) |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in results:
+        for label in ("first", "second"):
+            run = r[label]
+            steps = ", ".join(f"{k} {v:.1f}" for k, v in run["steps"].items())
+            lines.append(
+                f"| {r['listings']:,} | {r['database']} | {label} | {run['new']:,} "
+                f"| {run['changed']:,} | {run['removed']:,} | {run['unranked']:,} "
+                f"| {run['same']:,} | {steps} |"
+            )
+    lines += [
+        "",
+        "| Listings | Database | Sources / offers | Engine: fit / suggest (s) | CPU (s): rebuild "
+        "/ engine / topn | Load average before -> after |",
+        "| ---: | --- | ---: | ---: | ---: | --- |",
+    ]
+    for r in results:
+        e = r["engine"]
+        lines.append(
+            f"| {r['listings']:,} | {r['database']} | {r['sources']:,} / {r['offers']:,} "
+            f"| {fmt(e['fit'])} / {fmt(e['suggest'])} | {fmt(r['first']['cpu'])} / "
+            f"{fmt(e['cpu'])} / {fmt(r['topn']['cpu'])} | {r['load_before']} -> "
+            f"{r['load_after']} |"
+        )
+    return lines
+
+
+def report(results: list[dict], command: str) -> str:
+    import numpy
+    import scipy
+    import sklearn
+
+    cpu = "unknown"
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    lines = [
+        "## Rebuild speed, end to end",
+        "",
+        "`benchmarks/rebuild_speed.py` imports a corpus made by `generate_listings.py --seed "
+        f"{SEED}` into a fresh database, then times in one process, side by side: "
+        "`rebuild_matches` as a person runs it (reading the database, fitting, saving the "
+        "model, ranking, writing the matches), first on an empty Match table and again right "
+        "after (nothing changed); `engine.fit` + `engine.suggest` on the same documents; and "
+        "scikit-learn's `TfidfVectorizer()` over title + description with "
+        "`sparse_dot_topn.sp_matmul_topn(top_n=10, n_threads=2)` for needs and challenges -> "
+        "offers and offers -> needs. The issue's target: the rebuild within "
+        f"{TARGET_RATIO:g}x of the last. The machine is shared and has 2 cores: other work "
+        "moves wall times (see the load average).",
+        "",
+        f"Run on {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC; {cpu}, "
+        f"{len(os.sched_getaffinity(0))} cores; Python {sys.version.split()[0]}, numpy "
+        f"{numpy.__version__}, scipy {scipy.__version__}, scikit-learn {sklearn.__version__}.",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        *table(results),
+    ]
+    problems = [
+        f"- {r['listings']:,} on {r['database']}: {p}" for r in results for p in r["problems"]
+    ]
+    if problems:
+        lines += ["", "Problems:", "", *problems]
+    return "\n".join(lines)
+
+
+def print_profile(path: Path, limit: int = 30) -> None:
+    import pstats
+
+    stats = pstats.Stats(str(path), stream=sys.stderr)
+    stats.sort_stats("cumulative").print_stats(limit)
+    stats.sort_stats("tottime").print_stats(limit)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shared", type=Path, help="the shared folder (with data/)")
+    parser.add_argument("--listings", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument(
+        "--database-url",
+        action="append",
+        dest="database_urls",
+        metavar="URL",
+        help="'sqlite' (default) or postgres://...; repeatable",
+    )
+    parser.add_argument("--workdir", type=Path, help="keep corpora and databases here")
+    parser.add_argument("--reuse", action="store_true", help="reuse imported databases")
+    parser.add_argument("--profile", action="store_true", help="cProfile the first rebuild")
+    parser.add_argument("--update-docs", action="store_true", help="write docs/benchmarks.md")
+    parser.add_argument("--save-json", type=Path, help="also write the raw figures here")
+    parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--profile-file", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.measure:
+        print(json.dumps(measure(args.measure, args.profile_file)))
+        return 0
+    if args.shared is None:
+        parser.error("--shared is required")
+    urls = args.database_urls or ["sqlite"]
+    python = Path(sys.executable)
+    if python.is_relative_to(REPO):
+        python = python.relative_to(REPO)
+    command = redact(shlex.join([str(python), "benchmarks/rebuild_speed.py", *sys.argv[1:]]))
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rebuild-speed-") as tmp:
+        folder = args.workdir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for listings in args.listings:
+            progress(f"generating {listings:,} listings (seed {SEED})")
+            corpus = generate(args.shared, listings, folder)
+            for url in urls:
+                progress(f"importing {listings:,} listings into {redact(url)}")
+                database_url, import_s = prepare(url, corpus, listings, folder, args.reuse)
+                profile = (
+                    folder / f"rebuild-{listings}-{len(results)}.prof" if args.profile else None
+                )
+                r = run_measure(database_url, listings, profile)
+                r["import_s"] = import_s
+                r["problems"] = check(r)
+                results.append(r)
+                progress(
+                    f"{listings:,} on {r['database']}: rebuild {r['first']['seconds']:.1f} s, "
+                    f"again {r['second']['seconds']:.1f} s, engine "
+                    f"{r['engine']['seconds']:.1f} s, topn {r['topn']['seconds']:.1f} s; "
+                    f"steps {r['first']['steps']} / {r['second']['steps']}"
+                )
+                for problem in r["problems"]:
+                    progress(f"PROBLEM: {problem}")
+                if profile:
+                    print_profile(profile)
+    if args.save_json:
+        args.save_json.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    text = report(results, command)
+    say(text)
+    if args.update_docs:
+        from match_quality import update_docs
+
+        update_docs(text, (START, END))
+    failed = any(
+        r["problems"] or r["first"]["seconds"] / r["topn"]["seconds"] > TARGET_RATIO
+        for r in results
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
