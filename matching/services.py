@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -237,6 +237,11 @@ class Written:
         """Rows inserted or updated."""
         return self.new + self.changed
 
+    def __add__(self, other: "Written") -> "Written":
+        return Written(
+            *(getattr(self, f.name) + getattr(other, f.name) for f in dataclasses.fields(self))
+        )
+
     def __str__(self) -> str:
         return (
             f"{self.new:,} new, {self.changed:,} changed, {self.removed:,} removed, "
@@ -270,7 +275,8 @@ def _ranked(
     suggestions: Iterable[engine.Suggestion], sources: dict[str, _Source], targets: dict[str, int]
 ) -> dict[tuple[str, int], tuple[_Source, float, int, tuple[str, ...]]]:
     """(source key, target id) -> (source, score, rank, reasons) of each suggestion whose source
-    and target are stored; rank 1 is the best score, ties broken by the target's ref."""
+    and target are stored. Each source's suggestions come best first (as engine.suggest and
+    engine.push_down give them): rank 1 is its first."""
     by_source: dict[str, list[engine.Suggestion]] = defaultdict(list)
     for s in suggestions:
         by_source[s.source].append(s)
@@ -279,7 +285,6 @@ def _ranked(
         source = sources.get(ref)
         if source is None:
             continue
-        items.sort(key=_best_first)
         for rank, s in enumerate(items, start=1):
             target = targets.get(s.target)
             if target is not None:
@@ -288,26 +293,29 @@ def _ranked(
     return rows
 
 
-def _best_first(s: engine.Suggestion) -> tuple[float, str]:
-    return (-s.score, s.target)
-
-
-def _stored(keys: Collection[str], everything: bool):
+def _stored(keys: Collection[str], scope: Q | None):
     """(pk, source key, target id, score, rank, reasons as JSON text, engine version, status)
-    of the stored matches of the sources `keys`. With `everything`, one read of the whole table
-    (cheaper than many IN lists when `keys` are most sources), filtered here."""
+    of the stored matches of the sources `keys`: read by batches of keys, or, when `scope` is
+    given, in one query for the rows it selects (a superset, filtered here: cheaper than many
+    IN lists when the keys are many)."""
     rows = Match.objects.annotate(reasons_text=Cast("reasons", TextField())).values_list(
         "pk", "source_key", "target_id", "score", "rank", "reasons_text", "engine_version", "status"
     )
-    if everything:
+    if scope is not None:
         keys = set(keys)
-        return (row for row in rows.iterator(chunk_size=20_000) if row[1] in keys)
+        return (row for row in rows.filter(scope).iterator(20_000) if row[1] in keys)
     keys = list(keys)
     return (
         row
         for start in range(0, len(keys), BATCH)
         for row in rows.filter(source_key__in=keys[start : start + BATCH])
     )
+
+
+def _ref_range(refs: Sequence[str]) -> Q:
+    """The stored matches of sources whose refs lie between the least and greatest of `refs`."""
+    low, high = min(refs), max(refs)
+    return Q(source_listing__ref__range=(low, high)) | Q(source_challenge__ref__range=(low, high))
 
 
 _INSERTED = (
@@ -420,7 +428,7 @@ def _write_matches(
     targets: dict[str, int],
     version: str,
     *,
-    whole_table: bool = False,
+    scope: Q | None = None,
 ) -> Written:
     """Make the stored matches of `sources` these suggestions; all-or-nothing, idempotent.
 
@@ -429,8 +437,7 @@ def _write_matches(
     untouched pair that dropped out is deleted; one a person answered (interested, not
     relevant) is kept, without a rank. Everything else is left as it is, so a rebuild in
     which little changed writes little, and running it twice writes nothing the second time.
-    With `whole_table` (when `sources` are most of them), the stored matches are read in one
-    query rather than by batches of sources.
+    `scope`, if given, selects (at least) the stored matches of `sources` in one query.
     """
     wanted = _ranked(suggestions, sources, targets)
     keys = {source.key for source in sources.values()}
@@ -450,9 +457,7 @@ def _write_matches(
             now = connection.ops.adapt_datetimefield_value(now)
         stale: list[int] = []
         changed: list[tuple] = []
-        for pk, key, target, score, rank, text, stored_version, status in _stored(
-            keys, everything=whole_table
-        ):
+        for pk, key, target, score, rank, text, stored_version, status in _stored(keys, scope):
             new = wanted.pop((key, target), None)
             if new is None:
                 if status == Match.Status.NEW or rank is not None:
@@ -751,11 +756,12 @@ def match_challenge(challenge_id: int) -> int:
     return _match_one(challenge, docs[0] if docs else None, MatchingRun.Kind.CHALLENGE)
 
 
-# The full rebuild, in chunks that several workers share ---------------------------------
+# The full rebuild: in process, or as a map-reduce that several workers share -------------
 
 
 def chunk_count(sources: int) -> int:
-    """As many chunks as configured, but none smaller than MATCHING_CHUNK_MIN_SOURCES."""
+    """As many chunks as configured, but none smaller than MATCHING_CHUNK_MIN_SOURCES (needs
+    and challenges: a chunk is a slice of the need side)."""
     return max(1, min(settings.MATCHING_CHUNKS, sources // settings.MATCHING_CHUNK_MIN_SOURCES))
 
 
@@ -780,9 +786,10 @@ def rebuild(
 
     In process (the rebuild_matches command, or a worker that needs the first model): one
     engine.suggest call over every source scores each pair once for both directions, and only
-    the matches that changed are written. Otherwise the sources are split into chunks, one
-    task each, and the run finishes when the last chunk does. `progress(step, seconds)` hears
-    of each step as it ends.
+    the matches that changed are written. Otherwise the work is a map-reduce shared by the
+    workers: the need side is cut into chunks, one task each (run_chunk), and a last task
+    (merge_rebuild) gives each offer its list from what the chunks found. `progress(step,
+    seconds)` hears of each step as it ends.
     """
     clock = _Clock(progress)
     run = MatchingRun.objects.create(kind=MatchingRun.Kind.REBUILD)
@@ -794,7 +801,8 @@ def rebuild(
         clock.done("Fitted the vocabulary")
         record = save_model(model, len(docs))
         clock.done("Saved the model")
-        chunks = 1 if in_process else chunk_count(len(docs))
+        needs = sum(1 for d in docs if d.kind != "offer")
+        chunks = 1 if in_process else chunk_count(needs)
         run.model_version = record.version
         run.sources = len(docs)
         run.chunks_total = chunks
@@ -805,18 +813,19 @@ def rebuild(
             suggestions = push_down_dismissed(model, suggestions, blocked)
             clock.done(f"Ranked {len(suggestions):,} suggestions, both directions")
             targets = {ref: s.listing_id for ref, s in sources.items() if s.listing_id is not None}
-            written = _write_matches(
-                suggestions, sources, targets, record.version, whole_table=True
-            )
+            written = _write_matches(suggestions, sources, targets, record.version, scope=Q())
             del suggestions
             with transaction.atomic():
                 run.chunks_done = 1
                 run.matches_written = written.rows
-                _finish_rebuild(run, model)
+                _finish_rebuild(run)
                 run.save()
             clock.done(f"Stored the changes: {written}")
             return run
-        RebuildChunk.objects.bulk_create([RebuildChunk(run=run, index=i) for i in range(chunks)])
+        # The map chunks 0 .. chunks - 1, and the merge as one more row, claimed the same way.
+        RebuildChunk.objects.bulk_create(
+            [RebuildChunk(run=run, index=i) for i in range(chunks + 1)]
+        )
     except Exception as exc:
         run.status, run.error = MatchingRun.Status.FAILED, f"{type(exc).__name__}: {exc}"
         run.finished_at = timezone.now()
@@ -832,37 +841,131 @@ def rebuild(
     return run
 
 
-def run_chunk(run_id: int, index: int, worker: str = "") -> int:
-    """Compute and store one chunk of a rebuild, once; the last chunk finishes the run."""
+class ChunkBusy(Exception):
+    """Another worker holds this chunk (or the merge) and its lease has not run out: try again
+    after the lease, rather than drop the message (that worker may die)."""
+
+
+def _claim_chunk(run_id: int, index: int) -> bool:
+    """Take a chunk: unclaimed, or claimed by a worker whose lease ran out. False if it is done;
+    ChunkBusy if another worker holds it."""
     now = timezone.now()
-    claimed = RebuildChunk.objects.filter(
-        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE),
-        run_id=run_id,
-        index=index,
-        done=False,
-    ).update(claimed_at=now)
-    if not claimed:
+    chunk = RebuildChunk.objects.filter(run_id=run_id, index=index, done=False)
+    if chunk.filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - LEASE)).update(
+        claimed_at=now
+    ):
+        return True
+    if chunk.exists():
+        raise ChunkBusy(f"chunk {index} of run {run_id} is held by another worker")
+    return False
+
+
+def _ids() -> tuple[dict[str, _Source], dict[str, int]]:
+    """Where every listing's and challenge's matches are stored, and every listing's id (as a
+    target): two queries, however many."""
+    sources = {
+        ref: _Source(f"L{pk}", listing_id=pk)
+        for ref, pk in Listing.objects.values_list("ref", "pk")
+    }
+    targets = {ref: source.listing_id for ref, source in sources.items()}
+    sources.update(
+        (ref, _Source(f"C{pk}", challenge_id=pk))
+        for ref, pk in Challenge.objects.values_list("ref", "pk")
+    )
+    return sources, targets
+
+
+def run_chunk(run_id: int, index: int, worker: str = "") -> int:
+    """The map step of a rebuild: chunk `index` of the need side, once.
+
+    Scores the chunk's needs and challenges against every offer (each pair once), stores their
+    suggestions, and keeps, for the merge, every offer's best needs among the chunk's (in the
+    chunk's row, with the same transaction: a worker that dies before it commits leaves the
+    chunk to be taken again when its lease runs out). The last chunk to finish sends the merge.
+    Returns the rows written.
+    """
+    if not _claim_chunk(run_id, index):
         return 0
     run = MatchingRun.objects.get(pk=run_id)
     record = MatchModel.objects.get(version=run.model_version)
     model = load_model(record)
-    sources = engine.chunk_sources(model, index, run.chunks_total)
     blocked = blocked_pairs()
-    suggestions = engine.suggest(model, sources, top=TOP, blocked=blocked)
-    suggestions = push_down_dismissed(model, suggestions, blocked)
-    written = store_suggestions(suggestions, sources, record.version)
+    needs, candidates = engine.suggest_need_chunk(
+        model, index, run.chunks_total, top=TOP, blocked=blocked
+    )
+    needs = push_down_dismissed(model, needs, blocked)
+    refs = engine.need_chunk(model, index, run.chunks_total)
+    sources, targets = _ids()
     with transaction.atomic():
-        RebuildChunk.objects.filter(run_id=run_id, index=index).update(done=True, worker=worker)
+        written = 0
+        if refs:
+            written = _write_matches(
+                needs,
+                {ref: sources[ref] for ref in refs if ref in sources},
+                targets,
+                record.version,
+                scope=_ref_range(refs),
+            ).rows
+        RebuildChunk.objects.filter(run_id=run_id, index=index).update(
+            done=True, worker=worker, candidates=candidates.dumps()
+        )
         run = MatchingRun.objects.select_for_update().get(pk=run_id)
-        run.chunks_done = RebuildChunk.objects.filter(run_id=run_id, done=True).count()
+        run.chunks_done = run.chunks.filter(done=True, index__lt=run.chunks_total).count()
         run.matches_written += written
+        run.save(update_fields=["chunks_done", "matches_written"])
         if run.chunks_done == run.chunks_total:
-            _finish_rebuild(run, model)
-        run.save()
+            from config.celery import enqueue
+
+            from .tasks import merge_rebuild_task
+
+            enqueue(merge_rebuild_task, run_id)
     return written
 
 
-def _finish_rebuild(run: MatchingRun, model: engine.Model) -> None:
+MERGE_SLICE = 50_000  # offers whose suggestions are made and written at once, to bound memory
+
+
+def merge_rebuild(run_id: int, worker: str = "") -> int:
+    """The reduce step of a rebuild, once: each offer's exact top list from the candidates
+    every chunk kept, stored (only what changed); then the run is done. All-or-nothing: a
+    worker that dies here leaves the merge to be taken again when its lease runs out."""
+    run = MatchingRun.objects.get(pk=run_id)
+    if run.chunks.filter(done=False, index__lt=run.chunks_total).exists():
+        return 0  # not every chunk is in yet; the last one sends the merge again
+    if not _claim_chunk(run_id, run.chunks_total):
+        return 0
+    record = MatchModel.objects.get(version=run.model_version)
+    model = load_model(record)
+    parts = run.chunks.filter(index__lt=run.chunks_total).values_list("candidates", flat=True)
+    merged = engine.merge_offer_candidates(
+        (engine.OfferCandidates.loads(bytes(data)) for data in parts), top=TOP
+    )
+    offers = engine.offer_refs(model)
+    sources, targets = _ids()
+    blocked = blocked_pairs()
+    written = Written()
+    with transaction.atomic():
+        for start in range(0, len(offers), MERGE_SLICE):
+            refs = offers[start : start + MERGE_SLICE]
+            suggestions = engine.offer_suggestions(model, merged, slice(start, start + len(refs)))
+            suggestions = push_down_dismissed(model, suggestions, blocked)
+            written += _write_matches(
+                suggestions,
+                {ref: sources[ref] for ref in refs if ref in sources},
+                targets,
+                record.version,
+                scope=_ref_range(refs) & Q(source_listing__kind=Listing.Kind.OFFER),
+            )
+        run.chunks.update(candidates=None)  # kept only until the merge is in
+        run.chunks.filter(index=run.chunks_total).update(done=True, worker=worker)
+        run = MatchingRun.objects.select_for_update().get(pk=run_id)
+        run.matches_written += written.rows
+        _finish_rebuild(run)
+        run.save()
+    return written.rows
+
+
+def _finish_rebuild(run: MatchingRun) -> None:
     """Drop untouched suggestions of sources that are no longer eligible."""
     untouched = Match.objects.filter(status=Match.Status.NEW)
     untouched.filter(source_listing__isnull=False).exclude(
@@ -873,6 +976,26 @@ def _finish_rebuild(run: MatchingRun, model: engine.Model) -> None:
     ).delete()
     run.status = MatchingRun.Status.DONE
     run.finished_at = timezone.now()
+
+
+def unfinished_chunks(limit: int = 1000) -> list[tuple[int, int, bool]]:
+    """(run, index, is the merge) of the chunks of running rebuilds whose message may have
+    been lost: not claimed since the run began a lease ago, or claimed by a worker whose
+    lease ran out. A merge only once all of its run's chunks are done."""
+    stale = timezone.now() - LEASE
+    found = []
+    chunks = RebuildChunk.objects.filter(
+        Q(claimed_at__isnull=True, run__started_at__lt=stale) | Q(claimed_at__lt=stale),
+        run__status=MatchingRun.Status.RUNNING,
+        run__kind=MatchingRun.Kind.REBUILD,
+        done=False,
+    ).values_list("run_id", "index", "run__chunks_total", "run__chunks_done")
+    for run_id, index, total, done in chunks[:limit]:
+        if index < total:
+            found.append((run_id, index, False))
+        elif done == total:
+            found.append((run_id, index, True))
+    return found
 
 
 # Reading matches out ---------------------------------------------------------------------

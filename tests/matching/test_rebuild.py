@@ -3,15 +3,17 @@ and only the matches that changed are written."""
 
 import itertools
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from clusters.models import Listing
 from matching import services
-from matching.models import Match, MatchingRun, MatchModel
+from matching.models import Match, MatchingRun, MatchModel, RebuildChunk
 from tests.factories import ListingFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -221,3 +223,95 @@ def test_rebuild_matches_reports_each_step_and_what_it_wrote(capsys):
         assert step in out
     assert "0 new, 0 changed, 0 removed, 0 unranked" in out  # the second run
     assert out.count("Done: ") == 2
+
+
+# --- The same shared by workers: a map-reduce (the tasks themselves: test_tasks.py) ---------
+
+
+def stored() -> list[tuple]:
+    return sorted(
+        Match.objects.values_list("source_key", "target_id", "rank", "score", "reasons", "status")
+    )
+
+
+def start_map_reduce(settings, chunks: int = 3) -> MatchingRun:
+    """A rebuild for workers, whose messages are never sent (as if the broker lost them)."""
+    settings.MATCHING_CHUNKS = chunks
+    settings.MATCHING_CHUNK_MIN_SOURCES = 2
+    run = services.rebuild()
+    assert run.chunks_total == chunks and run.status == "running"
+    return run
+
+
+def test_map_reduce_steps_store_what_one_ranking_stores(settings):
+    make_corpus()
+    services.rebuild(in_process=True)
+    expected = stored()
+    Match.objects.all().delete()
+    run = start_map_reduce(settings)
+
+    for index in range(run.chunks_total):
+        services.run_chunk(run.pk, index)
+    merged = services.merge_rebuild(run.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.chunks_done) == ("done", 3)
+    assert merged > 0 and run.matches_written == len(expected)
+    assert stored() == expected
+
+
+def test_the_merge_waits_for_every_chunk_and_runs_once(settings):
+    make_corpus()
+    run = start_map_reduce(settings)
+    services.run_chunk(run.pk, 0)
+    services.run_chunk(run.pk, 1)
+    assert services.merge_rebuild(run.pk) == 0  # chunk 2 is not in yet
+    need_side = Match.objects.count()
+    assert need_side > 0
+    assert not Match.objects.filter(source_listing__kind="offer").exists()
+
+    services.run_chunk(run.pk, 2)
+    assert services.run_chunk(run.pk, 2) == 0  # done already: nothing again
+    assert services.merge_rebuild(run.pk) > 0
+    with CaptureQueriesContext(connection) as queries:
+        assert services.merge_rebuild(run.pk) == 0
+    assert writes_to_matches(queries.captured_queries) == []
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert Match.objects.filter(source_listing__kind="offer").exists()
+
+
+def test_a_chunk_held_by_a_live_worker_is_retried_and_taken_over_once_its_lease_runs_out(
+    settings,
+):
+    make_corpus()
+    run = start_map_reduce(settings)
+    now = timezone.now()
+    RebuildChunk.objects.filter(run=run, index=1).update(claimed_at=now)  # another worker
+    with pytest.raises(services.ChunkBusy):
+        services.run_chunk(run.pk, 1)
+
+    RebuildChunk.objects.filter(run=run, index=1).update(
+        claimed_at=now - services.LEASE - timedelta(seconds=1)  # ... which died
+    )
+    assert services.run_chunk(run.pk, 1) > 0
+    assert RebuildChunk.objects.get(run=run, index=1).done
+
+
+def test_the_sweeper_finds_chunks_and_then_the_merge_whose_messages_were_lost(settings):
+    make_corpus()
+    run = start_map_reduce(settings)
+    assert services.unfinished_chunks() == []  # just sent: not lost yet
+    MatchingRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - services.LEASE - timedelta(seconds=1)
+    )
+    assert services.unfinished_chunks() == [
+        (run.pk, 0, False),
+        (run.pk, 1, False),
+        (run.pk, 2, False),
+    ]
+    for index in range(3):
+        services.run_chunk(run.pk, index)
+    assert services.unfinished_chunks() == [(run.pk, 3, True)]
+    services.merge_rebuild(run.pk)
+    assert services.unfinished_chunks() == []
