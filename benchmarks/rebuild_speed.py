@@ -290,11 +290,11 @@ def manage(database_url: str, broker: Path, *args: str) -> float:
 
 def prepare(url: str, corpus: Path, listings: int, folder: Path, reuse: bool) -> tuple[str, float]:
     database_url, ready = database_for(url, listings, folder, reuse)
-    if ready:
-        return database_url, 0.0
     broker = folder / "broker"
     broker.mkdir(exist_ok=True)
-    manage(database_url, broker, "migrate", "--noinput")
+    manage(database_url, broker, "migrate", "--noinput")  # a reused database may be behind
+    if ready:
+        return database_url, 0.0
     imported = manage(database_url, broker, "import_exchange", str(corpus))
     if not is_postgres(url):
         Path(database_url.removeprefix("sqlite:///")).with_suffix(".imported").touch()

@@ -212,6 +212,7 @@ class RebuildChunk(models.Model):
     index = models.PositiveIntegerField()
     done = models.BooleanField(default=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)  # the Celery worker that ran it
     # What the map step found for the merge: every offer's best needs among the chunk's
     # (engine.OfferCandidates, a few bytes per offer); emptied once the merge is in.

@@ -907,7 +907,7 @@ def run_chunk(run_id: int, index: int, worker: str = "") -> int:
                 scope=_ref_range(refs),
             ).rows
         RebuildChunk.objects.filter(run_id=run_id, index=index).update(
-            done=True, worker=worker, candidates=candidates.dumps()
+            done=True, worker=worker, candidates=candidates.dumps(), finished_at=timezone.now()
         )
         run = MatchingRun.objects.select_for_update().get(pk=run_id)
         run.chunks_done = run.chunks.filter(done=True, index__lt=run.chunks_total).count()
@@ -957,7 +957,9 @@ def merge_rebuild(run_id: int, worker: str = "") -> int:
                 scope=_ref_range(refs) & Q(source_listing__kind=Listing.Kind.OFFER),
             )
         run.chunks.update(candidates=None)  # kept only until the merge is in
-        run.chunks.filter(index=run.chunks_total).update(done=True, worker=worker)
+        run.chunks.filter(index=run.chunks_total).update(
+            done=True, worker=worker, finished_at=timezone.now()
+        )
         run = MatchingRun.objects.select_for_update().get(pk=run_id)
         run.matches_written += written.rows
         _finish_rebuild(run)
