@@ -20,10 +20,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+import numpy as np
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F, Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, TextField
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from clusters.models import Challenge, Listing
@@ -271,45 +272,35 @@ def _target_ids(refs: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def _ranked(
-    suggestions: Iterable[engine.Suggestion], sources: dict[str, _Source], targets: dict[str, int]
-) -> dict[tuple[str, int], tuple[_Source, float, int, tuple[str, ...]]]:
-    """(source key, target id) -> (source, score, rank, reasons) of each suggestion whose source
-    and target are stored. Each source's suggestions come best first (as engine.suggest and
-    engine.push_down give them): rank 1 is its first."""
-    by_source: dict[str, list[engine.Suggestion]] = defaultdict(list)
-    for s in suggestions:
-        by_source[s.source].append(s)
-    rows = {}
-    for ref, items in by_source.items():
-        source = sources.get(ref)
-        if source is None:
-            continue
-        for rank, s in enumerate(items, start=1):
-            target = targets.get(s.target)
-            if target is not None:
-                # Scores come rounded (engine._scores), so they compare equal to stored ones.
-                rows[source.key, target] = (source, s.score, rank, s.reasons)
-    return rows
+def _stored(keys: Collection[str], scope: Q | None) -> list[tuple]:
+    """(pk, pair, score, rank or -1, reasons as JSON text, engine version, status) of the
+    stored matches of the sources `keys` (by batches of keys); or, when `scope` is given, of
+    the rows it selects in one query (a superset: the caller keeps its own; cheaper than many
+    IN lists when the keys are many). `pair` is the pair as one integer (see _code), worked
+    out by the database."""
+    code = Coalesce(F("source_listing_id") * 2, F("source_challenge_id") * 2 + 1)
+    rows = Match.objects.annotate(
+        pair=ExpressionWrapper(code * 2**32 + F("target_id"), output_field=BigIntegerField()),
+        rank_or_none=Coalesce("rank", -1),
+        reasons_text=Cast("reasons", TextField()),
+    ).values_list("pk", "pair", "score", "rank_or_none", "reasons_text", "engine_version", "status")
+    queries = (
+        [rows.filter(scope)]
+        if scope is not None
+        else [rows.filter(source_key__in=batch) for batch in _batches(list(keys))]
+    )
+    found: list[tuple] = []
+    with connection.cursor() as cursor:
+        for query in queries:
+            # Raw rows: Django's per-row converters doubled the time of this read, and every
+            # value here is already the type wanted (the reasons as text, the rest numbers).
+            cursor.execute(*query.query.sql_with_params())
+            found.extend(cursor.fetchall())
+    return found
 
 
-def _stored(keys: Collection[str], scope: Q | None):
-    """(pk, source key, target id, score, rank, reasons as JSON text, engine version, status)
-    of the stored matches of the sources `keys`: read by batches of keys, or, when `scope` is
-    given, in one query for the rows it selects (a superset, filtered here: cheaper than many
-    IN lists when the keys are many)."""
-    rows = Match.objects.annotate(reasons_text=Cast("reasons", TextField())).values_list(
-        "pk", "source_key", "target_id", "score", "rank", "reasons_text", "engine_version", "status"
-    )
-    if scope is not None:
-        keys = set(keys)
-        return (row for row in rows.filter(scope).iterator(20_000) if row[1] in keys)
-    keys = list(keys)
-    return (
-        row
-        for start in range(0, len(keys), BATCH)
-        for row in rows.filter(source_key__in=keys[start : start + BATCH])
-    )
+def _batches(items: list, size: int = BATCH) -> list[list]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _ref_range(refs: Sequence[str]) -> Q:
@@ -422,6 +413,12 @@ def _update(rows: list[tuple]) -> None:
             cursor.executemany(sql, rows[start : start + WRITE_BATCH])
 
 
+def _code(listing_id: int | None, challenge_id: int | None) -> int:
+    """A source as one integer (listing ids even, challenge ids odd): with a target id, a pair
+    is one int64 (ids below 2**30)."""
+    return listing_id * 2 if listing_id is not None else challenge_id * 2 + 1
+
+
 def _write_matches(
     suggestions: Iterable[engine.Suggestion],
     sources: dict[str, _Source],
@@ -432,69 +429,106 @@ def _write_matches(
 ) -> Written:
     """Make the stored matches of `sources` these suggestions; all-or-nothing, idempotent.
 
-    Only what changed is written: a new pair is inserted; a stored pair whose score, rank,
-    reasons or engine version differ is updated (keeping its first_seen_at and status); an
-    untouched pair that dropped out is deleted; one a person answered (interested, not
-    relevant) is kept, without a rank. Everything else is left as it is, so a rebuild in
-    which little changed writes little, and running it twice writes nothing the second time.
-    `scope`, if given, selects (at least) the stored matches of `sources` in one query.
+    Each source's suggestions come best first (as engine.suggest and engine.push_down give
+    them): rank 1 is its first. Only what changed is written: a new pair is inserted; a
+    stored pair whose score, rank, reasons or engine version differ is updated (keeping its
+    first_seen_at and status); an untouched pair that dropped out is deleted; one a person
+    answered (interested, not relevant) is kept, without a rank. Everything else is left as
+    it is, so a rebuild in which little changed writes little, and running it twice writes
+    nothing the second time. `scope`, if given, selects (at least) the stored matches of
+    `sources` in one query.
+
+    The comparison runs on arrays (a pair is one int64), as the rows are many: 190,000 at
+    20,000 listings, where the Python version of it took about twice as long.
     """
-    wanted = _ranked(suggestions, sources, targets)
-    keys = {source.key for source in sources.values()}
+    suggestions = list(suggestions)
+    n = len(suggestions)
+    code_of = {ref: _code(x.listing_id, x.challenge_id) for ref, x in sources.items()}
+    source_of = {code_of[ref]: x for ref, x in sources.items()}
+    src = np.fromiter((code_of.get(s.source, -1) for s in suggestions), np.int64, n)
+    tgt = np.fromiter((targets.get(s.target, -1) for s in suggestions), np.int64, n)
+    by_source = np.argsort(src, kind="stable")  # keeps each source's order
+    grouped = src[by_source]
+    ranks = np.empty(n, np.int64)
+    ranks[by_source] = np.arange(n) - np.searchsorted(grouped, grouped) + 1
+    take = np.flatnonzero((src >= 0) & (tgt >= 0))
+    keys, first = np.unique((src[take] << 32) | tgt[take], return_index=True)
+    take = take[first]
+    scores = np.fromiter((suggestions[i].score for i in take.tolist()), np.float64, len(take))
+    ranks = ranks[take]
+    reasons = [suggestions[i].reasons for i in take.tolist()]
+    del suggestions
+
     written = Written()
     texts: dict[tuple[str, ...], str] = {}  # reasons -> JSON text (many pairs share reasons)
-    parsed: dict[str, tuple[str, ...]] = {}  # stored JSON text -> reasons
 
-    def text_of(reasons: tuple[str, ...]) -> str:
-        text = texts.get(reasons)
+    def text_of(why: tuple[str, ...]) -> str:
+        text = texts.get(why)
         if text is None:
-            text = texts[reasons] = json.dumps(list(reasons))
+            text = texts[why] = json.dumps(list(why))
         return text
 
     with _writing_matches():
         now = timezone.now()
         if connection.vendor != "postgresql":
             now = connection.ops.adapt_datetimefield_value(now)
+        rows = _stored([x.key for x in sources.values()], scope)
+        found = np.zeros(len(keys), dtype=bool)
         stale: list[int] = []
         changed: list[tuple] = []
-        for pk, key, target, score, rank, text, stored_version, status in _stored(keys, scope):
-            new = wanted.pop((key, target), None)
-            if new is None:
-                if status == Match.Status.NEW or rank is not None:
-                    stale.append(pk)
-                continue
-            _, new_score, new_rank, reasons = new
-            stored_reasons = parsed.get(text)
-            if stored_reasons is None:
-                stored_reasons = parsed[text] = tuple(json.loads(text))
-            if (
-                score == new_score
-                and rank == new_rank
-                and stored_reasons == reasons
-                and stored_version == version
-            ):
-                written.unchanged += 1
-            else:
-                changed.append((new_score, new_rank, text_of(reasons), version, now, pk))
+        if rows:
+            pk, pair, score, rank, text, stored_version, status = zip(*rows, strict=True)
+            del rows
+            m = len(pk)
+            pairs = np.fromiter(pair, np.int64, m)
+            mine = np.isin(pairs >> 32, np.fromiter(source_of, np.int64, len(source_of)))
+            at = np.minimum(np.searchsorted(keys, pairs), max(len(keys) - 1, 0))
+            matched = mine & (keys[at] == pairs) if len(keys) else np.zeros(m, bool)
+            answered = np.array(status, dtype=object) != Match.Status.NEW
+            ranked = np.fromiter(rank, np.int64, m) >= 0
+            stale = np.array(pk, np.int64)[mine & ~matched & (~answered | ranked)].tolist()
+            j = np.flatnonzero(matched)  # stored rows that are wanted ...
+            i = at[j]  # ... and which
+            found[i] = True
+            same = (
+                (np.array(score, np.float64)[j] == scores[i])
+                & (np.fromiter(rank, np.int64, m)[j] == ranks[i])
+                & (np.array(stored_version, dtype=object)[j] == version)
+            )
+            j, i = j.tolist(), i.tolist()
+            for k in np.flatnonzero(same).tolist():
+                stored_text, wanted = text[j[k]], reasons[i[k]]
+                # The same JSON text, or (spelled another way, as PostgreSQL may) the same list.
+                if stored_text != text_of(wanted) and tuple(json.loads(stored_text)) != wanted:
+                    same[k] = False
+            written.unchanged = int(same.sum())
+            changed = [
+                (float(scores[i[k]]), int(ranks[i[k]]), text_of(reasons[i[k]]), version, now)
+                + (pk[j[k]],)
+                for k in np.flatnonzero(~same).tolist()
+            ]
         written.changed = len(changed)
         _update(changed)
-        written.new = len(wanted)  # what is left was not stored
+        new = np.flatnonzero(~found).tolist()
+        written.new = len(new)
+        keys_, scores_, ranks_ = keys.tolist(), scores.tolist(), ranks.tolist()
         _insert(
             [
                 (
-                    key,
+                    source.key,
                     source.listing_id,
                     source.challenge_id,
-                    target,
-                    score,
-                    rank,
-                    text_of(reasons),
+                    keys_[a] & 0xFFFFFFFF,
+                    scores_[a],
+                    ranks_[a],
+                    text_of(reasons[a]),
                     version,
                     now,
                     now,
                     Match.Status.NEW,
                 )
-                for (key, target), (source, score, rank, reasons) in wanted.items()
+                for a in new
+                for source in [source_of[keys_[a] >> 32]]
             ]
         )
         for start in range(0, len(stale), BATCH):
