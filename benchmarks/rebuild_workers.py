@@ -326,8 +326,8 @@ def report(listings: int, r: dict, command: str) -> tuple[str, bool]:
         "",
         f"Measured with {r['workers']}: {fmt(first['total_s'], 0)} s. Assumptions: each worker "
         "has a core to itself at this machine's speed, and the database keeps up with W "
-        "writers (their writes to the Match table take turns: each chunk writes under a table "
-        "lock on PostgreSQL, SQLite has one writer at a time).",
+        "writers (on PostgreSQL the chunks write side by side, each to its own sources' rows; "
+        "SQLite has one writer at a time).",
     ]
     if "verify" in r:
         v = r["verify"]

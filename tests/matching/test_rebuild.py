@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -315,3 +316,26 @@ def test_the_sweeper_finds_chunks_and_then_the_merge_whose_messages_were_lost(se
     assert services.unfinished_chunks() == [(run.pk, 3, True)]
     services.merge_rebuild(run.pk)
     assert services.unfinished_chunks() == []
+
+
+def test_a_pair_stored_by_another_job_while_a_rebuild_writes_is_updated_not_an_error(
+    monkeypatch,
+):
+    """No table lock: a listing's own job may store a pair that the rebuild, from what it read
+    a moment before, is about to insert (on PostgreSQL the COPY fails and the upsert runs)."""
+    listings = make_corpus()
+    services.rebuild(in_process=True)
+    row = Match.objects.order_by("pk").first()
+    sources, targets = services._ids()
+    model = services.current_model()[1]
+    suggestions = services.engine.suggest(model, top=services.TOP)
+    Match.objects.exclude(pk=row.pk).delete()
+    Match.objects.filter(pk=row.pk).update(score=0.99, rank=1)
+    monkeypatch.setattr(services, "_stored", lambda keys, scope: [])  # the read came first
+
+    written = services._write_matches(suggestions, sources, targets, model.version, scope=Q())
+
+    again = Match.objects.get(source_key=row.source_key, target=row.target_id)
+    assert (again.pk, again.first_seen_at) == (row.pk, row.first_seen_at)  # updated in place
+    assert again.score != 0.99
+    assert written.new == Match.objects.count() > len(listings)
