@@ -135,7 +135,8 @@ def measure(timeout: float, verify: bool) -> dict:
 
     from matching.models import Match, MatchModel
 
-    Match.objects.all().delete()
+    with connection.cursor() as cursor:  # raw: see rebuild_speed.measure
+        cursor.execute(f"DELETE FROM {Match._meta.db_table}")
     MatchModel.objects.all().delete()
     result: dict = {"database": database_name(connection), "load_before": load_average()}
     progress("rebuild over the workers, on an empty Match table")

@@ -1024,14 +1024,20 @@ def merge_rebuild(run_id: int, worker: str = "") -> int:
 
 
 def _finish_rebuild(run: MatchingRun) -> None:
-    """Drop untouched suggestions of sources that are no longer eligible."""
+    """Drop untouched suggestions of sources that are no longer eligible (by batches: one
+    delete of many rows would name them all in one statement, past SQLite's limit)."""
     untouched = Match.objects.filter(status=Match.Status.NEW)
-    untouched.filter(source_listing__isnull=False).exclude(
-        source_listing__status=Listing.Status.PUBLISHED
-    ).delete()
-    untouched.filter(source_challenge__isnull=False).exclude(
-        source_challenge__status=Challenge.Status.OPEN
-    ).delete()
+    gone = list(
+        untouched.filter(
+            (Q(source_listing__isnull=False) & ~Q(source_listing__status=Listing.Status.PUBLISHED))
+            | (
+                Q(source_challenge__isnull=False)
+                & ~Q(source_challenge__status=Challenge.Status.OPEN)
+            )
+        ).values_list("pk", flat=True)
+    )
+    for batch in _batches(gone):
+        Match.objects.filter(pk__in=batch, status=Match.Status.NEW).delete()
     run.status = MatchingRun.Status.DONE
     run.finished_at = timezone.now()
 

@@ -155,6 +155,7 @@ def test_a_pair_that_goes_away_is_deleted_but_a_pair_someone_answered_stays_unra
     offer = next(x for x in listings if x.kind == "offer")
     rows = list(Match.objects.filter(target=offer).order_by("pk"))
     assert len(rows) >= 3
+    assert Match.objects.filter(source_listing=offer).exists()
     interested, dismissed, untouched = rows[:3]
     services.set_match_status(interested, Match.Status.INTERESTED)
     services.set_match_status(dismissed, Match.Status.DISMISSED)
@@ -165,6 +166,7 @@ def test_a_pair_that_goes_away_is_deleted_but_a_pair_someone_answered_stays_unra
 
     assert not Match.objects.filter(pk=untouched.pk).exists()
     assert not Match.objects.filter(target=offer, status=Match.Status.NEW).exists()
+    assert not Match.objects.filter(source_listing=offer).exists()  # its own list: gone too
     kept = Match.objects.get(pk=interested.pk)
     assert (kept.status, kept.rank, kept.first_seen_at) == (
         "interested",
