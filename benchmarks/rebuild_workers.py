@@ -1,29 +1,30 @@
-"""A full rebuild split over several Celery workers: the 1,000,000-listing run of issue #4.
+"""A full rebuild shared by real Celery workers, as the site runs it: a map-reduce, writes included.
 
-The site rebuilds in two steps: one task fits the model and saves it, then the sources are
-split into chunks, one Celery task each, and every free worker takes the next chunk. This
-script does the same with real parts, on a corpus made by `generate_listings.py --seed 1`:
+For a corpus made by `generate_listings.py --seed 7`, imported into a database as
+`rebuild_speed.py` does (SQLite file or PostgreSQL; `--workdir DIR --reuse` keeps it), this
+script starts a throwaway redis-server and WORKERS real workers of the site (`celery -A config
+worker`, one process each, `--pool solo`, the engine limited to cores / WORKERS threads so
+that the workers share the cores rather than fight for them), then asks for a rebuild as the
+nightly task does (`services.request_rebuild`). One worker reads the listings, fits and saves
+the model and sends the chunks: slices of the need side (needs and challenges). Every free
+worker takes the next chunk, scores its needs once against every offer, stores their matches
+and keeps every offer's best needs among its own; the last chunk to finish sends the merge,
+which stores each offer's exact top 10 from all chunks' candidates. So W workers share the
+pair work of one ranking, each pair scored once.
 
-1. fit: `engine.fit` over every published listing and open challenge, in its own process,
-   and the model saved to a file (`Model.dumps`), as the refit task saves it to the database;
-2. a throwaway redis-server and WORKERS real Celery workers (`benchmarks/chunk_worker.py`,
-   one process each, `--pool solo`, prefetch 1, acks late), each with the engine limited to
-   cores / WORKERS threads, so that the workers share the cores rather than fight for them;
-3. a Celery group of CHUNKS tasks; each worker loads the saved model once and runs
-   `engine.suggest` on the chunks it takes (split by `engine.chunk_sources`, as the site's).
+Timings come from the run's own records (MatchingRun, RebuildChunk): fit and save (the run
+starts to the first chunk taken), the map (first chunk taken to last chunk done), the merge,
+and the whole rebuild from the request to the run done. The rebuild runs first on an empty
+Match table (every match written), then again (nothing changed). With `--verify`, the
+`rebuild_matches` command then runs in process (one ranking) and must find nothing to change:
+the map-reduce stored exactly what one ranking stores.
 
-It reports the time to the last chunk, each worker's chunks and peak memory, and an
-extrapolation to more workers. The site also writes every suggestion to the database; that
-is not in these figures (see the import and digest benchmarks for database write rates).
-With `--verify` (sensible up to 100,000 listings) the fit process also runs one `suggest`
-call over all sources, untimed, and the script checks that every chunk's suggestions are
-exactly that call's suggestions for the chunk's sources (same targets, scores and reasons).
-
-    .venv/bin/python benchmarks/rebuild_workers.py --shared ../shared --listings 1000000 \
-        --workers 2 --chunks 8 --update-docs
+    .venv/bin/python benchmarks/rebuild_workers.py --shared ../shared --listings 100000 \\
+        --workers 2 --chunks 8 --database-url postgres://cx:cx@127.0.0.1:5432/cx_bench --verify
 
 `--update-docs` writes the figures into docs/benchmarks.md between the rebuild_workers
-markers. The exit status is 1 when a chunk fails or a verified chunk differs.
+markers, one section per size and database (a new run replaces its section). The exit status
+is 1 when a rebuild fails or the check finds a difference.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import argparse
 import contextlib
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -47,14 +49,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(HERE))
 
-from match_speed import (  # noqa: E402
-    fmt,
+from rebuild_speed import (  # noqa: E402
+    COUNTS_LINE,
+    database_name,
     generate,
     load_average,
-    machine,
+    prepare,
     progress,
-    reset_peak_rss,
-    rss_mib,
+    redact,
     say,
 )
 
@@ -62,67 +64,95 @@ START = "<!-- rebuild_workers:start -->"
 END = "<!-- rebuild_workers:end -->"
 
 
-# --- the fit, in its own process -------------------------------------------------------------
+def fmt(value: float, digits: int = 1) -> str:
+    return f"{value:,.{digits}f}"
 
 
-def fit_process(corpus: Path, model_path: Path, chunks: int, verify: bool) -> dict:
-    import gc
+# --- inside the measuring process (Django set up on the benchmark's database and Redis) ------
 
-    import chunk_worker  # for digest(); importing it connects to no broker
-    import match_quality
 
-    from matching import engine
+def one_rebuild(timeout: float) -> dict:
+    """Ask for a rebuild as the nightly task does; wait for the workers to finish it."""
+    from matching import services
+    from matching.models import MatchingRun, MatchingWork
 
-    exchange = json.loads(corpus.read_text(encoding="utf-8"))
-    docs = match_quality.load_docs(exchange)
-    del exchange
-    gc.collect()
-    reset_peak_rss()
-    start, cpu = time.perf_counter(), time.process_time()
-    model = engine.fit(docs)
-    fit_s, fit_cpu = time.perf_counter() - start, time.process_time() - cpu
-    start = time.perf_counter()
-    data = model.dumps()
-    model_path.write_bytes(data)
-    result = {
-        "docs": len(docs),
-        "needs": sum(1 for d in docs if d.kind == "need"),
-        "challenges": sum(1 for d in docs if d.kind == "challenge"),
-        "offers": sum(1 for d in docs if d.kind == "offer"),
-        "fit_s": fit_s,
-        "fit_cpu": fit_cpu,
-        "fit_threads": engine.THREADS,
-        "save_s": time.perf_counter() - start,
-        "model_bytes": len(data),
-        "fit_peak_rss_mib": rss_mib("VmHWM"),
+    # An import of many listings leaves a pending rebuild row, whose message went elsewhere.
+    MatchingWork.objects.filter(kind=MatchingWork.Kind.REBUILD).exclude(
+        state=MatchingWork.State.DONE
+    ).delete()
+    before = MatchingRun.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    requested = time.time()
+    services.request_rebuild()  # sent at once: there is no transaction around it
+    deadline = time.monotonic() + timeout
+    run = None
+    while time.monotonic() < deadline:
+        run = MatchingRun.objects.filter(kind="rebuild", pk__gt=before).order_by("pk").first()
+        if run is not None and run.status != MatchingRun.Status.RUNNING:
+            break
+        time.sleep(0.5)
+    else:
+        raise SystemExit(f"no rebuild finished within {timeout:.0f} s")
+    if run.status != MatchingRun.Status.DONE:
+        raise SystemExit(f"the rebuild failed: {run.error}")
+    chunks = list(run.chunks.order_by("index"))
+    maps = [c for c in chunks if c.index < run.chunks_total]
+    merge = chunks[-1]
+
+    def at(moment) -> float:
+        return moment.timestamp()
+
+    return {
+        "requested": requested,
+        "total_s": at(run.finished_at) - requested,
+        "queue_s": at(run.started_at) - requested,
+        "fit_save_s": min(at(c.claimed_at) for c in maps) - at(run.started_at),
+        "map_s": max(at(c.finished_at) for c in maps) - min(at(c.claimed_at) for c in maps),
+        "merge_s": at(merge.finished_at) - at(merge.claimed_at),
+        "merge_wait_s": at(merge.claimed_at) - max(at(c.finished_at) for c in maps),
+        "matches_written": run.matches_written,
+        "sources": run.sources,
+        "chunks": [
+            {
+                "index": c.index,
+                "worker": c.worker,
+                "seconds": at(c.finished_at) - at(c.claimed_at),
+                "merge": c.index == run.chunks_total,
+            }
+            for c in chunks
+        ],
     }
+
+
+def measure(timeout: float, verify: bool) -> dict:
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    django.setup()
+    import io
+
+    from django.core.management import call_command
+    from django.db import connection
+
+    from matching.models import Match, MatchModel
+
+    with connection.cursor() as cursor:  # raw: see rebuild_speed.measure
+        cursor.execute(f"DELETE FROM {Match._meta.db_table}")
+    MatchModel.objects.all().delete()
+    result: dict = {"database": database_name(connection), "load_before": load_average()}
+    progress("rebuild over the workers, on an empty Match table")
+    result["first"] = one_rebuild(timeout)
+    result["rows"] = Match.objects.count()
+    progress(f"first: {result['first']['total_s']:.1f} s; again, nothing changed")
+    result["again"] = one_rebuild(timeout)
+    progress(f"again: {result['again']['total_s']:.1f} s")
+    result["load_after"] = load_average()
     if verify:
-        suggestions = engine.suggest(model, sorted(model.refs))
-        by_source: dict[str, list] = {}
-        for s in suggestions:
-            by_source.setdefault(s.source, []).append(s)
-        result["expected"] = [
-            chunk_worker.digest(
-                [
-                    s
-                    for ref in engine.chunk_sources(model, i, chunks)
-                    for s in by_source.get(ref, [])
-                ]
-            )
-            for i in range(chunks)
-        ]
-        result["expected_suggestions"] = len(suggestions)
+        progress("rebuild_matches in process, which must find nothing to change")
+        out = io.StringIO()
+        call_command("rebuild_matches", stdout=out)
+        counts = COUNTS_LINE.search(out.getvalue())
+        result["verify"] = {k: int(v.replace(",", "")) for k, v in counts.groupdict().items()}
     return result
-
-
-def run_fit(corpus: Path, model_path: Path, chunks: int, verify: bool) -> dict:
-    command = [sys.executable, __file__, "--fit", str(corpus), str(model_path), str(chunks)]
-    if verify:
-        command.append("--verify")
-    done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"the fit failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # --- Redis and the workers -------------------------------------------------------------------
@@ -142,17 +172,8 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
     port = free_port()
     process = subprocess.Popen(
         [
-            "redis-server",
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(folder),
+            *("redis-server", "--port", str(port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--dir", str(folder)),
         ],
         stdout=subprocess.DEVNULL,
     )
@@ -167,38 +188,37 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen, str]:
     raise SystemExit("redis-server did not start")
 
 
-def start_workers(count: int, threads: int, url: str, folder: Path) -> list[subprocess.Popen]:
-    env = {
+def site_env(database_url: str, redis_url: str, extra: dict[str, str] | None = None) -> dict:
+    return {
         **os.environ,
-        "BENCH_REDIS_URL": url,
+        "DJANGO_SETTINGS_MODULE": "config.settings.base",
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_DEBUG": "0",
+        **(extra or {}),
+    }
+
+
+def start_workers(args, threads: int, env: dict, folder: Path) -> list[subprocess.Popen]:
+    env = {
+        **env,
         "MATCHING_THREADS": str(threads),
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": str(threads),
+        "OMP_NUM_THREADS": str(threads),
+        "MATCHING_CHUNKS": str(args.chunks),
+        "MATCHING_CHUNK_MIN_SOURCES": "1",
     }
     workers = []
-    for i in range(count):
+    for i in range(args.workers):
         log = open(folder / f"worker-{i}.log", "w", encoding="utf-8")  # noqa: SIM115
         workers.append(
             subprocess.Popen(
                 [
-                    sys.executable,
-                    "-m",
-                    "celery",
-                    "-A",
-                    "chunk_worker",
-                    "worker",
-                    "--pool",
-                    "solo",
-                    "--concurrency",
-                    "1",
-                    "--hostname",
-                    f"bench{i}@%h",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--loglevel",
-                    "INFO",
+                    *(sys.executable, "-m", "celery", "-A", "config", "worker"),
+                    *("--pool", "solo", "--concurrency", "1", "--hostname", f"bench{i}@%h"),
+                    *("--without-gossip", "--without-mingle", "--loglevel", "INFO"),
                 ],
-                cwd=HERE,
+                cwd=REPO,
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -206,6 +226,23 @@ def start_workers(count: int, threads: int, url: str, folder: Path) -> list[subp
             )
         )
     return workers
+
+
+def wait_for_workers(workers: list[subprocess.Popen], env: dict, folder: Path) -> None:
+    probe = (
+        "import django, sys; django.setup(); from config.celery import app; "
+        "print(len(app.control.ping(timeout=1.0)))"
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if any(w.poll() is not None for w in workers):
+            break
+        seen = subprocess.run(
+            [sys.executable, "-c", probe], cwd=REPO, env=env, capture_output=True, text=True
+        )
+        if seen.returncode == 0 and int(seen.stdout.strip() or 0) >= len(workers):
+            return
+    raise SystemExit(f"the workers did not start: see {folder}/worker-*.log")
 
 
 def stop(processes: list[subprocess.Popen], group: bool = True) -> None:
@@ -218,166 +255,90 @@ def stop(processes: list[subprocess.Popen], group: bool = True) -> None:
                 process.terminate()
     for process in processes:
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
-
-
-# --- the run ---------------------------------------------------------------------------------
-
-
-def run(args, corpus: Path, folder: Path) -> dict:
-    model_path = folder / "model.bin"
-    progress(f"fitting (load {load_average()})")
-    fitted = run_fit(corpus, model_path, args.chunks, args.verify)
-    progress(f"fitted in {fitted['fit_s']:.1f} s, model {fitted['model_bytes'] / 2**20:.1f} MiB")
-    redis, url = start_redis(folder)
-    os.environ["BENCH_REDIS_URL"] = url
-    threads = args.threads or max(1, len(os.sched_getaffinity(0)) // args.workers)
-    workers = start_workers(args.workers, threads, url, folder)
-    try:
-        import chunk_worker
-        from celery import group
-
-        deadline = time.monotonic() + 120
-        while len(chunk_worker.app.control.ping(timeout=1.0)) < args.workers:
-            if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
-                raise SystemExit(f"the workers did not start: see {folder}/worker-*.log")
-        load_before = load_average()
-        progress(f"{args.workers} workers up; sending {args.chunks} chunks (load {load_before})")
-        dispatched = time.time()
-        result = group(
-            chunk_worker.score_chunk.s(str(model_path), i, args.chunks) for i in range(args.chunks)
-        ).apply_async()
-        reported = -1
-        while not result.ready():
-            done = result.completed_count()
-            if done != reported:
-                progress(f"{done} of {args.chunks} chunks done, {time.time() - dispatched:,.0f} s")
-                reported = done
-            time.sleep(5)
-        chunks = result.get(propagate=True)
-        finished = max(c["finished"] for c in chunks)
-        load_after = load_average()
-    finally:
-        stop(workers)
-        stop([redis], group=False)
-    return {
-        **fitted,
-        "workers": args.workers,
-        "chunks": args.chunks,
-        "threads_per_worker": threads,
-        "chunk_results": sorted(chunks, key=lambda c: c["index"]),
-        "wall_s": finished - dispatched,
-        "load": f"{load_before} -> {load_after}",
-    }
 
 
 # --- the report ------------------------------------------------------------------------------
 
 
 def report(listings: int, r: dict, command: str) -> tuple[str, bool]:
-    chunks = r["chunk_results"]
-    when = datetime.fromtimestamp(min(c["started"] for c in chunks), tz=UTC).strftime(
-        "%Y-%m-%d %H:%M UTC"
-    )
-    ok = True
-    verified = ""
-    if "expected" in r:
-        bad = [c["index"] for c in chunks if c["digest"] != r["expected"][c["index"]]]
-        ok = not bad
-        verified = (
-            f"Checked: every chunk's suggestions equal one `suggest` call's for the same sources "
-            f"({r['expected_suggestions']:,} suggestions): "
-            f"**{'yes' if ok else 'NO, chunks ' + str(bad)}**."
-        )
-    per_worker: dict[str, list[dict]] = {}
-    for c in chunks:
-        per_worker.setdefault(c["worker"], []).append(c)
-    suggest_sum = sum(c["suggest_s"] for c in chunks)
-    cpu_sum = sum(c["suggest_cpu"] for c in chunks)
-    load_max = max(c["load_s"] for c in chunks)
-    total = r["fit_s"] + r["save_s"] + r["wall_s"]
+    first, again = r["first"], r["again"]
+    ok = "verify" not in r or not any(r["verify"][k] for k in ("new", "changed", "removed"))
+    maps = [c for c in first["chunks"] if not c["merge"]]
+    map_work = sum(c["seconds"] for c in maps)
+    threads = r["threads_per_worker"]
     lines = [
-        f"### {listings:,} listings over {r['workers']} workers",
+        f"### {listings:,} listings over {r['workers']} workers on {r['database']}",
         "",
-        f"Run on {r.get('measured_at', when)}: {r['docs']:,} sources and targets "
-        f"({r['needs']:,} needs, {r['challenges']:,} challenges, {r['offers']:,} offers), "
-        f"{r['chunks']} chunks, {r['workers']} Celery workers with "
-        f"{r['threads_per_worker']} engine thread(s) each, Redis broker. "
-        f"Load average during the chunks: {r['load']}.",
-        "",
-        *machine(),
+        f"Run on {r['measured_at']}: {first['sources']:,} listings and challenges, "
+        f"{r['chunks']} chunks of the need side and a merge, {r['workers']} workers of the "
+        f"site (`celery -A config worker --pool solo`) with {threads} engine thread(s) each, "
+        f"a Redis broker. Load average: {r['load_before']} -> {r['load_after']}.",
         "",
         "```",
         command,
         "```",
         "",
-        "| Step | Wall (s) | Notes |",
-        "| --- | ---: | --- |",
-        f"| fit (one task, {r['fit_threads']} threads) | {fmt(r['fit_s'])} | "
-        f"CPU {fmt(r['fit_cpu'])} s, peak {fmt(r['fit_peak_rss_mib'], 0)} MiB |",
-        f"| save the model | {fmt(r['save_s'])} | {fmt(r['model_bytes'] / 2**20)} MiB |",
-        f"| {r['chunks']} chunks over {r['workers']} workers, dispatch to last result | "
-        f"{fmt(r['wall_s'])} | loading the model: up to {fmt(load_max)} s per worker, once |",
-        f"| **rebuild** | **{fmt(total)}** | {fmt(total / 60)} minutes; "
-        "suggestions not written to a database |",
+        "| Step | First, empty Match table (s) | Again, nothing changed (s) |",
+        "| --- | ---: | ---: |",
+        f"| queue: the request to a worker starting the run | {fmt(first['queue_s'])} | "
+        f"{fmt(again['queue_s'])} |",
+        f"| read the listings, fit, save the model (one worker) | {fmt(first['fit_save_s'])} "
+        f"| {fmt(again['fit_save_s'])} |",
+        f"| map: {r['chunks']} chunks over {r['workers']} workers, first taken to last done "
+        f"| {fmt(first['map_s'])} | {fmt(again['map_s'])} |",
+        f"| merge (one worker), after waiting {fmt(first['merge_wait_s'])} s for the message "
+        f"| {fmt(first['merge_s'])} | {fmt(again['merge_s'])} |",
+        f"| **rebuild, request to done, writes included** | **{fmt(first['total_s'])}** | "
+        f"**{fmt(again['total_s'])}** |",
+        f"| matches written | {first['matches_written']:,} | {again['matches_written']:,} |",
         "",
-        "| Worker | Chunks | Suggest wall (s) | Suggest CPU (s) | Suggestions | Peak RSS (MiB) |",
-        "| --- | --- | ---: | ---: | ---: | ---: |",
+        "| Chunk | Worker | First (s) | Again (s) |",
+        "| --- | --- | ---: | ---: |",
     ]
-    for name, mine in sorted(per_worker.items()):
+    for one, two in zip(first["chunks"], again["chunks"], strict=True):
+        name = "merge" if one["merge"] else str(one["index"])
         lines.append(
-            f"| {name.split(':')[-1]} (pid) | {', '.join(str(c['index']) for c in mine)} | "
-            f"{fmt(sum(c['suggest_s'] for c in mine))} | "
-            f"{fmt(sum(c['suggest_cpu'] for c in mine))} | "
-            f"{sum(c['suggestions'] for c in mine):,} | "
-            f"{fmt(max(c['peak_rss_mib'] for c in mine), 0)} |"
+            f"| {name} | {one['worker'].split('@')[0]} | {fmt(one['seconds'])} | "
+            f"{fmt(two['seconds'])} |"
         )
+    # Extrapolation: the map's work is fixed (each pair is scored once, in the chunk of its
+    # need), so W workers of one core each share it; reading, fitting, saving and the merge
+    # stay on one worker each.
+    per_core = map_work * threads
+    serial = first["fit_save_s"] + first["merge_s"]
     lines += [
         "",
-        "| Chunk | Sources | Suggest wall (s) | CPU (s) | Suggestions |",
-        "| ---: | ---: | ---: | ---: | ---: |",
-    ]
-    for c in chunks:
-        lines.append(
-            f"| {c['index']} | {c['sources']:,} | {fmt(c['suggest_s'])} | "
-            f"{fmt(c['suggest_cpu'])} | {c['suggestions']:,} |"
-        )
-    # Extrapolation: the chunks' work is fixed (each pair is scored in the chunk of its need
-    # and in the chunk of its offer, whatever the split), so W workers of one core each share
-    # the measured single-thread chunk time; the fit and the model load stay serial.
-    per_core = suggest_sum * r["threads_per_worker"]
-    lines += [
-        "",
-        f"Extrapolation. The chunks together took {fmt(suggest_sum)} s of worker time "
-        f"({fmt(cpu_sum)} s CPU) with {r['threads_per_worker']} thread(s) per worker. "
-        f"The pair work does not depend on the number of chunks "
-        f"(each pair is scored once in the chunk of its "
-        f"need and once in the chunk of its offer), so with W workers of one core each, "
-        f"{r['chunks']} or more chunks and a balanced split, a rebuild takes about "
-        f"fit + save + model load + "
+        f"Extrapolation. The chunks took {fmt(map_work)} s of worker time with {threads} "
+        f"thread(s) per worker, writes included. Each pair is scored once, in the chunk of its "
+        "need, whatever the number of chunks, so with W workers of one core each and at least "
+        f"W chunks a rebuild on an empty table takes about fit and save + merge + "
         f"{fmt(per_core)} s / W:",
         "",
-        "| Workers (one core each) | Chunks | Estimated rebuild (s) | minutes |",
-        "| ---: | ---: | ---: | ---: |",
+        "| Workers (one core each) | Estimated rebuild (s) | minutes |",
+        "| ---: | ---: | ---: |",
     ]
-    serial = r["fit_s"] + r["save_s"] + load_max
-    for w in (2, 8, 32):
+    for w in (r["workers"], 8, 32):
         estimate = serial + per_core / w
-        lines.append(f"| {w} | {max(w, r['chunks'])} | {fmt(estimate, 0)} | {fmt(estimate / 60)} |")
-    measured_vs = serial + per_core / r["workers"]
+        lines.append(f"| {w} | {fmt(estimate, 0)} | {fmt(estimate / 60)} |")
     lines += [
         "",
-        f"The same formula for the {r['workers']} workers measured gives {fmt(measured_vs, 0)} s "
-        f"against {fmt(total, 0)} s measured. Assumptions: each worker has a core to itself "
-        f"at this machine's speed; memory per worker stays near the peak above "
-        f"(the model plus one chunk's "
-        f"suggestions); the fit ({fmt(r['fit_s'], 0)} s here, one task) does not split and becomes "
-        f"the larger part at 32 workers; writing the suggestions to PostgreSQL is not included.",
+        f"Measured with {r['workers']}: {fmt(first['total_s'], 0)} s. Assumptions: each worker "
+        "has a core to itself at this machine's speed, and the database keeps up with W "
+        "writers (on PostgreSQL the chunks write side by side, each to its own sources' rows; "
+        "SQLite has one writer at a time).",
     ]
-    if verified:
-        lines += ["", verified]
+    if "verify" in r:
+        v = r["verify"]
+        lines += [
+            "",
+            "Checked: `rebuild_matches` in process (one ranking) afterwards found "
+            f"{v['new']:,} new, {v['changed']:,} changed and {v['removed']:,} removed matches "
+            f"of {v['new'] + v['changed'] + v['same']:,}: "
+            f"**{'the same' if ok else 'DIFFERENT'}**.",
+        ]
     return "\n".join(lines), ok
 
 
@@ -386,74 +347,104 @@ def update_docs(section: str) -> None:
     text = path.read_text(encoding="utf-8")
     start, end = text.find(START), text.find(END)
     header = (
-        "## A rebuild split over Celery workers\n\n"
-        "`benchmarks/rebuild_workers.py` fits the model in one process, saves it, then sends the "
-        "chunks of the rebuild as a Celery group to real workers over a real Redis. Each size is "
-        "its own section below; a new run of a size replaces its section.\n"
+        "## A rebuild shared by Celery workers\n\n"
+        "`benchmarks/rebuild_workers.py` asks the site's own workers for a rebuild over a real "
+        "Redis, as the nightly task does: one worker fits and saves the model, the chunks (slices "
+        "of the need side) are shared by the workers, and a merge gives the offers their lists. "
+        "Writes included. Each size and database is its own section below; a new run replaces "
+        "its section.\n"
     )
     sections: dict[str, str] = {}
     if start != -1 and end != -1:
         body = text[start + len(START) : end]
         for part in body.split("\n### ")[1:]:
             title = part.split("\n", 1)[0]
-            sections[title.split(" listings")[0]] = "### " + part.strip()
+            if " on " in title:  # the map-reduce sections (older ones had no database)
+                sections[title] = "### " + part.strip()
     title = section.split("\n", 1)[0][4:]
-    sections[title.split(" listings")[0]] = section.strip()
-    ordered = sorted(sections.items(), key=lambda item: int(item[0].replace(",", "")))
+    sections[title] = section.strip()
+
+    def order(item: tuple[str, str]) -> tuple[int, str]:
+        return int(item[0].split(" listings")[0].replace(",", "")), item[0]
+
+    ordered = sorted(sections.items(), key=order)
     block = START + "\n" + header + "\n" + "\n\n".join(s for _, s in ordered) + "\n" + END
     if start != -1 and end != -1:
         text = text[:start] + block + text[end + len(END) :]
     else:
-        marker = "<!-- match_quality:start -->"
-        at = text.find(marker)
-        text = (
-            text[:at] + block + "\n\n" + text[at:]
-            if at != -1
-            else text.rstrip() + "\n\n" + block + "\n"
-        )
+        text = text.rstrip() + "\n\n" + block + "\n"
     path.write_text(text, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, help="the shared folder (with data/)")
-    parser.add_argument("--listings", type=int, default=1_000_000)
+    parser.add_argument("--listings", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--chunks", type=int, default=8)
     parser.add_argument(
         "--threads", type=int, help="engine threads per worker (default: cores / workers)"
     )
-    parser.add_argument("--corpus-dir", type=Path, help="keep generated corpora here")
-    parser.add_argument("--verify", action="store_true", help="check the chunks against one call")
+    parser.add_argument(
+        "--database-url", default="sqlite", help="'sqlite' (default) or postgres://..."
+    )
+    parser.add_argument("--workdir", type=Path, help="keep corpora and databases here")
+    parser.add_argument("--reuse", action="store_true", help="reuse an imported database")
+    parser.add_argument("--verify", action="store_true", help="check against one ranking")
+    parser.add_argument("--timeout", type=float, default=7200, help="seconds per rebuild")
     parser.add_argument("--update-docs", action="store_true", help="write docs/benchmarks.md")
     parser.add_argument("--save-json", type=Path, help="also write the raw figures here")
     parser.add_argument("--from-json", type=Path, help="report a run saved with --save-json")
-    parser.add_argument("--fit", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.fit:
-        corpus, model_path, chunks = args.fit
-        print(json.dumps(fit_process(Path(corpus), Path(model_path), int(chunks), args.verify)))
+    if args.measure:
+        print(json.dumps(measure(args.timeout, args.verify)))
         return 0
-    command = (
-        f"python benchmarks/rebuild_workers.py --shared ../shared --listings {args.listings} "
-        f"--workers {args.workers} --chunks {args.chunks}" + (" --verify" if args.verify else "")
-    )
-    if args.from_json:  # report a run saved with --save-json (e.g. after a long run)
+    python = Path(sys.executable)
+    if python.is_relative_to(REPO):
+        python = python.relative_to(REPO)
+    command = redact(shlex.join([str(python), "benchmarks/rebuild_workers.py", *sys.argv[1:]]))
+    if args.from_json:
         result = json.loads(args.from_json.read_text(encoding="utf-8"))
-        args.listings = result.get("listings", args.listings)
-        command = result.get("command", command)
+        args.listings = result["listings"]
+        command = result["command"]
     else:
         if args.shared is None:
             parser.error("--shared is required")
+        threads = args.threads or max(1, len(os.sched_getaffinity(0)) // args.workers)
         with tempfile.TemporaryDirectory(prefix="rebuild-workers-") as tmp:
             folder = Path(tmp)
-            corpus_dir = args.corpus_dir or folder
-            corpus_dir.mkdir(parents=True, exist_ok=True)
+            work = args.workdir or folder
+            work.mkdir(parents=True, exist_ok=True)
             progress(f"generating {args.listings:,} listings")
-            corpus, _ = generate(args.shared, args.listings, corpus_dir)
-            result = run(args, corpus, folder)
+            corpus = generate(args.shared, args.listings, work)
+            progress(f"importing into {redact(args.database_url)}")
+            database_url, _ = prepare(args.database_url, corpus, args.listings, work, args.reuse)
+            redis, redis_url = start_redis(folder)
+            env = site_env(database_url, redis_url)
+            workers = start_workers(args, threads, env, folder)
+            try:
+                wait_for_workers(workers, env, folder)
+                progress(f"{args.workers} workers up (load {load_average()})")
+                measuring = [sys.executable, __file__, "--measure", "--timeout", str(args.timeout)]
+                if args.verify:
+                    measuring.append("--verify")
+                done = subprocess.run(
+                    measuring, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True
+                )
+                if done.returncode != 0:
+                    for log in sorted(folder.glob("worker-*.log")):
+                        say(f"--- {log.name}\n{log.read_text()[-3000:]}")
+                    raise SystemExit("the measurement failed")
+                result = json.loads(done.stdout.strip().splitlines()[-1])
+            finally:
+                stop(workers)
+                stop([redis], group=False)
         result.update(
             listings=args.listings,
+            workers=args.workers,
+            chunks=args.chunks,
+            threads_per_worker=threads,
             command=command,
             measured_at=f"{datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC",
         )

@@ -205,13 +205,18 @@ class MatchingRun(models.Model):
 
 
 class RebuildChunk(models.Model):
-    """One slice of a rebuild's sources; each is run by a separate task, once."""
+    """One task of a rebuild shared by workers, run once: a slice of the need side (the map
+    step, index 0 to chunks_total - 1), or the merge (index chunks_total)."""
 
     run = models.ForeignKey(MatchingRun, on_delete=models.CASCADE, related_name="chunks")
     index = models.PositiveIntegerField()
     done = models.BooleanField(default=False)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
     worker = models.CharField(max_length=200, blank=True)  # the Celery worker that ran it
+    # What the map step found for the merge: every offer's best needs among the chunk's
+    # (engine.OfferCandidates, a few bytes per offer); emptied once the merge is in.
+    candidates = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "index"], name="chunk_once_per_run")]

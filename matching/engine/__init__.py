@@ -4,7 +4,8 @@ Plain data in, plain data out, so that it can be tested and benchmarked alone. T
 parts: documents.py (Doc, Suggestion, theme names), text.py (tokens, stop words, stemmer),
 vocabulary.py (the domain vocabulary of matching/vocabulary.txt and the term counter),
 settings.py (Settings: every number that shapes a score), model.py (fit, Model), ranking.py
-(suggest: the exact top pairs of a whole model), reasons.py (why a pair matches), single.py
+(suggest: the exact top pairs of a whole model; suggest_need_chunk and merge_offer_candidates:
+the same shared by several workers as a map-reduce), reasons.py (why a pair matches), single.py
 (suggest_for: one new listing), signals.py (pair_signals: a pair's unweighted signals) and
 feedback.py (push_down: offers like a dismissed one move down for that source).
 
@@ -56,7 +57,17 @@ docs/benchmarks.md for the figures.
 from .documents import THEME_LABELS, THEME_NAMES, Doc, Suggestion
 from .feedback import PUSH_DOWN, push_down, text_likeness
 from .model import ENGINE_VERSION, Model, fit
-from .ranking import THREADS, chunk_sources, suggest
+from .ranking import (
+    THREADS,
+    OfferCandidates,
+    chunk_sources,
+    merge_offer_candidates,
+    need_chunk,
+    offer_refs,
+    offer_suggestions,
+    suggest,
+    suggest_need_chunk,
+)
 from .settings import DEFAULTS, SIGNALS, Settings, strength
 from .signals import pair_signals, pairable
 from .single import suggest_for
@@ -83,11 +94,16 @@ __all__ = [
     "VOCABULARY_FILE",
     "Doc",
     "Model",
+    "OfferCandidates",
     "Settings",
     "Suggestion",
     "Vocabulary",
     "chunk_sources",
     "fit",
+    "merge_offer_candidates",
+    "need_chunk",
+    "offer_refs",
+    "offer_suggestions",
     "pair_signals",
     "pairable",
     "push_down",
@@ -95,6 +111,7 @@ __all__ = [
     "strength",
     "suggest",
     "suggest_for",
+    "suggest_need_chunk",
     "text_likeness",
     "vocabulary",
 ]

@@ -6,6 +6,7 @@ benchmarks may set them on this module.
 
 from __future__ import annotations
 
+import io
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -319,7 +320,9 @@ class _Pass:
         self.only_rows = _PairsByBlock(blocked_rows, row_list, n_rows, col_list, n_cols)
         self.only_cols = _PairsByBlock(blocked_cols, row_list, n_rows, col_list, n_cols)
         self.challenge = sides.row_is_challenge[row_list]
-        self.contiguous = len(row_list) == n_rows
+        # A run of consecutive rows (all of them, or a chunk) is read by slices, not by copies.
+        self.contiguous = len(row_list) > 0 and row_list[-1] - row_list[0] + 1 == len(row_list)
+        self.first_row = int(row_list[0]) if len(row_list) else 0
         self.col_floors = _Floors(self.width, top)
         self.buffers = threading.local()  # one block of scores per thread, reused
         self.tile = max(1, min(self.width, TILE_COLS))
@@ -331,7 +334,10 @@ class _Pass:
     def block(self, start: int):
         """(row candidates, column candidates) of the block of rows from `start`."""
         stop = min(len(self.row_list), start + self.step)
-        rows = slice(start, stop) if self.contiguous else self.row_list[start:stop]
+        if self.contiguous:
+            rows = slice(self.first_row + start, self.first_row + stop)
+        else:
+            rows = self.row_list[start:stop]
         if not hasattr(self.buffers, "out"):
             self.buffers.out = np.empty(self.step * self.tile, dtype=np.float32)
         pairs = {
@@ -399,8 +405,6 @@ def _rank(
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
     if top <= 0 or not n_rows or not n_cols or (not len(row_sources) and not len(col_sources)):
         return empty, empty
-    scorer = _scorer(model)
-    excluded = (_same_owner_pairs(model), *_blocked_pairs(model, blocked))
     passes = []
     if len(row_sources) == n_rows and len(col_sources) == n_cols:
         passes.append((np.arange(n_rows), None, True, True))  # one pass serves both directions
@@ -409,6 +413,15 @@ def _rank(
             passes.append((np.asarray(row_sources, dtype=np.int64), None, True, False))
         if len(col_sources):
             passes.append((np.arange(n_rows), np.asarray(col_sources, dtype=np.int64), False, True))
+    return _run_passes(model, passes, top, blocked)
+
+
+def _run_passes(model: Model, passes, top: int, blocked: Mapping[str, Iterable[str]] | None):
+    """Run each (row_list, col_list, want_rows, want_cols) pass, blocks of rows on THREADS
+    threads; the exact top pairs found for rows and for cols, as in _rank."""
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+    scorer = _scorer(model)
+    excluded = (_same_owner_pairs(model), *_blocked_pairs(model, blocked))
     row_found: list[tuple[np.ndarray, ...]] = []
     col_found: list[tuple[np.ndarray, ...]] = []
     for row_list, col_list, want_rows, want_cols in passes:
@@ -479,7 +492,13 @@ def suggest(
     for p, d in reversed(list(enumerate(doc_ids))):
         position[d] = p
     order = np.argsort(position[src], kind="stable")
-    src, tgt, val = src[order], tgt[order], val[order]
+    return _suggestions(model, src[order], tgt[order], val[order])
+
+
+def _suggestions(
+    model: Model, src: np.ndarray, tgt: np.ndarray, val: np.ndarray
+) -> list[Suggestion]:
+    """Suggestions, with their reasons, for pairs of documents (indices) and integer scores."""
     reasons = _reasons(model, src, tgt, THREADS)
     scores = _scores(model, val)
     refs = model.refs
@@ -487,6 +506,130 @@ def suggest(
         Suggestion(refs[s], refs[t], score, why)
         for s, t, score, why in zip(src.tolist(), tgt.tolist(), scores, reasons, strict=True)
     ]
+
+
+# ---------------------------------------------------------------------------------------------
+# A rebuild shared by several workers, as a map-reduce
+# ---------------------------------------------------------------------------------------------
+# Map: each chunk is a slice of the need side (needs and challenges, in ref order). It scores
+# its rows once against every offer and keeps both directions from that one product: its
+# rows' own top lists (final), and for every offer its best rows among the chunk's
+# (candidates). Reduce: each offer's exact top list from the union of the candidates. So W
+# workers do 1/W of the pair work each, where chunks of all sources (chunk_sources) scored
+# every pair twice.
+
+
+@dataclass
+class OfferCandidates:
+    """Offers' best needs among some of the need side: one entry per (offer, need) pair, by
+    offer and then best first. Positions are on the model's sides (its offers, its needs and
+    challenges, each in ref order), so they are read with the same model."""
+
+    offers: np.ndarray  # offer positions
+    needs: np.ndarray  # need-side positions
+    values: np.ndarray  # integer scores (exact in float32)
+
+    def __len__(self) -> int:
+        return len(self.offers)
+
+    def dumps(self) -> bytes:
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            offers=self.offers.astype(np.int32),
+            needs=self.needs.astype(np.int32),
+            values=self.values.astype(np.float32),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def loads(cls, data: bytes) -> OfferCandidates:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            return cls(
+                offers=z["offers"].astype(np.int64),
+                needs=z["needs"].astype(np.int64),
+                values=z["values"],
+            )
+
+
+def _need_chunk_rows(model: Model, index: int, chunks: int) -> np.ndarray:
+    n = len(model._sides().rows)
+    size = -(-n // max(1, chunks))
+    return np.arange(min(n, index * size), min(n, (index + 1) * size), dtype=np.int64)
+
+
+def need_chunk(model: Model, index: int, chunks: int) -> list[str]:
+    """The refs of chunk `index` of `chunks` of the need side: its needs and challenges in ref
+    order, cut into equal runs."""
+    rows = model._sides().rows[_need_chunk_rows(model, index, chunks)]
+    return [model.refs[d] for d in rows.tolist()]
+
+
+def offer_refs(model: Model) -> list[str]:
+    """The model's offers in ref order: the order of offer positions (OfferCandidates)."""
+    return [model.refs[d] for d in model._sides().cols.tolist()]
+
+
+def suggest_need_chunk(
+    model: Model,
+    index: int,
+    chunks: int,
+    *,
+    top: int = 10,
+    blocked: Mapping[str, set[str]] | None = None,
+) -> tuple[list[Suggestion], OfferCandidates]:
+    """The map step: chunk `index` of `chunks` of the need side, scored once against every
+    offer.
+
+    Returns the chunk's needs and challenges with their `top` best offers, exactly as
+    suggest() gives them (final), and for every offer its `top` best needs among the chunk's
+    (candidates for merge_offer_candidates). The chunks of one model together score each
+    pair once.
+    """
+    sides = model._sides()
+    rows = _need_chunk_rows(model, index, chunks)
+    none = OfferCandidates(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32))
+    if top <= 0 or not len(rows) or not len(sides.cols):
+        return [], none
+    (rs, rt, rv), (cs, ct, cv) = _run_passes(model, [(rows, None, True, True)], top, blocked)
+    needs = _suggestions(model, sides.rows[rs], sides.cols[rt], rv)
+    return needs, OfferCandidates(offers=cs, needs=ct, values=cv)
+
+
+def merge_offer_candidates(parts: Iterable[OfferCandidates], *, top: int = 10) -> OfferCandidates:
+    """The reduce step: each offer's `top` best needs from the candidates of every chunk.
+
+    Exact: a need among an offer's best overall is among its best in its own chunk. Ties are
+    broken by position (ref), as suggest() breaks them.
+    """
+    parts = list(parts)
+    if not parts:
+        return OfferCandidates(
+            np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float32)
+        )
+    offers, needs, values = _select(
+        np.concatenate([p.offers for p in parts]),
+        np.concatenate([p.needs for p in parts]),
+        np.concatenate([p.values for p in parts]),
+        top,
+    )
+    return OfferCandidates(offers=offers, needs=needs, values=values)
+
+
+def offer_suggestions(
+    model: Model, candidates: OfferCandidates, offers: slice = slice(None)
+) -> list[Suggestion]:
+    """Suggestions, with reasons, for the offers at positions `offers` (a slice of
+    offer_refs(model)) from merged candidates: grouped by offer in ref order, best first."""
+    start, stop, _ = offers.indices(len(model._sides().cols))
+    lo, hi = np.searchsorted(candidates.offers, [start, stop])
+    sides = model._sides()
+    return _suggestions(
+        model,
+        sides.cols[candidates.offers[lo:hi]],
+        sides.rows[candidates.needs[lo:hi]],
+        candidates.values[lo:hi],
+    )
 
 
 def _scores(model: Model, values) -> list[float]:

@@ -382,6 +382,45 @@ def test_chunks_of_sources_give_exactly_what_one_call_gives(corpus, monkeypatch)
     assert whole == suggest(model)  # and twice the same
 
 
+@pytest.mark.parametrize("chunks", [1, 2, 3, 7])
+def test_map_reduce_over_need_chunks_gives_exactly_what_one_call_gives(corpus, monkeypatch, chunks):
+    """Each chunk scores its slice of the need side once, both directions; merging the
+    offers' candidates of every chunk gives each offer its exact list. Blocked pairs (both
+    ways) and one organisation's own pairs stay out, as in suggest()."""
+    monkeypatch.setattr(ranking, "_BLOCK_CELLS", 997)  # many small blocks of scores
+    model = fit(corpus)
+    kinds = {d.ref: d.kind for d in corpus}
+    owners = {d.ref: d.owner for d in corpus}
+    offers = [r for r in sorted(kinds) if kinds[r] == "offer"]
+    needs = [r for r in sorted(kinds) if kinds[r] == "need"]
+    blocked = {
+        owners[needs[0]]: set(offers[:5]),  # a need's owner blocks some offers
+        owners[offers[1]]: set(needs[:7]),  # an offer's owner blocks some needs
+    }
+    whole = suggest(model, blocked=blocked)
+    assert len(whole) > 3000
+
+    need_side, parts = [], []
+    for index in range(chunks):
+        rows, candidates = engine.suggest_need_chunk(model, index, chunks, blocked=blocked)
+        assert {s.source for s in rows} <= set(engine.need_chunk(model, index, chunks))
+        need_side += rows
+        parts.append(engine.OfferCandidates.loads(candidates.dumps()))  # as stored between
+    merged = engine.merge_offer_candidates(parts)
+    offer_side = engine.offer_suggestions(model, merged, slice(0, 40)) + (
+        engine.offer_suggestions(model, merged, slice(40, None))
+    )
+
+    # Every suggestion, score and reason, in the same order (grouped by source, best first).
+    assert need_side == [s for s in whole if kinds[s.source] != "offer"]
+    assert offer_side == [s for s in whole if kinds[s.source] == "offer"]
+    assert sum(len(engine.need_chunk(model, i, chunks)) for i in range(chunks)) == len(
+        [k for k in kinds.values() if k != "offer"]
+    )
+    assert not any(s.target in blocked.get(owners[s.source], ()) for s in whole)
+    assert not any(owners[s.source] == owners[s.target] for s in need_side + offer_side)
+
+
 def test_dense_and_sparse_scoring_and_threads_give_the_same_suggestions(corpus, monkeypatch):
     """Where a feature column is scored (BLAS or sparse), and how many threads score, must not
     change a single score: the arithmetic is exact."""

@@ -1,0 +1,343 @@
+"""A full rebuild in process (the rebuild_matches command): one ranking over every source,
+and only the matches that changed are written."""
+
+import itertools
+import re
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from clusters.models import Listing
+from matching import services
+from matching.models import Match, MatchingRun, MatchModel, RebuildChunk
+from tests.factories import ListingFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+TOPICS = [
+    ("Amine carbon capture", "Solvent capture of CO2 from kiln and furnace flue gas."),
+    ("Green hydrogen supply", "Electrolyser hydrogen for burners, boilers and furnaces."),
+    ("Industrial heat pumps", "Heat pumps recover waste heat for steam and drying."),
+    ("CO2 transport", "Pipeline and shipping of captured CO2 to offshore storage."),
+    ("Kiln electrification", "Electric kilns and furnaces replace gas firing."),
+    ("Biomass boilers", "Biomass and waste fuels raise steam for process heat."),
+]
+
+
+def make_corpus(organisations: int = 4, per_topic: int = 2) -> list[Listing]:
+    """Needs and offers from several organisations on overlapping topics: many matches."""
+    orgs = [OrganisationFactory() for _ in range(organisations)]
+    listings = []
+    cycle = itertools.cycle(orgs)
+    for (title, text), (other_title, other_text) in zip(
+        TOPICS, TOPICS[1:] + TOPICS[:1], strict=True
+    ):
+        for n in range(per_topic):
+            for kind in ("need", "offer"):
+                listings.append(
+                    ListingFactory(
+                        organisation=next(cycle),
+                        kind=kind,
+                        title=f"{title} {kind} {n}",
+                        description=f"{text} Also: {other_title.lower()}. {other_text}",
+                        themes=["ccus"] if n % 2 else ["hydrogen"],
+                    )
+                )
+    return listings
+
+
+def snapshot() -> dict[tuple[str, int], tuple]:
+    """Every stored match: (source, target) -> (pk, score, rank, reasons, version, first seen,
+    computed at, status)."""
+    return {
+        (m.source_key, m.target_id): (
+            m.pk,
+            m.score,
+            m.rank,
+            m.reasons,
+            m.engine_version,
+            m.first_seen_at,
+            m.computed_at,
+            m.status,
+        )
+        for m in Match.objects.all()
+    }
+
+
+def writes_to_matches(queries) -> list[str]:
+    table = re.compile(rf"\b{Match._meta.db_table}\b")
+    return [
+        q["sql"]
+        for q in queries
+        if table.search(q["sql"])
+        and q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "COPY"))
+    ]
+
+
+def rebuild_and_report() -> tuple[MatchingRun, list[str]]:
+    steps: list[str] = []
+    run = services.rebuild(in_process=True, progress=lambda step, seconds: steps.append(step))
+    return run, steps
+
+
+def test_a_second_rebuild_with_nothing_changed_writes_no_match_rows():
+    make_corpus()
+    first, steps = rebuild_and_report()
+    before = snapshot()
+    assert first.matches_written == len(before) > 40
+    assert f"Stored the changes: {len(before)} new, 0 changed" in steps[-1]
+
+    with CaptureQueriesContext(connection) as queries:
+        second, steps = rebuild_and_report()
+
+    assert writes_to_matches(queries.captured_queries) == []
+    assert second.matches_written == 0
+    assert steps[-1].startswith("Stored the changes: 0 new, 0 changed, 0 removed, 0 unranked")
+    assert snapshot() == before  # the same rows, ids and computed_at included
+
+
+def test_after_an_edit_exactly_the_rows_whose_score_rank_or_reasons_changed_are_written():
+    listings = make_corpus()
+    services.rebuild(in_process=True)
+    before = snapshot()
+    offer = next(x for x in listings if x.kind == "offer")
+    offer.description = "Hydrogen electrolyser stacks, hydrogen storage and hydrogen burners."
+    offer.save()
+
+    run = services.rebuild(in_process=True)
+
+    after = snapshot()
+    kept = before.keys() & after.keys()
+    differ = {k for k in kept if before[k][1:4] != after[k][1:4]}
+    rewritten = {k for k in kept if before[k][6] != after[k][6]}
+    assert differ  # a refit moves many scores a little (idf, topics): not all need be
+    assert rewritten == differ  # every changed row was written, and no other
+    assert all(before[k][0] == after[k][0] for k in kept)  # updated in place
+    assert all(before[k][5] == after[k][5] for k in kept)  # first seen: kept
+    assert run.matches_written == len(differ) + len(after.keys() - before.keys())
+
+
+def test_a_listing_moved_to_another_organisation_rewrites_only_the_lists_it_is_in():
+    listings = make_corpus(organisations=6)
+    services.rebuild(in_process=True)
+    before = snapshot()
+    offer = next(x for x in listings if x.kind == "offer")
+    need = Listing.objects.get(
+        pk=Match.objects.filter(target=offer, rank=1, source_listing__isnull=False)
+        .values_list("source_listing", flat=True)
+        .first()
+    )
+    offer.organisation = need.organisation  # now one organisation's own pair: never suggested
+    offer.save()
+
+    run = services.rebuild(in_process=True)
+
+    after = snapshot()
+    assert (f"L{need.pk}", offer.pk) in before.keys() - after.keys()
+    moved = {x.pk for x in Listing.objects.filter(organisation=need.organisation)}
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert changed
+    # Scores do not move (the texts did not change): only the lists of the moved offer and of
+    # its new organisation's listings change, and only their rows are written.
+    assert {int(key[1:]) for key, _ in changed} <= moved
+    assert all(before[k][1] == after[k][1] for k in before.keys() & after.keys())
+    assert run.matches_written == len(changed & after.keys())
+
+
+def test_a_pair_that_goes_away_is_deleted_but_a_pair_someone_answered_stays_unranked():
+    listings = make_corpus()
+    services.rebuild(in_process=True)
+    offer = next(x for x in listings if x.kind == "offer")
+    rows = list(Match.objects.filter(target=offer).order_by("pk"))
+    assert len(rows) >= 3
+    assert Match.objects.filter(source_listing=offer).exists()
+    interested, dismissed, untouched = rows[:3]
+    services.set_match_status(interested, Match.Status.INTERESTED)
+    services.set_match_status(dismissed, Match.Status.DISMISSED)
+    offer.status = Listing.Status.DRAFT  # withdrawn: no longer a target
+    offer.save()
+
+    run, steps = rebuild_and_report()
+
+    assert not Match.objects.filter(pk=untouched.pk).exists()
+    assert not Match.objects.filter(target=offer, status=Match.Status.NEW).exists()
+    assert not Match.objects.filter(source_listing=offer).exists()  # its own list: gone too
+    kept = Match.objects.get(pk=interested.pk)
+    assert (kept.status, kept.rank, kept.first_seen_at) == (
+        "interested",
+        None,
+        interested.first_seen_at,
+    )
+    assert Match.objects.get(pk=dismissed.pk).rank is None
+    # The other offers move up in the lists the withdrawn offer left.
+    assert run.matches_written > 0
+    assert " 2 unranked" in steps[-1]
+
+
+def test_a_new_engine_version_rewrites_every_row_but_keeps_first_seen_and_answers():
+    make_corpus()
+    services.rebuild(in_process=True)
+    before = snapshot()
+    Match.objects.update(engine_version="tfidf-0:old")
+    answered = Match.objects.order_by("pk").first()
+    services.set_match_status(answered, Match.Status.INTERESTED)
+
+    run = services.rebuild(in_process=True)
+
+    after = snapshot()
+    assert after.keys() == before.keys()
+    assert run.matches_written == len(after)
+    assert {row[4] for row in after.values()} == {run.model_version}
+    assert all(after[k][5] == before[k][5] for k in after)  # first seen: kept
+    assert Match.objects.get(pk=answered.pk).status == "interested"
+
+
+def test_a_rebuild_makes_as_many_queries_for_many_listings_as_for_few():
+    def queries_of_two_rebuilds() -> tuple[int, int]:
+        MatchModel.objects.all().delete()
+        Match.objects.all().delete()
+        counts = []
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as queries:
+                services.rebuild(in_process=True)
+            counts.append(len(queries.captured_queries))
+        return counts[0], counts[1]
+
+    make_corpus(per_topic=1)
+    few = queries_of_two_rebuilds()
+    make_corpus(organisations=6, per_topic=6)
+    assert Listing.objects.count() > 3 * 24
+    many = queries_of_two_rebuilds()
+    assert many == few
+    assert many[1] < 40
+
+
+def test_rebuild_matches_reports_each_step_and_what_it_wrote(capsys):
+    make_corpus()
+    call_command("rebuild_matches")
+    call_command("rebuild_matches")
+    out = capsys.readouterr().out
+    for step in ("Read ", "Fitted the vocabulary", "Saved the model", "Ranked ", "Stored "):
+        assert step in out
+    assert "0 new, 0 changed, 0 removed, 0 unranked" in out  # the second run
+    assert out.count("Done: ") == 2
+
+
+# --- The same shared by workers: a map-reduce (the tasks themselves: test_tasks.py) ---------
+
+
+def stored() -> list[tuple]:
+    return sorted(
+        Match.objects.values_list("source_key", "target_id", "rank", "score", "reasons", "status")
+    )
+
+
+def start_map_reduce(settings, chunks: int = 3) -> MatchingRun:
+    """A rebuild for workers, whose messages are never sent (as if the broker lost them)."""
+    settings.MATCHING_CHUNKS = chunks
+    settings.MATCHING_CHUNK_MIN_SOURCES = 2
+    run = services.rebuild()
+    assert run.chunks_total == chunks and run.status == "running"
+    return run
+
+
+def test_map_reduce_steps_store_what_one_ranking_stores(settings):
+    make_corpus()
+    services.rebuild(in_process=True)
+    expected = stored()
+    Match.objects.all().delete()
+    run = start_map_reduce(settings)
+
+    for index in range(run.chunks_total):
+        services.run_chunk(run.pk, index)
+    merged = services.merge_rebuild(run.pk)
+
+    run.refresh_from_db()
+    assert (run.status, run.chunks_done) == ("done", 3)
+    assert merged > 0 and run.matches_written == len(expected)
+    assert stored() == expected
+
+
+def test_the_merge_waits_for_every_chunk_and_runs_once(settings):
+    make_corpus()
+    run = start_map_reduce(settings)
+    services.run_chunk(run.pk, 0)
+    services.run_chunk(run.pk, 1)
+    assert services.merge_rebuild(run.pk) == 0  # chunk 2 is not in yet
+    need_side = Match.objects.count()
+    assert need_side > 0
+    assert not Match.objects.filter(source_listing__kind="offer").exists()
+
+    services.run_chunk(run.pk, 2)
+    assert services.run_chunk(run.pk, 2) == 0  # done already: nothing again
+    assert services.merge_rebuild(run.pk) > 0
+    with CaptureQueriesContext(connection) as queries:
+        assert services.merge_rebuild(run.pk) == 0
+    assert writes_to_matches(queries.captured_queries) == []
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert Match.objects.filter(source_listing__kind="offer").exists()
+
+
+def test_a_chunk_held_by_a_live_worker_is_retried_and_taken_over_once_its_lease_runs_out(
+    settings,
+):
+    make_corpus()
+    run = start_map_reduce(settings)
+    now = timezone.now()
+    RebuildChunk.objects.filter(run=run, index=1).update(claimed_at=now)  # another worker
+    with pytest.raises(services.ChunkBusy):
+        services.run_chunk(run.pk, 1)
+
+    RebuildChunk.objects.filter(run=run, index=1).update(
+        claimed_at=now - services.LEASE - timedelta(seconds=1)  # ... which died
+    )
+    assert services.run_chunk(run.pk, 1) > 0
+    assert RebuildChunk.objects.get(run=run, index=1).done
+
+
+def test_the_sweeper_finds_chunks_and_then_the_merge_whose_messages_were_lost(settings):
+    make_corpus()
+    run = start_map_reduce(settings)
+    assert services.unfinished_chunks() == []  # just sent: not lost yet
+    MatchingRun.objects.filter(pk=run.pk).update(
+        started_at=timezone.now() - services.LEASE - timedelta(seconds=1)
+    )
+    assert services.unfinished_chunks() == [
+        (run.pk, 0, False),
+        (run.pk, 1, False),
+        (run.pk, 2, False),
+    ]
+    for index in range(3):
+        services.run_chunk(run.pk, index)
+    assert services.unfinished_chunks() == [(run.pk, 3, True)]
+    services.merge_rebuild(run.pk)
+    assert services.unfinished_chunks() == []
+
+
+def test_a_pair_stored_by_another_job_while_a_rebuild_writes_is_updated_not_an_error(
+    monkeypatch,
+):
+    """No table lock: a listing's own job may store a pair that the rebuild, from what it read
+    a moment before, is about to insert (on PostgreSQL the COPY fails and the upsert runs)."""
+    listings = make_corpus()
+    services.rebuild(in_process=True)
+    row = Match.objects.order_by("pk").first()
+    sources, targets = services._ids()
+    model = services.current_model()[1]
+    suggestions = services.engine.suggest(model, top=services.TOP)
+    Match.objects.exclude(pk=row.pk).delete()
+    Match.objects.filter(pk=row.pk).update(score=0.99, rank=1)
+    monkeypatch.setattr(services, "_stored", lambda keys, scope: [])  # the read came first
+
+    written = services._write_matches(suggestions, sources, targets, model.version, scope=Q())
+
+    again = Match.objects.get(source_key=row.source_key, target=row.target_id)
+    assert (again.pk, again.first_seen_at) == (row.pk, row.first_seen_at)  # updated in place
+    assert again.score != 0.99
+    assert written.new == Match.objects.count() > len(listings)
