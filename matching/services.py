@@ -22,7 +22,7 @@ from datetime import timedelta
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, TextField
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
@@ -555,8 +555,7 @@ def _write_matches(
         )
         for start in range(0, len(stale), BATCH):
             batch = stale[start : start + BATCH]
-            _, deleted = Match.objects.filter(pk__in=batch, status=Match.Status.NEW).delete()
-            written.removed += deleted.get(Match._meta.label, 0)
+            written.removed += delete_untouched(Match.objects.filter(pk__in=batch))
             written.unranked += Match.objects.filter(pk__in=batch, rank__isnull=False).update(
                 rank=None
             )
@@ -754,14 +753,33 @@ def _first_model() -> tuple[MatchModel, engine.Model]:
         time.sleep(FIRST_MODEL_POLL_SECONDS)
 
 
+def delete_untouched(matches) -> int:
+    """Delete those of `matches` nobody answered, in ONE statement that checks the status.
+
+    Django's delete() first selects the rows, then deletes them by id: an answer a person
+    gave in between ("Interested", committed by another request) would be deleted with its
+    row. Here the rows that point at a match (notices: SET_NULL) are unlinked first, then
+    the matches still new at that moment are deleted, in one DELETE ... WHERE status.
+    """
+    untouched = matches.filter(status=Match.Status.NEW)
+    for relation in Match._meta.related_objects:
+        if relation.on_delete is not models.SET_NULL:  # pragma: no cover - a new relation
+            raise TypeError(f"{relation}: delete_untouched only unlinks SET_NULL relations")
+        field = relation.field.name
+        relation.related_model._base_manager.filter(**{f"{field}__in": untouched}).update(
+            **{field: None}
+        )
+    return untouched._raw_delete(untouched.db)
+
+
 def _match_one(obj, doc: engine.Doc | None, kind: str) -> int:
     run = MatchingRun.objects.create(kind=kind, subject=obj.ref)
     try:
         if doc is None:  # no longer eligible: drop its untouched suggestions both ways
             key = Match.key_for(obj)
-            Match.objects.filter(source_key=key, status=Match.Status.NEW).delete()
+            delete_untouched(Match.objects.filter(source_key=key))
             if isinstance(obj, Listing):
-                obj.matched_by.filter(status=Match.Status.NEW).delete()
+                delete_untouched(obj.matched_by.all())
             written = 0
         else:
             record, model = _first_model()  # the current model, or the first one
@@ -902,6 +920,26 @@ class ChunkBusy(Exception):
     after the lease, rather than drop the message (that worker may die)."""
 
 
+def _superseded(run_id: int) -> bool:
+    """Whether a newer rebuild has started since this one (a chunk retried late, say): its
+    older scores must not overwrite the newer run's rows. The run is then closed as failed,
+    so that the sweeper stops sending its chunks."""
+    newer = MatchingRun.objects.filter(
+        kind=MatchingRun.Kind.REBUILD,
+        pk__gt=run_id,
+        status__in=[MatchingRun.Status.RUNNING, MatchingRun.Status.DONE],
+    ).exclude(model_version="")
+    found = newer.order_by("pk").values_list("pk", flat=True).first()
+    if found is None:
+        return False
+    MatchingRun.objects.filter(pk=run_id, status=MatchingRun.Status.RUNNING).update(
+        status=MatchingRun.Status.FAILED,
+        error=f"Stopped: the newer rebuild {found} replaces it.",
+        finished_at=timezone.now(),
+    )
+    return True
+
+
 def _claim_chunk(run_id: int, index: int) -> bool:
     """Take a chunk: unclaimed, or claimed by a worker whose lease ran out. False if it is done;
     ChunkBusy if another worker holds it."""
@@ -940,7 +978,7 @@ def run_chunk(run_id: int, index: int, worker: str = "") -> int:
     chunk to be taken again when its lease runs out). The last chunk to finish sends the merge.
     Returns the rows written.
     """
-    if not _claim_chunk(run_id, index):
+    if _superseded(run_id) or not _claim_chunk(run_id, index):
         return 0
     run = MatchingRun.objects.get(pk=run_id)
     record = MatchModel.objects.get(version=run.model_version)
@@ -985,6 +1023,8 @@ def merge_rebuild(run_id: int, worker: str = "") -> int:
     """The reduce step of a rebuild, once: each offer's exact top list from the candidates
     every chunk kept, stored (only what changed); then the run is done. All-or-nothing: a
     worker that dies here leaves the merge to be taken again when its lease runs out."""
+    if _superseded(run_id):
+        return 0
     run = MatchingRun.objects.get(pk=run_id)
     if run.chunks.filter(done=False, index__lt=run.chunks_total).exists():
         return 0  # not every chunk is in yet; the last one sends the merge again
@@ -1025,7 +1065,8 @@ def merge_rebuild(run_id: int, worker: str = "") -> int:
 
 def _finish_rebuild(run: MatchingRun) -> None:
     """Drop untouched suggestions of sources that are no longer eligible (by batches: one
-    delete of many rows would name them all in one statement, past SQLite's limit)."""
+    delete of many rows would name them all in one statement, past SQLite's limit), and
+    match again what was saved while the run ran."""
     untouched = Match.objects.filter(status=Match.Status.NEW)
     gone = list(
         untouched.filter(
@@ -1037,7 +1078,15 @@ def _finish_rebuild(run: MatchingRun) -> None:
         ).values_list("pk", flat=True)
     )
     for batch in _batches(gone):
-        Match.objects.filter(pk__in=batch, status=Match.Status.NEW).delete()
+        delete_untouched(Match.objects.filter(pk__in=batch))
+    # Listings and challenges saved while the run ran were matched by their own jobs, and the
+    # run may have written over that with its older model: match them again.
+    changed = [
+        *Listing.objects.filter(updated_at__gt=run.started_at)[:MAX_CHANGED_SINCE_FIT],
+        *Challenge.objects.filter(updated_at__gt=run.started_at)[:MAX_CHANGED_SINCE_FIT],
+    ]
+    for obj in changed:
+        request_matching(obj)
     run.status = MatchingRun.Status.DONE
     run.finished_at = timezone.now()
 

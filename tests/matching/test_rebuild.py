@@ -341,3 +341,66 @@ def test_a_pair_stored_by_another_job_while_a_rebuild_writes_is_updated_not_an_e
     assert (again.pk, again.first_seen_at) == (row.pk, row.first_seen_at)  # updated in place
     assert again.score != 0.99
     assert written.new == Match.objects.count() > len(listings)
+
+
+def test_untouched_matches_are_deleted_in_one_statement_that_checks_the_status():
+    """An answer committed while a rebuild deletes (after its SELECT, before its DELETE) must
+    survive: the DELETE itself says status = 'new', so a row answered meanwhile is kept."""
+    from tests.factories import MatchFactory, MatchNoticeFactory
+
+    new = MatchFactory()
+    answered = MatchFactory(status=Match.Status.INTERESTED)
+    notice_new, notice_answered = MatchNoticeFactory(match=new), MatchNoticeFactory(match=answered)
+    with CaptureQueriesContext(connection) as queries:
+        removed = services.delete_untouched(Match.objects.filter(pk__in=[new.pk, answered.pk]))
+    assert removed == 1
+    deletes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("DELETE")]
+    assert len(deletes) == 1 and "matching_match" in deletes[0] and "status" in deletes[0]
+    assert list(Match.objects.values_list("pk", flat=True)) == [answered.pk]
+    notice_new.refresh_from_db()
+    notice_answered.refresh_from_db()
+    assert notice_new.match is None  # the notice stays, unlinked, as SET_NULL does
+    assert notice_answered.match_id == answered.pk
+
+
+def test_a_chunk_or_merge_of_a_run_a_newer_rebuild_replaced_writes_nothing(settings):
+    """A chunk retried late (its message lost, its worker dead) after a newer rebuild ran:
+    its older model must not overwrite the newer rows, and the sweeper must stop sending it."""
+    make_corpus()
+    old = start_map_reduce(settings)
+    services.run_chunk(old.pk, 0)
+    services.rebuild(in_process=True)  # a newer rebuild, done
+    before = stored()
+    with CaptureQueriesContext(connection) as queries:
+        assert services.run_chunk(old.pk, 1) == 0
+        assert services.merge_rebuild(old.pk) == 0
+    assert writes_to_matches(queries.captured_queries) == []
+    assert stored() == before
+    old.refresh_from_db()
+    assert old.status == "failed" and "newer rebuild" in old.error
+    MatchingRun.objects.filter(pk=old.pk).update(
+        started_at=timezone.now() - services.LEASE - timedelta(seconds=1)
+    )
+    assert all(run_id != old.pk for run_id, _, _ in services.unfinished_chunks())
+
+
+def test_a_listing_published_while_a_rebuild_runs_is_matched_again_when_it_ends(settings):
+    """Its own job put it into other lists; the run's chunks, fitted before it existed, may
+    have dropped it again: the end of the run sends its job once more."""
+    from matching.models import MatchingWork
+    from tests.factories import ListingFactory
+
+    make_corpus()
+    run = start_map_reduce(settings)
+    late = ListingFactory(kind="offer", title="Amine capture skid", description="Carbon capture")
+    MatchingWork.objects.all().delete()
+    for index in range(run.chunks_total):
+        services.run_chunk(run.pk, index)
+    services.merge_rebuild(run.pk)
+    run.refresh_from_db()
+    assert run.status == "done"
+    assert MatchingWork.objects.filter(kind="listing", object_id=late.pk, state="pending").exists()
+    services.run_work(
+        MatchingWork.objects.get(kind="listing", object_id=late.pk).pk, in_process=True
+    )
+    assert Match.objects.filter(target=late).exists()
