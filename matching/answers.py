@@ -62,15 +62,14 @@ def collect_answers(model: engine.Model) -> learn.Answers:
         for s in engine.suggest(model, answered, top=UNSEEN_DEPTH):
             if (s.source, s.target) not in found:
                 pairs.append((s.source, s.target, learn.UNSEEN, ""))
-    kept = pairs
-    sources = [p[0] for p in kept]
-    targets = [p[1] for p in kept]
-    signals = engine.pair_signals(model, sources, targets) if kept else np.zeros((0, 6))
+    sources = [p[0] for p in pairs]
+    targets = [p[1] for p in pairs]
+    signals = engine.pair_signals(model, sources, targets) if pairs else np.zeros((0, 6))
     return learn.Answers(
         signals=signals,
-        labels=np.array([p[2] for p in kept], dtype=np.int64),
+        labels=np.array([p[2] for p in pairs], dtype=np.int64),
         sources=sources,
-        organisations=[p[3] for p in kept],
+        organisations=[p[3] for p in pairs],
         targets=targets,
     )
 

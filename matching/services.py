@@ -1039,12 +1039,13 @@ def merge_rebuild(run_id: int, worker: str = "") -> int:
     offers = engine.offer_refs(model)
     sources, targets = _ids()
     blocked = blocked_pairs()
+    dismissed = dismissed_by_source()  # read once for every slice
     written = Written()
     with transaction.atomic():
         for start in range(0, len(offers), MERGE_SLICE):
             refs = offers[start : start + MERGE_SLICE]
             suggestions = engine.offer_suggestions(model, merged, slice(start, start + len(refs)))
-            suggestions = push_down_dismissed(model, suggestions, blocked)
+            suggestions = push_down_dismissed(model, suggestions, blocked, dismissed)
             written += _write_matches(
                 suggestions,
                 {ref: sources[ref] for ref in refs if ref in sources},
@@ -1220,11 +1221,13 @@ def dismissed_by_source(refs: Iterable[str] | None = None) -> dict[str, list[str
 
 
 def push_down_dismissed(
-    model: engine.Model, suggestions: list[engine.Suggestion], blocked
+    model: engine.Model, suggestions: list[engine.Suggestion], blocked, dismissed=None
 ) -> list[engine.Suggestion]:
     """The sources' lists, with offers like the ones a source dismissed moved down (and the
-    list refilled from below). Sources with no dismissal keep their list as it is."""
-    dismissed = dismissed_by_source()
+    list refilled from below). Sources with no dismissal keep their list as it is.
+    `dismissed` (from dismissed_by_source) may be passed by a caller that pushes in slices."""
+    if dismissed is None:
+        dismissed = dismissed_by_source()
     affected = sorted({s.source for s in suggestions} & set(dismissed))
     if not affected:
         return suggestions
