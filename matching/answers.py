@@ -18,7 +18,7 @@ from .models import LearnedWeights, Match
 
 def weights_in_use() -> LearnedWeights | None:
     """The learned weights the matcher fits with, or None for the defaults."""
-    return LearnedWeights.objects.filter(in_use=True).first()
+    return LearnedWeights.objects.in_use()
 
 
 UNSEEN_DEPTH = 30  # an answered source's other candidates down to this rank go with its answers

@@ -225,6 +225,12 @@ class RebuildChunk(models.Model):
         return f"chunk {self.index} of run {self.run_id}"
 
 
+class LearnedWeightsQuerySet(models.QuerySet):
+    def in_use(self):
+        """The row the matcher fits with, or None for the defaults."""
+        return self.filter(in_use=True).first()
+
+
 class LearnedWeights(models.Model):
     """One attempt to learn the matcher's signal weights from people's answers.
 
@@ -247,6 +253,8 @@ class LearnedWeights(models.Model):
     adopted = models.BooleanField(default=False)
     reason = models.TextField(blank=True)
     in_use = models.BooleanField(default=False)
+
+    objects = LearnedWeightsQuerySet.as_manager()
 
     class Meta:
         ordering = ["-learned_at"]

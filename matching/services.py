@@ -1203,7 +1203,7 @@ def current_settings() -> engine.Settings:
     """The engine settings a new fit uses: the defaults, with learned weights if in use."""
     from .models import LearnedWeights
 
-    row = LearnedWeights.objects.filter(in_use=True).first()
+    row = LearnedWeights.objects.in_use()
     return engine.DEFAULTS.with_signal_weights(row.weights) if row else engine.DEFAULTS
 
 
