@@ -360,3 +360,20 @@ def test_posts_are_rate_limited_per_user(client, sides, settings):
     )
     assert "Wait an hour and try again" in response.content.decode()
     assert Introduction.objects.count() == 1
+
+
+def test_a_request_past_its_30_days_no_longer_blocks_a_new_one(client, sides):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    assert post(client, sides).status_code == 302
+    first = Introduction.objects.get()
+    assert first.expires_at - first.created_at == timedelta(days=30)
+    Introduction.objects.update(expires_at=timezone.now() - timedelta(minutes=1))  # not swept
+    assert post(client, sides).status_code == 302
+    first.refresh_from_db()
+    assert first.status == "expired"
+    assert Introduction.objects.filter(status="open").count() == 1
+    # To the asker, the expired one reads as "not taken forward", like a decline.
+    assert first.status_for_requester == "Not taken forward"
