@@ -346,7 +346,7 @@ def _initial_for_challenge(ref) -> dict:
 
 @login_required
 def offer_solution(request, ref):
-    """"Offer a solution" on a challenge's page: on to a new offer, for which organisation."""
+    """ "Offer a solution" on a challenge's page: on to a new offer, for which organisation."""
     challenge = get_object_or_404(Challenge.objects.select_related("cluster"), ref=ref)
     if challenge.status != Challenge.Status.OPEN:
         messages.error(request, "This challenge is closed: it is no longer looking for offers.")
@@ -368,8 +368,7 @@ def offer_solution(request, ref):
         {
             "challenge": challenge,
             "choices": [
-                (o, reverse("clusters:listing-create", args=[o.ref]) + query)
-                for o in organisations
+                (o, reverse("clusters:listing-create", args=[o.ref]) + query) for o in organisations
             ],
             "crumbs": _crumbs(
                 (challenge.title, challenge.get_absolute_url()),
