@@ -346,7 +346,7 @@ def _initial_for_challenge(ref) -> dict:
 
 @login_required
 def offer_solution(request, ref):
-    """ "Offer a solution" on a challenge's page: on to a new offer, for which organisation."""
+    """The button "Offer a solution" of a challenge's page: on to a new offer, pre-filled."""
     challenge = get_object_or_404(Challenge.objects.select_related("cluster"), ref=ref)
     if challenge.status != Challenge.Status.OPEN:
         messages.error(request, "This challenge is closed: it is no longer looking for offers.")
@@ -371,6 +371,8 @@ def offer_solution(request, ref):
                 (o, reverse("clusters:listing-create", args=[o.ref]) + query) for o in organisations
             ],
             "crumbs": _crumbs(
+                ("Clusters", reverse("clusters:cluster-list")),
+                (challenge.cluster.name, challenge.cluster.get_absolute_url()),
                 (challenge.title, challenge.get_absolute_url()),
                 ("Offer a solution", None),
             ),

@@ -90,7 +90,7 @@ def request_introduction(request, ref, target):
 
 @login_required
 def ask_about_listing(request, ref):
-    """ "Ask for an introduction" from any published listing's page."""
+    """The page behind "Ask for an introduction" on any published listing's page."""
     target = get_object_or_404(Listing.objects.published().select_related("organisation"), ref=ref)
     organisations = list(Organisation.objects.of_member(request.user).order_by("name"))
     why_not = services.why_cannot_ask(target, organisations)
@@ -147,6 +147,9 @@ def ask_about_listing(request, ref):
             "target": target,
             "crumbs": [
                 ("Home", reverse("home")),
+                ("Offers", reverse("clusters:offer-list"))
+                if target.kind == Listing.Kind.OFFER
+                else ("Needs", reverse("clusters:need-list")),
                 (target.title, target.get_absolute_url()),
                 ("Ask for an introduction", None),
             ],
