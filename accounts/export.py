@@ -419,8 +419,11 @@ def _introductions(user) -> list[dict]:
             {
                 "id": str(i.public_id),
                 "direction": "received" if received else "sent",
-                "your_listing": _listing(ours),
-                "their_listing": _listing(theirs),
+                # An introduction asked from a listing's page may be about none of the
+                # asker's own listings.
+                "your_listing": _listing(ours) if ours else None,
+                "their_listing": _listing(theirs) if theirs else None,
+                "challenge": i.challenge.title if i.challenge else None,
                 "other_organisation": other.name,
                 "message": i.message,
                 "status": i.status_for_recipient if received else i.status_for_requester,

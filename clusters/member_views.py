@@ -21,6 +21,7 @@ from .forms import (
     ReviewRequestForm,
 )
 from .models import (
+    Challenge,
     JoinRequest,
     Listing,
     Membership,
@@ -328,12 +329,65 @@ def _listing_form_page(request, form, organisation, listing=None, previews=None)
     )
 
 
+def _initial_for_challenge(ref) -> dict:
+    """An offer answering the open challenge `ref`: its cluster and themes ticked already."""
+    challenge = (
+        Challenge.objects.open().prefetch_related("themes").filter(ref=ref).first() if ref else None
+    )
+    if challenge is None:
+        return {}
+    return {
+        "kind": Listing.Kind.OFFER,
+        "challenge": challenge.pk,
+        "clusters": [challenge.cluster_id],
+        "themes": [theme.pk for theme in challenge.themes.all()],
+    }
+
+
+@login_required
+def offer_solution(request, ref):
+    """The button "Offer a solution" of a challenge's page: on to a new offer, pre-filled."""
+    challenge = get_object_or_404(Challenge.objects.select_related("cluster"), ref=ref)
+    if challenge.status != Challenge.Status.OPEN:
+        messages.error(request, "This challenge is closed: it is no longer looking for offers.")
+        return redirect(challenge)
+    organisations = list(Organisation.objects.of_member(request.user).order_by("name"))
+    if not organisations:
+        messages.info(
+            request,
+            "Offers are posted by organisations. Register yours, or ask to join it, then "
+            "offer your solution to the challenge.",
+        )
+        return redirect("clusters:organisation-start")
+    query = f"?kind=offer&challenge={challenge.ref}"
+    if len(organisations) == 1:
+        return redirect(reverse("clusters:listing-create", args=[organisations[0].ref]) + query)
+    return _page(
+        request,
+        "clusters/challenge_offer_choose.html",
+        {
+            "challenge": challenge,
+            "choices": [
+                (o, reverse("clusters:listing-create", args=[o.ref]) + query) for o in organisations
+            ],
+            "crumbs": _crumbs(
+                ("Clusters", reverse("clusters:cluster-list")),
+                (challenge.cluster.name, challenge.cluster.get_absolute_url()),
+                (challenge.title, challenge.get_absolute_url()),
+                ("Offer a solution", None),
+            ),
+        },
+    )
+
+
 @login_required
 def listing_create(request, ref):
     organisation = _my_organisation(request, ref)
     initial = (
         {"kind": request.GET.get("kind")} if request.GET.get("kind") in ("offer", "need") else {}
     )
+    # "Offer a solution" on a challenge's page: only the form's starting values, nothing saved.
+    initial.update(_initial_for_challenge(request.GET.get("challenge")))
     form = ListingForm(request.POST or None, initial=initial)
     if "check" in request.POST:  # "Check for matches" without JavaScript: nothing is saved
         return _listing_form_page(

@@ -10,6 +10,7 @@ urlpatterns = [
     path("clusters/<slug:slug>/", views.cluster_detail, name="cluster-detail"),
     path("challenges/", views.challenge_list, name="challenge-list"),
     path("challenges/<str:ref>/", views.challenge_detail, name="challenge-detail"),
+    path("challenges/<str:ref>/offer/", member_views.offer_solution, name="challenge-offer"),
     path("offers/", views.listing_list, {"kind": "offer"}, name="offer-list"),
     path("needs/", views.listing_list, {"kind": "need"}, name="need-list"),
     path("listings/<str:ref>/", views.listing_detail, name="listing-detail"),

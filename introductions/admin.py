@@ -12,12 +12,20 @@ class IntroductionAdmin(admin.ModelAdmin):
         "from_organisation",
         "to_organisation",
         "target_listing",
+        "about_listing",
+        "challenge",
         "status",
         "created_at",
         "decided_at",
     ]
     list_filter = ["status", "created_at", "target_listing__clusters", "target_listing__themes"]
-    list_select_related = ["from_organisation", "to_organisation", "target_listing"]
+    list_select_related = [
+        "from_organisation",
+        "to_organisation",
+        "target_listing",
+        "source_listing",
+        "challenge",
+    ]
     search_fields = [
         "=public_id",
         "from_organisation__name",
@@ -26,6 +34,8 @@ class IntroductionAdmin(admin.ModelAdmin):
         "source_listing__title",
         "target_listing__ref",
         "target_listing__title",
+        "challenge__ref",
+        "challenge__title",
         "requested_by__email",
     ]
     date_hierarchy = "created_at"
@@ -34,6 +44,7 @@ class IntroductionAdmin(admin.ModelAdmin):
         "public_id",
         "source_listing",
         "target_listing",
+        "challenge",
         "from_organisation",
         "to_organisation",
         "requested_by",
@@ -47,6 +58,12 @@ class IntroductionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+
+    @admin.display(description="About the asker’s listing", ordering="source_listing__title")
+    def about_listing(self, introduction):
+        if introduction.source_listing is None:
+            return "None: not about one of their listings"
+        return introduction.source_listing
 
     def has_add_permission(self, request):
         return False

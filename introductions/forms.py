@@ -2,6 +2,8 @@
 
 from django import forms
 
+from clusters.models import Listing
+
 from .models import MESSAGE_MAX
 
 
@@ -31,6 +33,85 @@ class RequestForm(forms.Form):
             "max_length": "Your message must be 1,000 characters or fewer",
         },
     )
+
+
+class AskForm(RequestForm):
+    """Ask from a listing's page: for which of the user's organisations, about which listing.
+
+    `organisations` are those the user may ask for (approved, not the listing's owner). With
+    one, it is chosen already and sent as a hidden field. The listing the request is about
+    may only be one of the chosen organisation's own published listings, or none.
+    """
+
+    NONE = "none"
+
+    organisation = forms.ChoiceField(
+        label="Which organisation are you asking for?",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the organisation you are asking for",
+            "invalid_choice": "Choose one of your organisations from the list",
+        },
+    )
+    about_listing = forms.ChoiceField(
+        label="Is it about one of your listings?",
+        help_text="They will see the listing you choose. It is optional.",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose one of your listings, or “No, not about one of our listings”",
+            "invalid_choice": "Choose one of your own published listings from the list, or none",
+        },
+    )
+    field_order = ["organisation", "about_listing", "message"]
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = list(organisations)
+        by_ref = {o.ref: o for o in self.organisations}
+        self._organisations = by_ref
+        field = self.fields["organisation"]
+        field.choices = [(o.ref, o.name) for o in self.organisations]
+        if len(self.organisations) == 1:
+            field.widget = forms.HiddenInput()
+            field.initial = self.organisations[0].ref
+        listings = (
+            Listing.objects.published()
+            .filter(organisation__in=[o.pk for o in self.organisations])
+            .order_by("title", "pk")
+        )
+        self._listings = {x.ref: x for x in listings}
+        several = len(self.organisations) > 1
+        names = {o.pk: o.name for o in self.organisations}
+        self.fields["about_listing"].choices = [
+            (self.NONE, "No, not about one of our listings"),
+            *(
+                (
+                    x.ref,
+                    f"{x.title} (your {x.get_kind_display().lower()}"
+                    + (f", {names[x.organisation_id]})" if several else ")"),
+                )
+                for x in self._listings.values()
+            ),
+        ]
+        self.fields["about_listing"].initial = self.NONE
+
+    def clean_organisation(self):
+        return self._organisations[self.cleaned_data["organisation"]]
+
+    def clean_about_listing(self):
+        ref = self.cleaned_data["about_listing"]
+        return None if ref == self.NONE else self._listings[ref]
+
+    def clean(self):
+        data = super().clean()
+        organisation, listing = data.get("organisation"), data.get("about_listing")
+        if organisation and listing and listing.organisation_id != organisation.pk:
+            self.add_error(
+                "about_listing",
+                f"Choose one of {organisation.name}’s own listings, or “No, not about one of "
+                "our listings”",
+            )
+        return data
 
 
 class DeclineForm(forms.Form):

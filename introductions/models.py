@@ -1,4 +1,4 @@
-"""Introductions: one organisation asks to meet another about a match; both must agree."""
+"""Introductions: one organisation asks to meet another about a listing; both must agree."""
 
 import uuid
 from datetime import timedelta
@@ -10,7 +10,7 @@ from django.db.models.functions import Greatest, Least
 from django.urls import reverse
 from django.utils import timezone
 
-from clusters.models import Listing, Organisation, Timestamped
+from clusters.models import Challenge, Listing, Organisation, Timestamped
 
 MESSAGE_MAX = 1000
 LIFETIME = timedelta(days=30)
@@ -48,6 +48,7 @@ class IntroductionQuerySet(models.QuerySet):
         return self.select_related(
             "source_listing",
             "target_listing",
+            "challenge",
             "from_organisation",
             "to_organisation",
             "requested_by",
@@ -56,9 +57,11 @@ class IntroductionQuerySet(models.QuerySet):
 
 
 class Introduction(Timestamped):
-    """A request from the owner of `source_listing` to meet the owner of `target_listing`.
+    """A request from `from_organisation` to meet the owner of `target_listing`.
 
-    Contact details are shared only once a member of `to_organisation` accepts.
+    It may be about one of the asker's own listings (`source_listing`: a match, or one they
+    chose), made from a challenge (`challenge`), both or neither. Contact details are shared
+    only once a member of `to_organisation` accepts.
     """
 
     class Status(models.TextChoices):
@@ -68,13 +71,26 @@ class Introduction(Timestamped):
         EXPIRED = "expired", "Expired"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The asker's own listing the request is about; empty when it is about none of them.
     source_listing = models.ForeignKey(
-        Listing, on_delete=models.CASCADE, related_name="introductions_sent"
+        Listing,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="introductions_sent",
     )
     target_listing = models.ForeignKey(
         Listing, on_delete=models.CASCADE, related_name="introductions_received"
     )
-    # The listings' organisations, kept on the row so that "sent" and "received" are plain filters.
+    # The challenge the request was made from (a cluster team asking about an offer), if any.
+    challenge = models.ForeignKey(
+        Challenge,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="introductions",
+    )
+    # The two organisations, kept on the row so that "sent" and "received" are plain filters.
     from_organisation = models.ForeignKey(
         Organisation, on_delete=models.CASCADE, related_name="introductions_sent"
     )
@@ -106,12 +122,19 @@ class Introduction(Timestamped):
         ]
         constraints = [
             # One open request per pair of listings, whichever side asked: the smaller
-            # listing id first, so that (A, B) and (B, A) collide.
+            # listing id first, so that (A, B) and (B, A) collide. Only with a source listing:
+            # PostgreSQL's LEAST and GREATEST skip a NULL, so (NULL, B) would read as (B, B).
             models.UniqueConstraint(
                 Least("source_listing", "target_listing"),
                 Greatest("source_listing", "target_listing"),
-                condition=Q(status="open"),
+                condition=Q(status="open", source_listing__isnull=False),
                 name="one_open_introduction_per_pair",
+            ),
+            # Without a source listing: one open request per asking organisation and listing.
+            models.UniqueConstraint(
+                fields=["from_organisation", "target_listing"],
+                condition=Q(status="open", source_listing__isnull=True),
+                name="one_open_introduction_per_asker_and_listing",
             ),
             models.CheckConstraint(
                 condition=~Q(source_listing=models.F("target_listing")),

@@ -8,12 +8,16 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from clusters.models import Cluster, Listing, Membership, Organisation, Theme
+from clusters.models import Challenge, Cluster, Listing, Membership, Organisation, Theme
 from outbox.services import queue_email
 
 from .models import DECLINE_DELAY, LIFETIME, REMINDER_AFTER, Introduction
 
 DAILY_LIMIT_DEFAULT = 10
+UNVERIFIED = (
+    "Confirm your email address before you ask for an introduction: we have sent you a link. "
+    "Check your inbox."
+)
 
 
 class NotAllowed(Exception):
@@ -50,29 +54,80 @@ def _email_contacts(introduction: Introduction, kind: str, template: str) -> Non
         )
 
 
-def _waiting_for_requester(listing: Listing, target: Listing):
-    """A request that still looks open to the side that asked (including a quiet decline)."""
-    for introduction in Introduction.objects.between(listing, target).filter(
+def _waiting_for_requester(organisation: Organisation, target: Listing, about: Listing | None):
+    """A request that still looks open to the side that asked (including a quiet decline).
+
+    The asking organisation's own requests about `target` (about any listing or none), and,
+    when it is about one of its listings, a request either way between the two listings.
+    """
+    mine = Introduction.objects.filter(from_organisation=organisation, target_listing=target)
+    if about is not None:
+        mine = mine | Introduction.objects.between(about, target)
+    for introduction in mine.filter(
         status__in=[Introduction.Status.OPEN, Introduction.Status.DECLINED]
-    ):
+    ).select_related("from_organisation"):
         if introduction.is_awaiting_reply or (
-            introduction.source_listing_id == listing.pk and introduction.decline_is_hidden
+            introduction.from_organisation_id == organisation.pk and introduction.decline_is_hidden
         ):
             return introduction
     return None
 
 
-def check_can_request(listing: Listing, target: Listing) -> None:
-    """Raise NotAllowed if the owner of `listing` may not ask for an introduction now."""
-    if listing.status != Listing.Status.PUBLISHED:
-        raise NotAllowed("Publish your listing before you ask for an introduction.")
+def _is_verified(user) -> bool:
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
+def why_cannot_ask(target: Listing, organisations: list) -> str | None:
+    """Why none of the user's `organisations` can ask about `target`, or None if one might.
+
+    With no organisation at all it is None too: the page says how to start or join one.
+    """
+    others = [o for o in organisations if o.pk != target.organisation_id]
+    if organisations and not others:
+        return (
+            f"This is {target.organisation.name}’s own {target.get_kind_display().lower()}, "
+            "so you cannot ask for an introduction to it."
+        )
+    if others and not any(o.is_approved for o in others):
+        names = " and ".join(o.name for o in others)
+        return (
+            f"{names} {'is' if len(others) == 1 else 'are'} waiting for our team to approve "
+            "it. You can ask for introductions once it is approved: we will email you."
+        )
+    return None
+
+
+def check_can_request(
+    user,
+    *,
+    organisation: Organisation,
+    target: Listing,
+    about_listing: Listing | None = None,
+) -> None:
+    """Raise NotAllowed if `user`, for `organisation`, may not ask about `target` now."""
+    if not Membership.objects.filter(user=user, organisation=organisation).exists():
+        raise NotAllowed(f"Only members of {organisation.name} can ask on its behalf.")
+    if not _is_verified(user):
+        raise NotAllowed(UNVERIFIED)
+    if not organisation.is_approved:
+        raise NotAllowed(
+            f"{organisation.name} is waiting for our team to approve it. You can ask for "
+            "introductions once it is approved: we will email you."
+        )
     if target.status != Listing.Status.PUBLISHED:
         raise NotAllowed("This listing is no longer published, so you cannot ask about it.")
-    if listing.organisation_id == target.organisation_id:
-        raise NotAllowed("Both listings belong to your organisation.")
-    existing = _waiting_for_requester(listing, target)
+    if organisation.pk == target.organisation_id:
+        raise NotAllowed(f"This listing belongs to {organisation.name}.")
+    if about_listing is not None:
+        if about_listing.organisation_id != organisation.pk:
+            raise NotAllowed(f"Choose one of {organisation.name}’s own listings, or none.")
+        if about_listing.status != Listing.Status.PUBLISHED:
+            raise NotAllowed("Publish your listing before you ask for an introduction.")
+        if about_listing.organisation_id == target.organisation_id:
+            raise NotAllowed("Both listings belong to your organisation.")
+    existing = _waiting_for_requester(organisation, target, about_listing)
     if existing is not None:
-        if existing.from_organisation_id == listing.organisation_id:
+        if existing.from_organisation_id == organisation.pk:
             raise NotAllowed(
                 "Your organisation has already asked for this introduction. You can follow it "
                 "in your introductions."
@@ -83,7 +138,7 @@ def check_can_request(listing: Listing, target: Listing) -> None:
         )
     today = timezone.localdate()
     sent_today = Introduction.objects.filter(
-        from_organisation_id=listing.organisation_id, created_at__date=today
+        from_organisation=organisation, created_at__date=today
     ).count()
     if sent_today >= daily_limit():
         raise NotAllowed(
@@ -93,34 +148,51 @@ def check_can_request(listing: Listing, target: Listing) -> None:
 
 
 @transaction.atomic
-def request_introduction(user, listing: Listing, target: Listing, message: str) -> Introduction:
-    """Ask the owner of `target` for an introduction and email its contacts. All-or-nothing.
+def request_introduction(
+    user,
+    *,
+    organisation: Organisation,
+    target: Listing,
+    message: str,
+    about_listing: Listing | None = None,
+    about_challenge: Challenge | None = None,
+) -> Introduction:
+    """`user` asks, for `organisation`, to be introduced to the owner of `target`.
 
-    Limits: one open request per pair of listings (held by a database constraint as well),
-    and a daily number per organisation (counted under a lock on the organisation's row).
+    Optionally about one of the organisation's own published listings (`about_listing`) and
+    made from a challenge (`about_challenge`). Emails the target's contacts. All-or-nothing:
+    raises NotAllowed, with what to do next in plain English, and creates nothing.
+
+    Limits: one open request per pair of listings, or per asking organisation and target
+    listing when it is about none of theirs (both held by database constraints as well), and
+    a daily number per organisation (counted under a lock on the organisation's row).
     """
     # Lock the asking organisation: two requests at once cannot both pass the daily count.
-    Organisation.objects.select_for_update().get(pk=listing.organisation_id)
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     now = timezone.now()
     # A request past its 30 days that the daily sweep has not reached yet must not block.
-    Introduction.objects.between(listing, target).open().filter(expires_at__lte=now).update(
+    stale = Introduction.objects.filter(from_organisation=organisation, target_listing=target)
+    if about_listing is not None:
+        stale = stale | Introduction.objects.between(about_listing, target)
+    Introduction.objects.filter(pk__in=stale.open().filter(expires_at__lte=now)).update(
         status=Introduction.Status.EXPIRED, updated_at=now
     )
-    check_can_request(listing, target)
+    check_can_request(user, organisation=organisation, target=target, about_listing=about_listing)
     try:
         with transaction.atomic():
             introduction = Introduction.objects.create(
-                source_listing=listing,
+                source_listing=about_listing,
                 target_listing=target,
-                from_organisation_id=listing.organisation_id,
+                challenge=about_challenge,
+                from_organisation=organisation,
                 to_organisation_id=target.organisation_id,
                 requested_by=user,
                 message=message,
                 expires_at=now + LIFETIME,
             )
-    except IntegrityError as exc:  # the other side asked at the same moment
+    except IntegrityError as exc:  # the other side, or a colleague, asked at the same moment
         raise NotAllowed(
-            "There is already a request for an introduction about these listings. See your "
+            "There is already a request for an introduction about this listing. See your "
             "introductions."
         ) from exc
     _email_contacts(introduction, "request", "introduction_request")

@@ -1,4 +1,4 @@
-"""Introductions: request one on a match, and accept or decline one."""
+"""Introductions: request one from a listing's page or a match, and accept or decline one."""
 
 from django.urls import path
 
@@ -6,6 +6,7 @@ from . import views
 
 app_name = "introductions"
 urlpatterns = [
+    path("listings/<str:ref>/introduction/", views.ask_about_listing, name="ask"),
     path(
         "listings/<str:ref>/matches/<str:target>/introduction/",
         views.request_introduction,

@@ -5,6 +5,7 @@ user gets a 404 without any extra checks.
 """
 
 from allauth.account.models import EmailAddress
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_POST
 from clusters.models import Listing, Organisation
 
 from . import services
-from .forms import DeclineForm, RequestForm
+from .forms import AskForm, DeclineForm, RequestForm
 from .models import Introduction
 
 UNVERIFIED = (
@@ -40,6 +41,7 @@ def _verified(user) -> bool:
 
 @login_required
 def request_introduction(request, ref, target):
+    """Ask from a match: about the user's listing that the matcher paired with `target`."""
     listing = get_object_or_404(
         Listing.objects.editable_by(request.user).select_related("organisation"), ref=ref
     )
@@ -48,18 +50,16 @@ def request_introduction(request, ref, target):
     )
     organisation = listing.organisation
     form = RequestForm(request.POST or None)
+    about = {"organisation": organisation, "target": match.target, "about_listing": listing}
     blocked = None
-    if not _verified(request.user):
-        blocked = UNVERIFIED.format(what="ask for an introduction")
-    else:
-        try:
-            services.check_can_request(listing, match.target)
-        except services.NotAllowed as exc:
-            blocked = str(exc)
+    try:
+        services.check_can_request(request.user, **about)
+    except services.NotAllowed as exc:
+        blocked = str(exc)
     if request.method == "POST" and blocked is None and form.is_valid():
         try:
             services.request_introduction(
-                request.user, listing, match.target, form.cleaned_data["message"]
+                request.user, message=form.cleaned_data["message"], **about
             )
         except services.NotAllowed as exc:
             form.add_error(None, str(exc))
@@ -84,6 +84,75 @@ def request_introduction(request, ref, target):
                 ("Your matches", reverse("matching:organisation", args=[organisation.ref])),
                 ("Ask for an introduction", None),
             ),
+        },
+    )
+
+
+@login_required
+def ask_about_listing(request, ref):
+    """The page behind "Ask for an introduction" on any published listing's page."""
+    target = get_object_or_404(Listing.objects.published().select_related("organisation"), ref=ref)
+    organisations = list(Organisation.objects.of_member(request.user).order_by("name"))
+    why_not = services.why_cannot_ask(target, organisations)
+    form = None
+    if organisations and why_not is None:
+        form = AskForm(
+            request.POST or None,
+            organisations=[
+                o for o in organisations if o.is_approved and o.pk != target.organisation_id
+            ],
+        )
+        if not form.is_bound and len(form.organisations) == 1:
+            # One organisation: say now if it cannot ask, rather than after the message.
+            try:
+                services.check_can_request(
+                    request.user, organisation=form.organisations[0], target=target
+                )
+            except services.NotAllowed as exc:
+                why_not = str(exc)
+    if request.method == "POST" and why_not is None and form is not None and form.is_valid():
+        if not ratelimit.consume(request, action="introduction", user=request.user):
+            form.add_error(
+                None,
+                "You have asked for many introductions in the last hour. Nothing has been "
+                "sent this time. Wait an hour and try again.",
+            )
+        else:
+            organisation = form.cleaned_data["organisation"]
+            try:
+                services.request_introduction(
+                    request.user,
+                    organisation=organisation,
+                    target=target,
+                    message=form.cleaned_data["message"],
+                    about_listing=form.cleaned_data["about_listing"],
+                )
+            except services.NotAllowed as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Your request has been sent to {target.organisation.name}. We will email "
+                    "you if they accept.",
+                )
+                return redirect("introductions:list", ref=organisation.ref)
+    return render(
+        request,
+        "introductions/introduction_ask.html",
+        {
+            "nav_section": "offers" if target.kind == Listing.Kind.OFFER else "needs",
+            "form": form,
+            "why_not": why_not,
+            "organisations": organisations,
+            "target": target,
+            "crumbs": [
+                ("Home", reverse("home")),
+                ("Offers", reverse("clusters:offer-list"))
+                if target.kind == Listing.Kind.OFFER
+                else ("Needs", reverse("clusters:need-list")),
+                (target.title, target.get_absolute_url()),
+                ("Ask for an introduction", None),
+            ],
         },
     )
 

@@ -204,6 +204,9 @@ ACCOUNT_RATE_LIMITS = {
         f"{ENQUIRIES_RATE_LIMIT}/{ENQUIRIES_RATE_WINDOW_SECONDS}s/ip,"
         f"{ENQUIRIES_RATE_LIMIT}/{ENQUIRIES_RATE_WINDOW_SECONDS}s/key"
     ),
+    # "Ask for an introduction" from a listing's page: sends, per person, on top of the
+    # daily limit per organisation (INTRODUCTIONS_PER_ORGANISATION_PER_DAY).
+    "introduction": "20/h/user",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Cluster Exchange"

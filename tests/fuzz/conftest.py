@@ -57,7 +57,9 @@ def world(member, organisation) -> World:
     )
     MatchFactory(source_listing=need, target=offer)
     MatchFactory(source_listing=offer, target=need)
-    introduction = introduction_services.request_introduction(other, offer, need, "Hello")
+    introduction = introduction_services.request_introduction(
+        other, organisation=offer.organisation, target=need, message="Hello", about_listing=offer
+    )
     stranger = UserFactory()
     join_request = cluster_services.request_to_join(stranger, organisation, "Let me in")
     # Only a digest of an invitation's token is stored; the world keeps the emailed token.

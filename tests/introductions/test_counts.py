@@ -16,13 +16,25 @@ def by_slug(rows):
 
 def test_counts_per_cluster_and_theme(sides):
     # sides: a Humber need (energy efficiency) matched with a Teesside offer (same theme).
-    accepted = services.request_introduction(sides.asker, sides.listing, sides.target, "Hello")
+    accepted = services.request_introduction(
+        sides.asker,
+        organisation=sides.listing.organisation,
+        target=sides.target,
+        message="Hello",
+        about_listing=sides.listing,
+    )
     services.accept_introduction(accepted, sides.contact)
 
     other = MembershipFactory().organisation
     hydrogen = ListingFactory(organisation=other, themes=["hydrogen"], clusters=["humber"])
     make_match(sides.listing, hydrogen)
-    services.request_introduction(sides.asker, sides.listing, hydrogen, "Hello")  # left open
+    services.request_introduction(
+        sides.asker,
+        organisation=sides.listing.organisation,
+        target=hydrogen,
+        message="Hello",
+        about_listing=sides.listing,
+    )  # left open
 
     counts = services.count_introductions()
     clusters = by_slug(counts["clusters"])

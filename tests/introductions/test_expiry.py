@@ -24,7 +24,13 @@ def travel(days, **kwargs):
 @pytest.fixture
 def introduction(sides):
     with travel(0):
-        return services.request_introduction(sides.asker, sides.listing, sides.target, "Hello")
+        return services.request_introduction(
+            sides.asker,
+            organisation=sides.listing.organisation,
+            target=sides.target,
+            message="Hello",
+            about_listing=sides.listing,
+        )
 
 
 def test_one_reminder_at_7_days_and_expiry_at_30(

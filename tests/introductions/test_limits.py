@@ -58,13 +58,31 @@ def test_the_daily_number_is_ten_unless_set(sides, settings):
     del settings.INTRODUCTIONS_PER_ORGANISATION_PER_DAY
     offers = matched_offers(sides.listing, 11)
     for offer in offers[:10]:
-        services.request_introduction(sides.asker, sides.listing, offer, "Hello")
+        services.request_introduction(
+            sides.asker,
+            organisation=sides.listing.organisation,
+            target=offer,
+            message="Hello",
+            about_listing=sides.listing,
+        )
     with pytest.raises(services.NotAllowed, match="10 introductions today"):
-        services.request_introduction(sides.asker, sides.listing, offers[10], "Hello")
+        services.request_introduction(
+            sides.asker,
+            organisation=sides.listing.organisation,
+            target=offers[10],
+            message="Hello",
+            about_listing=sides.listing,
+        )
 
 
 def test_a_second_request_for_the_same_pair_is_refused_while_one_is_open(client, sides):
-    services.request_introduction(sides.asker, sides.listing, sides.target, "Hello")
+    services.request_introduction(
+        sides.asker,
+        organisation=sides.listing.organisation,
+        target=sides.target,
+        message="Hello",
+        about_listing=sides.listing,
+    )
     client.force_login(sides.asker)
     url = reverse("introductions:request", args=[sides.listing.ref, sides.target.ref])
     html = client.get(url).content.decode()
@@ -75,7 +93,13 @@ def test_a_second_request_for_the_same_pair_is_refused_while_one_is_open(client,
 
 
 def test_the_database_refuses_a_second_open_request_for_a_pair_either_way_round(sides):
-    first = services.request_introduction(sides.asker, sides.listing, sides.target, "Hello")
+    first = services.request_introduction(
+        sides.asker,
+        organisation=sides.listing.organisation,
+        target=sides.target,
+        message="Hello",
+        about_listing=sides.listing,
+    )
     fields = {
         "from_organisation": sides.asked,
         "to_organisation": sides.asking,
@@ -92,7 +116,19 @@ def test_the_database_refuses_a_second_open_request_for_a_pair_either_way_round(
 
 
 def test_the_pair_can_be_asked_again_once_the_decline_is_shown(sides):
-    first = services.request_introduction(sides.asker, sides.listing, sides.target, "Hello")
+    first = services.request_introduction(
+        sides.asker,
+        organisation=sides.listing.organisation,
+        target=sides.target,
+        message="Hello",
+        about_listing=sides.listing,
+    )
     services.decline_introduction(first, sides.contact, tell_now=True)
-    second = services.request_introduction(sides.asker, sides.listing, sides.target, "Again")
+    second = services.request_introduction(
+        sides.asker,
+        organisation=sides.listing.organisation,
+        target=sides.target,
+        message="Again",
+        about_listing=sides.listing,
+    )
     assert second.status == "open"

@@ -18,10 +18,22 @@ def add_requests(sides, count):
         other = MembershipFactory()
         offer = ListingFactory(organisation=other.organisation)
         make_match(sides.listing, offer)
-        services.request_introduction(sides.asker, sides.listing, offer, "Hello")
+        services.request_introduction(
+            sides.asker,
+            organisation=sides.listing.organisation,
+            target=offer,
+            message="Hello",
+            about_listing=sides.listing,
+        )
         need = ListingFactory(organisation=other.organisation, kind="need")
         make_match(need, sides.listing)
-        intro = services.request_introduction(other.user, need, sides.listing, "Hi")
+        intro = services.request_introduction(
+            other.user,
+            organisation=need.organisation,
+            target=sides.listing,
+            message="Hi",
+            about_listing=need,
+        )
         services.accept_introduction(intro, sides.asker)
 
 
@@ -53,7 +65,13 @@ def test_your_introductions_is_empty_with_words_when_there_are_none(client, side
 
 
 def test_staff_see_introductions_in_the_admin_with_filters_and_search(client, sides, staff):
-    introduction = services.request_introduction(sides.asker, sides.listing, sides.target, "Hi")
+    introduction = services.request_introduction(
+        sides.asker,
+        organisation=sides.listing.organisation,
+        target=sides.target,
+        message="Hi",
+        about_listing=sides.listing,
+    )
     client.force_login(staff)
     url = reverse("admin:introductions_introduction_changelist")
     html = client.get(url).content.decode()

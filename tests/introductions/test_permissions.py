@@ -13,7 +13,13 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def introduction(sides):
-    return services.request_introduction(sides.asker, sides.listing, sides.target, "Hello")
+    return services.request_introduction(
+        sides.asker,
+        organisation=sides.listing.organisation,
+        target=sides.target,
+        message="Hello",
+        about_listing=sides.listing,
+    )
 
 
 def test_a_third_organisations_user_gets_404_on_accept_decline_and_view(

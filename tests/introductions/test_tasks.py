@@ -27,7 +27,13 @@ def test_beat_runs_the_sweep_once_a_day():
 def test_a_real_worker_expires_an_old_request(tmp_path, sides):
     from celery.contrib.testing.worker import start_worker
 
-    introduction = services.request_introduction(sides.asker, sides.listing, sides.target, "Hi")
+    introduction = services.request_introduction(
+        sides.asker,
+        organisation=sides.listing.organisation,
+        target=sides.target,
+        message="Hi",
+        about_listing=sides.listing,
+    )
     Introduction.objects.filter(pk=introduction.pk).update(
         created_at=timezone.now() - timedelta(days=31), expires_at=timezone.now()
     )
