@@ -9,6 +9,7 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import connection, models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 from .search import has_words, stems
 
@@ -154,9 +155,38 @@ class Challenge(Timestamped):
         return reverse("clusters:challenge-detail", args=[self.ref])
 
 
+def logo_path(instance, filename: str) -> str:
+    """A random name: the uploaded file's own name is never used (clusters/logos.py)."""
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"organisation-logos/{uuid.uuid4().hex}.{extension}"
+
+
 class OrganisationQuerySet(models.QuerySet):
     def approved(self):
         return self.filter(status=Organisation.Status.APPROVED)
+
+    def search(self, query: str):
+        """Organisations whose name or description holds every word of `query`.
+
+        On PostgreSQL this is its full-text search (English configuration); elsewhere each
+        stem of the query must appear in the name or description ("capturing" finds
+        "capture"), as listings are searched without a stored document (organisations are
+        few: hundreds, not hundreds of thousands).
+        """
+        query = unicodedata.normalize("NFC", query or "").strip()
+        if not query:
+            return self
+        if not has_words(query):
+            return self.none()
+        if connection.vendor == "postgresql":
+            match = SearchQuery(query, config="english", search_type="websearch")
+            return self.alias(_search=SearchVector("name", "description", config="english")).filter(
+                _search=match
+            )
+        condition = Q()
+        for stem in stems(query):
+            condition &= Q(name__icontains=stem) | Q(description__icontains=stem)
+        return self.filter(condition)
 
     def awaiting_approval(self):
         return self.filter(status=Organisation.Status.PENDING)
@@ -207,6 +237,9 @@ class Organisation(Timestamped):
         blank=True,
         related_name="+",
     )
+    # Set only by clusters.services (set_organisation_logo), from an image that
+    # clusters.logos checked and re-encoded; shown at once, removed by staff if need be.
+    logo = models.FileField(upload_to=logo_path, blank=True, max_length=200, editable=False)
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -241,10 +274,26 @@ class Organisation(Timestamped):
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
 
+    def get_public_url(self):
+        """Its public page (a 404 unless it is approved)."""
+        return reverse("clusters:organisation-public", args=[self.ref])
+
+    @property
+    def logo_url(self) -> str:
+        """Where its logo is served (clusters.views.organisation_logo), or "" without one."""
+        if not self.logo:
+            return ""
+        name = self.logo.name.rsplit("/", 1)[-1]
+        return reverse("clusters:organisation-logo", args=[self.ref, name])
+
 
 class ListingQuerySet(SearchableQuerySet):
     def published(self):
         return self.filter(status=Listing.Status.PUBLISHED)
+
+    def live(self):
+        """Not past its expiry date (expire_listings withdraws those within the hour)."""
+        return self.filter(Q(expires_on__isnull=True) | Q(expires_on__gt=timezone.localdate()))
 
     def offers(self):
         return self.filter(kind=Listing.Kind.OFFER)
