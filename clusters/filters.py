@@ -123,9 +123,13 @@ class OrganisationFilter(django_filters.FilterSet):
         label="Search",
         max_length=200,
         help_text="Words in the name or description, for example “hydrogen”",
+        error_messages={"max_length": "Search with 200 characters or fewer"},
     )
     kind = django_filters.ChoiceFilter(
-        choices=Organisation.Kind.choices, label="Kind of organisation", empty_label="Any kind"
+        choices=Organisation.Kind.choices,
+        label="Kind of organisation",
+        empty_label="Any kind",
+        error_messages={"invalid_choice": "Select a kind of organisation from the list"},
     )
     cluster = django_filters.ModelChoiceFilter(
         field_name="clusters",
@@ -133,6 +137,7 @@ class OrganisationFilter(django_filters.FilterSet):
         queryset=Cluster.objects.all(),
         label="Cluster",
         empty_label="All clusters",
+        error_messages={"invalid_choice": "Select a cluster from the list"},
     )
     theme = SlugsFilter(
         method="filter_theme",
@@ -140,6 +145,7 @@ class OrganisationFilter(django_filters.FilterSet):
         queryset=Theme.objects.all(),
         label="Theme of its offers and needs",
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Select themes from the list"},
     )
 
     class Meta:

@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .search import has_words, stems
+from .search import has_words, stems, words
 
 REF_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 ref_validator = RegexValidator(
@@ -169,9 +169,9 @@ class OrganisationQuerySet(models.QuerySet):
         """Organisations whose name or description holds every word of `query`.
 
         On PostgreSQL this is its full-text search (English configuration); elsewhere each
-        stem of the query must appear in the name or description ("capturing" finds
-        "capture"), as listings are searched without a stored document (organisations are
-        few: hundreds, not hundreds of thousands).
+        word of the query, or its stem, must appear in the name or description ("capturing"
+        finds "capture"). Unlike listings, no search document is stored: organisations are
+        few (hundreds, not hundreds of thousands), so a scan of name and description is fast.
         """
         query = unicodedata.normalize("NFC", query or "").strip()
         if not query:
@@ -184,8 +184,13 @@ class OrganisationQuerySet(models.QuerySet):
                 _search=match
             )
         condition = Q()
-        for stem in stems(query):
-            condition &= Q(name__icontains=stem) | Q(description__icontains=stem)
+        for word in words(query):
+            # The stem finds other endings ("captur"); the word itself finds a word whose
+            # stem is not a prefix of it ("energy" stems to "energi").
+            either = Q()
+            for text in {word, stems(word)[0]}:
+                either |= Q(name__icontains=text) | Q(description__icontains=text)
+            condition &= either
         return self.filter(condition)
 
     def awaiting_approval(self):

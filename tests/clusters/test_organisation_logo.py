@@ -28,7 +28,7 @@ def media(settings, tmp_path):
 
 def image_bytes(fmt="PNG", size=(120, 80), mode="RGB", **save):
     out = io.BytesIO()
-    Image.new(mode, size, (200, 30, 30)).save(out, format=fmt, **save)
+    Image.new("RGBA", size, (200, 30, 30, 128)).convert(mode).save(out, format=fmt, **save)
     return out.getvalue()
 
 
@@ -85,6 +85,22 @@ def test_an_admin_uploads_a_logo_shown_on_the_public_page(client, member, organi
     assert Image.open(io.BytesIO(b"".join(served.streaming_content))).size == (120, 80)
 
 
+@pytest.mark.parametrize(
+    ("fmt", "mode", "extension"),
+    [("WEBP", "RGBA", "webp"), ("JPEG", "CMYK", "jpg"), ("PNG", "P", "png"), ("PNG", "LA", "png")],
+)
+def test_webp_jpeg_and_png_in_any_colour_mode_are_accepted(
+    client, member, organisation, fmt, mode, extension
+):
+    client.force_login(member)
+    name = f"picture.{extension}"
+    response = edit(client, organisation, logo=upload(image_bytes(fmt, mode=mode), name))
+    assert response.status_code == 302
+    logo = Image.open(io.BytesIO(stored(organisation)))
+    assert organisation.logo.name.endswith(extension) and logo.format == fmt
+    assert logo.mode == ("RGB" if mode == "CMYK" else "RGBA")  # transparency kept
+
+
 def test_a_new_logo_replaces_the_old_file(
     client, member, organisation, media, django_capture_on_commit_callbacks
 ):
@@ -97,9 +113,12 @@ def test_a_new_logo_replaces_the_old_file(
     assert organisation.logo.name != first and organisation.logo.name.endswith(".jpg")
     assert not (media / first).exists()
     # The old address no longer serves anything.
-    assert client.get(
-        reverse("clusters:organisation-logo", args=[organisation.ref, first.split("/")[-1]])
-    ).status_code == 404
+    assert (
+        client.get(
+            reverse("clusters:organisation-logo", args=[organisation.ref, first.split("/")[-1]])
+        ).status_code
+        == 404
+    )
 
 
 def test_exif_and_gps_are_stripped_and_a_large_picture_is_made_smaller(

@@ -149,12 +149,13 @@ def test_directory_lists_approved_organisations_and_is_in_the_navigation(client,
 
 
 def test_directory_searches_names_and_descriptions_by_word_stems(client, shown):
-    OrganisationFactory(name="Tidal Power plc", description="Turbines in estuaries.")
+    OrganisationFactory(name="Tidal Power plc", description="Turbines in estuaries; energy.")
     names = lambda q: [o.name for o in client.get(DIRECTORY, {"q": q}).context["page_obj"]]  # noqa: E731
     assert names("capturing") == ["Amine Works Ltd"]
     assert names("amine") == ["Amine Works Ltd"]
     assert names("turbine estuary") == ["Tidal Power plc"]
     assert names("turbine capture") == []
+    assert names("Energy") == ["Tidal Power plc"]  # its stem, "energi", is not in the text
     response = client.get(DIRECTORY, {"q": "!!"})
     assert "Your search has no letters or numbers" in response.content.decode()
 
@@ -178,15 +179,24 @@ def test_directory_filters_by_kind_cluster_and_theme_of_published_listings(clien
 
 
 @pytest.mark.parametrize(
-    "params",
-    [{"kind": "spaceship"}, {"cluster": "atlantis"}, {"theme": "nope"}, {"q": "x" * 500}],
+    ("params", "message"),
+    [
+        ({"kind": "spaceship"}, "Select a kind of organisation from the list"),
+        ({"cluster": "atlantis"}, "Select a cluster from the list"),
+        ({"theme": "nope"}, "Select themes from the list"),
+        ({"q": "x" * 500}, "Search with 200 characters or fewer"),
+        ({"page": "lots"}, None),
+    ],
 )
-def test_bad_filter_values_give_a_clear_message_not_an_error(client, shown, params):
+def test_bad_filter_values_give_a_clear_message_not_an_error(client, shown, params, message):
     response = client.get(DIRECTORY, params)
     html = response.content.decode()
     assert response.status_code == 200
-    assert "There is a problem" in html
-    assert "<title>Error: Organisations" in html
+    if message:
+        assert "There is a problem" in html and message in html
+        assert "<title>Error: Organisations" in html
+    else:
+        assert "Amine Works Ltd" in html  # a page that is not one shows the first
 
 
 def test_directory_is_paginated_and_keeps_to_a_query_budget(client, django_assert_max_num_queries):
