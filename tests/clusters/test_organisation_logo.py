@@ -82,6 +82,8 @@ def test_an_admin_uploads_a_logo_shown_on_the_public_page(client, member, organi
     assert served.status_code == 200
     assert served["Content-Type"] == "image/png"
     assert served["X-Content-Type-Options"] == "nosniff"
+    assert "sandbox" in served["Content-Security-Policy"]
+    assert served["Cache-Control"] == "public, max-age=3600"
     assert Image.open(io.BytesIO(b"".join(served.streaming_content))).size == (120, 80)
 
 
