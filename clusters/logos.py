@@ -10,6 +10,7 @@ ICC profile, text chunks or trailing bytes.
 """
 
 import io
+import logging
 import warnings
 from dataclasses import dataclass
 from typing import NoReturn
@@ -33,6 +34,13 @@ CONTENT_TYPES = {extension: mime for mime, (_, extension) in ACCEPTED.items()}
 
 
 TOO_LARGE = f"The logo must be at most {MAX_SIDE} by {MAX_SIDE} pixels. Choose a smaller picture."
+
+
+UNREADABLE = (
+    "The file could not be read as an image: it may be damaged. "
+    "Save the logo again as a PNG, JPEG or WebP and upload that."
+)
+log = logging.getLogger(__name__)
 
 
 class LogoError(ValueError):
@@ -75,16 +83,18 @@ def clean_logo(upload) -> CleanLogo:
             with Image.open(io.BytesIO(data), formats=[pillow_format]) as image:
                 image.load()
                 picture = ImageOps.exif_transpose(image)  # keep it the right way up
+                return _re_encode(picture, pillow_format, extension)
     except LogoError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         _refuse(TOO_LARGE)
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
-        _refuse(
-            "The file could not be read as an image: it may be damaged. "
-            "Save the logo again as a PNG, JPEG or WebP and upload that."
-        )
-    return _re_encode(picture, pillow_format, extension)
+        _refuse(UNREADABLE)
+    except Exception:  # noqa: BLE001
+        # A crafted file can make a decoder raise almost anything (struct.error,
+        # IndexError, ...): whatever it is, the file is not a picture we can take.
+        log.warning("An uploaded logo could not be decoded", exc_info=True)
+        _refuse(UNREADABLE)
 
 
 def _re_encode(picture: Image.Image, pillow_format: str, extension: str) -> CleanLogo:

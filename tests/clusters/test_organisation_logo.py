@@ -196,9 +196,16 @@ def test_a_bad_file_named_png_gives_a_clear_error_and_keeps_the_old_logo(
     assert organisation.description != "Changed meanwhile"  # nothing else saved either
 
 
-def test_a_member_who_is_not_an_admin_cannot_upload(client, organisation):
+def test_a_member_who_is_not_an_admin_cannot_upload_or_remove(client, member, organisation):
+    client.force_login(member)
+    edit(client, organisation, logo=upload(image_bytes()))
+    logo = stored(organisation)
     plain = MembershipFactory(organisation=organisation, role="member").user
     client.force_login(plain)
+    edit(client, organisation, remove_logo="on")
+    assert stored(organisation) == logo
+    organisation.logo = ""
+    organisation.save()
     page = client.get(reverse("clusters:organisation-edit", args=[organisation.ref]))
     assert 'name="logo"' not in page.content.decode()
     response = edit(client, organisation, logo=upload(image_bytes()))
@@ -272,3 +279,17 @@ def test_a_moderator_removes_a_logo_with_a_reason_and_the_admins_are_told(
     assert stored(organisation) is None
     assert [m.to for m in mail.outbox] == [[member.email]]
     assert "It shows a registered trade mark." in mail.outbox[0].body
+
+
+def test_a_decoder_failing_in_an_unexpected_way_is_a_form_error_not_a_500(
+    client, member, organisation, monkeypatch
+):
+    def crash(image):
+        raise IndexError("crafted file")
+
+    monkeypatch.setattr("clusters.logos.ImageOps.exif_transpose", crash)
+    client.force_login(member)
+    response = edit(client, organisation, logo=upload(image_bytes()))
+    assert response.status_code == 200
+    assert "could not be read as an image" in response.content.decode()
+    assert stored(organisation) is None
