@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 from django.shortcuts import render
+from django.utils.html import format_html
 
 from config.admin import OfferedFiltersOnly
 
@@ -150,9 +151,16 @@ class OrganisationAdmin(ModeratedAdmin):
     list_filter = ["status", OrganisationChangeFilter, "kind", "clusters"]
     search_fields = ["ref", "name", "description"]
     filter_horizontal = ["clusters"]
-    decision_fields = ["status", "status_reason", "reviewed_at", "reviewed_by", "waiting_change"]
+    decision_fields = [
+        "status",
+        "status_reason",
+        "reviewed_at",
+        "reviewed_by",
+        "waiting_change",
+        "logo_preview",
+    ]
     inlines = [MembershipInline, JoinRequestInline]
-    actions = ["approve", "reject", "approve_change", "reject_change"]
+    actions = ["approve", "reject", "approve_change", "reject_change", "remove_logo"]
 
     def get_queryset(self, request):
         waiting = OrganisationChange.objects.open().filter(organisation=OuterRef("pk"))
@@ -166,6 +174,13 @@ class OrganisationAdmin(ModeratedAdmin):
     @admin.display(boolean=True, description="name change waiting", ordering="change_waiting")
     def change_waiting(self, obj):
         return obj.change_waiting
+
+    @admin.display(description="logo")
+    def logo_preview(self, obj):
+        # Shown at once when an organisation's admin uploads it; "Remove the logo" takes it off.
+        if not obj.logo:
+            return "None"
+        return format_html('<img src="{}" alt="{}" width="150">', obj.logo_url, obj.name)
 
     @admin.display(description="change of name or website waiting for review")
     def waiting_change(self, obj):
@@ -237,6 +252,15 @@ class OrganisationAdmin(ModeratedAdmin):
             queryset,
             "Reject changes of name or website",
             services.reject_organisation_change,
+        )
+
+    @admin.action(
+        permissions=["moderate"],
+        description="Remove the logo of the selected organisations, with a reason",
+    )
+    def remove_logo(self, request, queryset):
+        return _with_reason(
+            self, request, queryset, "Remove logos", services.remove_organisation_logo
         )
 
 

@@ -113,3 +113,56 @@ class ListingApiFilter(ListingFilter):
 
     class Meta(ListingFilter.Meta):
         fields = [*ListingFilter.Meta.fields, "kind"]
+
+
+class OrganisationFilter(django_filters.FilterSet):
+    """The organisations directory: approved organisations by words, kind, cluster, theme."""
+
+    q = django_filters.CharFilter(
+        method="filter_search",
+        label="Search",
+        max_length=200,
+        help_text="Words in the name or description, for example “hydrogen”",
+        error_messages={"max_length": "Search with 200 characters or fewer"},
+    )
+    kind = django_filters.ChoiceFilter(
+        choices=Organisation.Kind.choices,
+        label="Kind of organisation",
+        empty_label="Any kind",
+        error_messages={"invalid_choice": "Select a kind of organisation from the list"},
+    )
+    cluster = django_filters.ModelChoiceFilter(
+        field_name="clusters",
+        to_field_name="slug",
+        queryset=Cluster.objects.all(),
+        label="Cluster",
+        empty_label="All clusters",
+        error_messages={"invalid_choice": "Select a cluster from the list"},
+    )
+    theme = SlugsFilter(
+        method="filter_theme",
+        to_field_name="slug",
+        queryset=Theme.objects.all(),
+        label="Theme of its offers and needs",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Select themes from the list"},
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["q", "kind", "cluster", "theme"]
+
+    @property
+    def search_has_no_words(self) -> bool:
+        query = getattr(self.form, "cleaned_data", {}).get("q") or ""
+        return bool(query.strip()) and not has_words(query)
+
+    def filter_search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def filter_theme(self, queryset, name, value):
+        """Organisations with a published offer or need in any of the themes."""
+        if not value:
+            return queryset
+        listings = Listing.objects.published().live().filter(themes__in=value)
+        return queryset.filter(pk__in=listings.values("organisation"))

@@ -4,6 +4,7 @@ from django import forms
 from django.core.validators import URLValidator
 
 from .fields import IdChoiceField, IdMultipleChoiceField
+from .logos import LogoError, clean_logo
 from .models import DESCRIPTION_MAX, TITLE_MAX, Challenge, Cluster, Listing, Organisation, Theme
 
 
@@ -62,6 +63,36 @@ class OrganisationForm(forms.ModelForm):
                 "join it instead of creating it again."
             )
         return name
+
+
+class OrganisationAdminForm(OrganisationForm):
+    """The details form as an organisation's admins see it: with its logo."""
+
+    logo = forms.FileField(
+        label="Logo (optional)",
+        required=False,
+        help_text=(
+            "A PNG, JPEG or WebP picture, smaller than 2 MB and at most 4000 by 4000 pixels. "
+            "It is shown on your organisation’s public page as soon as you save."
+        ),
+        widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp"}),
+        error_messages={"empty": "The file you chose is empty. Choose a picture of your logo."},
+    )
+    remove_logo = forms.BooleanField(label="Remove the current logo", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.instance.logo:
+            del self.fields["remove_logo"]
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        if not upload:
+            return None
+        try:
+            return clean_logo(upload)
+        except LogoError as exc:
+            raise forms.ValidationError(str(exc)) from None
 
 
 class FindOrganisationForm(forms.Form):

@@ -6,6 +6,7 @@ user gets a 404 without any extra checks.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from .forms import (
     InviteForm,
     JoinRequestForm,
     ListingForm,
+    OrganisationAdminForm,
     OrganisationForm,
     ReviewRequestForm,
 )
@@ -200,12 +202,27 @@ def organisation_edit(request, ref):
     waiting = organisation.changes.open().first()
     # The form shows the name and website asked for, so saving another field keeps them.
     initial = {"name": waiting.name, "website": waiting.website} if waiting else None
-    form = OrganisationForm(request.POST or None, instance=organisation, initial=initial)
+    # Only the organisation's admins see (and can send) the logo fields.
+    is_admin = _membership(request, organisation).is_admin
+    form_class = OrganisationAdminForm if is_admin else OrganisationForm
+    form = form_class(
+        request.POST or None,
+        request.FILES or None,
+        instance=organisation,
+        initial=initial,
+    )
     if request.method == "POST" and form.is_valid():
+        logo = form.cleaned_data.pop("logo", None)
+        remove_logo = form.cleaned_data.pop("remove_logo", False)
         data = {k: v for k, v in form.cleaned_data.items() if k != "clusters"}
-        held = services.update_organisation(
-            organisation, request.user, data, form.cleaned_data["clusters"]
-        )
+        with transaction.atomic():
+            held = services.update_organisation(
+                organisation, request.user, data, form.cleaned_data["clusters"]
+            )
+            if logo is not None:
+                services.set_organisation_logo(organisation, request.user, logo)
+            elif remove_logo:
+                services.remove_organisation_logo(organisation, request.user)
         if held:
             messages.success(
                 request,

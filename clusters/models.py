@@ -9,8 +9,9 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import connection, models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
-from .search import has_words, stems
+from .search import has_words, stems, words
 
 REF_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 ref_validator = RegexValidator(
@@ -154,9 +155,43 @@ class Challenge(Timestamped):
         return reverse("clusters:challenge-detail", args=[self.ref])
 
 
+def logo_path(instance, filename: str) -> str:
+    """A random name: the uploaded file's own name is never used (clusters/logos.py)."""
+    extension = filename.rsplit(".", 1)[-1].lower()
+    return f"organisation-logos/{uuid.uuid4().hex}.{extension}"
+
+
 class OrganisationQuerySet(models.QuerySet):
     def approved(self):
         return self.filter(status=Organisation.Status.APPROVED)
+
+    def search(self, query: str):
+        """Organisations whose name or description holds every word of `query`.
+
+        On PostgreSQL this is its full-text search (English configuration); elsewhere each
+        word of the query, or its stem, must appear in the name or description ("capturing"
+        finds "capture"). Unlike listings, no search document is stored: organisations are
+        few (hundreds, not hundreds of thousands), so a scan of name and description is fast.
+        """
+        query = unicodedata.normalize("NFC", query or "").strip()
+        if not query:
+            return self
+        if not has_words(query):
+            return self.none()
+        if connection.vendor == "postgresql":
+            match = SearchQuery(query, config="english", search_type="websearch")
+            return self.alias(_search=SearchVector("name", "description", config="english")).filter(
+                _search=match
+            )
+        condition = Q()
+        for word in words(query):
+            # The stem finds other endings ("captur"); the word itself finds a word whose
+            # stem is not a prefix of it ("energy" stems to "energi").
+            either = Q()
+            for text in {word, stems(word)[0]}:
+                either |= Q(name__icontains=text) | Q(description__icontains=text)
+            condition &= either
+        return self.filter(condition)
 
     def awaiting_approval(self):
         return self.filter(status=Organisation.Status.PENDING)
@@ -207,6 +242,9 @@ class Organisation(Timestamped):
         blank=True,
         related_name="+",
     )
+    # Set only by clusters.services (set_organisation_logo), from an image that
+    # clusters.logos checked and re-encoded; shown at once, removed by staff if need be.
+    logo = models.FileField(upload_to=logo_path, blank=True, max_length=200, editable=False)
 
     objects = OrganisationQuerySet.as_manager()
 
@@ -241,10 +279,26 @@ class Organisation(Timestamped):
     def is_approved(self) -> bool:
         return self.status == self.Status.APPROVED
 
+    def get_public_url(self):
+        """Its public page (a 404 unless it is approved)."""
+        return reverse("clusters:organisation-public", args=[self.ref])
+
+    @property
+    def logo_url(self) -> str:
+        """Where its logo is served (clusters.views.organisation_logo), or "" without one."""
+        if not self.logo:
+            return ""
+        name = self.logo.name.rsplit("/", 1)[-1]
+        return reverse("clusters:organisation-logo", args=[self.ref, name])
+
 
 class ListingQuerySet(SearchableQuerySet):
     def published(self):
         return self.filter(status=Listing.Status.PUBLISHED)
+
+    def live(self):
+        """Not past its expiry date (expire_listings withdraws those within the hour)."""
+        return self.filter(Q(expires_on__isnull=True) | Q(expires_on__gt=timezone.localdate()))
 
     def offers(self):
         return self.filter(kind=Listing.Kind.OFFER)

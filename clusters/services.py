@@ -5,6 +5,7 @@ import secrets
 from datetime import date, timedelta
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import dateformat, timezone
@@ -13,6 +14,7 @@ from enquiries.services import programme_address
 from matching.services import request_matching
 from outbox.services import queue_email
 
+from .logos import CleanLogo
 from .models import (
     Invitation,
     JoinRequest,
@@ -246,6 +248,52 @@ def reject_organisation_change(organisation: Organisation, staff_user, reason: s
         "organisation_change_rejected",
         {"change": change, "reason": reason},
     )
+    return True
+
+
+def _delete_file_after_commit(storage, name: str) -> None:
+    """Remove a replaced file once the row no longer points at it (never before)."""
+    if name:
+        transaction.on_commit(lambda: storage.delete(name))
+
+
+@transaction.atomic
+def set_organisation_logo(organisation: Organisation, user, logo: CleanLogo) -> Organisation:
+    """Store a checked, re-encoded logo under a random name; it shows at once.
+
+    The old file is deleted once the new one is saved. Not held for review (unlike a new
+    name or website): staff remove an unsuitable logo with remove_organisation_logo.
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    old = organisation.logo.name
+    organisation.logo.save(f"logo.{logo.extension}", ContentFile(logo.content), save=False)
+    organisation.save(update_fields=["logo", "updated_at"])
+    _delete_file_after_commit(organisation.logo.storage, old)
+    return organisation
+
+
+@transaction.atomic
+def remove_organisation_logo(organisation: Organisation, user, reason: str = "") -> bool:
+    """Take the logo off (by its organisation's admin, or by staff with a reason).
+
+    Staff removing it tell the organisation's admins why. Returns False, changing nothing,
+    if there is no logo.
+    """
+    organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    old = organisation.logo.name
+    if not old:
+        return False
+    organisation.logo = ""
+    organisation.save(update_fields=["logo", "updated_at"])
+    _delete_file_after_commit(organisation.logo.storage, old)
+    if reason:
+        removed = hashlib.sha256(old.encode()).hexdigest()[:16]
+        _notify_admins(
+            organisation,
+            f"organisation-logo-removed:{organisation.pk}:{removed}",
+            "organisation_logo_removed",
+            {"reason": reason},
+        )
     return True
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import member_views, views
+from . import member_views, organisation_views, views
 
 app_name = "clusters"
 urlpatterns = [
@@ -14,6 +14,17 @@ urlpatterns = [
     path("offers/", views.listing_list, {"kind": "offer"}, name="offer-list"),
     path("needs/", views.listing_list, {"kind": "need"}, name="need-list"),
     path("listings/<str:ref>/", views.listing_detail, name="listing-detail"),
+    path("organisations/", organisation_views.organisation_list, name="organisation-list"),
+    path(
+        "organisations/<str:ref>/",
+        organisation_views.organisation_public,
+        name="organisation-public",
+    ),
+    path(
+        "organisations/<str:ref>/logo/<str:name>",
+        organisation_views.organisation_logo,
+        name="organisation-logo",
+    ),
     # Signed-in members
     path("your-organisation/", member_views.dashboard, name="dashboard"),
     path("your-organisation/start/", member_views.organisation_start, name="organisation-start"),

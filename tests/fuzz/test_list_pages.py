@@ -35,15 +35,16 @@ PARAMETERS = {
     "page": st.sampled_from(PAGES),
     "organisation_kind": st.sampled_from(["business", "investor", "university"]),
     "challenge": st.just("ch-fuzz"),
-    "kind": st.sampled_from(["offer", "need"]),
+    "kind": st.sampled_from(["offer", "need", "business", "university"]),
 }
 API_PARAMETERS = {**PARAMETERS, "format": st.sampled_from(["json", "api"]), "page_size": odd_text()}
-LIST_PAGES = ["/challenges/", "/offers/", "/needs/"]
+LIST_PAGES = ["/challenges/", "/offers/", "/needs/", "/organisations/"]
 API_LISTS = ["/api/challenges/", "/api/listings/", "/api/clusters/", "/api/themes/"]
 DETAIL_PATHS = [
     "/challenges/{}/",
     "/listings/{}/",
     "/clusters/{}/",
+    "/organisations/{}/",
     "/api/challenges/{}/",
     "/api/listings/{}/",
     "/api/clusters/{}/",

@@ -102,6 +102,7 @@ ACTIONS = {
         "reject": {MODERATOR, *ADMINS},
         "approve_change": {MODERATOR, *ADMINS},
         "reject_change": {MODERATOR, *ADMINS},
+        "remove_logo": {MODERATOR, *ADMINS},
     },
     "clusters.listing": {
         "delete_selected": ADMINS,
