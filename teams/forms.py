@@ -73,3 +73,47 @@ class ChallengeReasonForm(forms.Form):
             "max_length": "Write 2000 characters or fewer",
         },
     )
+
+
+class IntroductionForm(forms.Form):
+    """Ask for an introduction to a shortlisted offer's organisation, from a challenge.
+
+    Introductions are between organisations, so the team member asks for one of their own
+    approved organisations (chosen already, as a hidden field, when they have one).
+    """
+
+    organisation = forms.ChoiceField(
+        label="Which organisation are you asking for?",
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the organisation you are asking for",
+            "invalid_choice": "Choose one of your organisations from the list",
+        },
+    )
+    message = forms.CharField(
+        label="Your message",
+        help_text="Say who you are, which challenge this is about and what you would like to "
+        "talk about. They see your organisation’s name, the challenge and this message.",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={
+            "required": "Enter a message to the organisation",
+            "max_length": "Your message must be 1,000 characters or fewer",
+        },
+    )
+    field_order = ["organisation", "message"]
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = {o.ref: o for o in organisations}
+        field = self.fields["organisation"]
+        field.choices = [(ref, o.name) for ref, o in self.organisations.items()]
+        if len(self.organisations) == 1:
+            field.widget = forms.HiddenInput()
+            field.initial = next(iter(self.organisations))
+
+    def clean_organisation(self):
+        return self.organisations[self.cleaned_data["organisation"]]
+
+    def clean_message(self):
+        return self.cleaned_data["message"].replace("\r\n", "\n").strip()

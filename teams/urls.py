@@ -48,4 +48,9 @@ urlpatterns = [
         views.shortlist_remove,
         name="shortlist-remove",
     ),
+    path(
+        "clusters/<slug:slug>/team/challenges/<str:ref>/shortlist/<str:listing_ref>/introduce/",
+        views.introduce,
+        name="introduce",
+    ),
 ]

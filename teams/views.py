@@ -5,6 +5,7 @@ team first, so anyone else (another cluster's team, a person still waiting, a me
 organisation, staff without a place) gets a 404 with no extra checks.
 """
 
+from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.decorators import login_required
@@ -15,12 +16,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clusters.models import Challenge, Cluster, Listing
+from clusters.models import Challenge, Cluster, Listing, Organisation
 from clusters.services import NotAllowed
+from introductions import services as introductions
 from matching.services import challenge_suggestions
 
 from . import services
-from .forms import ChallengeForm, ChallengeReasonForm, TeamRequestForm
+from .forms import ChallengeForm, ChallengeReasonForm, IntroductionForm, TeamRequestForm
 from .models import ClusterTeamMember, Shortlist
 
 
@@ -212,9 +214,7 @@ def _change_status(request, slug, ref, service, done: str):
     challenge = _team_challenge(member, ref)
     form = ChallengeReasonForm(request.POST)
     if not form.is_valid():
-        response = challenge_detail(request, slug, ref, reason_form=form)
-        response.status_code = 400
-        return response
+        return challenge_detail(request, slug, ref, reason_form=form)
     if service(challenge, member, form.cleaned_data["reason"]):
         messages.success(request, done)
     return redirect("teams:challenge", slug=slug, ref=ref)
@@ -287,3 +287,66 @@ def shortlist_remove(request, slug, ref):
     services.unshortlist_offer(challenge, member, listing)
     messages.success(request, f"“{listing.title}” is off the shortlist.")
     return redirect(reverse("teams:challenge", args=[slug, ref]) + "#shortlist")
+
+
+@login_required
+def introduce(request, slug, ref, listing_ref):
+    """Ask for an introduction to a shortlisted offer's organisation, about the challenge.
+
+    The request is made by introductions.services (double opt-in, limits, expiry), for one of
+    the team member's own approved organisations. GET only shows the form.
+    """
+    member = _my_team(request, slug)
+    challenge = _team_challenge(member, ref)
+    entry = get_object_or_404(
+        Shortlist.objects.filter(challenge=challenge).select_related("listing__organisation"),
+        listing__ref=listing_ref,
+    )
+    target = entry.listing
+    organisations = (
+        Organisation.objects.of_member(request.user)
+        .approved()
+        .exclude(pk=target.organisation_id)
+        .order_by("name")
+    )
+    form = IntroductionForm(request.POST or None, organisations=organisations)
+    if request.method == "POST" and form.organisations and form.is_valid():
+        if not ratelimit.consume(request, action="introduction", user=request.user):
+            form.add_error(
+                None,
+                "You have asked for many introductions in the last hour. Nothing has been "
+                "sent this time. Wait an hour and try again.",
+            )
+        else:
+            try:
+                introductions.request_introduction(
+                    request.user,
+                    organisation=form.cleaned_data["organisation"],
+                    target=target,
+                    message=form.cleaned_data["message"],
+                    about_challenge=challenge,
+                )
+            except introductions.NotAllowed as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Your request has been sent to {target.organisation.name}. We will email "
+                    "you when they answer.",
+                )
+                return redirect(reverse("teams:challenge", args=[slug, ref]) + "#shortlist")
+    return render(
+        request,
+        "teams/introduce.html",
+        {
+            "member": member,
+            "challenge": challenge,
+            "target": target,
+            "form": form,
+            "crumbs": _team_crumbs(
+                member,
+                (challenge.title, reverse("teams:challenge", args=[slug, ref])),
+                ("Ask for an introduction", None),
+            ),
+        },
+    )
