@@ -194,3 +194,10 @@ def test_dashboard_query_count_does_not_grow_with_challenges(
     with django_assert_max_num_queries(5):
         response = client.get(reverse("teams:dashboard", args=["humber"]))
     assert len(response.context["rows"]) >= count
+
+
+def test_the_api_shows_who_set_a_challenge_and_when_it_was_last_reviewed(client, challenge):
+    Challenge.objects.filter(pk=challenge.pk).update(last_reviewed_at="2026-06-01T09:00:00Z")
+    item = client.get(f"/api/challenges/{challenge.ref}/").json()
+    assert item["set_by"] == "Humber Industrial Cluster Plan"
+    assert item["last_reviewed_at"].startswith("2026-06-01")
