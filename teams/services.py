@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from clusters.models import Challenge, Cluster, Listing
 from clusters.search import search_document
@@ -23,6 +23,9 @@ from outbox.services import queue_email
 
 from .models import ClusterTeamMember, Shortlist
 
+# After staff turn a request down, the same person may ask for the same cluster again only
+# after this long, so that asking again and again cannot flood staff with emails.
+REQUEST_COOLDOWN = timedelta(days=7)
 # A challenge its team has not looked at for this long asks them whether it is still open.
 REVIEW_AFTER = timedelta(days=182)
 # The fields of a challenge its team writes. Status is never among them: it changes only
@@ -52,8 +55,9 @@ def _history(user, challenge: Challenge, flag: int, message: str) -> None:
 def request_team_place(user, cluster: Cluster, body: str, message: str) -> ClusterTeamMember:
     """Ask staff to make `user` a member of `cluster`'s team; staff hear of it by email.
 
-    One waiting or approved place per person and cluster (a database constraint): asking
-    again raises NotAllowed and sends nothing.
+    One waiting or approved place per person and cluster (a database constraint), and none
+    for REQUEST_COOLDOWN after staff turned one down: asking again then raises NotAllowed
+    and sends nothing.
     """
     live = ClusterTeamMember.objects.filter(
         user=user, cluster=cluster, status__in=["pending", "approved"]
@@ -64,6 +68,20 @@ def request_team_place(user, cluster: Cluster, body: str, message: str) -> Clust
             if live.is_approved
             else f"You have already asked to join the {cluster.name} team. We will email you "
             "when our team decides."
+        )
+    turned_down = ClusterTeamMember.objects.filter(
+        user=user,
+        cluster=cluster,
+        status=ClusterTeamMember.Status.REJECTED,
+        decided_at__gt=timezone.now() - REQUEST_COOLDOWN,
+    ).first()
+    if turned_down is not None:
+        after = dateformat.format(
+            timezone.localtime(turned_down.decided_at + REQUEST_COOLDOWN), "j F Y"
+        )
+        raise NotAllowed(
+            f"Our team turned down your request recently. You can ask again after {after}, "
+            "or reply to our email if you think it was a mistake."
         )
     try:
         with transaction.atomic():

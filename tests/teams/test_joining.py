@@ -1,9 +1,12 @@
 """Asking to join a cluster's team from the site, and staff deciding in the admin (issue #12)."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Group
 from django.urls import reverse
+from django.utils import timezone
 
 from enquiries.services import programme_address
 from outbox.models import Email
@@ -134,3 +137,16 @@ def test_nobody_edits_the_status_in_the_admin(client):
     client.post(url, {"status": "approved"})
     place.refresh_from_db()
     assert place.status == "pending"
+
+
+def test_after_a_rejection_the_person_waits_a_week_before_asking_again(client, member):
+    ClusterTeamMemberFactory(
+        user=member, status="rejected", decided_at=timezone.now() - timedelta(days=2)
+    )
+    client.force_login(member)
+    page = client.get(client.post(JOIN, {"body": "Humber plan"})["Location"]).content.decode()
+    assert "You can ask again after" in page
+    assert not ClusterTeamMember.objects.filter(status="pending").exists()
+    ClusterTeamMember.objects.update(decided_at=timezone.now() - timedelta(days=8))
+    client.post(JOIN, {"body": "Humber plan"})
+    assert ClusterTeamMember.objects.filter(user=member, status="pending").exists()
