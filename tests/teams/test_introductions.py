@@ -7,6 +7,7 @@ import inspect
 import pytest
 from django.urls import reverse
 
+from introductions.models import Introduction
 from introductions.services import request_introduction
 from tests.factories import (
     ClusterTeamMemberFactory,
@@ -44,8 +45,6 @@ def url(entry):
 def test_team_member_asks_for_an_introduction_about_the_challenge(
     client, team_with_organisation, entry
 ):
-    from introductions.models import Introduction
-
     client.force_login(team_with_organisation)
     assert client.get(url(entry)).status_code == 200
     assert not Introduction.objects.exists()  # a GET sends nothing
@@ -64,8 +63,6 @@ def test_team_member_asks_for_an_introduction_about_the_challenge(
 def test_an_empty_message_shows_what_to_fix_and_sends_nothing(
     client, team_with_organisation, entry
 ):
-    from introductions.models import Introduction
-
     client.force_login(team_with_organisation)
     response = client.post(url(entry), {"message": ""})
     assert "Enter a message to the organisation" in response.content.decode()
@@ -73,8 +70,6 @@ def test_an_empty_message_shows_what_to_fix_and_sends_nothing(
 
 
 def test_team_member_without_an_organisation_is_told_how_to_get_one(client, team_member, entry):
-    from introductions.models import Introduction
-
     client.force_login(team_member)
     page = client.get(url(entry)).content.decode()
     assert "Introductions are between organisations" in page
