@@ -304,7 +304,7 @@ def remind_teams_to_review(now=None) -> int:
                     {
                         "user": member.user,
                         "challenge": challenge,
-                        "reviewed": reviewed,
+                        "reviewed": dateformat.format(timezone.localtime(reviewed), "j F Y"),
                         "url": reverse(
                             "teams:challenge-review", args=[challenge.cluster.slug, challenge.ref]
                         ),

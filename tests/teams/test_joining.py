@@ -86,7 +86,7 @@ def test_moderators_and_programme_admins_approve_requests_through_the_action(cli
     place.refresh_from_db()
     assert place.status == "approved" and place.decided_by == staff
     told = Email.objects.get(to=place.user.email)
-    assert "You are in the Humber team" in told.subject
+    assert "You are in the “Humber” cluster team" in told.subject
     history = LogEntry.objects.get(object_id=str(place.pk))
     assert history.user == staff and "Approve team requests" in history.change_message
     # Pressed again: nothing changes, nobody is told twice.
