@@ -20,6 +20,8 @@ keys are stable (format `cluster-exchange-personal-data/1`; keys are only ever a
 - `organisation_changes_requested`: new names and websites the user asked for, and the answer.
 - `enquiries`: enquiries sent from one of the user's verified addresses, with the messages
   to and from the programme (never its internal notes).
+- `cluster_teams`: the user's places in cluster teams (asked for, approved or not) and the
+  offers they shortlisted for the team's challenges.
 - `emails`: emails the site sent to the user's verified addresses: subject, to, kind, status
   and dates; never the bodies, which can hold one-time sign-in or reset links.
 - `staff_work`: for staff, what they did: organisations reviewed, listings taken down,
@@ -52,6 +54,7 @@ from introductions.models import Introduction
 from matching.models import Match
 from notifications.models import Digest, EmailPreference, ListingMute, MatchNotice
 from outbox.models import Email
+from teams.models import ClusterTeamMember, Shortlist
 
 FORMAT = "cluster-exchange-personal-data/1"
 
@@ -92,6 +95,8 @@ EXPORTED: dict[str, str] = {
     "enquiries.Message.enquiry": "enquiries.*.messages",
     "enquiries.Attachment.message": "enquiries.*.messages.*.attachments",
     "outbox.Email.to": "emails",
+    "teams.ClusterTeamMember.user": "cluster_teams.places",
+    "teams.Shortlist.added_by": "cluster_teams.shortlisted",
     # What a member of staff did.
     "clusters.Organisation.reviewed_by": "staff_work.organisations_reviewed",
     "clusters.Listing.taken_down_by": "staff_work.listings_taken_down",
@@ -101,6 +106,7 @@ EXPORTED: dict[str, str] = {
     "enquiries.Message.author": "staff_work.enquiry_messages",
     "enquiries.EnquiryEvent.actor": "staff_work.enquiry_changes",
     "admin.LogEntry.user": "staff_work.admin_actions",
+    "teams.ClusterTeamMember.decided_by": "staff_work.team_requests_decided",
 }
 
 # "app_label.Model.field" -> why its rows are not in the export.
@@ -142,6 +148,10 @@ EXCLUDED: dict[str, str] = {
         "admin log rows about the person's own account or rows, written when staff changed "
         "them: staff audit rows kept for the programme (the person's own actions are exported "
         "under staff_work.admin_actions)"
+    ),
+    "teams.Shortlist.listing": (
+        "a cluster team's shortlist of offers: the team's working list (the user's own "
+        "shortlisting is under cluster_teams.shortlisted)"
     ),
     "enquiries.EnquiryEvent.enquiry": (
         "the programme's triage history of an enquiry (status, priority, who it is assigned "
@@ -558,6 +568,12 @@ def _staff_work(user) -> dict:
             .select_related("listing")
             .order_by("decided_at", "pk")
         ],
+        "team_requests_decided": [
+            {"cluster": t.cluster.slug, "status": t.status, "answered": t.decided_at}
+            for t in ClusterTeamMember.objects.filter(decided_by=user)
+            .select_related("cluster")
+            .order_by("decided_at", "pk")
+        ],
         "organisation_changes_decided": [
             {"organisation": c.organisation.ref, "status": c.status, "answered": c.decided_at}
             for c in OrganisationChange.objects.filter(decided_by=user)
@@ -596,6 +612,31 @@ def _staff_work(user) -> dict:
     }
 
 
+def _cluster_teams(user) -> dict:
+    return {
+        "places": [
+            {
+                "cluster": t.cluster.name,
+                "body": t.body,
+                "message": t.message,
+                "status": t.status,
+                "asked": t.requested_at,
+                "decided": t.decided_at,
+                "reason": t.reason,
+            }
+            for t in ClusterTeamMember.objects.filter(user=user)
+            .select_related("cluster")
+            .order_by("requested_at", "pk")
+        ],
+        "shortlisted": [
+            {"challenge": s.challenge.ref, "listing": s.listing.ref, "added": s.added_at}
+            for s in Shortlist.objects.filter(added_by=user)
+            .select_related("challenge", "listing")
+            .order_by("added_at", "pk")
+        ],
+    }
+
+
 def export_user_data(user) -> dict:
     """Everything held about the user, as plain data. Reads only: changes nothing.
 
@@ -618,5 +659,6 @@ def export_user_data(user) -> dict:
         "organisation_changes_requested": _organisation_changes_requested(user),
         "enquiries": _enquiries(addresses),
         "emails": _emails(addresses),
+        "cluster_teams": _cluster_teams(user),
         "staff_work": _staff_work(user),
     }

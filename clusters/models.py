@@ -129,6 +129,15 @@ class Challenge(Timestamped):
     description = models.TextField(max_length=DESCRIPTION_MAX, blank=True)
     themes = models.ManyToManyField(Theme, blank=True, related_name="challenges")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    # Why it was closed or reopened, in the words of whoever did it (shown to its team).
+    status_reason = models.TextField(blank=True)
+    # Who set it, as the public page shows it: the cluster body of the team member who
+    # posted it (teams.services), or what the import or staff wrote. Never a person's name.
+    set_by = models.CharField(max_length=200, blank=True)
+    # When its team last said it is still as written (posting and editing count too).
+    last_reviewed_at = models.DateTimeField(null=True, blank=True)
+    # The "is it still open?" email went out for the current review (teams.services).
+    review_reminder_sent_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Stems of title and description, kept by clusters.services for search without PostgreSQL.
     search_document = models.TextField(blank=True, default="", editable=False)
 

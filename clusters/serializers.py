@@ -32,6 +32,8 @@ class ChallengeSerializer(serializers.ModelSerializer):
             "description",
             "themes",
             "status",
+            "set_by",
+            "last_reviewed_at",
             "created_at",
             "updated_at",
         ]

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("introductions.urls")),
     path("", include("enquiries.urls")),
+    path("", include("teams.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

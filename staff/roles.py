@@ -19,6 +19,7 @@ PROJECT_APPS = (
     "introductions",
     "notifications",
     "outbox",
+    "teams",
 )
 
 # "app_label.codename", or "app_label.*" for every permission of the app.
@@ -44,6 +45,9 @@ ROLES: dict[str, list[str]] = {
         "clusters.moderate_listing",
         "clusters.view_membership",
         "clusters.view_joinrequest",
+        # Decides who joins a cluster's team (the people who post its challenges).
+        "teams.view_clusterteammember",
+        "teams.decide_clusterteammember",
     ],
     # Runs the programme: everything in the project's apps (editing content, and the
     # moderation actions), and can look people up. Status is never edited, even here: it

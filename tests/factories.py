@@ -315,3 +315,25 @@ class OrganisationChangeFactory(factory.django.DjangoModelFactory):
     organisation = factory.SubFactory(OrganisationFactory)
     name = factory.Sequence(lambda n: f"Renamed organisation {n}")
     website = "https://renamed.example"
+
+
+class ClusterTeamMemberFactory(factory.django.DjangoModelFactory):
+    """An approved place in the Humber cluster's team (pass status="pending" for a request)."""
+
+    class Meta:
+        model = "teams.ClusterTeamMember"
+
+    user = factory.SubFactory(UserFactory)
+    cluster = factory.LazyFunction(lambda: Cluster.objects.get(slug="humber"))
+    body = "Humber Industrial Cluster Plan"
+    message = "I run the cluster's programme office."
+    status = "approved"
+
+
+class ShortlistFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "teams.Shortlist"
+
+    challenge = factory.SubFactory(ChallengeFactory)
+    listing = factory.SubFactory(ListingFactory)
+    added_by = factory.SubFactory(UserFactory)

@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "notifications",
     "introductions",
     "enquiries",
+    "teams",
     "staff",
 ]
 
@@ -339,6 +340,10 @@ CELERY_BEAT_SCHEDULE = {
     "read-enquiries-mailbox": {
         "task": "enquiries.tasks.fetch_imap_enquiries_task",
         "schedule": env.int("ENQUIRIES_IMAP_INTERVAL_SECONDS", default=300),
+    },
+    "challenge-review-reminders": {
+        "task": "teams.tasks.remind_teams_to_review_task",
+        "schedule": crontab(hour=8, minute=0),
     },
     "anonymise-expired-enquiries": {
         "task": "staff.tasks.anonymise_expired_enquiries_task",

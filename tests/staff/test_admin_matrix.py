@@ -18,6 +18,7 @@ from tests.enquiries.conftest import make_enquiry
 from tests.factories import (
     ChallengeFactory,
     ClusterFactory,
+    ClusterTeamMemberFactory,
     ListingFactory,
     MembershipFactory,
     OrganisationFactory,
@@ -67,6 +68,8 @@ PAGES = {
     # Enquiries arrive by form or mailbox: nobody adds one, and triagers never delete.
     "enquiries.enquiry": {TRIAGER: "lch", PROGRAMME_ADMIN: "lcdh", SUPERUSER: "lcdh"},
     "enquiries.enquiryevent": {TRIAGER: "lvh", PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
+    # People ask to join a cluster team from the site; staff decide only through the actions.
+    "teams.clusterteammember": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lvdh", SUPERUSER: "lvdh"},
 }
 PAGE_LETTERS = {"l": "changelist", "a": "add", "c": "change", "d": "delete", "h": "history"}
 VIEW_ONLY = "200, read-only"
@@ -133,6 +136,12 @@ ACTIONS = {
     },
     # The history is written only by the services: nobody deletes from it.
     "enquiries.enquiryevent": {"delete_selected": set()},
+    "teams.clusterteammember": {
+        "delete_selected": ADMINS,
+        "approve": {MODERATOR, *ADMINS},
+        "reject": {MODERATOR, *ADMINS},
+        "remove": {MODERATOR, *ADMINS},
+    },
 }
 
 
@@ -209,6 +218,7 @@ def make_rows() -> dict:
         ),
         "enquiries.enquiry": enquiry,
         "enquiries.enquiryevent": EnquiryEvent.objects.create(enquiry=enquiry, field="status"),
+        "teams.clusterteammember": ClusterTeamMemberFactory(status="pending"),
     }
 
 
