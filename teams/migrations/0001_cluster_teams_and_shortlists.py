@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('clusters', '0007_challenge_set_by_and_review'),
+        ('clusters', '0008_challenge_set_by_and_review'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clusters', '0006_invitation_tokens_as_digests'),
+        ('clusters', '0007_organisation_logo'),
     ]
 
     operations = [
