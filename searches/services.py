@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 
@@ -51,7 +52,7 @@ def save_search(user, page_name: str, data: QueryDict, name: str = "") -> SavedS
             f"We could not save this search. {exc} Change the filters, then save it again."
         ) from exc
     # Lock the person's row so that two saves at once cannot pass the limit together.
-    type(user).objects.select_for_update().filter(pk=user.pk).first()
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     mine = SavedSearch.objects.filter(user=user)
     if mine.filter(page=page_name, query=query).exists():
         raise SearchNotSaved("You have already saved this search.")
