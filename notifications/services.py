@@ -37,8 +37,8 @@ BATCH = 500
 SEARCH_RESULTS_PER_LOOK = 50
 SEARCH_RESULTS_SHOWN = 10
 # Items are published inside transactions: one stamped a moment before a look but committed
-# after it would be missed, so each later look goes back this far too (a notice is unique).
-LOOK_BACK = timedelta(minutes=15)
+# after it would be missed, so a look stops this long before now and the next one starts there.
+SETTLE = timedelta(minutes=5)
 
 
 def preference_for(user) -> EmailPreference:
@@ -116,15 +116,16 @@ def collect_search_notices(now=None) -> int:
     """Turn new results of saved searches into notices for the people who saved them.
     Returns how many notices were offered (those already noticed are skipped by the table).
 
-    New means published since the search was saved or last looked at. Never the person's
+    New means published since the search was saved or last looked at (up to a few minutes
+    ago, so that nothing still being published is skipped). Never the person's
     own organisation's items, a listing they muted, or a listing a match email already told
     them of; nothing for people who chose "never" or have no verified address (their
     searches are still marked as looked at, so choosing again starts from then).
     Idempotent: each item is noticed once per person, whichever search found it.
     """
-    now = now or timezone.now()
+    until = (now or timezone.now()) - SETTLE
     searches = list(
-        SavedSearch.objects.filter(page__in=list(PAGES), notified_until__lt=now).order_by(
+        SavedSearch.objects.filter(page__in=list(PAGES), notified_until__lt=until).order_by(
             "user_id", "pk"
         )
     )
@@ -160,12 +161,10 @@ def collect_search_notices(now=None) -> int:
         if search.user_id not in listening:
             continue
         page = PAGES[search.page]
-        looked = search.notified_until > search.created_at
-        since = search.notified_until - LOOK_BACK if looked else search.notified_until
         item_type = page.items().model._meta.label_lower
-        found = page.new_results(search.query, since, now, own[search.user_id]).order_by(
-            f"-{page.published_field}", "pk"
-        )[:SEARCH_RESULTS_PER_LOOK]
+        found = page.new_results(
+            search.query, search.notified_until, until, own[search.user_id]
+        ).order_by(f"-{page.published_field}", "pk")[:SEARCH_RESULTS_PER_LOOK]
         for item in found:
             if item_type == "clusters.listing" and item.pk in skip[search.user_id]:
                 continue
@@ -183,7 +182,7 @@ def collect_search_notices(now=None) -> int:
                 )
             )
     SearchNotice.objects.bulk_create(notices, batch_size=1000, ignore_conflicts=True)
-    mark_looked_at([s.pk for s in searches], now)
+    mark_looked_at([s.pk for s in searches], until)
     return len(notices)
 
 
