@@ -112,7 +112,7 @@ def collect_notices(now=None) -> int:
     return len(notices)
 
 
-def collect_search_notices(now=None) -> int:
+def collect_search_notices(now=None, cadence: str | None = None) -> int:
     """Turn new results of saved searches into notices for the people who saved them.
     Returns how many notices were offered (those already noticed are skipped by the table).
 
@@ -121,7 +121,9 @@ def collect_search_notices(now=None) -> int:
     own organisation's items, a listing they muted, or a listing a match email already told
     them of; nothing for people who chose "never" or have no verified address (their
     searches are still marked as looked at, so choosing again starts from then).
-    Idempotent: each item is noticed once per person, whichever search found it.
+    With `cadence`, only the searches of people on it are looked at (one query each), and
+    the others wait for their own run. Idempotent: each item is noticed once per person,
+    whichever search found it.
     """
     until = (now or timezone.now()) - SETTLE
     searches = list(
@@ -132,15 +134,15 @@ def collect_search_notices(now=None) -> int:
     if not searches:
         return 0
     users = {s.user_id for s in searches}
-    listening = set(
+    chosen = cadences(users)
+    reachable = set(
         EmailAddress.objects.filter(
             user_id__in=users, verified=True, user__is_active=True
         ).values_list("user_id", flat=True)
-    ) - set(
-        EmailPreference.objects.filter(user_id__in=users, cadence=Cadence.NEVER).values_list(
-            "user_id", flat=True
-        )
     )
+    silent = {u for u in users if chosen[u] == Cadence.NEVER or u not in reachable}
+    listening = {u for u in users - silent if cadence is None or chosen[u] == cadence}
+    searches = [s for s in searches if s.user_id in listening or s.user_id in silent]
     own: dict[int, set[int]] = defaultdict(set)
     for user, organisation in Membership.objects.filter(user_id__in=listening).values_list(
         "user_id", "organisation_id"
@@ -204,7 +206,7 @@ def send_digests(cadence: str, now=None) -> int:
     """
     now = now or timezone.now()
     collect_notices(now)
-    collect_search_notices(now)
+    collect_search_notices(now, cadence)
     period = period_for(cadence, now)
     pending_users = list(
         MatchNotice.objects.filter(digest__isnull=True)

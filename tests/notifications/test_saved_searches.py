@@ -185,6 +185,7 @@ def test_weekly_people_hear_in_the_weekly_email_only(
     EmailPreference.objects.create(user=searcher, cadence="weekly")
     publish(partner, "Hydrogen electrolyser")
     assert send(django_capture_on_commit_callbacks) == 0
+    assert not SearchNotice.objects.exists()  # the daily run leaves weekly people's searches
     assert send(django_capture_on_commit_callbacks, cadence="weekly") == 1
     assert "Hydrogen electrolyser" in mail.outbox[-1].body
 
