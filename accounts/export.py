@@ -52,8 +52,9 @@ from clusters.models import (
 from enquiries.models import Enquiry, EnquiryEvent, Message
 from introductions.models import Introduction
 from matching.models import Match
-from notifications.models import Digest, EmailPreference, ListingMute, MatchNotice
+from notifications.models import Digest, EmailPreference, ListingMute, MatchNotice, SearchNotice
 from outbox.models import Email
+from searches.models import SavedSearch
 from teams.models import ClusterTeamMember, Shortlist
 
 FORMAT = "cluster-exchange-personal-data/1"
@@ -83,6 +84,10 @@ EXPORTED: dict[str, str] = {
     "notifications.MatchNotice.user": "match_emails.notices",
     "notifications.MatchNotice.digest": "match_emails.notices",
     "notifications.MatchNotice.match": "match_emails.notices",
+    "searches.SavedSearch.user": "match_emails.saved_searches",
+    "notifications.SearchNotice.user": "match_emails.saved_search_results",
+    "notifications.SearchNotice.digest": "match_emails.saved_search_results",
+    "notifications.SearchNotice.saved_search": "match_emails.saved_search_results",
     "introductions.Introduction.requested_by": "introductions",
     "introductions.Introduction.decided_by": "introductions",
     "introductions.Introduction.from_organisation": "introductions",
@@ -389,6 +394,29 @@ def _match_emails(user) -> dict:
                 "answered": n.match.status_changed_at if n.match else None,
             }
             for n in notices
+        ],
+        "saved_searches": [
+            {
+                "name": s.name,
+                "page": s.page,
+                "query": s.query,
+                "saved": s.created_at,
+                "looked_at_until": s.notified_until,
+            }
+            for s in SavedSearch.objects.filter(user=user).order_by("created_at", "pk")
+        ],
+        "saved_search_results": [
+            {
+                "search": n.saved_search.name,
+                "title": n.title,
+                "about": n.line,
+                "path": n.path,
+                "noticed": n.created_at,
+                "digest": n.digest.period if n.digest else None,
+            }
+            for n in SearchNotice.objects.filter(user=user)
+            .select_related("saved_search", "digest")
+            .order_by("created_at", "pk")
         ],
     }
 

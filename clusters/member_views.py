@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import dateformat, timezone
 from django.views.decorators.http import require_POST
 
 from . import services
@@ -537,3 +538,39 @@ def listing_review(request, ref):
             "You asked for a review. Our team will look at the listing again and email you.",
         )
     return redirect("clusters:listing-preview", ref=ref)
+
+
+# The expiry reminder email links here: mail scanners follow links, so a GET only shows the
+# listing and the button, and only the button's POST keeps it open.
+@login_required
+def listing_renew(request, ref):
+    listing = _editable_listing(request, ref)
+    if request.method == "POST":
+        try:
+            listing = services.renew_listing(listing)
+        except services.NotAllowed as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(
+                request,
+                "Your listing will stay open until "
+                f"{dateformat.format(listing.expires_on, 'j F Y')}.",
+            )
+        return redirect("clusters:listing-preview", ref=ref)
+    return _page(
+        request,
+        "clusters/listing_renew.html",
+        {
+            "listing": listing,
+            "refusal": services.renew_refusal(listing),
+            "renewed_until": timezone.localdate() + services.LISTING_LIFETIME,
+            "crumbs": _crumbs(
+                (
+                    listing.organisation.name,
+                    reverse("clusters:organisation-detail", args=[listing.organisation.ref]),
+                ),
+                (listing.title, reverse("clusters:listing-preview", args=[listing.ref])),
+                ("Keep it open", None),
+            ),
+        },
+    )

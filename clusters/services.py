@@ -675,6 +675,48 @@ def request_listing_review(listing: Listing, user, message: str) -> ListingRevie
     return review
 
 
+RENEW_REFUSALS = {
+    Listing.Status.WITHDRAWN: (
+        "This listing is no longer open, so it cannot be kept open. To list it again, re-open "
+        "it from its page: it will then be open for 12 months."
+    ),
+    Listing.Status.TAKEN_DOWN: (
+        "Our team took this listing down, so it cannot be kept open. Change it if you need "
+        "to, then ask for a review from its page."
+    ),
+    Listing.Status.DRAFT: (
+        "This listing is not published yet. Publish it from its page: it will then be open "
+        "for 12 months."
+    ),
+}
+
+
+def renew_refusal(listing: Listing) -> str | None:
+    """Why the listing cannot be kept open for longer, or None if it can."""
+    return RENEW_REFUSALS.get(listing.status)
+
+
+@transaction.atomic
+def renew_listing(listing: Listing, today: date | None = None) -> Listing:
+    """Keep a published (or pending) listing open for 12 months from today.
+
+    Idempotent: the new expiry date is always 12 months from today, so renewing twice never
+    adds more; a date already later is kept. Raises NotAllowed, with what to do instead,
+    for a listing that is withdrawn (expired listings are), taken down or still a draft.
+    """
+    today = today or timezone.localdate()
+    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    refusal = renew_refusal(listing)
+    if refusal:
+        raise NotAllowed(refusal)
+    renewed = today + LISTING_LIFETIME
+    if listing.expires_on is None or listing.expires_on < renewed:
+        listing.expires_on = renewed
+        listing.expiry_reminder_sent_at = None  # a new date earns a new reminder
+        listing.save(update_fields=["expires_on", "expiry_reminder_sent_at", "updated_at"])
+    return listing
+
+
 def expire_listings(today: date | None = None) -> tuple[int, int]:
     """Remind organisations 2 weeks before a listing expires; withdraw expired ones.
 
@@ -700,6 +742,7 @@ def expire_listings(today: date | None = None) -> tuple[int, int]:
                     "listing_expiry_reminder",
                     {
                         "listing": listing,
+                        "renew_url": reverse("clusters:listing-renew", args=[listing.ref]),
                         "url": reverse("clusters:listing-edit", args=[listing.ref]),
                     },
                 )

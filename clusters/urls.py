@@ -59,4 +59,5 @@ urlpatterns = [
     path("listings/<str:ref>/publish/", member_views.listing_publish, name="listing-publish"),
     path("listings/<str:ref>/withdraw/", member_views.listing_withdraw, name="listing-withdraw"),
     path("listings/<str:ref>/review/", member_views.listing_review, name="listing-review"),
+    path("listings/<str:ref>/keep-open/", member_views.listing_renew, name="listing-renew"),
 ]

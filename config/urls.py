@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("clusters.urls")),
     path("", include("matching.urls")),
     path("", include("notifications.urls")),
+    path("", include("searches.urls")),
     path("", include("introductions.urls")),
     path("", include("enquiries.urls")),
     path("", include("teams.urls")),

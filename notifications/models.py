@@ -101,3 +101,42 @@ class MatchNotice(models.Model):
 
     def __str__(self):
         return f"{self.source} → {self.target} for {self.user}"
+
+
+class SearchNotice(models.Model):
+    """A new result of a saved search to tell one person about, once: an item (a listing,
+    a challenge, ...) is told to each person once, whichever of their searches found it."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="search_notices"
+    )
+    saved_search = models.ForeignKey(
+        "searches.SavedSearch", on_delete=models.CASCADE, related_name="notices"
+    )
+    item_type = models.CharField(max_length=60)  # e.g. "clusters.listing"
+    item_id = models.PositiveBigIntegerField()
+    # What the email shows, as it was when found: the list pages are generic.
+    title = models.CharField(max_length=300)
+    line = models.CharField(max_length=300, blank=True)
+    path = models.CharField(max_length=300)
+    published_at = models.DateTimeField()
+    digest = models.ForeignKey(
+        Digest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="search_notices",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-published_at", "pk"]
+        indexes = [models.Index(fields=["user", "digest"], name="search_notice_pending")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "item_type", "item_id"], name="search_notice_once_per_item"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.title} for {self.user} ({self.saved_search.name})"

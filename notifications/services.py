@@ -10,7 +10,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -20,9 +20,12 @@ from clusters.models import Listing, Membership, Organisation
 from matching.models import Match
 from matching.services import GOOD, set_match_status, strength
 from outbox.services import queue_email, queue_many
+from searches.models import SavedSearch
+from searches.pages import PAGES
+from searches.services import mark_looked_at
 
 from . import tokens
-from .models import Digest, EmailPreference, ListingMute, MatchNotice
+from .models import Digest, EmailPreference, ListingMute, MatchNotice, SearchNotice
 
 Cadence = EmailPreference.Cadence
 # Matches first suggested within this window count as new.
@@ -30,6 +33,12 @@ NEW_WINDOW = timedelta(days=8)
 SLOWER = {Cadence.DAILY: Cadence.WEEKLY, Cadence.WEEKLY: Cadence.NEVER}
 UNOPENED_BEFORE_SLOWING = 4
 BATCH = 500
+# New results of one saved search taken at each look, and shown in one email.
+SEARCH_RESULTS_PER_LOOK = 50
+SEARCH_RESULTS_SHOWN = 10
+# Items are published inside transactions: one stamped a moment before a look but committed
+# after it would be missed, so a look stops this long before now and the next one starts there.
+SETTLE = timedelta(minutes=5)
 
 
 def preference_for(user) -> EmailPreference:
@@ -103,6 +112,82 @@ def collect_notices(now=None) -> int:
     return len(notices)
 
 
+def collect_search_notices(now=None, cadence: str | None = None) -> int:
+    """Turn new results of saved searches into notices for the people who saved them.
+    Returns how many notices were offered (those already noticed are skipped by the table).
+
+    New means published since the search was saved or last looked at (up to a few minutes
+    ago, so that nothing still being published is skipped). Never the person's
+    own organisation's items, a listing they muted, or a listing a match email already told
+    them of; nothing for people who chose "never" or have no verified address (their
+    searches are still marked as looked at, so choosing again starts from then).
+    With `cadence`, only the searches of people on it are looked at (one query each), and
+    the others wait for their own run. Idempotent: each item is noticed once per person,
+    whichever search found it.
+    """
+    until = (now or timezone.now()) - SETTLE
+    searches = list(
+        SavedSearch.objects.filter(page__in=list(PAGES), notified_until__lt=until).order_by(
+            "user_id", "pk"
+        )
+    )
+    if not searches:
+        return 0
+    users = {s.user_id for s in searches}
+    chosen = cadences(users)
+    reachable = set(
+        EmailAddress.objects.filter(
+            user_id__in=users, verified=True, user__is_active=True
+        ).values_list("user_id", flat=True)
+    )
+    silent = {u for u in users if chosen[u] == Cadence.NEVER or u not in reachable}
+    listening = {u for u in users - silent if cadence is None or chosen[u] == cadence}
+    searches = [s for s in searches if s.user_id in listening or s.user_id in silent]
+    own: dict[int, set[int]] = defaultdict(set)
+    for user, organisation in Membership.objects.filter(user_id__in=listening).values_list(
+        "user_id", "organisation_id"
+    ):
+        own[user].add(organisation)
+    # Listings the person does not want to hear of again: muted, or already in a match email.
+    skip: dict[int, set[int]] = defaultdict(set)
+    for user, listing in ListingMute.objects.filter(user_id__in=listening).values_list(
+        "user_id", "listing_id"
+    ):
+        skip[user].add(listing)
+    for user, listing in MatchNotice.objects.filter(user_id__in=listening).values_list(
+        "user_id", "target_id"
+    ):
+        skip[user].add(listing)
+    notices = []
+    for search in searches:
+        if search.user_id not in listening:
+            continue
+        page = PAGES[search.page]
+        item_type = page.items().model._meta.label_lower
+        found = page.new_results(
+            search.query, search.notified_until, until, own[search.user_id]
+        ).order_by(f"-{page.published_field}", "pk")[:SEARCH_RESULTS_PER_LOOK]
+        for item in found:
+            if item_type == "clusters.listing" and item.pk in skip[search.user_id]:
+                continue
+            title, line = page.describe(item)
+            notices.append(
+                SearchNotice(
+                    user_id=search.user_id,
+                    saved_search=search,
+                    item_type=item_type,
+                    item_id=item.pk,
+                    title=title[:300],
+                    line=line[:300],
+                    path=item.get_absolute_url(),
+                    published_at=getattr(item, page.published_field),
+                )
+            )
+    SearchNotice.objects.bulk_create(notices, batch_size=1000, ignore_conflicts=True)
+    mark_looked_at([s.pk for s in searches], until)
+    return len(notices)
+
+
 def period_for(cadence: str, now) -> str:
     local = timezone.localtime(now)
     if cadence == Cadence.WEEKLY:
@@ -121,9 +206,17 @@ def send_digests(cadence: str, now=None) -> int:
     """
     now = now or timezone.now()
     collect_notices(now)
+    collect_search_notices(now, cadence)
     period = period_for(cadence, now)
     pending_users = list(
-        MatchNotice.objects.filter(digest__isnull=True).values_list("user_id", flat=True).distinct()
+        MatchNotice.objects.filter(digest__isnull=True)
+        .order_by()
+        .values_list("user_id", flat=True)
+        .union(
+            SearchNotice.objects.filter(digest__isnull=True)
+            .order_by()
+            .values_list("user_id", flat=True)
+        )
     )
     on_cadence = [pk for pk, c in cadences(pending_users).items() if c == cadence]
     sent = 0
@@ -141,10 +234,14 @@ def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
         ignore_conflicts=True,
     )
     digests = {d.user_id: d for d in Digest.objects.filter(user_id__in=user_ids, period=period)}
+    this_digest = Subquery(
+        Digest.objects.filter(user_id=OuterRef("user_id"), period=period).values("pk")[:1]
+    )
     MatchNotice.objects.filter(user_id__in=list(digests), digest__isnull=True).update(
-        digest=Subquery(
-            Digest.objects.filter(user_id=OuterRef("user_id"), period=period).values("pk")[:1]
-        )
+        digest=this_digest
+    )
+    SearchNotice.objects.filter(user_id__in=list(digests), digest__isnull=True).update(
+        digest=this_digest
     )
     notices = defaultdict(list)
     for notice in (
@@ -153,12 +250,19 @@ def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
         .order_by("-score", "target__ref")
     ):
         notices[notice.user_id].append(notice)
+    found = defaultdict(list)
+    for notice in (
+        SearchNotice.objects.filter(digest__in=list(digests.values()))
+        .select_related("saved_search")
+        .order_by("saved_search__name", "saved_search_id", "-published_at", "pk")
+    ):
+        found[notice.user_id].append(notice)
     users = User.objects.in_bulk(user_ids)
     links = _Links()
     emails = [
-        _digest_email(users[pk], digest, notices[pk], links)
+        _digest_email(users[pk], digest, notices[pk], links, found[pk])
         for pk, digest in digests.items()
-        if notices[pk]
+        if notices[pk] or found[pk]
     ]
     queued = queue_many(emails)
     if cadence in SLOWER:
@@ -176,6 +280,7 @@ class _Links:
         self.unsubscribe = site + reverse("notifications:unsubscribe", args=["TOKEN"])
         self.preferences = reverse("notifications:preferences")
         self.matches = reverse("clusters:dashboard")
+        self.saved_searches = reverse("searches:list")
 
     def tracked(self, token: str, path: str) -> str:
         return self.click.replace("TOKEN", token) + "?" + urlencode({"to": path})
@@ -188,7 +293,29 @@ class _Links:
         )
 
 
-def _digest_email(user, digest: Digest, notices: list[MatchNotice], links: _Links) -> dict:
+def _search_sections(found: list[SearchNotice], token: str, links: _Links) -> list[dict]:
+    """One section per saved search: its newest results first, and a link to all of them."""
+    sections: dict[int, dict] = {}
+    for notice in found:
+        section = sections.setdefault(
+            notice.saved_search_id,
+            {
+                "search": notice.saved_search,
+                "url": links.tracked(token, notice.saved_search.get_absolute_url()),
+                "items": [],
+                "more": 0,
+            },
+        )
+        if len(section["items"]) < SEARCH_RESULTS_SHOWN:
+            section["items"].append({"notice": notice, "url": links.tracked(token, notice.path)})
+        else:
+            section["more"] += 1
+    return list(sections.values())
+
+
+def _digest_email(
+    user, digest: Digest, notices: list[MatchNotice], links: _Links, found=()
+) -> dict:
     token = tokens.make(tokens.DIGEST, d=digest.pk)
     groups: dict[int, dict] = {}
     for notice in notices:
@@ -209,6 +336,9 @@ def _digest_email(user, digest: Digest, notices: list[MatchNotice], links: _Link
         "digest": digest,
         "groups": list(groups.values()),
         "count": len(notices),
+        "searches": _search_sections(list(found), token, links),
+        "search_count": len(found),
+        "saved_searches_url": links.tracked(token, links.saved_searches),
         "preferences_url": links.tracked(token, links.preferences),
         "matches_url": links.tracked(token, links.matches),
         "unsubscribe_url": unsubscribe,
@@ -234,7 +364,8 @@ def _slow_down_unopened(user_ids: list[int], cadence: str, now) -> None:
     """Someone who opened none of their last four summaries gets them less often, and is told."""
     recent = defaultdict(list)
     for user_id, clicked in (
-        Digest.objects.filter(user_id__in=user_ids, cadence=cadence, notices__isnull=False)
+        Digest.objects.filter(user_id__in=user_ids, cadence=cadence)
+        .filter(Q(notices__isnull=False) | Q(search_notices__isnull=False))
         .distinct()
         .order_by("user_id", "-created_at")
         .values_list("user_id", "clicked_at")

@@ -208,6 +208,35 @@ class MatchNoticeFactory(factory.django.DjangoModelFactory):
     digest = factory.SubFactory(DigestFactory, user=factory.SelfAttribute("..user"))
 
 
+class SavedSearchFactory(factory.django.DjangoModelFactory):
+    """A saved search of the offers page; it starts looking for new results now."""
+
+    class Meta:
+        model = "searches.SavedSearch"
+
+    user = factory.SubFactory(UserFactory)
+    page = "offers"
+    query = factory.Sequence(lambda n: f"q=heat+{n}")
+    name = factory.Sequence(lambda n: f"Heat search {n}")
+
+
+class SearchNoticeFactory(factory.django.DjangoModelFactory):
+    """A new result of `saved_search` told to its owner, in `digest`."""
+
+    class Meta:
+        model = "notifications.SearchNotice"
+
+    saved_search = factory.SubFactory(SavedSearchFactory)
+    user = factory.SelfAttribute("saved_search.user")
+    item_type = "clusters.listing"
+    item_id = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Found listing {n}")
+    line = "Offer from Organisation Ltd"
+    path = factory.Sequence(lambda n: f"/listings/L-found-{n}/")
+    published_at = factory.LazyFunction(timezone.now)
+    digest = factory.SubFactory(DigestFactory, user=factory.SelfAttribute("..user"))
+
+
 class IntroductionFactory(factory.django.DjangoModelFactory):
     """An open request from the owner of `source_listing` to the owner of `target_listing`."""
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "outbox",
     "clusters",
     "matching",
+    "searches",
     "notifications",
     "introductions",
     "enquiries",

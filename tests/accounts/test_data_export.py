@@ -41,6 +41,8 @@ from tests.factories import (
     OrganisationFactory,
     OutboxEmailFactory,
     PrivacyConsentFactory,
+    SavedSearchFactory,
+    SearchNoticeFactory,
     ShortlistFactory,
     UserFactory,
 )
@@ -164,6 +166,11 @@ def one_of_everything(user, tag: str) -> list[str]:
     ListingMuteFactory(user=user, listing=ListingFactory(organisation=ours, title=f"{tag} mute"))
     digest = DigestFactory(user=user, period=f"daily:{tag}", clicked_at=timezone.now())
     MatchNoticeFactory(user=user, match=match, digest=digest)
+    SearchNoticeFactory(
+        saved_search=SavedSearchFactory(user=user, name=f"{tag} saved search"),
+        digest=digest,
+        title=f"{tag} found by a search",
+    )
     # An introduction, accepted: both sides' contacts are shared.
     IntroductionFactory(
         source_listing=need,
@@ -226,6 +233,8 @@ def one_of_everything(user, tag: str) -> list[str]:
         f"{tag} let me in",
         f"{tag}-invitee@example.org",
         f"daily:{tag}",
+        f"{tag} saved search",
+        f"{tag} found by a search",
         f"{tag} introduction message",
         enquiry.reference,
         f"{tag} enquiry body",

@@ -1,0 +1,86 @@
+"""Saving, renaming and deleting a person's searches."""
+
+from datetime import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.http import QueryDict
+
+from .models import SavedSearch
+from .pages import PAGES, InvalidSearch
+
+# Each person may keep this many saved searches.
+MAX_SAVED = 20
+NAME_LENGTH = SavedSearch._meta.get_field("name").max_length
+
+
+class SearchNotSaved(Exception):
+    """The search was not saved; the message says why and what to do next."""
+
+
+def default_name(page_name: str, query: str) -> str:
+    """A readable name from the page and its search words, e.g. "Offers: hydrogen"."""
+    page = PAGES[page_name]
+    data = QueryDict(query)
+    words = data.get("q", "")
+    filters = [key for key in data if key != "q"]
+    name = page.label
+    if words:
+        name += f": “{words}”"
+    if filters:
+        name += " (filtered)" if words else ": filtered"
+    elif not words:
+        name = f"All new {page.label.lower()}"
+    return name[:NAME_LENGTH]
+
+
+@transaction.atomic
+def save_search(user, page_name: str, data: QueryDict, name: str = "") -> SavedSearch:
+    """Save the page's search for the user, once: all or nothing.
+
+    Only the page's known filters are kept, checked as the page checks them. Raises
+    SearchNotSaved for an unknown page, a bad query, a search already saved, or a
+    person at the limit.
+    """
+    page = PAGES.get(page_name)
+    if page is None:
+        raise SearchNotSaved("This page’s searches cannot be saved.")
+    try:
+        query = page.normalise(data)
+    except InvalidSearch as exc:
+        raise SearchNotSaved(
+            f"We could not save this search. {exc} Change the filters, then save it again."
+        ) from exc
+    # Lock the person's row so that two saves at once cannot pass the limit together.
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    mine = SavedSearch.objects.filter(user=user)
+    if mine.filter(page=page_name, query=query).exists():
+        raise SearchNotSaved("You have already saved this search.")
+    if mine.count() >= MAX_SAVED:
+        raise SearchNotSaved(
+            f"You have {MAX_SAVED} saved searches, the most you can keep. Delete one you no "
+            "longer need from your saved searches, then save this one."
+        )
+    name = " ".join(name.split())[:NAME_LENGTH] or default_name(page_name, query)
+    try:
+        with transaction.atomic():
+            return SavedSearch.objects.create(user=user, page=page_name, query=query, name=name)
+    except IntegrityError as exc:  # the same search saved a moment ago, in another tab
+        raise SearchNotSaved("You have already saved this search.") from exc
+
+
+def rename_search(search: SavedSearch, name: str) -> SavedSearch:
+    search.name = " ".join(name.split())[:NAME_LENGTH]
+    search.save(update_fields=["name"])
+    return search
+
+
+def delete_search(search: SavedSearch) -> None:
+    search.delete()
+
+
+def mark_looked_at(search_ids: list[int], until: datetime) -> int:
+    """Results up to `until` have been looked at for these searches. Never moves back."""
+    return SavedSearch.objects.filter(pk__in=search_ids, notified_until__lt=until).update(
+        notified_until=until
+    )

@@ -1,0 +1,96 @@
+"""Save a search from its list page; see, rename and delete saved searches."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from . import services
+from .forms import RenameSearchForm, SaveSearchForm
+from .models import SavedSearch
+from .pages import PAGES
+
+
+def _crumbs(*trail):
+    return [("Home", reverse("home")), *trail]
+
+
+@require_POST
+def save(request):
+    page = PAGES.get(request.POST.get("page", ""))
+    if page is None:
+        raise Http404
+    query = QueryDict(request.POST.get("query", ""), mutable=True)
+    query.pop("page", None)
+    back = reverse(page.url_name) + (f"?{query.urlencode()}" if query else "")
+    if not request.user.is_authenticated:
+        return redirect_to_login(back)
+    form = SaveSearchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["name"]))
+        return redirect(back)
+    try:
+        search = services.save_search(request.user, page.name, query, form.cleaned_data["name"])
+    except services.SearchNotSaved as exc:
+        messages.error(request, str(exc))
+        return redirect(back)
+    messages.success(
+        request,
+        f"Search saved as “{search.name}”. We will email you new results with your match emails.",
+    )
+    return redirect(search.get_absolute_url())
+
+
+@login_required
+def saved_searches(request):
+    searches = list(SavedSearch.objects.of_user(request.user).filter(page__in=list(PAGES)))
+    return render(
+        request,
+        "searches/saved_searches.html",
+        {
+            "searches": searches,
+            "max_saved": services.MAX_SAVED,
+            "nav_section": "account",
+            "crumbs": _crumbs(("Your saved searches", None)),
+        },
+    )
+
+
+def _my_search(request, ref):
+    return get_object_or_404(SavedSearch.objects.of_user(request.user), ref=ref)
+
+
+@login_required
+def rename(request, ref):
+    search = _my_search(request, ref)
+    form = RenameSearchForm(request.POST or None, initial={"name": search.name})
+    if request.method == "POST" and form.is_valid():
+        services.rename_search(search, form.cleaned_data["name"])
+        messages.success(request, f"Search renamed to “{search.name}”.")
+        return redirect("searches:list")
+    return render(
+        request,
+        "searches/rename.html",
+        {
+            "search": search,
+            "form": form,
+            "nav_section": "account",
+            "crumbs": _crumbs(
+                ("Your saved searches", reverse("searches:list")), (f"Rename {search.name}", None)
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def delete(request, ref):
+    search = _my_search(request, ref)
+    services.delete_search(search)
+    messages.success(
+        request, f"Saved search “{search.name}” deleted. We will not email you about it."
+    )
+    return redirect("searches:list")
