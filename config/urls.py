@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("notifications.urls")),
     path("", include("introductions.urls")),
     path("", include("enquiries.urls")),
+    path("", include("reports.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

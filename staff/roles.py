@@ -19,6 +19,7 @@ PROJECT_APPS = (
     "introductions",
     "notifications",
     "outbox",
+    "reports",
 )
 
 # "app_label.codename", or "app_label.*" for every permission of the app.
@@ -44,6 +45,10 @@ ROLES: dict[str, list[str]] = {
         "clusters.moderate_listing",
         "clusters.view_membership",
         "clusters.view_joinrequest",
+        # Works the queue of reports from visitors: dismisses them, takes reported listings
+        # down, refers reports of organisations to a programme admin (who resolves them).
+        "reports.view_report",
+        "reports.moderate_report",
     ],
     # Runs the programme: everything in the project's apps (editing content, and the
     # moderation actions), and can look people up. Status is never edited, even here: it

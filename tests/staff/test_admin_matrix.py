@@ -67,6 +67,8 @@ PAGES = {
     # Enquiries arrive by form or mailbox: nobody adds one, and triagers never delete.
     "enquiries.enquiry": {TRIAGER: "lch", PROGRAMME_ADMIN: "lcdh", SUPERUSER: "lcdh"},
     "enquiries.enquiryevent": {TRIAGER: "lvh", PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
+    # Reports come from visitors and are decided by actions: nobody adds or edits one.
+    "reports.report": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lvdh", SUPERUSER: "lvdh"},
 }
 PAGE_LETTERS = {"l": "changelist", "a": "add", "c": "change", "d": "delete", "h": "history"}
 VIEW_ONLY = "200, read-only"
@@ -132,6 +134,13 @@ ACTIONS = {
     },
     # The history is written only by the services: nobody deletes from it.
     "enquiries.enquiryevent": {"delete_selected": set()},
+    "reports.report": {
+        "delete_selected": ADMINS,
+        "dismiss": {MODERATOR, *ADMINS},
+        "take_down": {MODERATOR, *ADMINS},
+        "refer": {MODERATOR, *ADMINS},
+        "resolve": ADMINS,
+    },
 }
 
 
@@ -152,6 +161,7 @@ def make_rows() -> dict:
     from introductions.models import Introduction
     from matching.models import LearnedWeights, Match, MatchingRun, MatchingWork, MatchModel
     from outbox.models import Email
+    from reports.services import submit_report
 
     now = timezone.now()
     person = UserFactory()
@@ -208,6 +218,7 @@ def make_rows() -> dict:
         ),
         "enquiries.enquiry": enquiry,
         "enquiries.enquiryevent": EnquiryEvent.objects.create(enquiry=enquiry, field="status"),
+        "reports.report": submit_report(ours, reason="spam", details="An advert."),
     }
 
 
