@@ -261,3 +261,16 @@ def test_the_limit_is_in_the_shared_cache_not_in_process_memory():
         f"{limit()}/{settings.REPORTS_RATE_WINDOW_SECONDS}s/ip,"
         f"{limit()}/{settings.REPORTS_RATE_WINDOW_SECONDS}s/key"
     )
+
+
+def test_deleting_an_account_keeps_its_reports_without_the_person(client, outsider, listing):
+    from accounts.services import delete_account
+
+    client.force_login(outsider)
+    client.post(listing_url(listing), answers())
+    client.logout()
+    client.post(listing_url(listing), answers(email=outsider.email.upper()))
+    delete_account(outsider)
+    assert Report.objects.count() == 2
+    assert not Report.objects.exclude(email="").exists()
+    assert not Report.objects.filter(reporter__isnull=False).exists()
