@@ -18,6 +18,9 @@ keys are stable (format `cluster-exchange-personal-data/1`; keys are only ever a
   shown to the asking side as "Waiting for a reply" until the other side is ready to tell.
 - `reviews_requested`: the user's requests that staff look again at a listing they took down.
 - `organisation_changes_requested`: new names and websites the user asked for, and the answer.
+- `reports_made`: reports of a listing or an organisation the user sent, signed in or from one
+  of their verified addresses: what, why, when and whether it is still open (never the staff's
+  reasons, which may name other people).
 - `enquiries`: enquiries sent from one of the user's verified addresses, with the messages
   to and from the programme (never its internal notes).
 - `cluster_teams`: the user's places in cluster teams (asked for, approved or not) and the
@@ -26,7 +29,7 @@ keys are stable (format `cluster-exchange-personal-data/1`; keys are only ever a
   and dates; never the bodies, which can hold one-time sign-in or reset links.
 - `staff_work`: for staff, what they did: organisations reviewed, listings taken down,
   reviews and changes of name answered, enquiries assigned to them, enquiry messages they
-  wrote, changes they made to enquiries, and admin actions.
+  wrote, changes they made to enquiries, reports referred and decided, and admin actions.
 
 `EXPORTED` and `EXCLUDED` name every link to a person in the database (a foreign key,
 one-to-one or many-to-many to the user, to a row with such a link, or an email address field)
@@ -54,6 +57,7 @@ from introductions.models import Introduction
 from matching.models import Match
 from notifications.models import Digest, EmailPreference, ListingMute, MatchNotice, SearchNotice
 from outbox.models import Email
+from reports.models import Report
 from searches.models import SavedSearch
 from teams.models import ClusterTeamMember, Shortlist
 
@@ -102,6 +106,8 @@ EXPORTED: dict[str, str] = {
     "outbox.Email.to": "emails",
     "teams.ClusterTeamMember.user": "cluster_teams.places",
     "teams.Shortlist.added_by": "cluster_teams.shortlisted",
+    "reports.Report.reporter": "reports_made",
+    "reports.Report.email": "reports_made",
     # What a member of staff did.
     "clusters.Organisation.reviewed_by": "staff_work.organisations_reviewed",
     "clusters.Listing.taken_down_by": "staff_work.listings_taken_down",
@@ -110,6 +116,8 @@ EXPORTED: dict[str, str] = {
     "enquiries.Enquiry.assignee": "staff_work.enquiries_assigned",
     "enquiries.Message.author": "staff_work.enquiry_messages",
     "enquiries.EnquiryEvent.actor": "staff_work.enquiry_changes",
+    "reports.Report.referred_by": "staff_work.reports_referred",
+    "reports.Report.decided_by": "staff_work.reports_decided",
     "admin.LogEntry.user": "staff_work.admin_actions",
     "teams.ClusterTeamMember.decided_by": "staff_work.team_requests_decided",
 }
@@ -157,6 +165,14 @@ EXCLUDED: dict[str, str] = {
     "teams.Shortlist.listing": (
         "a cluster team's shortlist of offers: the team's working list (the user's own "
         "shortlisting is under cluster_teams.shortlisted)"
+    ),
+    "reports.Report.listing": (
+        "reports other people made about the organisation's listings: theirs, and who made "
+        "them is never shown to the organisation (the user's own are under reports_made)"
+    ),
+    "reports.Report.organisation": (
+        "reports other people made about the organisation: theirs, and who made them is "
+        "never shown to the organisation (the user's own are under reports_made)"
     ),
     "enquiries.EnquiryEvent.enquiry": (
         "the programme's triage history of an enquiry (status, priority, who it is assigned "
@@ -513,6 +529,24 @@ def _organisation_changes_requested(user) -> list[dict]:
     ]
 
 
+def _reports_made(user, addresses: list[str]) -> list[dict]:
+    return [
+        {
+            "about": r.kind,
+            "ref": r.target.ref,
+            "name": str(r.target),
+            "reason": r.reason,
+            "details": r.details,
+            "email": r.email,
+            "sent": r.created_at,
+            "status": r.status,
+        }
+        for r in Report.objects.filter(Q(reporter=user) | _address_q("email", addresses))
+        .select_related("listing", "organisation")
+        .order_by("created_at", "pk")
+    ]
+
+
 def _enquiries(addresses: list[str]) -> list[dict]:
     messages = (
         Message.objects.exclude(direction=Message.Direction.NOTE)
@@ -579,6 +613,25 @@ def _emails(addresses: list[str]) -> list[dict]:
     ]
 
 
+def _reports_worked(user) -> dict:
+    """Reports the user referred and decided as staff, read in one query."""
+    worked = list(
+        Report.objects.filter(Q(referred_by=user) | Q(decided_by=user)).order_by("created_at", "pk")
+    )
+    return {
+        "reports_referred": [
+            {"report": r.pk, "about": r.kind, "referred": r.referred_at}
+            for r in worked
+            if r.referred_by_id == user.pk
+        ],
+        "reports_decided": [
+            {"report": r.pk, "about": r.kind, "status": r.status, "decided": r.decided_at}
+            for r in worked
+            if r.decided_by_id == user.pk
+        ],
+    }
+
+
 def _staff_work(user) -> dict:
     """What the user did as staff: references and times, not the people they dealt with."""
     return {
@@ -624,6 +677,7 @@ def _staff_work(user) -> dict:
             .select_related("enquiry")
             .order_by("created_at", "pk")
         ],
+        **_reports_worked(user),
         # The kind of record and what was done; its description may name other people.
         "admin_actions": [
             {
@@ -685,6 +739,7 @@ def export_user_data(user) -> dict:
         "introductions": _introductions(user),
         "reviews_requested": _reviews_requested(user),
         "organisation_changes_requested": _organisation_changes_requested(user),
+        "reports_made": _reports_made(user, addresses),
         "enquiries": _enquiries(addresses),
         "emails": _emails(addresses),
         "cluster_teams": _cluster_teams(user),

@@ -4,6 +4,7 @@ from django.db import transaction
 
 from clusters.models import Invitation, Listing, Membership
 from outbox.models import Email
+from reports.models import Report
 
 from .export import export_user_data
 
@@ -30,4 +31,6 @@ def delete_account(user) -> None:
     Listing.objects.filter(created_by=user).update(created_by=None)
     Email.objects.filter(to__iexact=user.email).delete()
     Invitation.objects.filter(email__iexact=user.email).delete()
+    # Their reports stay for staff, without a way back to them (reporter is set to null).
+    Report.objects.filter(email__iexact=user.email).update(email="")
     user.delete()

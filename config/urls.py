@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("introductions.urls")),
     path("", include("enquiries.urls")),
     path("", include("teams.urls")),
+    path("", include("reports.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

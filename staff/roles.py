@@ -20,6 +20,7 @@ PROJECT_APPS = (
     "notifications",
     "outbox",
     "teams",
+    "reports",
 )
 
 # "app_label.codename", or "app_label.*" for every permission of the app.
@@ -48,6 +49,10 @@ ROLES: dict[str, list[str]] = {
         # Decides who joins a cluster's team (the people who post its challenges).
         "teams.view_clusterteammember",
         "teams.decide_clusterteammember",
+        # Works the queue of reports from visitors: dismisses them, takes reported listings
+        # down, refers reports of organisations to a programme admin (who resolves them).
+        "reports.view_report",
+        "reports.moderate_report",
     ],
     # Runs the programme: everything in the project's apps (editing content, and the
     # moderation actions), and can look people up. Status is never edited, even here: it

@@ -16,6 +16,7 @@ from django.utils import timezone
 from clusters.models import Listing, ListingReview, Organisation, OrganisationChange
 from enquiries.models import Attachment, Enquiry, EnquiryEvent, MailboxRead, Message
 from outbox.models import Email
+from reports.models import Report
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ class ModerationFigures:
     listings_pending: int | None
     changes_waiting: int | None = None  # new names or websites of approved organisations
     reviews_asked: int | None = None  # listings taken down whose organisation asks again
+    reports_open: int | None = None  # reports from visitors not yet decided (referred ones too)
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,9 @@ def moderation_figures(user) -> ModerationFigures:
             OrganisationChange.objects.open().count() if can_see_organisations else None
         ),
         reviews_asked=ListingReview.objects.open().count() if can_see_listings else None,
+        reports_open=(
+            Report.objects.open().count() if user.has_perm("reports.view_report") else None
+        ),
     )
 
 

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "introductions",
     "enquiries",
     "teams",
+    "reports",
     "staff",
 ]
 
@@ -192,6 +193,10 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # many for one email address.
 ENQUIRIES_RATE_LIMIT = env.int("ENQUIRIES_RATE_LIMIT", default=5)
 ENQUIRIES_RATE_WINDOW_SECONDS = env.int("ENQUIRIES_RATE_WINDOW_SECONDS", default=3600)
+# "Report this listing / organisation" takes this many reports per window from one IP address,
+# and as many from one person (their account, or the email address they give).
+REPORTS_RATE_LIMIT = env.int("REPORTS_RATE_LIMIT", default=10)
+REPORTS_RATE_WINDOW_SECONDS = env.int("REPORTS_RATE_WINDOW_SECONDS", default=3600)
 # Counted in the shared cache (see CACHES below). "enquiry" is the "Get in touch" form's limit,
 # per IP address and per email address (the key), counted by the same code as allauth's own.
 ACCOUNT_RATE_LIMITS = {
@@ -209,6 +214,11 @@ ACCOUNT_RATE_LIMITS = {
     # "Ask for an introduction" from a listing's page: sends, per person, on top of the
     # daily limit per organisation (INTRODUCTIONS_PER_ORGANISATION_PER_DAY).
     "introduction": "20/h/user",
+    # Reports of listings and organisations: per IP address and per person (reports/views.py).
+    "report": (
+        f"{REPORTS_RATE_LIMIT}/{REPORTS_RATE_WINDOW_SECONDS}s/ip,"
+        f"{REPORTS_RATE_LIMIT}/{REPORTS_RATE_WINDOW_SECONDS}s/key"
+    ),
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "Cluster Exchange"

@@ -223,11 +223,21 @@ def one_of_everything(user, tag: str) -> list[str]:
     ClusterTeamMemberFactory(user=user, cluster=team_cluster, body=f"{tag} cluster body")
     ShortlistFactory(added_by=user, listing=offer)
     ClusterTeamMemberFactory(status="rejected", decided_by=user, decided_at=timezone.now())
+    # Reports: one signed in, one signed out from the user's address; and as staff.
+    from reports.services import dismiss_reports, refer_reports, submit_report
+
+    submit_report(offer, reason="spam", details=f"{tag} report signed in", reporter=user)
+    submit_report(theirs, reason="other", details=f"{tag} report signed out", email=user.email)
+    reported = submit_report(OrganisationFactory(), reason="spam", details="")
+    refer_reports(reported, user, f"{tag} referral note")
+    dismiss_reports(reported, user, f"{tag} decision note")
     return [
         user.email,
         user.name,
         colleague.email,
         f"{tag} cluster body",
+        f"{tag} report signed in",
+        f"{tag} report signed out",
         ours.name,
         need.title,
         f"{tag} let me in",
@@ -311,6 +321,8 @@ def test_no_secret_body_or_internal_note_is_exported():
     assert "Alpha body" not in text  # the outbox email's body
     assert "Alpha internal note" not in text
     assert "Alpha record" not in text  # an admin log's description of another record
+    assert "Alpha decision note" not in text  # staff reasons on reports may name others
+    assert "Alpha referral note" not in text
 
 
 def test_the_other_side_of_an_introduction_is_named_only_once_accepted(member, outsider):

@@ -134,3 +134,20 @@ def test_links_in_emails_never_fail(client, world, link, token, notice, answer, 
         "answer": f"/email/answer/{token}/{notice}/{answer}/",
     }[link]
     send(client, method, path, {"to": to} if method == "get" else None)
+
+
+REPORT = {
+    "reason": st.sampled_from(["wrong", "spam", "offensive", "personal_data", "other"])
+    | plain_text(max_size=20),
+    "details": st.just("") | plain_text(max_size=2100) | odd_text(),
+    "email": st.just("") | st.emails() | plain_text(max_size=60),
+    "website": st.just("") | st.just("http://spam.example"),
+}
+
+
+@fuzz
+@given(data=form_data(REPORT))
+def test_report_a_listing_or_an_organisation_never_fails(visitor, world, data):
+    send(visitor, "post", f"/listings/{world.offer.ref}/report/", data)
+    send(visitor, "post", f"/organisations/{world.offer.organisation.ref}/report/", data)
+    send(visitor, "post", f"/listings/{world.draft.ref}/report/", data)  # 404, never a 500

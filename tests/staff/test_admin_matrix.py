@@ -70,6 +70,8 @@ PAGES = {
     "enquiries.enquiryevent": {TRIAGER: "lvh", PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
     # People ask to join a cluster team from the site; staff decide only through the actions.
     "teams.clusterteammember": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lvdh", SUPERUSER: "lvdh"},
+    # Reports come from visitors and are decided by actions: nobody adds or edits one.
+    "reports.report": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lvdh", SUPERUSER: "lvdh"},
 }
 PAGE_LETTERS = {"l": "changelist", "a": "add", "c": "change", "d": "delete", "h": "history"}
 VIEW_ONLY = "200, read-only"
@@ -142,6 +144,13 @@ ACTIONS = {
         "reject": {MODERATOR, *ADMINS},
         "remove": {MODERATOR, *ADMINS},
     },
+    "reports.report": {
+        "delete_selected": ADMINS,
+        "dismiss": {MODERATOR, *ADMINS},
+        "take_down": {MODERATOR, *ADMINS},
+        "refer": {MODERATOR, *ADMINS},
+        "resolve": ADMINS,
+    },
 }
 
 
@@ -162,6 +171,7 @@ def make_rows() -> dict:
     from introductions.models import Introduction
     from matching.models import LearnedWeights, Match, MatchingRun, MatchingWork, MatchModel
     from outbox.models import Email
+    from reports.services import submit_report
 
     now = timezone.now()
     person = UserFactory()
@@ -219,6 +229,7 @@ def make_rows() -> dict:
         "enquiries.enquiry": enquiry,
         "enquiries.enquiryevent": EnquiryEvent.objects.create(enquiry=enquiry, field="status"),
         "teams.clusterteammember": ClusterTeamMemberFactory(status="pending"),
+        "reports.report": submit_report(ours, reason="spam", details="An advert."),
     }
 
 

@@ -1,0 +1,75 @@
+"""The "Report this listing / organisation" form: it validates, services write."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from .models import DETAILS_MAX, Report
+
+
+class ReportForm(forms.Form):
+    reason = forms.ChoiceField(
+        label="What is wrong with it?",
+        choices=Report.Reason.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Select what is wrong with it",
+            "invalid_choice": "Select what is wrong with it",
+        },
+    )
+    details = forms.CharField(
+        label="Tell us more",
+        help_text="Optional, unless you chose “Something else”. Say what is wrong and where. "
+        "Do not include bank details or passwords.",
+        required=False,
+        max_length=DETAILS_MAX,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        error_messages={"max_length": f"Details must be {DETAILS_MAX:,} characters or fewer"},
+    )
+    email = forms.EmailField(
+        label="Your email address (optional)",
+        help_text="Only if you want us to be able to ask you about your report",
+        required=False,
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "spellcheck": "false"}),
+        error_messages={
+            "invalid": "Enter an email address in the correct format, like name@example.com",
+            "max_length": "Email address must be 254 characters or fewer",
+        },
+    )
+    # Spam defence: a field people never see (the template writes it, hidden); scripts fill it.
+    website = forms.CharField(
+        label="Leave this blank",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    HONEYPOT = "website"
+
+    def __init__(self, *args, signed_in: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if signed_in:
+            # We know who they are: the report names their account.
+            del self.fields["email"]
+
+    def visible_fields(self):
+        """Everything but the honeypot, which the template writes itself, hidden."""
+        return [f for f in super().visible_fields() if f.name != self.HONEYPOT]
+
+    @property
+    def honeypot(self):
+        return self[self.HONEYPOT]
+
+    def clean_email(self):
+        return self.cleaned_data["email"].strip().lower()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get(self.HONEYPOT):
+            raise ValidationError(
+                "We could not send your report. Leave the field labelled “Leave this blank” "
+                "empty, then send it again.",
+                code="honeypot",
+            )
+        if cleaned.get("reason") == Report.Reason.OTHER and not cleaned.get("details", "").strip():
+            self.add_error("details", "Tell us what is wrong, as you chose “Something else”")
+        return cleaned
