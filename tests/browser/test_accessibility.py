@@ -10,6 +10,7 @@ added without a case in one of them, and each browser test fails when it did not
 page its group claims.
 """
 
+import contextlib
 import re
 from urllib.parse import urlsplit
 
@@ -20,6 +21,8 @@ from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, reso
 from tests.browser.conftest import AXE_TAGS
 
 PUBLIC, MEMBER, STAFF = "public", "member", "staff"
+# Moderate in axe-core, but a screen reader's list of headings depends on it (issue #12).
+ALSO_FAILING = {"heading-order"}
 SUBMIT = object()  # the main form's first submit button, whatever its words
 
 # URL name -> who sees the page. Error states are checked on the same pages (forms sent
@@ -211,10 +214,8 @@ class Sweep:
 
     def goto(self, path: str, *, expect_status: int | None = None):
         response = self.page.goto(self.base_url + path)
-        try:
+        with contextlib.suppress(Resolver404):  # the 404 pages
             self.visited.add(resolve(urlsplit(path).path).view_name)
-        except Resolver404:
-            pass
         if expect_status is not None and response.status != expect_status:
             self.problems.append(f"{path}: answered {response.status}, not {expect_status}")
         self.check(path)
@@ -227,7 +228,7 @@ class Sweep:
             self.page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}}
         ).response
         for v in results["violations"]:
-            if v["impact"] in ("serious", "critical"):
+            if v["impact"] in ("serious", "critical") or v["id"] in ALSO_FAILING:
                 targets = ", ".join(str(node["target"]) for node in v["nodes"][:3])
                 self.problems.append(f"{label}: {v['id']} ({v['impact']}) at {targets}")
 
@@ -253,8 +254,8 @@ class Sweep:
         self.page.get_by_role("button", name="Sign in").click()
         self.page.wait_for_load_state()
 
-    def assert_clean(self, group: str):
-        expected = {name for name, who in PAGES.items() if who == group}
+    def assert_clean(self, group: str, also_expected: set[str] = frozenset()):
+        expected = {name for name, who in PAGES.items() if who == group} | set(also_expected)
         missing = expected - self.visited
         assert not missing, f"{group} pages not visited: {sorted(missing)}"
         assert not self.problems, "Accessibility problems:\n" + "\n".join(self.problems)
@@ -289,6 +290,9 @@ def world(transactional_db):
     invitation = f.InvitationFactory(organisation=other, email="member@example.org")
     notice = f.MatchNoticeFactory(user=member, match=match)
     challenge = f.ChallengeFactory(title="Capture CO2 from refinery heaters")
+    f.MatchFactory(
+        source_listing=None, source_challenge=challenge, source_key=f"C{challenge.pk}", target=offer
+    )
     staff = f.UserFactory(email="staff@example.org", is_staff=True, is_superuser=True)
     enquiry = f.EnquiryEventFactory().enquiry
     f.EnquiryMessageFactory(enquiry=enquiry)
@@ -455,7 +459,8 @@ def test_member_pages_and_their_error_states(live_server, page, world):
             sweep.check()
         if button is not None:
             # Forms filled in already (edit pages) are emptied first.
-            for field in page.locator("main form[method=post] :is(input[type=text], textarea)").all():
+            boxes = page.locator("main form[method=post] :is(input[type=text], textarea)")
+            for field in boxes.all():
                 field.fill("")
             sweep.submit_empty(button, path)
 
@@ -548,7 +553,47 @@ def test_staff_pages_and_their_error_states(live_server, page, world):
             if suffix in pages:
                 sweep.goto(f"{base}{pk}/{suffix}/")
     sweep.goto("/admin/no-such-model/", expect_status=404)
-    sweep.visited |= {
-        n for n, state in admin_model_page_names().items() if state == "skipped"
-    }  # not pages to visit; test_every_url_pattern_has_an_accessibility_case lists them
-    sweep.assert_clean(STAFF)
+    checked = {name for name, state in admin_model_page_names().items() if state == "checked"}
+    sweep.assert_clean(STAFF, also_expected=checked)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "role, paths",
+    [
+        # A moderator's organisation and listing pages are read-only: other markup.
+        (
+            "Moderator",
+            [
+                "/admin/",
+                "/admin/clusters/organisation/",
+                "/admin/clusters/organisation/{org}/change/",
+                "/admin/clusters/listing/",
+                "/admin/clusters/listing/{need}/change/",
+            ],
+        ),
+        (
+            "Triager",
+            ["/admin/", "/admin/enquiries/enquiry/", "/admin/enquiries/enquiry/{enquiry}/change/"],
+        ),
+    ],
+)
+def test_admin_pages_as_each_staff_role(live_server, page, world, role, paths):
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from staff.roles import sync_roles
+
+    sync_roles(apps)  # the groups' migration data is emptied between browser tests
+    user = world["staff"]
+    user.is_superuser = False
+    user.save()
+    user.groups.set([Group.objects.get(name=role)])
+    sweep = Sweep(page, live_server.url)
+    sweep.sign_in("staff@example.org")
+    ids = {"org": world["org"].pk, "need": world["need"].pk, "enquiry": world["enquiry"].pk}
+    for path in paths:
+        response = sweep.goto(path.format(**ids))
+        assert response.status == 200, path
+    assert not sweep.problems, "Accessibility problems:\n" + "\n".join(sweep.problems)
