@@ -113,20 +113,22 @@ def choose(page, label, *, max_arrows: int = 20):
     """Choose a radio: Tab into its group, then arrow down to the one wanted.
 
     A radio group is a single Tab stop: Tab lands on its checked radio (or its first), and
-    the arrow keys move between its radios and choose as they go.
+    the arrow keys move between its radios and choose as they go. The group is found by
+    reading the page (the wanted radio's name), so other groups on the way are left alone.
     """
+    group = page.get_by_label(label, exact=True).get_attribute("name")
     for _ in range(MAX_TABS):
         page.keyboard.press("Tab")
-        found = focused(page)
-        if found and found["role"] == "radio":
+        if page.evaluate("document.activeElement.name") == group:
             break
     else:
-        raise AssertionError(f"No radio group reached on {page.url}")
+        raise AssertionError(f"Tab never reached the radios of {label!r} on {page.url}")
     for _ in range(max_arrows):
         found = focused(page)
         if _matches(found, "radio", label):
+            assert found["visible"], f"The focus on radio {label!r} cannot be seen"
             page.keyboard.press("Space")
             assert page.evaluate("document.activeElement.checked")
             return
         page.keyboard.press("ArrowDown")
-    raise AssertionError(f"The radio {label!r} is not in the first radio group after the focus")
+    raise AssertionError(f"The arrow keys never reached the radio {label!r}")

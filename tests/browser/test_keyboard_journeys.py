@@ -51,6 +51,7 @@ def test_a_member_signs_in_and_posts_an_offer(live_server, page, assert_accessib
     kb.type_into(page, "Title", "Kiln heat recovery, fitted in a week")
     kb.type_into(page, "Description", "We fit heat exchangers to timber kilns.")
     kb.tick(page, "Energy efficiency")
+    kb.choose(page, "A university or research organisation")
     kb.press(page, "Save and check")
     page.wait_for_url("**/listings/L-*/preview/")
     assert_accessible(page)
@@ -61,3 +62,5 @@ def test_a_member_signs_in_and_posts_an_offer(live_server, page, assert_accessib
     assert listing.status == Listing.Status.PUBLISHED
     assert listing.title == "Kiln heat recovery, fitted in a week"
     assert listing.kind == Listing.Kind.OFFER
+    assert listing.partner_kind == Listing.PartnerKind.UNIVERSITY
+    assert [t.slug for t in listing.themes.all()] == ["energy-efficiency"]
