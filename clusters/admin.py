@@ -110,7 +110,9 @@ class ModeratedAdmin(admin.ModelAdmin):
         return [*super().get_readonly_fields(request, obj), *self.decision_fields]
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.StackedInline):
+    """Stacked, not tabular: a table's inputs have column headings but no labels (axe-core)."""
+
     model = Membership
     extra = 0
     raw_id_fields = ["user"]

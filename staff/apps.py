@@ -15,3 +15,16 @@ class StaffAdminConfig(admin_apps.AdminConfig):
 
     default_site = "staff.admin.StaffAdminSite"
     default = False
+
+    def ready(self):
+        # Before the admin's modules register their ModelAdmins, which copy these defaults:
+        # every date-and-time field in the admin gets boxes with names (staff/widgets.py).
+        from django.contrib.admin import options
+        from django.db import models
+
+        from .widgets import LabelledSplitDateTime
+
+        options.FORMFIELD_FOR_DBFIELD_DEFAULTS[models.DateTimeField]["widget"] = (
+            LabelledSplitDateTime
+        )
+        super().ready()

@@ -1,0 +1,599 @@
+"""Every page of the site, and its error states, through axe-core in Chromium.
+
+Each page is checked as the person who would see it: signed out for public pages, a member
+of an approved organisation for member and account pages, a staff user for the admin. No
+page may have a serious or critical violation.
+
+`PAGES` names every URL pattern that renders a page, and `EXCLUDED` every one that does not
+(with the reason). `test_every_url_pattern_has_an_accessibility_case` fails when a URL is
+added without a case in one of them, and each browser test fails when it did not visit every
+page its group claims.
+"""
+
+import contextlib
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib import admin
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
+
+from tests.browser.conftest import AXE_TAGS
+
+PUBLIC, MEMBER, STAFF = "public", "member", "staff"
+# Moderate in axe-core, but a screen reader's list of headings depends on it (issue #12).
+ALSO_FAILING = {"heading-order"}
+SUBMIT = object()  # the main form's first submit button, whatever its words
+
+# URL name -> who sees the page. Error states are checked on the same pages (forms sent
+# empty or wrong), plus the 404, 429 and "bad link" pages.
+PAGES = {
+    "home": PUBLIC,
+    "clusters:cluster-list": PUBLIC,
+    "clusters:cluster-detail": PUBLIC,
+    "clusters:challenge-list": PUBLIC,
+    "clusters:challenge-detail": PUBLIC,
+    "clusters:offer-list": PUBLIC,
+    "clusters:need-list": PUBLIC,
+    "clusters:listing-detail": PUBLIC,
+    "enquiries:create": PUBLIC,
+    "enquiries:sent": PUBLIC,
+    "accessibility": PUBLIC,
+    "cookies": PUBLIC,
+    "privacy": PUBLIC,
+    "api-docs": PUBLIC,
+    "notifications:unsubscribe": PUBLIC,
+    "notifications:click": PUBLIC,  # a redirect when good; its bad-link page is checked
+    "notifications:feedback": PUBLIC,
+    "account_login": PUBLIC,
+    "account_signup": PUBLIC,
+    "account_reset_password": PUBLIC,
+    "account_reset_password_done": PUBLIC,
+    "account_reset_password_from_key": PUBLIC,  # with a wrong key: the "bad link" page
+    "account_reset_password_from_key_done": PUBLIC,
+    "account_confirm_email": PUBLIC,  # with a wrong key
+    "account_email_verification_sent": PUBLIC,
+    "account_inactive": PUBLIC,
+    "clusters:dashboard": MEMBER,
+    "clusters:organisation-start": MEMBER,
+    "clusters:organisation-create": MEMBER,
+    "clusters:organisation-join": MEMBER,
+    "clusters:organisation-detail": MEMBER,
+    "clusters:organisation-edit": MEMBER,
+    "clusters:listing-create": MEMBER,
+    "clusters:listing-edit": MEMBER,
+    "clusters:listing-preview": MEMBER,
+    "clusters:invitation": MEMBER,
+    "matching:organisation": MEMBER,
+    "introductions:request": MEMBER,
+    "introductions:list": MEMBER,
+    "introductions:detail": MEMBER,
+    "notifications:preferences": MEMBER,
+    "account_logout": MEMBER,
+    "account_reauthenticate": MEMBER,
+    "account_email": MEMBER,
+    "account_change_password": MEMBER,
+    "account-your-data": MEMBER,
+    "account-delete": MEMBER,
+    "mfa_index": MEMBER,
+    "mfa_activate_totp": MEMBER,
+    "mfa_deactivate_totp": MEMBER,
+    "mfa_view_recovery_codes": MEMBER,
+    "mfa_generate_recovery_codes": MEMBER,
+    "mfa_reauthenticate": MEMBER,
+    "mfa_authenticate": STAFF,  # staff sign in with a code
+    "admin:index": STAFF,
+    "admin:app_list": STAFF,
+    "admin:password_change": STAFF,
+    "admin:password_change_done": STAFF,
+    "admin:auth_user_password_change": STAFF,
+}
+
+# URL names that never render a page of their own, and why.
+EXCLUDED = {
+    # POST-only actions: they redirect to a page checked above (with its message or error).
+    "clusters:organisation-invite": "POST only",
+    "clusters:join-request-decide": "POST only",
+    "clusters:listing-publish": "POST only",
+    "clusters:listing-withdraw": "POST only",
+    "clusters:listing-review": "POST only",
+    "matching:answer": "POST only",
+    "matching:check": "POST only, a fragment of the listing form page",
+    "introductions:accept": "POST only",
+    "introductions:decline": "POST only; its error state is the detail page, checked",
+    "account-download-data": "POST only, a JSON download",
+    "mfa_download_recovery_codes": "a text file download",
+    # allauth pages for settings this site does not use (each answers 404 or redirects).
+    "account_set_password": "redirects: every account has a password",
+    "account_request_reauthentication_code": "login by code is off: 404",
+    "account_confirm_reauthentication_code": "login by code is off: 404",
+    "account_confirm_login_code": "login by code is off: 404",
+    # Machine-readable, not pages.
+    "api-schema": "the OpenAPI schema (YAML)",
+    # Admin plumbing, not pages.
+    "admin:login": "redirects to the site's sign-in page (checked)",
+    "admin:logout": "POST only",
+    "admin:autocomplete": "JSON for the admin's autocomplete widgets",
+    "admin:jsi18n": "JavaScript",
+    "admin:view_on_site": "a redirect to the object's public page",
+    "admin:enquiries_attachment_download": "a file download",
+}
+
+# Every model registered in the admin, and which of its pages are checked besides the list.
+# A model registered later fails test_every_url_pattern_has_an_accessibility_case until it
+# is added here. The add/change/delete/history templates are Django's own and the same for
+# every model; they are checked on the models staff work with, with a row in each.
+ADMIN_MODEL_PAGES = {
+    "clusters.organisation": {"add", "change", "delete", "history"},
+    "clusters.listing": {"add", "change"},
+    "clusters.challenge": {"add", "change"},
+    "clusters.cluster": {"change"},
+    "clusters.theme": {"change"},
+    "clusters.invitation": {"change"},
+    "enquiries.enquiry": {"change"},
+    "enquiries.enquiryevent": set(),
+    "introductions.introduction": {"change"},
+    "matching.match": {"change"},
+    "matching.matchingrun": set(),
+    "matching.matchingwork": set(),
+    "matching.matchmodel": set(),
+    "matching.learnedweights": {"add"},
+    "outbox.email": {"change"},
+    "accounts.user": {"change"},
+    "account.emailaddress": {"change"},
+    "mfa.authenticator": {"change"},
+    "auth.group": {"add"},
+    "django_celery_beat.periodictask": {"add"},
+    "django_celery_beat.clockedschedule": set(),
+    "django_celery_beat.crontabschedule": set(),
+    "django_celery_beat.solarschedule": set(),
+    "django_celery_beat.intervalschedule": set(),
+}
+ADMIN_MODEL_SUFFIXES = ("changelist", "add", "change", "delete", "history")
+
+
+def named_url_patterns() -> set[str]:
+    names = set()
+
+    def walk(resolver, namespace):
+        for entry in resolver.url_patterns:
+            if isinstance(entry, URLResolver):
+                inner = namespace
+                if entry.namespace:
+                    inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+                walk(entry, inner)
+            elif isinstance(entry, URLPattern) and entry.name:
+                names.add(f"{namespace}:{entry.name}" if namespace else entry.name)
+
+    walk(get_resolver(), "")
+    return names
+
+
+def admin_model_page_names() -> dict[str, str]:
+    """admin:<app>_<model>_<suffix> -> "checked" or "skipped", for every registered model."""
+    out = {}
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        checked = {"changelist", *ADMIN_MODEL_PAGES.get(label, set())}
+        for suffix in ADMIN_MODEL_SUFFIXES:
+            name = f"admin:{label.replace('.', '_')}_{suffix}"
+            out[name] = "checked" if suffix in checked else "skipped"
+    return out
+
+
+def test_every_url_pattern_has_an_accessibility_case():
+    registered = {model._meta.label_lower for model in admin.site._registry}
+    assert registered == set(ADMIN_MODEL_PAGES), (
+        "Add each model registered in the admin to ADMIN_MODEL_PAGES (and remove gone ones): "
+        f"{sorted(registered ^ set(ADMIN_MODEL_PAGES))}"
+    )
+    names = {n for n in named_url_patterns() if not n.startswith("api:")}  # the JSON API
+    known = set(PAGES) | set(EXCLUDED) | set(admin_model_page_names())
+    assert not names - known, (
+        "Each new page needs a case in tests/browser/test_accessibility.py (PAGES), or a "
+        f"reason in EXCLUDED if it renders no page: {sorted(names - known)}"
+    )
+    assert not known - names, f"Cases for URLs that no longer exist: {sorted(known - names)}"
+    assert not set(PAGES) & set(EXCLUDED)
+
+
+# The browser side --------------------------------------------------------------------------
+
+
+class Sweep:
+    """Visits pages in one signed-in browser, runs axe on each, and collects every problem."""
+
+    def __init__(self, page, base_url):
+        from axe_playwright_python.sync_playwright import Axe
+
+        self.page = page
+        self.base_url = base_url
+        self.axe = Axe()
+        self.problems: list[str] = []
+        self.visited: set[str] = set()
+
+    def goto(self, path: str, *, expect_status: int | None = None):
+        response = self.page.goto(self.base_url + path)
+        with contextlib.suppress(Resolver404):  # the 404 pages
+            self.visited.add(resolve(urlsplit(path).path).view_name)
+        if expect_status is not None and response.status != expect_status:
+            self.problems.append(f"{path}: answered {response.status}, not {expect_status}")
+        self.check(path)
+        return response
+
+    def check(self, label: str | None = None):
+        """Axe the page as it is now (after a goto, a click, or a form sent with errors)."""
+        label = label or urlsplit(self.page.url).path
+        results = self.axe.run(
+            self.page, options={"runOnly": {"type": "tag", "values": AXE_TAGS}}
+        ).response
+        for v in results["violations"]:
+            if v["impact"] in ("serious", "critical") or v["id"] in ALSO_FAILING:
+                targets = ", ".join(str(node["target"]) for node in v["nodes"][:3])
+                self.problems.append(f"{label}: {v['id']} ({v['impact']}) at {targets}")
+
+    def submit_empty(self, button_name, label: str):
+        """Send the form as it is, expect its error summary, and axe the page with errors."""
+        # The server's checks are what is tested, not the browser's (admin forms say required).
+        self.page.evaluate("document.querySelectorAll('form').forEach(f => f.noValidate = true)")
+        if button_name is SUBMIT:
+            self.page.locator("main form[method=post] button[type=submit]").first.click()
+        elif isinstance(button_name, str) and button_name.startswith("css="):
+            self.page.locator(button_name).first.click()
+        else:
+            self.page.get_by_role("button", name=button_name).first.click()
+        self.page.wait_for_load_state()
+        if not self.page.locator(".govuk-error-summary, .errorlist, .errornote").count():
+            self.problems.append(f"{label}: no error shown after sending the form empty")
+        self.check(f"{label} (with errors)")
+
+    def sign_in(self, email: str, password: str = "a long enough password"):
+        self.page.goto(self.base_url + "/account/login/")
+        self.page.get_by_label("Email address").fill(email)
+        self.page.get_by_label("Password", exact=True).fill(password)
+        self.page.get_by_role("button", name="Sign in").click()
+        self.page.wait_for_load_state()
+
+    def assert_clean(self, group: str, also_expected: set[str] = frozenset()):
+        expected = {name for name, who in PAGES.items() if who == group} | set(also_expected)
+        missing = expected - self.visited
+        assert not missing, f"{group} pages not visited: {sorted(missing)}"
+        assert not self.problems, "Accessibility problems:\n" + "\n".join(self.problems)
+
+
+@pytest.fixture
+def world(transactional_db):
+    """A member's organisation with listings, matches and introductions, and its neighbours."""
+    from allauth.account.models import EmailAddress
+
+    from clusters.models import Listing
+    from notifications import tokens
+    from tests import factories as f
+
+    org = f.OrganisationFactory(ref="org-kilns", name="Dyfed Dry Kilns")
+    member = f.UserFactory(email="member@example.org", name="Siân Roberts")
+    f.MembershipFactory(user=member, organisation=org)
+    other = f.OrganisationFactory(ref="org-heat", name="Estuary Heat Ltd")
+    need = f.ListingFactory(
+        organisation=org, kind="need", title="Heat pump for a timber kiln", clusters=["humber"]
+    )
+    draft = f.ListingFactory(organisation=org, kind="offer", status=Listing.Status.DRAFT)
+    offer = f.ListingFactory(organisation=other, kind="offer", title="Industrial heat pumps")
+    spare = f.ListingFactory(organisation=other, kind="offer", title="Steam recompression")
+    match = f.MatchFactory(source_listing=need, target=offer)
+    f.MatchFactory(source_listing=need, target=spare, rank=2)
+    f.IntroductionFactory(source_listing=need, target_listing=offer, requested_by=member)
+    incoming = f.IntroductionFactory(
+        source_listing=f.ListingFactory(organisation=other, kind="need"),
+        target_listing=f.ListingFactory(organisation=org, kind="offer"),
+    )
+    invitation = f.InvitationFactory(organisation=other, email="member@example.org")
+    notice = f.MatchNoticeFactory(user=member, match=match)
+    challenge = f.ChallengeFactory(title="Capture CO2 from refinery heaters")
+    f.MatchFactory(
+        source_listing=None, source_challenge=challenge, source_key=f"C{challenge.pk}", target=offer
+    )
+    staff = f.UserFactory(email="staff@example.org", is_staff=True, is_superuser=True)
+    enquiry = f.EnquiryEventFactory().enquiry
+    f.EnquiryMessageFactory(enquiry=enquiry)
+    f.OutboxEmailFactory()
+    return {
+        "org": org,
+        "member": member,
+        "other": other,
+        "need": need,
+        "draft": draft,
+        "offer": offer,
+        "spare": spare,
+        "incoming": incoming,
+        "invitation": invitation,
+        "notice": notice,
+        "challenge": challenge,
+        "staff": staff,
+        "enquiry": enquiry,
+        "email": EmailAddress.objects.get(user=member),
+        "unsubscribe": tokens.make(tokens.UNSUBSCRIBE, u=member.pk),
+        "digest": tokens.make(tokens.DIGEST, d=notice.digest.pk),
+    }
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_public_pages_and_their_error_states(live_server, page, world):
+    sweep = Sweep(page, live_server.url)
+    w = world
+    for path in [
+        "/",
+        "/clusters/",
+        "/clusters/humber/",
+        "/challenges/",
+        f"/challenges/{w['challenge'].ref}/",
+        "/offers/",
+        "/needs/",
+        f"/listings/{w['offer'].ref}/",
+        "/accessibility/",
+        "/cookies/",
+        "/account/privacy/",
+        "/api/docs/",
+        "/account/signup/",
+        "/account/password/reset/done/",
+        "/account/password/reset/key/done/",
+        "/account/confirm-email/",
+        "/account/inactive/",
+        f"/email/unsubscribe/{w['unsubscribe']}/",
+        f"/email/answer/{w['digest']}/{w['notice'].pk}/useful/",
+    ]:
+        sweep.goto(path)
+
+    # Error states: lists filtered by something that does not exist, and bad links.
+    sweep.goto("/challenges/?cluster=atlantis")
+    sweep.goto("/offers/?theme=nothing&q=" + "x" * 300)
+    sweep.goto("/no-such-page/", expect_status=404)
+    sweep.goto(f"/listings/{w['draft'].ref}/", expect_status=404)
+    sweep.goto("/email/link/forged/?to=/", expect_status=404)
+    sweep.goto("/email/unsubscribe/forged/", expect_status=404)
+    sweep.goto("/account/password/reset/key/1-forged/")
+    sweep.goto("/account/confirm-email/forged/")
+
+    # Forms sent empty, then the pages that follow a good answer.
+    sweep.goto("/account/signup/")
+    sweep.submit_empty(re.compile("Create (an )?account"), "sign up")
+    sweep.goto("/account/password/reset/")
+    sweep.submit_empty(re.compile("Reset|Send", re.I), "password reset")
+    sweep.goto("/account/login/")
+    sweep.submit_empty("Sign in", "sign in")
+    page.get_by_label("Email address").fill("member@example.org")
+    page.get_by_label("Password", exact=True).fill("not the password")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_load_state()
+    sweep.check("sign in with a wrong password")
+
+    sweep.goto("/get-in-touch/")
+    sweep.submit_empty("Send enquiry", "get in touch")
+    page.get_by_label("Full name").fill("Ada Lovelace")
+    page.get_by_label("Email address").fill("ada@example.org")
+    page.get_by_label("Business", exact=True).check()
+    page.locator("input[name=topic]").first.check()
+    page.get_by_label("Your message").fill("We need hydrogen burners for a glassworks.")
+    page.wait_for_timeout(3000)  # the form refuses answers sent faster than a person types
+    page.get_by_role("button", name="Send enquiry").click()
+    page.wait_for_url("**/get-in-touch/sent/")
+    sweep.visited.add("enquiries:sent")
+    sweep.check()
+
+    sweep.visited.add("account_reset_password_from_key")
+    sweep.visited.add("notifications:click")
+    sweep.assert_clean(PUBLIC)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_too_many_attempts_page(live_server, page, world):
+    """The 429 page, as allauth shows it after too many sign-in attempts from one address."""
+    from allauth.core import ratelimit
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/account/login/", REMOTE_ADDR="127.0.0.1")
+    try:
+        while ratelimit.consume(request, action="login"):
+            pass
+        page.goto(live_server.url + "/account/login/")
+        page.get_by_label("Email address").fill("member@example.org")
+        page.get_by_label("Password", exact=True).fill("a long enough password")
+        with page.expect_response("**/account/login/") as answer:
+            page.get_by_role("button", name="Sign in").click()
+        assert answer.value.status == 429
+        sweep = Sweep(page, live_server.url)
+        sweep.check("429")
+        assert not sweep.problems, sweep.problems
+    finally:
+        ratelimit.clear(request, action="login")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_member_pages_and_their_error_states(live_server, page, world):
+    from allauth.mfa.totp.internal import auth as totp
+
+    w = world
+    sweep = Sweep(page, live_server.url)
+    sweep.sign_in("member@example.org")
+    org, need, draft = w["org"].ref, w["need"].ref, w["draft"].ref
+    for path in [
+        "/your-organisation/",
+        "/your-organisation/start/",
+        f"/your-organisation/{org}/",
+        f"/your-organisation/{org}/matches/",
+        f"/your-organisation/{org}/introductions/",
+        f"/introductions/{w['incoming'].public_id}/",
+        f"/listings/{need}/preview/",
+        f"/listings/{draft}/preview/",
+        f"/invitations/{w['invitation'].token}/",
+        f"/listings/{need}/",  # the listing page as its owner sees it
+        "/account/your-data/",
+        "/account/reauthenticate/",
+    ]:
+        sweep.goto(path)
+
+    forms = [
+        ("/your-organisation/new/", "Register organisation"),
+        (f"/your-organisation/{org}/edit/", SUBMIT),
+        (f"/your-organisation/{org}/listings/new/?kind=offer", "Save and check"),
+        (f"/listings/{draft}/edit/", "Save and check"),
+        (f"/listings/{need}/matches/{w['spare'].ref}/introduction/", "Send request"),
+        (f"/introductions/{w['incoming'].public_id}/", "Decline"),
+        ("/account/email-settings/", None),
+        ("/account/email/", "css=form:has(input[name=email]) button[type=submit]"),
+        ("/account/password/change/", "Change password"),
+        ("/account/delete/", "Delete my account"),
+        ("/account/2fa/", None),
+        ("/account/2fa/totp/activate/", "Turn on 2-step verification"),
+    ]
+    for path, button in forms:
+        sweep.goto(path)
+        if "/account/reauthenticate/" in page.url:  # allauth asks for the password again
+            sweep.submit_empty("Continue", "reauthenticate")
+            page.get_by_label("Password", exact=True).fill("a long enough password")
+            page.get_by_role("button", name="Continue").click()
+            page.wait_for_url("**" + path)
+            sweep.check()
+        if button is not None:
+            # Forms filled in already (edit pages) are emptied first.
+            boxes = page.locator("main form[method=post] :is(input[type=text], textarea)")
+            for field in boxes.all():
+                field.fill("")
+            sweep.submit_empty(button, path)
+
+    # Turn on the authenticator app with a real code, then see the pages that need one.
+    sweep.goto("/account/2fa/totp/activate/")
+    secret = page.locator("input[name=secret], #totp_secret, code").first
+    text = secret.input_value() if secret.evaluate("e => e.tagName") == "INPUT" else ""
+    text = text or secret.inner_text()
+    code = totp.format_hotp_value(
+        totp.hotp_value(text.strip(), next(totp.yield_hotp_counters_from_time()))
+    )
+    page.locator("input[name=code]").fill(code)
+    page.locator("input[name=code]").press("Enter")
+    page.wait_for_load_state()
+    sweep.check("after turning on the app")
+    for path in [
+        "/account/2fa/",
+        "/account/2fa/recovery-codes/",
+        "/account/2fa/recovery-codes/generate/",
+        "/account/2fa/totp/deactivate/",
+        "/account/2fa/reauthenticate/",
+    ]:
+        sweep.goto(path)
+    sweep.submit_empty("Continue", "2fa reauthenticate")
+    sweep.goto("/your-organisation/join/")
+    page.get_by_label(re.compile("name", re.I)).first.fill("Estuary")
+    page.get_by_role("button", name="Search").click()
+    page.wait_for_load_state()
+    sweep.check("join search results")
+    sweep.goto("/account/logout/")
+    sweep.assert_clean(MEMBER)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_staff_pages_and_their_error_states(live_server, page, world):
+    from allauth.mfa.totp.internal import auth as totp
+
+    w = world
+    secret = totp.generate_totp_secret()
+    totp.TOTP.activate(w["staff"], secret)
+    sweep = Sweep(page, live_server.url)
+    sweep.sign_in("staff@example.org")
+    page.wait_for_url("**/account/2fa/authenticate/")
+    sweep.visited.add("mfa_authenticate")
+    sweep.check()
+    sweep.submit_empty("Continue", "second step")
+    page.locator("input[name=code]").fill(
+        totp.format_hotp_value(totp.hotp_value(secret, next(totp.yield_hotp_counters_from_time())))
+    )
+    page.locator("input[name=code]").press("Enter")
+    page.wait_for_load_state()
+
+    sweep.goto("/admin/")
+    sweep.goto("/admin/clusters/")
+    sweep.goto("/admin/password_change/")
+    sweep.submit_empty(re.compile("Change my password", re.I), "admin password change")
+    sweep.goto("/admin/password_change/done/")
+    sweep.goto(f"/admin/accounts/user/{w['member'].pk}/password/")
+
+    rows = {
+        "clusters.organisation": w["org"].pk,
+        "clusters.listing": w["need"].pk,
+        "clusters.challenge": w["challenge"].pk,
+        "clusters.cluster": "humber",
+        "clusters.theme": None,
+        "clusters.invitation": w["invitation"].pk,
+        "enquiries.enquiry": w["enquiry"].pk,
+        "introductions.introduction": w["incoming"].pk,
+        "matching.match": None,
+        "outbox.email": None,
+        "accounts.user": w["member"].pk,
+        "account.emailaddress": w["email"].pk,
+        "mfa.authenticator": None,
+    }
+    for model in admin.site._registry:
+        label = model._meta.label_lower
+        base = "/admin/{}/{}/".format(*label.split("."))
+        sweep.goto(base)
+        pages = ADMIN_MODEL_PAGES[label]
+        pk = rows.get(label)
+        if pk is None and pages & {"change", "delete", "history"}:
+            pk = model._default_manager.values_list("pk", flat=True).first()
+        if "add" in pages:
+            sweep.goto(base + "add/")
+            buttons = page.locator("input[name=_save]")
+            if buttons.count():
+                sweep.submit_empty(re.compile("^Save$"), f"{label} add")
+        for suffix in ("change", "delete", "history"):
+            if suffix in pages:
+                sweep.goto(f"{base}{pk}/{suffix}/")
+    sweep.goto("/admin/no-such-model/", expect_status=404)
+    checked = {name for name, state in admin_model_page_names().items() if state == "checked"}
+    sweep.assert_clean(STAFF, also_expected=checked)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize(
+    "role, paths",
+    [
+        # A moderator's organisation and listing pages are read-only: other markup.
+        (
+            "Moderator",
+            [
+                "/admin/",
+                "/admin/clusters/organisation/",
+                "/admin/clusters/organisation/{org}/change/",
+                "/admin/clusters/listing/",
+                "/admin/clusters/listing/{need}/change/",
+            ],
+        ),
+        (
+            "Triager",
+            ["/admin/", "/admin/enquiries/enquiry/", "/admin/enquiries/enquiry/{enquiry}/change/"],
+        ),
+    ],
+)
+def test_admin_pages_as_each_staff_role(live_server, page, world, role, paths):
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    from staff.roles import sync_roles
+
+    sync_roles(apps)  # the groups' migration data is emptied between browser tests
+    user = world["staff"]
+    user.is_superuser = False
+    user.save()
+    user.groups.set([Group.objects.get(name=role)])
+    sweep = Sweep(page, live_server.url)
+    sweep.sign_in("staff@example.org")
+    ids = {"org": world["org"].pk, "need": world["need"].pk, "enquiry": world["enquiry"].pk}
+    for path in paths:
+        response = sweep.goto(path.format(**ids))
+        assert response.status == 200, path
+    assert not sweep.problems, "Accessibility problems:\n" + "\n".join(sweep.problems)
