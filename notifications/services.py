@@ -179,7 +179,7 @@ def collect_search_notices(now=None, cadence: str | None = None) -> int:
                     item_id=item.pk,
                     title=title[:300],
                     line=line[:300],
-                    path=item.get_absolute_url(),
+                    path=page.link(item),
                     published_at=getattr(item, page.published_field),
                 )
             )

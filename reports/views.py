@@ -27,10 +27,9 @@ def report_listing(request, ref):
 
 def report_organisation(request, ref):
     organisation = get_object_or_404(Organisation.objects.approved(), ref=ref)
-    # The organisation's public page (/organisations/<ref>/) is another part's; the link back
-    # is written by path so that this app does not depend on its URL name.
-    back = f"/organisations/{organisation.ref}/"
-    return _report(request, organisation, "organisation", back, [(organisation.name, back)])
+    back = organisation.get_public_url()
+    crumbs = [("Organisations", reverse("clusters:organisation-list")), (organisation.name, back)]
+    return _report(request, organisation, "organisation", back, crumbs)
 
 
 def _rate_key(request, form) -> str:

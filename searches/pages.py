@@ -12,8 +12,8 @@ from django.http import QueryDict
 from django.utils.http import urlencode
 from django_filters import FilterSet
 
-from clusters.filters import ChallengeFilter, ListingFilter
-from clusters.models import Challenge, Listing
+from clusters.filters import ChallengeFilter, ListingFilter, OrganisationFilter
+from clusters.models import Challenge, Listing, Organisation
 
 # Parameters that change the order or the page of results, not which results there are.
 NOT_SAVED = ("sort", "page")
@@ -38,6 +38,10 @@ class SearchPage:
     # For the email: (title, a line about it) of one item.
     describe: Callable[[object], tuple[str, str]] = field(
         default=lambda item: (str(item), ""), compare=False
+    )
+    # Where an item is on the site, for the email's link.
+    link: Callable[[object], str] = field(
+        default=lambda item: item.get_absolute_url(), compare=False
     )
 
     def normalise(self, data: QueryDict) -> str:
@@ -91,6 +95,10 @@ def _describe_challenge(challenge) -> tuple[str, str]:
     return challenge.title, f"Challenge in {challenge.cluster.name}"
 
 
+def _describe_organisation(organisation) -> tuple[str, str]:
+    return organisation.name, f"{organisation.get_kind_display()} in the directory"
+
+
 PAGES: dict[str, SearchPage] = {
     page.name: page
     for page in [
@@ -123,6 +131,18 @@ PAGES: dict[str, SearchPage] = {
             published_field="created_at",
             owner_field=None,
             describe=_describe_challenge,
+        ),
+        SearchPage(
+            name="organisations",
+            label="Organisations",
+            url_name="clusters:organisation-list",
+            filterset=OrganisationFilter,
+            # New to the directory: approved since the last look (reviewed_at is when).
+            items=lambda: Organisation.objects.approved(),
+            published_field="reviewed_at",
+            owner_field="pk",
+            describe=_describe_organisation,
+            link=lambda organisation: organisation.get_public_url(),
         ),
     ]
 }

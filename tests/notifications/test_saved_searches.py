@@ -243,3 +243,31 @@ def test_a_listing_published_just_before_a_look_is_found_by_the_next(
     publish(partner, "Hydrogen late commit", when=LATER - timedelta(minutes=1))
     send(django_capture_on_commit_callbacks, when=NEXT_DAY)
     assert "Hydrogen late commit" in mail.outbox[-1].body
+
+
+def test_an_organisation_newly_in_the_directory_fits_a_saved_directory_search(
+    member, organisation, client, django_capture_on_commit_callbacks
+):
+    from django.http import QueryDict
+
+    save_search(member, "organisations", QueryDict("q=hydrogen"), "Hydrogen organisations")
+    approved_at = LATER - timedelta(hours=1)
+    found = OrganisationFactory(
+        name="Hydrogen Valves Ltd", description="Hydrogen valves", reviewed_at=approved_at
+    )
+    OrganisationFactory(name="Hydrogen Waiting Ltd", status="pending", reviewed_at=None)
+    OrganisationFactory(name="Heat Pumps Ltd", description="Heat", reviewed_at=approved_at)
+    OrganisationFactory(
+        name="Hydrogen Old Ltd", description="Hydrogen", reviewed_at=SAVED - timedelta(days=3)
+    )
+    organisation.name, organisation.reviewed_at = "Our Hydrogen Co", approved_at
+    organisation.save()  # the person's own organisation is left out
+    send(django_capture_on_commit_callbacks)
+    body = mail.outbox[-1].body
+    assert "Hydrogen Valves Ltd" in body
+    assert "in the directory." in body
+    for absent in ["Hydrogen Waiting", "Heat Pumps", "Hydrogen Old", "Our Hydrogen"]:
+        assert absent not in body
+    link = re.search(r"See it: (\S+)", body).group(1)
+    response = client.get(link.removeprefix("http://testserver"))
+    assert response["Location"] == found.get_public_url()

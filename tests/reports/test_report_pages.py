@@ -43,6 +43,15 @@ def test_a_published_listing_page_links_to_its_report_page(client, listing):
     assert "Report this listing" in page
 
 
+def test_an_organisation_page_links_to_its_report_page_which_links_back(client):
+    organisation = OrganisationFactory(name="Amine Capture Ltd")
+    page = client.get(organisation.get_public_url()).content.decode()
+    assert f'href="{organisation_url(organisation)}"' in page
+    assert "Report this organisation" in page
+    form = client.get(organisation_url(organisation)).content.decode()
+    assert f'href="{organisation.get_public_url()}"' in form
+
+
 def test_signed_out_the_form_asks_for_an_optional_email_and_hides_the_honeypot(client, listing):
     response = client.get(listing_url(listing))
     page = text(response)

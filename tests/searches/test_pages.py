@@ -29,6 +29,7 @@ def test_list_pages_offer_to_save_the_search_they_show(client, member):
         (OFFERS, "offers"),
         (reverse("clusters:need-list"), "needs"),
         (reverse("clusters:challenge-list"), "challenges"),
+        (reverse("clusters:organisation-list"), "organisations"),
     ]:
         html = client.get(url, {"q": "hydrogen", "page": "2"}).content.decode()
         assert "Save this search" in html

@@ -1,14 +1,11 @@
 """A cluster team asks for an introduction to a shortlisted offer's organisation, from the
-challenge (issue #12). The request itself is made by introductions.services, which takes
-`about_challenge` once helper A's part is merged; until then these tests are skipped."""
-
-import inspect
+challenge (issue #12). The request itself is made by introductions.services
+(request_introduction(about_challenge=...)), with its limits and double opt-in."""
 
 import pytest
 from django.urls import reverse
 
 from introductions.models import Introduction
-from introductions.services import request_introduction
 from tests.factories import (
     ClusterTeamMemberFactory,
     MembershipFactory,
@@ -16,13 +13,7 @@ from tests.factories import (
     ShortlistFactory,
 )
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        "about_challenge" not in inspect.signature(request_introduction).parameters,
-        reason="needs introductions.services.request_introduction(about_challenge=...) (hA)",
-    ),
-]
+pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
