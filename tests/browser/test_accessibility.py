@@ -36,6 +36,11 @@ PAGES = {
     "clusters:offer-list": PUBLIC,
     "clusters:need-list": PUBLIC,
     "clusters:listing-detail": PUBLIC,
+    "clusters:organisation-list": PUBLIC,
+    "clusters:organisation-public": PUBLIC,
+    "reports:listing": PUBLIC,
+    "reports:organisation": PUBLIC,
+    "reports:sent": PUBLIC,
     "enquiries:create": PUBLIC,
     "enquiries:sent": PUBLIC,
     "accessibility": PUBLIC,
@@ -64,6 +69,18 @@ PAGES = {
     "clusters:listing-edit": MEMBER,
     "clusters:listing-preview": MEMBER,
     "clusters:invitation": MEMBER,
+    "clusters:challenge-offer": MEMBER,  # the "which organisation?" page, for two of them
+    "clusters:listing-renew": MEMBER,
+    "introductions:ask": MEMBER,
+    "searches:list": MEMBER,
+    "searches:rename": MEMBER,
+    "teams:join": MEMBER,
+    "teams:dashboard": MEMBER,
+    "teams:challenge-create": MEMBER,
+    "teams:challenge": MEMBER,
+    "teams:challenge-edit": MEMBER,
+    "teams:challenge-review": MEMBER,
+    "teams:introduce": MEMBER,
     "matching:organisation": MEMBER,
     "introductions:request": MEMBER,
     "introductions:list": MEMBER,
@@ -102,6 +119,13 @@ EXCLUDED = {
     "introductions:accept": "POST only",
     "introductions:decline": "POST only; its error state is the detail page, checked",
     "account-download-data": "POST only, a JSON download",
+    "searches:save": "POST only",
+    "searches:delete": "POST only",
+    "teams:challenge-close": "POST only; its error state is the challenge page, checked",
+    "teams:challenge-reopen": "POST only",
+    "teams:shortlist-add": "POST only",
+    "teams:shortlist-remove": "POST only",
+    "clusters:organisation-logo": "an image file",
     "mfa_download_recovery_codes": "a text file download",
     # allauth pages for settings this site does not use (each answers 404 or redirects).
     "account_set_password": "redirects: every account has a password",
@@ -139,6 +163,8 @@ ADMIN_MODEL_PAGES = {
     "matching.matchmodel": set(),
     "matching.learnedweights": {"add"},
     "outbox.email": {"change"},
+    "reports.report": {"change"},
+    "teams.clusterteammember": {"change"},
     "accounts.user": {"change"},
     "account.emailaddress": {"change"},
     "mfa.authenticator": {"change"},
@@ -297,6 +323,12 @@ def world(transactional_db):
     enquiry = f.EnquiryEventFactory().enquiry
     f.EnquiryMessageFactory(enquiry=enquiry)
     f.OutboxEmailFactory()
+    saved = f.SavedSearchFactory(user=member, name="Heat pumps in Humber")
+    f.ClusterTeamMemberFactory(user=member, body="Humber Industrial Cluster Plan")
+    f.ShortlistFactory(challenge=challenge, listing=offer, added_by=member)
+    from reports.services import submit_report
+
+    submit_report(offer, reason="spam", details="An advert for something else.")
     return {
         "org": org,
         "member": member,
@@ -314,6 +346,7 @@ def world(transactional_db):
         "email": EmailAddress.objects.get(user=member),
         "unsubscribe": tokens.make(tokens.UNSUBSCRIBE, u=member.pk),
         "digest": tokens.make(tokens.DIGEST, d=notice.digest.pk),
+        "saved": saved,
     }
 
 
@@ -331,6 +364,9 @@ def test_public_pages_and_their_error_states(live_server, page, world):
         "/offers/",
         "/needs/",
         f"/listings/{w['offer'].ref}/",
+        "/organisations/",
+        f"/organisations/{w['other'].ref}/",
+        f"/organisations/{w['other'].ref}/report/",
         "/accessibility/",
         "/cookies/",
         "/account/privacy/",
@@ -348,6 +384,7 @@ def test_public_pages_and_their_error_states(live_server, page, world):
     # Error states: lists filtered by something that does not exist, and bad links.
     sweep.goto("/challenges/?cluster=atlantis")
     sweep.goto("/offers/?theme=nothing&q=" + "x" * 300)
+    sweep.goto("/organisations/?kind=nothing&cluster=atlantis")
     sweep.goto("/no-such-page/", expect_status=404)
     sweep.goto(f"/listings/{w['draft'].ref}/", expect_status=404)
     sweep.goto("/email/link/forged/?to=/", expect_status=404)
@@ -379,6 +416,15 @@ def test_public_pages_and_their_error_states(live_server, page, world):
     page.get_by_role("button", name="Send enquiry").click()
     page.wait_for_url("**/get-in-touch/sent/")
     sweep.visited.add("enquiries:sent")
+    sweep.check()
+
+    # Report a listing: the form sent empty, then a real report and its thank-you page.
+    sweep.goto(f"/listings/{w['offer'].ref}/report/")
+    sweep.submit_empty("Send report", "report a listing")
+    page.get_by_label(re.compile("spam", re.I)).first.check()
+    page.get_by_role("button", name="Send report").click()
+    page.wait_for_url("**/reports/sent/")
+    sweep.visited.add("reports:sent")
     sweep.check()
 
     sweep.visited.add("account_reset_password_from_key")
@@ -432,6 +478,11 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         f"/listings/{need}/",  # the listing page as its owner sees it
         "/account/your-data/",
         "/account/reauthenticate/",
+        f"/listings/{need}/keep-open/",
+        "/saved-searches/",
+        "/clusters/humber/team/",
+        f"/clusters/humber/team/challenges/{w['challenge'].ref}/",
+        f"/clusters/humber/team/challenges/{w['challenge'].ref}/review/",
     ]:
         sweep.goto(path)
 
@@ -442,6 +493,16 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         (f"/listings/{draft}/edit/", "Save and check"),
         (f"/listings/{need}/matches/{w['spare'].ref}/introduction/", "Send request"),
         (f"/introductions/{w['incoming'].public_id}/", "Decline"),
+        (f"/listings/{w['spare'].ref}/introduction/", "Send request"),
+        (f"/saved-searches/{w['saved'].ref}/rename/", SUBMIT),
+        ("/clusters/teesside/team/join/", SUBMIT),
+        ("/clusters/humber/team/challenges/new/", SUBMIT),
+        (f"/clusters/humber/team/challenges/{w['challenge'].ref}/edit/", SUBMIT),
+        (
+            f"/clusters/humber/team/challenges/{w['challenge'].ref}/shortlist/"
+            f"{w['offer'].ref}/introduce/",
+            "Send the request",
+        ),
         ("/account/email-settings/", None),
         ("/account/email/", "css=form:has(input[name=email]) button[type=submit]"),
         ("/account/password/change/", "Change password"),
@@ -490,6 +551,11 @@ def test_member_pages_and_their_error_states(live_server, page, world):
     page.get_by_role("button", name="Search").click()
     page.wait_for_load_state()
     sweep.check("join search results")
+    # With two organisations, "Offer a solution" asks which one offers it.
+    from tests import factories as f
+
+    f.MembershipFactory(user=w["member"], organisation=w["other"])
+    sweep.goto(f"/challenges/{w['challenge'].ref}/offer/")
     sweep.goto("/account/logout/")
     sweep.assert_clean(MEMBER)
 
@@ -571,6 +637,8 @@ def test_staff_pages_and_their_error_states(live_server, page, world):
                 "/admin/clusters/organisation/{org}/change/",
                 "/admin/clusters/listing/",
                 "/admin/clusters/listing/{need}/change/",
+                "/admin/reports/report/",
+                "/admin/teams/clusterteammember/",
             ],
         ),
         (
