@@ -41,6 +41,40 @@ class ChallengeAdmin(admin.ModelAdmin):
     list_select_related = ["cluster"]
     search_fields = ["ref", "title", "description"]
     filter_horizontal = ["themes"]
+    # Staff close and reopen a challenge with the actions (a reason, kept in its history);
+    # the status is never edited in the form. A new challenge is open.
+    readonly_fields = ["status", "status_reason", "last_reviewed_at"]
+    actions = ["close", "reopen"]
+
+    @admin.action(
+        permissions=["change"], description="Close the selected challenges, with a reason"
+    )
+    def close(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            "Close challenges",
+            lambda challenge, user, reason: services.set_challenge_status_by_staff(
+                challenge, user, Challenge.Status.CLOSED, reason
+            ),
+            hint=CHALLENGE_REASON_HINT,
+        )
+
+    @admin.action(
+        permissions=["change"], description="Reopen the selected challenges, with a reason"
+    )
+    def reopen(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            "Reopen challenges",
+            lambda challenge, user, reason: services.set_challenge_status_by_staff(
+                challenge, user, Challenge.Status.OPEN, reason
+            ),
+            hint=CHALLENGE_REASON_HINT,
+        )
 
     def save_related(self, request, form, formsets, change):
         from matching.services import request_matching
@@ -54,7 +88,10 @@ class ChallengeAdmin(admin.ModelAdmin):
         request_matching(challenge)  # opened or edited: its suggested offers may change
 
 
-def _with_reason(modeladmin, request, queryset, title, apply, *, required=True):
+CHALLENGE_REASON_HINT = "It is kept in the challenge’s history and shown to its cluster team"
+
+
+def _with_reason(modeladmin, request, queryset, title, apply, *, required=True, hint=None):
     """An admin action that asks for a reason on a second page, then applies it to each row.
 
     `apply(obj, user, reason)` is a service; it returns False for a row it left as it was
@@ -63,6 +100,8 @@ def _with_reason(modeladmin, request, queryset, title, apply, *, required=True):
     if "apply" in request.POST:
         form = ReasonForm(request.POST)
         form.fields["reason"].required = required
+        if hint:
+            form.fields["reason"].help_text = hint
         if form.is_valid():
             done = skipped = 0
             reason = form.cleaned_data["reason"]
@@ -81,6 +120,8 @@ def _with_reason(modeladmin, request, queryset, title, apply, *, required=True):
     else:
         form = ReasonForm()
         form.fields["reason"].required = required
+        if hint:
+            form.fields["reason"].help_text = hint
     return render(
         request,
         "admin/action_with_reason.html",

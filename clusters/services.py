@@ -16,6 +16,7 @@ from outbox.services import queue_email
 
 from .logos import CleanLogo
 from .models import (
+    Challenge,
     Invitation,
     JoinRequest,
     Listing,
@@ -753,3 +754,30 @@ def expire_listings(today: date | None = None) -> tuple[int, int]:
             withdraw_listing(listing, "It reached its expiry date.")
         count += 1
     return reminded, count
+
+
+@transaction.atomic
+def set_challenge_status_by_staff(
+    challenge: Challenge, staff_user, status: str, reason: str
+) -> bool:
+    """Staff close or reopen a challenge (the admin's actions; the status is never edited in
+    its form). The reason is kept on the challenge, and the action writes it in the history.
+    Counts as a review. Returns False, changing nothing, if it already has that status."""
+    challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
+    if challenge.status == status:
+        return False
+    challenge.status = status
+    challenge.status_reason = reason
+    challenge.last_reviewed_at = timezone.now()
+    challenge.review_reminder_sent_at = None
+    challenge.save(
+        update_fields=[
+            "status",
+            "status_reason",
+            "last_reviewed_at",
+            "review_reminder_sent_at",
+            "updated_at",
+        ]
+    )
+    request_matching(challenge)  # closed: out of every list; reopened: back in
+    return True

@@ -7,6 +7,8 @@ from clusters.admin import _with_reason
 from . import services
 from .models import ClusterTeamMember
 
+PERSON_HINT = "This is emailed to the person"
+
 
 @admin.register(ClusterTeamMember)
 class ClusterTeamMemberAdmin(admin.ModelAdmin):
@@ -51,12 +53,18 @@ class ClusterTeamMemberAdmin(admin.ModelAdmin):
             "Approve team requests",
             services.approve_team_member,
             required=False,
+            hint=PERSON_HINT,
         )
 
     @admin.action(permissions=["decide"], description="Reject the selected requests, with a reason")
     def reject(self, request, queryset):
         return _with_reason(
-            self, request, queryset, "Reject team requests", services.reject_team_member
+            self,
+            request,
+            queryset,
+            "Reject team requests",
+            services.reject_team_member,
+            hint=PERSON_HINT,
         )
 
     @admin.action(
@@ -65,5 +73,10 @@ class ClusterTeamMemberAdmin(admin.ModelAdmin):
     )
     def remove(self, request, queryset):
         return _with_reason(
-            self, request, queryset, "Remove from team", services.remove_team_member
+            self,
+            request,
+            queryset,
+            "Remove from team",
+            services.remove_team_member,
+            hint=PERSON_HINT,
         )

@@ -100,7 +100,7 @@ ACTIONS = {
     "outbox.email": {"delete_selected": ADMINS},
     "clusters.theme": {"delete_selected": ADMINS},
     "clusters.cluster": {"delete_selected": ADMINS},
-    "clusters.challenge": {"delete_selected": ADMINS},
+    "clusters.challenge": {"delete_selected": ADMINS, "close": ADMINS, "reopen": ADMINS},
     "clusters.organisation": {
         "delete_selected": ADMINS,
         "approve": {MODERATOR, *ADMINS},
