@@ -384,7 +384,7 @@ def test_the_export_takes_as_many_queries_for_many_rows_as_for_one():
         data = export_user_data(many)
 
     assert len(data["organisations"]) == 3 and len(data["enquiries"]) == 3
-    assert len(three) == len(one) <= 43
+    assert len(three) == len(one) <= 45  # a fixed number per kind of row, never per row
 
 
 def test_the_export_changes_nothing(member):
