@@ -3,6 +3,7 @@
 from django.contrib import admin, messages
 from django.db.models import Exists, OuterRef
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.html import format_html
 
 from config.admin import OfferedFiltersOnly
@@ -75,6 +76,12 @@ class ChallengeAdmin(admin.ModelAdmin):
             ),
             hint=CHALLENGE_REASON_HINT,
         )
+
+    def save_model(self, request, obj, form, change):
+        if change:  # changed on the site: a later import leaves it alone (clusters/importer.py)
+            obj.last_reviewed_at = timezone.now()
+            obj.review_reminder_sent_at = None
+        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         from matching.services import request_matching

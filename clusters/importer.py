@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.utils import timezone
 
 from .exchange import FORMAT, ExchangeError, check_document
@@ -28,6 +28,8 @@ class ImportResult:
     created: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     updated: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     unchanged: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    # In the file, but changed on the site since (by a cluster team or staff): left alone.
+    kept: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     # Challenges and listings created or changed: the matcher's work list (issue #4).
     changed_challenges: list[int] = field(default_factory=list)
     changed_listings: list[int] = field(default_factory=list)
@@ -35,10 +37,16 @@ class ImportResult:
     def summary(self) -> str:
         parts = []
         for name in MODELS:
-            parts.append(
+            line = (
                 f"{name}: {self.created[name]} added, {self.updated[name]} updated, "
                 f"{self.unchanged[name]} unchanged"
             )
+            if self.kept[name]:
+                line += (
+                    f", {self.kept[name]} left as they are (changed on the site by their "
+                    "cluster team or staff since)"
+                )
+            parts.append(line)
         return "\n".join(parts)
 
 
@@ -53,6 +61,18 @@ def _existing_refs(list_name: str, refs: set[str]) -> set[str]:
     found: set[str] = set()
     for chunk in _chunks(sorted(refs)):
         found.update(model.objects.filter(**{f"{key}__in": chunk}).values_list(key, flat=True))
+    return found
+
+
+def _changed_on_site(refs: set[str]) -> set[str]:
+    """The challenges among `refs` that a cluster team or staff changed on the site."""
+    found: set[str] = set()
+    for chunk in _chunks(sorted(refs)):
+        found.update(
+            Challenge.objects.filter(ref__in=chunk)
+            .filter(Q(last_reviewed_at__isnull=False) | ~Q(set_by=""))
+            .values_list("ref", flat=True)
+        )
     return found
 
 
@@ -98,6 +118,11 @@ def import_exchange(doc) -> ImportResult:
     )
     cluster_ids = _ids(Cluster, "slug", _referenced_clusters(checked), cluster_ids)
 
+    # A challenge its cluster team or staff changed on the site (it has a review date, or
+    # was posted by a team) is theirs now: the import leaves it exactly as it is.
+    on_site = _changed_on_site({c["ref"] for c in checked.challenges})
+    from_file = [c for c in checked.challenges if c["ref"] not in on_site]
+    result.kept["challenges"] = len(checked.challenges) - len(from_file)
     challenge_ids = _upsert(
         Challenge,
         "ref",
@@ -109,12 +134,13 @@ def import_exchange(doc) -> ImportResult:
                 "status": c["status"],
                 "search_document": search_document(c["title"], c["description"]),
             }
-            for c in checked.challenges
+            for c in from_file
         },
-        {"themes": {c["ref"]: {themes[t] for t in c["themes"]} for c in checked.challenges}},
+        {"themes": {c["ref"]: {themes[t] for t in c["themes"]} for c in from_file}},
         result,
         "challenges",
     )
+    challenge_ids = _ids(Challenge, "ref", on_site, challenge_ids)
     result.changed_challenges = list(challenge_ids.changed)
 
     organisation_ids = _upsert(

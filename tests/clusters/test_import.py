@@ -247,3 +247,60 @@ def test_load_demo_if_empty_does_not_touch_a_site_with_listings(exchange_doc, ca
     call_command("load_demo", if_empty=True)
     assert Listing.objects.count() == 3
     assert "not loaded again" in capsys.readouterr().out
+
+
+def test_a_challenge_changed_on_the_site_is_left_as_it_is_by_a_later_import(exchange_doc):
+    """A cluster team closed one challenge; the file still says open and the old words.
+    The import leaves that one alone (and says so) and still updates the other."""
+    from teams import services as team_services
+    from tests.factories import ClusterTeamMemberFactory
+
+    import_exchange(exchange_doc)
+    closed = Challenge.objects.get(ref="ch-humber-capture")
+    team = ClusterTeamMemberFactory(cluster=closed.cluster)
+    team_services.close_challenge(closed, team, "Solved by the new pipeline.")
+    exchange_doc["challenges"][0]["title"] = "A title the file changed"
+    exchange_doc["challenges"][1]["title"] = "Recover waste heat, revised"
+
+    result = import_exchange(exchange_doc)
+
+    closed.refresh_from_db()
+    assert closed.status == "closed"
+    assert closed.status_reason == "Solved by the new pipeline."
+    assert closed.title == "Capture CO2 from refinery heaters"
+    assert Challenge.objects.get(ref="ch-teesside-heat").title == "Recover waste heat, revised"
+    assert "1 left as they are (changed on the site" in result.summary()
+    assert result.updated["challenges"] == 1
+    # Listings that name the kept challenge are still linked to it.
+    assert Listing.objects.filter(challenge=closed).count() == sum(
+        1 for x in exchange_doc["listings"] if x.get("challenge") == "ch-humber-capture"
+    )
+
+
+def test_a_challenge_staff_edited_in_the_admin_is_left_as_it_is(exchange_doc, client):
+    from django.contrib.auth.models import Group
+    from django.urls import reverse
+
+    from staff.roles import PROGRAMME_ADMIN
+    from tests.factories import UserFactory
+
+    import_exchange(exchange_doc)
+    challenge = Challenge.objects.get(ref="ch-teesside-heat")
+    admin = UserFactory(is_staff=True)
+    admin.groups.add(Group.objects.get(name=PROGRAMME_ADMIN))
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:clusters_challenge_change", args=[challenge.pk]),
+        {
+            "ref": challenge.ref,
+            "cluster": challenge.cluster_id,
+            "title": "Edited by staff",
+            "description": challenge.description,
+            "set_by": "",
+            "themes": list(challenge.themes.values_list("pk", flat=True)),
+        },
+    )
+    assert response.status_code == 302
+    import_exchange(exchange_doc)
+    challenge.refresh_from_db()
+    assert challenge.title == "Edited by staff"

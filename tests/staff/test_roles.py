@@ -227,4 +227,7 @@ def test_moderation_actions_are_only_offered_to_people_who_may_change_the_rows(
 def test_the_sync_command_reports_each_role():
     out = io.StringIO()
     call_command("sync_staff_roles", stdout=out)
-    assert out.getvalue().splitlines()[:2] == ["Triager: 3 permissions", "Moderator: 10 permissions"]
+    assert out.getvalue().splitlines()[:2] == [
+        "Triager: 3 permissions",
+        "Moderator: 10 permissions",
+    ]
