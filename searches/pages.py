@@ -15,6 +15,10 @@ from django_filters import FilterSet
 from clusters.filters import ChallengeFilter, ListingFilter, OrganisationFilter
 from clusters.models import Challenge, Listing, Organisation
 
+# The longest query a saved search keeps (SavedSearch.query): words in other scripts take
+# several characters each once encoded.
+QUERY_MAX = 1000
+
 # Parameters that change the order or the page of results, not which results there are.
 NOT_SAVED = ("sort", "page")
 
@@ -39,6 +43,9 @@ class SearchPage:
     describe: Callable[[object], tuple[str, str]] = field(
         default=lambda item: (str(item), ""), compare=False
     )
+    # (parameter, value) -> why a search with it cannot be saved: it could never find
+    # anything new (e.g. closed challenges, when only open ones are told of).
+    never_new: dict[tuple[str, str], str] = field(default_factory=dict, compare=False)
     # Where an item is on the site, for the email's link.
     link: Callable[[object], str] = field(
         default=lambda item: item.get_absolute_url(), compare=False
@@ -68,7 +75,15 @@ class SearchPage:
                 continue
             values = sorted({value.strip() for value in data.getlist(name) if value.strip()})
             pairs += [(name, value) for value in values]
-        return urlencode(pairs)
+        query = urlencode(pairs)
+        if len(query) > QUERY_MAX:
+            raise InvalidSearch(
+                "This search is too long to save: use fewer words or fewer filters."
+            )
+        for (name, value), message in self.never_new.items():
+            if value in data.getlist(name):
+                raise InvalidSearch(message)
+        return query
 
     def new_results(
         self, query: str, since: datetime, until: datetime, leave_out: set[int]
@@ -131,6 +146,12 @@ PAGES: dict[str, SearchPage] = {
             published_field="created_at",
             owner_field=None,
             describe=_describe_challenge,
+            never_new={
+                ("status", "closed"): (
+                    "Only new open challenges are sent by email, so a search of closed "
+                    "challenges cannot be saved: choose “Open” or any status."
+                )
+            },
         ),
         SearchPage(
             name="organisations",

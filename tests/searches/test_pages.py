@@ -75,6 +75,8 @@ def test_a_challenge_search_can_be_saved(client, member):
         ("cluster=atlantis", "Cluster: Select a valid choice."),
         ("q=" + "x" * 201, "Search: Ensure this value has at most 200 characters"),
         ("q=%21%21", "Your search has no letters or numbers"),
+        # 200 letters, each several characters once encoded: longer than a saved query.
+        ("q=" + "é" * 200 + "&theme=ccus&theme=hydrogen", "This search is too long to save"),
     ],
 )
 def test_a_bad_query_saves_nothing_and_says_what_to_change(client, member, query, says):
@@ -83,6 +85,14 @@ def test_a_bad_query_saves_nothing_and_says_what_to_change(client, member, query
     assert message.startswith("We could not save this search.")
     assert says in message
     assert message.endswith("Change the filters, then save it again.")
+    assert not SavedSearch.objects.exists()
+
+
+def test_a_search_of_closed_challenges_is_refused_as_it_could_never_find_anything_new(
+    client, member
+):
+    response = save(client_of(client, member), "status=closed", page="challenges")
+    assert "a search of closed challenges cannot be saved" in messages_of(response)[0]
     assert not SavedSearch.objects.exists()
 
 
