@@ -111,6 +111,12 @@ class ReportAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    # Reports are the record of what visitors told us and what staff decided: never deleted
+    # here (deleting a listing or an organisation that has reports is refused too; take it
+    # down instead).
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def has_moderate_permission(self, request):
         return request.user.has_perm("reports.moderate_report")
 

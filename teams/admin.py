@@ -39,6 +39,11 @@ class ClusterTeamMemberAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None):
         return False
 
+    # A place ends through "Remove from team" (a reason, an email, the history); deleting
+    # the row would skip all three, and would reset the week's wait after a rejection.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def has_decide_permission(self, request):
         return request.user.has_perm("teams.decide_clusterteammember")
 

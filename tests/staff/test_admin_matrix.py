@@ -69,9 +69,9 @@ PAGES = {
     "enquiries.enquiry": {TRIAGER: "lch", PROGRAMME_ADMIN: "lcdh", SUPERUSER: "lcdh"},
     "enquiries.enquiryevent": {TRIAGER: "lvh", PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
     # People ask to join a cluster team from the site; staff decide only through the actions.
-    "teams.clusterteammember": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lvdh", SUPERUSER: "lvdh"},
+    "teams.clusterteammember": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
     # Reports come from visitors and are decided by actions: nobody adds or edits one.
-    "reports.report": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lvdh", SUPERUSER: "lvdh"},
+    "reports.report": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
 }
 PAGE_LETTERS = {"l": "changelist", "a": "add", "c": "change", "d": "delete", "h": "history"}
 VIEW_ONLY = "200, read-only"
@@ -139,13 +139,13 @@ ACTIONS = {
     # The history is written only by the services: nobody deletes from it.
     "enquiries.enquiryevent": {"delete_selected": set()},
     "teams.clusterteammember": {
-        "delete_selected": ADMINS,
+        "delete_selected": set(),
         "approve": {MODERATOR, *ADMINS},
         "reject": {MODERATOR, *ADMINS},
         "remove": {MODERATOR, *ADMINS},
     },
     "reports.report": {
-        "delete_selected": ADMINS,
+        "delete_selected": set(),
         "dismiss": {MODERATOR, *ADMINS},
         "take_down": {MODERATOR, *ADMINS},
         "refer": {MODERATOR, *ADMINS},
