@@ -68,13 +68,17 @@ def organisation_public(request, ref):
 
 @require_safe
 def organisation_logo(request, ref, name):
-    """The logo of an approved organisation (to anyone) or of one's own (to its members).
+    """The logo of an approved organisation (to anyone), of one's own (to its members), or of
+    any organisation to staff who may see organisations (to check it before approving).
 
     Served here rather than from MEDIA_URL: uploads of other kinds (enquiry attachments)
     share the media folder and must never be public, and the logo of an organisation not
     yet approved is not public either.
     """
-    visible = Organisation.objects.approved() | Organisation.objects.of_member(request.user)
+    if request.user.has_perm("clusters.view_organisation"):
+        visible = Organisation.objects.all()
+    else:
+        visible = Organisation.objects.approved() | Organisation.objects.of_member(request.user)
     organisation = get_object_or_404(visible.distinct(), ref=ref)
     stored = organisation.logo.name
     if not stored or stored.rsplit("/", 1)[-1] != name:

@@ -247,6 +247,17 @@ def test_logo_of_an_organisation_not_approved_is_shown_only_to_its_members(clien
     assert client.get(organisation.logo_url).status_code == 404
     client.logout()
     assert client.get(organisation.logo_url).status_code == 404
+    # Staff who review organisations see it before approving; a triager does not.
+    triager = UserFactory(is_staff=True)
+    triager.groups.add(Group.objects.get(name=TRIAGER))
+    client.force_login(triager)
+    assert client.get(organisation.logo_url).status_code == 404
+    moderator = UserFactory(is_staff=True)
+    moderator.groups.add(Group.objects.get(name=MODERATOR))
+    client.force_login(moderator)
+    response = client.get(organisation.logo_url)
+    assert response.status_code == 200
+    assert "no-store" in response["Cache-Control"]
 
 
 def run_action(client, pks, reason):
