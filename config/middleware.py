@@ -5,7 +5,8 @@ among our libraries; the header is one line, written from settings.PERMISSIONS_P
 """
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
 
 
 def permissions_policy(features: dict[str, list[str]]) -> str:
@@ -25,7 +26,8 @@ class PermissionsPolicyMiddleware:
 
 
 class RefuseNulInPathMiddleware:
-    """A NUL character in the path is "Page not found", whichever view the path resembles.
+    """A NUL character in the path is "Page not found", whichever view the path resembles;
+    in the query string, a plain "could not read what you sent" (400).
 
     No reference, slug or token of ours contains one, and PostgreSQL refuses NUL in text:
     looking one up was a 500 on every detail page (found by tests/fuzz).
@@ -37,4 +39,21 @@ class RefuseNulInPathMiddleware:
     def __call__(self, request):
         if "\x00" in request.path:
             raise Http404("No page has this address")
+        if _has_nul(request.GET):
+            # In a value of the address: no person types one, and a lookup with it was a 500
+            # on PostgreSQL wherever a view read a raw parameter (issue #12 review). Forms
+            # that are sent (POST) check their own fields and say what to fix.
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": NUL_MESSAGE}, status=400)
+            return render(request, "400.html", {"message": NUL_MESSAGE}, status=400)
         return self.get_response(request)
+
+
+NUL_MESSAGE = (
+    "What you sent has a character we cannot accept (a NUL character, which no keyboard "
+    "types). Go back, type the search or the form again, and send it."
+)
+
+
+def _has_nul(data) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in data.getlist(key)) for key in data)

@@ -5,18 +5,21 @@ team first, so anyone else (another cluster's team, a person still waiting, a me
 organisation, staff without a place) gets a 404 with no extra checks.
 """
 
+import re
+
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Count, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from clusters.models import Challenge, Cluster, Listing, Organisation
+from clusters.models import REF_PATTERN, Challenge, Cluster, Listing, Organisation
 from clusters.services import NotAllowed
 from introductions import services as introductions
 from matching.services import challenge_suggestions
@@ -260,6 +263,15 @@ def challenge_review(request, slug, ref):
     )
 
 
+def _posted_ref(request) -> str:
+    """The listing reference a shortlist button sent; anything that is not a reference (a NUL
+    character is a 500 on PostgreSQL) is "Page not found"."""
+    value = request.POST.get("listing", "")
+    if not re.fullmatch(REF_PATTERN, value):
+        raise Http404("No such listing")
+    return value
+
+
 def _offer(listing_ref):
     return get_object_or_404(Listing.objects.published().offers(), ref=listing_ref)
 
@@ -269,7 +281,7 @@ def _offer(listing_ref):
 def shortlist_add(request, slug, ref):
     member = _my_team(request, slug)
     challenge = _team_challenge(member, ref)
-    listing = _offer(request.POST.get("listing", ""))
+    listing = _offer(_posted_ref(request))
     services.shortlist_offer(challenge, member, listing)
     messages.success(request, f"“{listing.title}” is on the shortlist.")
     return redirect(reverse("teams:challenge", args=[slug, ref]) + "#shortlist")
@@ -282,7 +294,7 @@ def shortlist_remove(request, slug, ref):
     challenge = _team_challenge(member, ref)
     listing = get_object_or_404(
         Listing.objects.filter(pk__in=challenge.shortlist.values("listing")),
-        ref=request.POST.get("listing", ""),
+        ref=_posted_ref(request),
     )
     services.unshortlist_offer(challenge, member, listing)
     messages.success(request, f"“{listing.title}” is off the shortlist.")

@@ -23,3 +23,40 @@ def test_a_nul_character_in_the_path_is_page_not_found_on_every_database(client,
     assert response.status_code == 404
     expected = '"detail": "Not found."' if path.startswith("/api/") else "Page not found"
     assert expected in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/offers/?q=a%00b",
+        "/organisations/?cluster=%00",
+        "/your-organisation/{org}/listings/new/?kind=offer&challenge=%00",
+        "/api/listings/?q=%00",
+    ],
+)
+def test_a_nul_character_in_the_address_is_a_plain_bad_request_on_every_database(
+    client, member, organisation, url
+):
+    client.force_login(member)
+    response = client.get(url.format(org=organisation.ref))
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "a NUL character" in text
+    if not url.startswith("/api/"):
+        assert "Nothing was saved" in text
+
+
+def test_a_nul_character_in_a_form_changes_nothing(client, member):
+    from teams.models import Shortlist
+    from tests.factories import ChallengeFactory, ClusterTeamMemberFactory
+
+    ClusterTeamMemberFactory(user=member)
+    challenge = ChallengeFactory()
+    client.force_login(member)
+    for action in ("add", "remove"):
+        response = client.post(
+            f"/clusters/humber/team/challenges/{challenge.ref}/shortlist/{action}/",
+            {"listing": "a\x00b"},
+        )
+        assert response.status_code == 404
+    assert not Shortlist.objects.exists()
