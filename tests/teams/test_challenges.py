@@ -201,3 +201,30 @@ def test_the_api_shows_who_set_a_challenge_and_when_it_was_last_reviewed(client,
     item = client.get(f"/api/challenges/{challenge.ref}/").json()
     assert item["set_by"] == "Humber Industrial Cluster Plan"
     assert item["last_reviewed_at"].startswith("2026-06-01")
+
+
+def test_the_team_sees_staff_changes_in_plain_words_without_staff_names(
+    client, team_member, challenge
+):
+    admin = UserFactory(is_staff=True, name="Priya Shah")
+    admin.groups.add(Group.objects.get(name=PROGRAMME_ADMIN))
+    client.force_login(admin)
+    response = client.post(
+        reverse("admin:clusters_challenge_change", args=[challenge.pk]),
+        {
+            "ref": challenge.ref,
+            "cluster": challenge.cluster_id,
+            "title": "A title staff changed",
+            "description": challenge.description,
+            "set_by": "",
+            "themes": [],
+        },
+    )
+    assert response.status_code == 302
+    client.force_login(team_member)
+    page = client.get(reverse("teams:challenge", args=["humber", challenge.ref]))
+    text = page.content.decode()
+    assert "Changed Title" in text  # Django's words for the admin's change, not its JSON
+    assert "[{" not in text and "&quot;changed&quot;" not in text
+    assert "(the programme team)" in text
+    assert "Priya Shah" not in text
