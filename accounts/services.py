@@ -6,7 +6,7 @@ from clusters.models import Invitation, Listing, Membership
 from outbox.models import Email
 from reports.models import Report
 
-from .export import export_user_data
+from .export import _address_q, _verified_addresses, export_user_data
 
 __all__ = ["delete_account", "export_user_data"]
 
@@ -29,8 +29,10 @@ def delete_account(user) -> None:
             successor.role = Membership.Role.ADMIN
             successor.save(update_fields=["role", "updated_at"])
     Listing.objects.filter(created_by=user).update(created_by=None)
-    Email.objects.filter(to__iexact=user.email).delete()
-    Invitation.objects.filter(email__iexact=user.email).delete()
-    # Their reports stay for staff, without a way back to them (reporter is set to null).
-    Report.objects.filter(email__iexact=user.email).update(email="")
+    addresses = sorted({user.email.lower(), *_verified_addresses(user)})
+    Email.objects.filter(_address_q("to", addresses)).delete()
+    Invitation.objects.filter(_address_q("email", addresses)).delete()
+    # Their reports stay for staff, without a way back to them (reporter is set to null),
+    # from every address the export counts as theirs.
+    Report.objects.filter(_address_q("email", addresses)).update(email="")
     user.delete()

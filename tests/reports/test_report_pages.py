@@ -279,7 +279,9 @@ def test_deleting_an_account_keeps_its_reports_without_the_person(client, outsid
     client.post(listing_url(listing), answers())
     client.logout()
     client.post(listing_url(listing), answers(email=outsider.email.upper()))
+    outsider.emailaddress_set.create(email="second@example.org", verified=True)
+    client.post(listing_url(listing), answers(email="Second@example.org"))
     delete_account(outsider)
-    assert Report.objects.count() == 2
+    assert Report.objects.count() == 3
     assert not Report.objects.exclude(email="").exists()
     assert not Report.objects.filter(reporter__isnull=False).exists()
