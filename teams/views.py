@@ -243,7 +243,13 @@ def challenge_review(request, slug, ref):
     member = _my_team(request, slug)
     challenge = _team_challenge(member, ref)
     if request.method == "POST":
-        if request.POST.get("answer") == "still-open":
+        if challenge.status != Challenge.Status.OPEN:
+            messages.info(
+                request,
+                "This challenge is closed already, so there is nothing to confirm. Reopen it "
+                "from this page, with a reason, if it is still looking for offers.",
+            )
+        elif request.POST.get("answer") == "still-open":
             services.confirm_challenge_open(challenge, member)
             messages.success(request, "Thank you. We will ask again in 6 months.")
         elif request.POST.get("answer") == "close":

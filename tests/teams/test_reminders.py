@@ -104,6 +104,19 @@ def test_close_it_closes_the_challenge(client, team_member, challenge):
     assert "review reminder" in challenge.status_reason
 
 
+def test_still_open_on_a_closed_challenge_changes_nothing_and_says_why(
+    client, team_member, challenge
+):
+    challenge = stale(challenge)
+    Challenge.objects.filter(pk=challenge.pk).update(status="closed")
+    client.force_login(team_member)
+    url = reverse("teams:challenge-review", args=["humber", challenge.ref])
+    response = client.post(url, {"answer": "still-open"}, follow=True)
+    assert "This challenge is closed already" in response.content.decode()
+    challenge.refresh_from_db()
+    assert challenge.status == "closed" and challenge.last_reviewed_at == LONG_AGO
+
+
 @pytest.mark.parametrize("who", ["other_team_member", "pending_member", "member"])
 def test_only_the_clusters_team_can_answer(client, request, who, challenge):
     challenge = stale(challenge)
