@@ -53,7 +53,7 @@ from clusters.models import (
     OrganisationChange,
 )
 from enquiries.models import Enquiry, EnquiryEvent, Message
-from introductions.models import Introduction
+from introductions.models import Introduction, Outcome
 from matching.models import Match
 from notifications.models import Digest, EmailPreference, ListingMute, MatchNotice, SearchNotice
 from outbox.models import Email
@@ -98,6 +98,9 @@ EXPORTED: dict[str, str] = {
     "introductions.Introduction.to_organisation": "introductions",
     "introductions.Introduction.source_listing": "introductions",
     "introductions.Introduction.target_listing": "introductions",
+    "introductions.Outcome.answered_by": "introductions.*.outcomes",
+    "introductions.Outcome.introduction": "introductions.*.outcomes",
+    "introductions.Outcome.organisation": "introductions.*.outcomes",
     "clusters.ListingReview.requested_by": "reviews_requested",
     "clusters.OrganisationChange.requested_by": "organisation_changes_requested",
     "enquiries.Enquiry.email": "enquiries",
@@ -455,6 +458,12 @@ def _introductions(user) -> list[dict]:
             | Q(decided_by=user)
         )
         .with_details()
+        .prefetch_related(
+            Prefetch(
+                "outcomes",
+                queryset=Outcome.objects.select_related("organisation").order_by("pk"),
+            )
+        )
         .order_by("created_at", "pk")
     )
     introductions = []
@@ -491,6 +500,16 @@ def _introductions(user) -> list[dict]:
                 ]
                 if i.is_accepted
                 else [],
+                # What each side said came of it (issue #13), and whether it was the user.
+                "outcomes": [
+                    {
+                        "organisation": o.organisation.name,
+                        "result": o.get_result_display(),
+                        "answered": o.updated_at,
+                        "answered_by_you": o.answered_by_id == user.pk,
+                    }
+                    for o in i.outcomes.all()
+                ],
             }
         )
     return introductions

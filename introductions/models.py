@@ -200,3 +200,39 @@ class Introduction(Timestamped):
             self.Status.DECLINED: "Declined",
             self.Status.EXPIRED: "Expired: no reply within 30 days",
         }[self.status]
+
+
+class Outcome(Timestamped):
+    """What one side of an accepted introduction says came of it (issue #13).
+
+    One row per introduction and side; answering again changes the row (`updated_at`), so
+    the figures always read each side's latest answer.
+    """
+
+    class Result(models.TextChoices):
+        # In order of how far the partnership got: the figures count an introduction's best.
+        NOTHING = "nothing", "Nothing came of it"
+        TALKING = "talking", "We are talking"
+        TRIAL = "trial", "A trial or pilot"
+        CONTRACT = "contract", "A contract"
+        BID_SUBMITTED = "bid_submitted", "A joint bid submitted"
+        BID_WON = "bid_won", "A joint bid won"
+
+    introduction = models.ForeignKey(
+        Introduction, on_delete=models.CASCADE, related_name="outcomes"
+    )
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    result = models.CharField(max_length=20, choices=Result.choices)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["introduction", "organisation"], name="outcome_once_per_side"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_result_display()} ({self.organisation})"

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "enquiries",
     "teams",
     "reports",
+    "insights",
     "staff",
 ]
 

@@ -172,7 +172,7 @@ def one_of_everything(user, tag: str) -> list[str]:
         title=f"{tag} found by a search",
     )
     # An introduction, accepted: both sides' contacts are shared.
-    IntroductionFactory(
+    accepted = IntroductionFactory(
         source_listing=need,
         target_listing=offer,
         requested_by=user,
@@ -180,6 +180,15 @@ def one_of_everything(user, tag: str) -> list[str]:
         status="accepted",
         decided_by=partner,
         decided_at=timezone.now(),
+    )
+    # What came of it, as the user answered for their side.
+    from introductions.models import Outcome
+
+    Outcome.objects.create(
+        introduction=accepted,
+        organisation=accepted.from_organisation,
+        result=Outcome.Result.TRIAL,
+        answered_by=user,
     )
     # An enquiry from the user's address, with a reply, a note and the history of its triage.
     enquiry = EnquiryFactory(email=user.email, name=user.name, subject=f"{tag} enquiry")
@@ -384,7 +393,7 @@ def test_the_export_takes_as_many_queries_for_many_rows_as_for_one():
         data = export_user_data(many)
 
     assert len(data["organisations"]) == 3 and len(data["enquiries"]) == 3
-    assert len(three) == len(one) <= 45  # a fixed number per kind of row, never per row
+    assert len(three) == len(one) <= 46  # a fixed number per kind of row, never per row
 
 
 def test_the_export_changes_nothing(member):
@@ -465,3 +474,11 @@ def test_a_member_who_left_keeps_the_introduction_they_asked_for(member, outside
     assert [(i["direction"], i["message"]) for i in data["introductions"]] == [
         ("sent", "Our own words")
     ]
+
+
+def test_the_export_has_what_the_user_said_came_of_an_introduction():
+    user = UserFactory(is_staff=True)
+    one_of_everything(user, "Outcome")
+    data = export_user_data(user)
+    outcomes = [o for i in data["introductions"] for o in i["outcomes"]]
+    assert [(o["result"], o["answered_by_you"]) for o in outcomes] == [("A trial or pilot", True)]
