@@ -56,8 +56,8 @@ class ChallengeAdmin(admin.ModelAdmin):
             request,
             queryset,
             "Close challenges",
-            lambda challenge, user, reason: services.set_challenge_status_by_staff(
-                challenge, user, Challenge.Status.CLOSED, reason
+            lambda challenge, user, reason: services.set_challenge_status(
+                challenge, Challenge.Status.CLOSED, reason
             ),
             hint=CHALLENGE_REASON_HINT,
         )
@@ -71,8 +71,8 @@ class ChallengeAdmin(admin.ModelAdmin):
             request,
             queryset,
             "Reopen challenges",
-            lambda challenge, user, reason: services.set_challenge_status_by_staff(
-                challenge, user, Challenge.Status.OPEN, reason
+            lambda challenge, user, reason: services.set_challenge_status(
+                challenge, Challenge.Status.OPEN, reason
             ),
             hint=CHALLENGE_REASON_HINT,
         )

@@ -757,12 +757,10 @@ def expire_listings(today: date | None = None) -> tuple[int, int]:
 
 
 @transaction.atomic
-def set_challenge_status_by_staff(
-    challenge: Challenge, staff_user, status: str, reason: str
-) -> bool:
-    """Staff close or reopen a challenge (the admin's actions; the status is never edited in
-    its form). The reason is kept on the challenge, and the action writes it in the history.
-    Counts as a review. Returns False, changing nothing, if it already has that status."""
+def set_challenge_status(challenge: Challenge, status: str, reason: str) -> bool:
+    """Close or reopen a challenge, keeping the reason on it; counts as a review. Returns
+    False, changing nothing, if it already has that status. Who may do it, and the history,
+    are the caller's: staff through the admin's actions, a team through teams.services."""
     challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
     if challenge.status == status:
         return False

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 
 from clusters.fields import IdChoiceField
 from clusters.models import Cluster
+from config.forms import HoneypotForm
 
 from .models import FORM_MAX_AGE_SECONDS, MESSAGE_MAX, NAME_MAX, Enquiry
 
@@ -34,7 +35,7 @@ def started_token(now: float | None = None) -> str:
     )
 
 
-class EnquiryForm(forms.Form):
+class EnquiryForm(HoneypotForm):
     name = forms.CharField(
         label="Full name",
         max_length=NAME_MAX,
@@ -109,15 +110,10 @@ class EnquiryForm(forms.Form):
         help_text="Optional. We will reply to this enquiry either way.",
         required=False,
     )
-    # Spam defences: a field people never see, and the time the form was first shown.
-    website = forms.CharField(
-        label="Leave this blank",
-        required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
+    # Spam defences: "Leave this blank", a field people never see (HoneypotForm), and the
+    # time the form was first shown.
     started = forms.CharField(widget=forms.HiddenInput, required=False)
-
-    HONEYPOT = "website"
+    honeypot_what = "enquiry"
 
     def __init__(self, *args, now=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -132,25 +128,11 @@ class EnquiryForm(forms.Form):
         self.data = self.data.copy()
         self.data["started"] = started_token()
 
-    def visible_fields(self):
-        """Everything but the honeypot, which the template writes itself, hidden."""
-        return [f for f in super().visible_fields() if f.name != self.HONEYPOT]
-
-    @property
-    def honeypot(self):
-        return self[self.HONEYPOT]
-
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get(self.HONEYPOT):
-            raise ValidationError(
-                "We could not send your enquiry. Leave the field labelled “Leave this blank” "
-                "empty, then send it again.",
-                code="honeypot",
-            )
         try:
             started = signing.loads(cleaned.get("started") or "", salt=TIMESTAMP_SALT)
             elapsed = self.now() - float(started["t"])

@@ -1,12 +1,13 @@
 """The "Report this listing / organisation" form: it validates, services write."""
 
 from django import forms
-from django.core.exceptions import ValidationError
+
+from config.forms import HoneypotForm
 
 from .models import DETAILS_MAX, Report
 
 
-class ReportForm(forms.Form):
+class ReportForm(HoneypotForm):
     reason = forms.ChoiceField(
         label="What is wrong with it?",
         choices=Report.Reason.choices,
@@ -36,14 +37,8 @@ class ReportForm(forms.Form):
             "max_length": "Email address must be 254 characters or fewer",
         },
     )
-    # Spam defence: a field people never see (the template writes it, hidden); scripts fill it.
-    website = forms.CharField(
-        label="Leave this blank",
-        required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
-
-    HONEYPOT = "website"
+    # Spam defence: "Leave this blank", a field people never see (HoneypotForm).
+    honeypot_what = "report"
 
     def __init__(self, *args, signed_in: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -51,25 +46,11 @@ class ReportForm(forms.Form):
             # We know who they are: the report names their account.
             del self.fields["email"]
 
-    def visible_fields(self):
-        """Everything but the honeypot, which the template writes itself, hidden."""
-        return [f for f in super().visible_fields() if f.name != self.HONEYPOT]
-
-    @property
-    def honeypot(self):
-        return self[self.HONEYPOT]
-
     def clean_email(self):
         return self.cleaned_data["email"].strip().lower()
 
     def clean(self):
         cleaned = super().clean()
-        if cleaned.get(self.HONEYPOT):
-            raise ValidationError(
-                "We could not send your report. Leave the field labelled “Leave this blank” "
-                "empty, then send it again.",
-                code="honeypot",
-            )
         if cleaned.get("reason") == Report.Reason.OTHER and not cleaned.get("details", "").strip():
             self.add_error("details", "Tell us what is wrong, as you chose “Something else”")
         return cleaned

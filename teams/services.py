@@ -16,7 +16,7 @@ from django.utils import dateformat, timezone
 
 from clusters.models import Challenge, Cluster, Listing
 from clusters.search import search_document
-from clusters.services import NotAllowed, _new_ref
+from clusters.services import NotAllowed, _new_ref, set_challenge_status
 from enquiries.services import programme_address
 from matching.services import request_matching
 from outbox.services import queue_email
@@ -185,26 +185,11 @@ def save_challenge(challenge: Challenge, member: ClusterTeamMember, themes) -> C
 def _set_challenge_status(
     challenge: Challenge, member: ClusterTeamMember, status: str, reason: str, verb: str
 ) -> bool:
-    challenge = Challenge.objects.select_for_update().get(pk=challenge.pk)
     if challenge.cluster_id != member.cluster_id:
         raise NotAllowed("This challenge belongs to another cluster.")
-    if challenge.status == status:
+    if not set_challenge_status(challenge, status, reason):
         return False
-    challenge.status = status
-    challenge.status_reason = reason
-    challenge.last_reviewed_at = timezone.now()
-    challenge.review_reminder_sent_at = None
-    challenge.save(
-        update_fields=[
-            "status",
-            "status_reason",
-            "last_reviewed_at",
-            "review_reminder_sent_at",
-            "updated_at",
-        ]
-    )
     _history(member.user, challenge, CHANGE, f"{verb} by the cluster team: {reason}")
-    request_matching(challenge)  # closed: out of every list; reopened: back in
     return True
 
 
