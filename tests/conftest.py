@@ -157,3 +157,36 @@ def staff(db):
     from tests.factories import UserFactory
 
     return UserFactory(is_staff=True, is_superuser=True)
+
+
+# Staff in each role (staff.roles), for any app's tests.
+
+
+@pytest.fixture
+def mfa_off(settings):
+    """For tests about something other than the second factor."""
+    settings.STAFF_REQUIRE_MFA = False
+
+
+@pytest.fixture
+def triager(db):
+    from staff.roles import TRIAGER
+    from tests.factories import staff_in
+
+    return staff_in(TRIAGER)
+
+
+@pytest.fixture
+def moderator(db):
+    from staff.roles import MODERATOR
+    from tests.factories import staff_in
+
+    return staff_in(MODERATOR)
+
+
+@pytest.fixture
+def programme_admin(db):
+    from staff.roles import PROGRAMME_ADMIN
+    from tests.factories import staff_in
+
+    return staff_in(PROGRAMME_ADMIN)

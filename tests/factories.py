@@ -366,3 +366,12 @@ class ShortlistFactory(factory.django.DjangoModelFactory):
     challenge = factory.SubFactory(ChallengeFactory)
     listing = factory.SubFactory(ListingFactory)
     added_by = factory.SubFactory(UserFactory)
+
+
+def staff_in(role: str, **fields):
+    """A member of staff in one role (staff.roles: TRIAGER, MODERATOR, PROGRAMME_ADMIN)."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name=role))
+    return user

@@ -8,14 +8,10 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
-from django.contrib.auth.models import Group
 from django.urls import reverse
-
-from staff.roles import MODERATOR, PROGRAMME_ADMIN, TRIAGER
 
 # The shared axe-core check, for the triage test in Chromium.
 from tests.browser.conftest import assert_accessible  # noqa: F401
-from tests.factories import UserFactory
 
 PASSWORD = "a long enough password"  # the factory's
 
@@ -40,33 +36,6 @@ def sign_in_with_totp(client, user, secret: str):
     return client.post(reverse("mfa_authenticate"), {"code": totp_code(secret)})
 
 
-def staff_in(role: str, **fields):
-    user = UserFactory(is_staff=True, **fields)
-    user.groups.add(Group.objects.get(name=role))
-    return user
-
-
-@pytest.fixture
-def mfa_off(settings):
-    """For tests about something other than the second factor."""
-    settings.STAFF_REQUIRE_MFA = False
-
-
 @pytest.fixture
 def mfa_on(settings):
     settings.STAFF_REQUIRE_MFA = True
-
-
-@pytest.fixture
-def triager(db):
-    return staff_in(TRIAGER)
-
-
-@pytest.fixture
-def moderator(db):
-    return staff_in(MODERATOR)
-
-
-@pytest.fixture
-def programme_admin(db):
-    return staff_in(PROGRAMME_ADMIN)

@@ -15,7 +15,8 @@ from enquiries.models import Enquiry, Message
 from staff.roles import TRIAGER, sync_roles
 from tests.browser.conftest import CHROMIUM_ARGS
 from tests.conftest import chromium_path, require
-from tests.staff.conftest import PASSWORD, add_totp, staff_in, totp_code
+from tests.factories import staff_in
+from tests.staff.conftest import PASSWORD, add_totp, totp_code
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

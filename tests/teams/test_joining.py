@@ -4,7 +4,6 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,22 +11,11 @@ from enquiries.services import programme_address
 from outbox.models import Email
 from staff.roles import MODERATOR, PROGRAMME_ADMIN, TRIAGER
 from teams.models import ClusterTeamMember
-from tests.factories import ClusterTeamMemberFactory, UserFactory
+from tests.factories import ClusterTeamMemberFactory, UserFactory, staff_in
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mfa_off")]
 
 JOIN = reverse("teams:join", args=["humber"])
-
-
-@pytest.fixture
-def mfa_off(settings):
-    settings.STAFF_REQUIRE_MFA = False
-
-
-def staff_in(role):
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 def run_action(client, action, pks, reason=""):
