@@ -140,8 +140,9 @@ class ReviewRequestForm(forms.Form):
     )
 
 
-class ListingForm(forms.ModelForm):
-    themes = IdMultipleChoiceField(
+def themes_field() -> IdMultipleChoiceField:
+    """The themes of a listing or a challenge: ticked boxes, at least one."""
+    return IdMultipleChoiceField(
         queryset=Theme.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         label="Themes",
@@ -151,6 +152,10 @@ class ListingForm(forms.ModelForm):
             "invalid_choice": "Select a theme from the list",
         },
     )
+
+
+class ListingForm(forms.ModelForm):
+    themes = themes_field()
     clusters = IdMultipleChoiceField(
         queryset=Cluster.objects.all(),
         widget=forms.CheckboxSelectMultiple,

@@ -2,8 +2,8 @@
 
 from django import forms
 
-from clusters.fields import IdMultipleChoiceField
-from clusters.models import DESCRIPTION_MAX, TITLE_MAX, Challenge, Theme
+from clusters.forms import themes_field
+from clusters.models import DESCRIPTION_MAX, TITLE_MAX, Challenge
 
 
 class TeamRequestForm(forms.Form):
@@ -28,16 +28,7 @@ class TeamRequestForm(forms.Form):
 
 
 class ChallengeForm(forms.ModelForm):
-    themes = IdMultipleChoiceField(
-        queryset=Theme.objects.all(),
-        widget=forms.CheckboxSelectMultiple,
-        label="Themes",
-        help_text="Select all that apply",
-        error_messages={
-            "required": "Select at least one theme",
-            "invalid_choice": "Select a theme from the list",
-        },
-    )
+    themes = themes_field()
 
     class Meta:
         model = Challenge
