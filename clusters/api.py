@@ -31,20 +31,24 @@ BAD_FILTER = OpenApiResponse(
 )
 
 
-def answers(serializer, *, filtered: bool):
-    """Document every answer of a read-only viewset: 200, and the errors it can give."""
+def answers(serializer, *, filtered: bool, many: str, one: str):
+    """Document every answer of a read-only viewset: 200, and the errors it can give.
+
+    `many` and `one` are the summaries of its list and of its single record, in plain
+    English: the API reference page (/api/docs/) shows them under each address.
+    """
     errors = {404: NOT_FOUND, 429: TOO_MANY}
     if filtered:
         listed = {200: serializer, 400: BAD_FILTER, **errors}
     else:
         listed = {200: serializer, 429: TOO_MANY}
     return extend_schema_view(
-        list=extend_schema(responses=listed),
-        retrieve=extend_schema(responses={200: serializer, **errors}),
+        list=extend_schema(summary=many, responses=listed),
+        retrieve=extend_schema(summary=one, responses={200: serializer, **errors}),
     )
 
 
-@answers(ThemeSerializer, filtered=False)
+@answers(ThemeSerializer, filtered=False, many="All themes", one="One theme, by its slug")
 class ThemeViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Theme.objects.all()
     serializer_class = ThemeSerializer
@@ -53,7 +57,7 @@ class ThemeViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-@answers(ClusterSerializer, filtered=False)
+@answers(ClusterSerializer, filtered=False, many="All clusters", one="One cluster, by its slug")
 class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Cluster.objects.all()
     serializer_class = ClusterSerializer
@@ -62,7 +66,12 @@ class ClusterViewSet(viewsets.ReadOnlyModelViewSet):
     pagination_class = None
 
 
-@answers(ChallengeSerializer, filtered=True)
+@answers(
+    ChallengeSerializer,
+    filtered=True,
+    many="Challenges, a page at a time",
+    one="One challenge, by its reference",
+)
 class ChallengeViewSet(viewsets.ReadOnlyModelViewSet):
     queryset = Challenge.objects.select_related("cluster").prefetch_related("themes")
     serializer_class = ChallengeSerializer
@@ -71,7 +80,12 @@ class ChallengeViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = REF
 
 
-@answers(ListingSerializer, filtered=True)
+@answers(
+    ListingSerializer,
+    filtered=True,
+    many="Published offers and needs, a page at a time",
+    one="One published offer or need, by its reference",
+)
 class ListingViewSet(viewsets.ReadOnlyModelViewSet):
     """Published offers and needs; filter with `kind=offer` or `kind=need`."""
 

@@ -33,7 +33,6 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
-    "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_htmx",
     "csp",
@@ -77,7 +76,7 @@ MIDDLEWARE = [
 # only. No inline script or style is allowed: the few inline scripts there were are files in
 # static/ now; an inline script that cannot move carries the request's nonce
 # (nonce="{{ CSP_NONCE }}"), which this policy lists only on pages that use it. data: images
-# are for the icons inside GOV.UK Frontend's and Swagger UI's style sheets.
+# are for the icons inside GOV.UK Frontend's style sheets.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
@@ -404,9 +403,6 @@ SPECTACULAR_SETTINGS = {
     "decarbonisation challenges, and the published offers and needs posted against them.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
 }
 
 # Rate limits (sign-in, password reset, sign-up, the enquiry form) count in the cache, so it

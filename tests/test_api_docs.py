@@ -1,0 +1,257 @@
+"""The API reference at /api/docs/: a page drawn on the server from the API's own schema.
+
+The expectations come from the schema drf-spectacular makes, not from a list written here,
+so a new address or parameter must show up on the page without changing these tests.
+"""
+
+import copy
+import html
+import re
+
+import pytest
+from django.urls import reverse
+from drf_spectacular.generators import SchemaGenerator
+
+from config import api_docs
+
+pytestmark = pytest.mark.django_db
+
+HEADING = re.compile(r"<h([1-6])\b[^>]*>(.*?)</h\1>", re.S)
+
+
+def make_schema():
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def operations(schema):
+    for path, item in schema["paths"].items():
+        for method in api_docs.METHODS:
+            if method in item:
+                yield method, path, item[method]
+
+
+@pytest.fixture
+def fresh_reference():
+    """The page's schema is made once per process: make it again around a test that changes
+    how it is made, so that no other test sees the change."""
+    api_docs.api_reference.cache_clear()
+    yield
+    api_docs.api_reference.cache_clear()
+
+
+def docs(client):
+    response = client.get(reverse("api-docs"))
+    assert response.status_code == 200
+    # Long names may wrap after "_" on a narrow screen (<wbr>): the text is the same.
+    return response.content.decode().replace("<wbr>", "")
+
+
+def main(page):
+    return page.split('id="main-content"', 1)[1].split("</main>", 1)[0]
+
+
+def test_every_operation_in_the_schema_has_a_heading_under_its_tag(client):
+    schema = make_schema()
+    page = main(docs(client))
+    assert len(list(operations(schema))) >= 8  # the four read-only viewsets, list and one
+    groups = {}  # tag -> the part of the page under its h2
+    for part in re.split(r"(?=<h2\b)", page)[1:]:
+        groups[re.sub(r"<[^>]+>", "", HEADING.match(part).group(2)).strip().lower()] = part
+    for method, path, operation in operations(schema):
+        heading = re.escape(html.escape(f"{method.upper()} {path}"))
+        tag = operation["tags"][0].lower()
+        assert re.search(rf"<h3\b[^>]*>{heading}</h3>", groups[tag]), (method, path, tag)
+        # ... and in the contents list, linked to that heading
+        anchor = api_docs.slug(operation["operationId"])
+        assert f'href="#op-{anchor}"' in page and f'id="op-{anchor}"' in page
+        if operation.get("summary"):
+            assert html.escape(operation["summary"]) in groups[tag]
+    assert page.count("<h3") == len(list(operations(schema)))
+
+
+def test_headings_go_down_one_level_at_a_time(client):
+    levels = [int(level) for level, _ in HEADING.findall(main(docs(client)))]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(b <= a + 1 for a, b in zip(levels, levels[1:], strict=False)), levels
+    assert 2 in levels and 3 in levels
+
+
+def test_each_parameter_is_in_a_table_with_its_choices(client):
+    schema = make_schema()
+    page = docs(client)
+    with_choices = 0
+    for method, path, operation in operations(schema):
+        section = page.split(f'id="op-{api_docs.slug(operation["operationId"])}"', 1)[1]
+        section = section.split("<h3", 1)[0].split("<h2", 1)[0]
+        for parameter in operation.get("parameters", []):
+            row = re.search(
+                rf"<tr[^>]*>\s*<th[^>]*><code>{re.escape(parameter['name'])}</code></th>(.*?)</tr>",
+                section,
+                re.S,
+            )
+            assert row, (method, path, parameter["name"])
+            cells = row.group(1)
+            where = {"path": "Path", "query": "Query string"}[parameter["in"]]
+            assert f"{where}, {'required' if parameter.get('required') else 'optional'}" in cells
+            for value in parameter["schema"].get("enum", []):
+                with_choices += 1
+                assert f"<code>{html.escape(value)}</code>" in cells, (parameter["name"], value)
+    assert with_choices, "the schema has parameters with choices (sort, status, kind)"
+    # A choice's label is shown beside its value, from drf-spectacular's description.
+    assert "<code>newest</code> (Newest first)" in page
+
+
+def test_answers_and_the_fields_of_a_successful_answer(client):
+    schema = make_schema()
+    components = schema["components"]["schemas"]
+    page = docs(client)
+    pages_of_results = 0
+    for _method, _path, operation in operations(schema):
+        section = page.split(f'id="op-{api_docs.slug(operation["operationId"])}"', 1)[1]
+        section = section.split("<h3", 1)[0].split("<h2", 1)[0]
+        for code, answer in operation["responses"].items():
+            assert re.search(rf"<th[^>]*>{code} ", section), (operation["operationId"], code)
+            if answer.get("description"):
+                assert html.escape(answer["description"]) in section
+        body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+        ref = body.get("$ref") or body.get("items", {}).get("$ref")
+        name = ref.rsplit("/", 1)[1]
+        if set(components[name].get("properties", {})) >= {"count", "next", "previous"}:
+            pages_of_results += 1
+            assert "A page of results is an object with <code>count</code>" in section
+            for word in ("<code>next</code>", "<code>previous</code>", "<code>results</code>"):
+                assert word in section
+            name = components[name]["properties"]["results"]["items"]["$ref"].rsplit("/", 1)[1]
+        for field in components[name]["properties"]:
+            assert f"<code>{field}</code>" in section, (operation["operationId"], field)
+        assert f"{name} object" in section
+    assert pages_of_results == 2  # challenges and listings come a page at a time
+
+
+def test_the_introduction_links_to_the_schema_and_gives_the_rate_limit(client, settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": "30/hour"},
+    }
+    page = docs(client)
+    assert f'href="{reverse("api-schema")}"' in page
+    assert "Up to 30 requests an hour from a client that is not signed in" in page
+    assert "never asks for or checks a password" in page
+    assert "Swagger" in page  # named only as a tool to load the schema into
+    assert "swagger-ui" not in page
+
+
+def test_the_page_only_answers_reading(client):
+    assert client.post(reverse("api-docs")).status_code == 405
+
+
+@pytest.mark.parametrize("rate", [None, "lots", "10/fortnight"])
+def test_a_rate_it_cannot_read_is_left_out(client, settings, rate):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {"anon": rate},
+    }
+    assert api_docs.anonymous_rate() == ""
+    assert "Rate limit" not in docs(client)
+
+
+def test_the_page_makes_few_queries(client, member, django_assert_max_num_queries):
+    docs(client)  # the schema is made once per process, not on each request
+    with django_assert_max_num_queries(0):
+        docs(client)
+    client.force_login(member)
+    with django_assert_max_num_queries(2):  # the session and the user
+        page = docs(client)
+    assert "Sign out" in page
+
+
+def test_text_from_the_schema_is_escaped(client, monkeypatch, fresh_reference):
+    schema = make_schema()
+    changed = copy.deepcopy(schema)
+    changed["info"]["description"] = 'Hello <script>alert("info")</script> and `<b>x</b>`'
+    method, path, operation = next(operations(changed))
+    operation["summary"] = "<img src=x onerror=alert(1)>"
+    operation["parameters"][0]["description"] = "<em>bold</em> claim"
+    monkeypatch.setattr(
+        api_docs,
+        "SchemaGenerator",
+        lambda: type("Generator", (), {"get_schema": lambda self, **kwargs: changed})(),
+    )
+    page = docs(client)
+    assert "<script>alert" not in page and "<img src=x" not in page and "<em>bold" not in page
+    assert "Hello &lt;script&gt;alert(&quot;info&quot;)&lt;/script&gt; and" in page
+    assert "<code>&lt;b&gt;x&lt;/b&gt;</code>" in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "&lt;em&gt;bold&lt;/em&gt; claim" in page
+
+
+def test_the_schema_is_made_once_per_process(client, monkeypatch, fresh_reference):
+    made = []
+    real = api_docs.SchemaGenerator
+
+    def counting():
+        made.append(1)
+        return real()
+
+    monkeypatch.setattr(api_docs, "SchemaGenerator", counting)
+    docs(client)
+    docs(client)
+    assert made == [1]
+
+
+def test_describe_schema_follows_refs_and_lists_untagged_operations():
+    schema = {
+        "info": {"title": "T", "version": "2"},
+        "paths": {
+            "/things/": {
+                "get": {
+                    "operationId": "things_list",
+                    "responses": {
+                        "200": {
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "array",
+                                        "items": {"$ref": "#/components/schemas/Thing"},
+                                    }
+                                }
+                            }
+                        }
+                    },
+                }
+            }
+        },
+        "components": {
+            "schemas": {
+                "Thing": {
+                    "type": "object",
+                    "properties": {
+                        "kind": {"allOf": [{"$ref": "#/components/schemas/Kind"}]},
+                        "made": {"type": "string", "format": "date", "nullable": True},
+                    },
+                },
+                "Kind": {"type": "string", "enum": ["a", "b"], "description": "* `a` - Apple"},
+            }
+        },
+    }
+    described = api_docs.describe_schema(schema)
+    [tag] = described["tags"]
+    assert tag["name"] == "other"
+    [operation] = tag["operations"]
+    assert operation["responses"][0]["body"] == "A list of Thing objects"
+    assert operation["responses"][0]["description"] == [
+        [{"text": "The request worked", "code": False}]
+    ]
+    result = operation["result"]
+    assert result["kind"] == "list" and result["name"] == "Thing"
+    kind, made = result["fields"]
+    assert [(c["value"], c["label"]) for c in kind["choices"]] == [("a", "Apple"), ("b", "")]
+    assert kind["description"] == []
+    assert made["type"] == "string (date, YYYY-MM-DD), or null"
+    assert api_docs.breakable("last_reviewed_at") == ["last_", "reviewed_", "at"]
+
+
+def test_long_names_may_wrap_after_an_underscore(client):
+    page = client.get(reverse("api-docs")).content.decode()
+    assert "<code>last_<wbr>reviewed_<wbr>at</code>" in page
+    assert "<code>organisation_<wbr>kind</code>" in page
