@@ -66,10 +66,9 @@ def _not_available(request, release):
 
 @require_safe
 def download(request, dataset, extension):
-    if dataset not in BY_NAME or extension not in FORMATS:
-        return _not_available(request, None)
     release = OpenDataRelease.objects.newest()
-    entry = release.files.get(f"{dataset}.{extension}") if release else None
+    known = dataset in BY_NAME and extension in FORMATS
+    entry = release.files.get(f"{dataset}.{extension}") if release and known else None
     if entry is None:
         return _not_available(request, release)
     try:
