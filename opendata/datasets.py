@@ -150,7 +150,7 @@ def _listing_fields(kind: str) -> tuple[Field, ...]:
         ),
         Field("title", "text", "Its title.", "Industrial heat pumps"),
         Field("description", "text", "What it is, in the organisation's words.", "We make…"),
-        Field("themes", "list", "The slugs of its themes.", "heat;electrification"),
+        Field("themes", "list", "The slugs of its themes.", "hydrogen;clean-electricity"),
         Field(
             "clusters",
             "list",

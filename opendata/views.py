@@ -11,7 +11,6 @@ from django.urls import reverse
 from django.utils.http import http_date
 from django.views.decorators.http import require_safe
 
-from clusters.views import _crumbs
 from insights.models import Measure
 
 from .datasets import BUILD_TIME_TEXT, BY_NAME, DATASETS, FORMATS, LICENCE_NAME, LICENCE_URL
@@ -50,7 +49,7 @@ def index(request):
             "licence_name": LICENCE_NAME,
             "licence_url": LICENCE_URL,
             "measures": Measure.choices,
-            "crumbs": _crumbs(("Open data", None)),
+            "crumbs": [("Home", reverse("home")), ("Open data", None)],
         },
     )
 

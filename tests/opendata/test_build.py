@@ -333,3 +333,37 @@ def test_listings_are_read_in_chunks(world, monkeypatch):
     services.build_open_data()
     assert ("Listing", 2000) in seen
     assert ("Challenge", 2000) in seen
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_builds_in_two_threads_at_once_both_finish_whole(world):
+    """Real concurrency: two builds started together, each with its own database connection."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def build():
+        try:
+            barrier.wait(timeout=10)
+            results.append(services.build_open_data())
+        except Exception as error:  # reported below: a thread cannot fail the test itself
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=build) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert len(results) == 2 and results[0].folder != results[1].folder
+    assert OpenDataRelease.objects.count() == 2
+    newest = OpenDataRelease.objects.newest()
+    assert newest in results
+    for release in results:
+        assert {row["ref"] for row in read_json(release, "offers.json")["rows"]} == {"L-offer"}
+    assert stored_files() == {e["path"] for r in results for e in r.files.values()}
