@@ -27,6 +27,10 @@ def _media(settings, tmp_path):
 
 @pytest.fixture
 def world(db):
+    from clusters.models import Cluster, Theme
+    from clusters.reference import create_reference_data
+
+    create_reference_data(Theme, Cluster)  # transactional tests start with empty tables
     org = f.OrganisationFactory(ref="org-kilns", name="Dyfed Dry Kilns")
     member = f.UserFactory(email=PEOPLE["emails"][0], name=PEOPLE["names"][0])
     f.MembershipFactory(user=member, organisation=org)
