@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "teams",
     "reports",
     "insights",
+    "opendata",
     "staff",
 ]
 
@@ -351,6 +352,11 @@ CELERY_BEAT_SCHEDULE = {
     "read-enquiries-mailbox": {
         "task": "enquiries.tasks.fetch_imap_enquiries_task",
         "schedule": env.int("ENQUIRIES_IMAP_INTERVAL_SECONDS", default=300),
+    },
+    # The open data downloads (opendata.datasets.BUILD_HOUR says the same on the page).
+    "open-data-daily": {
+        "task": "opendata.tasks.build_open_data_task",
+        "schedule": crontab(hour=5, minute=0),
     },
     "challenge-review-reminders": {
         "task": "teams.tasks.remind_teams_to_review_task",

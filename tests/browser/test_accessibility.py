@@ -47,6 +47,7 @@ PAGES = {
     "cookies": PUBLIC,
     "privacy": PUBLIC,
     "api-docs": PUBLIC,
+    "opendata:index": PUBLIC,  # before the first build, and after it (its tables)
     "notifications:unsubscribe": PUBLIC,
     "notifications:click": PUBLIC,  # a redirect when good; its bad-link page is checked
     "notifications:feedback": PUBLIC,
@@ -127,6 +128,7 @@ EXCLUDED = {
     "teams:shortlist-remove": "POST only",
     "clusters:organisation-logo": "an image file",
     "mfa_download_recovery_codes": "a text file download",
+    "opendata:download": "a CSV or JSON file download; its 404 page is checked",
     # allauth pages for settings this site does not use (each answers 404 or redirects).
     "account_set_password": "redirects: every account has a password",
     "account_request_reauthentication_code": "login by code is off: 404",
@@ -390,6 +392,19 @@ def test_public_pages_and_their_error_states(live_server, page, world):
     sweep.goto("/email/link/forged/?to=/", expect_status=404)
     sweep.goto("/email/unsubscribe/forged/", expect_status=404)
     sweep.goto("/account/password/reset/key/1-forged/")
+
+    # Open data: before the first build (a download is a 404 page), then with its tables.
+    import tempfile
+
+    from django.test import override_settings
+
+    from opendata.services import build_open_data
+
+    sweep.goto("/open-data/")
+    sweep.goto("/open-data/offers.csv", expect_status=404)
+    with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
+        build_open_data()
+        sweep.goto("/open-data/")
     sweep.goto("/account/confirm-email/forged/")
 
     # Forms sent empty, then the pages that follow a good answer.
