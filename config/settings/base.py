@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "teams",
     "reports",
     "insights",
+    "dashboards",
     "staff",
 ]
 
