@@ -388,3 +388,32 @@ def test_pages_link_to_the_dashboards(client):
         reverse("dashboards:challenge", args=[challenge.ref])
         in client.get(challenge.get_absolute_url()).content.decode()
     )
+
+
+def test_dashboards_have_no_inline_script_or_style_for_the_content_security_policy(client):
+    from tests.test_security_headers import INLINE
+
+    challenge = ChallengeFactory()
+    add_figures(make_computation(), [(M.OFFERS_PUBLISHED, month(2027, 6), 1)])
+    for url in [
+        reverse("dashboards:mission"),
+        reverse("dashboards:cluster", args=["humber"]),
+        reverse("dashboards:challenge", args=[challenge.ref]),
+    ]:
+        html = client.get(url).content.decode()
+        assert not INLINE.search(html), INLINE.search(html).group(0)
+
+
+def test_outline_drawn_at_build_time_fits_the_maps_view_box():
+    from django.conf import settings
+
+    from dashboards.gb_map import HEIGHT, WIDTH
+
+    outline = (settings.BASE_DIR / "templates" / "dashboards" / "_gb_outline.html").read_text()
+    assert "Natural Earth" in outline and "world-atlas" in outline
+    path = re.search(r' d="([^"]+)"', outline).group(1)
+    points = [tuple(map(float, p.split())) for p in re.split(r"[MLZ]", path) if p.strip()]
+    assert len(points) > 1000
+    xs, ys = [x for x, _ in points], [y for _, y in points]
+    assert 0 <= min(xs) < 20 and WIDTH - 20 < max(xs) <= WIDTH
+    assert 0 <= min(ys) < 20 and HEIGHT - 20 < max(ys) <= HEIGHT
