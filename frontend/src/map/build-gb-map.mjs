@@ -9,7 +9,7 @@
 //
 // Projection: a spherical transverse Mercator centred on 2° W and 49° N, the true origin
 // of the Ordnance Survey's British National Grid. Against OSGB36's ellipsoidal version the
-// shapes differ by under 0.5 %, under a unit on this map (a unit is about 1.7 km, and
+// shapes differ by under 0.5 %, under a unit on this map (a unit is about 1.5 km, and
 // points are rounded to whole units); Natural Earth's 1:10m generalisation is about 1 km.
 // The Python side (dashboards/gb_map.py) projects the clusters with the same formula and the
 // constants written to dashboards/gb_map.json.
@@ -66,16 +66,6 @@ const polygons = (uk.geometry.type === "Polygon"
   : uk.geometry.coordinates
 ).filter((polygon) => !isNorthernIreland(polygon[0]) && !isRockall(polygon[0]));
 
-const projected = polygons.map((polygon) => polygon.map((ring) => ring.map(project)));
-const all = projected.flat(2);
-const minX = Math.min(...all.map((p) => p[0]));
-const maxX = Math.max(...all.map((p) => p[0]));
-const minY = Math.min(...all.map((p) => p[1]));
-const maxY = Math.max(...all.map((p) => p[1]));
-const scale = (WIDTH - 2 * MARGIN) / (maxX - minX);
-const height = Math.ceil((maxY - minY) * scale + 2 * MARGIN);
-const toView = ([x, y]) => [MARGIN + (x - minX) * scale, height - MARGIN - (y - minY) * scale];
-
 function ringArea(ring) {
   let sum = 0;
   for (let i = 0; i < ring.length; i++) {
@@ -85,6 +75,23 @@ function ringArea(ring) {
   }
   return Math.abs(sum) / 2;
 }
+
+function bounds(rings) {
+  const all = rings.flat(2);
+  const minX = Math.min(...all.map((p) => p[0]));
+  const maxX = Math.max(...all.map((p) => p[0]));
+  const minY = Math.min(...all.map((p) => p[1]));
+  const maxY = Math.max(...all.map((p) => p[1]));
+  const scale = (WIDTH - 2 * MARGIN) / (maxX - minX);
+  return { minX, minY, scale, height: Math.ceil((maxY - minY) * scale + 2 * MARGIN) };
+}
+
+// Leave out islands too small to show, then fit what is left to the width.
+let projected = polygons.map((polygon) => polygon.map((ring) => ring.map(project)));
+const first = bounds(projected);
+projected = projected.filter((polygon) => ringArea(polygon[0]) * first.scale ** 2 >= MIN_AREA);
+const { minX, minY, scale, height } = bounds(projected);
+const toView = ([x, y]) => [MARGIN + (x - minX) * scale, height - MARGIN - (y - minY) * scale];
 
 function ringPath(ring) {
   const points = [];
@@ -98,7 +105,6 @@ function ringPath(ring) {
 }
 
 const d = projected
-  .filter((polygon) => ringArea(polygon[0].map(toView)) >= MIN_AREA)
   .map((polygon) => polygon.map(ringPath).join(""))
   .join("");
 
