@@ -289,16 +289,18 @@ def build_charts(computation, scope: str, subject, csv_url_for) -> list[Chart]:
     ]
 
 
+def _cell(label) -> str:
+    """A row's label for a spreadsheet: a month as 2027-06; text that a spreadsheet would
+    run as a formula (=, +, -, @ first) is quoted with an apostrophe."""
+    if isinstance(label, datetime.date):
+        return label.strftime("%Y-%m")
+    return f"'{label}" if label[:1] in ("=", "+", "-", "@") else label
+
+
 def csv_rows(computation, scope: str, subject, spec: ChartSpec) -> list[list]:
     """The header and every row of one chart, every month computed."""
     figures = load_figures(computation, scope_filter(scope, subject), [spec])
     themes = list(Theme.objects.all()) if spec.by == BY_THEME else []
     months = all_months(computation, spec, figures) if spec.by == BY_MONTH else None
     rows = table_rows(spec, figures, months=months, themes=themes)
-    return [
-        spec.headers,
-        *(
-            [label.strftime("%Y-%m") if isinstance(label, datetime.date) else label, *values]
-            for label, values in rows
-        ),
-    ]
+    return [spec.headers, *([_cell(label), *values] for label, values in rows)]

@@ -417,3 +417,13 @@ def test_outline_drawn_at_build_time_fits_the_maps_view_box():
     xs, ys = [x for x, _ in points], [y for _, y in points]
     assert 0 <= min(xs) < 20 and WIDTH - 20 < max(xs) <= WIDTH
     assert 0 <= min(ys) < 20 and HEIGHT - 20 < max(ys) <= HEIGHT
+
+
+def test_csv_quotes_a_name_a_spreadsheet_would_run_as_a_formula(client):
+    theme = Theme.objects.get(slug="ccus")
+    theme.name = '=HYPERLINK("http://example.com","CCUS")'
+    theme.save()
+    add_figures(make_computation(), [(M.CHALLENGES_OPEN, None, 1, theme)])
+    response = client.get(reverse("dashboards:mission-csv", args=["open-challenges"]))
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    assert ["'" + theme.name, "1"] in rows
