@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("teams.urls")),
     path("", include("reports.urls")),
     path("", include("opendata.urls")),
+    path("", include("dashboards.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

@@ -8,6 +8,8 @@
 # 2. Sass: frontend/src/site.scss -> static/dist/site.css (compressed)
 # 3. Copy GOV.UK Frontend's JavaScript and our two small scripts
 # 4. Copy our icons and web app manifest to static/dist/assets/
+# 5. Draw the map of Great Britain (frontend/src/map/build-gb-map.mjs), written to
+#    templates/dashboards/_gb_outline.html and dashboards/gb_map.json
 set -euo pipefail
 
 frontend="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -67,6 +69,9 @@ if grep -q 'GDS Transport\|@font-face' "$dist/site.css"; then
   missing=1
 fi
 [ "$missing" -eq 0 ] || exit 1
+
+echo "==> Drawing the map of Great Britain"
+node src/map/build-gb-map.mjs
 
 echo "==> Built:"
 (cd "$dist" && find . -type f | sort | sed 's|^\./|  static/dist/|')

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "reports",
     "insights",
     "opendata",
+    "dashboards",
     "staff",
 ]
 

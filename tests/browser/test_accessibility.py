@@ -39,6 +39,9 @@ PAGES = {
     "clusters:organisation-list": PUBLIC,
     "clusters:organisation-public": PUBLIC,
     "reports:listing": PUBLIC,
+    "dashboards:mission": PUBLIC,
+    "dashboards:cluster": PUBLIC,
+    "dashboards:challenge": PUBLIC,
     "reports:organisation": PUBLIC,
     "reports:sent": PUBLIC,
     "enquiries:create": PUBLIC,
@@ -129,6 +132,9 @@ EXCLUDED = {
     "clusters:organisation-logo": "an image file",
     "mfa_download_recovery_codes": "a text file download",
     "opendata:download": "a CSV or JSON file download; its 404 page is checked",
+    "dashboards:mission-csv": "a CSV download",
+    "dashboards:cluster-csv": "a CSV download",
+    "dashboards:challenge-csv": "a CSV download",
     # allauth pages for settings this site does not use (each answers 404 or redirects).
     "account_set_password": "redirects: every account has a password",
     "account_request_reauthentication_code": "login by code is off: 404",
@@ -406,6 +412,19 @@ def test_public_pages_and_their_error_states(live_server, page, world):
         build_open_data()
         sweep.goto("/open-data/")
     sweep.goto("/account/confirm-email/forged/")
+    sweep.goto("/dashboard/")  # nothing computed yet
+
+    # The dashboards with figures to draw.
+    from tests.dashboards.helpers import add_figures, make_computation, month
+
+    computation = make_computation()
+    figures = [("offers_published", month(2027, 6), 4), ("outcome_trial", None, 1)]
+    add_figures(computation, figures)
+    add_figures(computation, figures, cluster=w["challenge"].cluster)
+    add_figures(computation, figures, challenge=w["challenge"])
+    sweep.goto("/dashboard/")
+    sweep.goto("/clusters/humber/dashboard/")
+    sweep.goto(f"/challenges/{w['challenge'].ref}/dashboard/")
 
     # Forms sent empty, then the pages that follow a good answer.
     sweep.goto("/account/signup/")
