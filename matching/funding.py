@@ -62,6 +62,30 @@ def calls_for_listing(listing: Listing, limit: int = LIMIT) -> list[FundingCall]
     return _choose(party_for_listing(listing), limit)
 
 
+def calls_for_listings(listings, limit: int = LIMIT) -> dict[int, list[FundingCall]]:
+    """For each listing (by id), the open calls its organisation could bid for, best first.
+
+    For many listings at once (a batch of match emails): the open calls are loaded once,
+    and the listings' themes and clusters in three more queries, whatever their number.
+    """
+    listings = list(listings)
+    if not listings:
+        return {}
+    prefetch_related_objects(listings, "themes", "clusters", "organisation__clusters")
+    calls = _open_calls()
+    if not calls:
+        return {listing.pk: [] for listing in listings}
+    by_ref = {call.ref: call for call in calls}
+    docs = [_call(c) for c in calls]
+    return {
+        listing.pk: [
+            by_ref[s.ref]
+            for s in engine.suggest_calls(docs, party_for_listing(listing), limit=limit)
+        ]
+        for listing in listings
+    }
+
+
 def party_for_introduction(introduction) -> engine.Party:
     texts, themes, clusters = [], set(), set()
     for listing in (introduction.source_listing, introduction.target_listing):
