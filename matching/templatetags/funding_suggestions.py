@@ -1,11 +1,12 @@
-"""Suggested funding calls on a listing's page (its own organisation only) and on an
-accepted introduction's page (both sides: the page itself is scoped to them)."""
+"""Suggested funding calls on a listing's page (its own organisation only), in the member
+area (the organisation's page), and on an accepted introduction's page (both sides: the page
+itself is scoped to them)."""
 
 from django import template
 
-from clusters.models import Organisation
+from clusters.models import Listing, Organisation
 
-from ..services import calls_for_introduction, calls_for_listing
+from ..services import calls_for_introduction, calls_for_listing, calls_for_listings
 
 register = template.Library()
 
@@ -33,3 +34,25 @@ def funding_for_introduction(introduction):
         "calls": calls_for_introduction(introduction),
         "intro": "You two could bid together for these open funding calls, closest first.",
     }
+
+
+ORGANISATION_CALLS_SHOWN = 5
+
+
+@register.inclusion_tag("matching/_organisation_funding.html")
+def funding_for_organisation(organisation):
+    """In the member area (the page is scoped to the organisation's members): the open calls
+    suggested for any of its published offers and needs, each with the listings it suits."""
+    listings = list(
+        Listing.objects.published().live().filter(organisation=organisation).order_by("title")
+    )
+    for listing in listings:
+        listing.organisation = organisation  # no query per listing for its organisation
+    suggested = calls_for_listings(listings)
+    calls: dict[int, dict] = {}
+    for listing in listings:
+        for call in suggested.get(listing.pk, []):
+            calls.setdefault(call.pk, {"call": call, "listings": []})["listings"].append(listing)
+    shown = sorted(calls.values(), key=lambda c: (c["call"].deadline, c["call"].ref))
+    more = max(0, len(shown) - ORGANISATION_CALLS_SHOWN)
+    return {"items": shown[:ORGANISATION_CALLS_SHOWN], "more": more}

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from introductions import services as introductions
@@ -170,3 +171,46 @@ def test_both_sides_see_the_calls_on_the_accepted_introductions_page(
         assert "Joint heat projects" in body
     client.force_login(outsider)
     assert client.get(introduction.get_absolute_url()).status_code == 404
+
+
+# The member area ---------------------------------------------------------------------------
+
+
+def test_the_organisations_page_lists_calls_for_its_published_listings(
+    client, member, organisation, listing, calls, outsider
+):
+    ListingFactory(organisation=organisation, status="draft", themes=["hydrogen"])
+    page = reverse("clusters:organisation-detail", args=[organisation.ref])
+    client.force_login(member)
+    body = client.get(page).content.decode()
+    assert "Funding you could bid for" in body
+    assert "Heat recovery in industry" in body
+    assert "“Heat pumps for a drying line”" in body
+    assert "Hydrogen switching" not in body  # only for the draft's theme
+    client.force_login(outsider)
+    assert client.get(page).status_code == 404
+
+
+def test_the_organisations_page_says_when_no_call_fits(client, member, organisation, listing):
+    client.force_login(member)
+    page = reverse("clusters:organisation-detail", args=[organisation.ref])
+    assert "No open funding call fits" in client.get(page).content.decode()
+
+
+def test_the_organisations_page_costs_the_same_queries_with_2_listings_and_with_20(
+    client, member, organisation, calls
+):
+    client.force_login(member)
+    page = reverse("clusters:organisation-detail", args=[organisation.ref])
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(page).status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        ListingFactory(organisation=organisation, themes=["energy-efficiency"])
+    few = queries()
+    for _ in range(18):
+        ListingFactory(organisation=organisation, themes=["energy-efficiency"], clusters=["humber"])
+    assert queries() == few
