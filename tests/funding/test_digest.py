@@ -98,3 +98,14 @@ def test_calls_alone_send_no_email(need_owner, django_capture_on_commit_callback
     capture_calls(2)
     assert send(django_capture_on_commit_callbacks) == 0
     assert mail.outbox == []
+
+
+def test_the_calls_told_to_a_person_are_in_their_data_export(
+    need_owner, django_capture_on_commit_callbacks
+):
+    from accounts.export import export_user_data
+
+    (call,) = capture_calls(1)
+    send(django_capture_on_commit_callbacks)
+    told = export_user_data(need_owner)["match_emails"]["funding_calls"]
+    assert [(t["call_ref"], t["your_listing"]["ref"]) for t in told] == [(call.ref, "L-0002")]
