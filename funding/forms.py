@@ -2,6 +2,7 @@
 
 from django import forms
 
+from clusters.fields import IdMultipleChoiceField
 from clusters.models import Organisation
 
 from .models import FundingCall, join_kinds
@@ -32,6 +33,8 @@ class FundingCallAdminForm(forms.ModelForm):
             "needs_consortium",
             "description",
         ]
+        # Ids typed into the form: a bad one is "not a valid choice", never a server error.
+        field_classes = {"themes": IdMultipleChoiceField, "clusters": IdMultipleChoiceField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

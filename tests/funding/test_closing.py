@@ -133,3 +133,21 @@ def test_a_moderator_reads_calls_but_cannot_close_or_change_them(client):
     moderator.post(change, {"name": "Renamed"})
     call.refresh_from_db()
     assert call.name != "Renamed"
+
+
+def test_a_bad_theme_id_in_the_admin_form_is_an_error_and_saves_nothing(client):
+    admin = staff_client(client, PROGRAMME_ADMIN)
+    response = admin.post(
+        reverse("admin:funding_fundingcall_add"),
+        {
+            "ref": "FC-bad",
+            "name": "A call",
+            "funder": "A funder",
+            "link": "https://example.org/",
+            "deadline": "2030-01-31",
+            "themes": ["99999999999999999999"],
+        },
+    )
+    assert response.status_code == 200
+    assert "errornote" in response.content.decode()
+    assert not FundingCall.objects.exists()
