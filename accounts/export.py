@@ -55,7 +55,14 @@ from clusters.models import (
 from enquiries.models import Enquiry, EnquiryEvent, Message
 from introductions.models import Introduction, Outcome
 from matching.models import Match
-from notifications.models import Digest, EmailPreference, ListingMute, MatchNotice, SearchNotice
+from notifications.models import (
+    Digest,
+    EmailPreference,
+    FundingNotice,
+    ListingMute,
+    MatchNotice,
+    SearchNotice,
+)
 from outbox.models import Email
 from reports.models import Report
 from searches.models import SavedSearch
@@ -92,6 +99,8 @@ EXPORTED: dict[str, str] = {
     "notifications.SearchNotice.user": "match_emails.saved_search_results",
     "notifications.SearchNotice.digest": "match_emails.saved_search_results",
     "notifications.SearchNotice.saved_search": "match_emails.saved_search_results",
+    "notifications.FundingNotice.user": "match_emails.funding_calls",
+    "notifications.FundingNotice.digest": "match_emails.funding_calls",
     "introductions.Introduction.requested_by": "introductions",
     "introductions.Introduction.decided_by": "introductions",
     "introductions.Introduction.from_organisation": "introductions",
@@ -156,6 +165,10 @@ EXCLUDED: dict[str, str] = {
     "notifications.MatchNotice.source": (
         "other members' match emails about the organisation's listings (the user's own "
         "are under match_emails.notices)"
+    ),
+    "notifications.FundingNotice.listing": (
+        "other members' match emails that suggested funding calls for the organisation's "
+        "listings (the user's own are under match_emails.funding_calls)"
     ),
     "notifications.MatchNotice.target": (
         "other people's match emails that suggested the organisation's listings to them"
@@ -435,6 +448,18 @@ def _match_emails(user) -> dict:
             }
             for n in SearchNotice.objects.filter(user=user)
             .select_related("saved_search", "digest")
+            .order_by("created_at", "pk")
+        ],
+        "funding_calls": [
+            {
+                "call": n.call.name,
+                "call_ref": n.call.ref,
+                "your_listing": _listing(n.listing),
+                "noticed": n.created_at,
+                "digest": n.digest.period,
+            }
+            for n in FundingNotice.objects.filter(user=user)
+            .select_related("call", "listing", "digest")
             .order_by("created_at", "pk")
         ],
     }

@@ -39,6 +39,35 @@ class Checked:
     challenges: list[dict] = field(default_factory=list)
     organisations: list[dict] = field(default_factory=list)
     listings: list[dict] = field(default_factory=list)
+    # The optional lists other apps add (funding_calls), by name, as their `check` returned.
+    sections: dict[str, list[dict]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Section:
+    """An optional top-level list another app adds to cluster-exchange/1 (funding_calls).
+
+    Files without it still import, and readers that do not know it ignore it, so the
+    format stays version 1. `check(records, errors, clusters)` validates the
+    (path, dict) records like check_document does, appending to `errors`, where
+    `clusters(slugs)` returns those of the slugs the file or the site holds; it returns
+    the normalised records. `write(records)` stores them (inside the import's
+    transaction, after clusters) and returns (created, updated, unchanged); `export()`
+    returns the list for export_exchange.
+    """
+
+    name: str
+    check: Callable[[list[tuple[str, dict]], list[str], Callable[[set[str]], set[str]]], list]
+    write: Callable[[list[dict]], tuple[int, int, int]]
+    export: Callable[[], list[dict]]
+
+
+SECTIONS: dict[str, Section] = {}
+
+
+def register_section(section: Section) -> None:
+    """Called from an app's ready(): idempotent."""
+    SECTIONS[section.name] = section
 
 
 class ExchangeError(Exception):
@@ -231,7 +260,18 @@ def check_document(doc, lookup: Lookup) -> Checked:
     for name in LISTS:
         _unique(refs[name], key_name.get(name, "ref"))
 
-    _check_references(result, refs, lookup)
+    known_references = _check_references(result, refs, lookup)
+    cluster_slugs = {v for _, v in refs["clusters"] if v}
+
+    def clusters_known(slugs: set[str]) -> set[str]:
+        wanted = {s for s in slugs if isinstance(s, str) and REF_RE.match(s)}
+        known = (cluster_slugs | known_references) & wanted
+        return known | lookup("clusters", wanted - known)
+
+    for section in SECTIONS.values():
+        result.sections[section.name] = section.check(
+            _records(doc, section.name, errors), errors, clusters_known
+        )
     if errors:
         raise ExchangeError(errors)
     for name in ("challenges", "organisations", "listings"):
@@ -240,8 +280,11 @@ def check_document(doc, lookup: Lookup) -> Checked:
     return result
 
 
-def _check_references(result: Checked, refs, lookup: Lookup) -> None:
-    """Every cluster, organisation, challenge and theme named must exist, here or in the site."""
+def _check_references(result: Checked, refs, lookup: Lookup) -> set[str]:
+    """Every cluster, organisation, challenge and theme named must exist, here or in the site.
+
+    Returns the cluster slugs found in the site (so that other sections need not ask again).
+    """
     in_file = {name: {v for _, v in refs[name] if v} for name in LISTS}
     wanted: dict[str, set[str]] = {"clusters": set(), "organisations": set(), "challenges": set()}
     for item in result.challenges:
@@ -282,3 +325,4 @@ def _check_references(result: Checked, refs, lookup: Lookup) -> None:
             check(item["_record"], "clusters", slug, "cluster", "clusters")
         if item["challenge"] is not None:
             check(item["_record"], "challenge", item["challenge"], "challenge", "challenges")
+    return known["clusters"]

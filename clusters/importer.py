@@ -10,7 +10,7 @@ from django.db import transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
-from .exchange import FORMAT, ExchangeError, check_document
+from .exchange import FORMAT, SECTIONS, ExchangeError, check_document
 from .models import Challenge, Cluster, Listing, Organisation, Theme
 from .search import search_document
 
@@ -36,7 +36,7 @@ class ImportResult:
 
     def summary(self) -> str:
         parts = []
-        for name in MODELS:
+        for name in [*MODELS, *(n for n in SECTIONS if n in self.created or n in self.updated)]:
             line = (
                 f"{name}: {self.created[name]} added, {self.updated[name]} updated, "
                 f"{self.unchanged[name]} unchanged"
@@ -201,6 +201,11 @@ def import_exchange(doc) -> ImportResult:
         "listings",
     )
     result.changed_listings = list(listing_ids.changed)
+    for name, section in SECTIONS.items():
+        created, updated, unchanged = section.write(checked.sections[name])
+        result.created[name] += created
+        result.updated[name] += updated
+        result.unchanged[name] += unchanged
     _queue_matching(result)
     return result
 
@@ -374,6 +379,8 @@ def export_exchange() -> dict:
         .order_by("ref")
     )
     doc["listings"] = [listing_record(x) for x in listings.iterator(chunk_size=2000)]
+    for name, section in SECTIONS.items():
+        doc[name] = section.export()
     return doc
 
 

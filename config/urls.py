@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("opendata.urls")),
     path("", include("dashboards.urls")),
+    path("", include("funding.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

@@ -30,6 +30,9 @@ from django.utils import timezone
 from clusters.models import Challenge, Listing
 
 from . import engine
+
+# Funding calls for a listing or an accepted introduction: other apps reach them here.
+from .funding import calls_for_introduction, calls_for_listing, calls_for_listings  # noqa: F401
 from .models import Match, MatchingRun, MatchingWork, MatchModel, MatchModelPart, RebuildChunk
 
 log = logging.getLogger(__name__)

@@ -140,3 +140,27 @@ class SearchNotice(models.Model):
 
     def __str__(self):
         return f"{self.title} for {self.user} ({self.saved_search.name})"
+
+
+class FundingNotice(models.Model):
+    """An open funding call told to one person in a match email, once: the call is unique per
+    person, whichever of their listings it was suggested for (matching.services)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="funding_notices"
+    )
+    listing = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="+")
+    call = models.ForeignKey(
+        "funding.FundingCall", on_delete=models.CASCADE, related_name="notices"
+    )
+    digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="funding_notices")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "call"], name="funding_notice_once_per_call"),
+        ]
+
+    def __str__(self):
+        return f"{self.call} for {self.user} ({self.listing})"

@@ -18,14 +18,21 @@ from django.utils.http import urlencode
 
 from clusters.models import Listing, Membership, Organisation
 from matching.models import Match
-from matching.services import GOOD, set_match_status, strength
+from matching.services import GOOD, calls_for_listings, set_match_status, strength
 from outbox.services import queue_email, queue_many
 from searches.models import SavedSearch
 from searches.pages import PAGES
 from searches.services import mark_looked_at
 
 from . import tokens
-from .models import Digest, EmailPreference, ListingMute, MatchNotice, SearchNotice
+from .models import (
+    Digest,
+    EmailPreference,
+    FundingNotice,
+    ListingMute,
+    MatchNotice,
+    SearchNotice,
+)
 
 Cadence = EmailPreference.Cadence
 # Matches first suggested within this window count as new.
@@ -36,6 +43,8 @@ BATCH = 500
 # New results of one saved search taken at each look, and shown in one email.
 SEARCH_RESULTS_PER_LOOK = 50
 SEARCH_RESULTS_SHOWN = 10
+# Open funding calls suggested per listing in a match email ("Funding you could bid for").
+FUNDING_CALLS_PER_LISTING = 3
 # Items are published inside transactions: one stamped a moment before a look but committed
 # after it would be missed, so a look stops this long before now and the next one starts there.
 SETTLE = timedelta(minutes=5)
@@ -257,10 +266,11 @@ def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
         .order_by("saved_search__name", "saved_search_id", "-published_at", "pk")
     ):
         found[notice.user_id].append(notice)
+    funding = _funding_notices(digests, notices)
     users = User.objects.in_bulk(user_ids)
     links = _Links()
     emails = [
-        _digest_email(users[pk], digest, notices[pk], links, found[pk])
+        _digest_email(users[pk], digest, notices[pk], links, found[pk], funding[pk])
         for pk, digest in digests.items()
         if notices[pk] or found[pk]
     ]
@@ -268,6 +278,46 @@ def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
     if cadence in SLOWER:
         _slow_down_unopened(user_ids, cadence, now)
     return queued
+
+
+def _funding_notices(
+    digests: dict[int, Digest], notices: dict[int, list[MatchNotice]]
+) -> dict[int, list[FundingNotice]]:
+    """The open funding calls each person's match email suggests, per listing in it.
+
+    At most FUNDING_CALLS_PER_LISTING per listing, and each call told to a person once ever
+    (a unique notice per person and call; a digest sent again shows its own notices again).
+    Calls only ride along with match emails: they never send an email by themselves. Only
+    open calls are suggested, so none is sent after its deadline.
+    """
+    listings = {n.source_id: n.source for found in notices.values() for n in found}
+    suggested = calls_for_listings(listings.values(), limit=FUNDING_CALLS_PER_LISTING)
+    this_batch = list(digests.values())
+    told = set(
+        FundingNotice.objects.filter(user_id__in=list(digests))
+        .exclude(digest__in=this_batch)
+        .values_list("user_id", "call_id")
+    )
+    rows = []
+    for user_id, digest in digests.items():
+        for listing_id in dict.fromkeys(n.source_id for n in notices[user_id]):
+            for call in suggested.get(listing_id, []):
+                if (user_id, call.pk) not in told:
+                    told.add((user_id, call.pk))
+                    rows.append(
+                        FundingNotice(
+                            user_id=user_id, listing_id=listing_id, call=call, digest=digest
+                        )
+                    )
+    FundingNotice.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    out: dict[int, list[FundingNotice]] = defaultdict(list)
+    for notice in (
+        FundingNotice.objects.filter(digest__in=this_batch)
+        .select_related("call", "listing")
+        .order_by("listing__title", "listing_id", "pk")
+    ):
+        out[notice.user_id].append(notice)
+    return out
 
 
 class _Links:
@@ -314,7 +364,7 @@ def _search_sections(found: list[SearchNotice], token: str, links: _Links) -> li
 
 
 def _digest_email(
-    user, digest: Digest, notices: list[MatchNotice], links: _Links, found=()
+    user, digest: Digest, notices: list[MatchNotice], links: _Links, found=(), funding=()
 ) -> dict:
     token = tokens.make(tokens.DIGEST, d=digest.pk)
     groups: dict[int, dict] = {}
@@ -338,6 +388,10 @@ def _digest_email(
         "count": len(notices),
         "searches": _search_sections(list(found), token, links),
         "search_count": len(found),
+        "funding": [
+            {"notice": n, "url": links.tracked(token, n.call.get_absolute_url())} for n in funding
+        ],
+        "funding_url": links.tracked(token, reverse("funding:call-list")),
         "saved_searches_url": links.tracked(token, links.saved_searches),
         "preferences_url": links.tracked(token, links.preferences),
         "matches_url": links.tracked(token, links.matches),

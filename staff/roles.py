@@ -21,6 +21,7 @@ PROJECT_APPS = (
     "outbox",
     "teams",
     "reports",
+    "funding",
 )
 
 # "app_label.codename", or "app_label.*" for every permission of the app.
@@ -53,6 +54,9 @@ ROLES: dict[str, list[str]] = {
         # down, refers reports of organisations to a programme admin (who resolves them).
         "reports.view_report",
         "reports.moderate_report",
+        # Sees the funding calls staff publish (to answer questions about them); programme
+        # admins publish, edit, close and reopen them.
+        "funding.view_fundingcall",
     ],
     # Runs the programme: everything in the project's apps (editing content, and the
     # moderation actions), and can look people up. Status is never edited, even here: it
@@ -65,11 +69,16 @@ ROLES: dict[str, list[str]] = {
 }
 
 
-def permissions_for(role: str, permission_model) -> list:
-    """The Permission rows a role grants, from a Permission model (live or historical)."""
+def permissions_for(role: str, permission_model, present: set[str] | None = None) -> list:
+    """The Permission rows a role grants, from a Permission model (live or historical).
+
+    `present`: the app labels whose models exist yet (in a migration, an app migrated later
+    than this one has none); permissions of other apps are left for that app's own
+    migration to grant (it calls sync_roles again). None: every app.
+    """
     from django.db.models import Q
 
-    wanted = ROLES[role]
+    wanted = [p for p in ROLES[role] if present is None or p.split(".")[0] in present]
     whole_apps = {p.split(".")[0] for p in wanted if p.endswith(".*")}
     codenames = {tuple(p.split(".")) for p in wanted if not p.endswith(".*")}
     candidates = permission_model.objects.select_related("content_type").filter(
@@ -105,10 +114,11 @@ def sync_roles(apps) -> dict[str, int]:
 
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
+    present = {c.label for c in apps.get_app_configs() if list(c.get_models())}
     counts = {}
     for role in ROLES:
         group, _ = group_model.objects.get_or_create(name=role)
-        permissions = permissions_for(role, permission_model)
+        permissions = permissions_for(role, permission_model, present)
         group.permissions.set(permissions)
         counts[role] = len(permissions)
     return counts

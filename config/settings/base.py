@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "insights",
     "opendata",
     "dashboards",
+    "funding",
     "staff",
 ]
 
@@ -320,6 +321,10 @@ CELERY_TASK_TIME_LIMIT = 1800
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    "close-funding-calls-past-deadline": {
+        "task": "funding.tasks.close_calls_past_deadline_task",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "resend-pending-emails": {"task": "outbox.tasks.resend_pending_emails_task", "schedule": 60},
     "listing-expiry": {"task": "clusters.tasks.expire_listings_task", "schedule": 3600},
     "sweep-matching-work": {"task": "matching.tasks.sweep_matching_work_task", "schedule": 60},

@@ -12,6 +12,7 @@ page its group claims.
 
 import contextlib
 import re
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 import pytest
@@ -38,6 +39,8 @@ PAGES = {
     "clusters:listing-detail": PUBLIC,
     "clusters:organisation-list": PUBLIC,
     "clusters:organisation-public": PUBLIC,
+    "funding:call-list": PUBLIC,
+    "funding:call-detail": PUBLIC,  # open, and closed (which says so)
     "reports:listing": PUBLIC,
     "dashboards:mission": PUBLIC,
     "dashboards:cluster": PUBLIC,
@@ -172,6 +175,7 @@ ADMIN_MODEL_PAGES = {
     "matching.learnedweights": {"add"},
     "outbox.email": {"change"},
     "reports.report": {"change"},
+    "funding.fundingcall": {"add", "change"},
     "teams.clusterteammember": {"change"},
     "accounts.user": {"change"},
     "account.emailaddress": {"change"},
@@ -337,6 +341,20 @@ def world(transactional_db):
     from reports.services import submit_report
 
     submit_report(offer, reason="spam", details="An advert for something else.")
+    from tests.funding.factories import FundingCallFactory
+
+    # Open to any kind, theme and cluster: suggested on the need's page and the accepted
+    # introduction's page.
+    funding_call = FundingCallFactory(ref="FC-kilns", name="Heat pumps for industry")
+    closed_call = FundingCallFactory(ref="FC-closed", status="closed")
+    accepted = f.IntroductionFactory(
+        source_listing=f.ListingFactory(organisation=org, kind="need", title="Kiln heat"),
+        target_listing=f.ListingFactory(organisation=other, kind="offer", title="Kiln pumps"),
+        requested_by=member,
+        status="accepted",
+        decided_by=f.UserFactory(),
+        decided_at=datetime.now(UTC),
+    )
     return {
         "org": org,
         "member": member,
@@ -355,6 +373,9 @@ def world(transactional_db):
         "unsubscribe": tokens.make(tokens.UNSUBSCRIBE, u=member.pk),
         "digest": tokens.make(tokens.DIGEST, d=notice.digest.pk),
         "saved": saved,
+        "funding_call": funding_call,
+        "closed_call": closed_call,
+        "accepted": accepted,
     }
 
 
@@ -375,6 +396,9 @@ def test_public_pages_and_their_error_states(live_server, page, world):
         "/organisations/",
         f"/organisations/{w['other'].ref}/",
         f"/organisations/{w['other'].ref}/report/",
+        "/funding/",
+        f"/funding/{w['funding_call'].ref}/",
+        f"/funding/{w['closed_call'].ref}/",
         "/accessibility/",
         "/cookies/",
         "/account/privacy/",
@@ -393,6 +417,8 @@ def test_public_pages_and_their_error_states(live_server, page, world):
     sweep.goto("/challenges/?cluster=atlantis")
     sweep.goto("/offers/?theme=nothing&q=" + "x" * 300)
     sweep.goto("/organisations/?kind=nothing&cluster=atlantis")
+    sweep.goto("/funding/?theme=nothing&cluster=atlantis&kind=pirate")
+    sweep.goto("/funding/FC-no-such-call/", expect_status=404)
     sweep.goto("/no-such-page/", expect_status=404)
     sweep.goto(f"/listings/{w['draft'].ref}/", expect_status=404)
     sweep.goto("/email/link/forged/?to=/", expect_status=404)
@@ -506,6 +532,7 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         f"/your-organisation/{org}/matches/",
         f"/your-organisation/{org}/introductions/",
         f"/introductions/{w['incoming'].public_id}/",
+        f"/introductions/{w['accepted'].public_id}/",  # with funding calls to bid for together
         f"/listings/{need}/preview/",
         f"/listings/{draft}/preview/",
         f"/invitations/{w['invitation'].token}/",

@@ -24,6 +24,7 @@ from tests.factories import (
     OrganisationFactory,
     UserFactory,
 )
+from tests.funding.factories import FundingCallFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mfa_off")]
 
@@ -72,6 +73,8 @@ PAGES = {
     "teams.clusterteammember": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
     # Reports come from visitors and are decided by actions: nobody adds or edits one.
     "reports.report": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
+    # Programme admins publish funding calls; moderators may read them.
+    "funding.fundingcall": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lacdh", SUPERUSER: "lacdh"},
 }
 PAGE_LETTERS = {"l": "changelist", "a": "add", "c": "change", "d": "delete", "h": "history"}
 VIEW_ONLY = "200, read-only"
@@ -150,6 +153,11 @@ ACTIONS = {
         "take_down": {MODERATOR, *ADMINS},
         "refer": {MODERATOR, *ADMINS},
         "resolve": ADMINS,
+    },
+    "funding.fundingcall": {
+        "delete_selected": ADMINS,
+        "close": ADMINS,
+        "reopen": ADMINS,
     },
 }
 
@@ -230,6 +238,7 @@ def make_rows() -> dict:
         "enquiries.enquiryevent": EnquiryEvent.objects.create(enquiry=enquiry, field="status"),
         "teams.clusterteammember": ClusterTeamMemberFactory(status="pending"),
         "reports.report": submit_report(ours, reason="spam", details="An advert."),
+        "funding.fundingcall": FundingCallFactory(),
     }
 
 
