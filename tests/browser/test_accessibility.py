@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib import admin
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
+from django.utils import timezone
 
 from tests.browser.conftest import AXE_TAGS
 
@@ -85,6 +86,7 @@ PAGES = {
     "introductions:request": MEMBER,
     "introductions:list": MEMBER,
     "introductions:detail": MEMBER,
+    "introductions:outcome": MEMBER,
     "notifications:preferences": MEMBER,
     "account_logout": MEMBER,
     "account_reauthenticate": MEMBER,
@@ -313,6 +315,14 @@ def world(transactional_db):
         source_listing=f.ListingFactory(organisation=other, kind="need"),
         target_listing=f.ListingFactory(organisation=org, kind="offer"),
     )
+    # Accepted: its page and "What came of it" carry the outcome form (issue #13).
+    accepted = f.IntroductionFactory(
+        source_listing=f.ListingFactory(organisation=org, kind="need"),
+        target_listing=f.ListingFactory(organisation=other, kind="offer"),
+        requested_by=member,
+        status="accepted",
+        decided_at=timezone.now(),
+    )
     invitation = f.InvitationFactory(organisation=other, email="member@example.org")
     notice = f.MatchNoticeFactory(user=member, match=match)
     challenge = f.ChallengeFactory(title="Capture CO2 from refinery heaters")
@@ -338,6 +348,7 @@ def world(transactional_db):
         "offer": offer,
         "spare": spare,
         "incoming": incoming,
+        "accepted": accepted,
         "invitation": invitation,
         "notice": notice,
         "challenge": challenge,
@@ -472,6 +483,8 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         f"/your-organisation/{org}/matches/",
         f"/your-organisation/{org}/introductions/",
         f"/introductions/{w['incoming'].public_id}/",
+        f"/introductions/{w['accepted'].public_id}/",
+        f"/introductions/{w['accepted'].public_id}/outcome/",
         f"/listings/{need}/preview/",
         f"/listings/{draft}/preview/",
         f"/invitations/{w['invitation'].token}/",
@@ -493,6 +506,7 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         (f"/listings/{draft}/edit/", "Save and check"),
         (f"/listings/{need}/matches/{w['spare'].ref}/introduction/", "Send request"),
         (f"/introductions/{w['incoming'].public_id}/", "Decline"),
+        (f"/introductions/{w['accepted'].public_id}/outcome/", "Save your answer"),
         (f"/listings/{w['spare'].ref}/introduction/", "Send request"),
         (f"/saved-searches/{w['saved'].ref}/rename/", SUBMIT),
         ("/clusters/teesside/team/join/", SUBMIT),

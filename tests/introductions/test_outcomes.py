@@ -1,5 +1,7 @@
 """What came of an accepted introduction: the answer page, "Your introductions", the admin."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import reverse
@@ -223,3 +225,20 @@ def test_other_staff_roles_do_not_see_introductions_or_outcomes(client, accepted
     client.force_login(staff_user(role))
     page = reverse("admin:introductions_introduction_change", args=[accepted.pk])
     assert client.get(page).status_code in (302, 403)
+
+
+@pytest.mark.parametrize("page", ["outcome", "detail"])
+def test_the_forms_carry_a_csrf_token_and_need_it(sides, accepted, page):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(sides.asker)
+    html = client.get(reverse(f"introductions:{page}", args=[accepted.public_id])).content
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert token, "the answer form has no CSRF token"
+    assert client.post(url(accepted), {"result": "trial"}).status_code == 403
+    assert not Outcome.objects.exists()
+    response = client.post(
+        url(accepted), {"result": "trial", "csrfmiddlewaretoken": token.group(1).decode()}
+    )
+    assert response.status_code == 302 and Outcome.objects.get().result == "trial"
