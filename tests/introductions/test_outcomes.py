@@ -234,7 +234,10 @@ def test_the_forms_carry_a_csrf_token_and_need_it(sides, accepted, page):
     client = Client(enforce_csrf_checks=True)
     client.force_login(sides.asker)
     html = client.get(reverse(f"introductions:{page}", args=[accepted.public_id])).content
-    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    form = re.search(
+        rb'<form method="post" action="' + url(accepted).encode() + rb".*?</form>", html, re.S
+    )
+    token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(0))
     assert token, "the answer form has no CSRF token"
     assert client.post(url(accepted), {"result": "trial"}).status_code == 403
     assert not Outcome.objects.exists()
