@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from clusters.models import Listing, Organisation
 
@@ -280,6 +280,7 @@ def decline(request, public_id):
 
 
 @login_required
+@require_http_methods(["GET", "HEAD", "POST"])
 def outcome(request, public_id):
     """What came of an accepted introduction, for the user's side. A GET only shows the
     question (mail scanners follow the emailed link); the POST records the answer."""

@@ -245,3 +245,9 @@ def test_the_forms_carry_a_csrf_token_and_need_it(sides, accepted, page):
         url(accepted), {"result": "trial", "csrfmiddlewaretoken": token.group(1).decode()}
     )
     assert response.status_code == 302 and Outcome.objects.get().result == "trial"
+
+
+def test_other_methods_are_refused_and_record_nothing(client, sides, accepted):
+    client.force_login(sides.asker)
+    assert client.put(url(accepted), "result=trial").status_code == 405
+    assert not Outcome.objects.exists()
