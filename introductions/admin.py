@@ -2,7 +2,28 @@
 
 from django.contrib import admin
 
-from .models import Introduction
+from .models import Introduction, Outcome
+
+
+class OutcomeInline(admin.TabularInline):
+    """What each side said came of it: read-only, only the two organisations answer."""
+
+    model = Outcome
+    verbose_name = "outcome reported"
+    verbose_name_plural = "What came of it (each side’s latest answer)"
+    fields = ["organisation", "result", "answered_by", "created_at", "updated_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Introduction)
@@ -39,6 +60,7 @@ class IntroductionAdmin(admin.ModelAdmin):
         "requested_by__email",
     ]
     date_hierarchy = "created_at"
+    inlines = [OutcomeInline]
     # Read-only: a change of state goes through the services, which send the emails.
     readonly_fields = [
         "public_id",
@@ -55,6 +77,8 @@ class IntroductionAdmin(admin.ModelAdmin):
         "decided_by",
         "decided_at",
         "decline_shown_at",
+        "outcome_asked_60_at",
+        "outcome_asked_180_at",
         "created_at",
         "updated_at",
     ]

@@ -4,7 +4,7 @@ from django import forms
 
 from clusters.models import Listing
 
-from .models import MESSAGE_MAX
+from .models import MESSAGE_MAX, Outcome
 
 
 class PlainTextField(forms.CharField):
@@ -132,3 +132,16 @@ class DeclineForm(forms.Form):
     @property
     def tell_now(self) -> bool:
         return self.cleaned_data["tell"] == self.TELL_NOW
+
+
+class OutcomeForm(forms.Form):
+    result = forms.ChoiceField(
+        label="What came of the introduction?",
+        choices=Outcome.Result.choices,
+        widget=forms.RadioSelect,
+        help_text="Choose the furthest it has got so far. You can change your answer later.",
+        error_messages={
+            "required": "Choose what came of the introduction",
+            "invalid_choice": "Choose what came of the introduction from the list",
+        },
+    )

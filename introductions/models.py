@@ -16,6 +16,11 @@ MESSAGE_MAX = 1000
 LIFETIME = timedelta(days=30)
 REMINDER_AFTER = timedelta(days=7)
 DECLINE_DELAY = timedelta(days=14)
+# Both sides of an accepted introduction are asked what came of it this many days after it
+# was accepted; an ask is sent only within OUTCOME_ASK_WINDOW of its day, so a task that was
+# down catches up, but introductions accepted long before are not all asked at once.
+OUTCOME_ASK_DAYS = (60, 180)
+OUTCOME_ASK_WINDOW = timedelta(days=30)
 
 
 class IntroductionQuerySet(models.QuerySet):
@@ -42,6 +47,18 @@ class IntroductionQuerySet(models.QuerySet):
         return self.filter(
             Q(source_listing=listing, target_listing=other)
             | Q(source_listing=other, target_listing=listing)
+        )
+
+    def accepted(self):
+        return self.filter(status=Introduction.Status.ACCEPTED)
+
+    def due_outcome_ask(self, days: int, now):
+        """Accepted `days` ago (within OUTCOME_ASK_WINDOW) and not yet asked at `days`."""
+        since = now - timedelta(days=days)
+        return self.accepted().filter(
+            decided_at__lte=since,
+            decided_at__gt=since - OUTCOME_ASK_WINDOW,
+            **{f"outcome_asked_{days}_at__isnull": True},
         )
 
     def with_details(self):
@@ -110,6 +127,9 @@ class Introduction(Timestamped):
     decided_at = models.DateTimeField(null=True, blank=True)
     # A decline is quiet: the requester sees "not taken forward" only from this moment.
     decline_shown_at = models.DateTimeField(null=True, blank=True)
+    # When both sides were asked what came of it (claimed on the row before the emails queue).
+    outcome_asked_60_at = models.DateTimeField(null=True, blank=True)
+    outcome_asked_180_at = models.DateTimeField(null=True, blank=True)
 
     objects = IntroductionQuerySet.as_manager()
 
@@ -236,3 +256,8 @@ class Outcome(Timestamped):
 
     def __str__(self):
         return f"{self.get_result_display()} ({self.organisation})"
+
+    @classmethod
+    def rank(cls, result: str) -> int:
+        """How far `result` got: 0 for nothing, up to 5 for a joint bid won."""
+        return cls.Result.values.index(result)

@@ -6,12 +6,20 @@ from datetime import datetime
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from clusters.models import Challenge, Cluster, Listing, Membership, Organisation, Theme
 from outbox.services import queue_email
 
-from .models import DECLINE_DELAY, LIFETIME, REMINDER_AFTER, Introduction
+from .models import (
+    DECLINE_DELAY,
+    LIFETIME,
+    OUTCOME_ASK_DAYS,
+    REMINDER_AFTER,
+    Introduction,
+    Outcome,
+)
 
 DAILY_LIMIT_DEFAULT = 10
 UNVERIFIED = (
@@ -280,6 +288,115 @@ def expire_introductions(now: datetime | None = None) -> tuple[int, int]:
         .update(status=Introduction.Status.EXPIRED, updated_at=now)
     )
     return reminded, expired
+
+
+# Outcomes: what came of an accepted introduction ------------------------------------------
+
+
+def side_of(introduction: Introduction, user) -> Organisation | None:
+    """The user's side of the introduction (the asked side first), or None if neither."""
+    mine = set(
+        Membership.objects.filter(
+            user=user,
+            organisation__in=[introduction.to_organisation_id, introduction.from_organisation_id],
+        ).values_list("organisation_id", flat=True)
+    )
+    for organisation_id in (introduction.to_organisation_id, introduction.from_organisation_id):
+        if organisation_id in mine:
+            return Organisation.objects.get(pk=organisation_id)
+    return None
+
+
+@transaction.atomic
+def record_outcome(introduction: Introduction, user, result: str) -> Outcome:
+    """Record, for the user's side, what came of an accepted introduction.
+
+    One answer per side: answering again (by anyone on that side) replaces it. Raises
+    NotAllowed, changing nothing, for an introduction that is not accepted, a user on
+    neither side, or a result that is not one of `Outcome.Result`.
+    """
+    if result not in Outcome.Result.values:
+        raise NotAllowed("Choose what came of the introduction from the list.")
+    # The introduction's row is the lock: two answers for one side at once update in turn.
+    introduction = Introduction.objects.select_for_update().get(pk=introduction.pk)
+    if introduction.status != Introduction.Status.ACCEPTED:
+        raise NotAllowed("You can say what came of an introduction only once it has been accepted.")
+    organisation = side_of(introduction, user)
+    if organisation is None:
+        raise NotAllowed("Only members of the two organisations can say what came of it.")
+    outcome, _created = Outcome.objects.update_or_create(
+        introduction=introduction,
+        organisation=organisation,
+        defaults={"result": result, "answered_by": user},
+    )
+    return outcome
+
+
+def best_outcomes(introductions=None) -> dict[int, str]:
+    """The best result either side reported, per introduction id (answered ones only).
+
+    "Best" is how far it got, in the order of `Outcome.Result` (nothing < talking < trial <
+    contract < bid submitted < bid won). `introductions` narrows it (a queryset or ids).
+    """
+    rows = Outcome.objects.all()
+    if introductions is not None:
+        rows = rows.filter(introduction__in=introductions)
+    best: dict[int, str] = {}
+    for introduction_id, result in rows.values_list("introduction_id", "result").iterator(2000):
+        if introduction_id not in best or Outcome.rank(result) > Outcome.rank(
+            best[introduction_id]
+        ):
+            best[introduction_id] = result
+    return best
+
+
+def ask_for_outcomes(now: datetime | None = None) -> int:
+    """Ask both sides of introductions accepted 60 (or 180) days ago what came of them.
+
+    Returns how many asks were made (an introduction asked at 60 days counts one). Safe when
+    two runs overlap: each ask is claimed on the introduction's row (outcome_asked_<days>_at,
+    set only if still empty) in the transaction that queues its emails, so only one run
+    queues them; and each email is keyed in the outbox by introduction, ask and person.
+    The email holds a plain link to the answer page, which needs signing in: no secret.
+    """
+    now = now or timezone.now()
+    asked = 0
+    for days in OUTCOME_ASK_DAYS:
+        field = f"outcome_asked_{days}_at"
+        for introduction in Introduction.objects.due_outcome_ask(days, now).with_details():
+            with transaction.atomic():
+                claimed = Introduction.objects.filter(
+                    pk=introduction.pk,
+                    status=Introduction.Status.ACCEPTED,
+                    **{f"{field}__isnull": True},
+                ).update(**{field: now, "updated_at": now})
+                if not claimed:
+                    continue
+                answers = dict(introduction.outcomes.values_list("organisation_id", "result"))
+                for organisation, other in (
+                    (introduction.from_organisation, introduction.to_organisation),
+                    (introduction.to_organisation, introduction.from_organisation),
+                ):
+                    answer = answers.get(organisation.pk)
+                    for user in contacts(organisation):
+                        queue_email(
+                            f"introduction-outcome-{days}:{introduction.pk}:{user.pk}",
+                            user.email,
+                            "introduction_outcome_ask",
+                            {
+                                "user": user,
+                                "introduction": introduction,
+                                "organisation": organisation,
+                                "other": other,
+                                "months": {60: "two", 180: "six"}[days],
+                                "answer": Outcome.Result(answer).label if answer else "",
+                                "url": reverse(
+                                    "introductions:outcome", args=[introduction.public_id]
+                                ),
+                            },
+                        )
+                asked += 1
+    return asked
 
 
 # Counts for the programme --------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Celery doorways for introductions: the daily reminder and expiry sweep."""
+"""Celery doorways for introductions: the daily reminder and expiry sweep, and the asks
+what came of accepted introductions."""
 
 from celery import shared_task
 
@@ -11,3 +12,10 @@ from . import services
 @shared_task(acks_late=True)
 def expire_introductions_task() -> tuple[int, int]:
     return services.expire_introductions()
+
+
+# Periodic (daily). Running it twice, or two at once, asks once: each ask is claimed on the
+# introduction's row before its emails are queued, and each email is keyed in the outbox.
+@shared_task(acks_late=True)
+def ask_for_outcomes_task() -> int:
+    return services.ask_for_outcomes()

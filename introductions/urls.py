@@ -20,4 +20,5 @@ urlpatterns = [
     path("introductions/<uuid:public_id>/", views.introduction_detail, name="detail"),
     path("introductions/<uuid:public_id>/accept/", views.accept, name="accept"),
     path("introductions/<uuid:public_id>/decline/", views.decline, name="decline"),
+    path("introductions/<uuid:public_id>/outcome/", views.outcome, name="outcome"),
 ]

@@ -10,13 +10,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from clusters.models import Listing, Organisation
 
 from . import services
-from .forms import AskForm, DeclineForm, RequestForm
-from .models import Introduction
+from .forms import AskForm, DeclineForm, OutcomeForm, RequestForm
+from .models import Introduction, Outcome
 
 UNVERIFIED = (
     "Confirm your email address before you {what}: we have sent you a link. Check your inbox."
@@ -157,6 +157,21 @@ def ask_about_listing(request, ref):
     )
 
 
+def _with_our_outcomes(introductions, organisation) -> list:
+    """The introductions, each with `our_outcome`: this organisation's answer, or None."""
+    introductions = list(introductions)
+    ours = {
+        o.introduction_id: o
+        for o in Outcome.objects.filter(
+            organisation=organisation,
+            introduction__in=[i.pk for i in introductions if i.is_accepted],
+        )
+    }
+    for introduction in introductions:
+        introduction.our_outcome = ours.get(introduction.pk)
+    return introductions
+
+
 @login_required
 def organisation_introductions(request, ref):
     organisation = get_object_or_404(Organisation.objects.of_member(request.user), ref=ref)
@@ -166,8 +181,8 @@ def organisation_introductions(request, ref):
         "introductions/introduction_list.html",
         {
             "organisation": organisation,
-            "received": introductions.received_by(organisation),
-            "sent": introductions.sent_by(organisation),
+            "received": _with_our_outcomes(introductions.received_by(organisation), organisation),
+            "sent": _with_our_outcomes(introductions.sent_by(organisation), organisation),
             "crumbs": _crumbs(organisation, ("Your introductions", None)),
         },
     )
@@ -177,6 +192,11 @@ def _detail_page(request, introduction, decline_form=None):
     mine = Organisation.objects.of_member(request.user)
     received = mine.filter(pk=introduction.to_organisation_id).exists()
     organisation = introduction.to_organisation if received else introduction.from_organisation
+    our_outcome = None
+    if introduction.is_accepted:
+        our_outcome = Outcome.objects.filter(
+            introduction=introduction, organisation=organisation
+        ).first()
     return _page(
         request,
         "introductions/introduction_detail.html",
@@ -191,6 +211,10 @@ def _detail_page(request, introduction, decline_form=None):
             and introduction.is_awaiting_reply
             and introduction.requested_by_id != request.user.pk,
             "form": decline_form or DeclineForm(),
+            "our_outcome": our_outcome,
+            "outcome_form": OutcomeForm(
+                initial={"result": our_outcome.result if our_outcome else None}
+            ),
             "crumbs": _crumbs(
                 organisation,
                 ("Your introductions", reverse("introductions:list", args=[organisation.ref])),
@@ -253,3 +277,54 @@ def decline(request, public_id):
         f"taken forward {when}. We do not email them.",
     )
     return redirect("introductions:list", ref=introduction.to_organisation.ref)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def outcome(request, public_id):
+    """What came of an accepted introduction, for the user's side. A GET only shows the
+    question (mail scanners follow the emailed link); the POST records the answer."""
+    introduction = get_object_or_404(
+        Introduction.objects.visible_to(request.user).accepted().with_details(),
+        public_id=public_id,
+    )
+    organisation = services.side_of(introduction, request.user)
+    other = (
+        introduction.from_organisation
+        if organisation.pk == introduction.to_organisation_id
+        else introduction.to_organisation
+    )
+    ours = Outcome.objects.filter(introduction=introduction, organisation=organisation).first()
+    if request.method == "POST":
+        form = OutcomeForm(request.POST)
+        if form.is_valid():
+            try:
+                services.record_outcome(introduction, request.user, form.cleaned_data["result"])
+            except services.NotAllowed as exc:
+                form.add_error(None, str(exc))
+            else:
+                messages.success(
+                    request,
+                    f"Thank you. We have recorded what came of your introduction to "
+                    f"{other.name}. You can change it here at any time.",
+                )
+                return redirect(introduction)
+    else:
+        form = OutcomeForm(initial={"result": ours.result if ours else None})
+    return _page(
+        request,
+        "introductions/introduction_outcome.html",
+        {
+            "introduction": introduction,
+            "organisation": organisation,
+            "other": other,
+            "our_outcome": ours,
+            "form": form,
+            "crumbs": _crumbs(
+                organisation,
+                ("Your introductions", reverse("introductions:list", args=[organisation.ref])),
+                ("Introduction", introduction.get_absolute_url()),
+                ("What came of it", None),
+            ),
+        },
+    )

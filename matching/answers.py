@@ -1,7 +1,15 @@
 """People's answers to suggestions, and the signal weights the matcher learns from them.
 
 Answers: "Interested" (on the site) and "Useful" (from a match email) mark a suggestion as
-liked, an accepted introduction too; "Not relevant" marks it as disliked. `learn_weights()`
+liked, an accepted introduction too; "Not relevant" marks it as disliked. What the two sides
+say came of an accepted introduction (its best outcome) adjusts that: a trial or pilot, a
+contract, or a joint bid (submitted or won) makes it a strong "liked" (learn.STRONG); "we are
+talking" leaves it liked; "nothing came of it" takes the introduction's "liked" away, so the
+pair counts as whatever was answered on the match, or as a candidate nobody judged. (Nothing
+is read as neutral, not as "not relevant": a partnership can fail for reasons that have
+nothing to do with how well the listings fit.) An introduction about none of the asker's
+listings pairs its target with nothing, so it teaches the order of no listing's
+suggestions and is left out, outcome or not. `learn_weights()`
 fits the weights of the engine's signals to them (matching/learn.py) and puts them in use
 only when the guard lets it; the next fit (the nightly rebuild) then uses them.
 """
@@ -21,6 +29,8 @@ def weights_in_use() -> LearnedWeights | None:
     return LearnedWeights.objects.in_use()
 
 
+# Outcomes of an introduction that make it a strong "liked" (see the module's docstring).
+STRONG_OUTCOMES = {"trial", "contract", "bid_submitted", "bid_won"}
 UNSEEN_DEPTH = 30  # an answered source's other candidates down to this rank go with its answers
 
 
@@ -29,11 +39,13 @@ def collect_answers(model: engine.Model) -> learn.Answers:
     a listing may have changed kind since), with its signals; and, for each
     answered source, its other candidates in the model's top 30, which nobody judged.
 
-    One answer per pair; an accepted introduction counts as liked whatever the match says.
+    One answer per pair; an accepted introduction counts as liked whatever the match says,
+    strongly if its outcome was a trial, a contract or a bid, not at all if nothing came of it.
     """
-    from introductions.models import Introduction
+    from introductions.models import Introduction, Outcome
+    from introductions.services import best_outcomes
 
-    found: dict[tuple[str, str], tuple[int, str]] = {}
+    found: dict[tuple[str, str], tuple[int, str, float]] = {}
     rows = Match.objects.exclude(status=Match.Status.NEW).values_list(
         "source_listing__ref",
         "source_challenge__ref",
@@ -45,23 +57,28 @@ def collect_answers(model: engine.Model) -> learn.Answers:
         source = listing_ref or challenge_ref
         label = learn.LIKED if status == Match.Status.INTERESTED else learn.DISMISSED
         # A challenge has no organisation: its answers come from programme staff.
-        found[(source, target)] = (label, organisation or "programme")
-    accepted = Introduction.objects.filter(status=Introduction.Status.ACCEPTED).values_list(
-        "source_listing__ref", "target_listing__ref", "from_organisation__ref"
+        found[(source, target)] = (label, organisation or "programme", 1.0)
+    accepted = Introduction.objects.accepted().filter(source_listing__isnull=False)
+    best = best_outcomes(accepted)
+    rows = accepted.values_list(
+        "pk", "source_listing__ref", "target_listing__ref", "from_organisation__ref"
     )
-    for source, target, organisation in accepted.iterator(2000):
-        if source and target:
-            found[(source, target)] = (learn.LIKED, organisation)
+    for pk, source, target, organisation in rows.iterator(2000):
+        result = best.get(pk)
+        if result == Outcome.Result.NOTHING:
+            continue  # neutral: the match's own answer, if any, stands
+        strength = learn.STRONG if result in STRONG_OUTCOMES else 1.0
+        found[(source, target)] = (learn.LIKED, organisation, strength)
     pairs = sorted(
-        (source, target, label, who)
-        for (source, target), (label, who) in found.items()
+        (source, target, label, who, strength)
+        for (source, target), (label, who, strength) in found.items()
         if engine.pairable(model, source, target)
     )
     answered = sorted({p[0] for p in pairs})
     if answered:
         for s in engine.suggest(model, answered, top=UNSEEN_DEPTH):
             if (s.source, s.target) not in found:
-                pairs.append((s.source, s.target, learn.UNSEEN, ""))
+                pairs.append((s.source, s.target, learn.UNSEEN, "", 1.0))
     sources = [p[0] for p in pairs]
     targets = [p[1] for p in pairs]
     signals = engine.pair_signals(model, sources, targets) if pairs else np.zeros((0, 6))
@@ -71,6 +88,7 @@ def collect_answers(model: engine.Model) -> learn.Answers:
         sources=sources,
         organisations=[p[3] for p in pairs],
         targets=targets,
+        strengths=[p[4] for p in pairs],
     )
 
 

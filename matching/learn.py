@@ -1,9 +1,11 @@
 """Learn the weights of the matcher's signals from people's answers (pure Python, no Django).
 
 An answer is a suggestion someone judged: "interested", "useful" or an accepted introduction
-count as liked, "not relevant" as dismissed. Besides the answers, each answered listing
-brings its next candidates, the ones ranked just below what people were shown ("unseen"):
-nobody judged them, and weights that pull them above what people liked must pay for it.
+count as liked, "not relevant" as dismissed. An answer may carry a strength
+(`Answers.strengths`): an introduction that led to a trial, a contract or a joint bid counts
+STRONG times as much. Besides the answers, each answered listing brings its next candidates,
+the ones ranked just below what people were shown ("unseen"): nobody judged them, and
+weights that pull them above what people liked must pay for it.
 
 What matters to a person is the order of the suggestions for one listing, so the weights are
 fitted to that order (a pairwise logistic regression, as in RankSVM): for every listing, each
@@ -45,6 +47,7 @@ MAX_PAIRS_PER_SOURCE = 100  # a listing with many answers must not outweigh the 
 # No learned weight goes below this share of the total: a signal weighted 0 could not be read
 # back from the next model (pair_signals reads a signal from the weighted vectors).
 MIN_SHARE = 0.01
+STRONG = 2.0  # the strength of a liked answer that an introduction's outcome bears out
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Answers:
     sources: Sequence[str]
     organisations: Sequence[str]
     targets: Sequence[str] = ()
+    # How much each answer counts (empty: 1 each). A liked pair that led somewhere (a trial,
+    # a contract, a joint bid) counts STRONG: its comparisons weigh that much more in the fit.
+    strengths: Sequence[float] = ()
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -91,13 +97,20 @@ def _groups(labels: np.ndarray, sources: Sequence[str], rows: Sequence[int]):
     return [by_source[s] for s in sorted(by_source)]
 
 
-def _examples(signals, labels, sources, rows):
-    """Difference vectors (preferred − other) and their weights, for pairs within a source."""
+def _examples(signals, labels, sources, rows, strengths=None):
+    """Difference vectors (preferred − other) and their weights, for pairs within a source.
+
+    A pair's weight is its kind's (1 against a dismissed candidate, UNSEEN_WEIGHT against an
+    unseen one) times the strength of its liked answer (`strengths`, 1 each when None).
+    """
     diffs, weights = [], []
+    strength = (lambda r: 1.0) if strengths is None else (lambda r: float(strengths[r]))
     for group in _groups(labels, sources, rows):
         liked = [r for r in group if labels[r] == LIKED]
-        pairs = [(g, b, 1.0) for g in liked for b in group if labels[b] == DISMISSED]
-        pairs += [(g, b, UNSEEN_WEIGHT) for g in liked for b in group if labels[b] == UNSEEN]
+        pairs = [(g, b, strength(g)) for g in liked for b in group if labels[b] == DISMISSED]
+        pairs += [
+            (g, b, UNSEEN_WEIGHT * strength(g)) for g in liked for b in group if labels[b] == UNSEEN
+        ]
         if len(pairs) > MAX_PAIRS_PER_SOURCE:
             step = len(pairs) / MAX_PAIRS_PER_SOURCE
             pairs = [pairs[int(i * step)] for i in range(MAX_PAIRS_PER_SOURCE)]
@@ -154,13 +167,13 @@ def _fit(diffs: np.ndarray, sample_weight: np.ndarray, start: np.ndarray) -> np.
     return weights * (start.sum() / weights.sum())
 
 
-def _cross_validate(signals, labels, sources, splits, start):
+def _cross_validate(signals, labels, sources, splits, start, strengths=None):
     """nDCG@10 of each held-out listing with weights fitted on the other folds, and with
     `start`; and the gain per fold."""
     learned_scores, default_scores, fold_gains = [], [], []
     for held in splits:
         train = np.setdiff1d(np.arange(len(labels)), held)
-        diffs, weight = _examples(signals, labels, sources, train.tolist())
+        diffs, weight = _examples(signals, labels, sources, train.tolist(), strengths)
         if not len(diffs):
             continue
         fitted = _fit(diffs, weight, start)
@@ -186,14 +199,18 @@ def _shuffled(labels: np.ndarray, sources: Sequence[str], rng) -> np.ndarray:
     return out
 
 
-def _chance(gain, signals, labels, sources, splits, start) -> float:
-    """The share of label shufflings whose cross-validated gain reaches `gain`."""
+def _chance(gain, signals, labels, sources, splits, start, strengths=None) -> float:
+    """The share of label shufflings whose cross-validated gain reaches `gain`.
+
+    A strength stays with its row: a shuffled "liked" lands on a row of strength 1 unless
+    that row's answer was itself a strong one, so shufflings get no more weight than the
+    real answers."""
     seed = _stable_hash("".join(sources) + labels.tobytes().hex())
     rng = np.random.default_rng(seed)
     reached = 0
     for _ in range(PERMUTATIONS):
         a, b, _folds_gains = _cross_validate(
-            signals, _shuffled(labels, sources, rng), sources, splits, start
+            signals, _shuffled(labels, sources, rng), sources, splits, start, strengths
         )
         if a and np.mean(a) - np.mean(b) >= gain:
             reached += 1
@@ -248,10 +265,11 @@ def learn(
     signals = np.asarray(answers.signals, dtype=np.float64)
     sources = list(answers.sources)
     splits = _folds(sources, folds)
+    strengths = np.asarray(answers.strengths, dtype=np.float64) if len(answers.strengths) else None
     learned_scores, default_scores, fold_gains = _cross_validate(
-        signals, labels, sources, splits, default_vector
+        signals, labels, sources, splits, default_vector, strengths
     )
-    diffs, weight = _examples(signals, labels, sources, list(range(len(labels))))
+    diffs, weight = _examples(signals, labels, sources, list(range(len(labels))), strengths)
     if len(fold_gains) < 2 or not len(diffs):
         return Learned(
             weights=None,
@@ -271,7 +289,7 @@ def learn(
     # reach min_gain and beat what the same steps make of answers shuffled within each
     # listing (a permutation test: answers that carry nothing rarely pass).
     gain = float(np.mean(learned_scores) - np.mean(default_scores))
-    chance = _chance(gain, signals, labels, sources, splits, default_vector)
+    chance = _chance(gain, signals, labels, sources, splits, default_vector, strengths)
     if fitted.sum() <= 0:
         adopted, reason = False, "The answers do not favour any signal; the defaults stay."
     elif gain < min_gain or chance > MAX_CHANCE:

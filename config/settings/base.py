@@ -332,6 +332,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "introductions.tasks.expire_introductions_task",
         "schedule": crontab(hour=6, minute=0),
     },
+    "introduction-outcome-asks": {
+        "task": "introductions.tasks.ask_for_outcomes_task",
+        "schedule": crontab(hour=9, minute=0),
+    },
     "match-emails-at-once": {
         "task": "notifications.tasks.send_digests_task",
         "schedule": 120,

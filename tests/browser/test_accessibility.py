@@ -92,6 +92,7 @@ PAGES = {
     "introductions:request": MEMBER,
     "introductions:list": MEMBER,
     "introductions:detail": MEMBER,
+    "introductions:outcome": MEMBER,
     "notifications:preferences": MEMBER,
     "account_logout": MEMBER,
     "account_reauthenticate": MEMBER,
@@ -344,7 +345,7 @@ def world(transactional_db):
     from tests.funding.factories import FundingCallFactory
 
     # Open to any kind, theme and cluster: suggested on the need's page and the accepted
-    # introduction's page.
+    # introduction's page, which also carries the outcome form (issue #13).
     funding_call = FundingCallFactory(ref="FC-kilns", name="Heat pumps for industry")
     closed_call = FundingCallFactory(ref="FC-closed", status="closed")
     accepted = f.IntroductionFactory(
@@ -533,6 +534,7 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         f"/your-organisation/{org}/introductions/",
         f"/introductions/{w['incoming'].public_id}/",
         f"/introductions/{w['accepted'].public_id}/",  # with funding calls to bid for together
+        f"/introductions/{w['accepted'].public_id}/outcome/",
         f"/listings/{need}/preview/",
         f"/listings/{draft}/preview/",
         f"/invitations/{w['invitation'].token}/",
@@ -554,6 +556,7 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         (f"/listings/{draft}/edit/", "Save and check"),
         (f"/listings/{need}/matches/{w['spare'].ref}/introduction/", "Send request"),
         (f"/introductions/{w['incoming'].public_id}/", "Decline"),
+        (f"/introductions/{w['accepted'].public_id}/outcome/", "Save your answer"),
         (f"/listings/{w['spare'].ref}/introduction/", "Send request"),
         (f"/saved-searches/{w['saved'].ref}/rename/", SUBMIT),
         ("/clusters/teesside/team/join/", SUBMIT),
