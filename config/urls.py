@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("enquiries.urls")),
     path("", include("teams.urls")),
     path("", include("reports.urls")),
+    path("", include("insights.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

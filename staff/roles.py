@@ -21,6 +21,7 @@ PROJECT_APPS = (
     "outbox",
     "teams",
     "reports",
+    "insights",
 )
 
 # "app_label.codename", or "app_label.*" for every permission of the app.
@@ -53,6 +54,8 @@ ROLES: dict[str, list[str]] = {
         # down, refers reports of organisations to a programme admin (who resolves them).
         "reports.view_report",
         "reports.moderate_report",
+        # Reads the gap analysis and the partnering funnel (insights/views.py).
+        "insights.view_computation",
     ],
     # Runs the programme: everything in the project's apps (editing content, and the
     # moderation actions), and can look people up. Status is never edited, even here: it
