@@ -18,13 +18,13 @@ NO_DATA = "no data"
 FUNNEL_HEAD = [
     "Matches suggested",
     "Marked useful",
-    "Of suggested",
+    "% of suggested",
     "Introductions asked for",
-    "Of marked useful",
+    "% of marked useful",
     "Accepted",
-    "Of asked for",
+    "% of asked for",
     "Outcome reported",
-    "Of accepted",
+    "% of accepted",
 ]
 NEEDS = NEEDS_SHOWN
 NEEDS_HEAD = ["Needs published", "With a strong match", "With no strong match"]
