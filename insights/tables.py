@@ -154,11 +154,19 @@ def funnel_tables(figures: Figures, *, challenges: bool = False) -> list[Table]:
     return tables
 
 
-def unmet_needs_table(computation, figures: Figures, *, limit: int | None = None) -> Table:
+def unmet_needs_table(
+    computation, figures: Figures, *, limit: int | None = None, cluster=None, theme=None
+) -> Table:
     """The longest-waiting needs with no strong match, still published, with their best
-    partial matches. Listings are public, so their titles are shown and linked."""
+    partial matches, in one cluster and theme if given. Listings are public, so their titles
+    are shown and linked."""
     details = computation.details
-    listed = details.get("unmet_needs", [])[:limit]
+    listed = [
+        need
+        for need in details.get("unmet_needs", [])
+        if (cluster is None or cluster.pk in need["clusters"])
+        and (theme is None or theme.pk in need["themes"])
+    ][:limit]
     live = dict(
         Listing.objects.published()
         .filter(ref__in=[n["ref"] for n in listed] + [b["ref"] for n in listed for b in n["best"]])

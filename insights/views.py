@@ -26,8 +26,14 @@ def _page(request, template, build, context=None):
             if table.slug == wanted:
                 return tables.csv_response(table, computation.finished_at)
         raise Http404("No such table")
+    # A download link keeps the page's other choices (the staff page's filter).
+    kept = request.GET.copy()
+    kept.pop("download", None)
+    query = kept.urlencode() + "&" if kept else ""
     return render(
-        request, template, {"computation": computation, "tables": made, **(context or {})}
+        request,
+        template,
+        {"computation": computation, "tables": made, "query": query, **(context or {})},
     )
 
 
@@ -56,17 +62,32 @@ def staff_gaps(request):
     """Staff: the gap analysis in full (reached through the admin: staff, second factor)."""
     _staff_only(request)
 
+    chosen = {}
+
     def build(computation):
         figures = tables.Figures(computation, NEEDS_SHOWN)
+        # The unmet needs of one cluster or theme (GET, a plain form): unknown slugs show all.
+        chosen["cluster"] = _pick(figures.clusters, request.GET.get("cluster"))
+        chosen["theme"] = _pick(figures.themes, request.GET.get("theme"))
+        chosen["clusters"], chosen["themes"] = figures.clusters, figures.themes
         return [
             tables.needs_table(figures),
-            tables.unmet_needs_table(computation, figures),
+            tables.unmet_needs_table(
+                computation, figures, cluster=chosen["cluster"], theme=chosen["theme"]
+            ),
             *tables.challenge_tables(computation, figures),
         ]
 
     return _page(
-        request, "admin/insights/gaps.html", build, {"title": "Gap analysis", "other": "funnel"}
+        request,
+        "admin/insights/gaps.html",
+        build,
+        {"title": "Gap analysis", "other": "funnel", "chosen": chosen},
     )
+
+
+def _pick(choices, slug):
+    return next((choice for choice in choices if choice.slug == slug), None)
 
 
 def staff_funnel(request):

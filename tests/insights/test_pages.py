@@ -221,3 +221,24 @@ def test_the_admin_home_links_the_staff_pages_for_the_roles_that_may_read_them(c
     assert reverse("insights:staff-gaps") in client.get(reverse("admin:index")).content.decode()
     client.force_login(staff_in(TRIAGER))
     assert reverse("insights:staff-gaps") not in client.get(reverse("admin:index")).content.decode()
+
+
+@pytest.mark.usefixtures("mfa_off")
+def test_staff_choose_the_unmet_needs_of_one_cluster_and_theme(client, computed):
+    client.force_login(staff_in(MODERATOR))
+    url = STAFF_PAGES[0]
+    response = client.get(url, {"cluster": "teesside", "theme": "hydrogen"})
+    unmet = next(t for t in response.context["tables"] if t.slug == "unmet-needs")
+    assert [row[0].text for row in unmet.rows] == [computed["need_c"].title]
+    assert "?cluster=teesside&amp;theme=hydrogen&amp;download=unmet-needs" in (
+        response.content.decode()
+    )
+    rows = rows_of(client.get(url, {"cluster": "teesside", "download": "unmet-needs"}))
+    assert [row[0] for row in rows[1:]] == [computed["need_c"].title]
+    # An unknown cluster shows them all.
+    unmet = next(
+        t
+        for t in client.get(url, {"cluster": "atlantis"}).context["tables"]
+        if t.slug == "unmet-needs"
+    )
+    assert len(unmet.rows) == 2
