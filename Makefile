@@ -28,6 +28,7 @@ run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) createcachetable
 	$(MANAGE) load_demo --if-empty
+	$(MANAGE) compute_insights
 	$(MANAGE) build_open_data --if-missing
 	$(MANAGE) collectstatic --noinput --verbosity 0
 	@echo "Cluster Exchange is starting at http://127.0.0.1:8000 (press Ctrl+C to stop)"

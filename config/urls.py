@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("opendata.urls")),
     path("", include("dashboards.urls")),
     path("", include("funding.urls")),
+    path("", include("insights.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

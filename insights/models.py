@@ -35,7 +35,7 @@ class Measure(models.TextChoices):
     CHALLENGES_OPEN = "challenges_open", "Open challenges"
     NEEDS_OPEN = "needs_open", "Needs published and open"
     NEEDS_WITH_STRONG_MATCH = "needs_with_strong_match", "Needs with at least one strong match"
-    NEEDS_WITHOUT_MATCH = "needs_without_match", "Needs with no match"
+    NEEDS_WITHOUT_MATCH = "needs_without_match", "Needs with no strong match"
 
 
 class ComputationQuerySet(models.QuerySet):

@@ -1368,6 +1368,7 @@ def preview_for_enquiry(enquiry, text: str, listings: int = 5, challenges: int =
 # For other apps ---------------------------------------------------------------------------
 
 GOOD = engine.GOOD  # the score from which a suggestion is "good" (see strength)
+STRONG = engine.STRONG  # and "strong"
 
 
 def strength(score: float) -> str:

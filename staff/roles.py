@@ -22,6 +22,7 @@ PROJECT_APPS = (
     "teams",
     "reports",
     "funding",
+    "insights",
 )
 
 # "app_label.codename", or "app_label.*" for every permission of the app.
@@ -57,6 +58,8 @@ ROLES: dict[str, list[str]] = {
         # Sees the funding calls staff publish (to answer questions about them); programme
         # admins publish, edit, close and reopen them.
         "funding.view_fundingcall",
+        # Reads the gap analysis and the partnering funnel (insights/views.py).
+        "insights.view_computation",
     ],
     # Runs the programme: everything in the project's apps (editing content, and the
     # moderation actions), and can look people up. Status is never edited, even here: it

@@ -376,6 +376,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "staff.tasks.anonymise_expired_enquiries_task",
         "schedule": crontab(hour=3, minute=15),
     },
+    # The gap analysis and funnel figures (insights): hourly, at 40 minutes past, so the
+    # nightly matching rebuild (02:30) shows by 03:40. Each run makes its own Computation.
+    "compute-insights": {
+        "task": "insights.tasks.compute_insights_task",
+        "schedule": crontab(minute=40),
+    },
 }
 # How many tasks a full rebuild is split into, so that several workers share it.
 MATCHING_CHUNKS = env.int("MATCHING_CHUNKS", default=8)

@@ -47,6 +47,7 @@ PAGES = {
     "dashboards:challenge": PUBLIC,
     "reports:organisation": PUBLIC,
     "reports:sent": PUBLIC,
+    "insights:gaps": PUBLIC,
     "enquiries:create": PUBLIC,
     "enquiries:sent": PUBLIC,
     "accessibility": PUBLIC,
@@ -108,6 +109,8 @@ PAGES = {
     "mfa_reauthenticate": MEMBER,
     "mfa_authenticate": STAFF,  # staff sign in with a code
     "admin:index": STAFF,
+    "insights:staff-gaps": STAFF,
+    "insights:staff-funnel": STAFF,
     "admin:app_list": STAFF,
     "admin:password_change": STAFF,
     "admin:password_change_done": STAFF,
@@ -414,6 +417,13 @@ def test_public_pages_and_their_error_states(live_server, page, world):
     ]:
         sweep.goto(path)
 
+    # The gap analysis: before anything is computed, then with its tables.
+    from insights.services import compute_insights
+
+    sweep.goto("/gaps/")
+    compute_insights()
+    sweep.goto("/gaps/")
+
     # Error states: lists filtered by something that does not exist, and bad links.
     sweep.goto("/challenges/?cluster=atlantis")
     sweep.goto("/offers/?theme=nothing&q=" + "x" * 300)
@@ -682,6 +692,12 @@ def test_staff_pages_and_their_error_states(live_server, page, world):
         for suffix in ("change", "delete", "history"):
             if suffix in pages:
                 sweep.goto(f"{base}{pk}/{suffix}/")
+    from insights.services import compute_insights
+
+    sweep.goto("/admin/insights/gaps/")  # nothing computed yet
+    compute_insights()
+    sweep.goto("/admin/insights/gaps/")
+    sweep.goto("/admin/insights/funnel/")
     sweep.goto("/admin/no-such-model/", expect_status=404)
     checked = {name for name, state in admin_model_page_names().items() if state == "checked"}
     sweep.assert_clean(STAFF, also_expected=checked)
@@ -703,6 +719,8 @@ def test_staff_pages_and_their_error_states(live_server, page, world):
                 "/admin/clusters/listing/{need}/change/",
                 "/admin/reports/report/",
                 "/admin/teams/clusterteammember/",
+                "/admin/insights/gaps/",
+                "/admin/insights/funnel/",
             ],
         ),
         (

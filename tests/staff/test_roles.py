@@ -204,8 +204,9 @@ def test_the_migration_made_each_role_with_exactly_its_permissions_and_sync_rest
     counts = sync_roles(apps)
     assert set(triager.permissions.values_list("codename", flat=True)) == codenames
     assert counts[TRIAGER] == 3
-    # 6, team requests (view, decide), reports (view, moderate), funding calls (view)
-    assert counts[MODERATOR] == 11
+    # 6, team requests (view, decide), reports (view, moderate), funding calls (view),
+    # insights (view)
+    assert counts[MODERATOR] == 12
     assert counts[PROGRAMME_ADMIN] > 50
     assert sync_roles(apps) == counts
 
@@ -230,5 +231,5 @@ def test_the_sync_command_reports_each_role():
     call_command("sync_staff_roles", stdout=out)
     assert out.getvalue().splitlines()[:2] == [
         "Triager: 3 permissions",
-        "Moderator: 11 permissions",
+        "Moderator: 12 permissions",
     ]
