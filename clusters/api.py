@@ -14,7 +14,7 @@ from .serializers import (
 
 # What a reference or a slug may be, so that the schema says so (and "." is part of a ref,
 # not the start of a format suffix).
-REF = REF_PATTERN.removeprefix("^").removesuffix("$")
+REF = REF_PATTERN.removeprefix("^").removesuffix("\\Z")
 SLUG = r"[-a-zA-Z0-9_]+"
 
 # The answers besides 200 that the API gives, so that its schema describes every answer.

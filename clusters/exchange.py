@@ -17,7 +17,8 @@ from .reference import THEME_SLUGS
 FORMAT = "cluster-exchange/1"
 MATCHES_FORMAT = "cluster-exchange-matches/1"
 LISTS = ("clusters", "challenges", "organisations", "listings")
-REF_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+# \Z, not $: "$" also matches before a final newline (clusters.models.REF_PATTERN).
+REF_RE = re.compile(r"^[A-Za-z0-9._-]{1,64}\Z")
 TITLE_MAX = 200
 DESCRIPTION_MAX = 10_000
 ORGANISATION_KINDS = ("business", "investor", "university", "public_body", "other")

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from .search import has_words, stems, words
 
-REF_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
+# \Z, not $: "$" also matches before a final newline, which let "ref\n" in (review of #13).
+REF_PATTERN = r"^[A-Za-z0-9._-]{1,64}\Z"
 ref_validator = RegexValidator(
     REF_PATTERN, "Use 1 to 64 letters, digits, dots, hyphens or underscores."
 )

@@ -6,6 +6,8 @@ import csv
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from clusters.models import Challenge, Cluster
 from insights.models import Computation
@@ -103,10 +105,11 @@ def _csv(scope, subject, name, chart):
     computation = Computation.objects.latest_done()
     if spec is None or computation is None:
         raise Http404("No such chart, or no figures computed yet.")
-    day = computation.finished_at.date().isoformat()
+    day = timezone.localdate(computation.finished_at).isoformat()  # UK date, as the months
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="cluster-exchange-{name}-{spec.slug}-{day}.csv"'
+    # Built by Django, which quotes or encodes whatever the name holds.
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"cluster-exchange-{name}-{spec.slug}-{day}.csv"
     )
     csv.writer(response).writerows(charts.csv_rows(computation, scope, subject, spec))
     return response
@@ -123,5 +126,4 @@ def cluster_csv(request, slug, chart):
 
 def challenge_csv(request, ref, chart):
     challenge = get_object_or_404(Challenge, ref=ref)
-    # A ref is letters, digits, dots, hyphens and underscores (ref_validator): safe in a filename.
     return _csv(charts.CHALLENGE, challenge, f"challenge-{challenge.ref}", chart)

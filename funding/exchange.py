@@ -151,10 +151,18 @@ def write(records: list[dict]) -> tuple[int, int, int]:
         ).prefetch_related("themes", "clusters")
     }
     now = timezone.now()
+    today = timezone.localdate()
     for item in records:
         theme_ids = {themes[t] for t in item["themes"]}
         cluster_ids = {clusters[s] for s in item["clusters"]}
         call = existing.get(item["ref"])
+        # A file may close a call, never reopen one (staff reopen with the admin's action,
+        # which checks the deadline), and a call past its deadline is closed whatever the
+        # file says, as the nightly task would close it (review of #13).
+        if item["deadline"] < today or (
+            call is not None and call.status == FundingCall.Status.CLOSED
+        ):
+            item = {**item, "status": FundingCall.Status.CLOSED}
         if call is None:
             call = FundingCall(ref=item["ref"])
             created += 1

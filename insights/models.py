@@ -40,8 +40,9 @@ class Measure(models.TextChoices):
 
 class ComputationQuerySet(models.QuerySet):
     def latest_done(self):
-        """The newest finished computation, or None: what every page reads."""
-        return self.filter(state=Computation.State.DONE).order_by("-finished_at", "-pk").first()
+        """The newest finished computation, or None: what every page reads. Newest by when it
+        started (what it counted from), so a slow older run that ends last does not win."""
+        return self.filter(state=Computation.State.DONE).order_by("-started_at", "-pk").first()
 
 
 class Computation(models.Model):

@@ -232,7 +232,9 @@ def strong_match_exists():
 
 
 def open_needs():
-    return Listing.objects.published().needs().annotate(strong=strong_match_exists()).order_by()
+    return (
+        Listing.objects.published().live().needs().annotate(strong=strong_match_exists()).order_by()
+    )
 
 
 def _count_listings(tally: Tally) -> None:

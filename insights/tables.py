@@ -8,6 +8,8 @@ from datetime import datetime
 
 from django.http import HttpResponse
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header
 
 from clusters.models import Challenge, Cluster, Listing, Theme
 
@@ -169,6 +171,7 @@ def unmet_needs_table(
     ][:limit]
     live = dict(
         Listing.objects.published()
+        .live()
         .filter(ref__in=[n["ref"] for n in listed] + [b["ref"] for n in listed for b in n["best"]])
         .values_list("ref", "title")
     )
@@ -197,6 +200,22 @@ def unmet_needs_table(
                 datetime.fromisoformat(need["published_at"]).date(),
                 best or "None",
             ]
+        )
+    # The task keeps the longest-waiting needs of the whole site, not of each cluster and
+    # theme: say when this cluster or theme has more unmet needs than are listed here.
+    unmet = figures.get(
+        Measure.NEEDS_WITHOUT_MATCH, cluster.pk if cluster else None, theme.pk if theme else None
+    )
+    if (cluster or theme) and unmet > len(table.rows):
+        kept = details.get("unmet_needs_listed", len(details.get("unmet_needs", [])))
+        table.caption += (
+            f" ({len(table.rows)} listed of {unmet:,}: the list keeps the {kept:,} needs "
+            "waiting longest across every cluster)"
+        )
+        table.empty = (
+            f"{unmet:,} published {'need here has' if unmet == 1 else 'needs here have'} no "
+            f"strong match, but none is among the {kept:,} waiting longest across every "
+            "cluster, which are the ones listed."
         )
     return table
 
@@ -240,8 +259,8 @@ def challenge_tables(computation, figures: Figures) -> list[Table]:
 def csv_response(table: Table, computed_at) -> HttpResponse:
     """The table as a CSV file; text that a spreadsheet would run as a formula is quoted."""
     response = HttpResponse(content_type="text/csv; charset=utf-8")
-    stamp = f"{computed_at:%Y-%m-%d-%H%M}"
-    response["Content-Disposition"] = f'attachment; filename="{table.slug}-{stamp}.csv"'
+    stamp = f"{timezone.localtime(computed_at):%Y-%m-%d-%H%M}"
+    response["Content-Disposition"] = content_disposition_header(True, f"{table.slug}-{stamp}.csv")
     writer = csv.writer(response)
     writer.writerow(table.head)
     for row in table.rows:

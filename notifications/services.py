@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from clusters.models import Listing, Membership, Organisation
+from funding.models import FundingCall
 from matching.models import Match
 from matching.services import GOOD, calls_for_listings, set_match_status, strength
 from outbox.services import queue_email, queue_many
@@ -313,6 +314,8 @@ def _funding_notices(
     out: dict[int, list[FundingNotice]] = defaultdict(list)
     for notice in (
         FundingNotice.objects.filter(digest__in=this_batch)
+        # A digest sent again after a call's deadline leaves that call out.
+        .filter(call__in=FundingCall.objects.open())
         .select_related("call", "listing")
         .order_by("listing__title", "listing_id", "pk")
     ):

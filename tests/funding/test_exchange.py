@@ -164,3 +164,28 @@ def test_the_command_reports_calls_and_refuses_a_bad_file(tmp_path, doc, capsys)
     with pytest.raises(CommandError):
         call_command("import_exchange", str(bad))
     assert "funding_calls[0].deadline" in capsys.readouterr().err
+
+
+def test_a_file_never_reopens_a_call_staff_closed_and_never_opens_one_past_its_deadline(doc):
+    import_exchange(doc)
+    call = FundingCall.objects.get(ref="FC-0001")
+    FundingCall.objects.filter(pk=call.pk).update(status=FundingCall.Status.CLOSED)
+    doc["funding_calls"][0]["description"] = "Changed in the file, still says open."
+    import_exchange(doc)
+    call.refresh_from_db()
+    assert call.status == FundingCall.Status.CLOSED  # reopening is the admin's action
+    assert call.description == "Changed in the file, still says open."
+
+    past = dict(CALL, ref="FC-PAST", deadline="2020-01-01", status="open")
+    doc["funding_calls"].append(past)
+    import_exchange(doc)
+    assert FundingCall.objects.get(ref="FC-PAST").status == FundingCall.Status.CLOSED
+
+
+def test_a_reference_with_a_newline_at_its_end_is_refused(doc):
+    doc["funding_calls"][0]["ref"] = "FC-0001\n"
+    doc["challenges"][0]["ref"] = "ch-humber-capture\n"
+    errors = errors_of(doc)
+    assert any("funding_calls[0].ref" in e for e in errors)
+    assert any("challenges[0].ref" in e for e in errors)
+    assert not FundingCall.objects.exists()

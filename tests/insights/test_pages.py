@@ -5,30 +5,19 @@ import csv
 import io
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from insights import services
 from insights.models import Computation
 from staff.roles import MODERATOR, PROGRAMME_ADMIN, TRIAGER
 from tests import factories as f
+from tests.factories import staff_in
 from tests.insights.world import build
 
 pytestmark = [pytest.mark.django_db]
 
 PUBLIC = reverse("insights:gaps")
 STAFF_PAGES = [reverse("insights:staff-gaps"), reverse("insights:staff-funnel")]
-
-
-@pytest.fixture
-def mfa_off(settings):
-    settings.STAFF_REQUIRE_MFA = False
-
-
-def staff_in(role):
-    user = f.UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name=role))
-    return user
 
 
 @pytest.fixture
@@ -242,3 +231,16 @@ def test_staff_choose_the_unmet_needs_of_one_cluster_and_theme(client, computed)
         if t.slug == "unmet-needs"
     )
     assert len(unmet.rows) == 2
+
+
+@pytest.mark.usefixtures("mfa_off")
+def test_a_cluster_whose_unmet_needs_are_not_among_those_kept_says_so(client, monkeypatch):
+    """The task keeps the longest-waiting unmet needs of the whole site; a cluster whose own
+    are newer must not read as "every need has a strong match" (review of #13)."""
+    monkeypatch.setattr(services, "UNMET_LISTED", 1)
+    build()  # unmet: a Humber need, then a Teesside one published the same day
+    services.compute_insights()
+    client.force_login(staff_in(MODERATOR))
+    page = client.get(STAFF_PAGES[0], {"cluster": "teesside"}).content.decode()
+    assert "Every published need has at least one strong match" not in page
+    assert "1 published need here has no strong match, but none is among the 1" in page
