@@ -408,3 +408,25 @@ service imap-login {{
         )
         wait_for(lambda: not self._listening(self.tls_port), 10)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@contextmanager
+def filesystem_worker(folder):
+    """A real Celery worker (one process's thread, solo pool) on a filesystem broker under
+    `folder`, with the project's app pointed at it: for tests of a task through a worker
+    without Redis."""
+    from celery.contrib.testing.worker import start_worker
+
+    options = {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
+    }
+    for name in ("queue", "processed"):
+        (folder / name).mkdir(exist_ok=True)
+    with (
+        broker("filesystem://", options) as app,
+        start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10),
+    ):
+        yield app

@@ -9,7 +9,7 @@ from django.utils import timezone
 from introductions import services
 from introductions.models import Introduction
 from introductions.tasks import expire_introductions_task
-from tests.services import broker, wait_for
+from tests.services import filesystem_worker, wait_for
 
 
 def test_beat_runs_the_sweep_once_a_day():
@@ -25,7 +25,6 @@ def test_beat_runs_the_sweep_once_a_day():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_expires_an_old_request(tmp_path, sides):
-    from celery.contrib.testing.worker import start_worker
 
     introduction = services.request_introduction(
         sides.asker,
@@ -37,17 +36,6 @@ def test_a_real_worker_expires_an_old_request(tmp_path, sides):
     Introduction.objects.filter(pk=introduction.pk).update(
         created_at=timezone.now() - timedelta(days=31), expires_at=timezone.now()
     )
-    options = {
-        "data_folder_in": str(tmp_path / "queue"),
-        "data_folder_out": str(tmp_path / "queue"),
-        "processed_folder": str(tmp_path / "processed"),
-        "control_folder": str(tmp_path / "control"),
-    }
-    for folder in ("queue", "processed"):
-        (tmp_path / folder).mkdir()
-    with (
-        broker("filesystem://", options) as app,
-        start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10),
-    ):
+    with filesystem_worker(tmp_path):
         expire_introductions_task.delay()
         wait_for(lambda: Introduction.objects.get(pk=introduction.pk).status == "expired")

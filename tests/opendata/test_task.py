@@ -30,23 +30,11 @@ def test_the_task_builds_a_release_and_running_it_twice_serves_the_second(world)
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_builds_the_release_the_page_serves(world, tmp_path, client):
     """The task through a real worker and broker (kombu's filesystem transport), sent twice."""
-    from celery.contrib.testing.worker import start_worker
     from django.urls import reverse
 
-    from tests.services import broker, wait_for
+    from tests.services import filesystem_worker, wait_for
 
-    options = {
-        "data_folder_in": str(tmp_path / "queue"),
-        "data_folder_out": str(tmp_path / "queue"),
-        "processed_folder": str(tmp_path / "processed"),
-        "control_folder": str(tmp_path / "control"),
-    }
-    for folder in ("queue", "processed"):
-        (tmp_path / folder).mkdir()
-    with (
-        broker("filesystem://", options) as app,
-        start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10),
-    ):
+    with filesystem_worker(tmp_path):
         build_open_data_task.delay()
         build_open_data_task.delay()
         wait_for(lambda: OpenDataRelease.objects.count() == 2, timeout=60)

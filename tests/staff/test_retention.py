@@ -17,7 +17,7 @@ from staff import services
 from staff.tasks import anonymise_expired_enquiries_task
 from tests.enquiries.conftest import make_enquiry
 from tests.factories import UserFactory
-from tests.services import broker, wait_for
+from tests.services import filesystem_worker, wait_for
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2024, 3, 1, 9, 0, tzinfo=LONDON)
@@ -185,7 +185,6 @@ def test_retention_defaults_are_24_months_and_30_days():
 
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_anonymises_an_expired_enquiry(tmp_path):
-    from celery.contrib.testing.worker import start_worker
 
     from clusters.models import Theme
     from clusters.reference import create_reference_data
@@ -194,17 +193,6 @@ def test_a_real_worker_anonymises_an_expired_enquiry(tmp_path):
     with time_machine.travel(datetime.now(tz=LONDON) - timedelta(days=800), tick=False):
         enquiry = make_enquiry()
         enquiries.change_enquiry(enquiry, None, status=Enquiry.Status.CLOSED)
-    options = {
-        "data_folder_in": str(tmp_path / "queue"),
-        "data_folder_out": str(tmp_path / "queue"),
-        "processed_folder": str(tmp_path / "processed"),
-        "control_folder": str(tmp_path / "control"),
-    }
-    for folder in ("queue", "processed"):
-        (tmp_path / folder).mkdir()
-    with (
-        broker("filesystem://", options) as app,
-        start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10),
-    ):
+    with filesystem_worker(tmp_path):
         anonymise_expired_enquiries_task.delay()
         wait_for(lambda: Enquiry.objects.get(pk=enquiry.pk).name == services.ANONYMISED_NAME)
