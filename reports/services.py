@@ -51,7 +51,9 @@ def _close_all(report: Report, status: str, staff_user, reason: str) -> int:
 
 def _lock(report: Report) -> Report:
     return (
-        Report.objects.select_for_update()
+        # Only the report's row: PostgreSQL cannot lock the nullable side of the outer join
+        # to its listing (an organisation's report has none).
+        Report.objects.select_for_update(of=("self",))
         .select_related("listing", "organisation")
         .get(pk=report.pk)
     )
