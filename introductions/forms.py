@@ -35,15 +35,9 @@ class RequestForm(forms.Form):
     )
 
 
-class AskForm(RequestForm):
-    """Ask from a listing's page: for which of the user's organisations, about which listing.
-
-    `organisations` are those the user may ask for (approved, not the listing's owner). With
-    one, it is chosen already and sent as a hidden field. The listing the request is about
-    may only be one of the chosen organisation's own published listings, or none.
-    """
-
-    NONE = "none"
+class AskingOrganisationForm(forms.Form):
+    """A request made for one of the user's organisations (`organisations`): radios, or a
+    hidden field already chosen when there is only one. Cleans to the Organisation."""
 
     organisation = forms.ChoiceField(
         label="Which organisation are you asking for?",
@@ -53,6 +47,31 @@ class AskForm(RequestForm):
             "invalid_choice": "Choose one of your organisations from the list",
         },
     )
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.organisations = list(organisations)
+        self._organisations = {o.ref: o for o in self.organisations}
+        field = self.fields["organisation"]
+        field.choices = [(o.ref, o.name) for o in self.organisations]
+        if len(self.organisations) == 1:
+            field.widget = forms.HiddenInput()
+            field.initial = self.organisations[0].ref
+
+    def clean_organisation(self):
+        return self._organisations[self.cleaned_data["organisation"]]
+
+
+class AskForm(AskingOrganisationForm, RequestForm):
+    """Ask from a listing's page: for which of the user's organisations, about which listing.
+
+    `organisations` are those the user may ask for (approved, not the listing's owner). With
+    one, it is chosen already and sent as a hidden field. The listing the request is about
+    may only be one of the chosen organisation's own published listings, or none.
+    """
+
+    NONE = "none"
+
     about_listing = forms.ChoiceField(
         label="Is it about one of your listings?",
         help_text="They will see the listing you choose. It is optional.",
@@ -65,15 +84,7 @@ class AskForm(RequestForm):
     field_order = ["organisation", "about_listing", "message"]
 
     def __init__(self, *args, organisations, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.organisations = list(organisations)
-        by_ref = {o.ref: o for o in self.organisations}
-        self._organisations = by_ref
-        field = self.fields["organisation"]
-        field.choices = [(o.ref, o.name) for o in self.organisations]
-        if len(self.organisations) == 1:
-            field.widget = forms.HiddenInput()
-            field.initial = self.organisations[0].ref
+        super().__init__(*args, organisations=organisations, **kwargs)
         listings = (
             Listing.objects.published()
             .filter(organisation__in=[o.pk for o in self.organisations])
@@ -94,9 +105,6 @@ class AskForm(RequestForm):
             ),
         ]
         self.fields["about_listing"].initial = self.NONE
-
-    def clean_organisation(self):
-        return self._organisations[self.cleaned_data["organisation"]]
 
     def clean_about_listing(self):
         ref = self.cleaned_data["about_listing"]

@@ -18,6 +18,21 @@ from . import services
 from .forms import AskForm, DeclineForm, OutcomeForm, RequestForm
 from .models import Introduction, Outcome
 
+
+def within_hourly_limit(request, form) -> bool:
+    """Count one request for an introduction against the person's hourly limit, in the
+    cache every process shares (ACCOUNT_RATE_LIMITS["introduction"]). Over it, the form
+    says so and False is returned: nothing is to be sent."""
+    if ratelimit.consume(request, action="introduction", user=request.user):
+        return True
+    form.add_error(
+        None,
+        "You have asked for many introductions in the last hour. Nothing has been sent this "
+        "time. Wait an hour and try again.",
+    )
+    return False
+
+
 UNVERIFIED = (
     "Confirm your email address before you {what}: we have sent you a link. Check your inbox."
 )
@@ -110,32 +125,31 @@ def ask_about_listing(request, ref):
                 )
             except services.NotAllowed as exc:
                 why_not = str(exc)
-    if request.method == "POST" and why_not is None and form is not None and form.is_valid():
-        if not ratelimit.consume(request, action="introduction", user=request.user):
-            form.add_error(
-                None,
-                "You have asked for many introductions in the last hour. Nothing has been "
-                "sent this time. Wait an hour and try again.",
+    if (
+        request.method == "POST"
+        and why_not is None
+        and form is not None
+        and form.is_valid()
+        and within_hourly_limit(request, form)
+    ):
+        organisation = form.cleaned_data["organisation"]
+        try:
+            services.request_introduction(
+                request.user,
+                organisation=organisation,
+                target=target,
+                message=form.cleaned_data["message"],
+                about_listing=form.cleaned_data["about_listing"],
             )
+        except services.NotAllowed as exc:
+            form.add_error(None, str(exc))
         else:
-            organisation = form.cleaned_data["organisation"]
-            try:
-                services.request_introduction(
-                    request.user,
-                    organisation=organisation,
-                    target=target,
-                    message=form.cleaned_data["message"],
-                    about_listing=form.cleaned_data["about_listing"],
-                )
-            except services.NotAllowed as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    f"Your request has been sent to {target.organisation.name}. We will email "
-                    "you if they accept.",
-                )
-                return redirect("introductions:list", ref=organisation.ref)
+            messages.success(
+                request,
+                f"Your request has been sent to {target.organisation.name}. We will email "
+                "you if they accept.",
+            )
+            return redirect("introductions:list", ref=organisation.ref)
     return render(
         request,
         "introductions/introduction_ask.html",

@@ -4,6 +4,7 @@ from django import forms
 
 from clusters.forms import themes_field
 from clusters.models import DESCRIPTION_MAX, TITLE_MAX, Challenge
+from introductions.forms import AskingOrganisationForm
 
 
 class TeamRequestForm(forms.Form):
@@ -66,21 +67,13 @@ class ChallengeReasonForm(forms.Form):
     )
 
 
-class IntroductionForm(forms.Form):
+class IntroductionForm(AskingOrganisationForm):
     """Ask for an introduction to a shortlisted offer's organisation, from a challenge.
 
     Introductions are between organisations, so the team member asks for one of their own
     approved organisations (chosen already, as a hidden field, when they have one).
     """
 
-    organisation = forms.ChoiceField(
-        label="Which organisation are you asking for?",
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": "Choose the organisation you are asking for",
-            "invalid_choice": "Choose one of your organisations from the list",
-        },
-    )
     message = forms.CharField(
         label="Your message",
         help_text="Say who you are, which challenge this is about and what you would like to "
@@ -93,18 +86,6 @@ class IntroductionForm(forms.Form):
         },
     )
     field_order = ["organisation", "message"]
-
-    def __init__(self, *args, organisations, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.organisations = {o.ref: o for o in organisations}
-        field = self.fields["organisation"]
-        field.choices = [(ref, o.name) for ref, o in self.organisations.items()]
-        if len(self.organisations) == 1:
-            field.widget = forms.HiddenInput()
-            field.initial = next(iter(self.organisations))
-
-    def clean_organisation(self):
-        return self.organisations[self.cleaned_data["organisation"]]
 
     def clean_message(self):
         return self.cleaned_data["message"].replace("\r\n", "\n").strip()

@@ -7,7 +7,6 @@ organisation, staff without a place) gets a 404 with no extra checks.
 
 import re
 
-from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.admin.models import LogEntry
 from django.contrib.auth.decorators import login_required
@@ -22,6 +21,7 @@ from django.views.decorators.http import require_POST
 from clusters.models import REF_PATTERN, Challenge, Cluster, Listing, Organisation
 from clusters.services import NotAllowed
 from introductions import services as introductions
+from introductions.views import within_hourly_limit
 from matching.services import challenge_suggestions
 
 from . import services
@@ -328,31 +328,29 @@ def introduce(request, slug, ref, listing_ref):
         .order_by("name")
     )
     form = IntroductionForm(request.POST or None, organisations=organisations)
-    if request.method == "POST" and form.organisations and form.is_valid():
-        if not ratelimit.consume(request, action="introduction", user=request.user):
-            form.add_error(
-                None,
-                "You have asked for many introductions in the last hour. Nothing has been "
-                "sent this time. Wait an hour and try again.",
+    if (
+        request.method == "POST"
+        and form.organisations
+        and form.is_valid()
+        and within_hourly_limit(request, form)
+    ):
+        try:
+            introductions.request_introduction(
+                request.user,
+                organisation=form.cleaned_data["organisation"],
+                target=target,
+                message=form.cleaned_data["message"],
+                about_challenge=challenge,
             )
+        except introductions.NotAllowed as exc:
+            form.add_error(None, str(exc))
         else:
-            try:
-                introductions.request_introduction(
-                    request.user,
-                    organisation=form.cleaned_data["organisation"],
-                    target=target,
-                    message=form.cleaned_data["message"],
-                    about_challenge=challenge,
-                )
-            except introductions.NotAllowed as exc:
-                form.add_error(None, str(exc))
-            else:
-                messages.success(
-                    request,
-                    f"Your request has been sent to {target.organisation.name}. We will email "
-                    "you when they answer.",
-                )
-                return redirect(reverse("teams:challenge", args=[slug, ref]) + "#shortlist")
+            messages.success(
+                request,
+                f"Your request has been sent to {target.organisation.name}. We will email "
+                "you when they answer.",
+            )
+            return redirect(reverse("teams:challenge", args=[slug, ref]) + "#shortlist")
     return render(
         request,
         "teams/introduce.html",
