@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from clusters.models import Theme
+from config.spreadsheets import neutralise
 from insights.models import Figure, Measure
 
 MONTHS = 12
@@ -291,10 +292,10 @@ def build_charts(computation, scope: str, subject, csv_url_for) -> list[Chart]:
 
 def _cell(label) -> str:
     """A row's label for a spreadsheet: a month as 2027-06; text that a spreadsheet would
-    run as a formula (=, +, -, @ first) is quoted with an apostrophe."""
+    run as a formula is quoted with an apostrophe (config.spreadsheets)."""
     if isinstance(label, datetime.date):
         return label.strftime("%Y-%m")
-    return f"'{label}" if label[:1] in ("=", "+", "-", "@") else label
+    return neutralise(label)
 
 
 def csv_rows(computation, scope: str, subject, spec: ChartSpec) -> list[list]:

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 
 from clusters.models import Challenge, Cluster, Listing, Theme
+from config.spreadsheets import neutralise
 
 from .models import Figure, Measure
 from .services import FUNNEL, NEEDS_SHOWN
@@ -272,4 +273,4 @@ def _safe(cell) -> str:
     text = str(cell)
     if isinstance(cell, int | float):
         return text
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return neutralise(text)

@@ -12,9 +12,9 @@ import csv
 import io
 import json
 
-from .datasets import LICENCE_NAME, LICENCE_URL, PUBLISHER, Dataset
+from config.spreadsheets import neutralise
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from .datasets import LICENCE_NAME, LICENCE_URL, PUBLISHER, Dataset
 
 
 def safe_cell(value) -> str:
@@ -24,7 +24,7 @@ def safe_cell(value) -> str:
     if isinstance(value, list):
         value = ";".join(value)
     if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_STARTS) else value
+        return neutralise(value)
     return str(value)
 
 
