@@ -72,6 +72,8 @@ def test_an_admin_uploads_a_logo_and_it_shows_on_the_public_page(
     page.wait_for_url(f"**/your-organisation/{organisation.ref}/")
 
     page.get_by_role("link", name="See your organisation’s public page").click()
+    page.wait_for_url(f"**/organisations/{organisation.ref}/")
+    page.wait_for_load_state("load")  # the load event waits for the page's images
     logo = page.get_by_role("img", name="Logo Works Ltd")
     assert logo.evaluate("img => img.complete && img.naturalWidth") == 300
     assert_accessible(page)
