@@ -40,5 +40,8 @@ def enqueue(task, *args) -> None:
             task.delay(*args)
         except Exception:
             logging.getLogger(__name__).exception("Could not enqueue %s%r", task.name, args)
+        else:
+            # With the request's id (config/logs.py), as the worker's lines for the task.
+            logging.getLogger(__name__).info("Queued %s%r", task.name, args)
 
     transaction.on_commit(partial(send), robust=True)

@@ -5,7 +5,10 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
+from django_guid.integrations import CeleryIntegration
 from kombu import Queue
+
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -35,6 +38,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "django_guid",
     "django_htmx",
     "csp",
     "crispy_forms",
@@ -62,6 +66,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # /healthz and /readyz, answered first: no https redirect, no host check (config/health.py).
     "config.health.HealthCheckMiddleware",
+    # A request id for every log line of the request and of the tasks it queues (LOGGING).
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
@@ -348,6 +354,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 1500
 CELERY_TASK_TIME_LIMIT = 1800
 # No result backend: tasks write their results to the database (their rows), not to Redis.
 CELERY_TASK_IGNORE_RESULT = True
+# A worker started before Redis is up (machines boot in any order) keeps trying to connect
+# instead of exiting. If Redis goes away while tasks run, they finish (the default): their
+# acknowledgement is lost, so Redis hands them out again after visibility_timeout, and the
+# second run finds its row done and does nothing.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "close-funding-calls-past-deadline": {
@@ -466,9 +477,17 @@ SPECTACULAR_SETTINGS = {
 # (redis://...), and production.py refuses a cache that other machines cannot see.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+# Logs (config/logs.py): one line per event on stderr, plain text here and JSON in production
+# (DJANGO_LOG_FORMAT=json|text), each with the id of its request, carried into the Celery
+# tasks the request queues (django-guid). The id is the incoming X-Request-ID if it is a UUID
+# (nginx's $request_id is), else a new one; the response echoes it in X-Request-ID.
+DJANGO_LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
+LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="text"), DJANGO_LOG_LEVEL)
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,  # no other site's script reads our responses (no CORS)
+    # Celery workers log through LOGGING too (use_django_logging), with the task's request id.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
 }
