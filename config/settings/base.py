@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "dashboards",
     "funding",
     "staff",
+    "backups",
 ]
 
 MIDDLEWARE = [
@@ -423,6 +424,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=40),
     },
 }
+# Backups (backups/services.py): pg_dump's custom format into BACKUP_DIR, the newest
+# BACKUP_KEEP kept (14: two weeks of nightly dumps). On its own volume or machine, copied off
+# site by whatever the host offers; platform/compose.yaml's backup service runs it nightly.
+BACKUP_DIR = Path(env("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 # How many tasks a full rebuild is split into, so that several workers share it.
 MATCHING_CHUNKS = env.int("MATCHING_CHUNKS", default=8)
 # Enquiries: the programme mailbox replies come from (the web form's rate limit is above).
