@@ -37,9 +37,9 @@ threads = _int("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
 
 # A worker silent for this long is killed and replaced (and the request gets a 502 from the
-# proxy). The slowest page we serve (a staff CSV export at 100,000 listings) takes a few
-# seconds; 60 s only catches a worker that is stuck. nginx's proxy_read_timeout is longer
-# (65 s in platform/drill's nginx.conf) so the proxy never gives up before gunicorn does.
+# proxy). Pages aim at under a second; 60 s leaves room for the staff's large CSV exports and
+# only catches a worker that is stuck. Set the proxy's read timeout longer (nginx:
+# proxy_read_timeout 65s) so that the proxy never gives up before gunicorn does.
 timeout = _int("GUNICORN_TIMEOUT", 60)
 
 # On SIGTERM (a deploy, a scale-down) workers stop taking new requests and get this long to
