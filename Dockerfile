@@ -35,12 +35,13 @@ ENV PATH=/opt/venv/bin:$PATH \
     DJANGO_MEDIA_ROOT=/app/var/media \
     BACKUP_DIR=/app/var/backups
 WORKDIR /app
-COPY --chown=app:app . .
+# The code belongs to root: the user the site runs as can read it but not change it.
+COPY . .
 # Static files collected at build, with their hashed names and compressed copies, served by
 # whitenoise. The build has no secrets and no database: the base settings suffice for this.
 RUN DJANGO_SETTINGS_MODULE=config.settings.base python manage.py collectstatic --noinput \
     && mkdir -p var/media var/backups \
-    && chown -R app:app var
+    && chown -R app:app var/media var/backups
 USER app
 EXPOSE 8000
 # The web server by default; workers, beat, Flower and the backups give their own command.

@@ -356,9 +356,9 @@ CELERY_TASK_TIME_LIMIT = 1800
 # No result backend: tasks write their results to the database (their rows), not to Redis.
 CELERY_TASK_IGNORE_RESULT = True
 # A worker started before Redis is up (machines boot in any order) keeps trying to connect
-# instead of exiting. If Redis goes away while tasks run, they finish (the default): their
-# acknowledgement is lost, so Redis hands them out again after visibility_timeout, and the
-# second run finds its row done and does nothing.
+# instead of exiting. If Redis goes away while tasks run, they finish (Celery's default):
+# their acknowledgement may not reach Redis, which then hands them out again (after
+# visibility_timeout), and the second run finds its row done and does nothing.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
