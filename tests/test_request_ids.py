@@ -119,6 +119,19 @@ def test_production_logs_json_and_other_settings_text():
         logging_config("xml", "INFO")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_request_keeps_its_id_when_its_tasks_run_at_once(client, member, organisation):
+    """With tasks run in the request (the test settings' eager mode), the response still
+    carries the request's id, not an empty one."""
+    listing = ListingFactory(organisation=organisation, status=Listing.Status.DRAFT)
+    client.force_login(member)
+    response = client.post(
+        reverse("clusters:listing-publish", args=[listing.ref]), HTTP_X_REQUEST_ID=GIVEN
+    )
+    assert MatchingWork.objects.filter(state="done").exists()  # the task did run, at once
+    assert response["X-Request-ID"] == GIVEN
+
+
 @pytest.fixture
 def redis_broker():
     server = RedisServer()
