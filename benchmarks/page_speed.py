@@ -42,7 +42,7 @@ from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from clusters.models import Listing, Theme  # noqa: E402
+from clusters.models import Challenge, Cluster, Listing, Theme  # noqa: E402
 
 
 def pages(repeat: int) -> dict[str, list[str]]:
@@ -50,6 +50,9 @@ def pages(repeat: int) -> dict[str, list[str]]:
         Listing.objects.published().order_by("?").values_list("ref", flat=True)[: repeat + 1]
     )
     themes = list(Theme.objects.values_list("slug", flat=True))
+    slugs = list(Cluster.objects.values_list("slug", flat=True))
+    clusters = [slugs[i % len(slugs)] for i in range(repeat + 1)]
+    challenges = list(Challenge.objects.order_by("?").values_list("ref", flat=True)[: repeat + 1])
     searches = [f"/offers/?q={slug.replace('-', '+')}&theme={slug}" for slug in themes]
     return {
         "/challenges/": ["/challenges/"] * (repeat + 1),
@@ -60,6 +63,10 @@ def pages(repeat: int) -> dict[str, list[str]]:
         ],
         "/offers/ (no search)": ["/offers/"] * (repeat + 1),
         "/listings/<ref>/": [f"/listings/{ref}/" for ref in refs],
+        # Other public pages that count listings on every request.
+        "/ (home)": ["/"] * (repeat + 1),
+        "/clusters/<slug>/": [f"/clusters/{slug}/" for slug in clusters],
+        "/challenges/<ref>/": [f"/challenges/{ref}/" for ref in challenges],
     }
 
 

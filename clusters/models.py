@@ -461,6 +461,28 @@ class Listing(Timestamped):
         return self.status == self.Status.TAKEN_DOWN
 
 
+class ClusterListingCount(models.Model):
+    """How many published offers, and needs, name a cluster: one row per cluster and kind.
+
+    Kept by the database itself (triggers, clusters.counts) on every change of a listing's
+    status or kind and of its clusters, whoever writes, so the home page and the cluster
+    pages read these rows instead of counting every listing on each request. Never written
+    by Python.
+    """
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="listing_counts")
+    kind = models.CharField(max_length=10, choices=Listing.Kind.choices)
+    published = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "kind"], name="cluster_listing_count_once")
+        ]
+
+    def __str__(self):
+        return f"{self.cluster}: {self.published} published {self.kind}s"
+
+
 class Membership(Timestamped):
     """A user's place in an organisation: admins manage members and the profile."""
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from .charts import emissions_chart
 from .filters import ChallengeFilter, ListingFilter
-from .models import Challenge, Cluster, Listing
+from .models import Challenge, Cluster, ClusterListingCount, Listing
 
 PAGE_SIZE = 20
 
@@ -24,12 +24,18 @@ def _count(queryset, group_by: str):
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def _published(kind: str):
+    """The cluster's count of published listings of `kind`, which the database keeps
+    (ClusterListingCount, clusters.counts): one row read, not every listing counted."""
+    counted = ClusterListingCount.objects.filter(cluster=OuterRef("pk"), kind=kind)
+    return Coalesce(Subquery(counted.values("published")[:1]), 0)
+
+
 def clusters_with_counts():
-    listings = Listing.objects.published().filter(clusters=OuterRef("pk"))
     return Cluster.objects.annotate(
         open_challenges=_count(Challenge.objects.open().filter(cluster=OuterRef("pk")), "cluster"),
-        published_offers=_count(listings.offers(), "kind"),
-        published_needs=_count(listings.needs(), "kind"),
+        published_offers=_published(Listing.Kind.OFFER),
+        published_needs=_published(Listing.Kind.NEED),
     )
 
 
