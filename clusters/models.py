@@ -421,7 +421,11 @@ class Listing(Timestamped):
     class Meta:
         ordering = ["-created_at", "ref"]
         indexes = [
-            models.Index(fields=["status", "kind", "-created_at"], name="listing_status_kind"),
+            # The id too (PostgreSQL; SQLite's indexes hold it anyway): a count of published
+            # offers in a theme or a cluster reads only this index, not the table.
+            models.Index(
+                fields=["status", "kind", "-created_at"], name="listing_status_kind", include=["id"]
+            ),
             models.Index(fields=["challenge", "status"], name="listing_challenge_status"),
             models.Index(fields=["title"], name="listing_title"),
             models.Index(fields=["status", "expires_on"], name="listing_status_expiry"),
