@@ -135,12 +135,15 @@ def challenge_list(request):
     )
 
 
-def _published_listings():
-    return (
-        Listing.objects.published()
-        .select_related("organisation", "challenge")
-        .prefetch_related("themes", "clusters")
+def _listing_rows():
+    """Listings with what a list shows of them: organisation, challenge, themes, clusters."""
+    return Listing.objects.select_related("organisation", "challenge").prefetch_related(
+        "themes", "clusters"
     )
+
+
+def _published_listings():
+    return _listing_rows().published()
 
 
 def challenge_detail(request, ref):
@@ -173,7 +176,9 @@ def listing_list(request, kind):
     filterset = ListingFilter(
         request.GET or None, queryset=Listing.objects.published().filter(kind=kind)
     )
-    page_obj, query_string = _paginate(request, filterset.qs, rows=_published_listings())
+    # The page's rows by id alone: with the status filter too, SQLite read them off the
+    # status index instead of by their ids.
+    page_obj, query_string = _paginate(request, filterset.qs, rows=_listing_rows())
     return render(
         request,
         "clusters/listing_list.html",
