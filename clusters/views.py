@@ -1,7 +1,7 @@
 """Public pages: home, clusters, challenges, offers and needs. No sign-in needed."""
 
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -68,18 +68,16 @@ def cluster_list(request):
 
 def cluster_detail(request, slug):
     cluster = get_object_or_404(clusters_with_counts(), slug=slug)
+    # Each challenge's published offers and needs, counted from an index of (challenge,
+    # status, kind) alone: a join of every listing, grouped by every column of the
+    # challenge, read each listing's row.
+    answering = Listing.objects.published().filter(challenge=OuterRef("pk"))
     challenges = (
         cluster.challenges.order_by("status", "-created_at", "ref")
         .prefetch_related("themes")
         .annotate(
-            offer_count=Count(
-                "listings",
-                filter=Q(listings__status=Listing.Status.PUBLISHED, listings__kind="offer"),
-            ),
-            need_count=Count(
-                "listings",
-                filter=Q(listings__status=Listing.Status.PUBLISHED, listings__kind="need"),
-            ),
+            offer_count=_count(answering.offers(), "challenge"),
+            need_count=_count(answering.needs(), "challenge"),
         )
     )
     return render(
