@@ -39,7 +39,12 @@ def linked_to(queryset, field_name: str, chosen):
 
 @extend_schema_field(OpenApiTypes.STR)  # one slug; the parameter is repeated for several
 class SlugsFilter(django_filters.ModelMultipleChoiceFilter):
-    """Several slugs (?theme=ccus&theme=hydrogen) of a many-to-many: rows with any of them."""
+    """Several slugs (?theme=ccus&theme=hydrogen): rows with any of them."""
+
+
+class LinkedSlugsFilter(SlugsFilter):
+    """Several slugs of the many-to-many `field_name` (e.g. "themes"): rows linked to any of
+    them, through the link table (linked_to), so with no DISTINCT."""
 
     def filter(self, qs, value):
         return linked_to(qs, self.field_name, value) if value else qs
@@ -59,7 +64,7 @@ class SearchFilterSet(django_filters.FilterSet):
         max_length=200,
         help_text="Words in the title or description, for example “carbon capture”",
     )
-    theme = SlugsFilter(
+    theme = LinkedSlugsFilter(
         field_name="themes",
         to_field_name="slug",
         queryset=Theme.objects.all(),
