@@ -1,14 +1,14 @@
 """Public pages: home, clusters, challenges, offers and needs. No sign-in needed."""
 
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
 from .charts import emissions_chart
 from .filters import ChallengeFilter, ListingFilter
-from .models import Challenge, Cluster, Listing
+from .models import Challenge, Cluster, ClusterListingCount, Listing
 
 PAGE_SIZE = 20
 
@@ -24,12 +24,18 @@ def _count(queryset, group_by: str):
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def _published(kind: str):
+    """The cluster's count of published listings of `kind`, which the database keeps
+    (ClusterListingCount, clusters.counts): one row read, not every listing counted."""
+    counted = ClusterListingCount.objects.filter(cluster=OuterRef("pk"), kind=kind)
+    return Coalesce(Subquery(counted.values("published")[:1]), 0)
+
+
 def clusters_with_counts():
-    listings = Listing.objects.published().filter(clusters=OuterRef("pk"))
     return Cluster.objects.annotate(
         open_challenges=_count(Challenge.objects.open().filter(cluster=OuterRef("pk")), "cluster"),
-        published_offers=_count(listings.offers(), "kind"),
-        published_needs=_count(listings.needs(), "kind"),
+        published_offers=_published(Listing.Kind.OFFER),
+        published_needs=_published(Listing.Kind.NEED),
     )
 
 
@@ -62,18 +68,16 @@ def cluster_list(request):
 
 def cluster_detail(request, slug):
     cluster = get_object_or_404(clusters_with_counts(), slug=slug)
+    # Each challenge's published offers and needs, counted from an index of (challenge,
+    # status, kind) alone: a join of every listing, grouped by every column of the
+    # challenge, read each listing's row.
+    answering = Listing.objects.published().filter(challenge=OuterRef("pk"))
     challenges = (
         cluster.challenges.order_by("status", "-created_at", "ref")
         .prefetch_related("themes")
         .annotate(
-            offer_count=Count(
-                "listings",
-                filter=Q(listings__status=Listing.Status.PUBLISHED, listings__kind="offer"),
-            ),
-            need_count=Count(
-                "listings",
-                filter=Q(listings__status=Listing.Status.PUBLISHED, listings__kind="need"),
-            ),
+            offer_count=_count(answering.offers(), "challenge"),
+            need_count=_count(answering.needs(), "challenge"),
         )
     )
     return render(
@@ -88,20 +92,34 @@ def cluster_detail(request, slug):
     )
 
 
-def _paginate(request, queryset):
-    paginator = Paginator(queryset, PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page"))
+def _paginate(request, queryset, rows=None):
+    """The requested page of `queryset`, and the query string of the other pages.
+
+    Given `rows`, the page's ids are sorted and cut first, then only the page's rows are
+    read whole from `rows` (with their joins and prefetches): sorting every match whole
+    (descriptions, organisation, challenge) spilled a search's sort to disk on PostgreSQL;
+    sorting ids and the sort keys stays in memory (issue #14).
+    """
+    if rows is None:
+        page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    else:
+        paginator = Paginator(queryset.values_list("pk", flat=True), PAGE_SIZE)
+        page_obj = paginator.get_page(request.GET.get("page"))
+        ids = list(page_obj.object_list)
+        found = rows.in_bulk(ids)
+        page_obj.object_list = [found[pk] for pk in ids if pk in found]
     params = request.GET.copy()
     params.pop("page", None)
     return page_obj, params.urlencode()
 
 
 def challenge_list(request):
-    filterset = ChallengeFilter(
-        request.GET or None,
-        queryset=Challenge.objects.select_related("cluster").prefetch_related("themes"),
+    filterset = ChallengeFilter(request.GET or None, queryset=Challenge.objects.all())
+    page_obj, query_string = _paginate(
+        request,
+        filterset.qs,
+        rows=Challenge.objects.select_related("cluster").prefetch_related("themes"),
     )
-    page_obj, query_string = _paginate(request, filterset.qs)
     return render(
         request,
         "clusters/challenge_list.html",
@@ -115,12 +133,15 @@ def challenge_list(request):
     )
 
 
-def _published_listings():
-    return (
-        Listing.objects.published()
-        .select_related("organisation", "challenge")
-        .prefetch_related("themes", "clusters")
+def _listing_rows():
+    """Listings with what a list shows of them: organisation, challenge, themes, clusters."""
+    return Listing.objects.select_related("organisation", "challenge").prefetch_related(
+        "themes", "clusters"
     )
+
+
+def _published_listings():
+    return _listing_rows().published()
 
 
 def challenge_detail(request, ref):
@@ -150,8 +171,12 @@ def challenge_detail(request, ref):
 
 
 def listing_list(request, kind):
-    filterset = ListingFilter(request.GET or None, queryset=_published_listings().filter(kind=kind))
-    page_obj, query_string = _paginate(request, filterset.qs)
+    filterset = ListingFilter(
+        request.GET or None, queryset=Listing.objects.published().filter(kind=kind)
+    )
+    # The page's rows by id alone: with the status filter too, SQLite read them off the
+    # status index instead of by their ids.
+    page_obj, query_string = _paginate(request, filterset.qs, rows=_listing_rows())
     return render(
         request,
         "clusters/listing_list.html",

@@ -30,7 +30,7 @@ def test_postgresql_search_filters_through_the_gin_index(model):
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert f"{model._meta.db_table}_fts" in plan, plan
+    assert f"{model._meta.db_table}_search_vector" in plan, plan  # clusters.fulltext
 
 
 @pytest.mark.django_db
@@ -117,3 +117,13 @@ def test_the_migration_restems_rows_stored_with_ascii_only_words():
     assert " ŵyr " in welsh.search_document and " môr " in welsh.search_document
     assert plain.search_document == " stale "  # plain ASCII stems the same as before
     assert list(Challenge.objects.search("ŵyr").values_list("pk", flat=True)) == [welsh.pk]
+
+
+def test_every_combining_mark_is_in_the_planes_the_word_pattern_reads():
+    import sys
+    import unicodedata
+
+    from clusters.search import MARK_PLANES
+
+    planes = {c >> 16 for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] == "M"}
+    assert planes <= set(MARK_PLANES)
