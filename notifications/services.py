@@ -255,10 +255,10 @@ def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
         digest=this_digest
     )
     notices = defaultdict(list)
-    for notice in (
-        MatchNotice.objects.filter(digest__in=list(digests.values()))
-        .select_related("source", "target__organisation")
-        .order_by("-score", "target__ref")
+    for notice in _with_listings(
+        MatchNotice.objects.filter(digest__in=list(digests.values())).order_by(
+            "-score", "target__ref"
+        )
     ):
         notices[notice.user_id].append(notice)
     found = defaultdict(list)
@@ -280,6 +280,18 @@ def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
     if cadence in SLOWER:
         _slow_down_unopened(user_ids, cadence, now)
     return queued
+
+
+def _with_listings(notices) -> list[MatchNotice]:
+    """The notices with their listings, each listing loaded once for the whole batch (many
+    people's notices share an offer; a join would build it again for every notice)."""
+    notices = list(notices)
+    sources = Listing.objects.in_bulk({n.source_id for n in notices})
+    targets = Listing.objects.select_related("organisation").in_bulk({n.target_id for n in notices})
+    for notice in notices:
+        notice.source = sources[notice.source_id]
+        notice.target = targets[notice.target_id]
+    return notices
 
 
 def _funding_notices(
