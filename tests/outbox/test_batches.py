@@ -161,3 +161,29 @@ def test_a_worker_killed_in_the_middle_of_a_batch_loses_none_and_repeats_none(re
     assert len(recipients) == people
     assert len(set(recipients)) == people  # none twice, none lost
     assert Email.objects.filter(status="sent").count() == people
+
+
+@pytest.mark.django_db
+def test_a_text_and_html_email_arrives_whole_with_its_own_boundary(smtp):
+    from tests.outbox.conftest import text_of
+
+    ids = [
+        Email.objects.create(
+            key=f"mime-{i}",
+            to=f"person{i}@example.org",
+            subject="S",
+            body_text=f"Plain text {i}\n--=_not-a-boundary",
+            body_html=f"<p>HTML {i}</p>",
+        ).pk
+        for i in range(2)
+    ]
+    assert send_emails(ids) == 2
+    boundaries = set()
+    for i, message in enumerate(sorted(smtp, key=lambda m: m["To"])):
+        assert message.is_multipart()
+        text, html = message.get_payload()
+        assert text_of(message).replace("\r\n", "\n") == f"Plain text {i}\n--=_not-a-boundary"
+        assert html.get_content_type() == "text/html"
+        assert html.get_payload(decode=True).decode() == f"<p>HTML {i}</p>"
+        boundaries.add(message.get_boundary())
+    assert len(boundaries) == 2
