@@ -207,10 +207,11 @@ def _marks_not_waiting_for_disk():
     OUTBOX_DURABLE_SENT_MARKS is set.
 
     Each mark is still committed at once and seen by every worker (a worker killed after
-    it repeats nothing); it reaches the disk a moment later (PostgreSQL's WAL writer, every
-    200 ms by default). Only a crash of the database server itself within that moment
-    forgets the mark, and the email goes again with the same Message-ID. Waiting for the
-    disk cost 2-5 ms per email on the benchmark's machine, more than the sending itself.
+    it repeats nothing); it reaches the disk a moment later (at most three times
+    `wal_writer_delay`, 600 ms by default). Only a crash of the database server itself
+    within that moment (not a restart, which writes everything first) forgets the mark,
+    and the email goes again with the same Message-ID. Waiting for the disk cost 2-5 ms
+    per email on the benchmark's machine, more than the sending itself.
     """
     if database.vendor != "postgresql" or settings.OUTBOX_DURABLE_SENT_MARKS:
         yield
