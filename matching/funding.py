@@ -71,10 +71,10 @@ def calls_for_listings(listings, limit: int = LIMIT) -> dict[int, list[FundingCa
     listings = list(listings)
     if not listings:
         return {}
-    prefetch_related_objects(listings, "themes", "clusters", "organisation__clusters")
     calls = _open_calls()
-    if not calls:
+    if not calls:  # nothing to suggest: the listings' themes and clusters are not needed
         return {listing.pk: [] for listing in listings}
+    prefetch_related_objects(listings, "themes", "clusters", "organisation__clusters")
     by_ref = {call.ref: call for call in calls}
     docs = [_call(c) for c in calls]
     return {

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 
 from clusters.models import Listing, Membership, Organisation
 from funding.models import FundingCall
@@ -254,10 +255,10 @@ def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
         digest=this_digest
     )
     notices = defaultdict(list)
-    for notice in (
-        MatchNotice.objects.filter(digest__in=list(digests.values()))
-        .select_related("source", "target__organisation")
-        .order_by("-score", "target__ref")
+    for notice in _with_listings(
+        MatchNotice.objects.filter(digest__in=list(digests.values())).order_by(
+            "-score", "target__ref"
+        )
     ):
         notices[notice.user_id].append(notice)
     found = defaultdict(list)
@@ -279,6 +280,18 @@ def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
     if cadence in SLOWER:
         _slow_down_unopened(user_ids, cadence, now)
     return queued
+
+
+def _with_listings(notices) -> list[MatchNotice]:
+    """The notices with their listings, each listing loaded once for the whole batch (many
+    people's notices share an offer; a join would build it again for every notice)."""
+    notices = list(notices)
+    sources = Listing.objects.in_bulk({n.source_id for n in notices})
+    targets = Listing.objects.select_related("organisation").in_bulk({n.target_id for n in notices})
+    for notice in notices:
+        notice.source = sources[notice.source_id]
+        notice.target = targets[notice.target_id]
+    return notices
 
 
 def _funding_notices(
@@ -334,6 +347,19 @@ class _Links:
         self.preferences = reverse("notifications:preferences")
         self.matches = reverse("clusters:dashboard")
         self.saved_searches = reverse("searches:list")
+        self._paths: dict[int, str] = {}
+        self._kinds: dict[str, str] = {}
+
+    def path(self, listing: Listing) -> str:
+        """The listing's page (worked out once per listing for a whole batch of emails)."""
+        if listing.pk not in self._paths:
+            self._paths[listing.pk] = listing.get_absolute_url()
+        return self._paths[listing.pk]
+
+    def kind(self, listing: Listing) -> str:
+        if listing.kind not in self._kinds:
+            self._kinds[listing.kind] = str(listing.get_kind_display())
+        return self._kinds[listing.kind]
 
     def tracked(self, token: str, path: str) -> str:
         return self.click.replace("TOKEN", token) + "?" + urlencode({"to": path})
@@ -373,11 +399,17 @@ def _digest_email(
     groups: dict[int, dict] = {}
     for notice in notices:
         group = groups.setdefault(notice.source_id, {"listing": notice.source, "items": []})
+        target = notice.target
+        # Plain values, not lookups through the models: the templates render 10,000s of these.
         group["items"].append(
             {
                 "notice": notice,
-                "strength": strength(notice.score),
-                "url": links.tracked(token, notice.target.get_absolute_url()),
+                "title": target.title,
+                "kind": links.kind(target),
+                "organisation": target.organisation.name,
+                "strength": capfirst(strength(notice.score)),
+                "reasons": ", ".join(str(r) for r in notice.reasons or ()),
+                "url": links.tracked(token, links.path(target)),
                 "useful": links.feedback(token, notice.pk, "useful"),
                 "not_relevant": links.feedback(token, notice.pk, "not-relevant"),
             }

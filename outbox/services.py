@@ -2,10 +2,13 @@
 
 import logging
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import DatabaseError
+from django.db import connection as database
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -162,7 +165,7 @@ def send_emails(email_ids: list[int]) -> int:
     if not claimed:
         return 0
     sent, failure = 0, None
-    with get_connection() as connection:
+    with get_connection() as connection, _marks_not_waiting_for_disk():
         for email in claimed:
             message = _message(email, connection)
             try:
@@ -179,20 +182,50 @@ def send_emails(email_ids: list[int]) -> int:
                 )
                 failure = failure or exc
                 continue
-            status = getattr(message, "anymail_status", None)
-            # Marked at once, one by one: a crash now repeats at most this one email.
-            # The secrets go in the same update: once sent, nothing needs them.
-            Email.objects.filter(pk=email.pk).update(
-                sealed={},
-                status=Email.Status.SENT,
-                sent_at=timezone.now(),
-                attempts=email.attempts + 1,
-                provider_message_id=_provider_id(status),
-            )
+            _mark_sent(email, getattr(message, "anymail_status", None))
             sent += 1
     if failure is not None:
         raise failure
     return sent
+
+
+def _mark_sent(email: Email, status) -> None:
+    """Mark one email sent, at once: a crash after this repeats nothing, before it at most
+    this one email. The secrets go in the same update: once sent, nothing needs them."""
+    Email.objects.filter(pk=email.pk).update(
+        sealed={},
+        status=Email.Status.SENT,
+        sent_at=timezone.now(),
+        attempts=email.attempts + 1,
+        provider_message_id=_provider_id(status),
+    )
+
+
+@contextmanager
+def _marks_not_waiting_for_disk():
+    """On PostgreSQL, while a batch is sent, its commits do not wait for the disk, unless
+    OUTBOX_DURABLE_SENT_MARKS is set.
+
+    Each mark is still committed at once and seen by every worker (a worker killed after
+    it repeats nothing); it reaches the disk a moment later (at most three times
+    `wal_writer_delay`, 600 ms by default). Only a crash of the database server itself
+    within that moment (not a restart, which writes everything first) forgets the mark,
+    and the email goes again with the same Message-ID. Waiting for the disk cost 2-5 ms
+    per email on the benchmark's machine, more than the sending itself.
+    """
+    if database.vendor != "postgresql" or settings.OUTBOX_DURABLE_SENT_MARKS:
+        yield
+        return
+    with database.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        try:
+            with database.cursor() as cursor:
+                cursor.execute("RESET synchronous_commit")
+        except DatabaseError:  # the connection is gone, and the setting with it
+            log.warning("Could not reset synchronous_commit", exc_info=True)
 
 
 def _provider_id(status) -> str:
@@ -202,9 +235,20 @@ def _provider_id(status) -> str:
     return str(status.message_id)[:200]
 
 
+class _Message(EmailMultiAlternatives):
+    def message(self, *args, **kwargs):
+        message = super().message(*args, **kwargs)
+        if message.is_multipart():
+            # Left to itself, the email library picks a boundary and compiles a new regular
+            # expression per message to check that the text does not hold it: a quarter of
+            # a worker's time per email. A random 128-bit one cannot be in the text.
+            message.set_boundary(f"=_{uuid.uuid4().hex}")
+        return message
+
+
 def _message(email: Email, connection) -> EmailMultiAlternatives:
     sealed = email.sealed or {}
-    message = EmailMultiAlternatives(
+    message = _Message(
         subject=email.subject,
         body=unseal(email.body_text, sealed),
         from_email=settings.DEFAULT_FROM_EMAIL,

@@ -450,6 +450,12 @@ INTRODUCTIONS_PER_ORGANISATION_PER_DAY = env.int(
 INVITATIONS_PER_ORGANISATION_PER_DAY = env.int("INVITATIONS_PER_ORGANISATION_PER_DAY", default=10)
 # After this long, an email claimed by a worker that never finished is sent again.
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
+# On PostgreSQL, whether marking each email sent waits for the disk (2-5 ms an email). Off:
+# the mark is committed at once for every worker (a killed worker repeats nothing), and
+# only a crash of the database server itself (not a restart) can forget the last 600 ms of
+# marks, whose emails then go again with the same Message-ID (outbox.services, at
+# _marks_not_waiting_for_disk).
+OUTBOX_DURABLE_SENT_MARKS = env.bool("OUTBOX_DURABLE_SENT_MARKS", default=False)
 MATCHING_CHUNK_MIN_SOURCES = env.int("MATCHING_CHUNK_MIN_SOURCES", default=500)
 CELERY_TIMEZONE = TIME_ZONE
 
