@@ -6,6 +6,8 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from pagecache.decorators import cache_public_page
+
 from .charts import emissions_chart
 from .filters import ChallengeFilter, ListingFilter
 from .models import Challenge, Cluster, Listing
@@ -33,6 +35,7 @@ def clusters_with_counts():
     )
 
 
+@cache_public_page
 def home(request):
     clusters = list(clusters_with_counts())
     return render(
@@ -46,6 +49,7 @@ def home(request):
     )
 
 
+@cache_public_page
 def cluster_list(request):
     clusters = list(clusters_with_counts())
     return render(
@@ -60,6 +64,7 @@ def cluster_list(request):
     )
 
 
+@cache_public_page
 def cluster_detail(request, slug):
     cluster = get_object_or_404(clusters_with_counts(), slug=slug)
     challenges = (
@@ -96,6 +101,7 @@ def _paginate(request, queryset):
     return page_obj, params.urlencode()
 
 
+@cache_public_page
 def challenge_list(request):
     filterset = ChallengeFilter(
         request.GET or None,
@@ -149,6 +155,7 @@ def challenge_detail(request, ref):
     )
 
 
+@cache_public_page
 def listing_list(request, kind):
     filterset = ListingFilter(request.GET or None, queryset=_published_listings().filter(kind=kind))
     page_obj, query_string = _paginate(request, filterset.qs)
@@ -167,6 +174,7 @@ def listing_list(request, kind):
     )
 
 
+@cache_public_page
 def listing_detail(request, ref):
     listing = get_object_or_404(
         _published_listings().prefetch_related(

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "dashboards",
     "funding",
     "staff",
+    "pagecache",
 ]
 
 MIDDLEWARE = [
@@ -436,6 +437,22 @@ SPECTACULAR_SETTINGS = {
 # file cache does not (it checks, then writes). Production names Redis in CACHE_URL
 # (redis://...), and production.py refuses a cache that other machines cannot see.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
+
+# Public pages served to signed-out visitors from a cache (pagecache/decorators.py says what
+# is cached and why it is safe). The pages are kept in memory in each process by default:
+# a hit then costs one database query (the content generation, which is what makes a change
+# show at once everywhere) and no network round trip; PAGE_CACHE_URL=redis://... shares them
+# between processes and machines instead. PAGE_CACHE_MAX_ENTRIES bounds the memory (a page
+# is 20-40 kB, so 1,000 pages are at most about 40 MB per process). PAGE_CACHE_SECONDS is a
+# backstop only: a change retires every page at once, whatever this says.
+PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
+PAGE_CACHE_ALIAS = "pages"
+PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=600)
+CACHES[PAGE_CACHE_ALIAS] = env.cache("PAGE_CACHE_URL", default="locmemcache://pages")
+if CACHES[PAGE_CACHE_ALIAS]["BACKEND"].endswith("LocMemCache"):
+    CACHES[PAGE_CACHE_ALIAS]["OPTIONS"] = {
+        "MAX_ENTRIES": env.int("PAGE_CACHE_MAX_ENTRIES", default=1000)
+    }
 
 LOGGING = {
     "version": 1,
