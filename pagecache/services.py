@@ -24,13 +24,14 @@ import itertools
 import logging
 import secrets
 
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from .models import Generation
 
 logger = logging.getLogger(__name__)
 
 ROW = 1
+READ = f"SELECT value FROM {Generation._meta.db_table} WHERE id = %s"
 
 # Set at once (not on commit) in the process that made a change, until its commit bumps the
 # shared value: its own next requests miss the cache even before the transaction commits, and
@@ -44,13 +45,17 @@ def current() -> str | None:
     """The key part naming the current content, or None (serve without the cache) if the
     generation cannot be read, e.g. the row is missing after a database flush."""
     try:
-        values = list(Generation.objects.filter(pk=ROW).values_list("value", flat=True)[:1])
+        # Plain SQL: the ORM's query building was 9 parts in 10 of this read (about 200 us
+        # against 20 us), and it runs on every signed-out request for a cached page.
+        with connection.cursor() as cursor:
+            cursor.execute(READ, [ROW])
+            row = cursor.fetchone()
     except DatabaseError:
         logger.warning("page cache: cannot read the generation", exc_info=True)
         return None
-    if not values:
+    if row is None:
         return None
-    return f"{values[0]}.{_pending}"
+    return f"{row[0]}.{_pending}"
 
 
 def bump() -> None:

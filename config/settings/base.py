@@ -453,6 +453,11 @@ if CACHES[PAGE_CACHE_ALIAS]["BACKEND"].endswith("LocMemCache"):
     CACHES[PAGE_CACHE_ALIAS]["OPTIONS"] = {
         "MAX_ENTRIES": env.int("PAGE_CACHE_MAX_ENTRIES", default=1000)
     }
+# A cache hit's one query is about 20 us, but opening an SQLite connection (Django registers
+# its SQL functions, then the PRAGMAs above) took 1.8 ms, and Django opened one per request:
+# keep it open between requests, as PostgreSQL's already is.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DJANGO_CONN_MAX_AGE", default=60))
 
 LOGGING = {
     "version": 1,
