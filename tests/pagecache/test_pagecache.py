@@ -171,6 +171,53 @@ def test_a_page_with_a_csrf_token_or_a_nonce_is_never_stored(template_text):
         assert view(request)[CACHE] == "bypass"
 
 
+def _sets_a_cookie(request):
+    response = HttpResponse("hello")
+    response.set_cookie("seen", "yes")
+    return response
+
+
+def _changes_the_session(request):
+    request.session["seen"] = True
+    return HttpResponse("hello")
+
+
+def _queues_a_message(request):
+    from django.contrib import messages
+
+    messages.info(request, "Hello")
+    return HttpResponse("hello")
+
+
+@pytest.mark.parametrize("view", [_sets_a_cookie, _changes_the_session, _queues_a_message])
+def test_a_page_that_sets_a_cookie_or_changes_the_session_is_never_stored(view, client):
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.contrib.sessions.backends.db import SessionStore
+
+    cached = cache_public_page(view)
+    for _ in range(2):
+        request = RequestFactory().get("/hello/")
+        request.user = AnonymousUser()
+        request.session = SessionStore()
+        request._messages = FallbackStorage(request)
+        assert cached(request)[CACHE] == "bypass"
+
+
+def test_a_csrf_cookie_alone_does_not_stop_the_cache(client, listing):
+    client.cookies["csrftoken"] = "x" * 32
+    page(client, listing.get_absolute_url())
+    response, body = page(client, listing.get_absolute_url())
+    assert response[CACHE] == "hit"
+    assert "csrfmiddlewaretoken" not in body and not response.cookies
+
+
+def test_the_cache_can_be_turned_off(client, listing, settings):
+    settings.PAGE_CACHE_ENABLED = False
+    page(client, listing.get_absolute_url())
+    assert client.get(listing.get_absolute_url())[CACHE] == "bypass"
+
+
 def test_a_post_is_never_served_from_the_cache(client, listing):
     page(client, listing.get_absolute_url())
     assert client.post(listing.get_absolute_url())[CACHE] == "bypass"
