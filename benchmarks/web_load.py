@@ -458,7 +458,8 @@ def measure(url: str, listings: int, corpus: Path, folder: Path, args) -> dict:
     finally:
         server.stop()
     log = server.log.read_text(encoding="utf-8", errors="replace")
-    if "Traceback" in log or "[ERROR]" in log:
+    # ("[ERROR] Worker ... was sent SIGTERM!" is gunicorn's own word for stopping at the end.)
+    if "Traceback" in log or "[CRITICAL]" in log or "WORKER TIMEOUT" in log:
         result["problems"].append(f"gunicorn logged errors (see {server.log})")
     result["load_after"] = load_average()
     result["measured_at"] = f"{datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC"
