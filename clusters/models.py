@@ -4,13 +4,20 @@ import unicodedata
 import uuid
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import (
+    SearchQuery,
+    SearchRank,
+    SearchVector,
+    SearchVectorField,
+)
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import connection, models
 from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
+from .fulltext import match_expression
 from .search import has_words, stems, words
 
 # \Z, not $: "$" also matches before a final newline, which let "ref\n" in (review of #13).
@@ -30,12 +37,27 @@ class Timestamped(models.Model):
         abstract = True
 
 
-class SearchableQuerySet(models.QuerySet):
-    """Keyword search over title and description that finds word stems.
+class StoredSearchVector(models.Expression):
+    """The `search_vector` column PostgreSQL keeps for the query's table (clusters.fulltext).
 
-    On PostgreSQL this is its full-text search (English configuration, title ranked
-    above description); elsewhere every stem of the query must appear among the stems
-    stored in `search_document`.
+    Not a model field, so that SQLite and the ORM never see it; this names it under the
+    table's alias in whatever query it is used in.
+    """
+
+    output_field = SearchVectorField()
+
+    def as_sql(self, compiler, connection):
+        alias = compiler.query.get_initial_alias()
+        return f"{compiler.quote_name_unless_alias(alias)}.search_vector", []
+
+
+class SearchableQuerySet(models.QuerySet):
+    """Keyword search over title and description that finds word stems, through an index.
+
+    On PostgreSQL this is its full-text search (English configuration, title ranked above
+    description) over the stored, GIN-indexed `search_vector`; on SQLite every stem of the
+    query must be among the stems stored in `search_document`, found through its FTS5 index.
+    Both indexes are kept by the database itself (clusters.fulltext).
     """
 
     def search(self, query: str):
@@ -47,16 +69,18 @@ class SearchableQuerySet(models.QuerySet):
             return self.none().annotate(search_rank=models.Value(0.0))
         if connection.vendor == "postgresql":
             match = SearchQuery(query, config="english", search_type="websearch")
-            vector = SearchVector("title", weight="A", config="english") + SearchVector(
-                "description", weight="B", config="english"
-            )
-            # The unweighted vector is the expression the GIN index holds (migration 0003);
-            # the weighted one only ranks the rows that matched.
+            vector = StoredSearchVector()
             return (
-                self.alias(_search=SearchVector("title", "description", config="english"))
+                self.alias(_search=vector)
                 .filter(_search=match)
                 .annotate(search_rank=SearchRank(vector, match))
             )
+        if connection.vendor == "sqlite":
+            index = f"{self.model._meta.db_table}_fts"
+            matching = RawSQL(
+                f"SELECT rowid FROM {index} WHERE {index} MATCH %s", [match_expression(query)]
+            )
+            return self.filter(pk__in=matching).annotate(search_rank=models.Value(0.0))
         condition = Q()
         for stem in stems(query):
             condition &= Q(search_document__contains=f" {stem} ")
@@ -397,7 +421,11 @@ class Listing(Timestamped):
     class Meta:
         ordering = ["-created_at", "ref"]
         indexes = [
-            models.Index(fields=["status", "kind", "-created_at"], name="listing_status_kind"),
+            # The id too (PostgreSQL; SQLite's indexes hold it anyway): a count of published
+            # offers in a theme or a cluster reads only this index, not the table.
+            models.Index(
+                fields=["status", "kind", "-created_at"], name="listing_status_kind", include=["id"]
+            ),
             models.Index(fields=["challenge", "status"], name="listing_challenge_status"),
             models.Index(fields=["title"], name="listing_title"),
             models.Index(fields=["status", "expires_on"], name="listing_status_expiry"),
@@ -435,6 +463,28 @@ class Listing(Timestamped):
     @property
     def is_taken_down(self) -> bool:
         return self.status == self.Status.TAKEN_DOWN
+
+
+class ClusterListingCount(models.Model):
+    """How many published offers, and needs, name a cluster: one row per cluster and kind.
+
+    Kept by the database itself (triggers, clusters.counts) on every change of a listing's
+    status or kind and of its clusters, whoever writes, so the home page and the cluster
+    pages read these rows instead of counting every listing on each request. Never written
+    by Python.
+    """
+
+    cluster = models.ForeignKey(Cluster, on_delete=models.CASCADE, related_name="listing_counts")
+    kind = models.CharField(max_length=10, choices=Listing.Kind.choices)
+    published = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cluster", "kind"], name="cluster_listing_count_once")
+        ]
+
+    def __str__(self):
+        return f"{self.cluster}: {self.published} published {self.kind}s"
 
 
 class Membership(Timestamped):

@@ -10,7 +10,7 @@ from pagecache.decorators import cache_public_page
 
 from .charts import emissions_chart
 from .filters import ChallengeFilter, ListingFilter
-from .models import Challenge, Cluster, Listing
+from .models import Challenge, Cluster, ClusterListingCount, Listing
 
 PAGE_SIZE = 20
 
@@ -26,12 +26,18 @@ def _count(queryset, group_by: str):
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
+def _published(kind: str):
+    """The cluster's count of published listings of `kind`, which the database keeps
+    (ClusterListingCount, clusters.counts): one row read, not every listing counted."""
+    counted = ClusterListingCount.objects.filter(cluster=OuterRef("pk"), kind=kind)
+    return Coalesce(Subquery(counted.values("published")[:1]), 0)
+
+
 def clusters_with_counts():
-    listings = Listing.objects.published().filter(clusters=OuterRef("pk"))
     return Cluster.objects.annotate(
         open_challenges=_count(Challenge.objects.open().filter(cluster=OuterRef("pk")), "cluster"),
-        published_offers=_count(listings.offers(), "kind"),
-        published_needs=_count(listings.needs(), "kind"),
+        published_offers=_published(Listing.Kind.OFFER),
+        published_needs=_published(Listing.Kind.NEED),
     )
 
 
@@ -93,9 +99,22 @@ def cluster_detail(request, slug):
     )
 
 
-def _paginate(request, queryset):
-    paginator = Paginator(queryset, PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page"))
+def _paginate(request, queryset, rows=None):
+    """The requested page of `queryset`, and the query string of the other pages.
+
+    Given `rows`, the page's ids are sorted and cut first, then only the page's rows are
+    read whole from `rows` (with their joins and prefetches): sorting every match whole
+    (descriptions, organisation, challenge) spilled a search's sort to disk on PostgreSQL;
+    sorting ids and the sort keys stays in memory (issue #14).
+    """
+    if rows is None:
+        page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    else:
+        paginator = Paginator(queryset.values_list("pk", flat=True), PAGE_SIZE)
+        page_obj = paginator.get_page(request.GET.get("page"))
+        ids = list(page_obj.object_list)
+        found = rows.in_bulk(ids)
+        page_obj.object_list = [found[pk] for pk in ids if pk in found]
     params = request.GET.copy()
     params.pop("page", None)
     return page_obj, params.urlencode()
@@ -103,11 +122,12 @@ def _paginate(request, queryset):
 
 @cache_public_page
 def challenge_list(request):
-    filterset = ChallengeFilter(
-        request.GET or None,
-        queryset=Challenge.objects.select_related("cluster").prefetch_related("themes"),
+    filterset = ChallengeFilter(request.GET or None, queryset=Challenge.objects.all())
+    page_obj, query_string = _paginate(
+        request,
+        filterset.qs,
+        rows=Challenge.objects.select_related("cluster").prefetch_related("themes"),
     )
-    page_obj, query_string = _paginate(request, filterset.qs)
     return render(
         request,
         "clusters/challenge_list.html",
@@ -157,8 +177,10 @@ def challenge_detail(request, ref):
 
 @cache_public_page
 def listing_list(request, kind):
-    filterset = ListingFilter(request.GET or None, queryset=_published_listings().filter(kind=kind))
-    page_obj, query_string = _paginate(request, filterset.qs)
+    filterset = ListingFilter(
+        request.GET or None, queryset=Listing.objects.published().filter(kind=kind)
+    )
+    page_obj, query_string = _paginate(request, filterset.qs, rows=_published_listings())
     return render(
         request,
         "clusters/listing_list.html",
