@@ -52,6 +52,7 @@ def cache_public_page(view):
         if not settings.PAGE_CACHE_ENABLED or not _may_serve(request):
             return _mark(view(request, *args, **kwargs), "bypass")
         generation = services.current()
+        request._pagecache_generation = generation  # for the page's fragments, if it has any
         if generation is None:
             return _mark(view(request, *args, **kwargs), "bypass")
         store = caches[settings.PAGE_CACHE_ALIAS]

@@ -394,3 +394,57 @@ def test_other_processes_see_a_change_at_once(gunicorn):
     for _ in range(8):
         assert _get(gunicorn, url)[0] == 404
         assert "Waste heat to" not in _get(gunicorn, offers)[2]
+
+
+# --- fragments: the parts of a page that are the same for everyone, for signed-in people -----
+
+
+def test_a_signed_in_person_gets_the_results_from_the_fragment_cache(client, member, listing):
+    client.force_login(member)
+    url = reverse("clusters:offer-list") + "?q=heat"
+    response, body = page(client, url)
+    assert response[CACHE] == "bypass" and listing.title in body
+    # A write the signals do not see leaves the cached results as they were...
+    Listing.objects.filter(pk=listing.pk).update(title="Renamed behind the cache")
+    assert listing.title in page(client, url)[1]
+    # ...and a bump, as every save makes, retires them.
+    pagecache.bump()
+    assert "Renamed behind the cache" in page(client, url)[1]
+
+
+def test_a_signed_in_persons_own_parts_stay_their_own(client, member, outsider, listing):
+    url = reverse("clusters:challenge-list")
+    client.force_login(member)
+    first = page(client, url)[1]
+    client.force_login(outsider)
+    second = page(client, url)[1]
+    # The "Save this search" form (outside the fragments) has each person's own token.
+    tokens = [body.split('name="csrfmiddlewaretoken" value="')[1][:64] for body in (first, second)]
+    assert tokens[0] != tokens[1]
+    client.logout()
+    client.cookies.clear()
+    body = page(client, url)[1]
+    assert "csrfmiddlewaretoken" not in body and "Sign out" not in body
+
+
+def test_publishing_shows_at_once_to_a_signed_in_person(client, member, organisation):
+    draft = ListingFactory(organisation=organisation, status="draft", title="Biomass boilers")
+    client.force_login(member)
+    assert "Biomass boilers" not in _offers(client)
+    client.post(reverse("clusters:listing-publish", args=[draft.ref]))
+    assert "Biomass boilers" in _offers(client)
+
+
+def test_a_fragment_with_a_csrf_token_is_never_stored(member):
+    from django.contrib.auth.models import AnonymousUser
+
+    template = engines["django"].from_string(
+        '{% load public_fragments %}{% publicfragment "form" %}'
+        '<form method="post">{% csrf_token %}</form>{% endpublicfragment %}'
+    )
+    rendered = []
+    for _ in range(2):
+        request = RequestFactory().get("/a-form/")
+        request.user = AnonymousUser()
+        rendered.append(template.render({}, request))
+    assert rendered[0] != rendered[1]  # each render its own masked token: nothing was stored
