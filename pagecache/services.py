@@ -65,10 +65,8 @@ def bump() -> None:
     send no signals (import_exchange). Several changes in one transaction bump once."""
     global _pending
     _pending = next(_local_changes)
-    connection = transaction.get_connection()
-    if connection.in_atomic_block and any(
-        func is _bump_now for _, func, _ in connection.run_on_commit
-    ):
+    db = transaction.get_connection()
+    if db.in_atomic_block and any(func is _bump_now for _, func, _ in db.run_on_commit):
         return
     # robust: the change itself is committed; if the bump fails (the database went away
     # right after the commit), log it rather than show the person an error. Pages cached
