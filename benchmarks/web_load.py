@@ -271,7 +271,7 @@ def free_port() -> int:
 class Gunicorn:
     """gunicorn with the production settings: 2 sync workers on loopback."""
 
-    def __init__(self, database_url: str, folder: Path, workers: int):
+    def __init__(self, database_url: str, folder: Path, workers: int, page_cache_url: str = ""):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = folder / f"gunicorn-{self.port}.log"
@@ -287,6 +287,8 @@ class Gunicorn:
             "DJANGO_LOG_LEVEL": "WARNING",
             "CELERY_FILESYSTEM_DIR": str(folder / "broker"),
         }
+        if page_cache_url:  # pages shared by the workers (Redis) instead of each its own
+            env["PAGE_CACHE_URL"] = page_cache_url
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "config.wsgi:application"]
@@ -427,7 +429,7 @@ def measure(url: str, listings: int, corpus: Path, folder: Path, args) -> dict:
         "load_before": load_average(),
         "rows": [],
     }
-    server = Gunicorn(database_url, folder, args.workers)
+    server = Gunicorn(database_url, folder, args.workers, args.page_cache_url)
     try:
         result["problems"] = check_urls(server, rows)
         server.drain()
@@ -604,6 +606,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
+    parser.add_argument(
+        "--page-cache-url", default="", help="e.g. redis://127.0.0.1:6379/3 (default: memory)"
+    )
     parser.add_argument("--update-docs", action="store_true", help="write docs/benchmarks.md")
     parser.add_argument("--save-json", type=Path, help="also write the raw figures here")
     parser.add_argument(
@@ -648,7 +653,8 @@ def main(argv: list[str] | None = None) -> int:
                     progress(f"PROBLEM: {problem}")
     saved = {
         "command": command,
-        "settings": f"{args.workers} sync workers on loopback; wrk -t {args.threads} "
+        "settings": f"{args.workers} sync workers on loopback, pages kept in "
+        f"{'Redis' if args.page_cache_url else 'each worker'}'s memory; wrk -t {args.threads} "
         f"-c {args.connections} -d {args.duration}s, {args.rounds} rounds",
         "code": git_code(),
         "results": results,
