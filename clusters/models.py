@@ -421,12 +421,14 @@ class Listing(Timestamped):
     class Meta:
         ordering = ["-created_at", "ref"]
         indexes = [
-            # The id too (PostgreSQL; SQLite's indexes hold it anyway): a count of published
-            # offers in a theme or a cluster reads only this index, not the table.
+            # The id last (SQLite's indexes hold it anyway; PostgreSQL's do not): a count of
+            # published offers in a theme or a cluster reads only this index, not the table.
             models.Index(
-                fields=["status", "kind", "-created_at"], name="listing_status_kind", include=["id"]
+                fields=["status", "kind", "-created_at", "id"], name="listing_status_kind"
             ),
-            models.Index(fields=["challenge", "status"], name="listing_challenge_status"),
+            # With the kind: a challenge's published offers and needs are counted from this
+            # index alone (the cluster page counts them for each of its challenges).
+            models.Index(fields=["challenge", "status", "kind"], name="listing_challenge_status"),
             models.Index(fields=["title"], name="listing_title"),
             models.Index(fields=["status", "expires_on"], name="listing_status_expiry"),
         ]

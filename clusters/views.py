@@ -1,7 +1,7 @@
 """Public pages: home, clusters, challenges, offers and needs. No sign-in needed."""
 
 from django.core.paginator import Paginator
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -73,18 +73,16 @@ def cluster_list(request):
 @cache_public_page
 def cluster_detail(request, slug):
     cluster = get_object_or_404(clusters_with_counts(), slug=slug)
+    # Each challenge's published offers and needs, counted from an index of (challenge,
+    # status, kind) alone: a join of every listing, grouped by every column of the
+    # challenge, read each listing's row.
+    answering = Listing.objects.published().filter(challenge=OuterRef("pk"))
     challenges = (
         cluster.challenges.order_by("status", "-created_at", "ref")
         .prefetch_related("themes")
         .annotate(
-            offer_count=Count(
-                "listings",
-                filter=Q(listings__status=Listing.Status.PUBLISHED, listings__kind="offer"),
-            ),
-            need_count=Count(
-                "listings",
-                filter=Q(listings__status=Listing.Status.PUBLISHED, listings__kind="need"),
-            ),
+            offer_count=_count(answering.offers(), "challenge"),
+            need_count=_count(answering.needs(), "challenge"),
         )
     )
     return render(
@@ -141,12 +139,15 @@ def challenge_list(request):
     )
 
 
-def _published_listings():
-    return (
-        Listing.objects.published()
-        .select_related("organisation", "challenge")
-        .prefetch_related("themes", "clusters")
+def _listing_rows():
+    """Listings with what a list shows of them: organisation, challenge, themes, clusters."""
+    return Listing.objects.select_related("organisation", "challenge").prefetch_related(
+        "themes", "clusters"
     )
+
+
+def _published_listings():
+    return _listing_rows().published()
 
 
 def challenge_detail(request, ref):
@@ -180,7 +181,9 @@ def listing_list(request, kind):
     filterset = ListingFilter(
         request.GET or None, queryset=Listing.objects.published().filter(kind=kind)
     )
-    page_obj, query_string = _paginate(request, filterset.qs, rows=_published_listings())
+    # The page's rows by id alone: with the status filter too, SQLite read them off the
+    # status index instead of by their ids.
+    page_obj, query_string = _paginate(request, filterset.qs, rows=_listing_rows())
     return render(
         request,
         "clusters/listing_list.html",

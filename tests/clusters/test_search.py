@@ -117,3 +117,13 @@ def test_the_migration_restems_rows_stored_with_ascii_only_words():
     assert " ŵyr " in welsh.search_document and " môr " in welsh.search_document
     assert plain.search_document == " stale "  # plain ASCII stems the same as before
     assert list(Challenge.objects.search("ŵyr").values_list("pk", flat=True)) == [welsh.pk]
+
+
+def test_every_combining_mark_is_in_the_planes_the_word_pattern_reads():
+    import sys
+    import unicodedata
+
+    from clusters.search import MARK_PLANES
+
+    planes = {c >> 16 for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c))[0] == "M"}
+    assert planes <= set(MARK_PLANES)

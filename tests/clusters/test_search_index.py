@@ -199,3 +199,32 @@ def test_postgresql_vector_follows_an_update_that_bypasses_the_services():
     Listing.objects.filter(pk=listing.pk).update(title="Ammonia cracking")
     assert found("ammonia") == [listing.ref]
     assert found("old") == []
+
+
+def test_after_every_kind_of_write_the_index_holds_exactly_the_rows(exchange_doc, member):
+    """SQLite: FTS5's own check that the index is the content table's; PostgreSQL: every
+    stored vector is the one the title and description give now."""
+    import_exchange(exchange_doc)
+    exchange_doc["listings"][0]["title"] = "Changed by a second import"
+    import_exchange(exchange_doc)
+    listing = ListingFactory(title="Made by the factory")
+    listing.title = "Edited by the service"
+    services.save_listing(listing, member, themes=[], clusters=[])
+    Listing.objects.filter(pk=listing.pk).update(description="Updated in bulk")
+    Listing.objects.filter(ref="L-0003").delete()
+    Challenge.objects.filter(ref="ch-teesside-heat").update(title="Waste heat networks")
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            for table in TABLES:
+                # Raises "database disk image is malformed" if the index and rows differ.
+                cursor.execute(
+                    f"INSERT INTO {table}_fts({table}_fts, rank) VALUES ('integrity-check', 1)"
+                )
+        else:
+            for table in TABLES:
+                cursor.execute(
+                    f"SELECT count(*) FROM {table} WHERE search_vector IS DISTINCT FROM "
+                    "setweight(to_tsvector('english', COALESCE(title, '')), 'A') || "
+                    "setweight(to_tsvector('english', COALESCE(description, '')), 'B')"
+                )
+                assert cursor.fetchone()[0] == 0, table
