@@ -577,7 +577,12 @@ How the pages are served (pagecache/, the README's "Fast public pages"):
   listing, organisation, challenge, cluster or theme (and each import) writes a new value
   when its transaction commits.
 - **The uncached rows** are what a visitor meets right after a change, or on a page nobody
-  has asked for since: the speed of the queries and templates themselves.
+  has asked for since: the speed of the queries and templates themselves. With 50
+  connections on 2 sync workers a slow page queues: p99 there is mostly time in the queue.
+- **Reading the figures on a busy machine**: wrk, both workers and the database share 2
+  cores with whatever else runs (the load average column). When it is well above 2,
+  every row slows, the uncached ones most (each of their requests needs far more CPU); the
+  shares of `/cookies/` hold up better than the absolute rates.
 """
 
 
