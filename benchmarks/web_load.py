@@ -321,6 +321,21 @@ class Gunicorn:
         except urllib.error.HTTPError as error:
             return error.code, error.headers.get("X-Page-Cache", "")
 
+    def worker_cpu(self) -> float:
+        """CPU seconds the workers have used so far (user + system): steadier than wall time
+        on a busy machine, since other work does not add to it."""
+        total = 0
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == self.process.pid:  # ppid: a worker of this master
+                total += int(fields[11]) + int(fields[12])  # utime, stime
+        return total / os.sysconf("SC_CLK_TCK")
+
     def drain(self, timeout: float = 180) -> float:
         """Wait until the requests wrk left queued are answered: gunicorn's sync workers go on
         answering a slow row's backlog after wrk stops, which would slow the next row."""
@@ -439,7 +454,9 @@ def measure(url: str, listings: int, corpus: Path, folder: Path, args) -> dict:
                 progress(
                     f"{listings:,} on {inspected['database']}, round {round_ + 1}: {row['name']}"
                 )
+                cpu = server.worker_cpu()
                 runs[row["name"]].append(wrk(server.base, row, folder, args))
+                runs[row["name"]][-1]["cpu_s"] = server.worker_cpu() - cpu
                 server.drain()
         for row in rows:
             measured = runs[row["name"]]
@@ -455,6 +472,9 @@ def measure(url: str, listings: int, corpus: Path, folder: Path, args) -> dict:
                     "requests": sum(m["requests"] for m in measured),
                     "errors": sum(m["errors"] for m in measured),
                     "status_errors": sum(m["status"] for m in measured),
+                    "cpu_ms": 1000
+                    * sum(m["cpu_s"] for m in measured)
+                    / max(1, sum(m["requests"] for m in measured)),
                 }
             )
     finally:
@@ -487,8 +507,9 @@ def verdicts(result: dict) -> dict[str, bool]:
 def table(results: list[dict]) -> list[str]:
     lines = [
         "| Listings | Database | Page | Requests/s | Share of `/cookies/` | p50 (ms) "
-        "| p99 (ms) | Errors | Target (≥ 50 %, p99 < 1 s, no errors) |",
-        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| p99 (ms) | Errors | Worker CPU per request (ms) | Target (≥ 50 %, p99 < 1 s, "
+        "no errors) |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
         yardstick = next(x["rps"] for x in r["rows"] if x["page"] == "cookies")
@@ -504,10 +525,11 @@ def table(results: list[dict]) -> list[str]:
             name = f"`{row['name']}`" if row["name"].startswith("/") else row["name"]
             name = name.replace(", uncached`", "`, uncached")
             bold = "**" if row["cache"] == "warm" else ""
+            cpu = f"{row['cpu_ms']:.1f}" if "cpu_ms" in row else "-"
             lines.append(
                 f"| {r['listings']:,} | {r['database']} | {name} | {bold}{row['rps']:,.0f}{bold} "
                 f"| {bold}{share:.0%}{bold} | {row['p50_ms']:,.0f} | {row['p99_ms']:,.0f} "
-                f"| {row['errors']:,} | {target} |"
+                f"| {row['errors']:,} | {cpu} | {target} |"
             )
     lines += [
         "",
@@ -579,6 +601,10 @@ How the pages are served (pagecache/, the README's "Fast public pages"):
 - **The uncached rows** are what a visitor meets right after a change, or on a page nobody
   has asked for since: the speed of the queries and templates themselves. With 50
   connections on 2 sync workers a slow page queues: p99 there is mostly time in the queue.
+- **Worker CPU per request** is the two workers' CPU time (user + system, from /proc)
+  during the row's runs over the requests wrk saw answered: what a page costs the server,
+  whatever else the machine is doing (the backlog a slow row leaves is answered after its
+  run, so a slow row's figure is a lower bound).
 - **Reading the figures on a busy machine**: wrk, both workers and the database share 2
   cores with whatever else runs (the load average column). When it is well above 2,
   every row slows, the uncached ones most (each of their requests needs far more CPU); the
