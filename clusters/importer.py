@@ -10,6 +10,8 @@ from django.db import transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
+from pagecache import services as pagecache
+
 from .exchange import FORMAT, SECTIONS, ExchangeError, check_document
 from .models import Challenge, Cluster, Listing, Organisation, Theme
 from .search import search_document
@@ -206,6 +208,9 @@ def import_exchange(doc) -> ImportResult:
         result.created[name] += created
         result.updated[name] += updated
         result.unchanged[name] += unchanged
+    if any(result.created.values()) or any(result.updated.values()):
+        # bulk_create/bulk_update send no signals: retire the cached public pages by hand.
+        pagecache.bump()
     _queue_matching(result)
     return result
 

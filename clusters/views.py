@@ -6,6 +6,8 @@ from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
+from pagecache.decorators import cache_public_page
+
 from .charts import emissions_chart
 from .filters import ChallengeFilter, ListingFilter
 from .models import Challenge, Cluster, ClusterListingCount, Listing
@@ -39,6 +41,7 @@ def clusters_with_counts():
     )
 
 
+@cache_public_page
 def home(request):
     clusters = list(clusters_with_counts())
     return render(
@@ -52,6 +55,7 @@ def home(request):
     )
 
 
+@cache_public_page
 def cluster_list(request):
     clusters = list(clusters_with_counts())
     return render(
@@ -66,6 +70,7 @@ def cluster_list(request):
     )
 
 
+@cache_public_page
 def cluster_detail(request, slug):
     cluster = get_object_or_404(clusters_with_counts(), slug=slug)
     # Each challenge's published offers and needs, counted from an index of (challenge,
@@ -113,6 +118,7 @@ def _paginate(request, queryset, rows=None):
     return page_obj, params.urlencode()
 
 
+@cache_public_page
 def challenge_list(request):
     filterset = ChallengeFilter(request.GET or None, queryset=Challenge.objects.all())
     page_obj, query_string = _paginate(
@@ -170,6 +176,7 @@ def challenge_detail(request, ref):
     )
 
 
+@cache_public_page
 def listing_list(request, kind):
     filterset = ListingFilter(
         request.GET or None, queryset=Listing.objects.published().filter(kind=kind)
@@ -192,6 +199,7 @@ def listing_list(request, kind):
     )
 
 
+@cache_public_page
 def listing_detail(request, ref):
     listing = get_object_or_404(
         _published_listings().prefetch_related(

@@ -117,7 +117,8 @@ def exchange_doc():
 @pytest.fixture(autouse=True)
 def _fresh_cache(request):
     """Rate limits count in the cache, a database table as in a local run (the test runner
-    creates it): start every test that uses the database from zero. A test without the
+    creates it), and public pages are cached: start every test that uses the database from
+    zero. A test without the
     database cannot reach the cache either."""
     if request.node.get_closest_marker("django_db") is None and (
         "django_db_setup" not in request.fixturenames
@@ -126,9 +127,11 @@ def _fresh_cache(request):
     # pytest-django works out from the test's marker and fixtures whether this database is
     # transactional; asking for "db" here only sets it up earlier.
     request.getfixturevalue("db")
-    from django.core.cache import cache
+    from django.core.cache import cache, caches
 
     cache.clear()
+    # Pages cached by an earlier test (pagecache/) show data that test rolled back.
+    caches["pages"].clear()
 
 
 @pytest.fixture

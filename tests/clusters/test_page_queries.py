@@ -14,6 +14,13 @@ THEMES = ["ccus", "hydrogen", "bioenergy"]
 CLUSTERS = ["humber", "teesside", "south-wales"]
 
 
+@pytest.fixture(autouse=True)
+def _no_page_cache(settings):
+    """The pages' own queries, as a cache miss makes them (pagecache/ adds one, the content
+    generation, and a hit makes only that one: tests/pagecache/)."""
+    settings.PAGE_CACHE_ENABLED = False
+
+
 def many_listings(n: int, **kwargs):
     organisation = OrganisationFactory()
     organisation.clusters.set(Cluster.objects.filter(slug__in=CLUSTERS))
