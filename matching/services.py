@@ -37,7 +37,7 @@ from .models import Match, MatchingRun, MatchingWork, MatchModel, MatchModelPart
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)
+LEASE = timedelta(seconds=getattr(settings, "MATCHING_LEASE_SECONDS", 600))
 FIRST_MODEL_POLL_SECONDS = 1.0
 TOP = 10
 # Past this many listings changed since the last fit, scoring one listing would drag too
