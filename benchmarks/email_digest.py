@@ -170,6 +170,7 @@ def start_workers(count: int, env: dict, log_dir: Path) -> list[subprocess.Popen
                     "WARNING",
                     "--hostname",
                     f"bench{n}@%h",
+                    *("--queues", "email,default,matching"),  # every queue, as one pool
                     "--without-gossip",
                     "--without-mingle",
                 ],

@@ -216,6 +216,7 @@ def start_workers(args, threads: int, env: dict, folder: Path) -> list[subproces
                 [
                     *(sys.executable, "-m", "celery", "-A", "config", "worker"),
                     *("--pool", "solo", "--concurrency", "1", "--hostname", f"bench{i}@%h"),
+                    *("--queues", "matching,default,email"),  # every queue, as one pool
                     *("--without-gossip", "--without-mingle", "--loglevel", "INFO"),
                 ],
                 cwd=REPO,

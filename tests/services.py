@@ -95,9 +95,22 @@ def database_url() -> str:
     )
 
 
+def all_queues() -> list[str]:
+    """Every queue the settings declare (matching, email, default)."""
+    from django.conf import settings
+
+    return [queue.name for queue in settings.CELERY_TASK_QUEUES]
+
+
 @contextmanager
-def celery_workers(redis_url: str, count: int = 1, concurrency: int = 1, extra_env=None):
-    """Start `count` real Celery worker processes on the test database; stop them after."""
+def celery_workers(
+    redis_url: str, count: int = 1, concurrency: int = 1, extra_env=None, queues=None
+):
+    """Start `count` real Celery worker processes on the test database; stop them after.
+
+    They consume every queue unless `queues` names some (as platform/Procfile splits them).
+    """
+    queues = list(queues or all_queues())
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
@@ -128,6 +141,8 @@ def celery_workers(redis_url: str, count: int = 1, concurrency: int = 1, extra_e
                     "INFO",
                     "--hostname",
                     f"test{n}@%h",
+                    "--queues",
+                    ",".join(queues),
                     "--without-gossip",
                     "--without-mingle",
                 ],

@@ -5,6 +5,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -59,6 +60,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered first: no https redirect, no host check (config/health.py).
+    "config.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
@@ -318,11 +321,37 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.3,
     "interval_max": 0.5,
 }
+# Queue routing (issue #14): three queues, so that each pool of workers can run on its own
+# machines and a long matching rebuild never holds up an email. `matching`: the matching
+# engine's work (CPU- and memory-heavy, minutes long). `email`: sending emails and building
+# the match digests that become emails (short, waits on the mail server). `default`: every
+# other periodic job (expiry, reminders, insights, open data, the IMAP mailbox), which the
+# email workers also consume. A worker started without -Q consumes all three (the queues are
+# declared here); platform/Procfile splits them. tests/test_queue_routing.py fails when a new
+# task has no queue decision.
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_QUEUES = [Queue("default"), Queue("matching"), Queue("email")]
+CELERY_TASK_ROUTES = {
+    "matching.tasks.*": {"queue": "matching"},
+    "outbox.tasks.*": {"queue": "email"},
+    "notifications.tasks.send_digests_task": {"queue": "email"},
+}
+# A message is acknowledged when its task has finished, not when it is received, so a worker
+# that dies mid-task leaves it in Redis for another worker (every task is idempotent: it
+# claims its row with one atomic update).
 CELERY_TASK_ACKS_LATE = True
+# ... and also when the worker's child process is killed (kill -9, out of memory): with
+# acks_late alone, 2 of 40 emails were lost in that case (shared/RELIABILITY.md).
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Each worker process reserves one message at a time: a rebuild chunk that takes minutes
+# must not sit reserved behind another on a busy process while an idle worker waits.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Soft limit (raises SoftTimeLimitExceeded, so the task can give up cleanly) < hard limit
+# (the child is killed) < the broker's visibility_timeout (1 hour): a message is never handed
+# to a second worker while the first may still be running it.
 CELERY_TASK_SOFT_TIME_LIMIT = 1500
 CELERY_TASK_TIME_LIMIT = 1800
+# No result backend: tasks write their results to the database (their rows), not to Redis.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # How often beat nudges the sweepers that re-send pending emails and matching work (the
