@@ -156,7 +156,11 @@ def blocked_pairs() -> dict[str, set[str]]:
 
 # Saved models ----------------------------------------------------------------------------
 
-_loaded: dict[str, engine.Model] = {}
+# The model last read or fitted by this process, by its record's id. Not by version: the version
+# names the engine and its settings, not the documents, so a refit over new listings has the
+# same version, and a worker holding the previous fit would rank a rebuild's chunk with it
+# (found by the worker-kill drill: every source new since the last fit lost its suggestions).
+_loaded: dict[int, engine.Model] = {}
 
 
 PART_SIZE = 32 * 1024 * 1024
@@ -187,18 +191,18 @@ def save_model(model: engine.Model, doc_count: int) -> MatchModel:
         old = MatchModel.objects.order_by("-fitted_at").values_list("pk", flat=True)[KEEP_MODELS:]
         MatchModel.objects.filter(pk__in=list(old)).delete()
     _loaded.clear()
-    _loaded[model.version] = model
+    _loaded[record.pk] = model
     return record
 
 
 def load_model(record: MatchModel) -> engine.Model:
     """The engine model of a record, read once per process."""
-    if record.version not in _loaded:
+    if record.pk not in _loaded:
         parts = record.parts.order_by("index").values_list("data", flat=True)
         model = engine.Model.loads(b"".join(bytes(part) for part in parts))
         _loaded.clear()
-        _loaded[record.version] = model
-    return _loaded[record.version]
+        _loaded[record.pk] = model
+    return _loaded[record.pk]
 
 
 def current_model() -> tuple[MatchModel, engine.Model] | None:

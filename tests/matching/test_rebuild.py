@@ -404,3 +404,34 @@ def test_a_listing_published_while_a_rebuild_runs_is_matched_again_when_it_ends(
         MatchingWork.objects.get(kind="listing", object_id=late.pk).pk, in_process=True
     )
     assert Match.objects.filter(target=late).exists()
+
+
+def test_a_worker_that_holds_the_last_fit_ranks_a_new_rebuild_with_the_new_fit(settings):
+    """The model's version names the engine and its settings, not the listings: a refit over
+    new listings has the same version. A worker process still holding the previous fit must
+    not rank the new rebuild's chunks with it (the worker-kill drill found every listing new
+    since the last fit left without suggestions)."""
+    make_corpus()
+    first = services.rebuild(in_process=True)
+    services._loaded.clear()
+    services.load_model(MatchModel.objects.get(is_current=True))
+    held = dict(services._loaded)  # what a worker process holds after the last rebuild
+    fresh = ListingFactory(
+        kind="need",
+        title="Amine carbon capture need, new",
+        description="Solvent capture of CO2 from kiln flue gas, for a new site.",
+        themes=["ccus"],
+    )
+    run = start_map_reduce(settings)
+    assert run.model_version == first.model_version  # the same version, new listings
+    current = MatchModel.objects.get(is_current=True)
+    # Another worker process: it still holds the previous fit under the same version.
+    services._loaded.clear()
+    services._loaded.update(held)
+
+    for index in range(run.chunks_total):
+        services.run_chunk(run.pk, index)
+    services.merge_rebuild(run.pk)
+
+    assert fresh.ref in services.load_model(current).refs
+    assert Match.objects.filter(source_listing=fresh).count() > 0
