@@ -640,6 +640,30 @@ def request_rebuild() -> MatchingWork:
     return work
 
 
+# A rebuild run still marked running after this long is not taken as under way (it died).
+REBUILD_UNDER_WAY = timedelta(hours=1)
+
+
+def request_rebuild_unless_under_way() -> MatchingWork | None:
+    """The scheduled rebuild: none if one is waiting, or started less than an hour ago and
+    still running. Two schedulers sending it seconds apart then start one rebuild, not two:
+    request_rebuild alone adds a second once the first is claimed. Returns the waiting (or
+    claimed) work row, or None when a run is under way."""
+    waiting = MatchingWork.objects.filter(
+        kind=MatchingWork.Kind.REBUILD,
+        state__in=[MatchingWork.State.PENDING, MatchingWork.State.RUNNING],
+    ).first()
+    if waiting is not None:
+        return waiting
+    if MatchingRun.objects.filter(
+        kind=MatchingRun.Kind.REBUILD,
+        status=MatchingRun.Status.RUNNING,
+        started_at__gte=timezone.now() - REBUILD_UNDER_WAY,
+    ).exists():
+        return None
+    return request_rebuild()
+
+
 def claim(work_id: int) -> bool:
     """Take a work row: pending, or running with an expired lease (its worker died)."""
     now = timezone.now()

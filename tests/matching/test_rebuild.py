@@ -435,3 +435,24 @@ def test_a_worker_that_holds_the_last_fit_ranks_a_new_rebuild_with_the_new_fit(s
 
     assert fresh.ref in services.load_model(current).refs
     assert Match.objects.filter(source_listing=fresh).count() > 0
+
+
+def test_the_nightly_rebuild_sent_twice_seconds_apart_starts_one_rebuild():
+    """Two beat schedulers by mistake send the nightly rebuild twice: the second finds the
+    first's rebuild waiting, claimed, or running, and adds nothing (the two-beats drill)."""
+    from datetime import timedelta
+
+    from matching.models import MatchingWork
+    from matching.tasks import nightly_rebuild_task
+
+    first = nightly_rebuild_task()
+    assert nightly_rebuild_task() == first  # still waiting: the same row
+    assert services.claim(first)  # a worker takes it
+    assert nightly_rebuild_task() == first
+    MatchingWork.objects.filter(pk=first).update(state="done")
+    run = MatchingRun.objects.create(kind="rebuild")  # its chunks under way
+    assert nightly_rebuild_task() == 0
+    assert MatchingWork.objects.filter(kind="rebuild").count() == 1
+    # A run left "running" by a worker that died long ago does not stop tonight's rebuild.
+    MatchingRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    assert nightly_rebuild_task() not in (0, first)
