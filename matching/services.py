@@ -627,13 +627,22 @@ def request_matching(obj) -> MatchingWork:
     return work
 
 
+# A rebuild's work row names no object, but its object_id is 0, not NULL: NULLs never
+# collide in the one-pending-row unique index, so two rebuilds asked for at the same moment
+# (two beat schedulers) both got a pending row and both ran (the two-beats drill).
+REBUILD_OBJECT_ID = 0
+
+
 def request_rebuild() -> MatchingWork:
+    """Ask for a full rebuild; idempotent while one is waiting (one pending row, at most)."""
     from config.celery import enqueue
 
     from .tasks import run_work_task
 
     work, created = MatchingWork.objects.get_or_create(
-        kind=MatchingWork.Kind.REBUILD, object_id=None, state=MatchingWork.State.PENDING
+        kind=MatchingWork.Kind.REBUILD,
+        object_id=REBUILD_OBJECT_ID,
+        state=MatchingWork.State.PENDING,
     )
     if created:
         enqueue(run_work_task, work.pk)

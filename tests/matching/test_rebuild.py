@@ -456,3 +456,16 @@ def test_the_nightly_rebuild_sent_twice_seconds_apart_starts_one_rebuild():
     # A run left "running" by a worker that died long ago does not stop tonight's rebuild.
     MatchingRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=2))
     assert nightly_rebuild_task() not in (0, first)
+
+
+def test_two_rebuilds_asked_for_at_the_same_moment_cannot_both_wait():
+    """The one-pending-row unique index must hold for rebuilds too (object_id 0, not NULL,
+    which never collides): the second insert fails, and get_or_create returns the first."""
+    from django.db import IntegrityError, transaction
+
+    from matching.models import MatchingWork
+
+    first = services.request_rebuild()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MatchingWork.objects.create(kind="rebuild", object_id=first.object_id, state="pending")
+    assert services.request_rebuild() == first
