@@ -1,4 +1,5 @@
-"""python -m drills seed [--short] | scenario NAME|all [--short] [--unprotected] [--write-doc]
+"""python -m drills seed [--short] | scenario NAME[,NAME...]|all [--short] [--unprotected]
+[--write-doc]
 
 Run by platform/drill with the site's environment (see docs/reliability.md)."""
 
@@ -12,22 +13,26 @@ from pathlib import Path
 from . import core
 
 DOC = core.ROOT / "docs" / "reliability.md"
-START, END = "<!-- drill-figures:start -->", "<!-- drill-figures:end -->"
 
 
-def write_doc(results: list[core.Result], short: bool, seconds: float) -> None:
+def write_doc(results: list[core.Result], short: bool, unprotected: bool, seconds: float) -> None:
+    """Replace the figures between the doc's markers: one section for the protected runs,
+    one for the runs with the protection off."""
     import os
     import platform
 
-    form = "--short " if short else ""
+    marker = "drill-unprotected" if unprotected else "drill-figures"
+    START, END = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"  # noqa: N806
+    names = ",".join(r.name for r in results)
+    form = ("--short " if short else "") + ("--unprotected " if unprotected else "")
     text = "\n".join(
         [
             START,
             f"Last run: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
             f"{'short' if short else 'full'} form "
-            f"(`platform/drill scenario all {form}--write-doc`), "
+            f"(`platform/drill scenario {names} {form}--write-doc`), "
             f"{os.cpu_count()} cores, Python {platform.python_version()}, "
-            f"all scenarios in {seconds:.0f} s.",
+            f"in {seconds:.0f} s.",
             "",
             *(r.markdown() for r in results),
             END,
@@ -60,7 +65,7 @@ def main(argv: list[str]) -> int:
         return 0
     from .scenarios import SCENARIOS
 
-    names = list(SCENARIOS) if args.name == "all" else [args.name]
+    names = list(SCENARIOS) if args.name == "all" else args.name.split(",")
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         parser.error(f"no scenario {unknown[0]}; choose from: all, {', '.join(SCENARIOS)}")
@@ -83,7 +88,7 @@ def main(argv: list[str]) -> int:
     out.write_text(json.dumps([r.as_json() for r in results], indent=2))
     Path(core.state() / "report.md").write_text("\n".join(r.markdown() for r in results))
     if args.write_doc:
-        write_doc(results, args.short, seconds)
+        write_doc(results, args.short, args.unprotected, seconds)
     return 0 if all(r.passed for r in results) else 1
 
 
