@@ -239,23 +239,21 @@ def worker_kill(r: Result, short: bool, unprotected: bool) -> None:
         if busy and done >= 1:
             control("kill", "worker-matching")
             kill.update(at=time.monotonic(), chunks=busy, done_before=done)
-            overrides = {"CELERY_VISIBILITY_TIMEOUT": "3600"} if unprotected else {}
-            restart = core.state() / "env" / "worker-matching-changed.env"
-            if overrides:
-                base = (core.state() / "env" / "worker.env").read_text().splitlines()
-                lines = [x for x in base if not x.startswith("CELERY_VISIBILITY_TIMEOUT=")]
-                restart.write_text("\n".join([*lines, "CELERY_VISIBILITY_TIMEOUT=3600"]) + "\n")
-            control(
-                "start", "worker-matching", {"DRILL_WORKER_ENV": str(restart)} if overrides else {}
-            )
+            if unprotected:
+                # What acks_late off would mean: a message is gone once it is delivered. The
+                # killed worker's unacknowledged messages are deleted from Redis.
+                import redis
+                from django.conf import settings
+
+                redis.Redis.from_url(settings.CELERY_BROKER_URL).delete("unacked", "unacked_index")
+            control("start", "worker-matching")
 
     last = MatchingRun.objects.aggregate(m=Max("pk"))["m"] or 0
     with sweepers_off(unprotected):
         run, seconds = _rebuild_through_workers(last, 90 if unprotected else 240, maybe_kill)
     finished = time.monotonic()
-    if unprotected:  # back to a normal worker, which brings the lost chunk back
-        control("stop", "worker-matching")
-        control("start", "worker-matching")
+    if run is not None:
+        run.refresh_from_db()
     rebuilds = MatchingRun.objects.filter(kind="rebuild", pk__gt=last).count()
     now = set(Match.objects.values_list("source_key", "target_id", "rank"))
     chunks = RebuildChunk.objects.filter(run=run) if run else RebuildChunk.objects.none()
@@ -282,6 +280,10 @@ def worker_kill(r: Result, short: bool, unprotected: bool) -> None:
         "every match written, once",
         now == reference and bool(run) and run.matches_written == len(reference),
     )
+    if unprotected and run is not None:
+        # The sweeper, back on, sends the lost chunk again once its lease has run out: the
+        # run is left finished for the scenarios after this one.
+        wait_until(lambda: not MatchingRun.objects.filter(pk=run.pk, status="running").exists(), 90)
 
 
 # (c) PostgreSQL restarted (pg_ctl restart -m fast) during a digest run ------------------------
