@@ -36,9 +36,20 @@ def enqueue(task, *args) -> None:
     from django.db import transaction
 
     def send():
+        from django_guid import get_guid, set_guid
+
+        request_id = get_guid()
         try:
             task.delay(*args)
         except Exception:
             logging.getLogger(__name__).exception("Could not enqueue %s%r", task.name, args)
+        else:
+            # With the request's id (config/logs.py), as the worker's lines for the task.
+            logging.getLogger(__name__).info("Queued %s%r", task.name, args)
+        finally:
+            # A task run at once (CELERY_TASK_ALWAYS_EAGER, in tests) ends by clearing the id
+            # (django-guid's task_postrun): the request keeps its own.
+            if request_id and get_guid() != request_id:
+                set_guid(request_id)
 
     transaction.on_commit(partial(send), robust=True)

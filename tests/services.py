@@ -153,6 +153,7 @@ def celery_workers(
                 start_new_session=True,  # its own process group, so a test can kill it all
             )
         )
+        processes[-1].log_path = Path(logs[-1])  # what the worker printed, for the test to read
     try:
         _wait_until_ready(logs)
         yield processes

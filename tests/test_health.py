@@ -151,3 +151,19 @@ def test_readyz_is_503_while_a_migration_is_waiting(client, redis_broker):
     assert response.status_code == 503
     assert body(response)["checks"]["migrations"] == "unapplied"
     assert body(response)["failed"] == ["migrations"]
+
+
+@pytest.mark.django_db
+def test_readyz_is_503_naming_the_cache_when_the_shared_cache_is_unreachable(client, redis_broker):
+    unreachable = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/1",  # nothing listens there
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    with override_settings(CACHES=unreachable):
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    assert body(response)["failed"] == ["cache"]
+    assert body(response)["checks"]["database"] == "ok"

@@ -5,7 +5,10 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
+from django_guid.integrations import CeleryIntegration
 from kombu import Queue
+
+from config.logs import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -35,6 +38,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "django_celery_beat",
+    "django_guid",
     "django_htmx",
     "csp",
     "crispy_forms",
@@ -57,11 +61,14 @@ INSTALLED_APPS = [
     "dashboards",
     "funding",
     "staff",
+    "backups",
 ]
 
 MIDDLEWARE = [
     # /healthz and /readyz, answered first: no https redirect, no host check (config/health.py).
     "config.health.HealthCheckMiddleware",
+    # A request id for every log line of the request and of the tasks it queues (LOGGING).
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
@@ -353,6 +360,11 @@ CELERY_TASK_SOFT_TIME_LIMIT = 1500
 CELERY_TASK_TIME_LIMIT = 1800
 # No result backend: tasks write their results to the database (their rows), not to Redis.
 CELERY_TASK_IGNORE_RESULT = True
+# A worker started before Redis is up (machines boot in any order) keeps trying to connect
+# instead of exiting. If Redis goes away while tasks run, they finish (Celery's default):
+# their acknowledgement may not reach Redis, which then hands them out again (after
+# visibility_timeout), and the second run finds its row done and does nothing.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # How often beat nudges the sweepers that re-send pending emails and matching work (the
 # drill shortens it to see a backlog clear within its bounded time).
@@ -426,6 +438,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=40),
     },
 }
+# Backups (backups/services.py): pg_dump's custom format into BACKUP_DIR, the newest
+# BACKUP_KEEP kept (14: two weeks of nightly dumps). On its own volume or machine, copied off
+# site by whatever the host offers; platform/compose.yaml's backup service runs it nightly.
+BACKUP_DIR = Path(env("BACKUP_DIR", default=str(BASE_DIR / "var" / "backups")))
+BACKUP_KEEP = env.int("BACKUP_KEEP", default=14)
 # How many tasks a full rebuild is split into, so that several workers share it.
 MATCHING_CHUNKS = env.int("MATCHING_CHUNKS", default=8)
 # Enquiries: the programme mailbox replies come from (the web form's rate limit is above).
@@ -486,9 +503,17 @@ SPECTACULAR_SETTINGS = {
 # (redis://...), and production.py refuses a cache that other machines cannot see.
 CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+# Logs (config/logs.py): one line per event on stderr, plain text here and JSON in production
+# (DJANGO_LOG_FORMAT=json|text), each with the id of its request, carried into the Celery
+# tasks the request queues (django-guid). The id is the incoming X-Request-ID if it is a UUID
+# (nginx's $request_id is), else a new one; the response echoes it in X-Request-ID.
+DJANGO_LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")
+LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="text"), DJANGO_LOG_LEVEL)
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "RETURN_HEADER": True,
+    "EXPOSE_HEADER": False,  # no other site's script reads our responses (no CORS)
+    # Celery workers log through LOGGING too (use_django_logging), with the task's request id.
+    "INTEGRATIONS": [CeleryIntegration(use_django_logging=True)],
 }

@@ -2,8 +2,10 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from config.logs import logging_config
+
 from .base import *  # noqa: F403
-from .base import CACHES, env
+from .base import CACHES, DJANGO_LOG_LEVEL, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
@@ -41,3 +43,6 @@ if CACHES["default"]["BACKEND"] in NOT_SHARED_CACHES:
         "cannot see, so rate limits would count per process. Set CACHE_URL to Redis "
         "(redis://host:6379/1) or leave it unset for the database cache."
     )
+
+# JSON logs, one object per line, for the log collector (config/logs.py); text on request.
+LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="json"), DJANGO_LOG_LEVEL)
