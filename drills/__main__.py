@@ -23,7 +23,11 @@ def write_doc(results: list[core.Result], short: bool, unprotected: bool, second
 
     marker = "drill-unprotected" if unprotected else "drill-figures"
     START, END = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"  # noqa: N806
+    from .scenarios import SCENARIOS
+
     names = ",".join(r.name for r in results)
+    if names == ",".join(SCENARIOS):
+        names = "all"
     form = ("--short " if short else "") + ("--unprotected " if unprotected else "")
     text = "\n".join(
         [
