@@ -37,7 +37,7 @@ from .models import Match, MatchingRun, MatchingWork, MatchModel, MatchModelPart
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=10)
+LEASE = timedelta(seconds=getattr(settings, "MATCHING_LEASE_SECONDS", 600))
 FIRST_MODEL_POLL_SECONDS = 1.0
 TOP = 10
 # Past this many listings changed since the last fit, scoring one listing would drag too
@@ -156,7 +156,11 @@ def blocked_pairs() -> dict[str, set[str]]:
 
 # Saved models ----------------------------------------------------------------------------
 
-_loaded: dict[str, engine.Model] = {}
+# The model last read or fitted by this process, by its record's id. Not by version: the version
+# names the engine and its settings, not the documents, so a refit over new listings has the
+# same version, and a worker holding the previous fit would rank a rebuild's chunk with it
+# (found by the worker-kill drill: every source new since the last fit lost its suggestions).
+_loaded: dict[int, engine.Model] = {}
 
 
 PART_SIZE = 32 * 1024 * 1024
@@ -187,18 +191,18 @@ def save_model(model: engine.Model, doc_count: int) -> MatchModel:
         old = MatchModel.objects.order_by("-fitted_at").values_list("pk", flat=True)[KEEP_MODELS:]
         MatchModel.objects.filter(pk__in=list(old)).delete()
     _loaded.clear()
-    _loaded[model.version] = model
+    _loaded[record.pk] = model
     return record
 
 
 def load_model(record: MatchModel) -> engine.Model:
     """The engine model of a record, read once per process."""
-    if record.version not in _loaded:
+    if record.pk not in _loaded:
         parts = record.parts.order_by("index").values_list("data", flat=True)
         model = engine.Model.loads(b"".join(bytes(part) for part in parts))
         _loaded.clear()
-        _loaded[record.version] = model
-    return _loaded[record.version]
+        _loaded[record.pk] = model
+    return _loaded[record.pk]
 
 
 def current_model() -> tuple[MatchModel, engine.Model] | None:
@@ -623,17 +627,50 @@ def request_matching(obj) -> MatchingWork:
     return work
 
 
+# A rebuild's work row names no object, but its object_id is 0, not NULL: NULLs never
+# collide in the one-pending-row unique index, so two rebuilds asked for at the same moment
+# (two beat schedulers) both got a pending row and both ran (the two-beats drill).
+REBUILD_OBJECT_ID = 0
+
+
 def request_rebuild() -> MatchingWork:
+    """Ask for a full rebuild; idempotent while one is waiting (one pending row, at most)."""
     from config.celery import enqueue
 
     from .tasks import run_work_task
 
     work, created = MatchingWork.objects.get_or_create(
-        kind=MatchingWork.Kind.REBUILD, object_id=None, state=MatchingWork.State.PENDING
+        kind=MatchingWork.Kind.REBUILD,
+        object_id=REBUILD_OBJECT_ID,
+        state=MatchingWork.State.PENDING,
     )
     if created:
         enqueue(run_work_task, work.pk)
     return work
+
+
+# A rebuild run still marked running after this long is not taken as under way (it died).
+REBUILD_UNDER_WAY = timedelta(hours=1)
+
+
+def request_rebuild_unless_under_way() -> MatchingWork | None:
+    """The scheduled rebuild: none if one is waiting, or started less than an hour ago and
+    still running. Two schedulers sending it seconds apart then start one rebuild, not two:
+    request_rebuild alone adds a second once the first is claimed. Returns the waiting (or
+    claimed) work row, or None when a run is under way."""
+    waiting = MatchingWork.objects.filter(
+        kind=MatchingWork.Kind.REBUILD,
+        state__in=[MatchingWork.State.PENDING, MatchingWork.State.RUNNING],
+    ).first()
+    if waiting is not None:
+        return waiting
+    if MatchingRun.objects.filter(
+        kind=MatchingRun.Kind.REBUILD,
+        status=MatchingRun.Status.RUNNING,
+        started_at__gte=timezone.now() - REBUILD_UNDER_WAY,
+    ).exists():
+        return None
+    return request_rebuild()
 
 
 def claim(work_id: int) -> bool:

@@ -51,11 +51,12 @@ def sweep_matching_work_task() -> int:
     return len(ids) + len(chunks)
 
 
-# Nightly. Running it twice is harmless: the second request finds the pending rebuild row
-# and adds nothing; a rebuild that does run twice rewrites the same matches.
+# Nightly. Sent twice (two beat schedulers by mistake), the second finds the first's rebuild
+# waiting or under way and adds nothing (the two-beats drill saw two rebuilds before).
 @shared_task(acks_late=True)
 def nightly_rebuild_task() -> int:
-    return services.request_rebuild().pk
+    work = services.request_rebuild_unless_under_way()
+    return work.pk if work else 0
 
 
 # Nightly, before the rebuild, which fits with whatever weights are then in use. Running it

@@ -1,6 +1,7 @@
 """Queue and send emails through the outbox; each is sent at most once per key."""
 
 import logging
+import time
 import uuid
 from contextlib import contextmanager
 from datetime import timedelta
@@ -182,23 +183,45 @@ def send_emails(email_ids: list[int]) -> int:
                 )
                 failure = failure or exc
                 continue
-            _mark_sent(email, getattr(message, "anymail_status", None))
+            status = getattr(message, "anymail_status", None)
+            # Marked at once, one by one: a crash now repeats at most this one email.
+            # The secrets go in the same update: once sent, nothing needs them.
+            _mark_sent(email, _provider_id(status))
             sent += 1
     if failure is not None:
         raise failure
     return sent
 
 
-def _mark_sent(email: Email, status) -> None:
-    """Mark one email sent, at once: a crash after this repeats nothing, before it at most
-    this one email. The secrets go in the same update: once sent, nothing needs them."""
-    Email.objects.filter(pk=email.pk).update(
-        sealed={},
-        status=Email.Status.SENT,
-        sent_at=timezone.now(),
-        attempts=email.attempts + 1,
-        provider_message_id=_provider_id(status),
-    )
+def _mark_sent(email: Email, provider_message_id: str) -> None:
+    """Record that the SMTP server took `email`; through a database restart, try again.
+
+    The message is out: if the row stayed "sending", it would be sent a second time once its
+    lease ran out. So a lost connection (OperationalError, InterfaceError) is retried, with a
+    new connection, for up to OUTBOX_MARK_SENT_RETRY_SECONDS (the drill restarts PostgreSQL
+    in the middle of a digest run: platform/drill scenario postgres-restart).
+    """
+    from django.db import InterfaceError, OperationalError, connection
+
+    deadline = time.monotonic() + getattr(settings, "OUTBOX_MARK_SENT_RETRY_SECONDS", 60)
+    delay = 0.2
+    while True:
+        try:
+            Email.objects.filter(pk=email.pk).update(
+                sealed={},
+                status=Email.Status.SENT,
+                sent_at=timezone.now(),
+                attempts=email.attempts + 1,
+                provider_message_id=provider_message_id,
+            )
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if connection.in_atomic_block or time.monotonic() + delay > deadline:
+                raise
+            log.warning("Could not mark email %s sent (%s); trying again", email.pk, exc)
+        connection.close()
+        time.sleep(delay)
+        delay = min(delay * 2, 5)
 
 
 @contextmanager

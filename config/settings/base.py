@@ -303,6 +303,11 @@ if REDIS_URL:
         "socket_connect_timeout": 5,
         # Longer than the longest task's hard time limit, so a slow task is not redelivered.
         "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+        # How often a worker looks for messages a dead worker left unacknowledged past the
+        # visibility timeout: every interval x throttle seconds (kombu's default 10 x 10).
+        # The drill (platform/drill) lowers them with a short visibility timeout.
+        "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
+        "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
     }
 else:
     CELERY_BROKER_URL = "filesystem://"
@@ -362,14 +367,23 @@ CELERY_TASK_IGNORE_RESULT = True
 # visibility_timeout), and the second run finds its row done and does nothing.
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# How often beat nudges the sweepers that re-send pending emails and matching work (the
+# drill shortens it to see a backlog clear within its bounded time).
+SWEEP_SECONDS = env.int("CELERY_SWEEP_SECONDS", default=60)
 CELERY_BEAT_SCHEDULE = {
     "close-funding-calls-past-deadline": {
         "task": "funding.tasks.close_calls_past_deadline_task",
         "schedule": crontab(hour=0, minute=5),
     },
-    "resend-pending-emails": {"task": "outbox.tasks.resend_pending_emails_task", "schedule": 60},
+    "resend-pending-emails": {
+        "task": "outbox.tasks.resend_pending_emails_task",
+        "schedule": SWEEP_SECONDS,
+    },
     "listing-expiry": {"task": "clusters.tasks.expire_listings_task", "schedule": 3600},
-    "sweep-matching-work": {"task": "matching.tasks.sweep_matching_work_task", "schedule": 60},
+    "sweep-matching-work": {
+        "task": "matching.tasks.sweep_matching_work_task",
+        "schedule": SWEEP_SECONDS,
+    },
     "introduction-expiry": {
         "task": "introductions.tasks.expire_introductions_task",
         "schedule": crontab(hour=6, minute=0),
@@ -457,6 +471,12 @@ OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=300)
 # marks, whose emails then go again with the same Message-ID (outbox.services, at
 # _marks_not_waiting_for_disk).
 OUTBOX_DURABLE_SENT_MARKS = env.bool("OUTBOX_DURABLE_SENT_MARKS", default=False)
+# An email the SMTP server accepted is marked sent even through a short database outage (a
+# restart): the mark is tried again for up to this long, rather than leaving the row to be
+# sent a second time after its lease. 0 turns this off (the drill shows what it prevents).
+OUTBOX_MARK_SENT_RETRY_SECONDS = env.int("OUTBOX_MARK_SENT_RETRY_SECONDS", default=60)
+# A rebuild chunk or matching job claimed by a worker that died is taken over after this long.
+MATCHING_LEASE_SECONDS = env.int("MATCHING_LEASE_SECONDS", default=600)
 MATCHING_CHUNK_MIN_SOURCES = env.int("MATCHING_CHUNK_MIN_SOURCES", default=500)
 CELERY_TIMEZONE = TIME_ZONE
 

@@ -404,3 +404,68 @@ def test_a_listing_published_while_a_rebuild_runs_is_matched_again_when_it_ends(
         MatchingWork.objects.get(kind="listing", object_id=late.pk).pk, in_process=True
     )
     assert Match.objects.filter(target=late).exists()
+
+
+def test_a_worker_that_holds_the_last_fit_ranks_a_new_rebuild_with_the_new_fit(settings):
+    """The model's version names the engine and its settings, not the listings: a refit over
+    new listings has the same version. A worker process still holding the previous fit must
+    not rank the new rebuild's chunks with it (the worker-kill drill found every listing new
+    since the last fit left without suggestions)."""
+    make_corpus()
+    first = services.rebuild(in_process=True)
+    services._loaded.clear()
+    services.load_model(MatchModel.objects.get(is_current=True))
+    held = dict(services._loaded)  # what a worker process holds after the last rebuild
+    fresh = ListingFactory(
+        kind="need",
+        title="Amine carbon capture need, new",
+        description="Solvent capture of CO2 from kiln flue gas, for a new site.",
+        themes=["ccus"],
+    )
+    run = start_map_reduce(settings)
+    assert run.model_version == first.model_version  # the same version, new listings
+    current = MatchModel.objects.get(is_current=True)
+    # Another worker process: it still holds the previous fit under the same version.
+    services._loaded.clear()
+    services._loaded.update(held)
+
+    for index in range(run.chunks_total):
+        services.run_chunk(run.pk, index)
+    services.merge_rebuild(run.pk)
+
+    assert fresh.ref in services.load_model(current).refs
+    assert Match.objects.filter(source_listing=fresh).count() > 0
+
+
+def test_the_nightly_rebuild_sent_twice_seconds_apart_starts_one_rebuild():
+    """Two beat schedulers by mistake send the nightly rebuild twice: the second finds the
+    first's rebuild waiting, claimed, or running, and adds nothing (the two-beats drill)."""
+    from datetime import timedelta
+
+    from matching.models import MatchingWork
+    from matching.tasks import nightly_rebuild_task
+
+    first = nightly_rebuild_task()
+    assert nightly_rebuild_task() == first  # still waiting: the same row
+    assert services.claim(first)  # a worker takes it
+    assert nightly_rebuild_task() == first
+    MatchingWork.objects.filter(pk=first).update(state="done")
+    run = MatchingRun.objects.create(kind="rebuild")  # its chunks under way
+    assert nightly_rebuild_task() == 0
+    assert MatchingWork.objects.filter(kind="rebuild").count() == 1
+    # A run left "running" by a worker that died long ago does not stop tonight's rebuild.
+    MatchingRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=2))
+    assert nightly_rebuild_task() not in (0, first)
+
+
+def test_two_rebuilds_asked_for_at_the_same_moment_cannot_both_wait():
+    """The one-pending-row unique index must hold for rebuilds too (object_id 0, not NULL,
+    which never collides): the second insert fails, and get_or_create returns the first."""
+    from django.db import IntegrityError, transaction
+
+    from matching.models import MatchingWork
+
+    first = services.request_rebuild()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MatchingWork.objects.create(kind="rebuild", object_id=first.object_id, state="pending")
+    assert services.request_rebuild() == first
