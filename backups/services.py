@@ -169,7 +169,7 @@ def backup_database(folder: Path | None = None, keep: int | None = None) -> Back
         raise BackupError("BACKUP_KEEP must be 1 or more: the backup just made is always kept.")
     pg_dump = _program("pg_dump")
     db = _database_settings()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     now = datetime.now(UTC)
     dump = folder / f"{db['NAME']}-{now:%Y%m%dT%H%M%SZ}{SUFFIX}"
     partial = dump.with_name(dump.name + ".partial")
@@ -190,6 +190,9 @@ def backup_database(folder: Path | None = None, keep: int | None = None) -> Back
                 env=libpq_env(),
                 capture_output=True,
                 text=True,
+                # Personal data: the dump is the owner's only from its first byte, not only
+                # once it is complete (chmod below, for an umask that allowed more).
+                preexec_fn=lambda: os.umask(0o077),
             )  # fmt: skip
         conn.rollback()
     if done.returncode != 0:

@@ -1,7 +1,7 @@
 """App config for clusters: clusters, challenges, themes, organisations and listings."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_migrate, pre_migrate
 
 
 def _repair_database_triggers(sender, using, **kwargs):
@@ -17,9 +17,29 @@ def _repair_database_triggers(sender, using, **kwargs):
     repair_sqlite_triggers(connections[using])
 
 
+def _drop_sqlite_count_triggers(sender, using, plan=None, **kwargs):
+    """On SQLite, before migrations run, drop the triggers that keep the counts per cluster.
+
+    Their bodies name other tables (a link's trigger reads clusters_listing). To alter a
+    column SQLite's schema editor copies a table, drops it and renames the copy, and SQLite
+    then refuses the rename while a trigger elsewhere names the dropped table ("error in
+    trigger clusters_count_link_added: no such table"). With no triggers the migrations run;
+    the post_migrate step below puts them back and recounts. Nothing to migrate: nothing
+    dropped.
+    """
+    from django.db import connections
+
+    from .counts import drop_triggers
+
+    connection = connections[using]
+    if connection.vendor == "sqlite" and plan:
+        drop_triggers(connection)
+
+
 class ClustersConfig(AppConfig):
     name = "clusters"
     verbose_name = "Clusters, challenges and listings"
 
     def ready(self):
+        pre_migrate.connect(_drop_sqlite_count_triggers, sender=self)
         post_migrate.connect(_repair_database_triggers, sender=self)

@@ -82,9 +82,14 @@ def check_database() -> str:
 
 def check_cache() -> str:
     """The cache every process shares (rate limits count there): write a value, read it back."""
-    key, value = "readyz:probe", uuid.uuid4().hex
+    # A key of its own for each probe: two probes at once must not read each other's value.
+    value = uuid.uuid4().hex
+    key = f"readyz:probe:{value}"
     cache.set(key, value, timeout=30)
-    return "ok" if cache.get(key) == value else "failed"
+    try:
+        return "ok" if cache.get(key) == value else "failed"
+    finally:
+        cache.delete(key)
 
 
 def check_broker() -> str:

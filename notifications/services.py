@@ -288,10 +288,14 @@ def _with_listings(notices) -> list[MatchNotice]:
     notices = list(notices)
     sources = Listing.objects.in_bulk({n.source_id for n in notices})
     targets = Listing.objects.select_related("organisation").in_bulk({n.target_id for n in notices})
+    kept = []
     for notice in notices:
+        if notice.source_id not in sources or notice.target_id not in targets:
+            continue  # its listing was deleted since the notices were read (as the join did)
         notice.source = sources[notice.source_id]
         notice.target = targets[notice.target_id]
-    return notices
+        kept.append(notice)
+    return kept
 
 
 def _funding_notices(

@@ -75,6 +75,7 @@ def _may_serve(request) -> bool:
         and settings.SESSION_COOKIE_NAME not in request.COOKIES
         and CookieStorage.cookie_name not in request.COOKIES
         and "HX-Request" not in request.headers
+        and _known_query(request)
     )
 
 
@@ -97,6 +98,18 @@ def _may_store(request, response) -> bool:
 
 def _vary(response) -> list[str]:
     return [h.strip().lower() for h in response.get("Vary", "").split(",") if h.strip()]
+
+
+# The query parameters the cached pages read (their filters, sort and page). A request with
+# any other (utm_source=, fbclid=, ?x=1, ?x=2, ...) is served fresh and not kept: otherwise
+# each made-up parameter would store another copy of the page.
+QUERY_PARAMETERS = frozenset(
+    {"q", "sort", "page", "theme", "cluster", "status", "kind", "organisation_kind", "challenge"}
+)
+
+
+def _known_query(request) -> bool:
+    return set(request.GET.keys()) <= QUERY_PARAMETERS
 
 
 def _key(request, generation: str) -> str:

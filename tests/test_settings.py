@@ -113,3 +113,40 @@ def test_the_local_default_cache_is_the_database_shared_by_every_process():
     probe = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
     result = manage("shell", "-c", probe)
     assert result.stdout.strip().splitlines()[-1] == "django.core.cache.backends.db.DatabaseCache"
+
+
+def _production_with(**extra):
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("DJANGO_") and k not in ("CACHE_URL", "REDIS_URL", "PAGE_CACHE_URL")
+    }
+    probe = "import config.settings.production as s; print(s.CACHES['pages']['BACKEND'])"
+    return subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=ROOT,
+        env={**base, **PRODUCTION, **extra},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_settings_refuse_cached_pages_on_the_brokers_redis():
+    # The broker's Redis never evicts: pages that anonymous visitors can multiply would fill it.
+    result = _production_with(
+        REDIS_URL="redis://10.0.0.5:6379/0", PAGE_CACHE_URL="redis://10.0.0.5:6379/2"
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "PAGE_CACHE_URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "page_cache_url", ["redis://10.0.0.9:6379/0", "redis://10.0.0.5:6380/0", None]
+)
+def test_production_settings_accept_cached_pages_on_a_redis_of_their_own(page_cache_url):
+    extra = {"REDIS_URL": "redis://10.0.0.5:6379/0"}
+    if page_cache_url:
+        extra["PAGE_CACHE_URL"] = page_cache_url
+    result = _production_with(**extra)
+    assert result.returncode == 0, result.stderr

@@ -5,7 +5,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.logs import logging_config
 
 from .base import *  # noqa: F403
-from .base import CACHES, DJANGO_LOG_LEVEL, env
+from .base import CACHES, DJANGO_LOG_LEVEL, PAGE_CACHE_ALIAS, REDIS_URL, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
@@ -43,6 +43,30 @@ if CACHES["default"]["BACKEND"] in NOT_SHARED_CACHES:
         "cannot see, so rate limits would count per process. Set CACHE_URL to Redis "
         "(redis://host:6379/1) or leave it unset for the database cache."
     )
+
+
+# Cached pages in Redis (PAGE_CACHE_URL) must not share the broker's server: anonymous
+# visitors can make many distinct pages, and the broker's Redis never evicts (noeviction, in
+# platform/redis.conf), so pages would fill it until queued emails and matching work failed.
+# Give the page cache its own Redis with maxmemory and allkeys-lru.
+def _redis_server(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 6379}"
+
+
+_page_cache = CACHES[PAGE_CACHE_ALIAS]
+if REDIS_URL and "redis" in _page_cache["BACKEND"].lower():
+    _locations = _page_cache["LOCATION"]
+    for _location in [_locations] if isinstance(_locations, str) else _locations:
+        if _redis_server(_location) == _redis_server(REDIS_URL):
+            raise ImproperlyConfigured(
+                "PAGE_CACHE_URL names the Redis server that is the Celery broker (REDIS_URL). "
+                "Give the page cache a Redis of its own, with maxmemory and "
+                "maxmemory-policy allkeys-lru, or leave PAGE_CACHE_URL unset (pages are then "
+                "kept in each web process's memory)."
+            )
 
 # JSON logs, one object per line, for the log collector (config/logs.py); text on request.
 LOGGING = logging_config(env("DJANGO_LOG_FORMAT", default="json"), DJANGO_LOG_LEVEL)

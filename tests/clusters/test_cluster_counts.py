@@ -197,3 +197,53 @@ def test_counts_are_not_negative_or_duplicated():
     rows = ClusterListingCount.objects.values("cluster", "kind").annotate(n=Count("pk"))
     assert all(row["n"] == 1 for row in rows)
     assert not ClusterListingCount.objects.filter(Q(published__lt=0)).exists()
+
+
+def _alter_listing_title(max_length: int) -> None:
+    from clusters.models import Listing
+
+    old = Listing._meta.get_field("title")
+    new = old.clone()
+    new.set_attributes_from_name("title")
+    new.model = Listing
+    new.max_length = max_length
+    with connection.schema_editor() as editor:
+        editor.alter_field(Listing, old, new)
+    with connection.schema_editor() as editor:
+        editor.alter_field(Listing, new, old)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_migration_that_copies_the_listing_table_runs_and_counts_and_search_survive():
+    # What a later AlterField on Listing does on SQLite: copy, drop, rename. A count trigger on
+    # the link table names clusters_listing, and SQLite refused the rename while it existed.
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only: PostgreSQL never drops a table to alter a column")
+    from clusters.apps import _drop_sqlite_count_triggers, _repair_database_triggers
+    from clusters.models import Listing, Theme
+    from clusters.reference import create_reference_data
+
+    create_reference_data(Theme, Cluster)
+    ListingFactory(kind="offer", clusters=["humber"], title="Kiln heat recovery")
+    _drop_sqlite_count_triggers(sender=None, using="default", plan=[("a migration", False)])
+    _alter_listing_title(Listing._meta.get_field("title").max_length + 1)
+    _repair_database_triggers(sender=None, using="default")
+    ListingFactory(kind="offer", clusters=["humber"], title="Steam boiler electrification")
+    assert kept()[("humber", "offer")] == 2
+    assert kept() == counted()
+    found = Listing.objects.search("kiln")
+    assert [listing.title for listing in found] == ["Kiln heat recovery"]
+    assert Listing.objects.search("boiler").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_to_migrate_drops_no_trigger():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    from clusters.apps import _drop_sqlite_count_triggers
+    from clusters.counts import TRIGGER_NAMES
+
+    _drop_sqlite_count_triggers(sender=None, using="default", plan=[])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        assert {name for (name,) in cursor.fetchall()} >= TRIGGER_NAMES

@@ -102,6 +102,20 @@ def test_each_query_string_is_its_own_page(client, listing):
     assert "Electrolyser stacks" in body and "Industrial heat pumps" not in body
 
 
+@pytest.mark.parametrize("extra", ["utm_source=newsletter", "fbclid=abc", "x=1"])
+def test_a_query_parameter_the_pages_do_not_read_is_served_fresh_and_not_kept(
+    client, listing, extra
+):
+    # Otherwise every made-up parameter would keep another copy of the page.
+    offers = reverse("clusters:offer-list")
+    for _ in range(2):
+        response, body = page(client, f"{offers}?q=heat&{extra}")
+        assert response[CACHE] == "bypass"
+        assert "Industrial heat pumps" in body
+    page(client, offers + "?q=heat")
+    assert page(client, offers + "?q=heat")[0][CACHE] == "hit"
+
+
 def test_a_signed_in_person_never_gets_a_cached_page_nor_fills_one(client, member, listing):
     url = listing.get_absolute_url()
     page(client, url)  # cached for signed-out visitors
