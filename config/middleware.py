@@ -5,8 +5,9 @@ among our libraries; the header is one line, written from settings.PERMISSIONS_P
 """
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 
 def permissions_policy(features: dict[str, list[str]]) -> str:
@@ -56,3 +57,43 @@ NUL_MESSAGE = (
 
 def _has_nul(data) -> bool:
     return any("\x00" in key or any("\x00" in v for v in data.getlist(key)) for key in data)
+
+
+class SharedCacheUnavailableMiddleware:
+    """The shared cache (Redis, CACHE_URL) not answering is "Sorry, the service is
+    unavailable, try again in a few minutes" (503 with Retry-After), not a 500.
+
+    Sign-in, sign-up, password reset, the enquiry form and the API's throttle count in that
+    cache; while it is down they cannot run (letting them through would lift the rate limits).
+    Found by the redis-outage drill (platform/drill), where signing in answered 500.
+    """
+
+    RETRY_AFTER = "60"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not _is_cache_outage(exception):
+            return None
+        if request.path.startswith("/api/"):
+            response = JsonResponse(
+                {"detail": "The service is unavailable for a moment. Try again in a minute."},
+                status=503,
+            )
+        else:
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = self.RETRY_AFTER
+        return response
+
+
+def _is_cache_outage(exception) -> bool:
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return False
+    return isinstance(exception, (RedisConnectionError, RedisTimeoutError))

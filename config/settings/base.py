@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.RefuseNulInPathMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The shared cache (Redis) down: a 503 page that says to try again, not a 500.
+    "config.middleware.SharedCacheUnavailableMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
