@@ -43,6 +43,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
+from console import load_average, progress, say  # noqa: E402 (benchmarks/ is on sys.path)
 
 START = "<!-- match_speed:start -->"
 END = "<!-- match_speed:end -->"
@@ -52,19 +53,6 @@ TARGET_RSS_MIB = 2048.0
 TARGET_NEW_MS = 10.0
 NEW_LISTINGS = 200
 CHUNKS = 8
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def progress(text: str) -> None:
-    print(f"[{datetime.now(tz=UTC):%H:%M:%S}] {text}", file=sys.stderr, flush=True)
-
-
-def load_average() -> str:
-    with open("/proc/loadavg", encoding="utf-8") as handle:
-        return " / ".join(handle.read().split()[:3])
 
 
 # --- inside the worker process -------------------------------------------------------------

@@ -46,6 +46,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from console import load_average, progress, redact, say  # noqa: E402 (benchmarks/ is on sys.path)
+
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
@@ -62,23 +64,6 @@ COUNTS_LINE = re.compile(
     r"(?P<new>[\d,]+) new, (?P<changed>[\d,]+) changed, (?P<removed>[\d,]+) removed, "
     r"(?P<unranked>[\d,]+) unranked, (?P<same>[\d,]+) unchanged"
 )
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def progress(text: str) -> None:
-    print(f"[{datetime.now(tz=UTC):%H:%M:%S}] {text}", file=sys.stderr, flush=True)
-
-
-def load_average() -> str:
-    with open("/proc/loadavg", encoding="utf-8") as handle:
-        return " / ".join(handle.read().split()[:3])
-
-
-def redact(text: str) -> str:
-    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
 
 
 # --- inside the measuring process (Django set up on the benchmark's database) --------------

@@ -51,6 +51,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from console import load_average, progress, redact, say  # noqa: E402 (benchmarks/ is on sys.path)
+
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(REPO))
@@ -102,25 +104,6 @@ function done(summary, latency, requests)
     latency.max, e.connect, e.read, e.write, e.status, e.timeout))
 end
 """
-
-
-def say(text: str = "") -> None:
-    print(text, flush=True)
-
-
-def progress(text: str) -> None:
-    print(f"[{datetime.now(tz=UTC):%H:%M:%S}] {text}", file=sys.stderr, flush=True)
-
-
-def load_average() -> str:
-    with open("/proc/loadavg", encoding="utf-8") as handle:
-        return " / ".join(handle.read().split()[:3])
-
-
-def redact(text: str) -> str:
-    import re
-
-    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
 
 
 # --- inside a Django process on the benchmark's database -----------------------------------
