@@ -62,12 +62,38 @@ def test_a_backup_is_a_custom_format_dump_with_exact_counts_beside_it(backup_dir
     assert str(dump) in output
     assert dump.read_bytes()[:5] == b"PGDMP"  # pg_dump's custom format
     assert dump.stat().st_mode & 0o777 == 0o600  # personal data: the owner only
+    assert backup_dir.stat().st_mode & 0o777 == 0o700  # and so is the folder it is made in
     manifest = json.loads(services.manifest_path(dump).read_text())
     assert manifest["tables"]["clusters_listing"] == Listing.objects.count() == 3
     assert manifest["tables"]["clusters_organisation"] == Organisation.objects.count()
     assert manifest["sha256"] == services.sha256(dump)
     assert "clusters.0001_initial" in manifest["migrations"]
     assert re.match(rf"^{connection.settings_dict['NAME']}-\d{{8}}T\d{{6}}Z\.dump$", dump.name)
+
+
+def test_the_dump_is_private_while_pg_dump_writes_it(backup_dir, monkeypatch):
+    # The umask is widened on purpose: the dump must still be the owner's from its first byte.
+    import os
+    import subprocess
+
+    seen = []
+    real_run = subprocess.run
+
+    def watching_run(command, *args, **kwargs):
+        result = real_run(command, *args, **kwargs)
+        partial = [a for a in command if str(a).startswith("--file=")]
+        if partial:
+            path = partial[0].removeprefix("--file=")
+            seen.append(os.stat(path).st_mode & 0o777)  # before the code's own chmod
+        return result
+
+    previous = os.umask(0o022)
+    try:
+        monkeypatch.setattr(services.subprocess, "run", watching_run)
+        run("backup_database")
+    finally:
+        os.umask(previous)
+    assert seen == [0o600]
 
 
 def test_only_the_newest_backups_are_kept(backup_dir):
