@@ -52,6 +52,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from console import load_average, progress, redact, say  # noqa: E402 (benchmarks/ is on sys.path)
+from rebuild_speed import generate, is_postgres  # noqa: E402 (the same corpus and URLs)
 
 REPO = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
@@ -150,25 +151,6 @@ def inspect(listings: int) -> dict:
 
 
 # --- the driver -----------------------------------------------------------------------------
-
-
-def generate(shared: Path, listings: int, folder: Path) -> Path:
-    path = folder / f"corpus-seed{SEED}-{listings}.json"
-    if not path.exists():
-        generator = shared / "data" / "generate_listings.py"
-        partial = path.with_suffix(".partial")
-        subprocess.run(
-            [sys.executable, str(generator), "--seed", str(SEED), "--listings", str(listings)]
-            + ["--output", str(partial), "--quiet"],
-            check=True,
-            capture_output=True,
-        )
-        partial.rename(path)
-    return path
-
-
-def is_postgres(url: str) -> bool:
-    return urlsplit(url).scheme in ("postgres", "postgresql", "pgsql", "psql")
 
 
 def database_for(url: str, listings: int, folder: Path, reuse: bool) -> tuple[str, bool]:
