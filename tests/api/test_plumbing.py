@@ -320,3 +320,26 @@ def test_each_token_has_its_own_limit(api, tight_limits, monkeypatch):
     assert codes == [200, 200, 429]
     bearer(api, second)
     assert api.get("/api/v1/themes/").status_code == 200
+
+
+# A token is for the API only; the session is guarded by CSRF --------------------------------
+
+
+def test_a_token_signs_nobody_in_to_the_pages_or_the_admin(client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    _, secret = services.create_token(staff, "Admin tool", "write")
+    admin = client.get("/admin/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert admin.status_code == 302 and "/login/" in admin["Location"]
+    page = client.get(reverse("api-tokens"), HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert page.status_code == 302
+
+
+def test_a_signed_in_session_writes_to_the_api_only_with_a_csrf_token():
+    from django.test import Client
+
+    user = MembershipFactory().user
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    response = browser.post("/api/v1/listings/", {}, content_type="application/json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["message"]
