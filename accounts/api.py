@@ -8,9 +8,8 @@ can read and write (the owner's full power), or the person's own signed-in sessi
 """
 
 from django.urls import path
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import permissions
+from rest_framework import permissions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,6 +23,34 @@ READ_TOKEN_REFUSED = (
     "A read-only token cannot download all your data. Use a token that can read and write "
     "(make one on your account page, API tokens), or download it from “Your data”."
 )
+
+
+class PersonalDataSerializer(serializers.Serializer):
+    """The export's top level, for the schema (accounts/export.py says what each part holds)."""
+
+    format = serializers.CharField(help_text="cluster-exchange-personal-data/1")
+    account = serializers.DictField(help_text="Name, email addresses, consents, roles.")
+    join_requests = serializers.ListField(child=serializers.DictField())
+    join_requests_answered = serializers.ListField(child=serializers.DictField())
+    organisations = serializers.ListField(
+        child=serializers.DictField(), help_text="Each with its members, listings, answers."
+    )
+    invitations = serializers.DictField(help_text="`sent` and `received`.")
+    listings_created = serializers.ListField(child=serializers.DictField())
+    match_emails = serializers.DictField()
+    introductions = serializers.ListField(
+        child=serializers.DictField(), help_text="As you see them on the site."
+    )
+    reviews_requested = serializers.ListField(child=serializers.DictField())
+    organisation_changes_requested = serializers.ListField(child=serializers.DictField())
+    reports_made = serializers.ListField(child=serializers.DictField())
+    enquiries = serializers.ListField(child=serializers.DictField())
+    emails = serializers.ListField(child=serializers.DictField())
+    cluster_teams = serializers.DictField()
+    staff_work = serializers.DictField(help_text="For staff only; empty otherwise.")
+
+    class Meta:
+        ref_name = "PersonalData"
 
 
 class FullTokenOrSession(permissions.BasePermission):
@@ -50,7 +77,7 @@ class AccountExportView(APIView):
             "holds far more than a read-only token reads anywhere else. Sent with "
             "`Cache-Control: no-store`."
         ),
-        responses={200: OpenApiTypes.OBJECT, **errors(401, 403, 429)},
+        responses={200: PersonalDataSerializer, **errors(401, 403, 429)},
     )
     def get(self, request):
         response = Response(services.export_user_data(request.user))

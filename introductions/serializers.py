@@ -27,6 +27,8 @@ RECEIVED_STATUSES = {
     "Expired: no reply within 30 days": "expired",
 }
 
+STATUS_CODES = sorted({*SENT_STATUSES.values(), *RECEIVED_STATUSES.values()})
+
 
 def is_received(introduction, organisation) -> bool:
     return introduction.to_organisation_id == organisation.pk
@@ -132,10 +134,12 @@ class IntroductionSerializer(serializers.ModelSerializer):
     def _organisation(self):
         return self.context["organisation"]
 
-    def get_direction(self, introduction) -> str:
+    @extend_schema_field(serializers.ChoiceField(choices=["received", "sent"]))
+    def get_direction(self, introduction):
         return "received" if is_received(introduction, self._organisation) else "sent"
 
-    def get_status(self, introduction) -> str:
+    @extend_schema_field(serializers.ChoiceField(choices=STATUS_CODES))
+    def get_status(self, introduction):
         words = status_label(introduction, self._organisation)
         codes = (
             RECEIVED_STATUSES if is_received(introduction, self._organisation) else SENT_STATUSES

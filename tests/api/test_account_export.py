@@ -44,3 +44,11 @@ def test_it_is_the_tokens_owners_data_only(api, member, outsider, token_for):
 
 def test_anonymous_is_a_401(api):
     assert api.get(URL).status_code == 401
+
+
+def test_the_schema_names_every_part_of_the_export(api, member, token_for):
+    """The schema's PersonalData lists exactly the export's top-level keys."""
+    from accounts.api import PersonalDataSerializer
+
+    bearer(api, token_for(member))
+    assert set(api.get(URL).json()) == set(PersonalDataSerializer().fields)
