@@ -38,11 +38,13 @@ ORGANISATION_REF = OpenApiParameter(
 HOUR = 3600
 
 
-class HourlyLimit(exceptions.Throttled):
-    """The page's hourly limit on requests for introductions, as a 429."""
+class HourlyLimit(exceptions.APIException):
+    """The page's hourly limit on requests for introductions: a 429 with the page's words
+    (not the generic throttle message) and `Retry-After` (DRF sends it for `wait`)."""
 
-    def __init__(self, message: str):
-        super().__init__(wait=HOUR, detail=message)
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "throttled"
+    wait = HOUR
 
 
 def _seen_changed_at(organisation, now):
@@ -179,7 +181,7 @@ class OrganisationIntroductionViewSet(viewsets.GenericViewSet):
                 request_only=True,
             )
         ],
-        responses={201: IntroductionSerializer, **errors(400, 401, 403, 404, 429)},
+        responses={201: IntroductionSerializer, **errors(400, 401, 403, 404, 409, 429)},
     )
     def create(self, request, *args, **kwargs):
         organisation = self.organisation()

@@ -93,8 +93,10 @@ class OrganisationMatchViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         summary="Your organisation's matches",
         description=(
             "The suggestions shown on your organisation's “Your matches” page: for each of its "
-            "published offers and needs, the listings that fit it best. Matches answered "
-            "“not relevant”, and those whose listing is no longer published, leave the list. "
+            "published offers and needs, the listings that fit it best. A match leaves the "
+            "list when answered “not relevant”, when either listing is no longer published, "
+            "or when it drops out of its listing's top ten; there is no removals list, so "
+            "read the whole list (at most ten per published listing) to see what left. "
             "Oldest change first; pass `updated_since` to read only what changed."
         ),
         responses={200: MatchSerializer(many=True), **errors(400, 401, 403, 404, 429)},
@@ -138,7 +140,7 @@ v1_paths = [
         name="organisation-matches",
     ),
     re_path(
-        rf"^organisations/(?P<ref>{REF})/matches/(?P<pk>[0-9]+)/answer/$",
+        rf"^organisations/(?P<ref>{REF})/matches/(?P<pk>[0-9]{{1,18}})/answer/$",
         OrganisationMatchViewSet.as_view({"post": "answer"}),
         name="organisation-match-answer",
     ),

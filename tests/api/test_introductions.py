@@ -236,6 +236,7 @@ def test_the_pages_hourly_limit_holds_for_the_api(api, asker, settings, token_fo
     ]
     assert [answer.status_code for answer in answers] == [201, 201, 429]
     assert answers[2]["Retry-After"] == "3600"
+    assert answers[2].json()["message"].startswith("You have asked for many introductions")
     assert Introduction.objects.count() == 2
 
 

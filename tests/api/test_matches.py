@@ -238,3 +238,10 @@ def test_the_list_makes_the_same_few_queries_at_10_and_500(
     with django_assert_max_num_queries(5):
         response = api.get(matches_url(organisation), {"page_size": 500})
     assert len(response.json()["results"]) == count
+
+
+@pytest.mark.parametrize("match_id", ["9" * 18, "9" * 40, "abc"])
+def test_an_id_that_is_no_match_is_a_404(api, member, organisation, token_for, match_id):
+    bearer(api, token_for(member))
+    url = f"{matches_url(organisation)}{match_id}/answer/"
+    assert api.post(url, {"answer": "interested"}, format="json").status_code == 404
