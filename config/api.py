@@ -37,7 +37,7 @@ urlpatterns_v1: list = []
 # A member's and a cluster team's own data (hS): matches, introductions, saved searches, the
 # data export, the team's challenges.
 router_v1.register("saved-searches", search_api.SavedSearchViewSet, basename="saved-search")
-router_v1.register("introductions", introduction_api.IntroductionAnswerViewSet, basename="intro")
+router_v1.register("introductions", introduction_api.IntroductionViewSet, basename="intro")
 urlpatterns_v1 += matching_api.v1_paths
 urlpatterns_v1 += introduction_api.v1_paths
 urlpatterns_v1 += team_api.v1_paths

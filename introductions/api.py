@@ -228,8 +228,8 @@ class OrganisationIntroductionViewSet(viewsets.GenericViewSet):
         )
     ],
 )
-class IntroductionAnswerViewSet(viewsets.GenericViewSet):
-    """Accept or decline a request sent to one of your organisations."""
+class IntroductionViewSet(viewsets.GenericViewSet):
+    """One introduction: read it, or accept or decline a request sent to your organisation."""
 
     serializer_class = IntroductionSerializer
     permission_classes = [TokenScope, permissions.IsAuthenticated]
@@ -237,10 +237,30 @@ class IntroductionAnswerViewSet(viewsets.GenericViewSet):
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
 
     def get_queryset(self):
+        if self.action == "retrieve":
+            return Introduction.objects.visible_to(self.request.user).with_details()
         return Introduction.objects.answerable_by(self.request.user).with_details()
 
+    @extend_schema(
+        operation_id="introductions_retrieve",
+        summary="One introduction, as your side sees it",
+        description=(
+            "The same record as in your organisation's list (the side that was asked, if you "
+            "are in both organisations), e.g. to follow a link from a webhook."
+        ),
+        responses={200: IntroductionSerializer, **errors(401, 403, 404, 429)},
+    )
+    def retrieve(self, request, public_id):
+        introduction = self.get_object()
+        mine = Organisation.objects.of_member(request.user)
+        received = mine.filter(pk=introduction.to_organisation_id).exists()
+        organisation = introduction.to_organisation if received else introduction.from_organisation
+        return self._as_seen_by(organisation, introduction)
+
     def _answered(self, introduction):
-        organisation = introduction.to_organisation
+        return self._as_seen_by(introduction.to_organisation, introduction)
+
+    def _as_seen_by(self, organisation, introduction):
         shown = introductions_of(organisation).get(pk=introduction.pk)
         context = {**self.get_serializer_context(), "organisation": organisation}
         return Response(IntroductionSerializer(shown, context=context).data)

@@ -324,3 +324,18 @@ def test_the_list_makes_the_same_few_queries_at_10_and_500(
         response = api.get(list_url(asker), {"page_size": 500})
     assert len(response.json()["results"]) == count
     assert response.json()["results"][0]["contacts"]["accepted_by"]["email"] == asked.email
+
+
+def test_one_introduction_reads_as_each_side_sees_it(api, asker, asked, token_for):
+    introduction = request_between(asker, asked)
+    bearer(api, token_for(asked))
+    url = f"/api/v1/introductions/{introduction.public_id}/"
+    api.post(url + "decline/", {"tell": "later"}, format="json")
+    assert api.get(url).json()["status"] == "declined"
+    bearer(api, token_for(asker, "read"))
+    seen = api.get(url).json()
+    assert seen["direction"] == "sent"
+    assert seen["status"] == "open"
+    assert seen == rows(api, asker)[str(introduction.public_id)]
+    bearer(api, token_for(MembershipFactory().user))
+    assert api.get(url).status_code == 404

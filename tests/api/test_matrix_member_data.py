@@ -74,6 +74,12 @@ def introductions_cells():
             setup=lambda a: ListingFactory(organisation=a.org_b),
         ),
         Cell(
+            "get",
+            lambda a, made: f"/api/v1/introductions/{made.public_id}/",
+            {**only("member_a", 200), "member_b": 200},  # both sides read it
+            setup=a_request_to_a,
+        ),
+        Cell(
             "post",
             lambda a, made: f"/api/v1/introductions/{made.public_id}/accept/",
             only("member_a", 200),
