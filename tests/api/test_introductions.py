@@ -339,3 +339,23 @@ def test_one_introduction_reads_as_each_side_sees_it(api, asker, asked, token_fo
     assert seen == rows(api, asker)[str(introduction.public_id)]
     bearer(api, token_for(MembershipFactory().user))
     assert api.get(url).status_code == 404
+
+
+def test_a_reminder_to_the_asked_side_moves_nothing_for_either_side(api, asker, asked, token_for):
+    """The daily sweep's reminder changes the row (updated_at), not what either side sees."""
+    from introductions.services import expire_introductions
+
+    introduction = request_between(asker, asked)
+    week_ago = timezone.now() - timedelta(days=8)
+    Introduction.objects.filter(pk=introduction.pk).update(created_at=week_ago)
+    assert expire_introductions() == (1, 0)
+    since = (week_ago + timedelta(seconds=1)).isoformat()
+    for user in (asker, asked):
+        bearer(api, token_for(user))
+        assert rows(api, user, updated_since=since) == {}
+    # Accepting it is a change both sides see.
+    bearer(api, token_for(asked))
+    api.post(f"/api/v1/introductions/{introduction.public_id}/accept/")
+    for user in (asker, asked):
+        bearer(api, token_for(user))
+        assert list(rows(api, user, updated_since=since)) == [str(introduction.public_id)]
