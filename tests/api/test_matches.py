@@ -245,3 +245,24 @@ def test_an_id_that_is_no_match_is_a_404(api, member, organisation, token_for, m
     bearer(api, token_for(member))
     url = f"{matches_url(organisation)}{match_id}/answer/"
     assert api.post(url, {"answer": "interested"}, format="json").status_code == 404
+
+
+def test_the_list_and_the_page_show_the_same_suggestions(
+    api, client, member, organisation, ours, token_for
+):
+    need, best, second = ours
+    hidden = MatchFactory(
+        source_listing=need, status=Match.Status.DISMISSED, target__title="Dismissed offer"
+    )
+    MatchFactory(source_listing=need, rank=None, target__title="Dropped offer")
+    client.force_login(member)
+    page = client.get(f"/your-organisation/{organisation.ref}/matches/").content.decode()
+    bearer(api, token_for(member))
+    listed = {
+        row["target"]["title"] for row in api.get(matches_url(organisation)).json()["results"]
+    }
+    shown = {
+        m.target.title for m in Match.objects.select_related("target") if m.target.title in page
+    }
+    assert listed == shown == {best.target.title, second.target.title}
+    assert hidden.target.title not in page
