@@ -20,16 +20,16 @@ from rest_framework.response import Response
 
 from api.filters import PARAMETER, UpdatedSinceFilter, parse_moment
 from api.pagination import SyncCursorPagination
-from api.permissions import TokenScope
+from api.permissions import IsStaffToken, TokenScope
 from api.schema import errors
 from enquiries import services
 from enquiries.models import Attachment, Enquiry, EnquiryEvent, Message
 from staff.serializers import (
     EnquiryChangeSerializer,
     EnquiryDetailSerializer,
-    EnquirySerializer,
     EnquiryMessageSerializer,
     EnquiryNoteSerializer,
+    EnquirySerializer,
 )
 
 from .permissions import StaffRole
@@ -131,7 +131,7 @@ class StaffEnquiryViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
-    permission_classes = [TokenScope, StaffRole]
+    permission_classes = [TokenScope, IsStaffToken, StaffRole]
     read_perms = ("enquiries.view_enquiry", "enquiries.change_enquiry")
     action_perms = {"partial_update": CHANGE, "notes": CHANGE}
     pagination_class = SyncCursorPagination

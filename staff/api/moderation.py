@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from api.errors import Conflict
 from api.filters import PARAMETER, UpdatedSinceFilter, parse_moment
 from api.pagination import SyncCursorPagination
-from api.permissions import TokenScope
+from api.permissions import IsStaffToken, TokenScope
 from api.schema import errors
 from clusters import services as cluster_services
 from clusters.forms import ReasonForm
@@ -29,10 +29,10 @@ from staff.serializers import (
     ListingReviewQueueSerializer,
     OrganisationChangeQueueSerializer,
     OrganisationQueueSerializer,
-    StaffRemovedSerializer,
     ReportQueueSerializer,
     StaffOptionalReasonSerializer,
     StaffReasonSerializer,
+    StaffRemovedSerializer,
     TeamRequestQueueSerializer,
 )
 from teams import services as team_services
@@ -93,7 +93,7 @@ class QueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
     """A moderation queue: `waiting` is what it lists; one record is found among all rows,
     so that a decision on a record decided meanwhile is a 409 that says so, not a 404."""
 
-    permission_classes = [TokenScope, StaffRole]
+    permission_classes = [TokenScope, IsStaffToken, StaffRole]
     pagination_class = SyncCursorPagination
     filter_backends = [UpdatedSinceFilter]
     ordering = ("updated_at", "id")
