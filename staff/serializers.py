@@ -197,9 +197,15 @@ class OrganisationQueueSerializer(serializers.ModelSerializer):
     """An organisation and where it stands (the queue holds those awaiting approval)."""
 
     clusters = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    # Declared: a read-only field made from the model would not say that "" (not given) is
+    # a possible value.
+    size = serializers.ChoiceField(
+        choices=Organisation.Size.choices, allow_blank=True, read_only=True
+    )
     reviewed_by = PersonField(read_only=True)
     members = serializers.SerializerMethodField(
-        help_text="The email addresses of its members, as moderators see them in the staff area."
+        help_text="The email addresses of its members, for staff who see members in the staff "
+        'area (the "view membership" permission: moderators, programme admins); else null.'
     )
 
     class Meta:
@@ -223,7 +229,13 @@ class OrganisationQueueSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    def get_members(self, organisation) -> list[str]:
+    @extend_schema_field(
+        {"type": "array", "items": {"type": "string", "format": "email"}, "nullable": True}
+    )
+    def get_members(self, organisation):
+        request = self.context.get("request")
+        if request is None or not request.user.has_perm("clusters.view_membership"):
+            return None
         return [m.user.email for m in organisation.memberships.all()]
 
 

@@ -3,6 +3,7 @@ the same service as the admin action (status, emails, history), with a reason wh
 admin asks for one."""
 
 import pytest
+from django.contrib.auth.models import Permission
 
 from clusters.models import Listing, ListingReview, Organisation, OrganisationChange
 from outbox.models import Email
@@ -10,7 +11,7 @@ from reports.models import Report
 from teams.models import ClusterTeamMember
 from tests.api import staff_records as records
 from tests.api.conftest import bearer
-from tests.factories import OrganisationFactory
+from tests.factories import OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +46,16 @@ def test_the_queue_lists_only_organisations_awaiting_approval(as_moderator):
     row = response.json()["results"][0]
     assert row["status"] == "pending"
     assert row["members"] == [waiting.memberships.get().user.email]
+
+
+def test_members_are_shown_only_to_staff_who_may_see_members(api, token_for):
+    records.pending_organisation()
+    reader = UserFactory(is_staff=True)
+    reader.user_permissions.add(
+        Permission.objects.get(codename="view_organisation", content_type__app_label="clusters")
+    )
+    row = bearer(api, token_for(reader)).get(f"{BASE}/organisations/").json()["results"][0]
+    assert row["members"] is None
 
 
 def test_approving_publishes_its_listings_and_tells_its_members(as_moderator, moderator):
