@@ -6,6 +6,7 @@ saved by enquiries.services with its history row.
 """
 
 import django_filters
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
@@ -176,13 +177,15 @@ class StaffEnquiryViewSet(
         change.is_valid(raise_exception=True)
         data = dict(change.validated_data)
         assignee = data.pop("assignee", enquiry.assignee)
-        if assignee is not None and assignee != enquiry.assignee and "status" not in data:
-            # As "Assign to me" in the staff area: a new or triaged enquiry becomes assigned.
-            services.assign_to(enquiry, assignee, actor=request.user)
-            if data:
-                services.change_enquiry(enquiry, request.user, **data)
-        else:
-            services.change_enquiry(enquiry, request.user, assignee=assignee, **data)
+        with transaction.atomic():
+            if assignee is not None and assignee != enquiry.assignee and "status" not in data:
+                # As "Assign to me" in the staff area: a new or triaged enquiry becomes
+                # assigned.
+                services.assign_to(enquiry, assignee, actor=request.user)
+                if data:
+                    services.change_enquiry(enquiry, request.user, **data)
+            else:
+                services.change_enquiry(enquiry, request.user, assignee=assignee, **data)
         return Response(self._answer(enquiry))
 
     @extend_schema(

@@ -9,6 +9,8 @@ services, so the same emails go out and the same history is kept.
 from collections.abc import Callable
 from types import SimpleNamespace
 
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.db import transaction
 from django.db.models import Prefetch, Q
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, viewsets
@@ -23,6 +25,7 @@ from api.schema import errors
 from clusters import services as cluster_services
 from clusters.forms import ReasonForm
 from clusters.models import ListingReview, Membership, Organisation, OrganisationChange
+from reports import admin as report_admin
 from reports import services as report_services
 from reports.models import Report
 from staff.serializers import (
@@ -140,23 +143,37 @@ class QueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         ]
         return self.get_paginated_response(StaffRemovedSerializer(removed, many=True).data)
 
-    def decide(self, request, apply: Callable, *, required: bool):
+    def decide(self, request, apply: Callable, *, required: bool, title: str):
         """Validate the reason as the admin's reason form does, then apply the service.
 
         `apply(record, user, reason)` answers something false if it left the record as it
-        was (decided meanwhile): a 409. The answer is the record as it now is.
+        was (decided meanwhile): a 409. As the admin action, the decision is written to the
+        history of what it changed (`logged`), under `title`. The answer is the record as it
+        now is.
         """
         record = self.get_object()
         data = request.data if isinstance(request.data, dict) else {}
         form = ReasonForm({"reason": data.get("reason", "")})
         form.fields["reason"].required = required
         if not form.is_valid():
-            raise exceptions.ValidationError(
-                {name: list(errs) for name, errs in form.errors.items()}
-            )
-        if not apply(record, request.user, form.cleaned_data["reason"]):
-            raise Conflict(self.decided)
+            raise exceptions.ValidationError({name: list(e) for name, e in form.errors.items()})
+        reason = form.cleaned_data["reason"]
+        with transaction.atomic():
+            if not apply(record, request.user, reason):
+                raise Conflict(self.decided)
+            for obj, message in self.logged(record, f"{title}: {reason}" if reason else title):
+                LogEntry.objects.log_actions(
+                    user_id=request.user.pk,
+                    queryset=[obj],
+                    action_flag=CHANGE,
+                    change_message=message,
+                    single_object=True,
+                )
         return Response(self.get_serializer(self.rows().get(pk=record.pk)).data)
+
+    def logged(self, record, message: str) -> list[tuple]:
+        """The records whose admin history shows the decision, as the admin action logs it."""
+        return [(record, message)]
 
 
 @queue_schema(
@@ -201,7 +218,7 @@ class OrganisationQueueViewSet(QueueViewSet):
             cluster_services.approve_organisation(organisation, user, reason)
             return True
 
-        return self.decide(request, apply, required=False)
+        return self.decide(request, apply, required=False, title="Approve organisations")
 
     @decision(
         "Reject an organisation, with a reason (staff)",
@@ -216,7 +233,7 @@ class OrganisationQueueViewSet(QueueViewSet):
             cluster_services.reject_organisation(organisation, user, reason)
             return True
 
-        return self.decide(request, apply, required=True)
+        return self.decide(request, apply, required=True, title="Reject organisations")
 
 
 @queue_schema(
@@ -240,6 +257,9 @@ class OrganisationChangeQueueViewSet(QueueViewSet):
             "organisation", "requested_by", "decided_by"
         )
 
+    def logged(self, record, message):
+        return [(record.organisation, message)]  # the admin action runs on organisations
+
     @staticmethod
     def _if_open(service):
         def apply(change, user, reason):
@@ -258,7 +278,8 @@ class OrganisationChangeQueueViewSet(QueueViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, *args, **kwargs):
         apply = self._if_open(cluster_services.approve_organisation_change)
-        return self.decide(request, apply, required=False)
+        title = "Approve changes of name or website"
+        return self.decide(request, apply, required=False, title=title)
 
     @decision(
         "Reject a change of name or website, with a reason (staff)",
@@ -269,7 +290,8 @@ class OrganisationChangeQueueViewSet(QueueViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request, *args, **kwargs):
         apply = self._if_open(cluster_services.reject_organisation_change)
-        return self.decide(request, apply, required=True)
+        title = "Reject changes of name or website"
+        return self.decide(request, apply, required=True, title=title)
 
 
 @queue_schema(
@@ -293,6 +315,9 @@ class ListingReviewQueueViewSet(QueueViewSet):
             "listing__organisation", "requested_by", "decided_by"
         )
 
+    def logged(self, record, message):
+        return [(record.listing, message)]  # the admin action runs on listings
+
     @staticmethod
     def _if_open(service):
         def apply(review, user, reason):
@@ -311,7 +336,8 @@ class ListingReviewQueueViewSet(QueueViewSet):
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, *args, **kwargs):
-        return self.decide(request, self._if_open(cluster_services.restore_listing), required=False)
+        apply = self._if_open(cluster_services.restore_listing)
+        return self.decide(request, apply, required=False, title="Restore listings")
 
     @decision(
         "Keep the listing down, with a reason (staff)",
@@ -321,9 +347,8 @@ class ListingReviewQueueViewSet(QueueViewSet):
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, *args, **kwargs):
-        return self.decide(
-            request, self._if_open(cluster_services.keep_listing_down), required=True
-        )
+        apply = self._if_open(cluster_services.keep_listing_down)
+        return self.decide(request, apply, required=True, title="Keep listings down")
 
 
 @queue_schema(
@@ -356,7 +381,8 @@ class TeamRequestQueueViewSet(QueueViewSet):
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, *args, **kwargs):
-        return self.decide(request, team_services.approve_team_member, required=False)
+        apply = team_services.approve_team_member
+        return self.decide(request, apply, required=False, title="Approve team requests")
 
     @decision(
         "Reject a request to join a cluster's team, with a reason (staff)",
@@ -366,7 +392,8 @@ class TeamRequestQueueViewSet(QueueViewSet):
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, *args, **kwargs):
-        return self.decide(request, team_services.reject_team_member, required=True)
+        apply = team_services.reject_team_member
+        return self.decide(request, apply, required=True, title="Reject team requests")
 
 
 MODERATE_REPORT = "reports.moderate_report"
@@ -401,14 +428,20 @@ class ReportQueueViewSet(QueueViewSet):
             "listing", "organisation", "reporter", "referred_by", "decided_by"
         )
 
-    def _report_decision(self, request, service):
+    def logged(self, record, message):
+        # As ReportAdmin._decide: the report, and the listing or organisation reported.
+        return [(record, message), (record.target, f"Report {record.pk}. {message}")]
+
+    def _report_decision(self, request, name: str):
+        title, service = report_admin.DECISIONS[name]
+
         def apply(report, user, reason):
             try:
                 return service(report, user, reason)
             except report_services.WrongKind as refusal:
                 raise Conflict(str(refusal)) from None
 
-        return self.decide(request, apply, required=True)
+        return self.decide(request, apply, required=True, title=title)
 
     @decision(
         "Dismiss a report: no action needed (staff)",
@@ -419,7 +452,7 @@ class ReportQueueViewSet(QueueViewSet):
     )
     @action(detail=True, methods=["post"])
     def dismiss(self, request, *args, **kwargs):
-        return self._report_decision(request, report_services.dismiss_reports)
+        return self._report_decision(request, "dismiss")
 
     @decision(
         "Take the reported listing down (staff)",
@@ -430,7 +463,7 @@ class ReportQueueViewSet(QueueViewSet):
     )
     @action(detail=True, methods=["post"], url_path="take-down")
     def take_down(self, request, *args, **kwargs):
-        return self._report_decision(request, report_services.take_listing_down)
+        return self._report_decision(request, "take_down")
 
     @decision(
         "Refer reports of an organisation to a programme admin (staff)",
@@ -441,7 +474,7 @@ class ReportQueueViewSet(QueueViewSet):
     )
     @action(detail=True, methods=["post"])
     def refer(self, request, *args, **kwargs):
-        return self._report_decision(request, report_services.refer_reports)
+        return self._report_decision(request, "refer")
 
     @decision(
         "Resolve a report: dealt with (staff, programme admins)",
@@ -451,4 +484,4 @@ class ReportQueueViewSet(QueueViewSet):
     )
     @action(detail=True, methods=["post"])
     def resolve(self, request, *args, **kwargs):
-        return self._report_decision(request, report_services.resolve_reports)
+        return self._report_decision(request, "resolve")

@@ -3,7 +3,9 @@ the same service as the admin action (status, emails, history), with a reason wh
 admin asks for one."""
 
 import pytest
+from django.contrib.admin.models import LogEntry
 from django.contrib.auth.models import Permission
+from django.contrib.contenttypes.models import ContentType
 
 from clusters.models import Listing, ListingReview, Organisation, OrganisationChange
 from outbox.models import Email
@@ -300,3 +302,37 @@ def test_removed_records_are_filtered_by_updated_since(as_moderator):
     bad = as_moderator.get(url, {"updated_since": "soon"})
     assert bad.status_code == 400
     assert list(bad.json()["errors"]) == ["updated_since"]
+
+
+# The staff area's history ---------------------------------------------------------------------
+
+
+def history(obj) -> list[tuple[str, int]]:
+    entries = LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(obj), object_id=str(obj.pk)
+    )
+    return [(e.change_message, e.user_id) for e in entries]
+
+
+def test_a_decision_is_in_the_staff_areas_history_as_the_admin_action_writes_it(
+    as_moderator, moderator
+):
+    organisation = records.pending_organisation()
+    as_moderator.post(f"{BASE}/organisations/{organisation.ref}/reject/", REASON, format="json")
+    assert history(organisation) == [(f"Reject organisations: {REASON['reason']}", moderator.pk)]
+
+    change = records.open_change()
+    as_moderator.post(f"{BASE}/organisation-changes/{change.pk}/approve/", {}, format="json")
+    assert history(change.organisation) == [("Approve changes of name or website", moderator.pk)]
+
+    report = records.listing_report()
+    as_moderator.post(f"{BASE}/reports/{report.pk}/dismiss/", REASON, format="json")
+    message = f"Dismiss (no action needed): {REASON['reason']}"
+    assert history(report) == [(message, moderator.pk)]
+    assert history(report.listing) == [(f"Report {report.pk}. {message}", moderator.pk)]
+
+
+def test_a_refused_decision_writes_no_history(as_moderator):
+    organisation = OrganisationFactory(status=Organisation.Status.APPROVED)
+    as_moderator.post(f"{BASE}/organisations/{organisation.ref}/approve/", {}, format="json")
+    assert history(organisation) == []
