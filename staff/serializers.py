@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from clusters.models import ListingReview, Organisation, OrganisationChange
+from clusters.models import Cluster, ListingReview, Organisation, OrganisationChange
 from enquiries.models import MESSAGE_MAX, Attachment, Enquiry, EnquiryEvent, Message
 from reports.models import Report
 from teams.models import ClusterTeamMember
@@ -130,7 +130,8 @@ class EnquiryDetailSerializer(EnquirySerializer):
 
 
 class EnquiryChangeSerializer(serializers.Serializer):
-    """The triage fields a member of staff may change (as the admin form's)."""
+    """The triage fields a member of staff may change: the admin form's (its reply and note
+    are not fields here: a note is added with its own POST)."""
 
     status = serializers.ChoiceField(choices=Enquiry.Status.choices, required=False)
     priority = serializers.ChoiceField(choices=Enquiry.Priority.choices, required=False)
@@ -139,6 +140,15 @@ class EnquiryChangeSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The email address of a member of staff who triages enquiries, or null "
         'for nobody. Giving a new or triaged enquiry to someone makes it "assigned".',
+    )
+
+    topic = serializers.ChoiceField(choices=Enquiry.Topic.choices, required=False)
+    cluster = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=Cluster.objects.all(),
+        required=False,
+        allow_null=True,
+        help_text="The slug of the cluster it is about, or null.",
     )
 
     def validate_assignee(self, email):
@@ -158,7 +168,9 @@ class EnquiryChangeSerializer(serializers.Serializer):
 
     def validate(self, data):
         if not data:
-            raise serializers.ValidationError("Send at least one of status, priority, assignee.")
+            raise serializers.ValidationError(
+                "Send at least one of status, priority, assignee, topic, cluster."
+            )
         return data
 
 

@@ -118,9 +118,10 @@ NOTE_EXAMPLE = OpenApiExample(
         responses={200: EnquiryDetailSerializer, **errors(401, 403, 404, 429)},
     ),
     partial_update=extend_schema(
-        summary="Change an enquiry's status, priority or assignee (staff)",
-        description="As saving the enquiry's page in the staff area: each change is kept in "
-        "its history. Needs a token that can write and the Triager or Programme admin role.",
+        summary="Triage an enquiry: status, priority, assignee, topic, cluster (staff)",
+        description="As saving the enquiry's page in the staff area: a change of status, "
+        "priority or assignee is kept in its history. Send only what changes. Needs a token "
+        "that can write and the Triager or Programme admin role.",
         tags=TAGS,
         request=EnquiryChangeSerializer,
         examples=[ENQUIRY_EXAMPLE],

@@ -150,6 +150,17 @@ def test_a_status_and_priority_change_is_saved_with_history_and_answered(as_tria
     }
 
 
+def test_the_topic_and_cluster_are_changed_as_on_the_enquiry_page(as_triager):
+    enquiry = records.enquiry()
+    response = as_triager.patch(
+        f"{LIST}{enquiry.pk}/", {"topic": "funding", "cluster": "humber"}, format="json"
+    )
+    assert response.status_code == 200
+    assert (response.json()["topic"], response.json()["cluster"]) == ("funding", "humber")
+    cleared = as_triager.patch(f"{LIST}{enquiry.pk}/", {"cluster": None}, format="json")
+    assert cleared.json()["cluster"] is None
+
+
 def test_unassigning_with_null_clears_the_assignee(as_triager, triager):
     enquiry = records.enquiry(assignee=triager, status="assigned")
     response = as_triager.patch(f"{LIST}{enquiry.pk}/", {"assignee": None}, format="json")
@@ -165,6 +176,8 @@ def test_unassigning_with_null_clears_the_assignee(as_triager, triager):
         ({"priority": "urgent"}, "priority"),
         ({"assignee": "nobody@example.org"}, "assignee"),
         ({"assignee": "not an address"}, "assignee"),
+        ({"cluster": "atlantis"}, "cluster"),
+        ({"topic": "gossip"}, "topic"),
         ({}, "non_field_errors"),
     ],
 )
