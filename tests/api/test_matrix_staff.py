@@ -57,6 +57,20 @@ def enquiry_cells() -> list[Cell]:
             body={"status": "triaged", "priority": "high"},
             setup=made,
         ),
+        # Enquiries are never deleted, nor replaced whole: 405 for those who may triage.
+        Cell(
+            "delete",
+            lambda a, e: f"/api/v1/staff/enquiries/{e.reference}/",
+            expect(**{**TRIAGE, "triager": 405, "programme_admin": 405, "superuser": 405}),
+            setup=made,
+        ),
+        Cell(
+            "put",
+            lambda a, e: f"/api/v1/staff/enquiries/{e.reference}/",
+            expect(**{**TRIAGE, "triager": 405, "programme_admin": 405, "superuser": 405}),
+            body={"status": "closed"},
+            setup=made,
+        ),
         Cell(
             "post",
             lambda a, e: f"/api/v1/staff/enquiries/{e.reference}/notes/",
@@ -70,6 +84,7 @@ def enquiry_cells() -> list[Cell]:
 def queue_cells(queue: str, make, key=lambda record: record.pk, verbs=("approve", "reject")):
     cells = [
         Cell("get", f"/api/v1/staff/moderation/{queue}/", expect(**MODERATE)),
+        Cell("get", f"/api/v1/staff/moderation/{queue}/removed/", expect(**MODERATE)),
         Cell(
             "get",
             lambda a, r: f"/api/v1/staff/moderation/{queue}/{key(r)}/",
@@ -94,6 +109,7 @@ def report_cells() -> list[Cell]:
     base = "/api/v1/staff/moderation/reports"
     return [
         Cell("get", f"{base}/", expect(**MODERATE)),
+        Cell("get", f"{base}/removed/", expect(**MODERATE)),
         Cell(
             "get",
             lambda a, r: f"{base}/{r.pk}/",
