@@ -527,6 +527,8 @@ SPECTACULAR_SETTINGS = {
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
     **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
     "ChallengeStatusEnum": "clusters.models.Challenge.Status",
+    "EnquiryStatusEnum": "enquiries.models.Enquiry.Status",
+    "OrganisationKindEnum": "clusters.models.Organisation.Kind",
 }
 
 # Rate limits (sign-in, password reset, sign-up, the enquiry form) count in the cache, so it
