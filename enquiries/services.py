@@ -20,11 +20,12 @@ from pathlib import Path
 import filetype
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -204,11 +205,18 @@ def emit_enquiry_created(enquiry: Enquiry) -> None:
     """Webhooks for staff who triage enquiries, in the caller's transaction. Only what
     says what it is about: never the sender's name, address or words (personal data that
     would leave for another system); the link opens it in the admin."""
+    app_label, codename = TRIAGE_PERMISSION.split(".")
+    granted = Permission.objects.filter(codename=codename, content_type__app_label=app_label)
     triagers = (
         get_user_model()
-        .objects.with_perm(TRIAGE_PERMISSION, is_active=True)
-        .filter(is_staff=True)
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__in=granted)
+            | Q(user_permissions__in=granted)
+        )
         .values_list("pk", flat=True)
+        .distinct()
     )
     payload = {
         "enquiry": {
