@@ -103,6 +103,7 @@ PAGES = {
     "account_email": MEMBER,
     "account_change_password": MEMBER,
     "account-your-data": MEMBER,
+    "api-tokens": MEMBER,
     "account-delete": MEMBER,
     "mfa_index": MEMBER,
     "mfa_activate_totp": MEMBER,
@@ -133,6 +134,7 @@ EXCLUDED = {
     "introductions:accept": "POST only",
     "introductions:decline": "POST only; its error state is the detail page, checked",
     "account-download-data": "POST only, a JSON download",
+    "api-token-revoke": "POST only",
     "searches:save": "POST only",
     "searches:delete": "POST only",
     "webhooks:ping": "POST only",
@@ -183,6 +185,7 @@ ADMIN_MODEL_PAGES = {
     "matching.matchmodel": set(),
     "matching.learnedweights": {"add"},
     "outbox.email": {"change"},
+    "api.apitoken": {"change"},
     "webhooks.endpoint": {"change"},
     "webhooks.delivery": {"change"},
     "reports.report": {"change"},
@@ -609,6 +612,7 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         ("/account/email/", "css=form:has(input[name=email]) button[type=submit]"),
         ("/account/password/change/", "Change password"),
         ("/account/delete/", "Delete my account"),
+        ("/account/api-tokens/", "Make the token"),
         ("/account/2fa/", None),
         ("/account/2fa/totp/activate/", "Turn on 2-step verification"),
     ]
@@ -626,6 +630,15 @@ def test_member_pages_and_their_error_states(live_server, page, world):
             for field in boxes.all():
                 field.fill("")
             sweep.submit_empty(button, path)
+
+    # A token made: the one page that shows its secret, then the list with a Revoke button.
+    sweep.goto("/account/api-tokens/")
+    page.get_by_label("Name the token").fill("Our CRM")
+    page.locator("input[name=scope][value=read]").check()
+    page.get_by_role("button", name="Make the token").click()
+    page.wait_for_load_state()
+    sweep.check("a new API token, shown once")
+    sweep.goto("/account/api-tokens/")
 
     # Turn on the authenticator app with a real code, then see the pages that need one.
     sweep.goto("/account/2fa/totp/activate/")
@@ -682,6 +695,8 @@ def test_staff_pages_and_their_error_states(live_server, page, world):
     page.locator("input[name=code]").press("Enter")
     page.wait_for_load_state()
 
+    from api.services import create_token
+
     sweep.goto("/admin/")
     sweep.goto("/admin/clusters/")
     sweep.goto("/admin/password_change/")
@@ -700,6 +715,7 @@ def test_staff_pages_and_their_error_states(live_server, page, world):
         "introductions.introduction": w["incoming"].pk,
         "matching.match": None,
         "outbox.email": None,
+        "api.apitoken": create_token(w["member"], "Our CRM", "read")[0].pk,
         "accounts.user": w["member"].pk,
         "account.emailaddress": w["email"].pk,
         "mfa.authenticator": None,
