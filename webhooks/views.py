@@ -11,9 +11,6 @@ from .events import EVENTS
 from .forms import EndpointForm
 from .models import Endpoint
 
-# The secret of an endpoint just added waits in the session for the one page that shows it.
-SHOW_ONCE = "webhooks_new_secret"
-
 
 def _mine(request, public_id):
     return get_object_or_404(Endpoint.objects.of_user(request.user), public_id=public_id)
@@ -31,6 +28,7 @@ def endpoint_list(request):
     return render(request, "webhooks/endpoint_list.html", {"endpoints": endpoints})
 
 
+@never_cache
 @login_required
 def endpoint_create(request):
     form = EndpointForm(request.POST or None, user=request.user)
@@ -42,20 +40,13 @@ def endpoint_create(request):
         except (services.Refused, services.NotAllowed) as exc:
             form.add_error(None, str(exc))
         else:
-            request.session[SHOW_ONCE] = {"endpoint": str(endpoint.public_id), "secret": secret}
-            return redirect("webhooks:detail", public_id=endpoint.public_id)
+            # The one time the secret is shown: this answer to the POST, never stored in
+            # the session or cached (never_cache: "no-store"), never in a URL or a redirect.
+            return _detail(request, endpoint, secret=secret)
     return render(request, "webhooks/endpoint_form.html", {"form": form})
 
 
-@never_cache
-@login_required
-def endpoint_detail(request, public_id):
-    endpoint = _mine(request, public_id)
-    secret = None
-    shown = request.session.get(SHOW_ONCE)
-    if shown and shown.get("endpoint") == str(endpoint.public_id):
-        secret = shown["secret"]
-        del request.session[SHOW_ONCE]  # once: a reload no longer shows it
+def _detail(request, endpoint, secret=None):
     return render(
         request,
         "webhooks/endpoint_detail.html",
@@ -67,6 +58,11 @@ def endpoint_detail(request, public_id):
             "shown": services.SHOWN_DELIVERIES,
         },
     )
+
+
+@login_required
+def endpoint_detail(request, public_id):
+    return _detail(request, _mine(request, public_id))
 
 
 @login_required

@@ -21,8 +21,8 @@ def test_adding_an_endpoint_shows_its_secret_once(client, member, dns):
     response = client.post(
         reverse("webhooks:create"),
         {"url": "https://hooks.example.org/in", "events": ["match.created", "listing.expiring"]},
-        follow=True,
     )
+    assert "no-store" in response["Cache-Control"]
     endpoint = Endpoint.objects.get(user=member)
     assert endpoint.events == ["listing.expiring", "match.created"]
     from webhooks.signing import unseal
