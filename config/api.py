@@ -11,6 +11,7 @@ from django.views import defaults
 from rest_framework.routers import DefaultRouter
 
 from clusters import api as cluster_api
+from webhooks import api as webhook_api
 
 # The read-only API as it was before v1 (its schema and answers unchanged).
 router = DefaultRouter()
@@ -25,6 +26,9 @@ router_v1.register("clusters", cluster_api.ClusterViewSet, basename="cluster")
 router_v1.register("themes", cluster_api.ThemeViewSet, basename="theme")
 router_v1.register("challenges", cluster_api.ChallengeViewSet, basename="challenge")
 router_v1.register("listings", cluster_api.ListingViewSet, basename="listing")
+
+# Webhooks (hU): a person's own endpoints, their deliveries, a test ping.
+router_v1.register("webhooks", webhook_api.EndpointViewSet, basename="webhook")
 
 # Paths a router cannot make (nested under an organisation, actions on a queue...).
 urlpatterns_v1: list = []
