@@ -16,6 +16,9 @@ from .addresses import Target
 
 # How much of the receiver's answer we read: we keep only its status.
 READ_AT_MOST = 1024
+# Addresses tried per attempt, so that an attempt lasts at most 3 x 5 s to connect and 10 s
+# to answer: well inside the claim's lease (WEBHOOKS_LEASE_SECONDS, 120 s).
+ADDRESSES_TRIED = 3
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def post(target: Target, body: bytes, headers: dict[str, str]) -> Response:
         "User-Agent": "Cluster-Exchange-Webhooks/1",
     }
     last_error: Exception | None = None
-    for address in target.addresses:
+    for address in target.addresses[:ADDRESSES_TRIED]:
         host = f"[{address}]" if ":" in address else address
         if target.scheme == "https":
             pool = urllib3.HTTPSConnectionPool(

@@ -661,6 +661,14 @@ def test_member_pages_and_their_error_states(live_server, page, world):
     ]:
         sweep.goto(path)
     sweep.submit_empty("Continue", "2fa reauthenticate")
+    # A webhook added: its secret shown once, in the answer to the form.
+    sweep.goto("/account/webhooks/new/")
+    page.get_by_label("Endpoint URL").fill("https://93.184.215.14/new-hook")
+    page.get_by_label("New match").check()
+    page.get_by_role("button", name="Add webhook").click()
+    page.wait_for_load_state()
+    assert "whsec_" in page.content()
+    sweep.check("webhook added, secret shown once")
     sweep.goto("/your-organisation/join/")
     page.get_by_label(re.compile("name", re.I)).first.fill("Estuary")
     page.get_by_role("button", name="Search").click()
