@@ -80,7 +80,7 @@ def resolve(host: str, port: int) -> list[str]:
         pass
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+    except (OSError, UnicodeError, ValueError) as exc:  # gaierror is an OSError
         raise Refused(
             f"We could not find the server “{host}”. Check the address is spelt correctly "
             "and that it is on the public internet."

@@ -18,6 +18,19 @@ EVERYONE_ELSE_404 = {
 }
 
 
+@pytest.fixture
+def no_dns(monkeypatch):
+    """Names are not found (no real lookups from the tests); address literals still work."""
+    import socket
+
+    from webhooks import addresses
+
+    def getaddrinfo(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(addresses.socket, "getaddrinfo", getaddrinfo)
+
+
 def member_a_endpoint(actors):
     """A fresh endpoint of member_a's (on a public address literal: no DNS needed)."""
     return services.create_endpoint(
@@ -128,3 +141,29 @@ def test_the_lists_take_the_same_queries_at_10_and_500(
     with django_assert_max_num_queries(6):
         page = api.get(f"/api/v1/webhooks/{endpoint.public_id}/deliveries/?page_size=500")
     assert page.status_code == 200 and len(page.data["results"]) == count
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"url": "https://\x00/", "events": ["match.created"]},
+        {"url": "https://[::1/", "events": ["match.created"]},
+        {"url": "https://a..b/", "events": ["match.created"]},
+        {"url": "https://" + "a" * 300 + ".org/", "events": ["match.created"]},
+        {"url": "https://93.184.215.14:99999/", "events": ["match.created"]},
+        {"url": "ftp://93.184.215.14/", "events": ["match.created"]},
+        {"url": "", "events": ["match.created"]},
+        {"url": 5, "events": "match.created"},
+        {"url": "https://93.184.215.14/", "events": ["no.such.event"]},
+        {"url": "https://93.184.215.14/", "events": []},
+        {},
+    ],
+)
+def test_bad_input_is_a_400_with_field_errors_never_a_500(api, actors, token_for, body, no_dns):
+    from tests.api.conftest import bearer
+
+    bearer(api, token_for(actors["member_a"]))
+    response = api.post("/api/v1/webhooks/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.data["errors"] and response.data["message"]
+    assert not Endpoint.objects.exists()
