@@ -19,6 +19,7 @@ from tests.services import RedisServer, broker, celery_workers, wait_for
 from tests.webhooks.test_signing import verify_as_documented
 from webhooks import services
 from webhooks.models import Delivery
+from webhooks.tasks import deliver_webhook_task
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
@@ -45,7 +46,7 @@ def https_server(tmp_path):
         check=True,
         capture_output=True,
     )
-    server = http.server.HTTPServer(("127.0.0.1", 0), _Receiver)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
@@ -74,15 +75,23 @@ def test_a_real_worker_delivers_an_event_emitted_while_redis_was_down(
         assert delivery.status == "pending" and delivery.attempts == 0
         redis.start()
         env = {"WEBHOOKS_ALLOW_PRIVATE_ADDRESSES": "true", "WEBHOOKS_CA_BUNDLE": str(cert)}
-        with broker(redis.url, options), celery_workers(redis.url, extra_env=env):
+        workers = celery_workers(redis.url, count=2, concurrency=2, extra_env=env)
+        with broker(redis.url, options), workers:
             assert services.send_due() == 1  # what beat runs every minute
             wait_for(lambda: Delivery.objects.get().status == "delivered", timeout=60)
-            # Emitted with Redis up: queued on commit, delivered at once.
-            services.emit("match.created", {"n": 2}, user_ids=[member.pk], key="k2")
-            wait_for(lambda: Delivery.objects.filter(status="delivered").count() == 2, 60)
+            # Emitted with Redis up: queued on commit, delivered at once. Each is nudged
+            # twice more, as a sweep would while it waits: 4 worker processes, 3 messages
+            # per delivery, and still each is sent once (the claim).
+            items = [({"n": n}, [member.pk], f"k{n}") for n in range(2, 22)]
+            services.emit_many("match.created", items)
+            for pk in Delivery.objects.filter(status="pending").values_list("pk", flat=True):
+                deliver_webhook_task.delay(pk)
+                deliver_webhook_task.delay(pk)
+            wait_for(lambda: Delivery.objects.filter(status="delivered").count() == 21, 90)
     finally:
         redis.stop()
-    assert len(_Receiver.received) == 2  # each once
+    ids = [headers["X-Cluster-Exchange-Delivery"] for headers, _ in _Receiver.received]
+    assert len(ids) == len(set(ids)) == 21  # each once
     headers, body = _Receiver.received[0]
     assert headers["Host"] == f"localhost:{server.server_port}"
     assert verify_as_documented(secret, headers, body)
