@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -90,9 +91,12 @@ class EndpointViewSet(
     def create(self, request):
         incoming = NewEndpointSerializer(data=request.data, context={"request": request})
         incoming.is_valid(raise_exception=True)
-        endpoint, secret = services.create_endpoint(
-            request.user, incoming.validated_data["url"], incoming.validated_data["events"]
-        )
+        try:
+            endpoint, secret = services.create_endpoint(
+                request.user, incoming.validated_data["url"], incoming.validated_data["events"]
+            )
+        except services.NotAllowed as exc:
+            raise ValidationError(str(exc)) from exc
         answer = CreatedEndpointSerializer(endpoint, context={"secret": secret})
         return Response(answer.data, status=status.HTTP_201_CREATED)
 

@@ -45,6 +45,8 @@ MAX_ATTEMPTS = len(BACKOFF) + 1
 JITTER = 0.2
 # An endpoint's page shows this many of its latest deliveries.
 SHOWN_DELIVERIES = 20
+# Endpoints one person may have: each event is sent to each, so more would only amplify.
+MAX_ENDPOINTS = 10
 # The sweeper queues at most this many due deliveries a run (the next run takes the rest).
 SWEEP_LIMIT = 2000
 
@@ -66,9 +68,14 @@ def create_endpoint(user, url: str, events: Iterable[str]) -> tuple[Endpoint, st
     """Add an endpoint for `user`; returns it and its secret (shown once, then only sealed).
 
     Raises Refused if the URL may not receive webhooks, NotAllowed for an event the user may
-    not have (staff-only events).
+    not have (staff-only events) or past MAX_ENDPOINTS.
     """
     check_url(url)
+    if Endpoint.objects.filter(user=user).count() >= MAX_ENDPOINTS:
+        raise NotAllowed(
+            f"You already have {MAX_ENDPOINTS} webhooks, the most you can have. Delete one "
+            "you no longer use, then add this one."
+        )
     events = sorted(set(events))
     for name in events:
         if not may_receive(user, name):

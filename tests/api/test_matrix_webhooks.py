@@ -32,7 +32,9 @@ def no_dns(monkeypatch):
 
 
 def member_a_endpoint(actors):
-    """A fresh endpoint of member_a's (on a public address literal: no DNS needed)."""
+    """A fresh endpoint of member_a's (on a public address literal: no DNS needed), the
+    others gone (a person may have 10)."""
+    Endpoint.objects.filter(user=actors["member_a"]).delete()
     return services.create_endpoint(
         actors["member_a"], "https://93.184.215.14/hook", ["match.created"]
     )[0]
@@ -128,6 +130,7 @@ def test_the_lists_take_the_same_queries_at_10_and_500(
 
     user = actors["member_a"]
     endpoint = member_a_endpoint(actors)
+    # Past the limit of 10 (made here directly): the list must stay bounded all the same.
     Endpoint.objects.bulk_create(
         Endpoint(user=user, url=f"https://93.184.215.14/{n}", secret_sealed="-")
         for n in range(count)
@@ -167,3 +170,18 @@ def test_bad_input_is_a_400_with_field_errors_never_a_500(api, actors, token_for
     assert response.status_code == 400, response.content
     assert response.data["errors"] and response.data["message"]
     assert not Endpoint.objects.exists()
+
+
+def test_past_the_limit_the_api_says_why(api, actors, token_for):
+    from tests.api.conftest import bearer
+
+    for _ in range(services.MAX_ENDPOINTS):
+        services.create_endpoint(actors["member_a"], "https://93.184.215.14/x", ["match.created"])
+    bearer(api, token_for(actors["member_a"]))
+    response = api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://93.184.215.14/in", "events": ["match.created"]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "the most you can have" in response.data["message"]

@@ -1,5 +1,7 @@
 """The webhook pages: the owner's alone; the secret shown once; every change a POST."""
 
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -112,7 +114,22 @@ def test_list_page_queries_are_bounded(
         make_endpoint(member)
     with django_assert_max_num_queries(8) as few:
         client.get(reverse("webhooks:list"))
+    # Past the limit of 10 (made here directly): the page must stay bounded all the same.
+    endpoint = Endpoint.objects.filter(user=member).first()
     for _ in range(30):
-        make_endpoint(member)
+        endpoint.pk, endpoint.public_id = None, uuid.uuid4()
+        endpoint.save()
     with django_assert_max_num_queries(len(few)):
         client.get(reverse("webhooks:list"))
+
+
+def test_a_person_has_at_most_10_webhooks(client, member, make_endpoint):
+    for _ in range(services.MAX_ENDPOINTS):
+        make_endpoint(member)
+    client.force_login(member)
+    response = client.post(
+        reverse("webhooks:create"),
+        {"url": "https://hooks.example.org/in", "events": ["match.created"]},
+    )
+    assert "the most you can have" in response.text
+    assert Endpoint.objects.filter(user=member).count() == services.MAX_ENDPOINTS
