@@ -1,5 +1,6 @@
 """Fixtures for the webhook tests: a fake DNS, endpoints, and a receiver that records."""
 
+import ipaddress
 import socket
 
 import pytest
@@ -11,10 +12,18 @@ PUBLIC = "93.184.215.14"  # a public address (example.com's); nothing connects t
 
 @pytest.fixture
 def dns(monkeypatch):
-    """Names resolve to what the test puts in this dict (others: not found)."""
+    """Names resolve to what the test puts in this dict (others: not found); addresses
+    resolve to themselves."""
     table: dict[str, list[str]] = {"hooks.example.org": [PUBLIC]}
+    real = socket.getaddrinfo
 
     def getaddrinfo(host, port, *args, **kwargs):
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            pass
+        else:
+            return real(host, port, *args, **kwargs)  # an address: nothing to look up
         if host not in table:
             raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
         return [

@@ -141,3 +141,36 @@ def test_a_redirect_is_not_followed_and_counts_as_a_failure(member, settings):
     ping.refresh_from_db()
     assert ping.last_status_code == 302
     assert _Redirecting.seen == ["/hook"]
+
+
+def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(
+    member, settings, dns, monkeypatch
+):
+    """The name is resolved once, by the check: it is forgotten between the check and the
+    connection, so had the HTTP library resolved it again, nothing would arrive."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    post = services.delivery.post
+
+    def forget_then_post(target, body, headers):
+        del dns["checked.example"]
+        return post(target, body, headers)
+
+    monkeypatch.setattr(services.delivery, "post", forget_then_post)
+    hosts = []
+
+    class Handler(_Redirecting):
+        def do_POST(self):  # noqa: N802
+            hosts.append(self.headers["Host"])
+            super().do_POST()
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    dns["checked.example"] = ["127.0.0.1"]
+    try:
+        url = f"http://checked.example:{server.server_port}/ok"
+        endpoint, _ = services.create_endpoint(member, url, ["match.created"])
+        ping = services.send_ping(endpoint)
+        assert services.deliver(ping.pk) == "delivered"
+    finally:
+        server.shutdown()
+    assert hosts == [f"checked.example:{server.server_port}"]
