@@ -13,6 +13,8 @@ from django.utils import dateformat, timezone
 from enquiries.services import programme_address
 from matching.services import request_matching
 from outbox.services import queue_email
+from webhooks import services as webhooks
+from webhooks.events import LISTING_EXPIRING
 
 from .logos import CleanLogo
 from .models import (
@@ -747,6 +749,7 @@ def expire_listings(today: date | None = None) -> tuple[int, int]:
                         "url": reverse("clusters:listing-edit", args=[listing.ref]),
                     },
                 )
+                _emit_listing_expiring(listing)
                 reminded += 1
     count = 0
     for listing in Listing.objects.published().filter(expires_on__lte=today):
@@ -754,6 +757,23 @@ def expire_listings(today: date | None = None) -> tuple[int, int]:
             withdraw_listing(listing, "It reached its expiry date.")
         count += 1
     return reminded, count
+
+
+def _emit_listing_expiring(listing: Listing) -> None:
+    """Webhooks for the reminder, in its transaction (one per listing and expiry date)."""
+    members = listing.organisation.memberships.values_list("user_id", flat=True)
+    payload = {
+        "listing": {
+            "ref": listing.ref,
+            "kind": listing.kind,
+            "title": listing.title,
+            "organisation": listing.organisation.ref,
+            "expires_on": listing.expires_on.isoformat(),
+        },
+        "renew_url": settings.SITE_URL + reverse("clusters:listing-renew", args=[listing.ref]),
+    }
+    key = f"{LISTING_EXPIRING}:{listing.pk}:{listing.expires_on.isoformat()}"
+    webhooks.emit(LISTING_EXPIRING, payload, user_ids=list(members), key=key)
 
 
 @transaction.atomic

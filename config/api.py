@@ -17,6 +17,7 @@ from matching import api as matching_api
 from searches import api as search_api
 from staff import api as staff_api
 from teams import api as team_api
+from webhooks import api as webhook_api
 
 # The read-only API as it was before v1 (its schema and answers unchanged).
 router = DefaultRouter()
@@ -52,6 +53,9 @@ router_v1.register(
     f"{MODERATION}/team-requests", staff_api.TeamRequestQueueViewSet, basename="staff-team-request"
 )
 router_v1.register(f"{MODERATION}/reports", staff_api.ReportQueueViewSet, basename="staff-report")
+
+# Webhooks (hU): a person's own endpoints, their deliveries, a test ping.
+router_v1.register("webhooks", webhook_api.EndpointViewSet, basename="webhook")
 
 # Paths a router cannot make (nested under an organisation, actions on a queue...).
 urlpatterns_v1: list = []

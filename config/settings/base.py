@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "api",
     "outbox",
+    "webhooks",
     "clusters",
     "matching",
     "searches",
@@ -346,6 +347,8 @@ CELERY_TASK_ROUTES = {
     "matching.tasks.*": {"queue": "matching"},
     "outbox.tasks.*": {"queue": "email"},
     "notifications.tasks.send_digests_task": {"queue": "email"},
+    # Webhook deliveries: short HTTP POSTs, on the default queue (issue #15).
+    "webhooks.tasks.*": {"queue": "default"},
 }
 # A message is acknowledged when its task has finished, not when it is received, so a worker
 # that dies mid-task leaves it in Redis for another worker (every task is idempotent: it
@@ -383,6 +386,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_SECONDS,
     },
     "listing-expiry": {"task": "clusters.tasks.expire_listings_task", "schedule": 3600},
+    # Webhook deliveries that are due (first attempts whose message was lost, and retries).
+    "send-due-webhooks": {
+        "task": "webhooks.tasks.send_due_webhooks_task",
+        "schedule": SWEEP_SECONDS,
+    },
     "sweep-matching-work": {
         "task": "matching.tasks.sweep_matching_work_task",
         "schedule": SWEEP_SECONDS,
@@ -482,6 +490,17 @@ OUTBOX_MARK_SENT_RETRY_SECONDS = env.int("OUTBOX_MARK_SENT_RETRY_SECONDS", defau
 MATCHING_LEASE_SECONDS = env.int("MATCHING_LEASE_SECONDS", default=600)
 MATCHING_CHUNK_MIN_SOURCES = env.int("MATCHING_CHUNK_MIN_SOURCES", default=500)
 CELERY_TIMEZONE = TIME_ZONE
+# Webhooks (issue #15; webhooks/). Deliveries go only to public addresses over HTTPS. Tests
+# and local runs may allow private addresses (and plain http) to reach a local server:
+# production.py refuses to start with it on.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+# How long to wait for a receiver's answer; the connection itself gets 5 seconds.
+WEBHOOKS_TIMEOUT_SECONDS = env.int("WEBHOOKS_TIMEOUT_SECONDS", default=10)
+# A delivery claimed by a worker that never finished is sent again after this long.
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=120)
+# The certificate authorities receivers' certificates are checked against (certifi's when
+# empty); tests point it at their own.
+WEBHOOKS_CA_BUNDLE = env("WEBHOOKS_CA_BUNDLE", default="")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
