@@ -30,6 +30,7 @@ urlpatterns = [
     path("cookies/", TemplateView.as_view(template_name="pages/cookies.html"), name="cookies"),
     path("account/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("account/", include("api.urls")),
     path("api/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The API reference: a page drawn on the server from the schema above (no JavaScript).
