@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -163,9 +164,15 @@ class ChallengeSyncFilter(ChallengeFilter):
 
     sort = None
 
+    class Meta(ChallengeFilter.Meta):
+        fields = [name for name in ChallengeFilter.Meta.fields if name != "sort"]
+
 
 class ListingSyncFilter(ListingApiFilter):
     sort = None
+
+    class Meta(ListingApiFilter.Meta):
+        fields = [name for name in ListingApiFilter.Meta.fields if name != "sort"]
 
 
 class Removals:
@@ -208,9 +215,9 @@ class Removals:
             if position is not None:
                 when, ref = position
                 rows = rows.filter(Q(removed_at__gt=when) | Q(removed_at=when, ref__gt=ref))
-            pages.append(rows.order_by("removed_at", "ref").values("ref", "removed_at", "reason")[
-                : size + 1
-            ])
+            pages.append(
+                rows.order_by("removed_at", "ref").values("ref", "removed_at", "reason")[: size + 1]
+            )
         merged = list(heapq.merge(*pages, key=lambda row: (row["removed_at"], row["ref"])))
         results, more = merged[:size], len(merged) > size
         next_link = None
@@ -252,9 +259,7 @@ def removals_schema(what: str):
             "again by the list itself (and no longer here)."
         ),
         parameters=[
-            OpenApiParameter(
-                "cursor", str, description="The page to read: copy it from `next`."
-            ),
+            OpenApiParameter("cursor", str, description="The page to read: copy it from `next`."),
             OpenApiParameter(
                 "page_size", int, description="How many a page holds: 1 to 500 (50 if not given)."
             ),
@@ -265,8 +270,18 @@ def removals_schema(what: str):
     )
 
 
+class CursorPageSchema(AutoSchema):
+    """A cursor page is its own component (`ListingCursorPage`): the same serializer paged
+    by number under /api/ is `PaginatedListingList`, with a `count` a cursor page lacks."""
+
+    def get_paginated_name(self, serializer_name: str) -> str:
+        return f"{serializer_name}CursorPage"
+
+
 class SyncMixin:
     """A public v1 list: cursor pages in order of last change, filtered by `updated_since`."""
+
+    schema = CursorPageSchema()
 
     pagination_class = SyncCursorPagination
     filter_backends = [DjangoFilterBackend, UpdatedSinceFilter]
@@ -292,7 +307,8 @@ def _public(serializer, what: str, one: str):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="All themes", responses={200: ThemeSerializer(many=True), **errors(429)},
+        summary="All themes",
+        responses={200: ThemeSerializer(many=True), **errors(429)},
         tags=V1_TAGS,
     ),
     retrieve=extend_schema(
@@ -307,7 +323,8 @@ class ThemeV1ViewSet(ThemeViewSet):
 
 @extend_schema_view(
     list=extend_schema(
-        summary="All clusters", responses={200: ClusterSerializer(many=True), **errors(429)},
+        summary="All clusters",
+        responses={200: ClusterSerializer(many=True), **errors(429)},
         tags=V1_TAGS,
     ),
     retrieve=extend_schema(
@@ -392,10 +409,10 @@ def _valid(form, payload: dict, *, partial: bool):
 
 
 class MemberScope:
-    """Only the organisation's members; a read-only token reads, and only reads."""
+    """Only the organisation's members. A read-only token is refused any write first
+    (TokenScope), whoever holds it; then anyone not a member gets a 404."""
 
-    permission_classes = [IsAuthenticated, TokenScope]
-    organisation_kwarg = "organisation_ref"
+    permission_classes = [TokenScope, IsAuthenticated]
 
     @cached_property
     def organisation(self) -> Organisation:
@@ -404,12 +421,7 @@ class MemberScope:
             ref=self.kwargs[self.organisation_kwarg],
         )
 
-    def check_permissions(self, request):
-        # Whom the organisation is hidden from comes first, so another organisation's member
-        # gets the same 404 whatever their token may do.
-        if request.user.is_authenticated and self.organisation_kwarg in self.kwargs:
-            self.organisation  # noqa: B018 (the lookup is the check)
-        super().check_permissions(request)
+    organisation_kwarg = "organisation_ref"
 
 
 ORGANISATION_EXAMPLE = OpenApiExample(
@@ -598,6 +610,7 @@ class OrganisationListingViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    schema = CursorPageSchema()
     serializer_class = MemberListingSerializer
     lookup_field = "ref"
     lookup_url_kwarg = "listing_ref"
@@ -609,6 +622,8 @@ class OrganisationListingViewSet(
     http_method_names = ["get", "post", "patch", "head", "options"]
 
     def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # the schema, made with no request
+            return Listing.objects.none()
         return (
             Listing.objects.filter(organisation=self.organisation)
             .select_related("organisation", "challenge")
@@ -633,7 +648,10 @@ class OrganisationListingViewSet(
         return payload
 
     def create(self, request, **kwargs):
+        self.organisation  # noqa: B018 (a 404 for a non-member comes before any 400)
         payload = self._form_data(_checked(ListingWriteSerializer, request.data))
+        # The page's form starts with "any kind of partner" chosen.
+        payload.setdefault("partner_kind", Listing.PartnerKind.ANY)
         form = _valid(ListingForm(payload), payload, partial=False)
         listing = form.save(commit=False)
         listing.organisation = self.organisation

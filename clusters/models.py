@@ -351,10 +351,15 @@ class ListingQuerySet(SearchableQuerySet):
         return self.filter(organisation__memberships__user=user)
 
     def once_public(self):
-        """Listings a partner may hold a copy of: published now or once (see was_public)."""
+        """Listings a partner may hold a copy of: published now or once (see was_public).
+
+        Also those held as pending because their organisation was rejected (reject_organisation
+        moves its published listings back): imported listings carry no `published_at`.
+        """
         return self.filter(
             Q(published_at__isnull=False)
             | Q(status__in=[Listing.Status.PUBLISHED, *Listing.LEFT_PUBLIC])
+            | Q(status=Listing.Status.PENDING, organisation__status=Organisation.Status.REJECTED)
         )
 
     def removed_from_public(self):
@@ -513,7 +518,12 @@ class Listing(Timestamped):
     def was_public(self) -> bool:
         """Whether a partner may hold a copy of it (as ListingQuerySet.once_public)."""
         return bool(
-            self.published_at or self.status in (self.Status.PUBLISHED, *self.LEFT_PUBLIC)
+            self.published_at
+            or self.status in (self.Status.PUBLISHED, *self.LEFT_PUBLIC)
+            or (
+                self.status == self.Status.PENDING
+                and self.organisation.status == Organisation.Status.REJECTED
+            )
         )
 
 

@@ -135,7 +135,7 @@ class OrganisationUpdateSerializer(serializers.Serializer):
     """The fields a member may change (each optional in a PATCH). A new name or website of
     an approved organisation waits for our team's approval (`pending_change`)."""
 
-    name = serializers.CharField(required=False, max_length=TITLE_MAX)
+    name = serializers.CharField(required=False, allow_blank=True, max_length=TITLE_MAX)
     kind = serializers.ChoiceField(choices=Organisation.Kind.choices, required=False)
     description = serializers.CharField(
         required=False, allow_blank=True, max_length=DESCRIPTION_MAX
@@ -166,13 +166,17 @@ class MemberListingSerializer(ListingSerializer):
 
 
 class ListingWriteSerializer(serializers.Serializer):
-    """The fields of an offer or need. Required to create one; each optional in a PATCH."""
+    """The fields of an offer or need. Required to create one; each optional in a PATCH.
+
+    Here only for their types (and the schema): the page's form (ListingForm) checks them,
+    with the page's messages ("Enter a title"), so blanks and empty lists pass this one.
+    """
 
     kind = serializers.ChoiceField(choices=Listing.Kind.choices)
-    title = serializers.CharField(max_length=TITLE_MAX)
-    description = serializers.CharField(max_length=DESCRIPTION_MAX)
+    title = serializers.CharField(allow_blank=True, max_length=TITLE_MAX)
+    description = serializers.CharField(allow_blank=True, max_length=DESCRIPTION_MAX)
     themes = serializers.ListField(
-        child=serializers.SlugField(), min_length=1, help_text="Theme slugs: at least one."
+        child=serializers.SlugField(), help_text="Theme slugs: at least one."
     )
     clusters = serializers.ListField(
         child=serializers.SlugField(),

@@ -806,8 +806,9 @@ def record_listing_deleted(listing: Listing) -> None:
     admin, where no service of ours runs. Never published: nobody holds a copy, nothing kept.
     """
     if listing.was_public:
-        record_removal("listing", listing.ref, organisation_id=listing.organisation_id,
-                       reason="deleted")
+        record_removal(
+            "listing", listing.ref, organisation_id=listing.organisation_id, reason="deleted"
+        )
 
 
 def record_challenge_deleted(challenge: Challenge) -> None:

@@ -521,6 +521,15 @@ SPECTACULAR_SETTINGS = {
     "decarbonisation challenges, and the published offers and needs posted against them.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # hR: choices of the same name in several models, each named after its model in the
+    # schema (otherwise drf-spectacular names them by a hash, which changes with the choices).
+    "ENUM_NAME_OVERRIDES": {
+        "ListingKindEnum": "clusters.models.Listing.Kind",
+        "ListingStatusEnum": "clusters.models.Listing.Status",
+        "ChallengeStatusEnum": "clusters.models.Challenge.Status",
+        "OrganisationKindEnum": "clusters.models.Organisation.Kind",
+        "OrganisationStatusEnum": "clusters.models.Organisation.Status",
+    },
 }
 
 # Rate limits (sign-in, password reset, sign-up, the enquiry form) count in the cache, so it

@@ -121,9 +121,7 @@ def test_a_patch_keeps_the_answer_to_a_challenge_closed_since(signed_in, organis
     assert item["challenge"] == "ch-was-open"
 
 
-def test_publish_publishes_or_holds_until_the_organisation_is_approved(
-    signed_in, organisation
-):
+def test_publish_publishes_or_holds_until_the_organisation_is_approved(signed_in, organisation):
     draft = ListingFactory(organisation=organisation, status=Listing.Status.DRAFT)
     assert signed_in.post(listing_url(draft, "publish/")).json()["status"] == "published"
     Organisation.objects.filter(pk=organisation.pk).update(status=Organisation.Status.PENDING)

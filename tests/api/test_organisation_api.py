@@ -24,9 +24,7 @@ def test_a_member_reads_their_organisation_and_lists_theirs(signed_in, organisat
     item = signed_in.get(url(organisation)).json()
     assert item["ref"] == organisation.ref and item["name"] == organisation.name
     assert item["status"] == "approved" and item["pending_change"] is None
-    assert [o["ref"] for o in signed_in.get("/api/v1/organisations/").json()] == [
-        organisation.ref
-    ]
+    assert [o["ref"] for o in signed_in.get("/api/v1/organisations/").json()] == [organisation.ref]
 
 
 def test_a_patch_changes_only_the_fields_sent(signed_in, organisation):
