@@ -238,6 +238,9 @@ def approve_organisation_change(organisation: Organisation, staff_user, reason: 
     organisation.name = change.name
     organisation.website = change.website
     organisation.save(update_fields=["name", "website", "updated_at"])
+    # Its listings show its name (`organisation_name` in the API): changed now, so that a
+    # partner mirroring them with `updated_since` reads them again.
+    organisation.listings.update(updated_at=timezone.now())
     _notify_admins(
         organisation,
         f"organisation-change-approved:{change.pk}",

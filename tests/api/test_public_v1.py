@@ -7,7 +7,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from clusters.models import Challenge, Listing
+from clusters import services
+from clusters.models import Challenge, Listing, OrganisationChange
 from tests.factories import ChallengeFactory, ListingFactory
 
 pytestmark = pytest.mark.django_db
@@ -130,3 +131,15 @@ def test_themes_and_clusters_are_whole_lists(api):
     clusters = api.get("/api/v1/clusters/").json()
     assert {c["slug"] for c in clusters} >= {"humber", "teesside"}
     assert api.get("/api/v1/clusters/atlantis/").json()["message"].startswith("Not found")
+
+
+def test_a_new_name_approved_by_staff_brings_its_listings_back_into_updated_since(api, staff):
+    start = timezone.now() - timedelta(days=1)
+    with time_machine.travel(start, tick=False):
+        listing = ListingFactory(ref="L-renamed")
+    since = (start + timedelta(hours=1)).isoformat()
+    assert refs(api.get("/api/v1/listings/", {"updated_since": since})) == []
+    OrganisationChange.objects.create(organisation=listing.organisation, name="Renamed Ltd")
+    services.approve_organisation_change(listing.organisation, staff)
+    item = api.get("/api/v1/listings/", {"updated_since": since}).json()["results"]
+    assert [(x["ref"], x["organisation_name"]) for x in item] == [("L-renamed", "Renamed Ltd")]
