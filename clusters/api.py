@@ -236,17 +236,27 @@ class Removals:
         )
 
 
-def _tombstones(resource: str, model):
+def _tombstones(model, *resources: str):
     """Tombstones of deleted records, less any whose reference is in use again (imported
     anew): that record is in its list, or in the removals the database shows."""
     again = model.objects.filter(ref=OuterRef("key"))
-    return Removal.objects.filter(resource=resource).exclude(Exists(again)).annotate(ref=F("key"))
+    return (
+        Removal.objects.filter(resource__in=resources).exclude(Exists(again)).annotate(ref=F("key"))
+    )
 
 
 class RemovalPage(serializers.Serializer):
     next = serializers.URLField(allow_null=True, help_text="The next page, or null at the end.")
     previous = serializers.URLField(allow_null=True, help_text="Always null: read forward.")
     results = RemovalSerializer(many=True)
+
+
+REMOVALS_PARAMETERS = [
+    OpenApiParameter("cursor", str, description="The page to read: copy it from `next`."),
+    OpenApiParameter(
+        "page_size", int, description="How many a page holds: 1 to 500 (50 if not given)."
+    ),
+]
 
 
 def removals_schema(what: str):
@@ -258,12 +268,7 @@ def removals_schema(what: str):
             "that time. Follow `next` until it is null. A record that came back is listed "
             "again by the list itself (and no longer here)."
         ),
-        parameters=[
-            OpenApiParameter("cursor", str, description="The page to read: copy it from `next`."),
-            OpenApiParameter(
-                "page_size", int, description="How many a page holds: 1 to 500 (50 if not given)."
-            ),
-        ],
+        parameters=REMOVALS_PARAMETERS,
         filters=True,
         responses={200: RemovalPage, **errors(400, 429)},
         tags=V1_TAGS,
@@ -345,9 +350,9 @@ class ChallengeV1ViewSet(SyncMixin, ChallengeViewSet):
     filterset_class = ChallengeSyncFilter
 
     @removals_schema("Challenges")
-    @action(detail=False, filterset_class=None, pagination_class=None)
+    @action(detail=False, filter_backends=[UpdatedSinceFilter], pagination_class=None)
     def removed(self, request):
-        return Removals(_tombstones("challenge", Challenge)).page(request)
+        return Removals(_tombstones(Challenge, "challenge")).page(request)
 
 
 @_public(
@@ -359,10 +364,10 @@ class ListingV1ViewSet(SyncMixin, ListingViewSet):
     filterset_class = ListingSyncFilter
 
     @removals_schema("Offers and needs")
-    @action(detail=False, filterset_class=None, pagination_class=None)
+    @action(detail=False, filter_backends=[UpdatedSinceFilter], pagination_class=None)
     def removed(self, request):
         return Removals(
-            Listing.objects.removed_from_public(), _tombstones("listing", Listing)
+            Listing.objects.removed_from_public(), _tombstones(Listing, "listing")
         ).page(request)
 
 
@@ -672,6 +677,25 @@ class OrganisationListingViewSet(
             form.cleaned_data.get("clusters", clusters),
         )
         return self._answer(listing)
+
+    @extend_schema(
+        summary="Your organisation's listings that were deleted",
+        description=(
+            "The listings of the organisation deleted (by our team) since `updated_since`, "
+            "oldest first: delete each `ref` from your copy. A withdrawn listing is not "
+            "here: it stays in the list, with its status."
+        ),
+        parameters=REMOVALS_PARAMETERS,
+        filters=True,
+        responses={200: RemovalPage, **errors(400, 401, 403, 404, 429)},
+        tags=MEMBER_TAGS,
+    )
+    @action(detail=False, filter_backends=[UpdatedSinceFilter], pagination_class=None)
+    def removed(self, request, **kwargs):
+        deleted = _tombstones(Listing, "listing", "organisation_listing").filter(
+            organisation_id=self.organisation.pk
+        )
+        return Removals(deleted).page(request)
 
     @_listing_action("publish")
     @action(detail=True, methods=["post"])

@@ -802,16 +802,20 @@ def set_challenge_status(challenge: Challenge, status: str, reason: str) -> bool
 
 
 def record_listing_deleted(listing: Listing) -> None:
-    """A tombstone for a deleted listing that was public, for GET /api/v1/listings/removed/.
+    """A tombstone for a deleted listing, for the API's removals lists.
 
-    Called for every deleted row (clusters.apps connects it to post_delete), as listings are
-    deleted by cascade (an organisation deleted with its last member's account) and in the
-    admin, where no service of ours runs. Never published: nobody holds a copy, nothing kept.
+    One that was public is listed to everyone (GET /api/v1/listings/removed/); one never
+    published only to its organisation's members (.../organisations/{ref}/listings/removed/),
+    who alone may hold a copy. Called for every deleted row (clusters.apps connects it to
+    post_delete), as listings are deleted by cascade (an organisation deleted with its last
+    member's account) and in the admin, where no service of ours runs.
     """
-    if listing.was_public:
-        record_removal(
-            "listing", listing.ref, organisation_id=listing.organisation_id, reason="deleted"
-        )
+    record_removal(
+        "listing" if listing.was_public else "organisation_listing",
+        listing.ref,
+        organisation_id=listing.organisation_id,
+        reason="deleted",
+    )
 
 
 def record_challenge_deleted(challenge: Challenge) -> None:

@@ -113,6 +113,7 @@ def test_an_organisations_listings_answer_its_members_only(api, actors, token_fo
 
     cells = [
         Cell("get", "/api/v1/organisations/{org_a}/listings/", members_only(200)),
+        Cell("get", "/api/v1/organisations/{org_a}/listings/removed/", members_only(200)),
         Cell(
             "post", "/api/v1/organisations/{org_a}/listings/", members_only(201), body=NEW_LISTING
         ),

@@ -184,3 +184,27 @@ def test_the_list_holds_every_status_and_filters_by_updated_since(signed_in, org
     drafts = signed_in.get(url, {"status": "draft"}).json()["results"]
     assert [x["ref"] for x in drafts] == ["L-old"]
     assert signed_in.get(url, {"status": "lost"}).status_code == 400
+
+
+def test_deleted_listings_of_the_organisation_are_listed_to_its_members_only(
+    signed_in, organisation, outsider, token_for, api
+):
+    ListingFactory(ref="L-draft-gone", organisation=organisation, status="draft").delete()
+    ListingFactory(ref="L-public-gone", organisation=organisation).delete()
+    ListingFactory(ref="L-other-gone", status="draft").delete()
+    withdrawn = ListingFactory(ref="L-withdrawn", organisation=organisation)
+    services.withdraw_listing(withdrawn)
+    url = listings_url(organisation) + "removed/"
+    rows = signed_in.get(url).json()["results"]
+    assert {(row["ref"], row["reason"]) for row in rows} == {
+        ("L-draft-gone", "deleted"),
+        ("L-public-gone", "deleted"),
+    }
+    # The withdrawn listing stays in the organisation's list, with its status.
+    listed = signed_in.get(listings_url(organisation)).json()["results"]
+    assert [(x["ref"], x["status"]) for x in listed] == [("L-withdrawn", "withdrawn")]
+    # The public removals list shows the public one only.
+    public = signed_in.get("/api/v1/listings/removed/").json()["results"]
+    assert {row["ref"] for row in public} == {"L-public-gone", "L-withdrawn"}
+    bearer(api, token_for(outsider))
+    assert api.get(url).status_code == 404
