@@ -2,6 +2,7 @@
 must delete, whether it left by a decision (withdrawn, expired, taken down, its organisation
 no longer approved) or was deleted."""
 
+import base64
 from datetime import timedelta
 
 import pytest
@@ -125,3 +126,27 @@ def test_a_deleted_challenge_is_listed_and_a_closed_one_stays_in_the_list(api):
     assert [(row["ref"], row["reason"]) for row in rows] == [("ch-gone", "deleted")]
     listed = api.get("/api/v1/challenges/", {"status": "closed"}).json()["results"]
     assert [item["ref"] for item in listed] == ["ch-closed"]
+
+
+def test_removals_of_the_same_instant_are_paged_each_once(api, staff):
+    """Rejecting an organisation moves all its listings back at once: one `removed_at`."""
+    organisation = ListingFactory(ref="L-a").organisation
+    for ref in ("L-B", "L-b", "L-_", "L-0", "L-Z"):
+        ListingFactory(ref=ref, organisation=organisation)
+    services.reject_organisation(organisation, staff, "Not a real company.")
+    with time_machine.travel(timezone.now(), tick=False):
+        for ref in ("L-c", "L-C"):
+            ListingFactory(ref=ref, organisation=organisation).delete()
+    response = api.get("/api/v1/listings/removed/", {"page_size": 1}).json()
+    seen = [row["ref"] for row in response["results"]]
+    while response["next"]:
+        response = api.get(response["next"]).json()
+        seen += [row["ref"] for row in response["results"]]
+    assert sorted(seen) == sorted(["L-a", "L-B", "L-b", "L-_", "L-0", "L-Z", "L-c", "L-C"])
+
+
+@pytest.mark.parametrize("raw", ["[1, 2]", '{"a": 1}', "[]", '["2026-01-01T00:00:00Z"]', "null"])
+def test_a_forged_removals_cursor_is_a_400(api, raw):
+    cursor = base64.urlsafe_b64encode(raw.encode()).decode()
+    response = api.get("/api/v1/listings/removed/", {"cursor": cursor})
+    assert response.status_code == 400 and "cursor" in response.json()["errors"]
