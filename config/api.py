@@ -10,7 +10,13 @@ from django.urls import include, path
 from django.views import defaults
 from rest_framework.routers import DefaultRouter
 
+from accounts import api as account_api
 from clusters import api as cluster_api
+from introductions import api as introduction_api
+from matching import api as matching_api
+from searches import api as search_api
+from staff import api as staff_api
+from teams import api as team_api
 
 # The read-only API as it was before v1 (its schema and answers unchanged).
 router = DefaultRouter()
@@ -33,8 +39,38 @@ router_v1.register(
     basename="organisation-listing",
 )
 
+# Staff, by role (hT): enquiries and the moderation queues (staff/api/).
+MODERATION = "staff/moderation"
+router_v1.register("staff/enquiries", staff_api.StaffEnquiryViewSet, basename="staff-enquiry")
+router_v1.register(
+    f"{MODERATION}/organisations", staff_api.OrganisationQueueViewSet, basename="staff-organisation"
+)
+router_v1.register(
+    f"{MODERATION}/organisation-changes",
+    staff_api.OrganisationChangeQueueViewSet,
+    basename="staff-organisation-change",
+)
+router_v1.register(
+    f"{MODERATION}/listing-reviews",
+    staff_api.ListingReviewQueueViewSet,
+    basename="staff-listing-review",
+)
+router_v1.register(
+    f"{MODERATION}/team-requests", staff_api.TeamRequestQueueViewSet, basename="staff-team-request"
+)
+router_v1.register(f"{MODERATION}/reports", staff_api.ReportQueueViewSet, basename="staff-report")
+
 # Paths a router cannot make (nested under an organisation, actions on a queue...).
 urlpatterns_v1: list = []
+
+# A member's and a cluster team's own data (hS): matches, introductions, saved searches, the
+# data export, the team's challenges.
+router_v1.register("saved-searches", search_api.SavedSearchViewSet, basename="saved-search")
+router_v1.register("introductions", introduction_api.IntroductionViewSet, basename="intro")
+urlpatterns_v1 += matching_api.v1_paths
+urlpatterns_v1 += introduction_api.v1_paths
+urlpatterns_v1 += team_api.v1_paths
+urlpatterns_v1 += account_api.v1_paths
 
 app_name = "api"
 urlpatterns = [

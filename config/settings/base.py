@@ -531,6 +531,14 @@ SPECTACULAR_SETTINGS = {
         "OrganisationStatusEnum": "clusters.models.Organisation.Status",
     },
 }
+# A challenge's status is one enum in the schema, in the public list and in a cluster team's
+# own (teams/api.py), rather than two with a made-up name.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "ChallengeStatusEnum": "clusters.models.Challenge.Status",
+    "EnquiryStatusEnum": "enquiries.models.Enquiry.Status",
+    "OrganisationKindEnum": "clusters.models.Organisation.Kind",
+}
 
 # Rate limits (sign-in, password reset, sign-up, the enquiry form) count in the cache, so it
 # must be shared by every process: `make run` starts two gunicorn workers, and a per-process
