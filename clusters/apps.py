@@ -39,8 +39,9 @@ def _drop_sqlite_count_triggers(sender, using, plan=None, **kwargs):
 def _record_deletion(sender, instance, **kwargs):
     """A deleted listing or challenge leaves a tombstone for the API's removals lists.
 
-    A signal, not a service call, because rows are also deleted by cascade (an organisation
-    with its last member's account) and by the admin: the service only records.
+    A signal rather than a call in each service, because rows are also deleted where no
+    service of ours runs: by cascade (an organisation, with its last member's account) and in
+    the admin. The receiver only hands the row to the service that records it.
     """
     from . import services
 
