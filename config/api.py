@@ -27,11 +27,18 @@ router.register("challenges", cluster_api.ChallengeViewSet, basename="challenge"
 router.register("listings", cluster_api.ListingViewSet, basename="listing")
 
 router_v1 = DefaultRouter()
-# Public reads: clusters, themes, challenges, published listings.
-router_v1.register("clusters", cluster_api.ClusterViewSet, basename="cluster")
-router_v1.register("themes", cluster_api.ThemeViewSet, basename="theme")
-router_v1.register("challenges", cluster_api.ChallengeViewSet, basename="challenge")
-router_v1.register("listings", cluster_api.ListingViewSet, basename="listing")
+# hR: public reads (clusters, themes, challenges, published listings, their removals) and an
+# organisation's own details and listings, for its members.
+router_v1.register("clusters", cluster_api.ClusterV1ViewSet, basename="cluster")
+router_v1.register("themes", cluster_api.ThemeV1ViewSet, basename="theme")
+router_v1.register("challenges", cluster_api.ChallengeV1ViewSet, basename="challenge")
+router_v1.register("listings", cluster_api.ListingV1ViewSet, basename="listing")
+router_v1.register("organisations", cluster_api.OrganisationV1ViewSet, basename="organisation")
+router_v1.register(
+    rf"organisations/(?P<organisation_ref>{cluster_api.REF})/listings",
+    cluster_api.OrganisationListingViewSet,
+    basename="organisation-listing",
+)
 
 # Staff, by role (hT): enquiries and the moderation queues (staff/api/).
 MODERATION = "staff/moderation"

@@ -112,8 +112,18 @@ def test_answers_and_the_fields_of_a_successful_answer(client):
         for code, answer in operation["responses"].items():
             assert re.search(rf"<th[^>]*>{code} ", section), (operation["operationId"], code)
             if answer.get("description"):
-                assert html.escape(answer["description"]) in section
-        body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+                # `code` in a description is shown as <code>code</code>: compare the words.
+                words = re.sub(r"<[^>]+>", "", section)
+                assert html.escape(answer["description"].replace("`", "")) in words
+        # The fields of the first successful answer with a body (a 204 has none).
+        success = [
+            answer
+            for code, answer in operation["responses"].items()
+            if code.startswith("2") and "content" in answer
+        ]
+        if not success:
+            continue
+        body = success[0]["content"]["application/json"]["schema"]
         ref = body.get("$ref") or body.get("items", {}).get("$ref")
         name = ref.rsplit("/", 1)[1]
         if set(components[name].get("properties", {})) >= {"count", "next", "previous"}:

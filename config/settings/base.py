@@ -540,6 +540,15 @@ SPECTACULAR_SETTINGS = {
     "decarbonisation challenges, and the published offers and needs posted against them.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # hR: choices of the same name in several models, each named after its model in the
+    # schema (otherwise drf-spectacular names them by a hash, which changes with the choices).
+    "ENUM_NAME_OVERRIDES": {
+        "ListingKindEnum": "clusters.models.Listing.Kind",
+        "ListingStatusEnum": "clusters.models.Listing.Status",
+        "ChallengeStatusEnum": "clusters.models.Challenge.Status",
+        "OrganisationKindEnum": "clusters.models.Organisation.Kind",
+        "OrganisationStatusEnum": "clusters.models.Organisation.Status",
+    },
 }
 # A challenge's status is one enum in the schema, in the public list and in a cluster team's
 # own (teams/api.py), rather than two with a made-up name.
