@@ -548,15 +548,8 @@ SPECTACULAR_SETTINGS = {
         "ChallengeStatusEnum": "clusters.models.Challenge.Status",
         "OrganisationKindEnum": "clusters.models.Organisation.Kind",
         "OrganisationStatusEnum": "clusters.models.Organisation.Status",
+        "EnquiryStatusEnum": "enquiries.models.Enquiry.Status",
     },
-}
-# A challenge's status is one enum in the schema, in the public list and in a cluster team's
-# own (teams/api.py), rather than two with a made-up name.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
-    "ChallengeStatusEnum": "clusters.models.Challenge.Status",
-    "EnquiryStatusEnum": "enquiries.models.Enquiry.Status",
-    "OrganisationKindEnum": "clusters.models.Organisation.Kind",
 }
 
 # Rate limits (sign-in, password reset, sign-up, the enquiry form) count in the cache, so it
