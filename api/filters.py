@@ -19,7 +19,12 @@ def parse_moment(raw: str):
         return None
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=UTC)
-    return moment
+    try:
+        # In UTC, as the database compares it; a time at the edge of the calendar
+        # (9999-12-31T23:59:59-12:00) does not exist there.
+        return moment.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None
 
 
 class UpdatedSinceFilter(BaseFilterBackend):

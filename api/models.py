@@ -27,6 +27,10 @@ class ApiToken(models.Model):
     name = models.CharField(max_length=80)
     scope = models.CharField(max_length=5, choices=Scope.choices, default=Scope.READ)
     prefix = models.CharField(max_length=12)
+    # Made in a session that passed the second step of sign-in (a code from an authenticator
+    # app). Only such a token reaches the staff API while STAFF_REQUIRE_MFA is on: a token
+    # made before its owner joined the staff must not be a way round the second step.
+    second_step = models.BooleanField(default=False, editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)

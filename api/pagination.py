@@ -1,5 +1,8 @@
 """Cursor pages: stable under inserts, no count query, cheap at any depth."""
 
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.pagination import CursorPagination
 
 
@@ -29,12 +32,26 @@ class SyncCursorPagination(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
-        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+        # ASCII digits only: "²".isdigit() is true, and int("²") fails.
+        if not re.fullmatch(r"[0-9]{1,4}", raw) or not 1 <= int(raw) <= self.max_page_size:
             raise bad_parameter(
                 self.page_size_query_param,
                 f"Give a whole number from 1 to {self.max_page_size}.",
             )
         return int(raw)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # A forged cursor's position ("p") is compared with the ordering field: a position
+        # that is not such a value (or a date out of range) is the caller's mistake, a 400.
+        try:
+            return super().paginate_queryset(queryset, request, view)
+        except (DjangoValidationError, ValueError, OverflowError, TypeError):
+            from .errors import bad_parameter
+
+            raise bad_parameter(
+                self.cursor_query_param,
+                "This cursor is not valid: copy it exactly from the `next` or `previous` link.",
+            ) from None
 
     def decode_cursor(self, request):
         from rest_framework.exceptions import NotFound

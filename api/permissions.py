@@ -39,7 +39,8 @@ class IsStaffToken(permissions.BasePermission):
 
     Staff reach the admin only with a second step at sign-in (STAFF_REQUIRE_MFA), so the API
     asks the same: a staff token can only be made in a session that passed it (api/views.py),
-    and a session without it is refused here.
+    a token made without it (e.g. before its owner joined the staff) is refused here, and so
+    is a session without it.
     """
 
     message = "Only programme staff can use this."
@@ -48,8 +49,17 @@ class IsStaffToken(permissions.BasePermission):
         user = request.user
         if not (user and user.is_authenticated and user.is_staff):
             return False
-        needs_step = request.auth is None and settings.STAFF_REQUIRE_MFA
-        if needs_step and not session_passed_second_step(request):
+        if not settings.STAFF_REQUIRE_MFA:
+            return True
+        token = request.auth
+        if isinstance(token, ApiToken) and not token.second_step:
+            self.message = (
+                "This token was made without the second step of signing in (or before you "
+                "joined the programme's staff). Sign in with the code from your authenticator "
+                "app, then make a new token on your account page (API tokens)."
+            )
+            return False
+        if token is None and not session_passed_second_step(request):
             self.message = (
                 "Staff use this only after the second step of signing in: sign in again "
                 "with the code from your authenticator app, or use a personal token."

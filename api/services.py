@@ -24,8 +24,12 @@ def digest(secret: str) -> str:
 
 
 @transaction.atomic
-def create_token(user, name: str, scope: str) -> tuple[ApiToken, str]:
-    """A new token for `user`, and its secret: shown once, never stored."""
+def create_token(user, name: str, scope: str, *, second_step: bool = False) -> tuple[ApiToken, str]:
+    """A new token for `user`, and its secret: shown once, never stored.
+
+    `second_step`: the session making it passed the second step of sign-in (see
+    ApiToken.second_step).
+    """
     name = " ".join(name.split())
     if not name:
         raise TokenRefused("Enter a name for the token, so that you can tell it apart later")
@@ -37,7 +41,12 @@ def create_token(user, name: str, scope: str) -> tuple[ApiToken, str]:
         )
     secret = TOKEN_START + random.token_urlsafe(32)
     token = ApiToken.objects.create(
-        user=user, name=name[:80], scope=scope, prefix=secret[:PREFIX_LENGTH], digest=digest(secret)
+        user=user,
+        name=name[:80],
+        scope=scope,
+        prefix=secret[:PREFIX_LENGTH],
+        digest=digest(secret),
+        second_step=second_step,
     )
     return token, secret
 

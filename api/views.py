@@ -54,7 +54,10 @@ def tokens(request):
         return _page(request, form, status=400)
     try:
         token, secret = services.create_token(
-            request.user, form.cleaned_data["name"], form.cleaned_data["scope"]
+            request.user,
+            form.cleaned_data["name"],
+            form.cleaned_data["scope"],
+            second_step=session_passed_second_step(request),
         )
     except services.TokenRefused as exc:
         form.add_error(None, str(exc))

@@ -28,6 +28,8 @@ X_FRAME_OPTIONS = "DENY"
 # Behind one reverse proxy (which also sets X-Forwarded-Proto above): the client's address,
 # for rate limits on sign-in, sign-up and the enquiry form, is the one it adds.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1)
+# The API's anonymous limits count the same address (the last one the proxy adds).
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": ALLAUTH_TRUSTED_PROXY_COUNT}  # noqa: F405
 
 # Rate limits count in the cache: every web server must see the same counts. A cache held in
 # one process (locmem), on one machine's disk (file) or nowhere (dummy) would let each count

@@ -6,6 +6,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from api import services
 from api.models import ApiToken
@@ -387,3 +388,104 @@ def test_the_staff_permission_refuses_a_session_without_the_second_step(settings
     assert IsStaffToken().has_permission(request, None) is True
     request._user = MembershipFactory().user
     assert IsStaffToken().has_permission(request, None) is False
+
+
+def test_a_token_made_before_its_owner_joined_the_staff_does_not_reach_the_staff_api(api, settings):
+    """Found in review: the second step was checked only when a token was made."""
+    from django.contrib.auth.models import Group
+
+    from staff.roles import TRIAGER
+
+    settings.STAFF_REQUIRE_MFA = True
+    member = MembershipFactory().user
+    _, secret = services.create_token(member, "CRM", "write")  # as a member: no second step
+    member.is_staff = True
+    member.save()
+    member.groups.add(Group.objects.get(name=TRIAGER))
+    bearer(api, secret)
+    refused = api.get("/api/v1/staff/enquiries/")
+    assert refused.status_code == 403
+    assert "new token" in refused.json()["message"]
+    _, fresh = services.create_token(member, "CRM 2", "write", second_step=True)
+    bearer(api, fresh)
+    assert api.get("/api/v1/staff/enquiries/").status_code == 200
+    settings.STAFF_REQUIRE_MFA = False
+    bearer(api, secret)
+    assert api.get("/api/v1/staff/enquiries/").status_code == 200
+
+
+def test_the_token_page_records_whether_the_session_passed_the_second_step(client):
+    user = MembershipFactory().user
+    client.force_login(user)
+    client.post(reverse("api-tokens"), {"name": "Plain", "scope": "read"})
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "mfa", "type": "totp", "at": 0}]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+    client.post(reverse("api-tokens"), {"name": "Stepped", "scope": "read"})
+    steps = dict(ApiToken.objects.values_list("name", "second_step"))
+    assert steps == {"Plain": False, "Stepped": True}
+
+
+def test_a_made_up_forwarded_for_header_does_not_escape_the_anonymous_limit(
+    api, tight_limits, monkeypatch
+):
+    """Found in review: DRF's default NUM_PROXIES (None) took the whole header as the address."""
+    view, classes = _view_classes()
+    monkeypatch.setattr(view, "throttle_classes", classes)
+    codes = [
+        api.get(
+            "/api/v1/themes/", REMOTE_ADDR="192.0.2.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{n}"
+        ).status_code
+        for n in range(5)
+    ]
+    assert codes == [200, 200, 200, 429, 429]
+
+
+def test_production_counts_the_address_the_trusted_proxy_adds():
+    import subprocess
+    import sys
+
+    code = (
+        "import django, os;"
+        "os.environ.update(DJANGO_SETTINGS_MODULE='config.settings.production',"
+        "DJANGO_SECRET_KEY='x'*60, DJANGO_ALLOWED_HOSTS='example.org',"
+        "CACHE_URL='dbcache://c', DJANGO_TRUSTED_PROXY_COUNT='2');"
+        "from django.conf import settings;"
+        "print(settings.REST_FRAMEWORK['NUM_PROXIES'])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.stdout.strip() == "2", out.stderr[-2000:]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"page_size": "\u00b2"},
+        {"page_size": "\u0663"},  # an Arabic-Indic three
+        {"updated_since": "9999-12-31T23:59:59-12:00"},
+        {"updated_since": "0001-01-01T00:00:00+12:00"},
+    ],
+)
+def test_odd_numbers_and_dates_at_the_edge_of_the_calendar_are_a_400(api, params):
+    """Found in review: each of these was a 500."""
+    for path in ("/api/v1/listings/", "/api/v1/challenges/"):
+        response = api.get(path, params)
+        assert response.status_code == 400, (path, params, response.content[:300])
+        assert set(response.json()["errors"]) == set(params)
+
+
+def test_a_forged_cursor_position_is_a_400_or_an_empty_page_never_a_500():
+    import base64
+
+    def ask(position):
+        raw = base64.b64encode(f"p={position}".encode()).decode()
+        return APIClient().get("/api/v1/challenges/", {"cursor": raw})
+
+    response = ask("not a date")
+    assert response.status_code == 400 and "cursor" in response.json()["errors"]
+    # At the edge of the calendar: SQLite cannot convert it (400); PostgreSQL can (nothing
+    # is after it).
+    edge = ask("9999-12-31 23:59:59-12:00")
+    assert edge.status_code in (200, 400), edge.content[:300]
+    assert edge.status_code == 400 or edge.json()["results"] == []
