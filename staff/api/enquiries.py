@@ -8,6 +8,7 @@ saved by enquiries.services with its history row.
 import django_filters
 from django.db import transaction
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
@@ -164,7 +165,13 @@ class StaffEnquiryViewSet(
 
     def get_object(self):
         key = self.kwargs["key"]
-        lookup = {"pk": int(key)} if key.isdigit() else {"reference__iexact": key}
+        # ASCII digits only ("²".isdigit() is true), and no more than a database id holds.
+        if key.isascii() and key.isdigit():
+            if len(key) > 18:
+                raise Http404
+            lookup = {"pk": int(key)}
+        else:
+            lookup = {"reference__iexact": key}
         enquiry = get_object_or_404(self.get_queryset(), **lookup)
         self.check_object_permissions(self.request, enquiry)
         return enquiry

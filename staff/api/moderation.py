@@ -153,7 +153,11 @@ class QueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         """
         record = self.get_object()
         data = request.data if isinstance(request.data, dict) else {}
-        form = ReasonForm({"reason": data.get("reason", "")})
+        reason = data.get("reason", "")
+        if not isinstance(reason, str | None):
+            # A list or a number would be turned into text ("['a', 'b']") by the form.
+            raise exceptions.ValidationError({"reason": ["Give the reason as text."]})
+        form = ReasonForm({"reason": reason or ""})
         form.fields["reason"].required = required
         if not form.is_valid():
             raise exceptions.ValidationError({name: list(e) for name, e in form.errors.items()})
@@ -230,6 +234,9 @@ class OrganisationQueueViewSet(QueueViewSet):
     @action(detail=True, methods=["post"])
     def reject(self, request, *args, **kwargs):
         def apply(organisation, user, reason):
+            # Rejected already: a second rejection would email its members again.
+            if organisation.status == Organisation.Status.REJECTED:
+                return False
             cluster_services.reject_organisation(organisation, user, reason)
             return True
 

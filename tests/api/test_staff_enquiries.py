@@ -236,3 +236,11 @@ def test_put_and_delete_are_not_offered(as_triager):
     )
     assert as_triager.delete(f"{LIST}{enquiry.pk}/").status_code == 405
     assert Enquiry.objects.filter(pk=enquiry.pk).exists()
+
+
+@pytest.mark.parametrize("key", ["\u00b2", "\u0663", "9" * 40])
+def test_an_odd_enquiry_key_is_a_404_not_a_500(api, token_for, triager, key):
+    bearer(api, token_for(triager))
+    response = api.get(f"/api/v1/staff/enquiries/{key}/")
+    assert response.status_code == 404
+    assert set(response.json()) == {"message", "errors"}

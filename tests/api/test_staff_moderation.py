@@ -336,3 +336,36 @@ def test_a_refused_decision_writes_no_history(as_moderator):
     organisation = OrganisationFactory(status=Organisation.Status.APPROVED)
     as_moderator.post(f"{BASE}/organisations/{organisation.ref}/approve/", {}, format="json")
     assert history(organisation) == []
+
+
+# Found in review ------------------------------------------------------------------------
+
+
+def test_rejecting_an_organisation_twice_is_a_409_and_emails_its_members_once(
+    api, token_for, moderator
+):
+    from tests.factories import MembershipFactory
+
+    organisation = OrganisationFactory(status="pending")
+    MembershipFactory(organisation=organisation)
+    bearer(api, token_for(moderator))
+    path = f"/api/v1/staff/moderation/organisations/{organisation.ref}/reject/"
+    first = api.post(path, {"reason": "Not an industrial organisation"}, format="json")
+    assert first.status_code == 200
+    sent = Email.objects.count()
+    assert sent >= 1
+    second = api.post(path, {"reason": "Still not"}, format="json")
+    assert second.status_code == 409
+    assert Email.objects.count() == sent
+
+
+@pytest.mark.parametrize("reason", [["a", "b"], 12, {"text": "x"}, True])
+def test_a_reason_that_is_not_text_is_a_400_and_changes_nothing(api, token_for, moderator, reason):
+    organisation = OrganisationFactory(status="pending")
+    bearer(api, token_for(moderator))
+    path = f"/api/v1/staff/moderation/organisations/{organisation.ref}/reject/"
+    response = api.post(path, {"reason": reason}, format="json")
+    assert response.status_code == 400
+    assert "reason" in response.json()["errors"]
+    organisation.refresh_from_db()
+    assert organisation.status == "pending"
