@@ -6,6 +6,8 @@ before `services.request_introduction`; accept and decline through the services,
 of the organisation that was asked.
 """
 
+from datetime import timedelta
+
 import django_filters
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
@@ -45,6 +47,24 @@ class HourlyLimit(exceptions.APIException):
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_code = "throttled"
     wait = HOUR
+
+
+class DailyLimit(exceptions.APIException):
+    """The organisation's daily limit on requests for introductions: a 429 with the page's
+    words, and `Retry-After` until midnight (when the count starts again)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "throttled"
+
+    def __init__(self, detail, wait: int):
+        super().__init__(detail)
+        self.wait = wait
+
+
+def seconds_to_tomorrow(now=None) -> int:
+    now = timezone.localtime(now)
+    midnight = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(1, int((midnight - now).total_seconds()))
 
 
 def _seen_changed_at(organisation, now):
@@ -205,6 +225,10 @@ class OrganisationIntroductionViewSet(viewsets.GenericViewSet):
         asked = {"organisation": organisation, "target": target, "about_listing": about}
         try:
             services.check_can_request(request.user, **asked)
+        except services.DailyLimitReached as exc:
+            raise DailyLimit(str(exc), wait=seconds_to_tomorrow()) from None
+        except services.NotNow as exc:
+            raise Conflict(str(exc)) from None
         except services.NotAllowed as exc:
             raise exceptions.PermissionDenied(str(exc)) from None
         # Counted only once the request could be sent, as on the listing's page.

@@ -34,6 +34,15 @@ class NotAllowed(Exception):
     """The user may not do this; the message says why and what to do next, in plain English."""
 
 
+class NotNow(NotAllowed):
+    """Allowed in principle, but not in the state things are in (already asked; a listing
+    not published). The API answers 409."""
+
+
+class DailyLimitReached(NotAllowed):
+    """The organisation asked for as many introductions as a day allows. The API answers 429."""
+
+
 def daily_limit() -> int:
     return getattr(settings, "INTRODUCTIONS_PER_ORGANISATION_PER_DAY", DAILY_LIMIT_DEFAULT)
 
@@ -148,24 +157,24 @@ def check_can_request(
             "introductions once it is approved: we will email you."
         )
     if target.status != Listing.Status.PUBLISHED:
-        raise NotAllowed("This listing is no longer published, so you cannot ask about it.")
+        raise NotNow("This listing is no longer published, so you cannot ask about it.")
     if organisation.pk == target.organisation_id:
         raise NotAllowed(f"This listing belongs to {organisation.name}.")
     if about_listing is not None:
         if about_listing.organisation_id != organisation.pk:
             raise NotAllowed(f"Choose one of {organisation.name}’s own listings, or none.")
         if about_listing.status != Listing.Status.PUBLISHED:
-            raise NotAllowed("Publish your listing before you ask for an introduction.")
+            raise NotNow("Publish your listing before you ask for an introduction.")
         if about_listing.organisation_id == target.organisation_id:
             raise NotAllowed("Both listings belong to your organisation.")
     existing = _waiting_for_requester(organisation, target, about_listing)
     if existing is not None:
         if existing.from_organisation_id == organisation.pk:
-            raise NotAllowed(
+            raise NotNow(
                 "Your organisation has already asked for this introduction. You can follow it "
                 "in your introductions."
             )
-        raise NotAllowed(
+        raise NotNow(
             f"{existing.from_organisation.name} has already asked to be introduced to you "
             "about these listings. Accept or decline their request in your introductions."
         )
@@ -174,7 +183,7 @@ def check_can_request(
         from_organisation=organisation, created_at__date=today
     ).count()
     if sent_today >= daily_limit():
-        raise NotAllowed(
+        raise DailyLimitReached(
             f"Your organisation has asked for {sent_today} introductions today, the most "
             "allowed in one day. You can ask for more tomorrow."
         )

@@ -209,7 +209,7 @@ def test_the_services_checks_refuse_with_what_to_do(api, asker, asked, token_for
     bearer(api, token_for(asker))
     assert ask(api, asker, {"target_listing": target.ref, "message": "Hi"}).status_code == 201
     again = ask(api, asker, {"target_listing": target.ref, "message": "Hi again"})
-    assert again.status_code == 403
+    assert again.status_code == 409  # allowed, but not while the first one is open
     assert "already asked" in again.json()["message"]
     own = ask(
         api, asker, {"target_listing": ListingFactory(organisation=org(asker)).ref, "message": "Hi"}
@@ -238,6 +238,31 @@ def test_the_pages_hourly_limit_holds_for_the_api(api, asker, settings, token_fo
     assert answers[2]["Retry-After"] == "3600"
     assert answers[2].json()["message"].startswith("You have asked for many introductions")
     assert Introduction.objects.count() == 2
+
+
+def test_the_daily_limit_per_organisation_is_a_429_until_midnight(
+    api, asker, settings, token_for
+):
+    settings.INTRODUCTIONS_PER_ORGANISATION_PER_DAY = 1
+    bearer(api, token_for(asker))
+    first = ask(api, asker, {"target_listing": ListingFactory().ref, "message": "Hi"})
+    second = ask(api, asker, {"target_listing": ListingFactory().ref, "message": "Hi"})
+    assert (first.status_code, second.status_code) == (201, 429)
+    assert 0 < int(second["Retry-After"]) <= 24 * 3600
+    assert "tomorrow" in second.json()["message"]
+    assert Introduction.objects.count() == 1
+
+
+def test_asking_about_a_listing_that_is_no_longer_published_is_a_409(
+    api, asker, asked, token_for
+):
+    target = ListingFactory(organisation=org(asked))
+    mine = ListingFactory(organisation=org(asker), status="draft")
+    bearer(api, token_for(asker))
+    body = {"target_listing": target.ref, "about_listing": mine.ref, "message": "Hi"}
+    response = ask(api, asker, body)
+    assert response.status_code == 409
+    assert "Publish your listing" in response.json()["message"]
 
 
 def test_a_read_token_cannot_ask(api, asker, asked, token_for):
