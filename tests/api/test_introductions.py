@@ -240,9 +240,7 @@ def test_the_pages_hourly_limit_holds_for_the_api(api, asker, settings, token_fo
     assert Introduction.objects.count() == 2
 
 
-def test_the_daily_limit_per_organisation_is_a_429_until_midnight(
-    api, asker, settings, token_for
-):
+def test_the_daily_limit_per_organisation_is_a_429_until_midnight(api, asker, settings, token_for):
     settings.INTRODUCTIONS_PER_ORGANISATION_PER_DAY = 1
     bearer(api, token_for(asker))
     first = ask(api, asker, {"target_listing": ListingFactory().ref, "message": "Hi"})
@@ -253,9 +251,7 @@ def test_the_daily_limit_per_organisation_is_a_429_until_midnight(
     assert Introduction.objects.count() == 1
 
 
-def test_asking_about_a_listing_that_is_no_longer_published_is_a_409(
-    api, asker, asked, token_for
-):
+def test_asking_about_a_listing_that_is_no_longer_published_is_a_409(api, asker, asked, token_for):
     target = ListingFactory(organisation=org(asked))
     mine = ListingFactory(organisation=org(asker), status="draft")
     bearer(api, token_for(asker))
