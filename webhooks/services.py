@@ -11,6 +11,7 @@ are already saved, and `send_due` (every minute, from beat) queues every row tha
 
 import json
 import logging
+import math
 import random
 import time
 import uuid
@@ -18,6 +19,7 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -47,6 +49,8 @@ JITTER = 0.2
 SHOWN_DELIVERIES = 20
 # Endpoints one person may have: each event is sent to each, so more would only amplify.
 MAX_ENDPOINTS = 10
+# A test ping to one endpoint at most this often (counted in the shared cache).
+PING_EVERY_SECONDS = 60
 # The sweeper queues at most this many due deliveries a run (the next run takes the rest).
 SWEEP_LIMIT = 2000
 
@@ -193,6 +197,17 @@ def _queue(ids: list[int]) -> None:
 
     for pk in ids:
         enqueue(deliver_webhook_task, pk)
+
+
+def reserve_ping(endpoint: Endpoint) -> int:
+    """Take the endpoint's one ping of the minute: 0 if taken (send it), or the seconds to
+    wait. Counted in the shared cache (cache.add is atomic), so every process sees it."""
+    key = f"webhooks:ping:{endpoint.pk}"
+    now = time.time()
+    if cache.add(key, now, PING_EVERY_SECONDS):
+        return 0
+    since = cache.get(key, now)
+    return max(1, math.ceil(since + PING_EVERY_SECONDS - now))
 
 
 def send_ping(endpoint: Endpoint) -> Delivery:
