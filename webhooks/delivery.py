@@ -1,4 +1,4 @@
-"""One HTTP POST to a checked address: no redirects, a short timeout, TLS checked for the name.
+"""One HTTP POST to a checked address: no redirects, 30 s in all, TLS checked for the name.
 
 The URL is resolved and every address checked (webhooks.addresses.check_url) right before
 sending, and the connection goes to one of those checked addresses: the name is not resolved
@@ -35,7 +35,13 @@ class DeadlinePassed(TimeoutError):
 
 
 class _Deadline:
-    """Shuts every socket registered with it once `seconds` have passed (a timer thread)."""
+    """Shuts every socket registered with it once `seconds` have passed (a timer thread).
+
+    It keeps a duplicate of each socket (its own file descriptor for the same connection):
+    the TLS layer takes over the original's descriptor (it detaches it), and a shutdown of
+    the duplicate ends the connection under both; being ours, it cannot be closed and its
+    number reused for another connection before the timer fires.
+    """
 
     def __init__(self, seconds: float):
         self.seconds = seconds
@@ -51,12 +57,16 @@ class _Deadline:
 
     def __exit__(self, *exc):
         self._timer.cancel()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
 
     def watch(self, sock: socket.socket) -> None:
         with self._lock:
-            self._sockets.append(sock)
+            self._sockets.append(sock.dup())
             if self.passed:
-                _shut(sock)
+                _shut(self._sockets[-1])
 
     def _expire(self) -> None:
         with self._lock:
@@ -66,10 +76,8 @@ class _Deadline:
 
 
 def _shut(sock: socket.socket) -> None:
-    # The plain socket's shutdown, also for a TLS socket (whose own would unwrap it); an
-    # OSError: already closed.
-    with contextlib.suppress(OSError):
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):  # already closed by the other side
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Watched:

@@ -221,3 +221,42 @@ def test_the_deadline_is_well_inside_the_lease(settings):
     """Past the lease the sweeper hands the delivery to another worker: an attempt must be
     over long before (checked here for the default settings)."""
     assert services.delivery.DEADLINE_SECONDS * 3 <= settings.WEBHOOKS_LEASE_SECONDS
+
+
+def test_a_tls_handshake_dripped_a_byte_a_second_is_cut_off_too(member, settings, monkeypatch):
+    """The socket is watched from the moment it connects, so the TLS handshake (before any
+    HTTP) is bounded by the same deadline."""
+    import socket
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOKS_TIMEOUT_SECONDS = 2
+    monkeypatch.setattr(services.delivery, "DEADLINE_SECONDS", 2)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)  # the client's hello
+            try:
+                conn.sendall(b"\x16\x03\x03\x3e\x80")  # a handshake record of 16,000 bytes...
+                while not stop.is_set():
+                    conn.sendall(b"\x00")  # ...that never ends
+                    time.sleep(1)
+            except OSError:
+                pass
+
+    threading.Thread(target=drip, daemon=True).start()
+    try:
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/hook"
+        endpoint, _ = services.create_endpoint(member, url, ["match.created"])
+        ping = services.send_ping(endpoint)
+        started = time.monotonic()
+        assert services.deliver(ping.pk) == "pending"
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        listener.close()
+    assert took < 4, f"the attempt took {took:.1f} s"
+    ping.refresh_from_db()
+    assert "more than 2 seconds" in ping.last_error
