@@ -76,7 +76,10 @@ def test_the_worker_pools_split_the_queues_as_the_procfile_does():
         worker: set(option(command(worker), "--queues").split(","))
         for worker in ("worker-matching", "worker-email")
     }
-    assert queues == {"worker-matching": {"matching"}, "worker-email": {"email", "default"}}
+    assert queues == {
+        "worker-matching": {"matching"},
+        "worker-email": {"email", "default", "webhooks"},
+    }
     assert set().union(*queues.values()) == {q.name for q in settings.CELERY_TASK_QUEUES}
 
 

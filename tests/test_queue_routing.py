@@ -1,4 +1,4 @@
-"""Every task goes to the queue meant for it: matching, email or default (issue #14).
+"""Every task goes to the queue meant for it: matching, email, default or webhooks (#14, #15).
 
 The table below is the decision for each task. A new task that is not in it fails the first
 test, so whoever adds a task decides which pool of workers runs it.
@@ -35,9 +35,10 @@ QUEUE_OF = {
     "opendata.tasks.build_open_data_task": "default",
     "staff.tasks.anonymise_expired_enquiries_task": "default",
     "teams.tasks.remind_teams_to_review_task": "default",
-    # Webhook deliveries: short HTTP POSTs with a 10 s timeout (issue #15).
-    "webhooks.tasks.deliver_webhook_task": "default",
-    "webhooks.tasks.send_due_webhooks_task": "default",
+    # Webhook deliveries: HTTP POSTs to members' servers, each attempt cut off after 30 s, on
+    # their own queue so that a slow endpoint never delays the site's emails (issue #15).
+    "webhooks.tasks.deliver_webhook_task": "webhooks",
+    "webhooks.tasks.send_due_webhooks_task": "webhooks",
 }
 
 
@@ -73,8 +74,8 @@ def test_each_scheduled_job_goes_to_a_queue_someone_consumes(entry):
 
 
 def test_the_procfiles_consume_every_queue():
-    """Local: one worker takes all three. Production: the two pools take all three between
-    them, matching alone on its pool."""
+    """Local: one worker takes all four. Production: the two pools take all four between
+    them, matching alone on its pool (webhooks with the email workers)."""
     from pathlib import Path
 
     folder = Path(settings.BASE_DIR) / "platform"
@@ -90,8 +91,11 @@ def test_the_procfiles_consume_every_queue():
         for line in (folder / "Procfile").read_text().splitlines()
         if line.startswith("worker")
     }
-    assert production == {"worker-matching": {"matching"}, "worker-email": {"email", "default"}}
-    assert set(all_queues()) == {"matching", "email", "default"}
+    assert production == {
+        "worker-matching": {"matching"},
+        "worker-email": {"email", "default", "webhooks"},
+    }
+    assert set(all_queues()) == {"matching", "email", "default", "webhooks"}
 
 
 def test_messages_land_in_the_queue_their_worker_pool_reads():
@@ -99,6 +103,7 @@ def test_messages_land_in_the_queue_their_worker_pool_reads():
     from matching.tasks import run_work_task
     from outbox.tasks import send_email_task
     from teams.tasks import remind_teams_to_review_task
+    from webhooks.tasks import deliver_webhook_task
 
     server = RedisServer()
     try:
@@ -107,11 +112,14 @@ def test_messages_land_in_the_queue_their_worker_pool_reads():
             send_email_task.delay(2)
             send_email_task.delay(3)
             remind_teams_to_review_task.delay()
+            deliver_webhook_task.delay(4)
         client = redis.Redis.from_url(server.url)
-        assert {q: client.llen(q) for q in ("matching", "email", "default", "celery")} == {
+        queues = ("matching", "email", "default", "webhooks", "celery")
+        assert {q: client.llen(q) for q in queues} == {
             "matching": 1,
             "email": 2,
             "default": 1,
+            "webhooks": 1,
             "celery": 0,
         }
     finally:

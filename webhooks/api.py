@@ -4,11 +4,11 @@ The same checks as the account pages (EndpointForm, webhooks.services); another 
 endpoint is a 404, as on the pages.
 """
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
@@ -28,6 +28,25 @@ from .serializers import (
 )
 
 TAGS = ["Webhooks"]
+
+
+# A UUID and nothing else: anything else in the path is a 404 (not a 400 from the lookup).
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+
+
+class PingTooSoon(APIException):
+    """A ping to an endpoint pinged less than a minute ago: a 429 with Retry-After (DRF sends
+    it for `wait`) and the page's words."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "throttled"
+
+    def __init__(self, wait: int):
+        super().__init__(
+            f"You sent a test ping to this endpoint less than a minute ago. Wait {wait} "
+            f"second{'s' if wait != 1 else ''}, then try again."
+        )
+        self.wait = wait
 
 
 class DeliveryPagination(SyncCursorPagination):
@@ -65,7 +84,7 @@ class EndpointViewSet(
     ordering = ("updated_at", "id")
     lookup_field = "public_id"
     lookup_url_kwarg = "id"
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
+    lookup_value_regex = UUID_PATTERN
 
     def get_queryset(self):
         return Endpoint.objects.of_user(self.request.user)
@@ -95,10 +114,17 @@ class EndpointViewSet(
             endpoint, secret = services.create_endpoint(
                 request.user, incoming.validated_data["url"], incoming.validated_data["events"]
             )
+        except services.Refused as exc:
+            # create_endpoint checks the address again: what the name resolves to may have
+            # changed since the serializer's check (as the page answers it, on the URL).
+            raise ValidationError({"url": [str(exc)]}) from exc
         except services.NotAllowed as exc:
             raise ValidationError(str(exc)) from exc
         answer = CreatedEndpointSerializer(endpoint, context={"secret": secret})
-        return Response(answer.data, status=status.HTTP_201_CREATED)
+        # The one answer that shows the secret: no cache (browser, proxy) may keep it.
+        return Response(
+            answer.data, status=status.HTTP_201_CREATED, headers={"Cache-Control": "no-store"}
+        )
 
     def perform_destroy(self, instance):
         services.delete_endpoint(instance)
@@ -116,7 +142,8 @@ class EndpointViewSet(
 
     @extend_schema(
         summary="Send a test ping to a webhook endpoint",
-        description="Queues a `ping` delivery, whatever events the endpoint chose.",
+        description="Queues a `ping` delivery, whatever events the endpoint chose. At most "
+        "one a minute for each endpoint: sooner is a 429 with `Retry-After`.",
         tags=TAGS,
         request=None,
         responses={202: DeliverySerializer, **errors(401, 403, 404, 409, 429)},
@@ -126,5 +153,8 @@ class EndpointViewSet(
         endpoint = get_object_or_404(self.get_queryset(), public_id=id)
         if not endpoint.active:
             raise Conflict("This endpoint was turned off by our team, so we cannot send to it.")
+        wait = services.reserve_ping(endpoint)
+        if wait:
+            raise PingTooSoon(wait)
         delivery = services.send_ping(endpoint)
         return Response(DeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)

@@ -67,6 +67,10 @@ class Delivery(models.Model):
     # never queued twice for the same endpoint, however often it is emitted.
     event_id = models.CharField(max_length=200)
     payload = models.JSONField()
+    # What the event is about, as "kind:id" strings (webhooks.audiences), e.g.
+    # ["organisation:12"]: when it is sent, the endpoint's owner must still belong to one of
+    # them (still a member of the organisation), or it is not sent. Empty: no such check.
+    audience = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField()

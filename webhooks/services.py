@@ -11,6 +11,7 @@ are already saved, and `send_due` (every minute, from beat) queues every row tha
 
 import json
 import logging
+import math
 import random
 import time
 import uuid
@@ -18,13 +19,14 @@ from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from config.celery import enqueue
 
-from . import delivery, signing
+from . import audiences, delivery, signing
 from .addresses import Refused, check_url
 from .events import EVENTS, PING, may_receive
 from .models import Delivery, Endpoint
@@ -47,6 +49,8 @@ JITTER = 0.2
 SHOWN_DELIVERIES = 20
 # Endpoints one person may have: each event is sent to each, so more would only amplify.
 MAX_ENDPOINTS = 10
+# A test ping to one endpoint at most this often (counted in the shared cache).
+PING_EVERY_SECONDS = 60
 # The sweeper queues at most this many due deliveries a run (the next run takes the rest).
 SWEEP_LIMIT = 2000
 
@@ -132,14 +136,26 @@ def subscribers(event: str) -> set[int]:
     return {user for user, events in rows if event in (events or [])}
 
 
-def emit(event: str, payload: dict, *, user_ids: Iterable[int], key: str) -> int:
+def emit(
+    event: str,
+    payload: dict,
+    *,
+    user_ids: Iterable[int],
+    key: str,
+    audience: Iterable[str] = (),
+) -> int:
     """Queue `event` for every active endpoint of `user_ids` that wants it. See emit_many."""
-    return emit_many(event, [(payload, user_ids, key)])
+    return emit_many(event, [(payload, user_ids, key, audience)])
 
 
-def emit_many(event: str, items: list[tuple[dict, Iterable[int], str]]) -> int:
-    """Queue `event` once per item (payload, user ids, key) for every active endpoint of those
-    users that wants it (and whose owner may have it: staff-only events are checked again).
+def emit_many(event: str, items: list[tuple]) -> int:
+    """Queue `event` once per item (payload, user ids, key[, audience]) for every active
+    endpoint of those users that wants it (and whose owner may have it: staff-only events are
+    checked again).
+
+    `audience` names what the event is about ("kind:id" strings, webhooks.audiences, e.g.
+    `[audiences.organisation(12)]`): when a delivery is sent, its endpoint's owner must still
+    belong to one of them (a member who left the organisation meanwhile gets nothing).
 
     Idempotent: a delivery is unique per endpoint and key, so emitting the same key twice
     queues nothing the second time. Call it inside the transaction that made the change:
@@ -148,8 +164,11 @@ def emit_many(event: str, items: list[tuple[dict, Iterable[int], str]]) -> int:
     """
     if event not in EVENTS:
         raise ValueError(f"Unknown webhook event {event!r}")
-    items = [(payload, set(users), key) for payload, users, key in items]
-    everyone = set().union(*(users for _, users, _ in items)) if items else set()
+    items = [
+        (item[0], set(item[1]), item[2], sorted(set(item[3])) if len(item) > 3 else [])
+        for item in items
+    ]
+    everyone = set().union(*(item[1] for item in items)) if items else set()
     if not everyone:
         return 0
     endpoints = [
@@ -160,7 +179,7 @@ def emit_many(event: str, items: list[tuple[dict, Iterable[int], str]]) -> int:
     allowed = {e.user_id for e in endpoints if may_receive(e.user, event)}
     now = timezone.now()
     rows = []
-    for payload, users, key in items:
+    for payload, users, key, audience in items:
         for endpoint in endpoints:
             if endpoint.user_id in users and endpoint.user_id in allowed:
                 public_id = uuid.uuid4()
@@ -171,6 +190,7 @@ def emit_many(event: str, items: list[tuple[dict, Iterable[int], str]]) -> int:
                         event=event,
                         event_id=key[:200],
                         payload=_envelope(public_id, event, key[:200], payload, now),
+                        audience=audience,
                         next_attempt_at=now,
                     )
                 )
@@ -193,6 +213,17 @@ def _queue(ids: list[int]) -> None:
 
     for pk in ids:
         enqueue(deliver_webhook_task, pk)
+
+
+def reserve_ping(endpoint: Endpoint) -> int:
+    """Take the endpoint's one ping of the minute: 0 if taken (send it), or the seconds to
+    wait. Counted in the shared cache (cache.add is atomic), so every process sees it."""
+    key = f"webhooks:ping:{endpoint.pk}"
+    now = time.time()
+    if cache.add(key, now, PING_EVERY_SECONDS):
+        return 0
+    since = cache.get(key, now)
+    return max(1, math.ceil(since + PING_EVERY_SECONDS - now))
 
 
 def send_ping(endpoint: Endpoint) -> Delivery:
@@ -229,7 +260,7 @@ def _claim(delivery_id: int, now) -> Delivery | None:
     ).update(status=Delivery.Status.SENDING, claimed_at=now, claimed_by=token, updated_at=now)
     if not claimed:
         return None
-    return Delivery.objects.select_related("endpoint").get(pk=delivery_id, claimed_by=token)
+    return Delivery.objects.select_related("endpoint__user").get(pk=delivery_id, claimed_by=token)
 
 
 def next_wait(attempts: int) -> timedelta | None:
@@ -258,6 +289,9 @@ def deliver(delivery_id: int) -> str:
     endpoint = item.endpoint
     if not endpoint.active:
         return _finish(item, Delivery.Status.FAILED, error="The endpoint was turned off.")
+    refused = _no_longer_for_owner(item)
+    if refused:
+        return _finish(item, Delivery.Status.FAILED, error=refused)
     try:
         secret = signing.unseal(endpoint.secret_sealed)
     except ValueError as exc:
@@ -281,6 +315,22 @@ def deliver(delivery_id: int) -> str:
     if 200 <= response.status < 300:
         return _finish(item, Delivery.Status.DELIVERED, code=response.status)
     return _failed_attempt(item, response.status, f"The server answered {response.status}.")
+
+
+def _no_longer_for_owner(item: Delivery) -> str:
+    """Why the endpoint's owner may no longer have this delivery ("" if they may): checked
+    when it is sent, since it may have waited hours (retries) since the event."""
+    owner = item.endpoint.user
+    if not owner.is_active:
+        return "Not sent: the endpoint's owner's account is no longer active."
+    if item.event != PING and not may_receive(owner, item.event):
+        return f"Not sent: the endpoint's owner may no longer receive “{item.event}” events."
+    if item.audience and not audiences.belongs(owner.pk, item.audience):
+        return (
+            "Not sent: the endpoint's owner is no longer a member of the organisation "
+            "(or cluster team) this event is about."
+        )
+    return ""
 
 
 def _short(exc: Exception) -> str:

@@ -1,4 +1,4 @@
-"""Celery doorways to the webhook services (the `default` queue)."""
+"""Celery doorways to the webhook services (the `webhooks` queue: config/settings/base.py)."""
 
 from celery import shared_task
 

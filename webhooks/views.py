@@ -71,6 +71,12 @@ def endpoint_ping(request, public_id):
     endpoint = _mine(request, public_id)
     if not endpoint.active:
         messages.error(request, "This endpoint has been turned off, so we cannot send to it.")
+    elif wait := services.reserve_ping(endpoint):
+        messages.error(
+            request,
+            "You sent a test ping to this endpoint less than a minute ago. Wait "
+            f"{wait} second{'s' if wait != 1 else ''}, then try again.",
+        )
     else:
         services.send_ping(endpoint)
         messages.success(

@@ -340,15 +340,18 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 # other periodic job (expiry, reminders, insights, open data, the IMAP mailbox), which the
 # email workers also consume. A worker started without -Q consumes all three (the queues are
 # declared here); platform/Procfile splits them. tests/test_queue_routing.py fails when a new
-# task has no queue decision.
+# task has no queue decision. `webhooks` (issue #15): webhook deliveries, HTTP POSTs to
+# members' servers (each attempt cut off after 30 s, webhooks.delivery), on their own queue so
+# that a flood of them, or one member's slow endpoint, never stands in front of the site's
+# emails; the email workers consume it too (platform/Procfile).
 CELERY_TASK_DEFAULT_QUEUE = "default"
-CELERY_TASK_QUEUES = [Queue("default"), Queue("matching"), Queue("email")]
+CELERY_TASK_QUEUES = [Queue("default"), Queue("matching"), Queue("email"), Queue("webhooks")]
 CELERY_TASK_ROUTES = {
     "matching.tasks.*": {"queue": "matching"},
     "outbox.tasks.*": {"queue": "email"},
     "notifications.tasks.send_digests_task": {"queue": "email"},
-    # Webhook deliveries: short HTTP POSTs, on the default queue (issue #15).
-    "webhooks.tasks.*": {"queue": "default"},
+    # Webhook deliveries: HTTP POSTs to members' servers, on their own queue (issue #15).
+    "webhooks.tasks.*": {"queue": "webhooks"},
 }
 # A message is acknowledged when its task has finished, not when it is received, so a worker
 # that dies mid-task leaves it in Redis for another worker (every task is idempotent: it

@@ -185,3 +185,74 @@ def test_past_the_limit_the_api_says_why(api, actors, token_for):
     )
     assert response.status_code == 400
     assert "the most you can have" in response.data["message"]
+
+
+def test_a_name_that_fails_the_second_check_is_a_400_on_url_not_a_500(
+    api, actors, token_for, monkeypatch
+):
+    """The serializer checks the address, then create_endpoint resolves it again: what the
+    name resolves to can change between the two (or the second lookup fail)."""
+    from tests.api.conftest import bearer
+    from webhooks.addresses import Refused
+
+    def second_check_refuses(url):
+        raise Refused("“93.184.215.14” is a private address now.")
+
+    # The form's check (webhooks.forms.check_url) passes; the service's, the second, refuses.
+    monkeypatch.setattr(services, "check_url", second_check_refuses)
+    bearer(api, token_for(actors["member_a"]))
+    response = api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://93.184.215.14/in", "events": ["match.created"]},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "private address now" in response.data["errors"]["url"][0]
+    assert not Endpoint.objects.exists()
+
+
+@pytest.mark.parametrize("suffix", ["", "deliveries/", "ping/"])
+@pytest.mark.parametrize("bad", ["-" * 36, "0" * 36, "12345678-1234-1234-1234-12345678901-"])
+def test_a_malformed_id_is_a_404_not_a_400(api, actors, token_for, suffix, bad):
+    from tests.api.conftest import bearer
+
+    member_a_endpoint(actors)
+    bearer(api, token_for(actors["member_a"]))
+    method = api.post if suffix == "ping/" else api.get
+    assert method(f"/api/v1/webhooks/{bad}/{suffix}").status_code == 404
+    assert api.delete(f"/api/v1/webhooks/{bad}/").status_code == 404
+
+
+def test_the_answer_that_shows_the_secret_is_not_stored_by_caches(api, actors, token_for):
+    from tests.api.conftest import bearer
+
+    bearer(api, token_for(actors["member_a"]))
+    response = api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://93.184.215.14/in", "events": ["match.created"]},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_pings_are_limited_per_endpoint_with_retry_after(api, actors, token_for):
+    from django.core.cache import cache
+
+    from tests.api.conftest import bearer
+    from webhooks.models import Delivery
+
+    cache.clear()
+    endpoint = member_a_endpoint(actors)
+    other = services.create_endpoint(
+        actors["member_a"], "https://93.184.215.14/other", ["match.created"]
+    )[0]
+    bearer(api, token_for(actors["member_a"]))
+    assert api.post(f"/api/v1/webhooks/{endpoint.public_id}/ping/").status_code == 202
+    again = api.post(f"/api/v1/webhooks/{endpoint.public_id}/ping/")
+    assert again.status_code == 429, again.content
+    assert 0 < int(again["Retry-After"]) <= 60
+    assert "ping" in again.data["message"].lower()
+    assert Delivery.objects.filter(endpoint=endpoint).count() == 1
+    # Another endpoint has its own allowance.
+    assert api.post(f"/api/v1/webhooks/{other.public_id}/ping/").status_code == 202

@@ -2,6 +2,7 @@
 
 import http.server
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -174,3 +175,88 @@ def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(
     finally:
         server.shutdown()
     assert hosts == [f"checked.example:{server.server_port}"]
+
+
+class _Dripping(http.server.BaseHTTPRequestHandler):
+    """Answers one byte a second (each within any read timeout), for about 40 s."""
+
+    def do_POST(self):  # noqa: N802 (http.server's name)
+        self.rfile.read(int(self.headers["Content-Length"]))
+        answer = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 20 + b"\r\n\r\n"
+        try:
+            for byte in answer:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                time.sleep(1)
+        except OSError:
+            pass  # the sender gave up: what the test wants
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_receiver_that_drips_its_answer_is_cut_off_at_the_deadline(member, settings, monkeypatch):
+    """A read timeout limits each read, not the request: the deadline limits the attempt."""
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOKS_TIMEOUT_SECONDS = 2
+    monkeypatch.setattr(services.delivery, "DEADLINE_SECONDS", 2, raising=False)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Dripping)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}/slow"
+        endpoint, _ = services.create_endpoint(member, url, ["match.created"])
+        ping = services.send_ping(endpoint)
+        started = time.monotonic()
+        assert services.deliver(ping.pk) == "pending"
+        took = time.monotonic() - started
+    finally:
+        server.shutdown()
+    assert took < 4, f"the attempt took {took:.1f} s"
+    ping.refresh_from_db()
+    assert "more than 2 seconds" in ping.last_error and ping.last_status_code is None
+
+
+def test_the_deadline_is_well_inside_the_lease(settings):
+    """Past the lease the sweeper hands the delivery to another worker: an attempt must be
+    over long before (checked here for the default settings)."""
+    assert services.delivery.DEADLINE_SECONDS * 3 <= settings.WEBHOOKS_LEASE_SECONDS
+
+
+def test_a_tls_handshake_dripped_a_byte_a_second_is_cut_off_too(member, settings, monkeypatch):
+    """The socket is watched from the moment it connects, so the TLS handshake (before any
+    HTTP) is bounded by the same deadline."""
+    import socket
+
+    settings.WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = True
+    settings.WEBHOOKS_TIMEOUT_SECONDS = 2
+    monkeypatch.setattr(services.delivery, "DEADLINE_SECONDS", 2)
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def drip():
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(4096)  # the client's hello
+            try:
+                conn.sendall(b"\x16\x03\x03\x3e\x80")  # a handshake record of 16,000 bytes...
+                while not stop.is_set():
+                    conn.sendall(b"\x00")  # ...that never ends
+                    time.sleep(1)
+            except OSError:
+                pass
+
+    threading.Thread(target=drip, daemon=True).start()
+    try:
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/hook"
+        endpoint, _ = services.create_endpoint(member, url, ["match.created"])
+        ping = services.send_ping(endpoint)
+        started = time.monotonic()
+        assert services.deliver(ping.pk) == "pending"
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        listener.close()
+    assert took < 4, f"the attempt took {took:.1f} s"
+    ping.refresh_from_db()
+    assert "more than 2 seconds" in ping.last_error

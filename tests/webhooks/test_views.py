@@ -133,3 +133,18 @@ def test_a_person_has_at_most_10_webhooks(client, member, make_endpoint):
     )
     assert "the most you can have" in response.text
     assert Endpoint.objects.filter(user=member).count() == services.MAX_ENDPOINTS
+
+
+def test_a_second_ping_within_the_minute_is_refused_with_a_plain_message(
+    client, member, make_endpoint, receiver
+):
+    from django.core.cache import cache
+
+    cache.clear()
+    endpoint, _ = make_endpoint(member)
+    client.force_login(member)
+    ping = reverse("webhooks:ping", args=[endpoint.public_id])
+    assert "Test ping queued" in client.post(ping, follow=True).text
+    again = client.post(ping, follow=True)
+    assert "less than a minute ago" in again.text and "then try again" in again.text
+    assert endpoint.deliveries.count() == 1
