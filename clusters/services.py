@@ -15,6 +15,7 @@ from api.services import record_removal
 from enquiries.services import programme_address
 from matching.services import request_matching
 from outbox.services import queue_email
+from webhooks import audiences as webhook_audiences
 from webhooks import services as webhooks
 from webhooks.events import LISTING_EXPIRING
 
@@ -790,7 +791,13 @@ def _emit_listing_expiring(listing: Listing) -> None:
         "renew_url": settings.SITE_URL + reverse("clusters:listing-renew", args=[listing.ref]),
     }
     key = f"{LISTING_EXPIRING}:{listing.pk}:{listing.expires_on.isoformat()}"
-    webhooks.emit(LISTING_EXPIRING, payload, user_ids=list(members), key=key)
+    webhooks.emit(
+        LISTING_EXPIRING,
+        payload,
+        user_ids=list(members),
+        key=key,
+        audience=[webhook_audiences.organisation(listing.organisation_id)],
+    )
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clusters.models import Challenge, Cluster, Listing, Membership, Organisation, Theme
 from outbox.services import queue_email
+from webhooks import audiences as webhook_audiences
 from webhooks import services as webhooks
 from webhooks.events import INTRODUCTION_ACCEPTED, INTRODUCTION_REQUESTED
 
@@ -93,7 +94,14 @@ def _emit(event: str, introduction: Introduction, organisations: list[int]) -> N
         },
         "url": settings.SITE_URL + introduction.get_absolute_url(),
     }
-    webhooks.emit(event, payload, user_ids=list(members), key=f"{event}:{introduction.pk}")
+    webhooks.emit(
+        event,
+        payload,
+        user_ids=list(members),
+        key=f"{event}:{introduction.pk}",
+        # Sent only to those still members of one of them when it goes (webhooks.audiences).
+        audience=[webhook_audiences.organisation(pk) for pk in organisations],
+    )
 
 
 def _waiting_for_requester(organisation: Organisation, target: Listing, about: Listing | None):

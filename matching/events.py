@@ -11,6 +11,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from clusters.models import Challenge, Listing, Membership
+from webhooks import audiences
 from webhooks import services as webhooks
 from webhooks.events import MATCH_CREATED
 
@@ -36,6 +37,9 @@ def announce_new_matches(pairs: list[tuple[str, int | None, int | None, int]]) -
     listing_ids = {listing for _, listing, _, _ in pairs if listing}
     challenge_ids = {challenge for _, _, challenge, _ in pairs if challenge}
     listeners: dict[str, set[int]] = defaultdict(set)
+    # What each source is about: its listing's organisation, or its challenge's cluster team
+    # (a listener who has left it by the time the delivery goes gets nothing).
+    about: dict[str, str] = {}
     listing_org = dict(
         Listing.objects.filter(pk__in=listing_ids).values_list("pk", "organisation_id")
     )
@@ -47,13 +51,15 @@ def announce_new_matches(pairs: list[tuple[str, int | None, int | None, int]]) -
         by_org[organisation].add(user)
     for listing, organisation in listing_org.items():
         listeners[f"L{listing}"] |= by_org[organisation]
+        about[f"L{listing}"] = audiences.organisation(organisation)
     team = Challenge.objects.filter(
         pk__in=challenge_ids,
         cluster__team_members__status=APPROVED_TEAM_MEMBER,
         cluster__team_members__user_id__in=wanting,
-    ).values_list("pk", "cluster__team_members__user_id")
-    for challenge, user in team:
+    ).values_list("pk", "cluster__team_members__user_id", "cluster_id")
+    for challenge, user, cluster in team:
         listeners[f"C{challenge}"].add(user)
+        about[f"C{challenge}"] = audiences.cluster_team(cluster)
     heard = [(key, target) for key, _, _, target in pairs if listeners.get(key)]
     if not heard:
         return 0
@@ -92,5 +98,5 @@ def announce_new_matches(pairs: list[tuple[str, int | None, int | None, int]]) -
                 },
                 "url": settings.SITE_URL + reverse("clusters:listing-detail", args=[target_ref]),
             }
-            items.append((payload, listeners[key], f"{MATCH_CREATED}:{key}:{target}"))
+            items.append((payload, listeners[key], f"{MATCH_CREATED}:{key}:{target}", [about[key]]))
     return webhooks.emit_many(MATCH_CREATED, items)

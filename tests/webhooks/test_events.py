@@ -110,6 +110,11 @@ def test_introduction_requested_reaches_the_asked_side_and_accepted_both(member,
     introductions_services.accept_introduction(introduction, asked.user)
     accepted = ("introduction.accepted", f"introduction.accepted:{introduction.pk}")
     assert accepted in events_of(asker_hook) and accepted in events_of(asked_hook)
+    # Each is sent only to those still members of a side when it goes (webhooks.audiences).
+    requested = asked_hook.deliveries.get(event="introduction.requested")
+    assert requested.audience == [f"organisation:{asked.organisation_id}"]
+    both = sorted([f"organisation:{asker_org.pk}", f"organisation:{asked.organisation_id}"])
+    assert asker_hook.deliveries.get(event="introduction.accepted").audience == both
 
 
 def test_listing_expiring_is_sent_once_with_the_reminder(member, outsider, make_endpoint):
@@ -124,6 +129,7 @@ def test_listing_expiring_is_sent_once_with_the_reminder(member, outsider, make_
     (delivery,) = hook.deliveries.all()
     assert delivery.payload["data"]["listing"]["ref"] == listing.ref
     assert delivery.payload["data"]["listing"]["expires_on"] == listing.expires_on.isoformat()
+    assert delivery.audience == [f"organisation:{organisation.pk}"]
     assert events_of(stranger) == []
 
 
@@ -143,6 +149,7 @@ def test_a_new_match_is_announced_once_to_its_source_organisation(member, outsid
     assert match["source"] == {"kind": "listing", "ref": need.ref}
     assert match["target"]["ref"] == offer.ref
     assert match["reasons"] == ["Both about heat pumps"]
+    assert delivery.audience == [f"organisation:{organisation.pk}"]
     assert events_of(stranger) == []
 
 
@@ -158,6 +165,7 @@ def test_a_new_match_of_a_challenge_reaches_its_cluster_team(member, make_endpoi
         "kind": "challenge",
         "ref": challenge.ref,
     }
+    assert delivery.audience == [f"cluster_team:{challenge.cluster_id}"]
 
 
 def test_matching_costs_one_query_more_when_nobody_has_a_webhook(member, django_assert_num_queries):
