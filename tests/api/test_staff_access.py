@@ -74,12 +74,22 @@ class TestWithTheSecondFactorRequired:
     def _mfa_on(self, settings):
         settings.STAFF_REQUIRE_MFA = True
 
-    def test_a_token_of_staff_with_an_authenticator_app_works(self, api, triager, token_for):
+    def test_a_token_made_after_the_second_step_works(self, api, triager):
+        from api.services import create_token
+
+        with_authenticator(triager)
+        records.enquiry()
+        _, secret = create_token(triager, "Tool", "write", second_step=True)
+        response = bearer(api, secret).get(ENQUIRIES)
+        assert response.status_code == 200
+        assert len(response.json()["results"]) == 1
+
+    def test_a_token_made_without_the_second_step_is_refused(self, api, triager, token_for):
         with_authenticator(triager)
         records.enquiry()
         response = bearer(api, token_for(triager)).get(ENQUIRIES)
-        assert response.status_code == 200
-        assert len(response.json()["results"]) == 1
+        assert response.status_code == 403
+        assert "new token" in response.json()["message"]
 
     def test_a_session_signed_in_with_the_code_reaches_the_staff_api(self, api, triager):
         sign_in_with_code(api, triager, with_authenticator(triager))
