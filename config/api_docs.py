@@ -11,11 +11,14 @@ import functools
 import re
 from http import HTTPStatus
 
+from csp.constants import NONCE, SELF
+from csp.decorators import csp_update
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 METHODS = ["get", "put", "patch", "post", "delete", "options", "head", "trace"]
 # drf-spectacular lists a choice's labels in the description, one a line: "* `open` - Open".
@@ -294,3 +297,39 @@ def article(word: str) -> str:
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+# Swagger UI and Redoc, for developers who want to try requests in the browser. Both are
+# third-party JavaScript applications served from this site (drf-spectacular-sidecar: no
+# CDN), on pages of their own templates (templates/api/) with no inline script or style.
+# The reference above stays the main one: these need JavaScript and are not fully accessible
+# (their axe-core results are in tests/browser/test_api_viewers.py and docs/security.md).
+class SwaggerUI(SpectacularSwaggerSplitView):
+    template_name = "api/swagger_ui.html"
+    url_name = "api-v1-schema"
+
+
+class Redoc(SpectacularRedocView):
+    template_name = "api/redoc.html"
+    url_name = "api-v1-schema"
+
+
+swagger_ui = SwaggerUI.as_view()
+# Redoc's page alone relaxes the site's policy, as little as it works with:
+# - Redoc writes its styles into <style> elements: they carry the request's nonce
+#   (static/api-viewers/redoc-init.js passes it to Redoc);
+# - two <style> elements are added as its file loads, before it can be given the nonce: an
+#   empty one and perfect-scrollbar's CSS, allowed by their SHA-256 (drf-spectacular-sidecar
+#   2026.10.1, Redoc 2.5.4: tests/browser/test_api_viewers.py fails if an upgrade changes them);
+# - its search runs in a Web Worker made from a blob: URL.
+# It still tries to load Redocly's logo from their CDN: img-src blocks that (Redoc then hides
+# the logo), so that reading the docs tells no third party.
+REDOC_POLICY = {
+    "style-src": [
+        NONCE,
+        "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+        "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+    ],
+    "worker-src": [SELF, "blob:"],
+}
+redoc = csp_update(REDOC_POLICY)(Redoc.as_view())

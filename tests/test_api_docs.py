@@ -137,8 +137,14 @@ def test_the_introduction_links_to_the_schema_and_gives_the_rate_limit(client, s
     assert f'href="{reverse("api-schema")}"' in page
     assert "Up to 30 requests an hour from a client that is not signed in" in page
     assert "never asks for or checks a password" in page
-    assert "Swagger" in page  # named only as a tool to load the schema into
-    assert "swagger-ui" not in page
+    assert "Swagger Editor" in page  # a tool to load the schema into
+
+
+def test_the_reference_links_the_viewers_and_says_plainly_what_they_lack(client):
+    page = docs(client)
+    assert f'href="{reverse("api-swagger")}"' in page and f'href="{reverse("api-redoc")}"' in page
+    assert "they need JavaScript and are not fully accessible" in page
+    assert "This page has everything they show, and works without JavaScript" in page
 
 
 def test_the_page_only_answers_reading(client):
@@ -255,3 +261,57 @@ def test_long_names_may_wrap_after_an_underscore(client):
     page = client.get(reverse("api-docs")).content.decode()
     assert "<code>last_<wbr>reviewed_<wbr>at</code>" in page
     assert "<code>organisation_<wbr>kind</code>" in page
+
+
+# Swagger UI and Redoc (their behaviour in a browser: tests/browser/test_api_viewers.py) ----
+
+
+@pytest.mark.parametrize("name", ["api-swagger", "api-redoc"])
+def test_the_viewers_load_their_files_from_this_site_only(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert any("drf_spectacular_sidecar" in source for source in sources), sources
+    # Every file and link is on this site: no CDN, no web fonts from Google.
+    assert all(source.startswith("/") for source in sources), sources
+    assert "googleapis" not in page and "cdn." not in page
+    # No inline script or style, which the Content Security Policy would block.
+    assert "<style" not in page and not re.search(r"<script(?![^>]*\bsrc=)", page)
+    assert 'lang="en-GB"' in page
+    assert "needs JavaScript and is not fully accessible" in page
+    assert f'href="{reverse("api-docs")}"' in page
+
+
+def test_swagger_ui_starts_from_a_script_file_pointing_at_the_v1_schema(client):
+    page = client.get(reverse("api-swagger")).content.decode()
+    [script] = [s for s in re.findall(r'<script src="([^"]*)"', page) if "script=" in s]
+    response = client.get(html.unescape(script))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert f'url: "{reverse("api-v1-schema")}"' in response.content.decode()
+
+
+def test_redoc_reads_the_v1_schema(client):
+    page = client.get(reverse("api-redoc")).content.decode()
+    assert f'data-spec-url="{reverse("api-v1-schema")}"' in page
+
+
+def test_only_the_redoc_page_relaxes_the_content_security_policy(client):
+    redoc = client.get(reverse("api-redoc"))["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in redoc.split(";"))
+    assert "blob:" in directives["worker-src"]
+    assert "'nonce-" in directives["style-src"] and "'sha256-" in directives["style-src"]
+    assert "'unsafe-inline'" not in redoc and "'unsafe-eval'" not in redoc
+    for name in ["api-swagger", "api-docs", "home"]:
+        policy = client.get(reverse(name))["Content-Security-Policy"]
+        assert "blob:" not in policy and "'sha256-" not in policy, name
+        assert "style-src 'self';" in policy + ";", name
+
+
+def test_the_schema_is_served_at_its_v1_address_and_its_old_one(client):
+    new = client.get(reverse("api-v1-schema"))
+    old = client.get(reverse("api-schema"))
+    assert reverse("api-v1-schema") == "/api/v1/schema/"
+    assert new.status_code == old.status_code == 200
+    assert new.content == old.content and b"openapi: 3" in new.content

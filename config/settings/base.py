@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc's files, served from here (no CDN)
     "django_celery_beat",
     "django_guid",
     "django_htmx",
@@ -500,6 +501,13 @@ SPECTACULAR_SETTINGS = {
     "decarbonisation challenges, and the published offers and needs posted against them.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+}
+# Swagger UI and Redoc (/api/v1/swagger/, /api/v1/redoc/): their files from
+# drf-spectacular-sidecar, served by this site like any static file, never from a CDN.
+SPECTACULAR_SETTINGS |= {
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Rate limits (sign-in, password reset, sign-up, the enquiry form) count in the cache, so it
