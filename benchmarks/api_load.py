@@ -1,0 +1,535 @@
+"""API load: the v1 listings under 50 connections, next to a trivial API endpoint (issue #15).
+
+The same rig as benchmarks/web_load.py, and its pieces: the corpus (`generate_listings.py
+--seed 7`), imported into a database of its own (`prepare`), gunicorn with the production
+settings (2 sync workers on loopback, `Gunicorn`) and wrk (`-c 50`, `--latency`, its Lua
+script). With 100,000 listings, on SQLite and on PostgreSQL, it measures in turn:
+
+- `/api/v1/`, the API's root (the router's list of addresses): the yardstick. It goes
+  through everything every API request does (authentication, the scope check, throttling,
+  the JSON renderer) and reads nothing from the database;
+- `/healthz`, for reference: answered by a middleware before Django's stack;
+- `/api/v1/listings/`, the first page (50 listings);
+- `/api/v1/listings/?cursor=...`: a different cursor page each request, taken from the
+  `next` links of a walk through the whole list, so that pages deep in it are measured too;
+- `/api/v1/listings/{ref}/`: a different published listing each request;
+- `/api/v1/listings/` again, with a personal token (`Authorization: Bearer ...`, read
+  scope): what a partner's system pays for signing in on every request.
+
+The target (the issue's): each listing row keeps at least half of `/api/v1/`'s requests per
+second, with p99 under 1 s and no errors. The rows are interleaved round by round, as in
+web_load, so that other work on the shared machine slows all rows alike.
+
+Throttling stays on, as in production, but cannot refuse anything: every limit is set to
+1,000,000 requests a second (`DJANGO_API_*_RATE`). A one-second window keeps DRF's list
+of recent requests short, so each request still pays what a throttled request pays in
+production (one read and one write of its counter in the shared cache) and no more. The
+counters are kept in a Redis started for the run (`redis-server` on a free port, nothing
+saved), as production.py asks (CACHE_URL=redis://...); without redis-server on the machine
+they fall back to the database cache, and the report says so. The yardstick pays the same.
+
+Before the load, a Django process on the same database counts each row's queries (the
+cursor pages must make no count query) and times one request of each, one at a time.
+
+    .venv/bin/python benchmarks/api_load.py --shared ../shared \\
+        --database-url sqlite --database-url postgres://cx:cx@127.0.0.1:5432/cx_api
+
+`--workdir DIR --reuse` keeps the corpus and databases between runs (web_load's names, so
+one imported corpus serves both). `--update-docs` writes the tables into docs/benchmarks.md
+between the api_load markers. The exit status is 1 when a row misses the target or a check
+fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from console import load_average, progress, redact, say  # noqa: E402 (benchmarks/ on sys.path)
+from rebuild_speed import generate  # noqa: E402 (the same corpus and file names)
+from web_load import Gunicorn, free_port, git_code, manage, prepare, wrk  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+START = "<!-- api_load:start -->"
+END = "<!-- api_load:end -->"
+SEED = 7
+TARGET_SHARE = 0.5
+TARGET_P99_MS = 1000
+ROOT = "/api/v1/"
+LISTINGS = "/api/v1/listings/"
+DETAIL_LISTINGS = 20_000  # listing URLs the detail row cycles through
+WALK_PAGE_SIZE = 500  # the walk that collects cursors reads big pages...
+CURSOR_PAGES = 200  # ... and keeps this many `next` cursors, spread over the whole list
+UNLIMITED = "1000000/second"
+RATE_VARIABLES = ["DJANGO_API_ANON_RATE", "DJANGO_API_TOKEN_RATE", "DJANGO_API_USER_RATE"]
+TOKEN_NAME = "api_load benchmark"
+
+
+# --- inside a Django process on the benchmark's database -----------------------------------
+
+
+def inspect(listings: int) -> dict:
+    """URLs to request, a read token, and each row's queries and time, one at a time."""
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+    django.setup()
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from api.models import ApiToken
+    from api.services import create_token
+    from clusters.models import Listing
+
+    found = Listing.objects.count()
+    if found != listings:
+        raise SystemExit(f"the database holds {found:,} listings, not {listings:,}")
+    refs = list(
+        Listing.objects.published()
+        .order_by("ref")
+        .values_list("ref", flat=True)[: DETAIL_LISTINGS * 3 : 3]
+    )
+    user, _ = get_user_model().objects.get_or_create(
+        email="api-load@example.org", defaults={"name": "API load benchmark"}
+    )
+    ApiToken.objects.filter(user=user, name=TOKEN_NAME).delete()  # one per run, no pile-up
+    _, secret = create_token(user, TOKEN_NAME, "read")
+
+    client = Client(HTTP_HOST="localhost")
+    cursors = []
+    url = f"{LISTINGS}?page_size={WALK_PAGE_SIZE}"
+    walked = 0
+    while url:
+        page = client.get(url).json()
+        walked += len(page["results"])
+        url = page["next"] and path_of(page["next"])
+        if url:
+            # The same place in the list, at the default page size.
+            query = [(k, v) for k, v in parse_qsl(urlsplit(url).query) if k != "page_size"]
+            cursors.append(f"{LISTINGS}?{urlencode(query)}")
+    step = max(1, len(cursors) // CURSOR_PAGES)
+    cursors = cursors[::step][:CURSOR_PAGES]
+
+    def measure_one(path: str, **headers) -> dict:
+        client.get(path, **headers)  # warm
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            response = client.get(path, **headers)
+            ms = (time.perf_counter() - start) * 1000
+        return {
+            "status": response.status_code,
+            "ms": ms,
+            "queries": len(queries),
+            "sql": [q["sql"][:160] for q in queries],
+            "count_query": any("COUNT(" in q["sql"].upper() for q in queries),
+        }
+
+    bearer = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        database = f"SQLite {sqlite3.sqlite_version}"
+    else:
+        major, minor = divmod(connection.pg_version, 10000)
+        database = f"PostgreSQL {major}.{minor}"
+    return {
+        "database": database,
+        "published": Listing.objects.published().count(),
+        "walked": walked,
+        "detail_paths": [f"{LISTINGS}{ref}/" for ref in refs],
+        "cursor_paths": cursors,
+        "secret": secret,
+        "one_at_a_time": {
+            "root": measure_one(ROOT),
+            "list": measure_one(LISTINGS),
+            "cursor": measure_one(cursors[len(cursors) // 2]) if cursors else None,
+            "detail": measure_one(f"{LISTINGS}{refs[len(refs) // 2]}/"),
+            "token": measure_one(LISTINGS, **bearer),
+        },
+    }
+
+
+def path_of(url: str) -> str:
+    parts = urlsplit(url)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+# --- the driver -----------------------------------------------------------------------------
+
+
+class Redis:
+    """A Redis of the run's own on a free port, saving nothing: the throttle's shared cache."""
+
+    def __init__(self, folder: Path):
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no", "--dir", str(folder)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 20
+        while subprocess.run(
+            ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
+        ).stdout.strip() != "PONG":
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                self.stop()
+                raise SystemExit("redis-server did not start")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+
+
+def run_inspect(database_url: str, listings: int) -> dict:
+    command = [sys.executable, __file__, "--inspect", str(listings)]
+    env = {**os.environ, "DATABASE_URL": database_url, "DJANGO_DEBUG": "0"}
+    done = subprocess.run(command, cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"inspecting {redact(database_url)} failed")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def rows_for(inspected: dict) -> list[dict]:
+    return [
+        {"key": "root", "name": f"`{ROOT}` (the API's root)", "paths": [ROOT]},
+        {"key": "healthz", "name": "`/healthz`", "paths": ["/healthz"]},
+        {"key": "list", "name": f"`{LISTINGS}`, the first page", "paths": [LISTINGS]},
+        {
+            "key": "cursor",
+            "name": f"`{LISTINGS}?cursor=…`, a different page each request",
+            "paths": inspected["cursor_paths"],
+        },
+        {
+            "key": "detail",
+            "name": f"`{LISTINGS}{{ref}}/`, a different listing each request",
+            "paths": inspected["detail_paths"],
+        },
+        {
+            "key": "token",
+            "name": f"`{LISTINGS}` with a read token",
+            "paths": [LISTINGS],
+            "authorization": f"Bearer {inspected['secret']}",
+        },
+    ]
+
+
+TARGET_ROWS = ("list", "cursor", "detail", "token")
+
+
+def get(base: str, path: str, authorization: str = "") -> tuple[int, dict]:
+    request = urllib.request.Request(base + path)
+    if authorization:
+        request.add_header("Authorization", authorization)
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, {}
+
+
+def check_urls(server: Gunicorn, rows: list[dict]) -> list[str]:
+    """Every URL answers 200 through gunicorn; the list and its pages hold 50 listings."""
+    problems = []
+    for row in rows:
+        for path in row["paths"][:3]:
+            status, body = get(server.base, path, row.get("authorization", ""))
+            if status != 200:
+                problems.append(f"{row['key']}: {path} answered HTTP {status}")
+            elif row["key"] in ("list", "cursor", "token") and len(body.get("results", [])) != 50:
+                problems.append(f"{row['key']}: {path} holds {len(body.get('results', []))}")
+    return problems
+
+
+def measure(url: str, listings: int, corpus: Path, folder: Path, args) -> dict:
+    database_url = prepare(url, corpus, listings, folder, args.reuse)
+    progress("counting queries and timing one request of each row")
+    inspected = run_inspect(database_url, listings)
+    rows = rows_for(inspected)
+    result = {
+        "listings": listings,
+        "database": inspected["database"],
+        "published": inspected["published"],
+        "walked": inspected["walked"],
+        "cursor_pages": len(inspected["cursor_paths"]),
+        "one_at_a_time": inspected["one_at_a_time"],
+        "load_before": load_average(),
+        "rows": [],
+    }
+    server = Gunicorn(database_url, folder, args.workers)
+    try:
+        result["problems"] = check_urls(server, rows)
+        server.drain()
+        runs: dict[str, list[dict]] = {row["key"]: [] for row in rows}
+        for round_ in range(args.rounds):
+            for row in rows:
+                where = f"{listings:,} on {inspected['database']}"
+                progress(f"{where}, round {round_ + 1}: {row['key']}")
+                cpu = server.worker_cpu()
+                runs[row["key"]].append(wrk(server.base, row, folder, args))
+                runs[row["key"]][-1]["cpu_s"] = server.worker_cpu() - cpu
+                server.drain()
+        for row in rows:
+            measured = runs[row["key"]]
+            requests = sum(m["requests"] for m in measured)
+            result["rows"].append(
+                {
+                    "key": row["key"],
+                    "name": row["name"],
+                    "rps": sum(m["rps"] for m in measured) / len(measured),
+                    "all_rps": [m["rps"] for m in measured],
+                    "p50_ms": max(m["p50_us"] for m in measured) / 1000,
+                    "p99_ms": max(m["p99_us"] for m in measured) / 1000,
+                    "requests": requests,
+                    "errors": sum(m["errors"] for m in measured),
+                    "status_errors": sum(m["status"] for m in measured),
+                    "cpu_ms": 1000 * sum(m["cpu_s"] for m in measured) / max(1, requests),
+                }
+            )
+    finally:
+        server.stop()
+    log = server.log.read_text(encoding="utf-8", errors="replace")
+    if "Traceback" in log or "[CRITICAL]" in log or "WORKER TIMEOUT" in log:
+        result["problems"].append(f"gunicorn logged errors (see {server.log})")
+    for key, one in inspected["one_at_a_time"].items():
+        if one and one["status"] != 200:
+            result["problems"].append(f"{key}: answered {one['status']} in the Django process")
+    cursor = inspected["one_at_a_time"]["cursor"]
+    if cursor is None:
+        result["problems"].append("the walk found no second page: no cursor to measure")
+    elif cursor["count_query"] or inspected["one_at_a_time"]["list"]["count_query"]:
+        result["problems"].append("a cursor page made a COUNT query")
+    result["load_after"] = load_average()
+    result["measured_at"] = f"{datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC"
+    return result
+
+
+def verdicts(result: dict) -> dict[str, bool]:
+    rows = {r["key"]: r for r in result["rows"]}
+    yardstick = rows["root"]["rps"]
+    return {
+        key: rows[key]["rps"] >= TARGET_SHARE * yardstick
+        and rows[key]["p99_ms"] < TARGET_P99_MS
+        and rows[key]["errors"] == 0
+        and not result["problems"]
+        for key in TARGET_ROWS
+    }
+
+
+def table(results: list[dict]) -> list[str]:
+    lines = [
+        "| Listings | Database | Address | Requests/s | Share of `/api/v1/` | p50 (ms) "
+        "| p99 (ms) | Errors | Worker CPU per request (ms) | Queries | Target (≥ 50 %, "
+        "p99 < 1 s, no errors) |",
+        "| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in results:
+        yardstick = next(x["rps"] for x in r["rows"] if x["key"] == "root")
+        passed = verdicts(r)
+        for row in r["rows"]:
+            share = row["rps"] / yardstick
+            if row["key"] in passed:
+                target = "PASS" if passed[row["key"]] else "FAIL"
+            else:
+                target = "(yardstick)" if row["key"] == "root" else "(reference)"
+            one = r["one_at_a_time"].get(row["key"])
+            queries = str(one["queries"]) if one else "-"
+            bold = "**" if row["key"] in passed else ""
+            lines.append(
+                f"| {r['listings']:,} | {r['database']} | {row['name']} "
+                f"| {bold}{row['rps']:,.0f}{bold} | {bold}{share:.0%}{bold} "
+                f"| {row['p50_ms']:,.0f} | {row['p99_ms']:,.0f} | {row['errors']:,} "
+                f"| {row['cpu_ms']:.1f} | {queries} | {target} |"
+            )
+    lines += [
+        "",
+        "| Listings | Database | One request at a time (ms): root, first page, cursor page, "
+        "one listing, with a token | Requests per row (all rounds) | Load average before "
+        "-> after |",
+        "| ---: | --- | --- | --- | --- |",
+    ]
+    for r in results:
+        one = r["one_at_a_time"]
+        times = ", ".join(
+            f"{one[k]['ms']:.1f}" if one.get(k) else "-"
+            for k in ("root", "list", "cursor", "detail", "token")
+        )
+        counts = ", ".join(f"{x['requests']:,}" for x in r["rows"])
+        lines.append(
+            f"| {r['listings']:,} | {r['database']} | {times} | {counts} "
+            f"| {r['load_before']} -> {r['load_after']} |"
+        )
+    return lines
+
+
+def report(saved: dict) -> str:
+    results = saved["results"]
+    cpu = "unknown"
+    with open("/proc/cpuinfo", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    first = results[0]
+    lines = [
+        "## API load: the v1 listings under 50 connections (#15)",
+        "",
+        "`benchmarks/api_load.py` uses web_load's rig: the corpus made by "
+        f"`generate_listings.py --seed {SEED}`, gunicorn with `config.settings.production` "
+        f"({saved['settings']}), and wrk with 50 connections, against `/api/v1/` (the API's "
+        "root: authentication, scope check, throttling and JSON, no query; the yardstick), "
+        "`/healthz` (for reference), the first page of `/api/v1/listings/`, "
+        f"{first['cursor_pages']} cursor pages spread over the whole list (from the `next` "
+        "links of a walk through it), a different listing each request, and the first page "
+        "with a read token. The rows are interleaved round by round; requests/s is the mean "
+        "of the rounds, p50 and p99 the worst round's. The target (the issue's): each "
+        "listing row keeps at least half of `/api/v1/`'s requests/s, with p99 under 1 s and "
+        "no errors. Queries are those of one request, counted in a Django process on the "
+        "same database.",
+        "",
+        f"Throttling: {saved['throttling']}",
+        "",
+        f"Run on {first['measured_at']}; {cpu}, {os.cpu_count()} cores; code at "
+        f"{saved['code']}.",
+        "",
+        "```",
+        saved["command"],
+        "```",
+        "",
+        *table(results),
+    ]
+    problems = [
+        f"- {r['listings']:,} on {r['database']}: {p}" for r in results for p in r["problems"]
+    ]
+    if problems:
+        lines += ["", "Problems:", "", *problems]
+    return "\n".join([*lines, ""])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--shared", type=Path, help="the shared folder (with data/)")
+    parser.add_argument("--listings", type=int, nargs="+", default=[100_000])
+    parser.add_argument(
+        "--database-url",
+        action="append",
+        dest="database_urls",
+        metavar="URL",
+        help="'sqlite' (default) or postgres://...; repeatable",
+    )
+    parser.add_argument("--workdir", type=Path, help="keep corpora and databases here")
+    parser.add_argument("--reuse", action="store_true", help="reuse imported databases")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds")
+    parser.add_argument("--update-docs", action="store_true", help="write docs/benchmarks.md")
+    parser.add_argument("--save-json", type=Path, help="also write the raw figures here")
+    parser.add_argument(
+        "--from-json", type=Path, help="report a run saved with --save-json (measure nothing)"
+    )
+    parser.add_argument("--inspect", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.inspect:
+        print(json.dumps(inspect(args.inspect)))
+        return 0
+    if args.from_json:
+        return finish(json.loads(args.from_json.read_text(encoding="utf-8")), args.update_docs)
+    if args.shared is None:
+        parser.error("--shared is required")
+    urls = args.database_urls or ["sqlite"]
+    python = Path(sys.executable)
+    if python.is_relative_to(REPO):
+        python = python.relative_to(REPO)
+    command = redact(shlex.join([str(python), "benchmarks/api_load.py", *sys.argv[1:]]))
+    # Throttling on, refusing nothing (the module's docstring says why): for gunicorn and for
+    # the Django process that counts queries, both started from this environment.
+    for variable in RATE_VARIABLES:
+        os.environ[variable] = UNLIMITED
+    results = []
+    with tempfile.TemporaryDirectory(prefix="api-load-") as tmp:
+        folder = args.workdir or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "broker").mkdir(exist_ok=True)
+        redis = Redis(folder) if shutil.which("redis-server") else None
+        if redis:
+            os.environ["CACHE_URL"] = redis.url
+            throttling = (
+                f"on, every rate {UNLIMITED} (nothing refused; one read and one write of a "
+                "counter per request), counted in a Redis of the run's own (CACHE_URL)."
+            )
+        else:
+            throttling = (
+                f"on, every rate {UNLIMITED} (nothing refused), counted in the database "
+                "cache: no redis-server on this machine, so each request also writes a row."
+            )
+        try:
+            progress("collectstatic (production serves the collected, hashed files)")
+            static = "sqlite:///" + str(folder / "static.sqlite3")
+            manage(static, folder, "collectstatic", "--noinput")
+            for listings in args.listings:
+                progress(f"generating {listings:,} listings (seed {SEED})")
+                corpus = generate(args.shared, listings, folder)
+                for url in urls:
+                    progress(f"preparing {listings:,} listings in {redact(url)}")
+                    r = measure(url, listings, corpus, folder, args)
+                    results.append(r)
+                    for row in r["rows"]:
+                        progress(
+                            f"  {row['key']}: {row['rps']:,.0f} req/s, p99 "
+                            f"{row['p99_ms']:,.0f} ms, {row['errors']} errors"
+                        )
+                    for problem in r["problems"]:
+                        progress(f"PROBLEM: {problem}")
+        finally:
+            if redis:
+                redis.stop()
+    saved = {
+        "command": command,
+        "settings": f"{args.workers} sync workers on loopback; wrk -t {args.threads} "
+        f"-c {args.connections} -d {args.duration}s, {args.rounds} rounds",
+        "throttling": throttling,
+        "code": git_code(),
+        "results": results,
+    }
+    if args.save_json:
+        args.save_json.write_text(json.dumps(saved, indent=1), encoding="utf-8")
+    return finish(saved, args.update_docs)
+
+
+def finish(saved: dict, update: bool) -> int:
+    text = report(saved)
+    say(text)
+    if update:
+        from match_quality import update_docs
+
+        update_docs(text, (START, END))
+    failed = any(r["problems"] or not all(verdicts(r).values()) for r in saved["results"])
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
