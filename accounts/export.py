@@ -4,7 +4,8 @@
 keys are stable (format `cluster-exchange-personal-data/1`; keys are only ever added):
 
 - `account`: name, email, dates, email addresses, privacy consents, staff roles and
-  permissions, and the second factors set up (type and dates only, never a secret).
+  permissions, the second factors set up (type and dates only, never a secret), and the
+  personal API tokens (name, scope, dates; never a secret).
 - `join_requests`: the user's requests to join organisations.
 - `join_requests_answered`: requests to join an organisation that the user let in or declined.
 - `organisations`: each organisation the user belongs to, its members, listings and the
@@ -42,6 +43,7 @@ from allauth.mfa.models import Authenticator
 from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db.models import Prefetch, Q
 
+from api.models import ApiToken
 from clusters.importer import listing_record
 from clusters.models import (
     Invitation,
@@ -78,6 +80,8 @@ EXPORTED: dict[str, str] = {
     "accounts.User.email": "account.email",
     "accounts.PrivacyConsent.user": "account.privacy_consents",
     "account.EmailAddress.user": "account.email_addresses",
+    "api.ApiToken.user": "account.api_tokens",
+    "api.ApiToken.revoked_by": "account.api_tokens",
     "account.EmailAddress.email": "account.email_addresses",
     "mfa.Authenticator.user": "account.second_factors",
     "clusters.Membership.user": "organisations",
@@ -241,6 +245,20 @@ def _account(user) -> dict:
         "privacy_consents": [
             {"version": c.version, "accepted_at": c.accepted_at}
             for c in user.privacy_consents.all()
+        ],
+        # Personal API tokens: names, what they can do and when they were used; never a
+        # secret (only a digest is kept). Who revoked one is said only as "you" or "staff".
+        "api_tokens": [
+            {
+                "name": t.name,
+                "scope": t.scope,
+                "starts": t.prefix,
+                "made": t.created_at,
+                "last_used": t.last_used_at,
+                "revoked": t.revoked_at,
+                "revoked_by_staff": bool(t.revoked_at and t.revoked_by_id not in (None, user.pk)),
+            }
+            for t in ApiToken.objects.filter(user=user).order_by("created_at", "pk")
         ],
         # That a second factor exists and when it was used: never its secret or codes.
         "second_factors": [

@@ -30,6 +30,7 @@ urlpatterns = [
     path("cookies/", TemplateView.as_view(template_name="pages/cookies.html"), name="cookies"),
     path("account/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("account/", include("api.urls")),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-v1-schema"),
     # Third-party viewers of that schema (JavaScript; not fully accessible): see api_docs.
     path("api/v1/swagger/", api_docs.swagger_ui, name="api-swagger"),

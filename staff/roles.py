@@ -68,6 +68,10 @@ ROLES: dict[str, list[str]] = {
     PROGRAMME_ADMIN: [
         *(f"{app}.*" for app in PROJECT_APPS),
         "accounts.view_user",
+        # Sees every personal API token (name, owner, scope, last use; never a secret) and
+        # revokes one that is misused. Tokens are not edited: no "change" permission.
+        "api.view_apitoken",
+        "api.revoke_apitoken",
     ],
 }
 

@@ -125,7 +125,7 @@ def test_answers_and_the_fields_of_a_successful_answer(client):
         for field in components[name]["properties"]:
             assert f"<code>{field}</code>" in section, (operation["operationId"], field)
         assert f"{name} object" in section
-    assert pages_of_results == 2  # challenges and listings come a page at a time
+    assert pages_of_results >= 2  # challenges and listings (under /api/ and /api/v1/)
 
 
 def test_the_introduction_links_to_the_schema_and_gives_the_rate_limit(client, settings):

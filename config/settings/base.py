@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "accounts",
+    "api",
     "outbox",
     "clusters",
     "matching",
@@ -485,15 +486,35 @@ CELERY_TIMEZONE = TIME_ZONE
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    # Sessions only: DRF's default Basic authentication checks passwords outside allauth's
-    # sign-in limits, so the API would let anyone guess passwords without a lockout.
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A personal token (api/authentication.py), else the site's session. Never DRF's Basic
+    # authentication: it checks passwords outside allauth's sign-in limits, so the API would
+    # let anyone guess passwords without a lockout.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"anon": env("DJANGO_API_ANON_RATE", default="120/minute")},
+    "DEFAULT_PERMISSION_CLASSES": [
+        "api.permissions.TokenScope",
+        "rest_framework.permissions.IsAuthenticatedOrReadOnly",
+    ],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # Counted in the default cache, which every process shares (CACHES below).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "api.throttling.AnonymousThrottle",
+        "api.throttling.TokenThrottle",
+        "api.throttling.SessionThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("DJANGO_API_ANON_RATE", default="120/minute"),
+        "token": env("DJANGO_API_TOKEN_RATE", default="600/minute"),
+        "user": env("DJANGO_API_USER_RATE", default="600/minute"),
+    },
+    # Behind one proxy (nginx, or the platform's load balancer): the client's address is the
+    # last one it adds to X-Forwarded-For, so anonymous limits count people, not the proxy.
+    "NUM_PROXIES": env.int("DJANGO_API_NUM_PROXIES", default=None),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cluster Exchange API",

@@ -100,6 +100,7 @@ PAGES = {
     "account_email": MEMBER,
     "account_change_password": MEMBER,
     "account-your-data": MEMBER,
+    "api-tokens": MEMBER,
     "account-delete": MEMBER,
     "mfa_index": MEMBER,
     "mfa_activate_totp": MEMBER,
@@ -130,6 +131,7 @@ EXCLUDED = {
     "introductions:accept": "POST only",
     "introductions:decline": "POST only; its error state is the detail page, checked",
     "account-download-data": "POST only, a JSON download",
+    "api-token-revoke": "POST only",
     "searches:save": "POST only",
     "searches:delete": "POST only",
     "teams:challenge-close": "POST only; its error state is the challenge page, checked",
@@ -184,6 +186,7 @@ ADMIN_MODEL_PAGES = {
     "matching.matchmodel": set(),
     "matching.learnedweights": {"add"},
     "outbox.email": {"change"},
+    "api.apitoken": {"change"},
     "reports.report": {"change"},
     "funding.fundingcall": {"add", "change"},
     "teams.clusterteammember": {"change"},
@@ -587,6 +590,7 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         ("/account/email/", "css=form:has(input[name=email]) button[type=submit]"),
         ("/account/password/change/", "Change password"),
         ("/account/delete/", "Delete my account"),
+        ("/account/api-tokens/", "Make the token"),
         ("/account/2fa/", None),
         ("/account/2fa/totp/activate/", "Turn on 2-step verification"),
     ]
@@ -604,6 +608,15 @@ def test_member_pages_and_their_error_states(live_server, page, world):
             for field in boxes.all():
                 field.fill("")
             sweep.submit_empty(button, path)
+
+    # A token made: the one page that shows its secret, then the list with a Revoke button.
+    sweep.goto("/account/api-tokens/")
+    page.get_by_label("Name the token").fill("Our CRM")
+    page.locator("input[name=scope][value=read]").check()
+    page.get_by_role("button", name="Make the token").click()
+    page.wait_for_load_state()
+    sweep.check("a new API token, shown once")
+    sweep.goto("/account/api-tokens/")
 
     # Turn on the authenticator app with a real code, then see the pages that need one.
     sweep.goto("/account/2fa/totp/activate/")
@@ -660,6 +673,8 @@ def test_staff_pages_and_their_error_states(live_server, page, world):
     page.locator("input[name=code]").press("Enter")
     page.wait_for_load_state()
 
+    from api.services import create_token
+
     sweep.goto("/admin/")
     sweep.goto("/admin/clusters/")
     sweep.goto("/admin/password_change/")
@@ -678,6 +693,7 @@ def test_staff_pages_and_their_error_states(live_server, page, world):
         "introductions.introduction": w["incoming"].pk,
         "matching.match": None,
         "outbox.email": None,
+        "api.apitoken": create_token(w["member"], "Our CRM", "read")[0].pk,
         "accounts.user": w["member"].pk,
         "account.emailaddress": w["email"].pk,
         "mfa.authenticator": None,

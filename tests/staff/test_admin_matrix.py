@@ -52,6 +52,7 @@ PAGES = {
     "accounts.user": {PROGRAMME_ADMIN: "lvh", SUPERUSER: "lacdh"},
     # Read-only for everyone: nobody adds or edits an email.
     "outbox.email": {PROGRAMME_ADMIN: "lvdh", SUPERUSER: "lvdh"},
+    "api.apitoken": {PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
     "clusters.theme": {PROGRAMME_ADMIN: "lacdh", SUPERUSER: "lacdh"},
     "clusters.cluster": {PROGRAMME_ADMIN: "lacdh", SUPERUSER: "lacdh"},
     "clusters.challenge": {PROGRAMME_ADMIN: "lacdh", SUPERUSER: "lacdh"},
@@ -101,6 +102,7 @@ ACTIONS = {
     "mfa.authenticator": {"delete_selected": ONLY_SUPERUSER},
     "accounts.user": {"delete_selected": ONLY_SUPERUSER},
     "outbox.email": {"delete_selected": ADMINS},
+    "api.apitoken": {"revoke": ADMINS, "delete_selected": set()},
     "clusters.theme": {"delete_selected": ADMINS},
     "clusters.cluster": {"delete_selected": ADMINS},
     "clusters.challenge": {"delete_selected": ADMINS, "close": ADMINS, "reopen": ADMINS},
@@ -174,6 +176,7 @@ def make_rows() -> dict:
         SolarSchedule,
     )
 
+    from api.services import create_token
     from clusters.models import Invitation, Theme
     from enquiries.models import EnquiryEvent
     from introductions.models import Introduction
@@ -203,6 +206,7 @@ def make_rows() -> dict:
             user=person, type=Authenticator.Type.RECOVERY_CODES, data={"seed": "00"}
         ),
         "accounts.user": person,
+        "api.apitoken": create_token(UserFactory(), "Matrix", "read")[0],
         "outbox.email": Email.objects.create(
             key="matrix", to="someone@example.org", subject="Hello", body_text="Hello"
         ),

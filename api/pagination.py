@@ -1,0 +1,50 @@
+"""Cursor pages: stable under inserts, no count query, cheap at any depth."""
+
+from rest_framework.pagination import CursorPagination
+
+
+class SyncCursorPagination(CursorPagination):
+    """`?cursor=` (from `next`/`previous`) and `?page_size=` (1 to 500, 50 by default).
+
+    Ordered by the view's `ordering` (default: oldest change first, then id), so a partner who
+    mirrors with `updated_since` reads changes in the order they happened. The first ordering
+    field is the cursor's position: it must be indexed, and ties are broken by an offset.
+    """
+
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+    ordering = ("updated_at", "id")
+    cursor_query_description = "The page to read: copy it from `next` or `previous`."
+    page_size_query_description = "How many records a page holds: 1 to 500 (50 if not given)."
+
+    def get_ordering(self, request, queryset, view):
+        ordering = getattr(view, "ordering", None) or self.ordering
+        return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+
+    def get_page_size(self, request):
+        # A page size that is not a whole number from 1 to 500 is an error, not a silent 50.
+        from .errors import bad_parameter
+
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise bad_parameter(
+                self.page_size_query_param,
+                f"Give a whole number from 1 to {self.max_page_size}.",
+            )
+        return int(raw)
+
+    def decode_cursor(self, request):
+        from rest_framework.exceptions import NotFound
+
+        from .errors import bad_parameter
+
+        try:
+            return super().decode_cursor(request)
+        except NotFound:
+            raise bad_parameter(
+                self.cursor_query_param,
+                "This cursor is not valid: copy it exactly from the `next` or `previous` link.",
+            ) from None

@@ -1,0 +1,345 @@
+"""The API's plumbing (api/): tokens, scopes, errors, cursor pages, updated_since, throttles."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+from django.utils import timezone
+
+from api import services
+from api.models import ApiToken
+from tests.api.conftest import bearer
+from tests.factories import ListingFactory, MembershipFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+# Tokens ------------------------------------------------------------------------------
+
+
+def test_a_token_is_stored_only_as_a_digest_and_signs_its_owner_in(api):
+    user = UserFactory()
+    token, secret = services.create_token(user, "CRM", "read")
+    assert secret.startswith("cx_") and len(secret) > 40
+    stored = ApiToken.objects.get(pk=token.pk)
+    assert secret not in (stored.digest, stored.prefix, stored.name)
+    assert stored.prefix == secret[:10]
+    bearer(api, secret)
+    response = api.get("/api/v1/listings/")
+    assert response.status_code == 200
+    assert response.wsgi_request.user == user
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer cx_wrong", "Bearer", "Bearer a b", "Bearer cx_" + "x" * 200, "Bearer \xe9"],
+)
+def test_a_wrong_token_is_a_401_with_a_json_message_never_a_fall_back(api, client, header):
+    user = UserFactory()
+    client.force_login(user)
+    response = client.get("/api/v1/listings/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert set(response.json()) == {"message", "errors"}
+
+
+def test_a_revoked_token_stops_working_at_once(api):
+    user = UserFactory()
+    token, secret = services.create_token(user, "CRM", "write")
+    bearer(api, secret)
+    assert api.get("/api/v1/listings/").status_code == 200
+    assert services.revoke_token(token, by=user) is True
+    assert services.revoke_token(token, by=user) is False
+    assert api.get("/api/v1/listings/").status_code == 401
+
+
+def test_the_token_of_a_person_who_can_no_longer_sign_in_does_not_work(api):
+    user = UserFactory()
+    _, secret = services.create_token(user, "CRM", "read")
+    user.is_active = False
+    user.save()
+    bearer(api, secret)
+    assert api.get("/api/v1/listings/").status_code == 401
+
+
+def test_the_last_use_is_recorded_at_most_once_a_minute(api, django_assert_num_queries):
+    user = UserFactory()
+    token, secret = services.create_token(user, "CRM", "read")
+    assert token.last_used_at is None
+    bearer(api, secret)
+    api.get("/api/v1/themes/")
+    first = ApiToken.objects.get(pk=token.pk).last_used_at
+    assert first is not None
+    api.get("/api/v1/themes/")
+    assert ApiToken.objects.get(pk=token.pk).last_used_at == first
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=first - timedelta(minutes=2))
+    api.get("/api/v1/themes/")
+    assert ApiToken.objects.get(pk=token.pk).last_used_at > first
+
+
+def test_a_read_only_token_cannot_write_even_where_its_owner_could(api):
+    user = UserFactory()
+    _, secret = services.create_token(user, "CRM", "read")
+    bearer(api, secret)
+    response = api.post("/api/v1/listings/", {}, format="json")
+    assert response.status_code == 403
+    assert "can only read" in response.json()["message"]
+
+
+@pytest.mark.parametrize("name, scope", [("", "read"), ("   ", "write"), ("CRM", "admin")])
+def test_a_token_needs_a_name_and_a_known_scope(name, scope):
+    with pytest.raises(services.TokenRefused):
+        services.create_token(UserFactory(), name, scope)
+
+
+def test_a_person_has_at_most_twenty_active_tokens():
+    user = UserFactory()
+    for n in range(services.MAX_ACTIVE_TOKENS):
+        services.create_token(user, f"T{n}", "read")
+    with pytest.raises(services.TokenRefused, match="Revoke one"):
+        services.create_token(user, "one more", "read")
+
+
+# The token pages ----------------------------------------------------------------------
+
+
+def test_a_member_makes_a_token_sees_it_once_and_revokes_it(client):
+    user = MembershipFactory().user
+    client.force_login(user)
+    page = client.get(reverse("api-tokens"))
+    assert page.status_code == 200
+    made = client.post(reverse("api-tokens"), {"name": "Our CRM", "scope": "write"})
+    assert made.status_code == 200
+    secret = made.context["secret"]
+    assert secret in made.content.decode()
+    assert "no-store" in made["Cache-Control"]
+    token = ApiToken.objects.get(user=user)
+    assert token.digest == services.digest(secret) and token.can_write
+    listed = client.get(reverse("api-tokens")).content.decode()
+    assert "Our CRM" in listed and secret not in listed and token.prefix in listed
+    client.post(reverse("api-token-revoke", args=[token.pk]))
+    token.refresh_from_db()
+    assert token.revoked_at is not None and token.revoked_by == user
+
+
+def test_a_token_form_with_errors_changes_nothing(client):
+    user = MembershipFactory().user
+    client.force_login(user)
+    response = client.post(reverse("api-tokens"), {"name": "", "scope": "everything"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Enter a name for the token" in body and "govuk-error-summary" in body
+    assert not ApiToken.objects.exists()
+
+
+def test_someone_without_a_confirmed_email_address_cannot_make_a_token(client):
+    user = UserFactory(verified=False)
+    client.force_login(user)
+    response = client.post(reverse("api-tokens"), {"name": "CRM", "scope": "read"})
+    assert response.status_code == 400
+    assert "Confirm your email address" in response.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_nobody_revokes_another_persons_token_from_the_page(client):
+    owner = UserFactory()
+    token, _ = services.create_token(owner, "CRM", "read")
+    client.force_login(UserFactory())
+    assert client.post(reverse("api-token-revoke", args=[token.pk])).status_code == 404
+    assert client.get(reverse("api-token-revoke", args=[token.pk])).status_code == 405
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_the_token_pages_need_sign_in(client):
+    assert client.get(reverse("api-tokens")).status_code == 302
+    assert client.post(reverse("api-tokens"), {"name": "x", "scope": "read"}).status_code == 302
+    assert not ApiToken.objects.exists()
+
+
+# Staff see and revoke tokens in the admin, never a secret --------------------------------
+
+
+def test_a_programme_admin_revokes_a_token_in_the_admin(client, programme_admin):
+    owner = UserFactory()
+    token, secret = services.create_token(owner, "CRM", "write")
+    client.force_login(programme_admin)
+    listing = client.get("/admin/api/apitoken/")
+    assert listing.status_code == 200
+    assert "CRM" in listing.content.decode() and secret not in listing.content.decode()
+    detail = client.get(f"/admin/api/apitoken/{token.pk}/change/").content.decode()
+    assert token.digest not in detail and secret not in detail
+    client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_by == programme_admin
+
+
+@pytest.mark.parametrize("role", ["triager", "moderator"])
+def test_other_staff_roles_do_not_see_tokens(client, role, request):
+    token, _ = services.create_token(UserFactory(), "CRM", "write")
+    client.force_login(request.getfixturevalue(role))
+    assert client.get("/admin/api/apitoken/").status_code == 403
+    client.post("/admin/api/apitoken/", {"action": "revoke", "_selected_action": [token.pk]})
+    token.refresh_from_db()
+    assert token.revoked_at is None
+
+
+def test_the_admin_refuses_a_filter_on_the_digest(client, programme_admin):
+    client.force_login(programme_admin)
+    response = client.get("/admin/api/apitoken/?digest__startswith=a")
+    assert response.status_code in (302, 400)
+
+
+# Errors, pages of results, updated_since ----------------------------------------------
+
+
+def _filtered(params: dict, queryset, field="updated_at"):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from api.filters import UpdatedSinceFilter
+
+    view = type("View", (), {"updated_field": field})()
+    request = Request(APIRequestFactory().get("/api/v1/x/", params))
+    return UpdatedSinceFilter().filter_queryset(request, queryset, view)
+
+
+def test_v1_errors_have_a_message_and_field_errors(api):
+    from rest_framework.exceptions import ValidationError
+
+    from api.errors import _flatten
+
+    with pytest.raises(ValidationError) as error:
+        _filtered({"updated_since": "yesterday"}, ListingFactory._meta.model.objects.all())
+    assert "updated_since" in _flatten(error.value.detail)
+    missing = api.get("/api/v1/listings/L-nope/")
+    assert missing.status_code == 404 and missing.json()["errors"] == {}
+    nowhere = api.get("/api/v1/no-such-thing/")
+    assert nowhere.status_code == 404 and "message" in nowhere.json()
+
+
+def test_the_old_read_only_paths_keep_their_error_shape(api):
+    assert set(api.get("/api/listings/L-nope/").json()) == {"detail"}
+    assert set(api.get("/api/no-such-thing/").json()) == {"detail"}
+
+
+@pytest.mark.parametrize("size", ["0", "501", "ten", "-1"])
+def test_a_page_size_out_of_range_is_a_400(api, size):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    from api.pagination import SyncCursorPagination
+
+    request = Request(APIRequestFactory().get("/api/v1/x/", {"page_size": size}))
+    from rest_framework.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        SyncCursorPagination().get_page_size(request)
+
+
+def test_updated_since_parses_iso_8601_and_treats_naive_times_as_utc():
+    from api.filters import parse_moment
+
+    assert parse_moment("2026-12-01T09:00:00Z") == parse_moment("2026-12-01T09:00:00")
+    assert parse_moment("2026-12-01T10:00:00+01:00") == parse_moment("2026-12-01T09:00:00Z")
+    # A "+" in a query string arrives as a space.
+    assert parse_moment("2026-12-01T10:00:00 01:00") == parse_moment("2026-12-01T09:00:00Z")
+    assert parse_moment("2026-13-01T00:00:00") is None
+    assert parse_moment("soon") is None
+
+
+def test_updated_since_keeps_what_changed_at_or_after_the_time(api):
+    old = ListingFactory()
+    ListingFactory._meta.model.objects.filter(pk=old.pk).update(
+        updated_at=timezone.now() - timedelta(days=2)
+    )
+    new = ListingFactory()
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+    found = _filtered({"updated_since": since}, ListingFactory._meta.model.objects.all())
+    assert list(found) == [new] and old not in found
+    everything = _filtered({}, ListingFactory._meta.model.objects.all())
+    assert set(everything) == {old, new}
+
+
+# Throttling: shared, per token and per address, with Retry-After -----------------------
+
+
+@pytest.fixture
+def tight_limits(settings):
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_CLASSES": [
+            "api.throttling.AnonymousThrottle",
+            "api.throttling.TokenThrottle",
+            "api.throttling.SessionThrottle",
+        ],
+        "DEFAULT_THROTTLE_RATES": {"anon": "3/minute", "token": "2/minute", "user": "2/minute"},
+    }
+    from rest_framework.settings import api_settings
+    from rest_framework.throttling import SimpleRateThrottle
+
+    api_settings.reload()
+    old = SimpleRateThrottle.THROTTLE_RATES
+    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    cache.clear()
+    yield
+    SimpleRateThrottle.THROTTLE_RATES = old
+    cache.clear()
+
+
+def _view_classes():
+    # DRF views read the throttle classes when the class is made; the test sets them per view.
+    from rest_framework.settings import api_settings
+
+    from clusters import api as cluster_api
+
+    return cluster_api.ThemeViewSet, api_settings.DEFAULT_THROTTLE_CLASSES
+
+
+def test_anonymous_requests_are_limited_per_address_with_retry_after(
+    api, tight_limits, monkeypatch
+):
+    view, classes = _view_classes()
+    monkeypatch.setattr(view, "throttle_classes", classes)
+    answers = [api.get("/api/v1/themes/", REMOTE_ADDR="192.0.2.1") for _ in range(4)]
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    assert int(answers[-1]["Retry-After"]) > 0
+    assert "Wait" in answers[-1].json()["message"]
+    assert api.get("/api/v1/themes/", REMOTE_ADDR="192.0.2.2").status_code == 200
+
+
+def test_each_token_has_its_own_limit(api, tight_limits, monkeypatch):
+    view, classes = _view_classes()
+    monkeypatch.setattr(view, "throttle_classes", classes)
+    user = UserFactory()
+    _, first = services.create_token(user, "one", "read")
+    _, second = services.create_token(user, "two", "read")
+    bearer(api, first)
+    codes = [api.get("/api/v1/themes/").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    bearer(api, second)
+    assert api.get("/api/v1/themes/").status_code == 200
+
+
+# A token is for the API only; the session is guarded by CSRF --------------------------------
+
+
+def test_a_token_signs_nobody_in_to_the_pages_or_the_admin(client):
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    _, secret = services.create_token(staff, "Admin tool", "write")
+    admin = client.get("/admin/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert admin.status_code == 302 and "/login/" in admin["Location"]
+    page = client.get(reverse("api-tokens"), HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert page.status_code == 302
+
+
+def test_a_signed_in_session_writes_to_the_api_only_with_a_csrf_token():
+    from django.test import Client
+
+    user = MembershipFactory().user
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    response = browser.post("/api/v1/listings/", {}, content_type="application/json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["message"]
