@@ -188,9 +188,12 @@ class Redis:
             start_new_session=True,
         )
         deadline = time.monotonic() + 20
-        while subprocess.run(
-            ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
-        ).stdout.strip() != "PONG":
+        while (
+            subprocess.run(
+                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
+            ).stdout.strip()
+            != "PONG"
+        ):
             if time.monotonic() > deadline or self.process.poll() is not None:
                 self.stop()
                 raise SystemExit("redis-server did not start")
@@ -410,8 +413,7 @@ def report(saved: dict) -> str:
         "",
         f"Throttling: {saved['throttling']}",
         "",
-        f"Run on {first['measured_at']}; {cpu}, {os.cpu_count()} cores; code at "
-        f"{saved['code']}.",
+        f"Run on {first['measured_at']}; {cpu}, {os.cpu_count()} cores; code at {saved['code']}.",
         "",
         "```",
         saved["command"],

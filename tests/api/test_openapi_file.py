@@ -24,7 +24,7 @@ def made_by_the_code(folder: Path) -> str:
 
 
 def difference(committed: str, made: str) -> str:
-    """"" when they are the same; else what to do, and the start of a unified diff."""
+    """Nothing when they are the same; else what to do, and the start of a unified diff."""
     if committed == made:
         return ""
     lines = list(
