@@ -529,6 +529,12 @@ SPECTACULAR_SETTINGS |= {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Operations grouped by area, v1 first and the paths from before v1 last
+    # (config/openapi.py); the first hook is drf-spectacular's default.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.openapi.group_by_area",
+    ],
 }
 
 # Rate limits (sign-in, password reset, sign-up, the enquiry form) count in the cache, so it
