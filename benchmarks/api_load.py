@@ -10,8 +10,9 @@ script). With 100,000 listings, on SQLite and on PostgreSQL, it measures in turn
   the JSON renderer) and reads nothing from the database;
 - `/healthz`, for reference: answered by a middleware before Django's stack;
 - `/api/v1/listings/`, the first page (50 listings);
-- `/api/v1/listings/?cursor=...`: a different cursor page each request, taken from the
-  `next` links of a walk through the whole list, so that pages deep in it are measured too;
+- `/api/v1/listings/?cursor=...`: a different cursor page each request, 200 of them spread
+  evenly over the whole list (made as the list's `next` links are, from every n-th listing
+  in its order), so that pages deep in it are measured too;
 - `/api/v1/listings/{ref}/`: a different published listing each request;
 - `/api/v1/listings/` again, with a personal token (`Authorization: Bearer ...`, read
   scope): what a partner's system pays for signing in on every request.
@@ -73,8 +74,8 @@ TARGET_P99_MS = 1000
 ROOT = "/api/v1/"
 LISTINGS = "/api/v1/listings/"
 DETAIL_LISTINGS = 20_000  # listing URLs the detail row cycles through
-WALK_PAGE_SIZE = 500  # the walk that collects cursors reads big pages...
-CURSOR_PAGES = 200  # ... and keeps this many `next` cursors, spread over the whole list
+CURSOR_PAGES = 200  # cursor pages spread over the whole list
+WALK_PAGE_SIZE, WALK_PAGES = 500, 40  # for a list that is not cursor-paginated
 UNLIMITED = "1000000/second"
 RATE_VARIABLES = ["DJANGO_API_ANON_RATE", "DJANGO_API_TOKEN_RATE", "DJANGO_API_USER_RATE"]
 TOKEN_NAME = "api_load benchmark"
@@ -113,19 +114,7 @@ def inspect(listings: int) -> dict:
     _, secret = create_token(user, TOKEN_NAME, "read")
 
     client = Client(HTTP_HOST="localhost")
-    cursors = []
-    url = f"{LISTINGS}?page_size={WALK_PAGE_SIZE}"
-    walked = 0
-    while url:
-        page = client.get(url).json()
-        walked += len(page["results"])
-        url = page["next"] and path_of(page["next"])
-        if url:
-            # The same place in the list, at the default page size.
-            query = [(k, v) for k, v in parse_qsl(urlsplit(url).query) if k != "page_size"]
-            cursors.append(f"{LISTINGS}?{urlencode(query)}")
-    step = max(1, len(cursors) // CURSOR_PAGES)
-    cursors = cursors[::step][:CURSOR_PAGES]
+    cursors = spread_cursors() or walked_cursors(client)
 
     def measure_one(path: str, **headers) -> dict:
         client.get(path, **headers)  # warm
@@ -152,7 +141,6 @@ def inspect(listings: int) -> dict:
     return {
         "database": database,
         "published": Listing.objects.published().count(),
-        "walked": walked,
         "detail_paths": [f"{LISTINGS}{ref}/" for ref in refs],
         "cursor_paths": cursors,
         "secret": secret,
@@ -164,6 +152,42 @@ def inspect(listings: int) -> dict:
             "token": measure_one(LISTINGS, **bearer),
         },
     }
+
+
+def spread_cursors() -> list[str]:
+    """CURSOR_PAGES cursors spread evenly over the whole list, made as the list's own cursor
+    pagination makes them (its `next` links), from every n-th published listing in the list's
+    order; [] if the list is not cursor-paginated."""
+    from django.urls import resolve
+    from rest_framework.pagination import Cursor, CursorPagination
+
+    view = resolve(LISTINGS).func.cls
+    if not issubclass(view.pagination_class or object, CursorPagination):
+        return []
+    pagination = view.pagination_class()
+    ordering = pagination.get_ordering(None, None, view)
+    queryset = view.queryset.order_by(*ordering)
+    total = queryset.count()
+    step = max(1, total // (CURSOR_PAGES + 1))
+    pagination.base_url = "http://localhost" + LISTINGS
+    cursors = []
+    for index in range(step, total, step):
+        instance = queryset[index]
+        position = pagination._get_position_from_instance(instance, ordering)
+        cursors.append(path_of(pagination.encode_cursor(Cursor(0, False, position))))
+    return cursors[:CURSOR_PAGES]
+
+
+def walked_cursors(client) -> list[str]:
+    """The `next` links of the first WALK_PAGES big pages (a list paginated another way)."""
+    cursors, url = [], f"{LISTINGS}?page_size={WALK_PAGE_SIZE}"
+    while url and len(cursors) < WALK_PAGES:
+        url = client.get(url).json()["next"]
+        if url:  # the same place in the list, at the default page size
+            query = [(k, v) for k, v in parse_qsl(urlsplit(url).query) if k != "page_size"]
+            cursors.append(f"{LISTINGS}?{urlencode(query)}")
+            url = path_of(url)
+    return cursors
 
 
 def path_of(url: str) -> str:
@@ -274,7 +298,6 @@ def measure(url: str, listings: int, corpus: Path, folder: Path, args) -> dict:
         "listings": listings,
         "database": inspected["database"],
         "published": inspected["published"],
-        "walked": inspected["walked"],
         "cursor_pages": len(inspected["cursor_paths"]),
         "one_at_a_time": inspected["one_at_a_time"],
         "load_before": load_average(),
@@ -320,7 +343,7 @@ def measure(url: str, listings: int, corpus: Path, folder: Path, args) -> dict:
             result["problems"].append(f"{key}: answered {one['status']} in the Django process")
     cursor = inspected["one_at_a_time"]["cursor"]
     if cursor is None:
-        result["problems"].append("the walk found no second page: no cursor to measure")
+        result["problems"].append("no second page found: no cursor to measure")
     elif cursor["count_query"] or inspected["one_at_a_time"]["list"]["count_query"]:
         result["problems"].append("a cursor page made a COUNT query")
     result["load_after"] = load_average()
@@ -403,8 +426,8 @@ def report(saved: dict) -> str:
         f"({saved['settings']}), and wrk with 50 connections, against `/api/v1/` (the API's "
         "root: authentication, scope check, throttling and JSON, no query; the yardstick), "
         "`/healthz` (for reference), the first page of `/api/v1/listings/`, "
-        f"{first['cursor_pages']} cursor pages spread over the whole list (from the `next` "
-        "links of a walk through it), a different listing each request, and the first page "
+        f"{first['cursor_pages']} cursor pages spread evenly over the whole list (made as its "
+        "`next` links are), a different listing each request, and the first page "
         "with a read token. The rows are interleaved round by round; requests/s is the mean "
         "of the rounds, p50 and p99 the worst round's. The target (the issue's): each "
         "listing row keeps at least half of `/api/v1/`'s requests/s, with p99 under 1 s and "
