@@ -1,5 +1,6 @@
 """What a token's scope allows. Object and role rules are each domain's own (its api.py)."""
 
+from django.conf import settings
 from rest_framework import permissions
 
 from .models import ApiToken
@@ -24,10 +25,34 @@ class TokenScope(permissions.BasePermission):
         return True
 
 
+def session_passed_second_step(request) -> bool:
+    """True if this session's sign-in used a second factor (allauth records it as "mfa")."""
+    from allauth.account.authentication import get_authentication_records
+
+    django_request = getattr(request, "_request", request)
+    records = get_authentication_records(django_request, request.user)
+    return any(record.get("method") == "mfa" for record in records)
+
+
 class IsStaffToken(permissions.BasePermission):
-    """Staff only (their role is checked by each view with `user.has_perm`)."""
+    """Staff only (their role is checked by each view with `user.has_perm`).
+
+    Staff reach the admin only with a second step at sign-in (STAFF_REQUIRE_MFA), so the API
+    asks the same: a staff token can only be made in a session that passed it (api/views.py),
+    and a session without it is refused here.
+    """
 
     message = "Only programme staff can use this."
 
     def has_permission(self, request, view):
-        return bool(request.user and request.user.is_authenticated and request.user.is_staff)
+        user = request.user
+        if not (user and user.is_authenticated and user.is_staff):
+            return False
+        needs_step = request.auth is None and settings.STAFF_REQUIRE_MFA
+        if needs_step and not session_passed_second_step(request):
+            self.message = (
+                "Staff use this only after the second step of signing in: sign in again "
+                "with the code from your authenticator app, or use a personal token."
+            )
+            return False
+        return True

@@ -1,5 +1,6 @@
 """Personal API tokens on the account pages: make one (shown once), see them, revoke one."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -9,10 +10,20 @@ from django.views.decorators.http import require_POST
 from . import services
 from .forms import NewTokenForm
 from .models import ApiToken
+from .permissions import session_passed_second_step
 
 
 def _verified(user) -> bool:
     return user.emailaddress_set.filter(verified=True).exists()
+
+
+def _needs_second_step(request) -> bool:
+    """Staff reach the admin only with a second step; a token must not be a way round it."""
+    return (
+        request.user.is_staff
+        and settings.STAFF_REQUIRE_MFA
+        and not session_passed_second_step(request)
+    )
 
 
 def _page(request, form, status=200):
@@ -33,6 +44,12 @@ def tokens(request):
     form = NewTokenForm(request.POST)
     if not _verified(request.user):
         form.add_error(None, "Confirm your email address before you make a token")
+    elif _needs_second_step(request):
+        form.add_error(
+            None,
+            "Staff make tokens only after the second step of signing in: sign out, then sign "
+            "in again with the code from your authenticator app",
+        )
     if not form.is_valid():
         return _page(request, form, status=400)
     try:

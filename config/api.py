@@ -10,7 +10,12 @@ from django.urls import include, path
 from django.views import defaults
 from rest_framework.routers import DefaultRouter
 
+from accounts import api as account_api
 from clusters import api as cluster_api
+from introductions import api as introduction_api
+from matching import api as matching_api
+from searches import api as search_api
+from teams import api as team_api
 
 # The read-only API as it was before v1 (its schema and answers unchanged).
 router = DefaultRouter()
@@ -28,6 +33,15 @@ router_v1.register("listings", cluster_api.ListingViewSet, basename="listing")
 
 # Paths a router cannot make (nested under an organisation, actions on a queue...).
 urlpatterns_v1: list = []
+
+# A member's and a cluster team's own data (hS): matches, introductions, saved searches, the
+# data export, the team's challenges.
+router_v1.register("saved-searches", search_api.SavedSearchViewSet, basename="saved-search")
+router_v1.register("introductions", introduction_api.IntroductionViewSet, basename="intro")
+urlpatterns_v1 += matching_api.v1_paths
+urlpatterns_v1 += introduction_api.v1_paths
+urlpatterns_v1 += team_api.v1_paths
+urlpatterns_v1 += account_api.v1_paths
 
 app_name = "api"
 urlpatterns = [

@@ -536,6 +536,12 @@ SPECTACULAR_SETTINGS |= {
         "config.openapi.group_by_area",
     ],
 }
+# A challenge's status is one enum in the schema, in the public list and in a cluster team's
+# own (teams/api.py), rather than two with a made-up name.
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "ChallengeStatusEnum": "clusters.models.Challenge.Status",
+}
 
 # Rate limits (sign-in, password reset, sign-up, the enquiry form) count in the cache, so it
 # must be shared by every process: `make run` starts two gunicorn workers, and a per-process

@@ -343,3 +343,47 @@ def test_a_signed_in_session_writes_to_the_api_only_with_a_csrf_token():
     response = browser.post("/api/v1/listings/", {}, content_type="application/json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["message"]
+
+
+def test_staff_make_a_token_only_in_a_session_that_passed_the_second_step(client, settings):
+    settings.STAFF_REQUIRE_MFA = True
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(staff)  # a password only: no second step recorded
+    response = client.post(reverse("api-tokens"), {"name": "Tool", "scope": "write"})
+    assert response.status_code == 400
+    assert "second step" in response.content.decode()
+    assert not ApiToken.objects.exists()
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "mfa", "type": "totp", "at": 0}]
+    session["account_authentication_methods_user"] = str(staff.pk)
+    session.save()
+    assert client.post(reverse("api-tokens"), {"name": "Tool", "scope": "write"}).status_code == 200
+    assert ApiToken.objects.filter(user=staff).count() == 1
+
+
+def test_members_make_tokens_whatever_the_staff_setting(client, settings):
+    settings.STAFF_REQUIRE_MFA = True
+    client.force_login(MembershipFactory().user)
+    assert client.post(reverse("api-tokens"), {"name": "CRM", "scope": "read"}).status_code == 200
+
+
+def test_the_staff_permission_refuses_a_session_without_the_second_step(settings, rf):
+    from rest_framework.request import Request
+
+    from api.permissions import IsStaffToken
+
+    settings.STAFF_REQUIRE_MFA = True
+    staff = UserFactory(is_staff=True)
+    django_request = rf.get("/api/v1/staff/x/")
+    django_request.user = staff
+    from django.contrib.sessions.backends.db import SessionStore
+
+    django_request.session = SessionStore()
+    request = Request(django_request)
+    request._user, request._auth = staff, None
+    assert IsStaffToken().has_permission(request, None) is False
+    django_request.session["account_authentication_methods"] = [{"method": "mfa", "at": 0}]
+    django_request.session["account_authentication_methods_user"] = str(staff.pk)
+    assert IsStaffToken().has_permission(request, None) is True
+    request._user = MembershipFactory().user
+    assert IsStaffToken().has_permission(request, None) is False

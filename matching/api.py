@@ -1,0 +1,147 @@
+"""API for an organisation's matches: the list "Your matches" shows, and answering one.
+
+Members of the organisation only (token or signed-in session): anyone else gets 404, as
+on the page. Answers go through `services.set_match_status`, as the page's do.
+"""
+
+import django_filters
+from django.db.models import F
+from django.db.models.functions import Coalesce, Greatest
+from django.shortcuts import get_object_or_404
+from django.urls import re_path
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from api.filters import UpdatedSinceFilter
+from api.pagination import SyncCursorPagination
+from api.permissions import TokenScope
+from api.schema import errors
+from clusters.api import REF
+from clusters.models import Listing, Organisation
+
+from . import services
+from .models import Match
+from .serializers import ANSWERS, AnswerSerializer, MatchSerializer
+
+ORGANISATION_REF = OpenApiParameter(
+    "ref", str, OpenApiParameter.PATH, description="Your organisation's reference."
+)
+
+
+class MatchFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(
+        choices=[(Match.Status.NEW, "New"), (Match.Status.INTERESTED, "Interested")],
+        help_text="Only new (not answered) or only interested matches.",
+    )
+    source_listing = django_filters.CharFilter(
+        field_name="source_listing__ref",
+        help_text="Only the matches of one of your listings, by its reference.",
+    )
+
+    class Meta:
+        model = Match
+        fields = ["status", "source_listing"]
+
+
+def shown_matches(organisation):
+    """The organisation's matches as its "Your matches" page shows them: suggestions still in
+    the top list of one of its published listings, whose target is published and that were
+    not answered "not relevant"; with `changed_at`, the later of computed and answered."""
+    return (
+        Match.objects.visible()
+        .filter(
+            rank__isnull=False,
+            source_listing__organisation=organisation,
+            source_listing__status=Listing.Status.PUBLISHED,
+        )
+        .select_related("source_listing", "target__organisation")
+        .annotate(
+            changed_at=Greatest(F("computed_at"), Coalesce(F("status_changed_at"), "computed_at"))
+        )
+    )
+
+
+@extend_schema(tags=["Matches"], parameters=[ORGANISATION_REF])
+class OrganisationMatchViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """The organisation's suggested matches, and the answer to one."""
+
+    serializer_class = MatchSerializer
+    permission_classes = [TokenScope, permissions.IsAuthenticated]
+    pagination_class = SyncCursorPagination
+    filter_backends = [DjangoFilterBackend, UpdatedSinceFilter]
+    filterset_class = MatchFilter
+    ordering = ("changed_at", "id")
+    updated_field = "changed_at"
+
+    def organisation(self):
+        if not hasattr(self, "_organisation"):
+            self._organisation = get_object_or_404(
+                Organisation.objects.of_member(self.request.user), ref=self.kwargs["ref"]
+            )
+        return self._organisation
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Match.objects.none()
+        return shown_matches(self.organisation())
+
+    @extend_schema(
+        operation_id="organisation_matches_list",
+        summary="Your organisation's matches",
+        description=(
+            "The suggestions shown on your organisation's “Your matches” page: for each of its "
+            "published offers and needs, the listings that fit it best. A match leaves the "
+            "list when answered “not relevant”, when either listing is no longer published, "
+            "or when it drops out of its listing's top ten; there is no removals list, so "
+            "read the whole list (at most ten per published listing) to see what left. "
+            "Oldest change first; pass `updated_since` to read only what changed."
+        ),
+        responses={200: MatchSerializer(many=True), **errors(400, 401, 403, 404, 429)},
+    )
+    def list(self, request, *args, **kwargs):
+        self.organisation()  # 404 before the filters are read
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="organisation_matches_answer",
+        summary="Answer a match: interested, or not relevant",
+        description=(
+            "The same as the buttons on the page. “not-relevant” is never suggested again "
+            "(and offers like it move down your list); “interested” is noted. You may change "
+            "your answer. Answers the match as it now is. Needs a read-and-write token."
+        ),
+        request=AnswerSerializer,
+        examples=[OpenApiExample("Interested", value={"answer": "interested"}, request_only=True)],
+        responses={200: MatchSerializer, **errors(400, 401, 403, 404, 429)},
+    )
+    @action(detail=True, methods=["post"])
+    def answer(self, request, ref, pk):
+        organisation = self.organisation()
+        # As the page: any match of one of the organisation's listings, shown or not.
+        match = get_object_or_404(
+            Match.objects.select_related("source_listing", "target__organisation"),
+            pk=pk,
+            source_listing__organisation=organisation,
+        )
+        body = AnswerSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        services.set_match_status(match, ANSWERS[body.validated_data["answer"]])
+        return Response(MatchSerializer(match).data)
+
+
+# Wired under /api/v1/ by config/api.py.
+v1_paths = [
+    re_path(
+        rf"^organisations/(?P<ref>{REF})/matches/$",
+        OrganisationMatchViewSet.as_view({"get": "list"}),
+        name="organisation-matches",
+    ),
+    re_path(
+        rf"^organisations/(?P<ref>{REF})/matches/(?P<pk>[0-9]{{1,18}})/answer/$",
+        OrganisationMatchViewSet.as_view({"post": "answer"}),
+        name="organisation-match-answer",
+    ),
+]

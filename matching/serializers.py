@@ -1,0 +1,81 @@
+"""API representations of an organisation's suggested matches, as "Your matches" shows them."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from . import services
+from .models import Match
+from .views import ANSWERS  # the page's answers, and the status each one stores
+
+
+class MatchOrganisationSerializer(serializers.Serializer):
+    ref = serializers.CharField()
+    name = serializers.CharField()
+    kind = serializers.CharField(help_text="business, investor, university, public_body or other")
+
+
+class MatchListingSerializer(serializers.Serializer):
+    ref = serializers.CharField()
+    title = serializers.CharField()
+    kind = serializers.CharField(help_text="offer or need")
+
+
+class MatchTargetSerializer(MatchListingSerializer):
+    organisation = MatchOrganisationSerializer()
+
+
+class MatchSerializer(serializers.ModelSerializer):
+    source_listing = MatchListingSerializer(
+        help_text="Your organisation's published listing this is suggested for."
+    )
+    target = MatchTargetSerializer(help_text="The suggested listing and its organisation.")
+    strength = serializers.SerializerMethodField(
+        help_text="The score in words, as the page shows it: strong, good or possible."
+    )
+    status = serializers.ChoiceField(
+        choices=Match.Status.choices,
+        help_text="new (not answered yet) or interested (you said you are interested). "
+        "Matches answered “not relevant” leave the list.",
+    )
+    updated_at = serializers.SerializerMethodField(
+        help_text="The later of when it was last computed and when it was last answered: "
+        "what `updated_since` compares."
+    )
+
+    class Meta:
+        model = Match
+        fields = [
+            "id",
+            "source_listing",
+            "target",
+            "strength",
+            "score",
+            "rank",
+            "reasons",
+            "status",
+            "first_seen_at",
+            "status_changed_at",
+            "updated_at",
+        ]
+        extra_kwargs = {
+            "score": {"help_text": "From 0 to 1: higher fits better."},
+            "rank": {"help_text": "1 for the best suggestion for this listing."},
+            "reasons": {"help_text": "Why it is suggested, in words a person reads."},
+        }
+
+    def get_strength(self, match) -> str:
+        return services.strength(match.score)
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_updated_at(self, match):
+        moment = max(filter(None, (match.computed_at, match.status_changed_at)))
+        return serializers.DateTimeField().to_representation(moment)
+
+
+class AnswerSerializer(serializers.Serializer):
+    answer = serializers.ChoiceField(
+        choices=list(ANSWERS),
+        help_text="interested, or not-relevant (it will not be suggested again).",
+        error_messages={"invalid_choice": "Choose “interested” or “not-relevant”."},
+    )

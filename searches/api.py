@@ -1,0 +1,129 @@
+"""API for a person's own saved searches: list, save, rename and delete.
+
+A short list (at most `services.MAX_SAVED`), so it has no pages and no `updated_since`.
+Anyone else's saved search is a 404, as on the page.
+"""
+
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import exceptions, permissions, status, viewsets
+from rest_framework.response import Response
+
+from api.errors import Conflict
+from api.permissions import TokenScope
+from api.schema import errors
+
+from . import services
+from .forms import RenameSearchForm, SaveSearchForm
+from .models import SavedSearch
+from .pages import PAGES, InvalidSearch
+from .serializers import NewSavedSearchSerializer, RenameSerializer, SavedSearchSerializer
+
+REF = r"[-_A-Za-z0-9]+"
+
+
+def _form_errors(form) -> exceptions.ValidationError:
+    return exceptions.ValidationError(form.errors)
+
+
+@extend_schema(
+    tags=["Saved searches"],
+    parameters=[
+        OpenApiParameter("ref", str, OpenApiParameter.PATH, description="The search's ref.")
+    ],
+)
+class SavedSearchViewSet(viewsets.GenericViewSet):
+    serializer_class = SavedSearchSerializer
+    permission_classes = [TokenScope, permissions.IsAuthenticated]
+    pagination_class = None
+    lookup_field = "ref"
+    lookup_value_regex = REF
+
+    def get_queryset(self):
+        return SavedSearch.objects.of_user(self.request.user).filter(page__in=list(PAGES))
+
+    def get_object(self):
+        return get_object_or_404(self.get_queryset(), ref=self.kwargs["ref"])
+
+    @extend_schema(
+        operation_id="saved_searches_list",
+        summary="Your saved searches",
+        description=f"All of them (at most {services.MAX_SAVED}), by name.",
+        parameters=[],
+        responses={200: SavedSearchSerializer(many=True), **errors(401, 403, 429)},
+    )
+    def list(self, request):
+        return Response(SavedSearchSerializer(self.get_queryset(), many=True).data)
+
+    @extend_schema(
+        operation_id="saved_searches_create",
+        summary="Save a search",
+        description=(
+            "Save a list page's search to hear of new results by email, as the “Save this "
+            "search” button does: only the page's known filters are kept, checked as the page "
+            f"checks them. 409 if you saved it already or keep {services.MAX_SAVED} already."
+        ),
+        parameters=[],
+        request=NewSavedSearchSerializer,
+        examples=[
+            OpenApiExample(
+                "New hydrogen offers",
+                value={"page": "offers", "query": "q=hydrogen", "name": "Hydrogen offers"},
+                request_only=True,
+            )
+        ],
+        responses={201: SavedSearchSerializer, **errors(400, 401, 403, 409, 429)},
+    )
+    def create(self, request):
+        body = NewSavedSearchSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        form = SaveSearchForm(data={"name": body.validated_data["name"]})
+        if not form.is_valid():
+            raise _form_errors(form)
+        page, query = body.validated_data["page"], QueryDict(body.validated_data["query"])
+        try:
+            PAGES[page].normalise(query)
+        except InvalidSearch as exc:
+            raise exceptions.ValidationError({"query": [str(exc)]}) from None
+        try:
+            search = services.save_search(request.user, page, query, form.cleaned_data["name"])
+        except services.SearchNotSaved as exc:
+            raise Conflict(str(exc)) from None
+        return Response(SavedSearchSerializer(search).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        operation_id="saved_searches_retrieve",
+        summary="One of your saved searches",
+        responses={200: SavedSearchSerializer, **errors(401, 403, 404, 429)},
+    )
+    def retrieve(self, request, ref):
+        return Response(SavedSearchSerializer(self.get_object()).data)
+
+    @extend_schema(
+        operation_id="saved_searches_rename",
+        summary="Rename a saved search",
+        request=RenameSerializer,
+        examples=[OpenApiExample("A new name", value={"name": "Heat pumps"}, request_only=True)],
+        responses={200: SavedSearchSerializer, **errors(400, 401, 403, 404, 429)},
+    )
+    def partial_update(self, request, ref):
+        search = self.get_object()
+        body = RenameSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        form = RenameSearchForm(data={"name": body.validated_data["name"]})
+        if not form.is_valid():
+            raise _form_errors(form)
+        services.rename_search(search, form.cleaned_data["name"])
+        return Response(SavedSearchSerializer(search).data)
+
+    @extend_schema(
+        operation_id="saved_searches_delete",
+        summary="Delete a saved search",
+        description="No more emails about it.",
+        request=None,
+        responses={204: None, **errors(401, 403, 404, 429)},
+    )
+    def destroy(self, request, ref):
+        services.delete_search(self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)

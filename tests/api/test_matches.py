@@ -1,0 +1,268 @@
+"""The API of an organisation's matches: what the list shows, its filters, and answering."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from matching.models import Match, MatchingWork
+from tests.api.conftest import bearer
+from tests.factories import ListingFactory, MatchFactory, MembershipFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ours(member, organisation):
+    """`member`'s published need, matched with two offers of another organisation."""
+    need = ListingFactory(organisation=organisation, kind="need", title="Heat for drying")
+    other = OrganisationFactory(name="Gamma Heat Ltd")
+    best = MatchFactory(
+        source_listing=need,
+        target=ListingFactory(organisation=other, title="Heat pumps"),
+        score=0.9,
+        rank=1,
+        reasons=["both about heat pumps", "both in Humber"],
+    )
+    second = MatchFactory(
+        source_listing=need, target=ListingFactory(organisation=other), score=0.1, rank=2
+    )
+    return need, best, second
+
+
+def matches_url(organisation) -> str:
+    return f"/api/v1/organisations/{organisation.ref}/matches/"
+
+
+def answer_url(organisation, match) -> str:
+    return f"{matches_url(organisation)}{match.pk}/answer/"
+
+
+def test_the_list_shows_each_match_as_the_page_does(api, member, organisation, ours, token_for):
+    need, best, second = ours
+    bearer(api, token_for(member, "read"))
+    response = api.get(matches_url(organisation))
+    assert response.status_code == 200
+    rows = {row["id"]: row for row in response.json()["results"]}
+    assert set(rows) == {best.pk, second.pk}
+    row = rows[best.pk]
+    assert row["source_listing"] == {"ref": need.ref, "title": "Heat for drying", "kind": "need"}
+    assert row["target"]["title"] == "Heat pumps"
+    assert row["target"]["organisation"] == {
+        "ref": best.target.organisation.ref,
+        "name": "Gamma Heat Ltd",
+        "kind": "business",
+    }
+    assert row["strength"] == "strong"
+    assert rows[second.pk]["strength"] == "possible"
+    assert row["score"] == 0.9
+    assert row["reasons"] == ["both about heat pumps", "both in Humber"]
+    assert row["status"] == "new"
+
+
+def test_the_list_leaves_out_what_the_page_leaves_out(api, member, organisation, ours, token_for):
+    need, best, second = ours
+    hidden = [
+        # Answered "not relevant".
+        MatchFactory(source_listing=need, status=Match.Status.DISMISSED, rank=3),
+        # Its target is no longer published.
+        MatchFactory(source_listing=need, target=ListingFactory(status="withdrawn"), rank=4),
+        # Dropped out of the top list (kept only for its answer).
+        MatchFactory(source_listing=need, rank=None),
+        # Of a draft of ours.
+        MatchFactory(source_listing=ListingFactory(organisation=organisation, status="draft")),
+        # Another organisation's.
+        MatchFactory(),
+    ]
+    bearer(api, token_for(member))
+    ids = {row["id"] for row in api.get(matches_url(organisation)).json()["results"]}
+    assert ids == {best.pk, second.pk}
+    assert not ids & {match.pk for match in hidden}
+
+
+def test_the_list_filters_by_status_and_by_listing(api, member, organisation, ours, token_for):
+    need, best, second = ours
+    other_need = ListingFactory(organisation=organisation, kind="need")
+    elsewhere = MatchFactory(source_listing=other_need)
+    best.status = Match.Status.INTERESTED
+    best.save()
+    bearer(api, token_for(member))
+    url = matches_url(organisation)
+    interested = api.get(url, {"status": "interested"}).json()["results"]
+    assert [row["id"] for row in interested] == [best.pk]
+    of_need = api.get(url, {"source_listing": need.ref}).json()["results"]
+    assert {row["id"] for row in of_need} == {best.pk, second.pk}
+    assert elsewhere.pk not in {row["id"] for row in of_need}
+    wrong = api.get(url, {"status": "dismissed"})
+    assert wrong.status_code == 400
+    assert "status" in wrong.json()["errors"]
+
+
+def test_updated_since_reads_the_later_of_computed_and_answered(
+    api, member, organisation, ours, token_for
+):
+    need, best, second = ours
+    long_ago = timezone.now() - timedelta(days=30)
+    Match.objects.filter(pk__in=[best.pk, second.pk]).update(computed_at=long_ago)
+    Match.objects.filter(pk=best.pk).update(status_changed_at=timezone.now())
+    bearer(api, token_for(member))
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+    response = api.get(matches_url(organisation), {"updated_since": since})
+    assert [row["id"] for row in response.json()["results"]] == [best.pk]
+    assert parse_datetime(response.json()["results"][0]["updated_at"]) > parse_datetime(since)
+    bad = api.get(matches_url(organisation), {"updated_since": "yesterday"})
+    assert bad.status_code == 400
+    assert "updated_since" in bad.json()["errors"]
+
+
+def test_the_cursor_walks_every_match_once_oldest_change_first(
+    api, member, organisation, token_for
+):
+    need = ListingFactory(organisation=organisation, kind="need")
+    start = timezone.now() - timedelta(hours=10)
+    made = [
+        MatchFactory(source_listing=need, computed_at=start + timedelta(minutes=n)).pk
+        for n in range(7)
+    ]
+    bearer(api, token_for(member))
+    seen, url = [], matches_url(organisation) + "?page_size=3"
+    while url:
+        page = api.get(url).json()
+        seen += [row["id"] for row in page["results"]]
+        url = page["next"]
+    assert seen == made
+
+
+def test_interested_is_recorded_as_the_page_records_it(api, member, organisation, ours, token_for):
+    need, best, second = ours
+    bearer(api, token_for(member))
+    response = api.post(answer_url(organisation, best), {"answer": "interested"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "interested"
+    best.refresh_from_db()
+    assert best.status == Match.Status.INTERESTED
+    assert best.status_changed_at is not None
+    # "Interested" does not ask for the list to be worked out again; the page's doesn't either.
+    assert not MatchingWork.objects.filter(kind="listing", object_id=need.pk).exists()
+
+
+def test_not_relevant_leaves_the_list_and_asks_for_matching_again(
+    api, member, organisation, ours, token_for
+):
+    need, best, second = ours
+    bearer(api, token_for(member))
+    response = api.post(answer_url(organisation, best), {"answer": "not-relevant"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["status"] == "dismissed"
+    best.refresh_from_db()
+    assert best.status == Match.Status.DISMISSED
+    assert MatchingWork.objects.filter(kind="listing", object_id=need.pk, state="pending").exists()
+    ids = {row["id"] for row in api.get(matches_url(organisation)).json()["results"]}
+    assert ids == {second.pk}
+
+
+def test_the_page_and_the_api_give_the_same_answer(
+    api, client, member, organisation, ours, token_for
+):
+    need, best, second = ours
+    client.force_login(member)
+    client.post(f"/listings/{need.ref}/matches/{best.target.ref}/", {"answer": "not-relevant"})
+    bearer(api, token_for(member))
+    api.post(answer_url(organisation, second), {"answer": "not-relevant"}, format="json")
+    best.refresh_from_db()
+    second.refresh_from_db()
+    assert best.status == second.status == Match.Status.DISMISSED
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({}, "This field is required."),
+        ({"answer": "maybe"}, "Choose “interested” or “not-relevant”."),
+    ],
+)
+def test_an_answer_that_is_not_one_of_the_two_is_a_400(
+    api, member, organisation, ours, token_for, body, message
+):
+    need, best, second = ours
+    bearer(api, token_for(member))
+    response = api.post(answer_url(organisation, best), body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"answer": [message]}
+    best.refresh_from_db()
+    assert best.status == Match.Status.NEW
+
+
+def test_a_read_token_cannot_answer(api, member, organisation, ours, token_for):
+    need, best, second = ours
+    bearer(api, token_for(member, "read"))
+    response = api.post(answer_url(organisation, best), {"answer": "interested"}, format="json")
+    assert response.status_code == 403
+    best.refresh_from_db()
+    assert best.status == Match.Status.NEW
+
+
+def test_a_colleague_in_another_organisation_cannot_answer_through_their_own(
+    api, organisation, ours, token_for
+):
+    """A match is found only under its own organisation's address."""
+    need, best, second = ours
+    stranger = MembershipFactory().user
+    theirs = stranger.memberships.get().organisation
+    bearer(api, token_for(stranger))
+    response = api.post(answer_url(theirs, best), {"answer": "interested"}, format="json")
+    assert response.status_code == 404
+    best.refresh_from_db()
+    assert best.status == Match.Status.NEW
+
+
+def test_a_signed_in_session_reads_the_list(client, member, organisation, ours):
+    client.force_login(member)
+    response = client.get(matches_url(organisation))
+    assert response.status_code == 200
+    assert len(response.json()["results"]) == 2
+
+
+@pytest.mark.parametrize("count", [10, 500])
+def test_the_list_makes_the_same_few_queries_at_10_and_500(
+    api, member, organisation, token_for, django_assert_max_num_queries, count
+):
+    need = ListingFactory(organisation=organisation, kind="need")
+    targets = ListingFactory.create_batch(count)
+    Match.objects.bulk_create(
+        MatchFactory.build(source_listing=need, target=target, rank=n + 1)
+        for n, target in enumerate(targets)
+    )
+    bearer(api, token_for(member))
+    with django_assert_max_num_queries(5):
+        response = api.get(matches_url(organisation), {"page_size": 500})
+    assert len(response.json()["results"]) == count
+
+
+@pytest.mark.parametrize("match_id", ["9" * 18, "9" * 40, "abc"])
+def test_an_id_that_is_no_match_is_a_404(api, member, organisation, token_for, match_id):
+    bearer(api, token_for(member))
+    url = f"{matches_url(organisation)}{match_id}/answer/"
+    assert api.post(url, {"answer": "interested"}, format="json").status_code == 404
+
+
+def test_the_list_and_the_page_show_the_same_suggestions(
+    api, client, member, organisation, ours, token_for
+):
+    need, best, second = ours
+    hidden = MatchFactory(
+        source_listing=need, status=Match.Status.DISMISSED, target__title="Dismissed offer"
+    )
+    MatchFactory(source_listing=need, rank=None, target__title="Dropped offer")
+    client.force_login(member)
+    page = client.get(f"/your-organisation/{organisation.ref}/matches/").content.decode()
+    bearer(api, token_for(member))
+    listed = {
+        row["target"]["title"] for row in api.get(matches_url(organisation)).json()["results"]
+    }
+    shown = {
+        m.target.title for m in Match.objects.select_related("target") if m.target.title in page
+    }
+    assert listed == shown == {best.target.title, second.target.title}
+    assert hidden.target.title not in page
