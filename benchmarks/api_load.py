@@ -271,7 +271,9 @@ def get(base: str, path: str, authorization: str = "") -> tuple[int, dict]:
         request.add_header("Authorization", authorization)
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read() or b"{}")
+            body = response.read()
+            is_json = response.headers.get_content_type() == "application/json"
+            return response.status, json.loads(body) if is_json else {}
     except urllib.error.HTTPError as error:
         return error.code, {}
 
