@@ -5,7 +5,8 @@ keys are stable (format `cluster-exchange-personal-data/1`; keys are only ever a
 
 - `account`: name, email, dates, email addresses, privacy consents, staff roles and
   permissions, the second factors set up (type and dates only, never a secret), and the
-  personal API tokens (name, scope, dates; never a secret).
+  personal API tokens (name, scope, dates; never a secret) and webhook endpoints (address,
+  events, dates; never the signing secret).
 - `join_requests`: the user's requests to join organisations.
 - `join_requests_answered`: requests to join an organisation that the user let in or declined.
 - `organisations`: each organisation the user belongs to, its members, listings and the
@@ -69,6 +70,7 @@ from outbox.models import Email
 from reports.models import Report
 from searches.models import SavedSearch
 from teams.models import ClusterTeamMember, Shortlist
+from webhooks.models import Endpoint
 
 FORMAT = "cluster-exchange-personal-data/1"
 
@@ -82,6 +84,7 @@ EXPORTED: dict[str, str] = {
     "account.EmailAddress.user": "account.email_addresses",
     "api.ApiToken.user": "account.api_tokens",
     "api.ApiToken.revoked_by": "account.api_tokens",
+    "webhooks.Endpoint.user": "account.webhooks",
     "account.EmailAddress.email": "account.email_addresses",
     "mfa.Authenticator.user": "account.second_factors",
     "clusters.Membership.user": "organisations",
@@ -140,6 +143,11 @@ EXPORTED: dict[str, str] = {
 
 # "app_label.Model.field" -> why its rows are not in the export.
 EXCLUDED: dict[str, str] = {
+    "webhooks.Delivery.endpoint": (
+        "copies of events sent to the person's own system, each about a match, introduction, "
+        "listing or enquiry that is in the export already (the endpoints are under "
+        "account.webhooks)"
+    ),
     "account.EmailConfirmation.email_address": (
         "one-time email confirmation keys: secrets, and deleted once used"
     ),
@@ -259,6 +267,16 @@ def _account(user) -> dict:
                 "revoked_by_staff": bool(t.revoked_at and t.revoked_by_id not in (None, user.pk)),
             }
             for t in ApiToken.objects.filter(user=user).order_by("created_at", "pk")
+        ],
+        # Webhook endpoints: where and what; never the signing secret.
+        "webhooks": [
+            {
+                "url": e.url,
+                "events": e.events,
+                "active": e.active,
+                "made": e.created_at,
+            }
+            for e in Endpoint.objects.filter(user=user).order_by("created_at", "pk")
         ],
         # That a second factor exists and when it was used: never its secret or codes.
         "second_factors": [

@@ -1,7 +1,7 @@
 """App config for clusters: clusters, challenges, themes, organisations and listings."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, pre_migrate
+from django.db.models.signals import post_delete, post_migrate, pre_migrate
 
 
 def _repair_database_triggers(sender, using, **kwargs):
@@ -36,6 +36,21 @@ def _drop_sqlite_count_triggers(sender, using, plan=None, **kwargs):
         drop_triggers(connection)
 
 
+def _record_deletion(sender, instance, **kwargs):
+    """A deleted listing or challenge leaves a tombstone for the API's removals lists.
+
+    A signal rather than a call in each service, because rows are also deleted where no
+    service of ours runs: by cascade (an organisation, with its last member's account) and in
+    the admin. The receiver only hands the row to the service that records it.
+    """
+    from . import services
+
+    if sender._meta.model_name == "listing":
+        services.record_listing_deleted(instance)
+    else:
+        services.record_challenge_deleted(instance)
+
+
 class ClustersConfig(AppConfig):
     name = "clusters"
     verbose_name = "Clusters, challenges and listings"
@@ -43,3 +58,7 @@ class ClustersConfig(AppConfig):
     def ready(self):
         pre_migrate.connect(_drop_sqlite_count_triggers, sender=self)
         post_migrate.connect(_repair_database_triggers, sender=self)
+        for model in ("Listing", "Challenge"):
+            post_delete.connect(
+                _record_deletion, sender=self.get_model(model), dispatch_uid=f"removal-{model}"
+            )

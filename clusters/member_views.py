@@ -55,9 +55,7 @@ def _membership(request, organisation):
 
 
 def _require_verified(request):
-    from allauth.account.models import EmailAddress
-
-    return EmailAddress.objects.filter(user=request.user, verified=True).exists()
+    return services.has_verified_email(request.user)
 
 
 @login_required
@@ -487,7 +485,7 @@ def listing_preview(request, ref):
 def listing_publish(request, ref):
     listing = _editable_listing(request, ref)
     if not _require_verified(request):
-        messages.error(request, "Confirm your email address before you publish: check your inbox.")
+        messages.error(request, services.UNVERIFIED_MESSAGE)
         return redirect("clusters:listing-preview", ref=ref)
     try:
         listing = services.submit_listing(listing)
@@ -509,7 +507,7 @@ def listing_publish(request, ref):
 def listing_withdraw(request, ref):
     listing = _editable_listing(request, ref)
     try:
-        services.withdraw_listing(listing, "Withdrawn by its organisation.")
+        services.withdraw_listing(listing, services.WITHDRAWN_BY_ORGANISATION)
     except services.NotAllowed as exc:
         messages.error(request, str(exc))
     else:

@@ -26,6 +26,9 @@ ref_validator = RegexValidator(
     REF_PATTERN, "Use 1 to 64 letters, digits, dots, hyphens or underscores."
 )
 TITLE_MAX = 200
+# The reason an expired listing is withdrawn with (services.expire_listings): the API's
+# removals list tells it from a listing its organisation withdrew by this.
+EXPIRED_REASON = "It reached its expiry date."
 DESCRIPTION_MAX = 10_000
 
 
@@ -174,6 +177,8 @@ class Challenge(Timestamped):
             models.Index(fields=["status", "-created_at"], name="challenge_status_created"),
             models.Index(fields=["cluster", "status"], name="challenge_cluster_status"),
             models.Index(fields=["title"], name="challenge_title"),
+            # The API's list for partners who mirror it: oldest change first.
+            models.Index(fields=["updated_at", "id"], name="challenge_updated"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -345,6 +350,42 @@ class ListingQuerySet(SearchableQuerySet):
             return self.none()
         return self.filter(organisation__memberships__user=user)
 
+    def once_public(self):
+        """Listings a partner may hold a copy of: published now or once (see was_public).
+
+        Also those held as pending because their organisation was rejected (reject_organisation
+        moves its published listings back): imported listings carry no `published_at`.
+        """
+        return self.filter(
+            Q(published_at__isnull=False)
+            | Q(status__in=[Listing.Status.PUBLISHED, *Listing.LEFT_PUBLIC])
+            | Q(status=Listing.Status.PENDING, organisation__status=Organisation.Status.REJECTED)
+        )
+
+    def removed_from_public(self):
+        """Listings that left the public list and may be in a partner's copy, annotated with
+        `removed_at` (their last change) and `reason` (see the API's removals list)."""
+        status = Listing.Status
+        return (
+            self.once_public()
+            .exclude(status=status.PUBLISHED)
+            .annotate(
+                removed_at=models.F("updated_at"),
+                reason=models.Case(
+                    models.When(
+                        status=status.WITHDRAWN,
+                        status_reason=EXPIRED_REASON,
+                        then=models.Value("expired"),
+                    ),
+                    models.When(status=status.WITHDRAWN, then=models.Value("withdrawn")),
+                    models.When(status=status.TAKEN_DOWN, then=models.Value("taken_down")),
+                    models.When(status=status.PENDING, then=models.Value("not_approved")),
+                    default=models.Value("unpublished"),
+                    output_field=models.CharField(),
+                ),
+            )
+        )
+
     def visible_to(self, user):
         """Published listings, plus every listing of the user's own organisations."""
         if not user.is_authenticated:
@@ -431,6 +472,8 @@ class Listing(Timestamped):
             models.Index(fields=["challenge", "status", "kind"], name="listing_challenge_status"),
             models.Index(fields=["title"], name="listing_title"),
             models.Index(fields=["status", "expires_on"], name="listing_status_expiry"),
+            # The API's lists for partners who mirror them: oldest change first, by status.
+            models.Index(fields=["status", "updated_at", "id"], name="listing_status_updated"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -465,6 +508,23 @@ class Listing(Timestamped):
     @property
     def is_taken_down(self) -> bool:
         return self.status == self.Status.TAKEN_DOWN
+
+    # The statuses a listing reaches when it leaves the public list. One in them counts as
+    # once public even with no `published_at` (imported listings have none): a partner may
+    # hold a copy, and a reference it never held is harmless for it to delete.
+    LEFT_PUBLIC = (Status.WITHDRAWN, Status.TAKEN_DOWN)
+
+    @property
+    def was_public(self) -> bool:
+        """Whether a partner may hold a copy of it (as ListingQuerySet.once_public)."""
+        return bool(
+            self.published_at
+            or self.status in (self.Status.PUBLISHED, *self.LEFT_PUBLIC)
+            or (
+                self.status == self.Status.PENDING
+                and self.organisation.status == Organisation.Status.REJECTED
+            )
+        )
 
 
 class ClusterListingCount(models.Model):

@@ -4,18 +4,23 @@ import hashlib
 import secrets
 from datetime import date, timedelta
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
+from api.services import record_removal
 from enquiries.services import programme_address
 from matching.services import request_matching
 from outbox.services import queue_email
+from webhooks import services as webhooks
+from webhooks.events import LISTING_EXPIRING
 
 from .logos import CleanLogo
 from .models import (
+    EXPIRED_REASON,
     Challenge,
     Invitation,
     JoinRequest,
@@ -52,6 +57,14 @@ REVIEWED_ORGANISATION_FIELDS = ("name", "website")
 
 class NotAllowed(Exception):
     """The user may not do this; the message says why, in plain English."""
+
+
+UNVERIFIED_MESSAGE = "Confirm your email address before you publish: check your inbox."
+
+
+def has_verified_email(user) -> bool:
+    """Whether `user` confirmed an email address: needed to publish a listing."""
+    return EmailAddress.objects.filter(user=user, verified=True).exists()
 
 
 def _new_ref(prefix: str, model) -> str:
@@ -227,6 +240,9 @@ def approve_organisation_change(organisation: Organisation, staff_user, reason: 
     organisation.name = change.name
     organisation.website = change.website
     organisation.save(update_fields=["name", "website", "updated_at"])
+    # Its listings show its name (`organisation_name` in the API): changed now, so that a
+    # partner mirroring them with `updated_since` reads them again.
+    organisation.listings.update(updated_at=timezone.now())
     _notify_admins(
         organisation,
         f"organisation-change-approved:{change.pk}",
@@ -503,6 +519,9 @@ def submit_listing(listing: Listing) -> Listing:
     return listing
 
 
+# Why a listing its organisation withdrew is not public (shown to its members).
+WITHDRAWN_BY_ORGANISATION = "Withdrawn by its organisation."
+
 TAKEN_DOWN_MESSAGE = (
     "Our team took this listing down, so you cannot publish it again yourself. Change it if "
     "you need to, then ask for a review."
@@ -747,13 +766,31 @@ def expire_listings(today: date | None = None) -> tuple[int, int]:
                         "url": reverse("clusters:listing-edit", args=[listing.ref]),
                     },
                 )
+                _emit_listing_expiring(listing)
                 reminded += 1
     count = 0
     for listing in Listing.objects.published().filter(expires_on__lte=today):
         with transaction.atomic():
-            withdraw_listing(listing, "It reached its expiry date.")
+            withdraw_listing(listing, EXPIRED_REASON)
         count += 1
     return reminded, count
+
+
+def _emit_listing_expiring(listing: Listing) -> None:
+    """Webhooks for the reminder, in its transaction (one per listing and expiry date)."""
+    members = listing.organisation.memberships.values_list("user_id", flat=True)
+    payload = {
+        "listing": {
+            "ref": listing.ref,
+            "kind": listing.kind,
+            "title": listing.title,
+            "organisation": listing.organisation.ref,
+            "expires_on": listing.expires_on.isoformat(),
+        },
+        "renew_url": settings.SITE_URL + reverse("clusters:listing-renew", args=[listing.ref]),
+    }
+    key = f"{LISTING_EXPIRING}:{listing.pk}:{listing.expires_on.isoformat()}"
+    webhooks.emit(LISTING_EXPIRING, payload, user_ids=list(members), key=key)
 
 
 @transaction.atomic
@@ -779,3 +816,28 @@ def set_challenge_status(challenge: Challenge, status: str, reason: str) -> bool
     )
     request_matching(challenge)  # closed: out of every list; reopened: back in
     return True
+
+
+# Removals, for partners who mirror the public lists through the API -----------------------
+
+
+def record_listing_deleted(listing: Listing) -> None:
+    """A tombstone for a deleted listing, for the API's removals lists.
+
+    One that was public is listed to everyone (GET /api/v1/listings/removed/); one never
+    published only to its organisation's members (.../organisations/{ref}/listings/removed/),
+    who alone may hold a copy. Called for every deleted row (clusters.apps connects it to
+    post_delete), as listings are deleted by cascade (an organisation deleted with its last
+    member's account) and in the admin, where no service of ours runs.
+    """
+    record_removal(
+        "listing" if listing.was_public else "organisation_listing",
+        listing.ref,
+        organisation_id=listing.organisation_id,
+        reason="deleted",
+    )
+
+
+def record_challenge_deleted(challenge: Challenge) -> None:
+    """A tombstone for a deleted challenge (every challenge is public), as for listings."""
+    record_removal("challenge", challenge.ref, reason="deleted")

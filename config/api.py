@@ -15,7 +15,9 @@ from clusters import api as cluster_api
 from introductions import api as introduction_api
 from matching import api as matching_api
 from searches import api as search_api
+from staff import api as staff_api
 from teams import api as team_api
+from webhooks import api as webhook_api
 
 # The read-only API as it was before v1 (its schema and answers unchanged).
 router = DefaultRouter()
@@ -25,11 +27,42 @@ router.register("challenges", cluster_api.ChallengeViewSet, basename="challenge"
 router.register("listings", cluster_api.ListingViewSet, basename="listing")
 
 router_v1 = DefaultRouter()
-# Public reads: clusters, themes, challenges, published listings.
-router_v1.register("clusters", cluster_api.ClusterViewSet, basename="cluster")
-router_v1.register("themes", cluster_api.ThemeViewSet, basename="theme")
-router_v1.register("challenges", cluster_api.ChallengeViewSet, basename="challenge")
-router_v1.register("listings", cluster_api.ListingViewSet, basename="listing")
+# hR: public reads (clusters, themes, challenges, published listings, their removals) and an
+# organisation's own details and listings, for its members.
+router_v1.register("clusters", cluster_api.ClusterV1ViewSet, basename="cluster")
+router_v1.register("themes", cluster_api.ThemeV1ViewSet, basename="theme")
+router_v1.register("challenges", cluster_api.ChallengeV1ViewSet, basename="challenge")
+router_v1.register("listings", cluster_api.ListingV1ViewSet, basename="listing")
+router_v1.register("organisations", cluster_api.OrganisationV1ViewSet, basename="organisation")
+router_v1.register(
+    rf"organisations/(?P<organisation_ref>{cluster_api.REF})/listings",
+    cluster_api.OrganisationListingViewSet,
+    basename="organisation-listing",
+)
+
+# Staff, by role (hT): enquiries and the moderation queues (staff/api/).
+MODERATION = "staff/moderation"
+router_v1.register("staff/enquiries", staff_api.StaffEnquiryViewSet, basename="staff-enquiry")
+router_v1.register(
+    f"{MODERATION}/organisations", staff_api.OrganisationQueueViewSet, basename="staff-organisation"
+)
+router_v1.register(
+    f"{MODERATION}/organisation-changes",
+    staff_api.OrganisationChangeQueueViewSet,
+    basename="staff-organisation-change",
+)
+router_v1.register(
+    f"{MODERATION}/listing-reviews",
+    staff_api.ListingReviewQueueViewSet,
+    basename="staff-listing-review",
+)
+router_v1.register(
+    f"{MODERATION}/team-requests", staff_api.TeamRequestQueueViewSet, basename="staff-team-request"
+)
+router_v1.register(f"{MODERATION}/reports", staff_api.ReportQueueViewSet, basename="staff-report")
+
+# Webhooks (hU): a person's own endpoints, their deliveries, a test ping.
+router_v1.register("webhooks", webhook_api.EndpointViewSet, basename="webhook")
 
 # Paths a router cannot make (nested under an organisation, actions on a queue...).
 urlpatterns_v1: list = []

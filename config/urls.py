@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("dashboards.urls")),
     path("", include("funding.urls")),
     path("", include("insights.urls")),
+    path("", include("webhooks.urls")),
     path(
         "accessibility/",
         TemplateView.as_view(template_name="pages/accessibility.html"),

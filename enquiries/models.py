@@ -119,7 +119,11 @@ class Enquiry(models.Model):
     class Meta:
         verbose_name_plural = "enquiries"
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "created_at"], name="enquiry_status_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="enquiry_status_created"),
+            # The staff API's pages (cursor) and `updated_since` read enquiries in this order.
+            models.Index(fields=["updated_at", "id"], name="enquiry_updated"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["new", "triaged", "assigned", "waiting", "closed", "spam"]),

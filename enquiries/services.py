@@ -19,17 +19,22 @@ from pathlib import Path
 
 import filetype
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import strip_tags
 from django.utils.text import get_valid_filename
 
 from outbox.services import queue_email, queue_rendered
+from webhooks import services as webhooks
+from webhooks.events import ENQUIRY_CREATED
 
 from .models import (
     FORM_MAX_AGE_SECONDS,
@@ -157,6 +162,10 @@ def spend_form_token(token: str) -> None:
     ).delete()
 
 
+# Who hears of new enquiries by webhook: staff who triage (staff/roles.py).
+TRIAGE_PERMISSION = "enquiries.view_enquiry"
+
+
 @transaction.atomic
 def submit_enquiry(data: dict, *, form_token: str = "") -> Enquiry:
     """Save a web enquiry and its first message, and queue the acknowledgement. All or nothing;
@@ -188,7 +197,39 @@ def submit_enquiry(data: dict, *, form_token: str = "") -> Enquiry:
     # The acknowledgement repeats nothing the sender typed: the form cannot be used to send
     # someone else a message of the sender's choosing.
     queue_email(f"enquiry-ack:{enquiry.pk}", enquiry.email, "enquiry_ack", {"enquiry": enquiry})
+    emit_enquiry_created(enquiry)
     return enquiry
+
+
+def emit_enquiry_created(enquiry: Enquiry) -> None:
+    """Webhooks for staff who triage enquiries, in the caller's transaction. Only what
+    says what it is about: never the sender's name, address or words (personal data that
+    would leave for another system); the link opens it in the admin."""
+    app_label, codename = TRIAGE_PERMISSION.split(".")
+    granted = Permission.objects.filter(codename=codename, content_type__app_label=app_label)
+    triagers = (
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True)
+        .filter(
+            Q(is_superuser=True)
+            | Q(groups__permissions__in=granted)
+            | Q(user_permissions__in=granted)
+        )
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+    payload = {
+        "enquiry": {
+            "reference": enquiry.reference,
+            "source": enquiry.source,
+            "topic": enquiry.topic,
+            "created_at": enquiry.created_at.isoformat().replace("+00:00", "Z"),
+        },
+        "url": settings.SITE_URL + reverse("admin:enquiries_enquiry_change", args=[enquiry.pk]),
+    }
+    webhooks.emit(
+        ENQUIRY_CREATED, payload, user_ids=list(triagers), key=f"{ENQUIRY_CREATED}:{enquiry.pk}"
+    )
 
 
 # Triage -------------------------------------------------------------------------------------
@@ -554,6 +595,8 @@ def import_email(raw: bytes) -> str:
                 attachment.save()
             if outcome == "joined":
                 _reopen(enquiry)
+            else:
+                emit_enquiry_created(enquiry)
     except IntegrityError:
         # Imported side by side by another run: the unique Message-ID kept it to one.
         if Message.objects.filter(message_id=message_id).exists():

@@ -158,7 +158,7 @@ class IntroductionSerializer(serializers.ModelSerializer):
         )
         return {"ref": other.ref, "name": other.name}
 
-    @extend_schema_field(OpenApiTypes.DATETIME)
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
     def get_expires_at(self, introduction):
         if self.get_status(introduction) != "open":
             return None
@@ -181,7 +181,7 @@ class IntroductionSerializer(serializers.ModelSerializer):
             "accepted_by": _contact(introduction.decided_by, introduction.to_organisation),
         }
 
-    @extend_schema_field(OpenApiTypes.STR)
+    @extend_schema_field(serializers.CharField(allow_null=True))
     def get_our_outcome(self, introduction):
         if not introduction.is_accepted:
             return None

@@ -11,6 +11,8 @@ from django.utils import timezone
 
 from clusters.models import Challenge, Cluster, Listing, Membership, Organisation, Theme
 from outbox.services import queue_email
+from webhooks import services as webhooks
+from webhooks.events import INTRODUCTION_ACCEPTED, INTRODUCTION_REQUESTED
 
 from .models import (
     DECLINE_DELAY,
@@ -60,6 +62,29 @@ def _email_contacts(introduction: Introduction, kind: str, template: str) -> Non
             template,
             {"user": user, "introduction": introduction, "url": introduction.get_absolute_url()},
         )
+
+
+def _emit(event: str, introduction: Introduction, organisations: list[int]) -> None:
+    """Tell the members of `organisations` with a webhook (webhooks.services.emit): the
+    delivery rows are written in the caller's transaction, sent after it commits."""
+    members = Membership.objects.filter(organisation_id__in=organisations).values_list(
+        "user_id", flat=True
+    )
+    payload = {
+        "introduction": {
+            "id": str(introduction.public_id),
+            "status": introduction.status,
+            "from_organisation": introduction.from_organisation.ref,
+            "to_organisation": introduction.to_organisation.ref,
+            "target_listing": introduction.target_listing.ref,
+            "source_listing": introduction.source_listing.ref
+            if introduction.source_listing
+            else None,
+            "expires_at": introduction.expires_at.isoformat().replace("+00:00", "Z"),
+        },
+        "url": settings.SITE_URL + introduction.get_absolute_url(),
+    }
+    webhooks.emit(event, payload, user_ids=list(members), key=f"{event}:{introduction.pk}")
 
 
 def _waiting_for_requester(organisation: Organisation, target: Listing, about: Listing | None):
@@ -204,6 +229,7 @@ def request_introduction(
             "introductions."
         ) from exc
     _email_contacts(introduction, "request", "introduction_request")
+    _emit(INTRODUCTION_REQUESTED, introduction, [introduction.to_organisation_id])
     return introduction
 
 
@@ -244,6 +270,11 @@ def accept_introduction(introduction: Introduction, user) -> Introduction:
                 "url": introduction.get_absolute_url(),
             },
         )
+    _emit(
+        INTRODUCTION_ACCEPTED,
+        introduction,
+        [introduction.from_organisation_id, introduction.to_organisation_id],
+    )
     return introduction
 
 

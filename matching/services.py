@@ -30,6 +30,7 @@ from django.utils import timezone
 from clusters.models import Challenge, Listing
 
 from . import engine
+from .events import announce_new_matches
 
 # Funding calls for a listing or an accepted introduction: other apps reach them here.
 from .funding import calls_for_introduction, calls_for_listing, calls_for_listings  # noqa: F401
@@ -556,6 +557,14 @@ def _write_matches(
                     now,
                     Match.Status.NEW,
                 )
+                for a in new
+                for source in [source_of[keys_[a] >> 32]]
+            ]
+        )
+        # In this transaction: the webhook deliveries commit with the matches (issue #15).
+        announce_new_matches(
+            [
+                (source.key, source.listing_id, source.challenge_id, keys_[a] & 0xFFFFFFFF)
                 for a in new
                 for source in [source_of[keys_[a] >> 32]]
             ]

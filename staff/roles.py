@@ -23,6 +23,7 @@ PROJECT_APPS = (
     "reports",
     "funding",
     "insights",
+    "webhooks",
 )
 
 # "app_label.codename", or "app_label.*" for every permission of the app.

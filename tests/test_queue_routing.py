@@ -35,6 +35,9 @@ QUEUE_OF = {
     "opendata.tasks.build_open_data_task": "default",
     "staff.tasks.anonymise_expired_enquiries_task": "default",
     "teams.tasks.remind_teams_to_review_task": "default",
+    # Webhook deliveries: short HTTP POSTs with a 10 s timeout (issue #15).
+    "webhooks.tasks.deliver_webhook_task": "default",
+    "webhooks.tasks.send_due_webhooks_task": "default",
 }
 
 

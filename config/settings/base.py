@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "api",
     "outbox",
+    "webhooks",
     "clusters",
     "matching",
     "searches",
@@ -347,6 +348,8 @@ CELERY_TASK_ROUTES = {
     "matching.tasks.*": {"queue": "matching"},
     "outbox.tasks.*": {"queue": "email"},
     "notifications.tasks.send_digests_task": {"queue": "email"},
+    # Webhook deliveries: short HTTP POSTs, on the default queue (issue #15).
+    "webhooks.tasks.*": {"queue": "default"},
 }
 # A message is acknowledged when its task has finished, not when it is received, so a worker
 # that dies mid-task leaves it in Redis for another worker (every task is idempotent: it
@@ -384,6 +387,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": SWEEP_SECONDS,
     },
     "listing-expiry": {"task": "clusters.tasks.expire_listings_task", "schedule": 3600},
+    # Webhook deliveries that are due (first attempts whose message was lost, and retries).
+    "send-due-webhooks": {
+        "task": "webhooks.tasks.send_due_webhooks_task",
+        "schedule": SWEEP_SECONDS,
+    },
     "sweep-matching-work": {
         "task": "matching.tasks.sweep_matching_work_task",
         "schedule": SWEEP_SECONDS,
@@ -483,6 +491,17 @@ OUTBOX_MARK_SENT_RETRY_SECONDS = env.int("OUTBOX_MARK_SENT_RETRY_SECONDS", defau
 MATCHING_LEASE_SECONDS = env.int("MATCHING_LEASE_SECONDS", default=600)
 MATCHING_CHUNK_MIN_SOURCES = env.int("MATCHING_CHUNK_MIN_SOURCES", default=500)
 CELERY_TIMEZONE = TIME_ZONE
+# Webhooks (issue #15; webhooks/). Deliveries go only to public addresses over HTTPS. Tests
+# and local runs may allow private addresses (and plain http) to reach a local server:
+# production.py refuses to start with it on.
+WEBHOOKS_ALLOW_PRIVATE_ADDRESSES = env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False)
+# How long to wait for a receiver's answer; the connection itself gets 5 seconds.
+WEBHOOKS_TIMEOUT_SECONDS = env.int("WEBHOOKS_TIMEOUT_SECONDS", default=10)
+# A delivery claimed by a worker that never finished is sent again after this long.
+WEBHOOKS_LEASE_SECONDS = env.int("WEBHOOKS_LEASE_SECONDS", default=120)
+# The certificate authorities receivers' certificates are checked against (certifi's when
+# empty); tests point it at their own.
+WEBHOOKS_CA_BUNDLE = env("WEBHOOKS_CA_BUNDLE", default="")
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -522,6 +541,16 @@ SPECTACULAR_SETTINGS = {
     "decarbonisation challenges, and the published offers and needs posted against them.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # hR: choices of the same name in several models, each named after its model in the
+    # schema (otherwise drf-spectacular names them by a hash, which changes with the choices).
+    "ENUM_NAME_OVERRIDES": {
+        "ListingKindEnum": "clusters.models.Listing.Kind",
+        "ListingStatusEnum": "clusters.models.Listing.Status",
+        "ChallengeStatusEnum": "clusters.models.Challenge.Status",
+        "OrganisationKindEnum": "clusters.models.Organisation.Kind",
+        "OrganisationStatusEnum": "clusters.models.Organisation.Status",
+        "EnquiryStatusEnum": "enquiries.models.Enquiry.Status",
+    },
 }
 # Swagger UI and Redoc (/api/v1/swagger/, /api/v1/redoc/): their files from
 # drf-spectacular-sidecar, served by this site like any static file, never from a CDN.
@@ -535,12 +564,6 @@ SPECTACULAR_SETTINGS |= {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.group_by_area",
     ],
-}
-# A challenge's status is one enum in the schema, in the public list and in a cluster team's
-# own (teams/api.py), rather than two with a made-up name.
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
-    "ChallengeStatusEnum": "clusters.models.Challenge.Status",
 }
 
 # Rate limits (sign-in, password reset, sign-up, the enquiry form) count in the cache, so it

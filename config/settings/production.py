@@ -45,6 +45,15 @@ if CACHES["default"]["BACKEND"] in NOT_SHARED_CACHES:
     )
 
 
+# Webhooks to private addresses are for tests and local runs only: in production they would
+# let anyone with an account make the server post to the internal network (SSRF).
+if env.bool("WEBHOOKS_ALLOW_PRIVATE_ADDRESSES", default=False):
+    raise ImproperlyConfigured(
+        "WEBHOOKS_ALLOW_PRIVATE_ADDRESSES is on: webhooks could then reach private and local "
+        "addresses. Remove it from the environment of every production process."
+    )
+
+
 # Cached pages in Redis (PAGE_CACHE_URL) must not share the broker's server: anonymous
 # visitors can make many distinct pages, and the broker's Redis never evicts (noeviction, in
 # platform/redis.conf), so pages would fill it until queued emails and matching work failed.

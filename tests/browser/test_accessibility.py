@@ -82,6 +82,9 @@ PAGES = {
     "introductions:ask": MEMBER,
     "searches:list": MEMBER,
     "searches:rename": MEMBER,
+    "webhooks:list": MEMBER,
+    "webhooks:create": MEMBER,
+    "webhooks:detail": MEMBER,  # with the secret shown once, and with deliveries
     "teams:join": MEMBER,
     "teams:dashboard": MEMBER,
     "teams:challenge-create": MEMBER,
@@ -134,6 +137,8 @@ EXCLUDED = {
     "api-token-revoke": "POST only",
     "searches:save": "POST only",
     "searches:delete": "POST only",
+    "webhooks:ping": "POST only",
+    "webhooks:delete": "POST only",
     "teams:challenge-close": "POST only; its error state is the challenge page, checked",
     "teams:challenge-reopen": "POST only",
     "teams:shortlist-add": "POST only",
@@ -187,6 +192,8 @@ ADMIN_MODEL_PAGES = {
     "matching.learnedweights": {"add"},
     "outbox.email": {"change"},
     "api.apitoken": {"change"},
+    "webhooks.endpoint": {"change"},
+    "webhooks.delivery": {"change"},
     "reports.report": {"change"},
     "funding.fundingcall": {"add", "change"},
     "teams.clusterteammember": {"change"},
@@ -368,7 +375,25 @@ def world(transactional_db):
         decided_by=f.UserFactory(),
         decided_at=datetime.now(UTC),
     )
+    from django.utils import timezone
+
+    from webhooks import services as webhooks
+    from webhooks.models import Delivery
+
+    webhook, _ = webhooks.create_endpoint(member, "https://93.184.215.14/hook", ["match.created"])
+    Delivery.objects.create(
+        endpoint=webhook,
+        event="match.created",
+        event_id="match.created:L1:2",
+        payload={},
+        status="pending",
+        attempts=2,
+        last_status_code=500,
+        last_error="The server answered 500.",
+        next_attempt_at=timezone.now(),
+    )
     return {
+        "webhook": webhook,
         "org": org,
         "member": member,
         "other": other,
@@ -562,6 +587,8 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         "/account/reauthenticate/",
         f"/listings/{need}/keep-open/",
         "/saved-searches/",
+        "/account/webhooks/",
+        f"/account/webhooks/{w['webhook'].public_id}/",
         "/clusters/humber/team/",
         f"/clusters/humber/team/challenges/{w['challenge'].ref}/",
         f"/clusters/humber/team/challenges/{w['challenge'].ref}/review/",
@@ -578,6 +605,7 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         (f"/introductions/{w['accepted'].public_id}/outcome/", "Save your answer"),
         (f"/listings/{w['spare'].ref}/introduction/", "Send request"),
         (f"/saved-searches/{w['saved'].ref}/rename/", SUBMIT),
+        ("/account/webhooks/new/", "Add webhook"),
         ("/clusters/teesside/team/join/", SUBMIT),
         ("/clusters/humber/team/challenges/new/", SUBMIT),
         (f"/clusters/humber/team/challenges/{w['challenge'].ref}/edit/", SUBMIT),
@@ -639,6 +667,14 @@ def test_member_pages_and_their_error_states(live_server, page, world):
     ]:
         sweep.goto(path)
     sweep.submit_empty("Continue", "2fa reauthenticate")
+    # A webhook added: its secret shown once, in the answer to the form.
+    sweep.goto("/account/webhooks/new/")
+    page.get_by_label("Endpoint URL").fill("https://93.184.215.14/new-hook")
+    page.get_by_label("New match").check()
+    page.get_by_role("button", name="Add webhook").click()
+    page.wait_for_load_state()
+    assert "whsec_" in page.content()
+    sweep.check("webhook added, secret shown once")
     sweep.goto("/your-organisation/join/")
     page.get_by_label(re.compile("name", re.I)).first.fill("Estuary")
     page.get_by_role("button", name="Search").click()

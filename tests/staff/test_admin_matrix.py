@@ -76,6 +76,9 @@ PAGES = {
     "reports.report": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
     # Programme admins publish funding calls; moderators may read them.
     "funding.fundingcall": {MODERATOR: "lvh", PROGRAMME_ADMIN: "lacdh", SUPERUSER: "lacdh"},
+    # Webhooks are their owners': staff read them (never a secret) and turn endpoints off.
+    "webhooks.endpoint": {PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
+    "webhooks.delivery": {PROGRAMME_ADMIN: "lvh", SUPERUSER: "lvh"},
 }
 PAGE_LETTERS = {"l": "changelist", "a": "add", "c": "change", "d": "delete", "h": "history"}
 VIEW_ONLY = "200, read-only"
@@ -161,6 +164,8 @@ ACTIONS = {
         "close": ADMINS,
         "reopen": ADMINS,
     },
+    "webhooks.endpoint": {"delete_selected": set(), "deactivate": ADMINS},
+    "webhooks.delivery": {"delete_selected": set()},
 }
 
 
@@ -183,13 +188,21 @@ def make_rows() -> dict:
     from matching.models import LearnedWeights, Match, MatchingRun, MatchingWork, MatchModel
     from outbox.models import Email
     from reports.services import submit_report
+    from webhooks.models import Delivery, Endpoint
 
     now = timezone.now()
     person = UserFactory()
     interval = IntervalSchedule.objects.create(every=5, period=IntervalSchedule.MINUTES)
     ours, theirs = ListingFactory(), ListingFactory()
     enquiry = make_enquiry()
+    endpoint = Endpoint.objects.create(
+        user=person, url="https://93.184.215.14/hook", secret_sealed="-", secret_hint="abcd"
+    )
     return {
+        "webhooks.endpoint": endpoint,
+        "webhooks.delivery": Delivery.objects.create(
+            endpoint=endpoint, event="ping", event_id="ping:1", payload={}, next_attempt_at=now
+        ),
         "auth.group": Group.objects.create(name="A group for the matrix"),
         # Not a registered task, so "run" reports it and sends nothing.
         "django_celery_beat.periodictask": PeriodicTask.objects.create(

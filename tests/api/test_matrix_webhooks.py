@@ -1,0 +1,187 @@
+"""The webhooks API (/api/v1/webhooks/): every actor against every endpoint and method."""
+
+import pytest
+
+from tests.api.matrix import Cell, check_matrix
+from webhooks import services
+from webhooks.models import Endpoint
+
+pytestmark = pytest.mark.django_db
+
+EVERYONE_ELSE_404 = {
+    "member_b": 404,
+    "team": 404,
+    "triager": 404,
+    "moderator": 404,
+    "programme_admin": 404,
+    "superuser": 404,
+}
+
+
+@pytest.fixture
+def no_dns(monkeypatch):
+    """Names are not found (no real lookups from the tests); address literals still work."""
+    import socket
+
+    from webhooks import addresses
+
+    def getaddrinfo(host, *args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(addresses.socket, "getaddrinfo", getaddrinfo)
+
+
+def member_a_endpoint(actors):
+    """A fresh endpoint of member_a's (on a public address literal: no DNS needed), the
+    others gone (a person may have 10)."""
+    Endpoint.objects.filter(user=actors["member_a"]).delete()
+    return services.create_endpoint(
+        actors["member_a"], "https://93.184.215.14/hook", ["match.created"]
+    )[0]
+
+
+def test_webhooks_permission_matrix(api, actors, token_for, settings):
+    signed_in = dict.fromkeys((n for n in actors if n != "anonymous"), 200)
+    cells = [
+        Cell("get", "/api/v1/webhooks/", {"anonymous": 401, **signed_in}),
+        Cell(
+            "post",
+            "/api/v1/webhooks/",
+            {"anonymous": 401, **dict.fromkeys(signed_in, 201)},
+            body={"url": "https://93.184.215.14/in", "events": ["listing.expiring"]},
+        ),
+        Cell(
+            "get",
+            lambda a, e: f"/api/v1/webhooks/{e.public_id}/",
+            {"anonymous": 401, "member_a": 200, **EVERYONE_ELSE_404},
+            setup=member_a_endpoint,
+        ),
+        Cell(
+            "get",
+            lambda a, e: f"/api/v1/webhooks/{e.public_id}/deliveries/",
+            {"anonymous": 401, "member_a": 200, **EVERYONE_ELSE_404},
+            setup=member_a_endpoint,
+        ),
+        Cell(
+            "post",
+            lambda a, e: f"/api/v1/webhooks/{e.public_id}/ping/",
+            {"anonymous": 401, "member_a": 202, **EVERYONE_ELSE_404},
+            setup=member_a_endpoint,
+        ),
+        Cell(
+            "delete",
+            lambda a, e: f"/api/v1/webhooks/{e.public_id}/",
+            {"anonymous": 401, "member_a": 204, **EVERYONE_ELSE_404},
+            setup=member_a_endpoint,
+        ),
+    ]
+    check_matrix(api, actors, cells, token_for)
+
+
+def test_creating_answers_the_secret_once_and_refuses_private_addresses(api, actors, token_for):
+    from tests.api.conftest import bearer
+
+    bearer(api, token_for(actors["member_a"]))
+    response = api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://93.184.215.14/in", "events": ["match.created"]},
+        format="json",
+    )
+    assert response.status_code == 201
+    secret = response.data["secret"]
+    assert secret.startswith("whsec_")
+    listed = api.get("/api/v1/webhooks/")
+    assert secret not in listed.content.decode()
+    assert listed.data["results"][0]["secret_hint"] == secret[-4:]
+    refused = api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://169.254.169.254/latest/", "events": ["match.created"]},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert "public internet" in refused.data["errors"]["url"][0]
+    staff_only = api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://93.184.215.14/in", "events": ["enquiry.created"]},
+        format="json",
+    )
+    assert staff_only.status_code == 400 and "events" in staff_only.data["errors"]
+    assert Endpoint.objects.count() == 1
+
+
+def test_a_triager_may_have_new_enquiries(api, actors, token_for):
+    from tests.api.conftest import bearer
+
+    bearer(api, token_for(actors["triager"]))
+    response = api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://93.184.215.14/in", "events": ["enquiry.created"]},
+        format="json",
+    )
+    assert response.status_code == 201, response.data
+
+
+@pytest.mark.parametrize("count", [10, 500])
+def test_the_lists_take_the_same_queries_at_10_and_500(
+    api, actors, token_for, count, django_assert_max_num_queries
+):
+    from tests.api.conftest import bearer
+    from webhooks.models import Delivery
+
+    user = actors["member_a"]
+    endpoint = member_a_endpoint(actors)
+    # Past the limit of 10 (made here directly): the list must stay bounded all the same.
+    Endpoint.objects.bulk_create(
+        Endpoint(user=user, url=f"https://93.184.215.14/{n}", secret_sealed="-")
+        for n in range(count)
+    )
+    services.emit_many("match.created", [({"n": n}, [user.pk], f"k{n}") for n in range(count)])
+    assert Delivery.objects.filter(endpoint=endpoint).count() == count
+    bearer(api, token_for(user))
+    with django_assert_max_num_queries(6):
+        page = api.get("/api/v1/webhooks/?page_size=500")
+    assert page.status_code == 200 and len(page.data["results"]) == min(count + 1, 500)
+    with django_assert_max_num_queries(6):
+        page = api.get(f"/api/v1/webhooks/{endpoint.public_id}/deliveries/?page_size=500")
+    assert page.status_code == 200 and len(page.data["results"]) == count
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"url": "https://\x00/", "events": ["match.created"]},
+        {"url": "https://[::1/", "events": ["match.created"]},
+        {"url": "https://a..b/", "events": ["match.created"]},
+        {"url": "https://" + "a" * 300 + ".org/", "events": ["match.created"]},
+        {"url": "https://93.184.215.14:99999/", "events": ["match.created"]},
+        {"url": "ftp://93.184.215.14/", "events": ["match.created"]},
+        {"url": "", "events": ["match.created"]},
+        {"url": 5, "events": "match.created"},
+        {"url": "https://93.184.215.14/", "events": ["no.such.event"]},
+        {"url": "https://93.184.215.14/", "events": []},
+        {},
+    ],
+)
+def test_bad_input_is_a_400_with_field_errors_never_a_500(api, actors, token_for, body, no_dns):
+    from tests.api.conftest import bearer
+
+    bearer(api, token_for(actors["member_a"]))
+    response = api.post("/api/v1/webhooks/", body, format="json")
+    assert response.status_code == 400, response.content
+    assert response.data["errors"] and response.data["message"]
+    assert not Endpoint.objects.exists()
+
+
+def test_past_the_limit_the_api_says_why(api, actors, token_for):
+    from tests.api.conftest import bearer
+
+    for _ in range(services.MAX_ENDPOINTS):
+        services.create_endpoint(actors["member_a"], "https://93.184.215.14/x", ["match.created"])
+    bearer(api, token_for(actors["member_a"]))
+    response = api.post(
+        "/api/v1/webhooks/",
+        {"url": "https://93.184.215.14/in", "events": ["match.created"]},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "the most you can have" in response.data["message"]
