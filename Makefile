@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: run test lint install install-test frontend clean-venv
+.PHONY: run test lint install install-test frontend openapi clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run
+
+# Regenerate the committed OpenAPI schema (docs/openapi.yaml) from the code, after changing
+# the API: tests/api/test_openapi_file.py fails while the two differ.
+openapi: install
+	$(MANAGE) spectacular --file docs/openapi.yaml --validate --fail-on-warn
 
 # Rebuild the committed GOV.UK Frontend CSS and JavaScript in static/dist (needs npm).
 frontend:

@@ -69,11 +69,15 @@ COLD_LISTINGS = 20_000  # listing URLs the cold row cycles through (each thread 
 
 # One wrk Lua script for every row: PATHS lists the URLs; each thread takes every
 # `threads`-th one from its own offset, and BUST adds `&n=<thread>-<counter>` (a query the
-# page ignores, so every request is a page the cache has never seen).
+# page ignores, so every request is a page the cache has never seen). AUTHORIZATION, when
+# set, is sent as that header (benchmarks/api_load.py's rows with a token).
 LUA = r"""
 local paths = {}
 for line in io.lines(os.getenv("WEB_LOAD_PATHS")) do paths[#paths + 1] = line end
 local bust = os.getenv("WEB_LOAD_BUST") == "1"
+local authorization = os.getenv("WEB_LOAD_AUTHORIZATION") or ""
+local headers = nil
+if authorization ~= "" then headers = {["Authorization"] = authorization} end
 local threads = {}
 local counter = 0
 function setup(thread)
@@ -94,7 +98,7 @@ function request()
     path = path .. sep .. "n=" .. id .. "-" .. i
   end
   i = i + step
-  return wrk.format("GET", path)
+  return wrk.format("GET", path, headers)
 end
 function done(summary, latency, requests)
   local e = summary.errors
@@ -368,6 +372,7 @@ def wrk(base: str, row: dict, folder: Path, args) -> dict:
         "WEB_LOAD_PATHS": str(paths),
         "WEB_LOAD_BUST": "1" if row.get("bust") else "0",
         "WEB_LOAD_THREADS": str(args.threads),
+        "WEB_LOAD_AUTHORIZATION": row.get("authorization", ""),
     }
     command = ["wrk", "-t", str(args.threads), "-c", str(args.connections)]
     command += ["-d", f"{args.duration}s", "--timeout", "10s", "--latency", "-s", str(script)]

@@ -32,6 +32,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from api.caching import CachedPublicReads
 from api.errors import Conflict, bad_parameter
 from api.filters import UpdatedSinceFilter, parse_moment
 from api.models import Removal
@@ -334,7 +335,7 @@ def _public(serializer, what: str, one: str):
         tags=V1_TAGS,
     ),
 )
-class ThemeV1ViewSet(ThemeViewSet):
+class ThemeV1ViewSet(CachedPublicReads, ThemeViewSet):
     """The themes: a short fixed list, on one page."""
 
 
@@ -350,12 +351,12 @@ class ThemeV1ViewSet(ThemeViewSet):
         tags=V1_TAGS,
     ),
 )
-class ClusterV1ViewSet(ClusterViewSet):
+class ClusterV1ViewSet(CachedPublicReads, ClusterViewSet):
     """The clusters: a short fixed list, on one page."""
 
 
 @_public(ChallengeSerializer, "Challenges, open and closed", "One challenge, by its reference")
-class ChallengeV1ViewSet(SyncMixin, ChallengeViewSet):
+class ChallengeV1ViewSet(CachedPublicReads, SyncMixin, ChallengeViewSet):
     """Every challenge, open or closed (a closed one stays listed, with `status` "closed");
     only a deleted one leaves the list (see `removed`)."""
 
@@ -370,7 +371,7 @@ class ChallengeV1ViewSet(SyncMixin, ChallengeViewSet):
 @_public(
     ListingSerializer, "Published offers and needs", "One published offer or need, by reference"
 )
-class ListingV1ViewSet(SyncMixin, ListingViewSet):
+class ListingV1ViewSet(CachedPublicReads, SyncMixin, ListingViewSet):
     """Published offers and needs; filter with `kind=offer` or `kind=need`."""
 
     filterset_class = ListingSyncFilter

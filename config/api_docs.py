@@ -8,14 +8,18 @@ changes only when the code does.
 """
 
 import functools
+import json
 import re
 from http import HTTPStatus
 
+from csp.constants import NONCE, SELF
+from csp.decorators import csp_update
 from django.conf import settings
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.views import SpectacularRedocView, SpectacularSwaggerSplitView
 
 METHODS = ["get", "put", "patch", "post", "delete", "options", "head", "trace"]
 # drf-spectacular lists a choice's labels in the description, one a line: "* `open` - Open".
@@ -30,7 +34,12 @@ FORMATS = {
 }
 WHERE = {"path": "Path", "query": "Query string", "header": "Header", "cookie": "Cookie"}
 PERIODS = {"s": "second", "m": "minute", "h": "hour", "d": "day"}
-PAGE_FIELDS = {"count", "next", "previous", "results"}
+# A page of results: cursor pages have `next`, `previous` and `results`; numbered pages (the
+# paths from before v1) have a `count` too.
+PAGE_FIELDS = {"next", "results"}
+# The one error shape under /api/v1/ (api.schema.ErrorSerializer).
+ERROR_FIELDS = {"message", "errors"}
+UNSAFE = {"post", "put", "patch", "delete"}
 
 
 @functools.cache
@@ -48,6 +57,7 @@ def api_docs(request):
         {
             **reference,
             "anonymous_rate": anonymous_rate(),
+            "token_rate": rate_words("token"),
             "page_size": settings.REST_FRAMEWORK.get("PAGE_SIZE"),
             "crumbs": [("Home", reverse("home")), (reference["title"], None)],
         },
@@ -56,7 +66,12 @@ def api_docs(request):
 
 def anonymous_rate() -> str:
     """DJANGO_API_ANON_RATE ("120/minute") in words ("120 requests a minute"), or ""."""
-    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get("anon")
+    return rate_words("anon")
+
+
+def rate_words(scope: str) -> str:
+    """A throttle scope's rate ("600/minute") in words ("600 requests a minute"), or ""."""
+    rate = settings.REST_FRAMEWORK.get("DEFAULT_THROTTLE_RATES", {}).get(scope)
     number, _, period = (rate or "").partition("/")
     if not number.isdigit() or period[:1] not in PERIODS:
         return ""
@@ -109,11 +124,53 @@ def describe_operation(method, path, operation, shared, components) -> dict:
         "path": path,
         "summary": operation.get("summary", ""),
         "description": prose(operation.get("description", "")),
+        "access": access(method, operation),
         "parameters": [describe_parameter(p, components) for p in parameters.values()],
+        "body": describe_body(operation.get("requestBody"), components),
         "responses": [
-            describe_response(code, answer, components) for code, answer in responses.items()
+            describe_response(code, answer, components, success)
+            for code, answer in responses.items()
         ],
         "result": describe_result(responses[success], components) if success else None,
+    }
+
+
+def access(method: str, operation: dict) -> str:
+    """Who may call an operation, from its `security` (drf-spectacular adds `{}` when it
+    answers without signing in) and its method (a `read` token only reads)."""
+    security = operation.get("security")
+    if security is None:
+        return ""
+    if {} in security:
+        return "public"
+    return "write" if method in UNSAFE else "read"
+
+
+def describe_body(body, components) -> dict | None:
+    """The request body: its fields (those a client sends, not the read-only ones) and its
+    examples (from `OpenApiExample`), as JSON text."""
+    if not body:
+        return None
+    content = body.get("content", {})
+    media = "application/json" if "application/json" in content else next(iter(content), "")
+    if not media:
+        return None
+    name, node = resolve(content[media].get("schema", {}), components)
+    sent = [field for field in fields(node, components) if not field["read_only"]]
+    examples = [
+        {
+            "summary": example.get("summary") or key,
+            "json": json.dumps(example.get("value"), indent=2, ensure_ascii=False),
+        }
+        for key, example in content[media].get("examples", {}).items()
+        if "value" in example
+    ]
+    return {
+        "name": name,
+        "media": media,
+        "required": bool(body.get("required")),
+        "fields": sent,
+        "examples": examples,
     }
 
 
@@ -134,7 +191,7 @@ def describe_parameter(parameter, components) -> dict:
     }
 
 
-def describe_response(code, answer, components) -> dict:
+def describe_response(code, answer, components, success=None) -> dict:
     try:
         phrase = HTTPStatus(int(code)).phrase
     except ValueError:  # "default", or "2XX"
@@ -147,7 +204,7 @@ def describe_response(code, answer, components) -> dict:
         "code": code,
         "phrase": phrase,
         "description": prose(description),
-        "body": body_words(body, components) if body else "",
+        "body": body_words(body, components, fields_below=code == success) if body else "",
     }
 
 
@@ -157,14 +214,16 @@ def describe_result(answer, components) -> dict | None:
     if not body:
         return None
     name, node = resolve(body, components)
-    kind = "object"
+    kind, counted = "object", False
     if is_page(node):
+        counted = "count" in node["properties"]
         kind, (name, node) = "page", resolve(node["properties"]["results"]["items"], components)
     elif node.get("type") == "array":
         kind, (name, node) = "list", resolve(node.get("items", {}), components)
     if not node.get("properties"):
         return None
-    return {"kind": kind, "name": name, "fields": fields(node, components)}
+    shown = [field for field in fields(node, components) if not field["write_only"]]
+    return {"kind": kind, "counted": counted, "name": name, "fields": shown}
 
 
 def fields(node, components) -> list[dict]:
@@ -178,6 +237,9 @@ def fields(node, components) -> list[dict]:
             {
                 "name": name,
                 "name_parts": breakable(name),
+                "required": name in node.get("required", []),
+                "read_only": bool(field.get("readOnly") or resolved.get("readOnly")),
+                "write_only": bool(field.get("writeOnly") or resolved.get("writeOnly")),
                 "type": type_words(field, components),
                 "description": prose(text),
                 "choices": choices(resolved, labels),
@@ -191,6 +253,10 @@ def fields(node, components) -> list[dict]:
 def is_page(node) -> bool:
     properties = node.get("properties", {})
     return set(properties) >= PAGE_FIELDS and properties["results"].get("type") == "array"
+
+
+def is_error(node) -> bool:
+    return set(node.get("properties", {})) == ERROR_FIELDS
 
 
 def resolve(node, components) -> tuple[str, dict]:
@@ -229,16 +295,20 @@ def plural(words: str) -> str:
     return f"{head}s{bracket}{rest}"
 
 
-def body_words(node, components) -> str:
-    """An answer's body in a few words, for the table of answers."""
+def body_words(node, components, *, fields_below: bool = True) -> str:
+    """An answer's body in a few words, for the table of answers. `fields_below`: the page
+    lists this body's fields (it is the successful answer's)."""
     name, resolved = resolve(node, components)
+    below = " (its fields are below)" if fields_below else ""
+    if is_error(resolved):
+        return "An error: message and errors (see Errors, above)"
     if is_page(resolved):
-        return "A page of results (its fields are below)"
+        return f"A page of results{below}"
     if resolved.get("type") == "array":
         return "A list of " + plural(type_words(resolved.get("items", {}), components))
     properties = resolved.get("properties", {})
     if name and properties:
-        return f"A {name} object (its fields are below)"
+        return f"{article(name.lower()).capitalize()} {name} object{below}"
     if properties:
         listed = ", ".join(
             f"{key} ({type_words(value, components)})" for key, value in properties.items()
@@ -294,3 +364,39 @@ def article(word: str) -> str:
 
 def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+# Swagger UI and Redoc, for developers who want to try requests in the browser. Both are
+# third-party JavaScript applications served from this site (drf-spectacular-sidecar: no
+# CDN), on pages of their own templates (templates/api/) with no inline script or style.
+# The reference above stays the main one: these need JavaScript and are not fully accessible
+# (their axe-core results are in tests/browser/test_api_viewers.py and docs/security.md).
+class SwaggerUI(SpectacularSwaggerSplitView):
+    template_name = "api/swagger_ui.html"
+    url_name = "api-v1-schema"
+
+
+class Redoc(SpectacularRedocView):
+    template_name = "api/redoc.html"
+    url_name = "api-v1-schema"
+
+
+swagger_ui = SwaggerUI.as_view()
+# Redoc's page alone relaxes the site's policy, as little as it works with:
+# - Redoc writes its styles into <style> elements: they carry the request's nonce
+#   (static/api-viewers/redoc-init.js passes it to Redoc);
+# - two <style> elements are added as its file loads, before it can be given the nonce: an
+#   empty one and perfect-scrollbar's CSS, allowed by their SHA-256 (drf-spectacular-sidecar
+#   2026.10.1, Redoc 2.5.4: tests/browser/test_api_viewers.py fails if an upgrade changes them);
+# - its search runs in a Web Worker made from a blob: URL.
+# It still tries to load Redocly's logo from their CDN: img-src blocks that (Redoc then hides
+# the logo), so that reading the docs tells no third party.
+REDOC_POLICY = {
+    "style-src": [
+        NONCE,
+        "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='",
+        "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='",
+    ],
+    "worker-src": [SELF, "blob:"],
+}
+redoc = csp_update(REDOC_POLICY)(Redoc.as_view())

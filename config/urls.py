@@ -32,6 +32,10 @@ urlpatterns = [
     path("account/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
     path("account/", include("api.urls")),
+    path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-v1-schema"),
+    # Third-party viewers of that schema (JavaScript; not fully accessible): see api_docs.
+    path("api/v1/swagger/", api_docs.swagger_ui, name="api-swagger"),
+    path("api/v1/redoc/", api_docs.redoc, name="api-redoc"),
     path("api/", include("config.api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The API reference: a page drawn on the server from the schema above (no JavaScript).

@@ -46,6 +46,11 @@ def docs(client):
     return response.content.decode().replace("<wbr>", "")
 
 
+def as_html(text):
+    """Text from the schema as the page shows it: escaped, with `code` in <code>."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(" ".join(text.split())))
+
+
 def main(page):
     return page.split('id="main-content"', 1)[1].split("</main>", 1)[0]
 
@@ -112,28 +117,26 @@ def test_answers_and_the_fields_of_a_successful_answer(client):
         for code, answer in operation["responses"].items():
             assert re.search(rf"<th[^>]*>{code} ", section), (operation["operationId"], code)
             if answer.get("description"):
-                # `code` in a description is shown as <code>code</code>: compare the words.
-                words = re.sub(r"<[^>]+>", "", section)
-                assert html.escape(answer["description"].replace("`", "")) in words
-        # The fields of the first successful answer with a body (a 204 has none).
-        success = [
-            answer
-            for code, answer in operation["responses"].items()
-            if code.startswith("2") and "content" in answer
-        ]
-        if not success:
+                assert as_html(answer["description"]) in section
+        success = next(code for code in operation["responses"] if code.startswith("2"))
+        content = operation["responses"][success].get("content")
+        if not content:  # 204 No Content
             continue
-        body = success[0]["content"]["application/json"]["schema"]
+        body = content["application/json"]["schema"]
         ref = body.get("$ref") or body.get("items", {}).get("$ref")
         name = ref.rsplit("/", 1)[1]
-        if set(components[name].get("properties", {})) >= {"count", "next", "previous"}:
+        if set(components[name].get("properties", {})) >= {"next", "previous", "results"}:
             pages_of_results += 1
-            assert "A page of results is an object with <code>count</code>" in section
+            if "count" in components[name]["properties"]:  # numbered pages, before v1
+                assert "A page of results is an object with <code>count</code>" in section
+            else:  # cursor pages
+                assert "There is no count of all results" in section
             for word in ("<code>next</code>", "<code>previous</code>", "<code>results</code>"):
                 assert word in section
             name = components[name]["properties"]["results"]["items"]["$ref"].rsplit("/", 1)[1]
-        for field in components[name]["properties"]:
-            assert f"<code>{field}</code>" in section, (operation["operationId"], field)
+        for field, node in components[name]["properties"].items():
+            if not node.get("writeOnly"):
+                assert f"<code>{field}</code>" in section, (operation["operationId"], field)
         assert f"{name} object" in section
     assert pages_of_results >= 2  # challenges and listings (under /api/ and /api/v1/)
 
@@ -147,8 +150,14 @@ def test_the_introduction_links_to_the_schema_and_gives_the_rate_limit(client, s
     assert f'href="{reverse("api-schema")}"' in page
     assert "Up to 30 requests an hour from a client that is not signed in" in page
     assert "never asks for or checks a password" in page
-    assert "Swagger" in page  # named only as a tool to load the schema into
-    assert "swagger-ui" not in page
+    assert "Swagger Editor" in page  # a tool to load the schema into
+
+
+def test_the_reference_links_the_viewers_and_says_plainly_what_they_lack(client):
+    page = docs(client)
+    assert f'href="{reverse("api-swagger")}"' in page and f'href="{reverse("api-redoc")}"' in page
+    assert "they need JavaScript and are not fully accessible" in page
+    assert "This page has everything they show, and works without JavaScript" in page
 
 
 def test_the_page_only_answers_reading(client):
@@ -261,7 +270,227 @@ def test_describe_schema_follows_refs_and_lists_untagged_operations():
     assert api_docs.breakable("last_reviewed_at") == ["last_", "reviewed_", "at"]
 
 
+V1_SCHEMA = {
+    "info": {"title": "T", "version": "1"},
+    "tags": [{"name": "listings", "description": "Offers and needs"}],
+    "paths": {
+        "/api/v1/things/": {
+            "get": {
+                "operationId": "v1_things_list",
+                "tags": ["listings"],
+                "security": [{"personalToken": []}, {}],
+                "responses": {
+                    "200": {
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/PaginatedThingList"}
+                            }
+                        }
+                    },
+                    "400": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                        },
+                        "description": "What you sent is not valid",
+                    },
+                },
+            },
+            "post": {
+                "operationId": "v1_things_create",
+                "tags": ["listings"],
+                "security": [{"personalToken": []}],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": "#/components/schemas/Thing"},
+                            "examples": {
+                                "ANeed": {
+                                    "summary": "A need",
+                                    "value": {"title": "Heat <pumps>", "kind": "need"},
+                                }
+                            },
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Thing"}}
+                        }
+                    },
+                    "403": {
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+                        }
+                    },
+                },
+            },
+        }
+    },
+    "components": {
+        "schemas": {
+            "PaginatedThingList": {
+                "type": "object",
+                "properties": {
+                    "next": {"type": "string", "nullable": True},
+                    "previous": {"type": "string", "nullable": True},
+                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/Thing"}},
+                },
+            },
+            "Thing": {
+                "type": "object",
+                "required": ["title", "ref"],
+                "properties": {
+                    "ref": {"type": "string", "readOnly": True},
+                    "title": {"type": "string", "maxLength": 80},
+                    "kind": {"type": "string", "enum": ["offer", "need"]},
+                    "secret": {"type": "string", "writeOnly": True},
+                },
+            },
+            "Error": {
+                "type": "object",
+                "properties": {"message": {"type": "string"}, "errors": {"type": "object"}},
+            },
+        }
+    },
+}
+
+
+def test_describe_schema_reads_v1_bodies_cursor_pages_errors_and_access():
+    [tag] = api_docs.describe_schema(V1_SCHEMA)["tags"]
+    assert tag["heading"] == "Listings" and tag["description"] == [
+        [{"text": "Offers and needs", "code": False}]
+    ]
+    listed, created = tag["operations"]
+    # A cursor page: no count; the fields shown are those of each result, not write-only ones.
+    assert listed["result"]["kind"] == "page" and listed["result"]["counted"] is False
+    assert [f["name"] for f in listed["result"]["fields"]] == ["ref", "title", "kind"]
+    assert listed["access"] == "public" and created["access"] == "write"
+    assert listed["body"] is None
+    # The error shape is named as such, and only the successful answer promises fields below.
+    assert [r["body"] for r in listed["responses"]] == [
+        "A page of results (its fields are below)",
+        "An error: message and errors (see Errors, above)",
+    ]
+    assert [r["body"] for r in created["responses"]] == [
+        "A Thing object (its fields are below)",
+        "An error: message and errors (see Errors, above)",
+    ]
+    # What to send: the fields a client sends (not read-only ones), required or not, examples.
+    body = created["body"]
+    assert body["required"] and body["media"] == "application/json"
+    assert [(f["name"], f["required"]) for f in body["fields"]] == [
+        ("title", True),
+        ("kind", False),
+        ("secret", False),
+    ]
+    assert body["examples"] == [
+        {"summary": "A need", "json": '{\n  "title": "Heat <pumps>",\n  "kind": "need"\n}'}
+    ]
+
+
+def test_the_page_shows_what_to_send_and_who_may_call(client, monkeypatch, fresh_reference):
+    monkeypatch.setattr(
+        api_docs,
+        "SchemaGenerator",
+        lambda: type("Generator", (), {"get_schema": lambda self, **kwargs: V1_SCHEMA})(),
+    )
+    page = docs(client)
+    post = page.split('id="op-v1-things-create"', 1)[1]
+    assert "Needs a token that can read and write (or a signed-in session)." in post
+    assert "What to send: application/json" in post
+    assert re.search(r"<code>title</code></th>\s*<td[^>]*>string, required</td>", post)
+    assert "<code>ref</code>" not in post.split("Answers", 1)[0]  # read-only: not sent
+    assert "&quot;title&quot;: &quot;Heat &lt;pumps&gt;&quot;" in post  # escaped JSON
+    get = page.split('id="op-v1-things-list"', 1)[1].split('id="op-v1-things-create"', 1)[0]
+    assert "Public: no token needed." in get
+    assert "There is no count of all results: follow <code>next</code>" in get
+    assert "<code>secret</code>" not in get  # write-only: never in an answer
+
+
+def test_the_schema_groups_v1_by_area_and_the_older_paths_last():
+    schema = make_schema()
+    tags = [tag["name"] for tag in schema["tags"]]
+    assert tags[-1] == "before v1" and "v1" not in tags
+    for method, path, operation in operations(schema):
+        if path.startswith("/api/v1/"):
+            assert operation["tags"][0] != "before v1", (method, path)
+        else:
+            assert operation["tags"] == ["before v1"], (method, path)
+    v1_tags = {op["tags"][0] for _, p, op in operations(schema) if p.startswith("/api/v1/")}
+    assert len(v1_tags) >= 3 and not v1_tags & {"v1", "before v1"}, v1_tags
+    # Operation ids are those clients were generated with.
+    ids = {op["operationId"] for _, _, op in operations(schema)}
+    assert {"listings_list", "v1_listings_list"} <= ids
+
+
+def test_the_reference_lists_v1_first_and_says_what_the_older_paths_are(client):
+    page = main(docs(client))
+    headings = [re.sub(r"<[^>]+>", "", h).strip() for _, h in HEADING.findall(page)]
+    groups = [h for h in headings if not h.startswith(("GET ", "POST ", "PUT ", "PATCH "))]
+    assert groups[-1] == "Before v1"
+    assert "come in numbered pages" in page.split('id="tag-before-v1"', 1)[1]
+    assert page.index("GET /api/v1/listings/") < page.index("GET /api/listings/")
+    assert f'href="{reverse("api-tokens")}"' in page
+    assert "Authorization: Bearer &lt;token&gt;" in page
+
+
 def test_long_names_may_wrap_after_an_underscore(client):
     page = client.get(reverse("api-docs")).content.decode()
     assert "<code>last_<wbr>reviewed_<wbr>at</code>" in page
     assert "<code>organisation_<wbr>kind</code>" in page
+
+
+# Swagger UI and Redoc (their behaviour in a browser: tests/browser/test_api_viewers.py) ----
+
+
+@pytest.mark.parametrize("name", ["api-swagger", "api-redoc"])
+def test_the_viewers_load_their_files_from_this_site_only(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    sources = re.findall(r'(?:src|href)="([^"]*)"', page)
+    assert any("drf_spectacular_sidecar" in source for source in sources), sources
+    # Every file and link is on this site: no CDN, no web fonts from Google.
+    assert all(source.startswith("/") for source in sources), sources
+    assert "googleapis" not in page and "cdn." not in page
+    # No inline script or style, which the Content Security Policy would block.
+    assert "<style" not in page and not re.search(r"<script(?![^>]*\bsrc=)", page)
+    assert 'lang="en-GB"' in page
+    assert "needs JavaScript and is not fully accessible" in page
+    assert f'href="{reverse("api-docs")}"' in page
+
+
+def test_swagger_ui_starts_from_a_script_file_pointing_at_the_v1_schema(client):
+    page = client.get(reverse("api-swagger")).content.decode()
+    [script] = [s for s in re.findall(r'<script src="([^"]*)"', page) if "script=" in s]
+    response = client.get(html.unescape(script))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/javascript")
+    assert f'url: "{reverse("api-v1-schema")}"' in response.content.decode()
+
+
+def test_redoc_reads_the_v1_schema(client):
+    page = client.get(reverse("api-redoc")).content.decode()
+    assert f'data-spec-url="{reverse("api-v1-schema")}"' in page
+
+
+def test_only_the_redoc_page_relaxes_the_content_security_policy(client):
+    redoc = client.get(reverse("api-redoc"))["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in redoc.split(";"))
+    assert "blob:" in directives["worker-src"]
+    assert "'nonce-" in directives["style-src"] and "'sha256-" in directives["style-src"]
+    assert "'unsafe-inline'" not in redoc and "'unsafe-eval'" not in redoc
+    for name in ["api-swagger", "api-docs", "home"]:
+        policy = client.get(reverse(name))["Content-Security-Policy"]
+        assert "blob:" not in policy and "'sha256-" not in policy, name
+        assert "style-src 'self';" in policy + ";", name
+
+
+def test_the_schema_is_served_at_its_v1_address_and_its_old_one(client):
+    new = client.get(reverse("api-v1-schema"))
+    old = client.get(reverse("api-schema"))
+    assert reverse("api-v1-schema") == "/api/v1/schema/"
+    assert new.status_code == old.status_code == 200
+    assert new.content == old.content and b"openapi: 3" in new.content

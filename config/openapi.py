@@ -1,0 +1,48 @@
+"""How the OpenAPI schema groups its operations: v1 first, by area; the older paths last.
+
+drf-spectacular tags each operation with the first part of its path after the common
+prefix (`/api/`), so every v1 operation without a tag of its own would be tagged "v1", and
+the read-only paths from before v1 would share their tags ("listings") with the v1 ones.
+Swagger UI, Redoc and the reference page (/api/docs/) all group by tag, so this hook:
+
+- tags a v1 operation that has no tag of its own with its area (`/api/v1/listings/...` ->
+  "listings"); operations tagged by their view (`extend_schema(tags=[...])`) keep theirs;
+- tags every operation outside /api/v1/ with LEGACY, listed last, with a description
+  saying what differs, so that a reader starts with v1;
+- lists the tags in the schema in that order (SPECTACULAR_SETTINGS["TAGS"] first, with
+  their descriptions, then the others as their paths come, then LEGACY).
+
+Operation ids are untouched: they stay what clients were generated with.
+"""
+
+V1 = "/api/v1/"
+LEGACY = "before v1"
+LEGACY_DESCRIPTION = (
+    "The read-only addresses the API had before v1, kept working for clients written "
+    "against them. They give public data only, come in numbered pages (`?page=2`, with a "
+    '`count`) and answer errors as `{"detail": "..."}`. Use the v1 addresses above for '
+    "anything new: the same data, with cursor pages, `updated_since` and one error shape."
+)
+METHODS = {"get", "put", "patch", "post", "delete", "options", "head", "trace"}
+
+
+def group_by_area(result, generator, request, public):
+    """A drf-spectacular postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"])."""
+    order: list[str] = []
+    for path, item in result.get("paths", {}).items():
+        for method, operation in item.items():
+            if method not in METHODS:
+                continue
+            if not path.startswith(V1):
+                operation["tags"] = [LEGACY]
+            elif operation.get("tags", ["v1"]) == ["v1"]:
+                operation["tags"] = [path.removeprefix(V1).split("/", 1)[0] or "v1"]
+            order += [tag for tag in operation["tags"] if tag not in order]
+    known = {tag["name"]: tag for tag in result.get("tags", [])}
+    names = [name for name in known if name in order]
+    names += [name for name in order if name not in names and name != LEGACY]
+    if LEGACY in order:
+        names.append(LEGACY)
+        known.setdefault(LEGACY, {"name": LEGACY, "description": LEGACY_DESCRIPTION})
+    result["tags"] = [known.get(name, {"name": name}) for name in names]
+    return result
