@@ -542,8 +542,12 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Cluster Exchange API",
-    "DESCRIPTION": "Public, read-only data on the UK industrial clusters, their "
-    "decarbonisation challenges, and the published offers and needs posted against them.",
+    "DESCRIPTION": "The UK industrial clusters, their decarbonisation challenges, and the "
+    "offers and needs posted against them. Anyone may read the public data. With a personal "
+    "token (made on your account page), members manage their organisation's listings, "
+    "matches, introductions, saved searches and webhooks, cluster teams their challenges, "
+    "and programme staff the enquiries and moderation queues their role allows. The paths "
+    "under /api/ without /v1/ are the read-only API from before v1, kept as they were.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     # hR: choices of the same name in several models, each named after its model in the
