@@ -234,7 +234,10 @@ v1_paths = [
     ),
     re_path(
         rf"^organisations/(?P<ref>{REF})/matches/removed/$",
-        OrganisationMatchViewSet.as_view({"get": "removed"}),
+        # With the action's own options (no filters but updated_since, no page class).
+        OrganisationMatchViewSet.as_view(
+            {"get": "removed"}, **OrganisationMatchViewSet.removed.kwargs
+        ),
         name="organisation-matches-removed",
     ),
     re_path(

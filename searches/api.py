@@ -29,6 +29,10 @@ from .serializers import NewSavedSearchSerializer, RenameSerializer, SavedSearch
 REF = r"[-_A-Za-z0-9]+"
 
 
+# The class's `ref` is a path parameter of one search's operations only: not of the list's.
+NO_REF = OpenApiParameter("ref", str, OpenApiParameter.PATH, exclude=True)
+
+
 def _form_errors(form) -> exceptions.ValidationError:
     return exceptions.ValidationError(form.errors)
 
@@ -61,7 +65,7 @@ class SavedSearchViewSet(viewsets.GenericViewSet):
             "`updated_since`, only those saved or renamed at or after that time; deleted "
             "ones are in `saved-searches/removed/`."
         ),
-        parameters=[],
+        parameters=[NO_REF],
         filters=True,
         responses={200: SavedSearchSerializer(many=True), **errors(400, 401, 403, 429)},
     )
@@ -78,7 +82,7 @@ class SavedSearchViewSet(viewsets.GenericViewSet):
             "those deleted at or after that time. Follow `next` until it is null. A deleted "
             "search never comes back: saving the same search again gives a new `ref`."
         ),
-        parameters=REMOVALS_PARAMETERS,
+        parameters=[*REMOVALS_PARAMETERS, NO_REF],
         filters=True,
         responses={200: RemovalPage, **errors(400, 401, 403, 429)},
     )
@@ -97,7 +101,7 @@ class SavedSearchViewSet(viewsets.GenericViewSet):
             "search” button does: only the page's known filters are kept, checked as the page "
             f"checks them. 409 if you saved it already or keep {services.MAX_SAVED} already."
         ),
-        parameters=[],
+        parameters=[NO_REF],
         request=NewSavedSearchSerializer,
         examples=[
             OpenApiExample(
