@@ -21,17 +21,16 @@ from django.shortcuts import get_object_or_404
 from django.urls import re_path
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import UpdatedSinceFilter
 from api.models import Removal
 from api.pagination import SyncCursorPagination
-from api.permissions import TokenScope
 from api.schema import errors
-from clusters.api import REF, REMOVALS_PARAMETERS, RemovalPage, Removals
-from clusters.models import Listing, Organisation
+from clusters.api import REF, REMOVALS_PARAMETERS, MemberScope, RemovalPage, Removals
+from clusters.models import Listing
 
 from . import services
 from .models import Match
@@ -133,28 +132,21 @@ def deleted_matches(organisation):
 
 
 @extend_schema(tags=["Matches"], parameters=[ORGANISATION_REF])
-class OrganisationMatchViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class OrganisationMatchViewSet(MemberScope, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The organisation's suggested matches, and the answer to one."""
 
     serializer_class = MatchSerializer
-    permission_classes = [TokenScope, permissions.IsAuthenticated]
+    organisation_kwarg = "ref"
     pagination_class = SyncCursorPagination
     filter_backends = [DjangoFilterBackend, UpdatedSinceFilter]
     filterset_class = MatchFilter
     ordering = ("changed_at", "id")
     updated_field = "changed_at"
 
-    def organisation(self):
-        if not hasattr(self, "_organisation"):
-            self._organisation = get_object_or_404(
-                Organisation.objects.of_member(self.request.user), ref=self.kwargs["ref"]
-            )
-        return self._organisation
-
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Match.objects.none()
-        return shown_matches(self.organisation())
+        return shown_matches(self.organisation)
 
     @extend_schema(
         operation_id="organisation_matches_list",
@@ -170,7 +162,7 @@ class OrganisationMatchViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         responses={200: MatchSerializer(many=True), **errors(400, 401, 403, 404, 429)},
     )
     def list(self, request, *args, **kwargs):
-        self.organisation()  # 404 before the filters are read
+        _ = self.organisation  # 404 before the filters are read
         return super().list(request, *args, **kwargs)
 
     @extend_schema(
@@ -195,7 +187,7 @@ class OrganisationMatchViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=False, filter_backends=[UpdatedSinceFilter], pagination_class=None)
     def removed(self, request, ref):
-        organisation = self.organisation()
+        organisation = self.organisation
         return Removals(left_matches(organisation), deleted_matches(organisation)).page(request)
 
     @extend_schema(
@@ -212,7 +204,7 @@ class OrganisationMatchViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def answer(self, request, ref, pk):
-        organisation = self.organisation()
+        organisation = self.organisation
         # As the page: any match of one of the organisation's listings, shown or not.
         match = get_object_or_404(
             Match.objects.select_related("source_listing", "target__organisation"),
