@@ -9,6 +9,7 @@ import base64
 import binascii
 import heapq
 import json
+import re
 from functools import cached_property
 from types import SimpleNamespace
 
@@ -199,13 +200,14 @@ class Removals:
             moment, ref = json.loads(base64.urlsafe_b64decode(raw.encode()).decode())
             when = parse_moment(moment)
         except (ValueError, TypeError, AttributeError, UnicodeError, binascii.Error):
-            when = None
-        if when is None:
+            when = ref = None
+        # A ref as refs are (ASCII, no NUL: PostgreSQL refuses a NUL in text with a 500).
+        if when is None or not isinstance(ref, str) or not re.fullmatch(REF_PATTERN, ref):
             raise bad_parameter(
                 "cursor",
                 "This cursor is not valid: copy it exactly from the `next` link.",
             )
-        return when, str(ref)
+        return when, ref
 
     def page(self, request):
         since = UpdatedSinceFilter()

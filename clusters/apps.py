@@ -1,7 +1,7 @@
 """App config for clusters: clusters, challenges, themes, organisations and listings."""
 
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, pre_migrate
+from django.db.models.signals import post_delete, post_migrate, pre_delete, pre_migrate
 
 
 def _repair_database_triggers(sender, using, **kwargs):
@@ -51,6 +51,15 @@ def _record_deletion(sender, instance, **kwargs):
         services.record_challenge_deleted(instance)
 
 
+def _touch_listings_of_challenge(sender, instance, **kwargs):
+    """A challenge about to be deleted: its listings lose their link to it (SET_NULL, a bulk
+    update that moves no `updated_at`), so mark them changed, for partners who mirror
+    listings with `updated_since`."""
+    from django.utils import timezone
+
+    instance.listings.update(updated_at=timezone.now())
+
+
 class ClustersConfig(AppConfig):
     name = "clusters"
     verbose_name = "Clusters, challenges and listings"
@@ -58,6 +67,11 @@ class ClustersConfig(AppConfig):
     def ready(self):
         pre_migrate.connect(_drop_sqlite_count_triggers, sender=self)
         post_migrate.connect(_repair_database_triggers, sender=self)
+        pre_delete.connect(
+            _touch_listings_of_challenge,
+            sender=self.get_model("Challenge"),
+            dispatch_uid="touch-listings-of-challenge",
+        )
         for model in ("Listing", "Challenge"):
             post_delete.connect(
                 _record_deletion, sender=self.get_model(model), dispatch_uid=f"removal-{model}"

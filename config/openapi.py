@@ -46,3 +46,27 @@ def group_by_area(result, generator, request, public):
         known.setdefault(LEGACY, {"name": LEGACY, "description": LEGACY_DESCRIPTION})
     result["tags"] = [known.get(name, {"name": name}) for name in names]
     return result
+
+
+UNSUPPORTED = {
+    "description": "The body is not JSON (or its Content-Type names a type the API does not "
+    "read): send `Content-Type: application/json`",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+
+
+def document_unsupported_media_type(result, generator, request, public):
+    """Every v1 operation that reads a body can answer 415 (a body DRF cannot parse, e.g. a
+    multipart body with a broken boundary); say so, with the one error shape.
+
+    A postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]).
+    """
+    if "Error" not in result.get("components", {}).get("schemas", {}):
+        return result
+    for path, item in result.get("paths", {}).items():
+        if not path.startswith(V1):
+            continue
+        for method, operation in item.items():
+            if method in METHODS and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("415", UNSUPPORTED)
+    return result

@@ -11,7 +11,6 @@ from datetime import timedelta
 import django_filters
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
-from django.shortcuts import get_object_or_404
 from django.urls import re_path
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
@@ -25,7 +24,7 @@ from api.filters import UpdatedSinceFilter
 from api.pagination import SyncCursorPagination
 from api.permissions import TokenScope
 from api.schema import errors
-from clusters.api import REF
+from clusters.api import REF, MemberScope
 from clusters.models import Listing, Organisation
 
 from . import services
@@ -133,33 +132,26 @@ class IntroductionFilter(django_filters.FilterSet):
 
 
 @extend_schema(tags=["Introductions"], parameters=[ORGANISATION_REF])
-class OrganisationIntroductionViewSet(viewsets.GenericViewSet):
+class OrganisationIntroductionViewSet(MemberScope, viewsets.GenericViewSet):
     """An organisation's introductions: the list, and asking for a new one."""
 
     serializer_class = IntroductionSerializer
-    permission_classes = [TokenScope, permissions.IsAuthenticated]
+    organisation_kwarg = "ref"
     pagination_class = SyncCursorPagination
     filter_backends = [DjangoFilterBackend, UpdatedSinceFilter]
     filterset_class = IntroductionFilter
     ordering = ("changed_at", "id")
     updated_field = "changed_at"
 
-    def organisation(self):
-        if not hasattr(self, "_organisation"):
-            self._organisation = get_object_or_404(
-                Organisation.objects.of_member(self.request.user), ref=self.kwargs["ref"]
-            )
-        return self._organisation
-
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Introduction.objects.none()
-        return introductions_of(self.organisation())
+        return introductions_of(self.organisation)
 
     def get_serializer_context(self):
         context = super().get_serializer_context()
         if not getattr(self, "swagger_fake_view", False):
-            context["organisation"] = self.organisation()
+            context["organisation"] = self.organisation
         return context
 
     @extend_schema(
@@ -174,7 +166,7 @@ class OrganisationIntroductionViewSet(viewsets.GenericViewSet):
         responses={200: IntroductionSerializer(many=True), **errors(400, 401, 403, 404, 429)},
     )
     def list(self, request, *args, **kwargs):
-        self.organisation()
+        _ = self.organisation  # 404 before the filters are read
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
@@ -204,7 +196,7 @@ class OrganisationIntroductionViewSet(viewsets.GenericViewSet):
         responses={201: IntroductionSerializer, **errors(400, 401, 403, 404, 409, 429)},
     )
     def create(self, request, *args, **kwargs):
-        organisation = self.organisation()
+        organisation = self.organisation
         body = AskSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         form = RequestForm(data={"message": body.validated_data["message"]})

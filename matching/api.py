@@ -5,22 +5,32 @@ on the page. Answers go through `services.set_match_status`, as the page's do.
 """
 
 import django_filters
-from django.db.models import F
-from django.db.models.functions import Coalesce, Greatest
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, Coalesce, Greatest
 from django.shortcuts import get_object_or_404
 from django.urls import re_path
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, viewsets
+from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.filters import UpdatedSinceFilter
+from api.models import Removal
 from api.pagination import SyncCursorPagination
-from api.permissions import TokenScope
 from api.schema import errors
-from clusters.api import REF
-from clusters.models import Listing, Organisation
+from clusters.api import REF, REMOVALS_PARAMETERS, MemberScope, RemovalPage, Removals
+from clusters.models import Listing
 
 from . import services
 from .models import Match
@@ -46,10 +56,33 @@ class MatchFilter(django_filters.FilterSet):
         fields = ["status", "source_listing"]
 
 
+# When a match last changed, in or out of the list: the latest of when it was computed (a
+# rank given, or taken away: matching.services._write_matches), answered, and when its
+# listing or its target last changed (published, withdrawn...). A match moves between the
+# list and its removals only when one of these moves, so a partner reading both with
+# `updated_since` sees every move, and a match that comes back is in the list again with a
+# later `changed_at` than its removal's.
+CHANGED_AT = Greatest(
+    F("computed_at"),
+    Coalesce(F("status_changed_at"), "computed_at"),
+    F("source_listing__updated_at"),
+    F("target__updated_at"),
+)
+
+# What shows a match: ranked (in its listing's top list), not answered "not relevant", its
+# listing and its target published.
+SHOWN = (
+    Q(rank__isnull=False)
+    & ~Q(status=Match.Status.DISMISSED)
+    & Q(source_listing__status=Listing.Status.PUBLISHED)
+    & Q(target__status=Listing.Status.PUBLISHED)
+)
+
+
 def shown_matches(organisation):
     """The organisation's matches as its "Your matches" page shows them: suggestions still in
     the top list of one of its published listings, whose target is published and that were
-    not answered "not relevant"; with `changed_at`, the later of computed and answered."""
+    not answered "not relevant"; with `changed_at` (CHANGED_AT)."""
     return (
         Match.objects.visible()
         .filter(
@@ -58,35 +91,62 @@ def shown_matches(organisation):
             source_listing__status=Listing.Status.PUBLISHED,
         )
         .select_related("source_listing", "target__organisation")
+        .annotate(changed_at=CHANGED_AT)
+    )
+
+
+def left_matches(organisation):
+    """The organisation's matches still stored but not shown (answered "not relevant", out
+    of the top list, or a listing of the pair not published), with `ref` (the id, as text),
+    `removed_at` (CHANGED_AT: when it left, or later) and `reason`."""
+    return (
+        Match.objects.filter(source_listing__organisation=organisation)
+        .exclude(SHOWN)
         .annotate(
-            changed_at=Greatest(F("computed_at"), Coalesce(F("status_changed_at"), "computed_at"))
+            ref=Cast("pk", CharField(max_length=64)),
+            removed_at=CHANGED_AT,
+            reason=Case(
+                When(status=Match.Status.DISMISSED, then=Value("not_relevant")),
+                When(
+                    ~Q(source_listing__status=Listing.Status.PUBLISHED)
+                    | ~Q(target__status=Listing.Status.PUBLISHED),
+                    then=Value("unpublished"),
+                ),
+                default=Value("not_suggested"),
+            ),
         )
     )
 
 
+def deleted_matches(organisation):
+    """Tombstones of the organisation's deleted matches (matching.services.
+    record_match_removals), with `ref` (the match's id). A match id is never used again;
+    one whose match still exists (answered in the instant it was being deleted, so kept)
+    is left out."""
+    kept = Match.objects.filter(pk=Cast(OuterRef("key"), BigIntegerField()))
+    return (
+        Removal.objects.filter(resource="match", organisation_id=organisation.pk)
+        .exclude(Exists(kept))
+        .annotate(ref=F("key"))
+    )
+
+
 @extend_schema(tags=["Matches"], parameters=[ORGANISATION_REF])
-class OrganisationMatchViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class OrganisationMatchViewSet(MemberScope, mixins.ListModelMixin, viewsets.GenericViewSet):
     """The organisation's suggested matches, and the answer to one."""
 
     serializer_class = MatchSerializer
-    permission_classes = [TokenScope, permissions.IsAuthenticated]
+    organisation_kwarg = "ref"
     pagination_class = SyncCursorPagination
     filter_backends = [DjangoFilterBackend, UpdatedSinceFilter]
     filterset_class = MatchFilter
     ordering = ("changed_at", "id")
     updated_field = "changed_at"
 
-    def organisation(self):
-        if not hasattr(self, "_organisation"):
-            self._organisation = get_object_or_404(
-                Organisation.objects.of_member(self.request.user), ref=self.kwargs["ref"]
-            )
-        return self._organisation
-
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Match.objects.none()
-        return shown_matches(self.organisation())
+        return shown_matches(self.organisation)
 
     @extend_schema(
         operation_id="organisation_matches_list",
@@ -95,15 +155,40 @@ class OrganisationMatchViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             "The suggestions shown on your organisation's “Your matches” page: for each of its "
             "published offers and needs, the listings that fit it best. A match leaves the "
             "list when answered “not relevant”, when either listing is no longer published, "
-            "or when it drops out of its listing's top ten; there is no removals list, so "
-            "read the whole list (at most ten per published listing) to see what left. "
-            "Oldest change first; pass `updated_since` to read only what changed."
+            "or when it drops out of its listing's top ten: it is then in "
+            "`.../matches/removed/`. Oldest change first; pass `updated_since` to read only "
+            "what changed."
         ),
         responses={200: MatchSerializer(many=True), **errors(400, 401, 403, 404, 429)},
     )
     def list(self, request, *args, **kwargs):
-        self.organisation()  # 404 before the filters are read
+        _ = self.organisation  # 404 before the filters are read
         return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="organisation_matches_removed",
+        summary="Your organisation's matches that left the list",
+        description=(
+            "Matches that were (or may have been) in your list and no longer are, oldest "
+            "first: delete each `ref` (the match's `id`, as text) from your copy. `reason` is "
+            "`not_relevant` (answered so), `not_suggested` (no longer in its listing's top "
+            "ten), `unpublished` (your listing or the suggested one is no longer published) "
+            "or `deleted` (gone for good, also when either listing was deleted). With "
+            "`updated_since`, only those that left (or changed while off the list) at or "
+            "after that time. Follow `next` until it is null.\n\n"
+            "A match that comes back (the answer changed, suggested again, published "
+            "again) keeps its `id`: it is in the list again, with a later `updated_at` than "
+            "its removal, and no longer here. A deleted match never comes back: the same "
+            "pair suggested again is a new match, with a new `id`."
+        ),
+        parameters=REMOVALS_PARAMETERS,
+        filters=True,
+        responses={200: RemovalPage, **errors(400, 401, 403, 404, 429)},
+    )
+    @action(detail=False, filter_backends=[UpdatedSinceFilter], pagination_class=None)
+    def removed(self, request, ref):
+        organisation = self.organisation
+        return Removals(left_matches(organisation), deleted_matches(organisation)).page(request)
 
     @extend_schema(
         operation_id="organisation_matches_answer",
@@ -119,7 +204,7 @@ class OrganisationMatchViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     )
     @action(detail=True, methods=["post"])
     def answer(self, request, ref, pk):
-        organisation = self.organisation()
+        organisation = self.organisation
         # As the page: any match of one of the organisation's listings, shown or not.
         match = get_object_or_404(
             Match.objects.select_related("source_listing", "target__organisation"),
@@ -138,6 +223,14 @@ v1_paths = [
         rf"^organisations/(?P<ref>{REF})/matches/$",
         OrganisationMatchViewSet.as_view({"get": "list"}),
         name="organisation-matches",
+    ),
+    re_path(
+        rf"^organisations/(?P<ref>{REF})/matches/removed/$",
+        # With the action's own options (no filters but updated_since, no page class).
+        OrganisationMatchViewSet.as_view(
+            {"get": "removed"}, **OrganisationMatchViewSet.removed.kwargs
+        ),
+        name="organisation-matches-removed",
     ),
     re_path(
         rf"^organisations/(?P<ref>{REF})/matches/(?P<pk>[0-9]{{1,18}})/answer/$",

@@ -39,8 +39,8 @@ class MatchSerializer(serializers.ModelSerializer):
         "Matches answered “not relevant” leave the list.",
     )
     updated_at = serializers.SerializerMethodField(
-        help_text="The later of when it was last computed and when it was last answered: "
-        "what `updated_since` compares."
+        help_text="The latest of when it was last computed, last answered, and when its "
+        "listing or the suggested listing last changed: what `updated_since` compares."
     )
 
     class Meta:
@@ -69,7 +69,18 @@ class MatchSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OpenApiTypes.DATETIME)
     def get_updated_at(self, match):
-        moment = max(filter(None, (match.computed_at, match.status_changed_at)))
+        # As matching.api.CHANGED_AT (the listings are read with the match: no query).
+        moment = max(
+            filter(
+                None,
+                (
+                    match.computed_at,
+                    match.status_changed_at,
+                    match.source_listing.updated_at,
+                    match.target.updated_at,
+                ),
+            )
+        )
         return serializers.DateTimeField().to_representation(moment)
 
 

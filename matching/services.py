@@ -23,10 +23,19 @@ from datetime import timedelta
 import numpy as np
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, TextField
+from django.db.models import (
+    BigIntegerField,
+    CharField,
+    ExpressionWrapper,
+    F,
+    Q,
+    TextField,
+    Value,
+)
 from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
+from api.models import Removal
 from clusters.models import Challenge, Listing
 
 from . import engine
@@ -499,7 +508,7 @@ def _write_matches(
         return text
 
     with _writing_matches():
-        now = timezone.now()
+        now = started = timezone.now()
         if connection.vendor != "postgresql":
             now = connection.ops.adapt_datetimefield_value(now)
         rows = _stored([x.key for x in sources.values()], scope)
@@ -572,8 +581,9 @@ def _write_matches(
         for start in range(0, len(stale), BATCH):
             batch = stale[start : start + BATCH]
             written.removed += delete_untouched(Match.objects.filter(pk__in=batch))
+            # computed_at moves: the moment it left the shown list, for the API's removals.
             written.unranked += Match.objects.filter(pk__in=batch, rank__isnull=False).update(
-                rank=None
+                rank=None, computed_at=started
             )
     return written
 
@@ -802,6 +812,31 @@ def _first_model() -> tuple[MatchModel, engine.Model]:
         time.sleep(FIRST_MODEL_POLL_SECONDS)
 
 
+def record_match_removals(matches, reason: str) -> None:
+    """Tombstones (api.models.Removal, resource "match", key the id) for `matches`, about to
+    be deleted, for the API's removals list of their organisation: ONE INSERT ... SELECT,
+    however many rows (a rebuild deletes thousands; a post_delete receiver on Match would
+    cost a query per row and turn off Django's fast delete). A match of a challenge has no
+    organisation (organisation_id NULL): it is in no member's list. Written before the
+    DELETE that checks the status: a match answered in between keeps its row, and the
+    removals list leaves out a tombstone whose match still exists."""
+    rows = matches.order_by().values(
+        resource=Value("match"),
+        key=Cast("pk", CharField(max_length=64)),
+        organisation_id=F("source_listing__organisation_id"),
+        reason=Value(reason),
+        removed_at=Value(timezone.now(), output_field=models.DateTimeField()),
+    )
+    sql, params = rows.query.get_compiler(rows.db).as_sql()
+    table = connection.ops.quote_name(Removal._meta.db_table)
+    columns = ", ".join(
+        connection.ops.quote_name(Removal._meta.get_field(name).column)
+        for name in ("resource", "key", "organisation_id", "reason", "removed_at")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {sql}", params)
+
+
 def delete_untouched(matches) -> int:
     """Delete those of `matches` nobody answered, in ONE statement that checks the status.
 
@@ -811,6 +846,7 @@ def delete_untouched(matches) -> int:
     the matches still new at that moment are deleted, in one DELETE ... WHERE status.
     """
     untouched = matches.filter(status=Match.Status.NEW)
+    record_match_removals(untouched, reason="deleted")
     for relation in Match._meta.related_objects:
         if relation.on_delete is not models.SET_NULL:  # pragma: no cover - a new relation
             raise TypeError(f"{relation}: delete_untouched only unlinks SET_NULL relations")

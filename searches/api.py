@@ -1,18 +1,24 @@
 """API for a person's own saved searches: list, save, rename and delete.
 
-A short list (at most `services.MAX_SAVED`), so it has no pages and no `updated_since`.
+A short list (at most `services.MAX_SAVED`), so it has no pages; `updated_since` and a
+removals list (`removed/`, of deleted searches) let a partner mirror it as the other lists.
 Anyone else's saved search is a 404, as on the page.
 """
 
+from django.db.models import F
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from api.errors import Conflict
+from api.filters import UpdatedSinceFilter
+from api.models import Removal
 from api.permissions import TokenScope
 from api.schema import errors
+from clusters.api import REMOVALS_PARAMETERS, RemovalPage, Removals
 
 from . import services
 from .forms import RenameSearchForm, SaveSearchForm
@@ -21,6 +27,10 @@ from .pages import PAGES, InvalidSearch
 from .serializers import NewSavedSearchSerializer, RenameSerializer, SavedSearchSerializer
 
 REF = r"[-_A-Za-z0-9]+"
+
+
+# The class's `ref` is a path parameter of one search's operations only: not of the list's.
+NO_REF = OpenApiParameter("ref", str, OpenApiParameter.PATH, exclude=True)
 
 
 def _form_errors(form) -> exceptions.ValidationError:
@@ -37,6 +47,7 @@ class SavedSearchViewSet(viewsets.GenericViewSet):
     serializer_class = SavedSearchSerializer
     permission_classes = [TokenScope, permissions.IsAuthenticated]
     pagination_class = None
+    filter_backends = [UpdatedSinceFilter]
     lookup_field = "ref"
     lookup_value_regex = REF
 
@@ -49,12 +60,38 @@ class SavedSearchViewSet(viewsets.GenericViewSet):
     @extend_schema(
         operation_id="saved_searches_list",
         summary="Your saved searches",
-        description=f"All of them (at most {services.MAX_SAVED}), by name.",
-        parameters=[],
-        responses={200: SavedSearchSerializer(many=True), **errors(401, 403, 429)},
+        description=(
+            f"All of them (at most {services.MAX_SAVED}, so on one page), by name. With "
+            "`updated_since`, only those saved or renamed at or after that time; deleted "
+            "ones are in `saved-searches/removed/`."
+        ),
+        parameters=[NO_REF],
+        filters=True,
+        responses={200: SavedSearchSerializer(many=True), **errors(400, 401, 403, 429)},
     )
     def list(self, request):
-        return Response(SavedSearchSerializer(self.get_queryset(), many=True).data)
+        searches = self.filter_queryset(self.get_queryset())
+        return Response(SavedSearchSerializer(searches, many=True).data)
+
+    @extend_schema(
+        operation_id="saved_searches_removed",
+        summary="Your saved searches that were deleted",
+        description=(
+            "Your saved searches deleted (here or on the site), oldest first: delete each "
+            "`ref` from your copy. `reason` is always `deleted`. With `updated_since`, only "
+            "those deleted at or after that time. Follow `next` until it is null. A deleted "
+            "search never comes back: saving the same search again gives a new `ref`."
+        ),
+        parameters=[*REMOVALS_PARAMETERS, NO_REF],
+        filters=True,
+        responses={200: RemovalPage, **errors(400, 401, 403, 429)},
+    )
+    @action(detail=False, filter_backends=[UpdatedSinceFilter], pagination_class=None)
+    def removed(self, request):
+        tombstones = Removal.objects.filter(
+            resource=services.removals_resource(request.user.pk)
+        ).annotate(ref=F("key"))
+        return Removals(tombstones).page(request)
 
     @extend_schema(
         operation_id="saved_searches_create",
@@ -64,7 +101,7 @@ class SavedSearchViewSet(viewsets.GenericViewSet):
             "search” button does: only the page's known filters are kept, checked as the page "
             f"checks them. 409 if you saved it already or keep {services.MAX_SAVED} already."
         ),
-        parameters=[],
+        parameters=[NO_REF],
         request=NewSavedSearchSerializer,
         examples=[
             OpenApiExample(

@@ -32,6 +32,8 @@ class SavedSearch(models.Model):
     query = models.CharField(max_length=1000, blank=True)
     name = models.CharField(max_length=100)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Saved or renamed (the API's `updated_since`); not when its emails are sent.
+    updated_at = models.DateTimeField(auto_now=True)
     # Results published up to this moment have been looked at (it starts at saving).
     notified_until = models.DateTimeField(default=timezone.now)
 

@@ -16,7 +16,7 @@ class SavedSearchSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SavedSearch
-        fields = ["ref", "name", "page", "page_label", "query", "url", "created_at"]
+        fields = ["ref", "name", "page", "page_label", "query", "url", "created_at", "updated_at"]
         extra_kwargs = {
             "page": {"help_text": f"The list page searched: {', '.join(PAGES)}."},
             "query": {

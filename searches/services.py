@@ -6,6 +6,8 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.http import QueryDict
 
+from api.services import record_removal
+
 from .models import SavedSearch
 from .pages import PAGES, InvalidSearch
 
@@ -71,11 +73,26 @@ def save_search(user, page_name: str, data: QueryDict, name: str = "") -> SavedS
 
 def rename_search(search: SavedSearch, name: str) -> SavedSearch:
     search.name = " ".join(name.split())[:NAME_LENGTH]
-    search.save(update_fields=["name"])
+    search.save(update_fields=["name", "updated_at"])
     return search
 
 
+def removals_resource(user_id: int) -> str:
+    """The `resource` of a person's saved-search tombstones (api.models.Removal).
+
+    A saved search is a person's own, and a Removal has no user field (and the API app
+    knows no domain): so the list the search left is named with its owner, as
+    "saved_search:<user id>". That is what `resource` means (the list a record left), it
+    keeps the key the search's own public `ref`, and reading one person's removals is a
+    lookup on the (resource, removed_at) index, with nothing added to api.models.
+    `organisation_id` is not used: a user id there would read as an organisation's."""
+    return f"saved_search:{user_id}"
+
+
+@transaction.atomic
 def delete_search(search: SavedSearch) -> None:
+    """Delete it, with a tombstone for the API's removals list of its owner's searches."""
+    record_removal(removals_resource(search.user_id), search.ref, reason="deleted")
     search.delete()
 
 

@@ -568,10 +568,12 @@ SPECTACULAR_SETTINGS |= {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Operations grouped by area, v1 first and the paths from before v1 last
-    # (config/openapi.py); the first hook is drf-spectacular's default.
+    # (config/openapi.py), and the 415 of every v1 operation that reads a body; the first
+    # hook is drf-spectacular's default.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.group_by_area",
+        "config.openapi.document_unsupported_media_type",
     ],
 }
 

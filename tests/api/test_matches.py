@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
+from clusters.models import Listing
 from matching.models import Match, MatchingWork
 from tests.api.conftest import bearer
 from tests.factories import ListingFactory, MatchFactory, MembershipFactory, OrganisationFactory
@@ -99,12 +100,13 @@ def test_the_list_filters_by_status_and_by_listing(api, member, organisation, ou
     assert "status" in wrong.json()["errors"]
 
 
-def test_updated_since_reads_the_later_of_computed_and_answered(
+def test_updated_since_reads_the_latest_of_computed_and_answered(
     api, member, organisation, ours, token_for
 ):
     need, best, second = ours
     long_ago = timezone.now() - timedelta(days=30)
     Match.objects.filter(pk__in=[best.pk, second.pk]).update(computed_at=long_ago)
+    Listing.objects.update(updated_at=long_ago)  # the listings count too: see the next test
     Match.objects.filter(pk=best.pk).update(status_changed_at=timezone.now())
     bearer(api, token_for(member))
     since = (timezone.now() - timedelta(days=1)).isoformat()
@@ -266,3 +268,227 @@ def test_the_list_and_the_page_show_the_same_suggestions(
     }
     assert listed == shown == {best.target.title, second.target.title}
     assert hidden.target.title not in page
+
+
+# The removals list: every way a match leaves the list, and coming back ---------------------
+
+
+def removed_url(organisation) -> str:
+    return f"{matches_url(organisation)}removed/"
+
+
+def removals(api, organisation, **params) -> dict[str, dict]:
+    """{ref: row} of every page of the organisation's removals."""
+    rows, url = {}, removed_url(organisation)
+    while url:
+        response = api.get(url, params)
+        assert response.status_code == 200, response.content
+        rows.update({row["ref"]: row for row in response.json()["results"]})
+        url, params = response.json()["next"], {}
+    return rows
+
+
+def listed(api, organisation) -> set[int]:
+    return {row["id"] for row in api.get(matches_url(organisation)).json()["results"]}
+
+
+def test_not_relevant_moves_a_match_to_removed_and_back_when_the_answer_changes(
+    api, member, organisation, ours, token_for
+):
+    need, best, second = ours
+    bearer(api, token_for(member))
+    before = timezone.now()
+    assert removals(api, organisation) == {}
+    api.post(answer_url(organisation, best), {"answer": "not-relevant"}, format="json")
+    gone = removals(api, organisation)
+    assert set(gone) == {str(best.pk)}
+    assert gone[str(best.pk)]["reason"] == "not_relevant"
+    assert parse_datetime(gone[str(best.pk)]["removed_at"]) >= before
+    assert best.pk not in listed(api, organisation)
+    # Changed their mind: back in the list (later than its removal), out of removed.
+    api.post(answer_url(organisation, best), {"answer": "interested"}, format="json")
+    assert removals(api, organisation) == {}
+    rows = {row["id"]: row for row in api.get(matches_url(organisation)).json()["results"]}
+    assert parse_datetime(rows[best.pk]["updated_at"]) >= parse_datetime(
+        gone[str(best.pk)]["removed_at"]
+    )
+
+
+def test_a_rebuild_that_drops_a_pair_unranks_the_answered_and_tombstones_the_rest(
+    api, member, organisation, ours, token_for
+):
+    from matching import engine, services
+
+    need, best, second = ours
+    Match.objects.filter(pk=best.pk).update(
+        status=Match.Status.INTERESTED, status_changed_at=timezone.now() - timedelta(days=2)
+    )
+    Match.objects.filter(pk__in=[best.pk, second.pk]).update(
+        computed_at=timezone.now() - timedelta(days=2)
+    )
+    third = ListingFactory(title="Another heat pump")
+    since = timezone.now()
+    services.store_suggestions(
+        [engine.Suggestion(need.ref, third.ref, 0.7, ("heat",))], [need.ref], "v2"
+    )
+    assert not Match.objects.filter(pk=second.pk).exists()
+    bearer(api, token_for(member))
+    gone = removals(api, organisation, updated_since=since.isoformat())
+    assert {ref: row["reason"] for ref, row in gone.items()} == {
+        str(best.pk): "not_suggested",  # answered: kept, without a rank (computed_at moved)
+        str(second.pk): "deleted",  # untouched: deleted, with a tombstone
+    }
+    new = Match.objects.get(source_listing=need, target=third)
+    assert listed(api, organisation) == {new.pk}
+    # Both suggested again: the answered one comes back with its id; the deleted pair is a
+    # new match (a new id), and its old id stays removed.
+    services.store_suggestions(
+        [
+            engine.Suggestion(need.ref, best.target.ref, 0.9, ("heat",)),
+            engine.Suggestion(need.ref, second.target.ref, 0.8, ("heat",)),
+        ],
+        [need.ref],
+        "v3",
+    )
+    again = Match.objects.get(source_listing=need, target=second.target)
+    assert again.pk != second.pk
+    assert listed(api, organisation) == {best.pk, again.pk}
+    gone = removals(api, organisation)
+    assert str(best.pk) not in gone
+    assert {str(second.pk), str(new.pk)} <= set(gone)
+
+
+def test_a_match_whose_target_or_listing_is_withdrawn_is_removed_until_published_again(
+    api, member, organisation, ours, token_for
+):
+    need, best, second = ours
+    target = best.target
+    target.status = "withdrawn"
+    target.save()
+    bearer(api, token_for(member))
+    gone = removals(api, organisation)
+    assert {ref: row["reason"] for ref, row in gone.items()} == {str(best.pk): "unpublished"}
+    assert parse_datetime(gone[str(best.pk)]["removed_at"]) == target.updated_at
+    need.status = "withdrawn"
+    need.save()
+    assert set(removals(api, organisation)) == {str(best.pk), str(second.pk)}
+    assert listed(api, organisation) == set()
+    need.status = target.status = "published"
+    need.save()
+    target.save()
+    assert removals(api, organisation) == {}
+    since = (need.updated_at - timedelta(microseconds=1)).isoformat()
+    back = api.get(matches_url(organisation), {"updated_since": since}).json()["results"]
+    assert {row["id"] for row in back} == {best.pk, second.pk}
+
+
+def test_deleting_a_listing_tombstones_its_matches_both_ways(
+    api, member, organisation, ours, token_for
+):
+    need, best, second = ours
+    other_need = ListingFactory(organisation=organisation, kind="need")
+    as_target = MatchFactory(source_listing=other_need, target=best.target)
+    interested = MatchFactory(source_listing=other_need, status=Match.Status.INTERESTED)
+    best.target.delete()  # a target: the matches of our other listings to it go too
+    bearer(api, token_for(member))
+    assert {ref: row["reason"] for ref, row in removals(api, organisation).items()} == {
+        str(best.pk): "deleted",
+        str(as_target.pk): "deleted",
+    }
+    other_need.delete()  # a source of ours
+    assert set(removals(api, organisation)) == {str(best.pk), str(as_target.pk), str(interested.pk)}
+    assert listed(api, organisation) == {second.pk}
+
+
+def test_removals_are_the_organisations_own(api, member, organisation, ours, token_for):
+    from clusters.models import Challenge  # noqa: F401  (a challenge's match: no organisation)
+    from matching.services import delete_untouched
+
+    need, best, second = ours
+    theirs = MatchFactory(status=Match.Status.DISMISSED)
+    gone_theirs = MatchFactory(source_listing=theirs.source_listing)
+    delete_untouched(Match.objects.filter(pk=gone_theirs.pk))
+    bearer(api, token_for(member))
+    assert removals(api, organisation) == {}
+    stranger = theirs.source_listing.organisation
+    bearer(api, token_for(MembershipFactory(organisation=stranger).user))
+    assert set(removals(api, stranger)) == {str(theirs.pk), str(gone_theirs.pk)}
+    # Our address, as another organisation's member: 404, as for the list.
+    response = api.get(removed_url(organisation))
+    assert response.status_code == 404
+
+
+def test_a_tombstone_whose_match_was_answered_in_the_instant_is_not_listed(
+    api, member, organisation, ours, token_for
+):
+    """delete_untouched writes the tombstones, then deletes the rows still new: one answered
+    in between keeps its row, and its tombstone is left out of the list."""
+    from matching.services import record_match_removals
+
+    need, best, second = ours
+    record_match_removals(Match.objects.filter(pk=best.pk), reason="deleted")
+    bearer(api, token_for(member))
+    assert removals(api, organisation) == {}
+    assert best.pk in listed(api, organisation)
+
+
+def test_removed_pages_and_filters_by_updated_since(api, member, organisation, token_for):
+    need = ListingFactory(organisation=organisation, kind="need")
+    long_ago = timezone.now() - timedelta(days=10)
+    old = MatchFactory(source_listing=need, rank=None, computed_at=long_ago)
+    Listing.objects.update(updated_at=long_ago)
+    recent = [MatchFactory(source_listing=need, rank=None) for _ in range(4)]
+    from matching.services import delete_untouched
+
+    deleted = MatchFactory(source_listing=need)
+    delete_untouched(Match.objects.filter(pk=deleted.pk))
+    bearer(api, token_for(member))
+    assert set(removals(api, organisation, page_size=2)) == {
+        str(m.pk) for m in [old, *recent, deleted]
+    }
+    since = (timezone.now() - timedelta(days=1)).isoformat()
+    assert set(removals(api, organisation, updated_since=since, page_size=2)) == {
+        str(m.pk) for m in [*recent, deleted]
+    }
+    bad = api.get(removed_url(organisation), {"updated_since": "soon"})
+    assert bad.status_code == 400
+    assert "updated_since" in bad.json()["errors"]
+
+
+def test_a_match_of_a_challenge_leaves_a_tombstone_of_no_organisation(organisation):
+    from api.models import Removal
+    from matching.services import delete_untouched
+    from tests.factories import ChallengeFactory
+
+    challenge = ChallengeFactory()
+    match = MatchFactory(
+        source_listing=None, source_challenge=challenge, source_key=f"C{challenge.pk}"
+    )
+    delete_untouched(Match.objects.filter(pk=match.pk))
+    tombstone = Removal.objects.get(resource="match", key=str(match.pk))
+    assert tombstone.organisation_id is None
+
+
+@pytest.mark.parametrize("count", [10, 500])
+def test_removed_makes_the_same_few_queries_at_10_and_500(
+    api, member, organisation, token_for, django_assert_max_num_queries, count
+):
+    from matching.services import delete_untouched
+
+    need = ListingFactory(organisation=organisation, kind="need")
+    other_need = ListingFactory(organisation=organisation, kind="need")
+    targets = ListingFactory.create_batch(count)
+    Match.objects.bulk_create(
+        MatchFactory.build(
+            source_listing=need, target=target, rank=n + 1, status=Match.Status.DISMISSED
+        )
+        for n, target in enumerate(targets)
+    )
+    more = Match.objects.bulk_create(
+        MatchFactory.build(source_listing=other_need, target=target) for target in targets
+    )
+    delete_untouched(Match.objects.filter(pk__in=[m.pk for m in more]))
+    bearer(api, token_for(member))
+    with django_assert_max_num_queries(5):
+        response = api.get(removed_url(organisation), {"page_size": 500})
+    assert len(response.json()["results"]) == min(2 * count, 500)

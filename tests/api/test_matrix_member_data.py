@@ -45,6 +45,8 @@ def matches_cells():
     return [
         Cell("get", "/api/v1/organisations/{org_a}/matches/", only("member_a", 200)),
         Cell("get", "/api/v1/organisations/{org_b}/matches/", only("member_b", 200)),
+        Cell("get", "/api/v1/organisations/{org_a}/matches/removed/", only("member_a", 200)),
+        Cell("get", "/api/v1/organisations/{org_b}/matches/removed/", only("member_b", 200)),
         Cell(
             "post",
             lambda a, match: f"/api/v1/organisations/{a.org_a.ref}/matches/{match.pk}/answer/",
@@ -99,6 +101,7 @@ def saved_searches_cells():
     mine = lambda a: SavedSearchFactory(user=a["member_a"])  # noqa: E731
     return [
         Cell("get", "/api/v1/saved-searches/", everyone(200)),
+        Cell("get", "/api/v1/saved-searches/removed/", everyone(200)),
         Cell("post", "/api/v1/saved-searches/", everyone(201), body={"page": "offers"}),
         Cell(
             "get",

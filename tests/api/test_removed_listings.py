@@ -145,8 +145,34 @@ def test_removals_of_the_same_instant_are_paged_each_once(api, staff):
     assert sorted(seen) == sorted(["L-a", "L-B", "L-b", "L-_", "L-0", "L-Z", "L-c", "L-C"])
 
 
-@pytest.mark.parametrize("raw", ["[1, 2]", '{"a": 1}', "[]", '["2026-01-01T00:00:00Z"]', "null"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[1, 2]",
+        '{"a": 1}',
+        "[]",
+        '["2026-01-01T00:00:00Z"]',
+        "null",
+        # Found in review: a NUL reached PostgreSQL, which answered with a 500.
+        '["2026-01-01T00:00:00Z", "a\\u0000b"]',
+        '["2026-01-01T00:00:00Z", 7]',
+        '["2026-01-01T00:00:00Z", "not a ref!"]',
+    ],
+)
 def test_a_forged_removals_cursor_is_a_400(api, raw):
     cursor = base64.urlsafe_b64encode(raw.encode()).decode()
     response = api.get("/api/v1/listings/removed/", {"cursor": cursor})
     assert response.status_code == 400 and "cursor" in response.json()["errors"]
+
+
+def test_deleting_a_challenge_marks_its_listings_changed(api):
+    """Found in review: SET_NULL is a bulk update that moved no updated_at, so a partner
+    mirroring with updated_since kept the deleted challenge on its listings."""
+    challenge = ChallengeFactory()
+    listing = ListingFactory(challenge=challenge)
+    Listing.objects.filter(pk=listing.pk).update(updated_at=timezone.now() - timedelta(days=1))
+    since = timezone.now() - timedelta(minutes=1)
+    challenge.delete()
+    changed = api.get("/api/v1/listings/", {"updated_since": since.isoformat()}).json()
+    rows = {row["ref"]: row for row in changed["results"]}
+    assert listing.ref in rows
