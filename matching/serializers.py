@@ -38,6 +38,14 @@ class MatchSerializer(serializers.ModelSerializer):
         help_text="new (not answered yet) or interested (you said you are interested). "
         "Matches answered “not relevant” leave the list.",
     )
+    # Declared, not taken from the model: a model's PositiveSmallIntegerField gets its maximum
+    # from the database (32,767 on PostgreSQL, 2^63-1 on SQLite), and the committed schema
+    # (docs/openapi.yaml) must be the same whichever database made it.
+    rank = serializers.IntegerField(
+        read_only=True,
+        allow_null=True,
+        help_text="1 for the best suggestion for this listing; empty once it left the top list.",
+    )
     updated_at = serializers.SerializerMethodField(
         help_text="The latest of when it was last computed, last answered, and when its "
         "listing or the suggested listing last changed: what `updated_since` compares."
@@ -60,7 +68,6 @@ class MatchSerializer(serializers.ModelSerializer):
         ]
         extra_kwargs = {
             "score": {"help_text": "From 0 to 1: higher fits better."},
-            "rank": {"help_text": "1 for the best suggestion for this listing."},
             "reasons": {"help_text": "Why it is suggested, in words a person reads."},
         }
 
