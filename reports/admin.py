@@ -49,13 +49,9 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset.filter(status=value)
 
 
-# The decisions: (action name, button label, service, kinds it applies to).
-DECISIONS = {
-    "dismiss": ("Dismiss (no action needed)", services.dismiss_reports),
-    "take_down": ("Take the listing down", services.take_listing_down),
-    "refer": ("Refer to a programme admin", services.refer_reports),
-    "resolve": ("Resolve (dealt with)", services.resolve_reports),
-}
+# The decisions (action name -> title and service) live in services, shared with the staff
+# API (staff/api/moderation.py).
+DECISIONS = services.DECISIONS
 APPLIES_TO = {
     "dismiss": {Report.Kind.LISTING, Report.Kind.ORGANISATION},
     "take_down": {Report.Kind.LISTING},

@@ -115,3 +115,14 @@ def resolve_reports(report: Report, staff_user, reason: str) -> int:
     if not report.is_open:
         return 0
     return _close_all(report, Report.Status.RESOLVED, staff_user, reason)
+
+
+# The decisions staff make on reports, by action name: the title written to the history and
+# shown on the button, and the service. The admin's actions (reports/admin.py) and the staff
+# API (staff/api/moderation.py) both read it.
+DECISIONS = {
+    "dismiss": ("Dismiss (no action needed)", dismiss_reports),
+    "take_down": ("Take the listing down", take_listing_down),
+    "refer": ("Refer to a programme admin", refer_reports),
+    "resolve": ("Resolve (dealt with)", resolve_reports),
+}

@@ -25,7 +25,6 @@ from api.schema import errors
 from clusters import services as cluster_services
 from clusters.forms import ReasonForm
 from clusters.models import ListingReview, Membership, Organisation, OrganisationChange
-from reports import admin as report_admin
 from reports import services as report_services
 from reports.models import Report
 from staff.serializers import (
@@ -440,7 +439,7 @@ class ReportQueueViewSet(QueueViewSet):
         return [(record, message), (record.target, f"Report {record.pk}. {message}")]
 
     def _report_decision(self, request, name: str):
-        title, service = report_admin.DECISIONS[name]
+        title, service = report_services.DECISIONS[name]
 
         def apply(report, user, reason):
             try:
