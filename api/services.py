@@ -60,13 +60,6 @@ def revoke_token(token: ApiToken, by) -> bool:
     )
 
 
-def revoke_all_tokens(user, by) -> int:
-    """Every token of `user` (when they leave, or are no longer trusted)."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoked_by=by
-    )
-
-
 def token_for_secret(secret: str) -> ApiToken | None:
     """The active token with this secret, with its user, or None."""
     if not secret.startswith(TOKEN_START) or len(secret) > 100:
