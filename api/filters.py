@@ -6,6 +6,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from rest_framework.filters import BaseFilterBackend
 
+from .errors import bad_parameter
+
 PARAMETER = "updated_since"
 
 
@@ -40,8 +42,6 @@ class UpdatedSinceFilter(BaseFilterBackend):
             return queryset
         moment = parse_moment(raw)
         if moment is None:
-            from .errors import bad_parameter
-
             raise bad_parameter(
                 PARAMETER,
                 "Give a date and time in ISO 8601, for example 2026-12-01T09:00:00Z.",

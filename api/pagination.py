@@ -3,7 +3,12 @@
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
+
+from .errors import bad_parameter
+
+BAD_CURSOR = "This cursor is not valid: copy it exactly from the `next` or `previous` link."
 
 
 class SyncCursorPagination(CursorPagination):
@@ -27,8 +32,6 @@ class SyncCursorPagination(CursorPagination):
 
     def get_page_size(self, request):
         # A page size that is not a whole number from 1 to 500 is an error, not a silent 50.
-        from .errors import bad_parameter
-
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
@@ -46,22 +49,10 @@ class SyncCursorPagination(CursorPagination):
         try:
             return super().paginate_queryset(queryset, request, view)
         except (DjangoValidationError, ValueError, OverflowError, TypeError):
-            from .errors import bad_parameter
-
-            raise bad_parameter(
-                self.cursor_query_param,
-                "This cursor is not valid: copy it exactly from the `next` or `previous` link.",
-            ) from None
+            raise bad_parameter(self.cursor_query_param, BAD_CURSOR) from None
 
     def decode_cursor(self, request):
-        from rest_framework.exceptions import NotFound
-
-        from .errors import bad_parameter
-
         try:
             return super().decode_cursor(request)
         except NotFound:
-            raise bad_parameter(
-                self.cursor_query_param,
-                "This cursor is not valid: copy it exactly from the `next` or `previous` link.",
-            ) from None
+            raise bad_parameter(self.cursor_query_param, BAD_CURSOR) from None
