@@ -70,10 +70,20 @@ class Match(models.Model):
     source_listing = models.ForeignKey(
         Listing, on_delete=models.CASCADE, null=True, blank=True, related_name="matches"
     )
+    # Indexed by match_source_challenge below, on the few rows that have one.
     source_challenge = models.ForeignKey(
-        Challenge, on_delete=models.CASCADE, null=True, blank=True, related_name="matches"
+        Challenge,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="matches",
+        db_index=False,
     )
-    target = models.ForeignKey(Listing, on_delete=models.CASCADE, related_name="matched_by")
+    # Indexed by match_target (target, status) below: a second index on target alone would
+    # be one more to update for every row a rebuild inserts.
+    target = models.ForeignKey(
+        Listing, on_delete=models.CASCADE, related_name="matched_by", db_index=False
+    )
     score = models.FloatField()
     # 1 = best; empty once it drops out of the top list but is kept for its status.
     rank = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -91,7 +101,16 @@ class Match(models.Model):
         indexes = [
             models.Index(fields=["source_key", "rank"], name="match_source_rank"),
             models.Index(fields=["target", "status"], name="match_target"),
-            models.Index(fields=["status"], name="match_status"),
+            # Partial indexes: only the rows they serve, so the many rows a rebuild inserts
+            # (new, and mostly from listings) do not update them. The answered rows (read by
+            # learning, export and push-down: `exclude(status="new")`) ...
+            models.Index(fields=["status"], name="match_status", condition=~Q(status="new")),
+            # ... and the rows from challenges (deleting a challenge deletes them).
+            models.Index(
+                fields=["source_challenge"],
+                name="match_source_challenge",
+                condition=Q(source_challenge__isnull=False),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(fields=["source_key", "target"], name="match_once_per_pair"),

@@ -1,0 +1,166 @@
+"""A first rebuild into a (nearly) empty Match table loads its rows in bulk: the secondary
+indexes (and, on PostgreSQL, the foreign keys) are dropped, the rows go in, and everything is
+put back exactly as it was, in the same transaction (issue #11)."""
+
+import logging
+
+import psycopg
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from matching import engine, services
+from matching.models import Match, MatchingRun
+from tests.matching.test_rebuild import make_corpus, rebuild_and_report, snapshot
+
+pytestmark = pytest.mark.django_db
+
+
+def schema() -> list[tuple]:
+    """The Match table's indexes and foreign keys, as the database itself spells them."""
+    table = Match._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = %s ORDER BY name",
+                [table],
+            )
+            found = cursor.fetchall()
+            cursor.execute(f"PRAGMA foreign_key_list({table})")
+            return found + sorted(tuple(row) for row in cursor.fetchall())
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s ORDER BY 1", [table]
+        )
+        found = cursor.fetchall()
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass ORDER BY 1",
+            [table],
+        )
+        return found + cursor.fetchall()
+
+
+def dropped(queries) -> list[str]:
+    return [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("DROP INDEX")]
+
+
+def without_ids(rows: dict) -> dict:
+    """A snapshot without what differs between two identical loads (ids and times)."""
+    return {pair: (row[1], row[2], row[3], row[7]) for pair, row in rows.items()}
+
+
+@pytest.fixture
+def bulk_from_ten_rows(monkeypatch):
+    monkeypatch.setattr(services, "BULK_LOAD_MIN_ROWS", 10)
+
+
+def test_a_first_rebuild_loads_in_bulk_and_puts_every_index_and_key_back(
+    bulk_from_ten_rows, monkeypatch
+):
+    make_corpus()
+    before = schema()
+    assert any("match_source_rank" in str(row) for row in before)
+
+    with CaptureQueriesContext(connection) as queries:
+        run, steps = rebuild_and_report()
+
+    assert dropped(queries.captured_queries), "the bulk load did not run"
+    assert schema() == before
+    assert run.status == MatchingRun.Status.DONE
+    assert run.matches_written == Match.objects.count() > 40
+    loaded = without_ids(snapshot())
+
+    # The same rows as the ordinary way (bulk loading off).
+    Match.objects.all().delete()
+    monkeypatch.setattr(services, "BULK_LOAD_MIN_ROWS", 10**9)
+    with CaptureQueriesContext(connection) as queries:
+        rebuild_and_report()
+    assert not dropped(queries.captured_queries)
+    assert without_ids(snapshot()) == loaded
+
+
+def test_a_rebuild_into_a_table_that_holds_its_matches_does_not_load_in_bulk(
+    bulk_from_ten_rows,
+):
+    make_corpus()
+    rebuild_and_report()
+    Match.objects.filter(pk__in=list(Match.objects.values_list("pk", flat=True)[:20])).delete()
+
+    with CaptureQueriesContext(connection) as queries:
+        run, steps = rebuild_and_report()
+
+    assert not dropped(queries.captured_queries)  # 20 new rows among many stored ones
+    assert steps[-1].startswith("Stored the changes: 20 new, 0 changed")
+
+
+def test_a_bulk_load_that_fails_leaves_the_table_and_its_indexes_as_they_were(
+    bulk_from_ten_rows, monkeypatch
+):
+    make_corpus()
+    before = schema()
+    insert = services._insert
+
+    def insert_then_fail(rows):
+        insert(rows)
+        assert Match.objects.count() == len(rows)  # the rows were in, without indexes
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(services, "_insert", insert_then_fail)
+    with pytest.raises(RuntimeError, match="the disk is full"):
+        services.rebuild(in_process=True)
+
+    assert Match.objects.count() == 0
+    assert schema() == before
+    assert MatchingRun.objects.get().status == MatchingRun.Status.FAILED
+
+
+def test_a_ranking_that_fails_fails_the_run_and_writes_nothing(monkeypatch):
+    make_corpus()
+
+    def broken(*args, **kwargs):
+        raise MemoryError("out of memory while ranking")
+
+    monkeypatch.setattr(engine, "suggest", broken)
+    with pytest.raises(MemoryError):
+        services.rebuild(in_process=True)
+
+    run = MatchingRun.objects.get()
+    assert run.status == MatchingRun.Status.FAILED
+    assert "out of memory while ranking" in run.error
+    assert Match.objects.count() == 0
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL only (CI runs both)")
+def test_when_another_session_holds_the_match_table_the_rows_load_with_indexes_in_place(
+    bulk_from_ten_rows, monkeypatch, caplog
+):
+    make_corpus()
+    monkeypatch.setattr(services, "BULK_LOAD_LOCK_TIMEOUT_MS", 200)
+    other = psycopg.connect(**connection.get_connection_params())
+    try:
+        other.execute(f"LOCK TABLE {Match._meta.db_table} IN ACCESS SHARE MODE")  # a reader
+        with (
+            caplog.at_level(logging.INFO, logger="matching.services"),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            run, _ = rebuild_and_report()
+    finally:
+        other.rollback()
+        other.close()
+
+    assert not dropped(queries.captured_queries)
+    assert "busy" in caplog.text
+    assert run.matches_written == Match.objects.count() > 40
+
+
+def test_answered_matches_are_read_through_the_small_partial_status_index():
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan is checked on SQLite; PostgreSQL proves the same from the index")
+    answered = Match.objects.exclude(status=Match.Status.NEW)
+    dismissed = answered.filter(status=Match.Status.DISMISSED)
+    for query in (answered.order_by(), dismissed.order_by("pk")):
+        sql, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        assert "match_status" in plan, plan
