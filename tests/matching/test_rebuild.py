@@ -301,6 +301,49 @@ def test_a_chunk_held_by_a_live_worker_is_retried_and_taken_over_once_its_lease_
     assert RebuildChunk.objects.get(run=run, index=1).done
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_that_works_longer_than_its_lease_keeps_it_until_it_is_done(settings, monkeypatch):
+    """A worker busy with a chunk for longer than the lease renews it, so no second worker
+    takes the chunk over and does it again (the sweeper's re-send finds it held)."""
+    import threading
+    import time
+
+    import config.celery
+    from matching import engine
+
+    monkeypatch.setattr(config.celery, "enqueue", lambda *args: None)  # no worker here
+    monkeypatch.setattr(services, "LEASE", timedelta(seconds=1.5))
+    make_corpus()
+    run = start_map_reduce(settings)
+    slow = engine.suggest_need_chunk
+
+    def slow_chunk(*args, **kwargs):
+        time.sleep(3.5)  # more than twice the lease
+        return slow(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "suggest_need_chunk", slow_chunk)
+    done: dict = {}
+
+    def first_worker():
+        try:
+            done["rows"] = services.run_chunk(run.pk, 0, worker="first")
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=first_worker)
+    worker.start()
+    try:
+        time.sleep(2.5)  # the first claim's lease has run out by now
+        with pytest.raises(services.ChunkBusy):
+            services.run_chunk(run.pk, 0, worker="second")
+    finally:
+        worker.join()
+
+    chunk = RebuildChunk.objects.get(run=run, index=0)
+    assert done["rows"] > 0
+    assert chunk.done and chunk.worker == "first"
+
+
 def test_the_sweeper_finds_chunks_and_then_the_merge_whose_messages_were_lost(settings):
     make_corpus()
     run = start_map_reduce(settings)
