@@ -9,7 +9,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": env("TEST_SQLITE_PATH", default=str(BASE_DIR / "var" / "test.sqlite3"))
     }
-MEDIA_ROOT = BASE_DIR / "var" / "test-media"
+# One folder per database: CI runs the SQLite and PostgreSQL passes side by side.
+MEDIA_ROOT = BASE_DIR / "var" / f"test-media-{DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}"
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Emails stay in memory (django.core.mail.outbox), except for worker processes that tests
