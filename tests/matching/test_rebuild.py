@@ -101,7 +101,10 @@ def test_a_second_rebuild_with_nothing_changed_writes_no_match_rows():
     assert snapshot() == before  # the same rows, ids and computed_at included
 
 
-def test_after_an_edit_exactly_the_rows_whose_score_rank_or_reasons_changed_are_written():
+def test_after_an_edit_exactly_the_rows_whose_score_rank_or_reasons_changed_are_written(
+    monkeypatch,
+):
+    monkeypatch.setattr(services, "SCORE_TOLERANCE", 0.0)  # every move counts, however small
     listings = make_corpus()
     services.rebuild(in_process=True)
     before = snapshot()
@@ -120,6 +123,30 @@ def test_after_an_edit_exactly_the_rows_whose_score_rank_or_reasons_changed_are_
     assert all(before[k][0] == after[k][0] for k in kept)  # updated in place
     assert all(before[k][5] == after[k][5] for k in kept)  # first seen: kept
     assert run.matches_written == len(differ) + len(after.keys() - before.keys())
+
+
+def test_a_score_that_moved_by_no_more_than_the_tolerance_is_not_rewritten():
+    make_corpus()
+    services.rebuild(in_process=True)
+    rows = list(Match.objects.order_by("pk"))
+    nudged, moved = rows[0], rows[1]
+    # As if the last fit had given these scores: one within the tolerance, one beyond it.
+    Match.objects.filter(pk=nudged.pk).update(score=nudged.score + services.SCORE_TOLERANCE / 2)
+    Match.objects.filter(pk=moved.pk).update(score=moved.score + services.SCORE_TOLERANCE * 3)
+    before = snapshot()
+
+    run, steps = rebuild_and_report()
+
+    after = snapshot()
+    nudged_key, moved_key = (
+        (nudged.source_key, nudged.target_id),
+        (moved.source_key, moved.target_id),
+    )
+    assert after[nudged_key] == before[nudged_key]  # left as it was, computed_at included
+    assert after[moved_key][1] == moved.score  # put back to the fit's score ...
+    assert after[moved_key][6] > before[moved_key][6]  # ... and marked as changed
+    assert run.matches_written == 1
+    assert steps[-1].startswith("Stored the changes: 0 new, 1 changed")
 
 
 def test_a_listing_moved_to_another_organisation_rewrites_only_the_lists_it_is_in():
@@ -342,6 +369,32 @@ def test_a_chunk_that_works_longer_than_its_lease_keeps_it_until_it_is_done(sett
     chunk = RebuildChunk.objects.get(run=run, index=0)
     assert done["rows"] > 0
     assert chunk.done and chunk.worker == "first"
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL only (CI runs both)")
+@pytest.mark.django_db(transaction=True)
+def test_the_lease_is_still_renewed_after_the_database_dropped_the_renewing_connection(
+    monkeypatch,
+):
+    import time
+
+    monkeypatch.setattr(services, "LEASE", timedelta(seconds=0.6))  # renewed every 0.2 s
+    run = MatchingRun.objects.create(kind=MatchingRun.Kind.REBUILD)
+    RebuildChunk.objects.create(run=run, index=0)
+    claimed = services._claim_chunk(run.pk, 0)
+    with services._renewing_lease(run.pk, 0, claimed):
+        time.sleep(0.7)
+        assert RebuildChunk.objects.get(run=run, index=0).claimed_at > claimed
+        with connection.cursor() as cursor:  # as a restart or an idle timeout would
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        time.sleep(0.5)
+        before = RebuildChunk.objects.get(run=run, index=0).claimed_at
+        time.sleep(1.0)
+        after = RebuildChunk.objects.get(run=run, index=0).claimed_at
+    assert after > before
 
 
 def test_the_sweeper_finds_chunks_and_then_the_merge_whose_messages_were_lost(settings):
