@@ -375,11 +375,12 @@ def _writing_matches():
 # A rebuild that inserts at least this many rows into a Match table holding fewer than a
 # quarter as many loads them as a bulk load (see _bulk_load): the first rebuild after an import.
 BULK_LOAD_MIN_ROWS = 50_000
-# A stored score within this of the new one is left as it is (if its rank, reasons and
-# engine version are the same). A refit moves most scores by a few 1e-4 (idf and topics
-# change with any listing): at 20,000 listings, after 200 edited listings, an exact
-# comparison rewrote 152,134 of 191,010 matches (and moved their computed_at, which API
-# partners sync on); with 0.001, 17,009 (the pairs whose rank or reasons changed).
+# A stored score within this of the new one is left as it is (if its rank, reasons, engine
+# version and strength band are the same, and the list's scores still go down with its
+# ranks). A refit moves most scores by a few 1e-4 (idf and topics change with any listing):
+# at 20,000 listings, after 200 edited listings, an exact comparison rewrote 152,134 of
+# 191,010 matches (and moved their computed_at, which API partners sync on); with 0.001,
+# about a tenth as many (benchmarks/rebuild_edits.py).
 SCORE_TOLERANCE = 0.001
 BULK_LOAD_LOCK_TIMEOUT_MS = 5000
 
@@ -387,33 +388,31 @@ BULK_LOAD_LOCK_TIMEOUT_MS = 5000
 @contextmanager
 def _bulk_load():
     """Load many rows into a (nearly) empty Match table the way both databases advise for a
-    bulk load: without the secondary indexes (and, on PostgreSQL, without the foreign keys),
-    which are put back, exactly as they were, once the rows are in. Building an index once
-    over 190,000 rows is several times cheaper than updating it 190,000 times, and one
-    foreign-key check over the table cheaper than one per row. Unique indexes and those
-    behind constraints stay (the upserts rely on the unique pair). Call inside the writing
+    bulk load: without the table's plain indexes, which are put back, exactly as they were,
+    once the rows are in. Building an index once over 190,000 rows is several times cheaper
+    than updating it 190,000 times. Unique indexes and those behind constraints stay (the
+    upserts rely on the unique pair), and so do the foreign keys: dropping one would lock
+    the listings table against every reader while the rows load. Call inside the writing
     transaction: everything, the dropping included, is undone if the load fails.
 
-    PostgreSQL: the locks are taken first, in one budget of BULK_LOAD_LOCK_TIMEOUT_MS (half
-    for listings and challenges, whose writes, not reads, wait until the transaction ends;
-    half for the Match table, whose readers wait too: a few seconds). If they do not come in
-    time, or anything else stops the dropping, it is undone (a savepoint) and the rows are
-    loaded the ordinary way. Re-adding a foreign key checks every row at once, as the per-row
-    checks would have. SQLite: readers keep their snapshot (WAL) and see the table as it was
-    until the commit.
+    PostgreSQL: dropping an index locks the Match table until the transaction ends (a few
+    seconds: pages that read matches wait). The lock is only taken if it comes within
+    BULK_LOAD_LOCK_TIMEOUT_MS; if not, or if anything else stops the dropping, it is undone
+    (a savepoint) and the rows are loaded the ordinary way. SQLite: readers keep their
+    snapshot (WAL) and see the table as it was until the commit.
     """
     table = Match._meta.db_table
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(f"PRAGMA index_list({quote(table)})")
-            plain = [name for _, name, unique, origin, *_ in cursor.fetchall() if not unique]
+            plain = [name for _, name, unique, *_ in cursor.fetchall() if not unique]
             cursor.execute(
                 "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
                 "AND sql IS NOT NULL",
                 [table],
             )
-            indexes, keys = [(n, sql) for n, sql in cursor.fetchall() if n in plain], []
+            indexes = [(name, sql) for name, sql in cursor.fetchall() if name in plain]
             for name, _ in indexes:
                 cursor.execute(f"DROP INDEX {quote(name)}")
         elif connection.vendor == "postgresql":
@@ -426,27 +425,12 @@ def _bulk_load():
                 [table],
             )
             indexes = cursor.fetchall()
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid), confrelid::regclass::text "
-                "FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
-                [table],
-            )
-            found = cursor.fetchall()
-            keys = [(name, definition) for name, definition, _ in found]
-            referenced = sorted({other for _, _, other in found})
             cursor.execute("SELECT current_setting('lock_timeout')")
             (timeout_before,) = cursor.fetchone()
-            wait = max(1, BULK_LOAD_LOCK_TIMEOUT_MS // 2)
             try:
                 with transaction.atomic():  # a savepoint: whatever fails here is undone
-                    cursor.execute(f"SET LOCAL lock_timeout = {wait}")
-                    if referenced:
-                        cursor.execute(
-                            f"LOCK TABLE {', '.join(referenced)} IN SHARE ROW EXCLUSIVE MODE"
-                        )
+                    cursor.execute(f"SET LOCAL lock_timeout = {int(BULK_LOAD_LOCK_TIMEOUT_MS)}")
                     cursor.execute(f"LOCK TABLE {quote(table)} IN ACCESS EXCLUSIVE MODE")
-                    for name, _ in keys:
-                        cursor.execute(f"ALTER TABLE {quote(table)} DROP CONSTRAINT {quote(name)}")
                     for name, _ in indexes:
                         cursor.execute(f"DROP INDEX {quote(name)}")
                     cursor.execute("SELECT set_config('lock_timeout', %s, true)", [timeout_before])
@@ -460,8 +444,6 @@ def _bulk_load():
         yield
         for _, definition in indexes:
             cursor.execute(definition)
-        for name, definition in keys:
-            cursor.execute(f"ALTER TABLE {quote(table)} ADD CONSTRAINT {quote(name)} {definition}")
 
 
 def _columns(names: Iterable[str]) -> list[str]:
@@ -578,6 +560,53 @@ def _reasons_encoder() -> Callable[[tuple[str, ...]], str]:
     return text_of
 
 
+def _band(scores: np.ndarray) -> np.ndarray:
+    """Each score's strength band (possible, good, strong) as 0, 1, 2."""
+    return np.digitize(scores, [engine.GOOD, engine.STRONG])
+
+
+def _keep_scores_in_rank_order(
+    same: np.ndarray,
+    at: np.ndarray,
+    old_scores: np.ndarray,
+    keys: np.ndarray,
+    ranks: np.ndarray,
+    scores: np.ndarray,
+) -> None:
+    """Mark as changed (same[k] = False) the stored rows whose kept score (within
+    SCORE_TOLERANCE of the new one) would stand above the score of the row ranked just
+    before it in the same list: a list's stored scores always go down with its ranks.
+
+    `same[k]` is about the stored row whose wanted pair is `at[k]`, kept at `old_scores[k]`;
+    `keys`, `ranks` and `scores` are the wanted pairs (source << 32 | target), their ranks
+    and new scores. Rows not kept are written with their new scores, which follow the ranks;
+    of two rows out of order, whichever was kept is written. That may expose the next pair,
+    so it runs until none is left (a few rounds at most)."""
+    order = np.lexsort((ranks, keys >> 32))  # by list, then rank
+    position = np.empty(len(keys), np.int64)
+    position[order] = np.arange(len(keys))
+    sources = (keys >> 32)[order]
+    follows = np.zeros(len(keys), dtype=bool)  # the row just before is in the same list
+    follows[1:] = sources[1:] == sources[:-1]
+    while True:
+        effective = scores[order].copy()
+        effective[position[at[same]]] = old_scores[same]
+        above = np.empty_like(effective)
+        above[1:] = effective[:-1]
+        wrong = follows.copy()
+        wrong[1:] &= effective[1:] > above[1:]
+        wrong[0] = False
+        if not wrong.any():
+            return
+        bad = np.zeros(len(keys), dtype=bool)
+        out = np.flatnonzero(wrong)
+        bad[order[out]] = bad[order[out - 1]] = True  # either may be the kept one
+        hit = same & bad[at]
+        if not hit.any():
+            return  # new scores only, which follow the ranks: cannot happen
+        same[hit] = False
+
+
 def _write_matches(
     suggestions: Iterable[engine.Suggestion],
     sources: dict[str, _Source],
@@ -592,13 +621,14 @@ def _write_matches(
     Each source's suggestions come best first (as engine.suggest and engine.push_down give
     them): rank 1 is its first. Only what changed is written: a new pair is inserted; a
     stored pair whose rank, reasons or engine version differ, or whose score moved by more
-    than SCORE_TOLERANCE, is updated (keeping its first_seen_at and status); an untouched
-    pair that dropped out is deleted; one a person answered (interested, not relevant) is
-    kept, without a rank. Everything else is left as it is, so a rebuild in which little
-    changed writes little, and running it twice writes nothing the second time. `scope`,
-    if given, selects (at least) the stored matches of `sources` in one query.
-    `bulk_load`: the caller writes the whole table (scope Q()), so when most of the rows
-    are new they may go in as a bulk load (_bulk_load).
+    than SCORE_TOLERANCE or into another band (or out of its list's order), is updated
+    (keeping its first_seen_at and status); an untouched pair that dropped out is deleted;
+    one a person answered (interested, not relevant) is kept, without a rank. Everything
+    else is left as it is, so a rebuild in which little changed writes little, and running
+    it twice writes nothing the second time. `scope`, if given, selects (at least) the
+    stored matches of `sources` in one query. `bulk_load`: the caller writes the whole
+    table (scope Q()), so when most of the rows are new they may go in as a bulk load
+    (_bulk_load).
 
     The comparison runs on arrays (a pair is one int64), as the rows are many: 190,000 at
     20,000 listings, where the Python version of it took about twice as long.
@@ -647,11 +677,14 @@ def _write_matches(
             j = np.flatnonzero(matched)  # stored rows that are wanted ...
             i = at[j]  # ... and which
             found[i] = True
+            old_scores = np.array(score, np.float64)[j]
             same = (
-                (np.abs(np.array(score, np.float64)[j] - scores[i]) <= SCORE_TOLERANCE + 1e-9)
+                (np.abs(old_scores - scores[i]) <= SCORE_TOLERANCE + 1e-9)
+                & (_band(old_scores) == _band(scores[i]))
                 & (np.fromiter(rank, np.int64, m)[j] == ranks[i])
                 & (np.array(stored_version, dtype=object)[j] == version)
             )
+            _keep_scores_in_rank_order(same, i, old_scores, keys, ranks, scores)
             j, i = j.tolist(), i.tolist()
             for k in np.flatnonzero(same).tolist():
                 stored_text, wanted = text[j[k]], reasons[i[k]]
@@ -1173,21 +1206,23 @@ def _renewing_lease(run_id: int, index: int, claimed_at: datetime):
     stop = threading.Event()
 
     def renew() -> None:
-        held = claimed_at
+        marks = [claimed_at]  # this worker's mark; after failed tries, the ones it tried too
         try:
             while not stop.wait(LEASE.total_seconds() / 3):
                 now = timezone.now()
                 try:
                     moved = RebuildChunk.objects.filter(
-                        run_id=run_id, index=index, done=False, claimed_at=held
+                        run_id=run_id, index=index, done=False, claimed_at__in=marks
                     ).update(claimed_at=now)
                 except DatabaseError:
+                    # The update may have committed before the connection was lost.
                     log.warning("Could not renew the lease of chunk %s of run %s", index, run_id)
                     connection.close()  # a lost connection is not reused: the next try reconnects
+                    marks.append(now)
                     continue
                 if not moved:
                     return  # done, or taken over after all: nothing left to keep
-                held = now
+                marks = [now]
         finally:
             connection.close()  # this thread's own
 

@@ -5,6 +5,7 @@ import itertools
 import re
 from datetime import timedelta
 
+import numpy as np
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -147,6 +148,63 @@ def test_a_score_that_moved_by_no_more_than_the_tolerance_is_not_rewritten():
     assert after[moved_key][6] > before[moved_key][6]  # ... and marked as changed
     assert run.matches_written == 1
     assert steps[-1].startswith("Stored the changes: 0 new, 1 changed")
+
+
+def test_kept_scores_stay_in_rank_order_and_in_their_band():
+    """A score within the tolerance is kept only if the list's scores still go down with its
+    ranks and the score's strength band (possible, good, strong) is the new one's."""
+    from matching import engine
+
+    make_corpus(per_topic=3)
+    services.rebuild(in_process=True)
+    listing = next(
+        x
+        for x in Listing.objects.all()
+        if Match.objects.filter(source_listing=x, rank__isnull=False).count() >= 4
+    )
+    rows = list(Match.objects.filter(source_listing=listing, rank__isnull=False).order_by("rank"))
+    good = engine.GOOD
+    # The new fit's scores (best first) and what was stored: each within the tolerance.
+    fresh = [good + 0.0500, good + 0.0495, good + 0.0003, good - 0.0100]
+    stored = [
+        good + 0.0492,  # kept, it would stand below ...
+        good + 0.0499,  # ... the next one: both are rewritten
+        good - 0.0002,  # "possible" where the new fit says "good": rewritten
+        good - 0.0103,  # kept
+    ]
+    for row, score in zip(rows[:4], stored, strict=True):
+        Match.objects.filter(pk=row.pk).update(score=score)
+    before = snapshot()
+    suggestions = [  # the new list: these four (the rest dropped out)
+        engine.Suggestion(listing.ref, row.target.ref, score, tuple(row.reasons))
+        for row, score in zip(rows[:4], fresh, strict=True)
+    ]
+
+    written = services.store_suggestions(suggestions, [listing.ref], rows[0].engine_version)
+
+    after = snapshot()
+    keys = [(row.source_key, row.target_id) for row in rows[:4]]
+    assert [after[k][1] for k in keys] == pytest.approx([fresh[0], fresh[1], fresh[2], stored[3]])
+    assert after[keys[3]] == before[keys[3]]  # the kept row is untouched
+    assert written == 3
+    listed = Match.objects.filter(source_listing=listing, rank__isnull=False).order_by("rank")
+    scores = list(listed.values_list("score", flat=True))
+    assert len(scores) == 4 and scores == sorted(scores, reverse=True)
+
+
+def test_the_rank_order_rule_undoes_whichever_row_was_kept():
+    keys = np.array([(7 << 32) | t for t in (1, 2, 3)] + [(9 << 32) | 1], dtype=np.int64)
+    ranks = np.array([1, 2, 3, 1])
+    scores = np.array([0.5000, 0.4996, 0.4992, 0.9000])  # the new fit's, by rank
+    at = np.array([0, 1, 2, 3])  # one stored row for each
+    old = np.array([0.4993, 0.4999, 0.4998, 0.8995])  # all within 0.001 of the new
+    same = np.ones(4, dtype=bool)
+
+    services._keep_scores_in_rank_order(same, at, old, keys, ranks, scores)
+
+    # 0.4993 < 0.4999: both rewritten (0.5000, 0.4996); then 0.4998 > 0.4996: rewritten too.
+    # The other list (source 9) is left alone.
+    assert same.tolist() == [False, False, False, True]
 
 
 def test_a_listing_moved_to_another_organisation_rewrites_only_the_lists_it_is_in():
