@@ -8,7 +8,8 @@ database that already holds a corpus (for example one `rebuild_speed.py --workdi
 --reuse` imported), makes sure the matches are stored, edits N published listings (a
 seeded choice: each gets 200 characters of another listing's description), then runs
 `rebuild(in_process=True)` once per tolerance, each in a transaction that is rolled back,
-so every tolerance starts from the same stored matches. Nothing is kept.
+so every tolerance starts from the same stored matches. Nothing is kept, apart from a
+first rebuild when the database holds no matches yet (and, on PostgreSQL, sequence values).
 
     .venv/bin/python benchmarks/rebuild_edits.py \\
         --database-url sqlite:////tmp/speed/rebuild-speed-20000.sqlite3 \\
