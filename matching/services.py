@@ -413,6 +413,7 @@ def _bulk_load():
                 [table],
             )
             indexes = [(name, sql) for name, sql in cursor.fetchall() if name in plain]
+            keys = []  # SQLite builds indexes whatever its deferred checks
             for name, _ in indexes:
                 cursor.execute(f"DROP INDEX {quote(name)}")
         elif connection.vendor == "postgresql":
@@ -425,6 +426,15 @@ def _bulk_load():
                 [table],
             )
             indexes = cursor.fetchall()
+            # The table's deferrable foreign keys: their checks, queued by the load until the
+            # commit, are run before the indexes are built (PostgreSQL builds no index on a
+            # table with checks pending), then they are deferred again as declared.
+            cursor.execute(
+                "SELECT conname, condeferred FROM pg_constraint "
+                "WHERE conrelid = %s::regclass AND contype = 'f' AND condeferrable",
+                [table],
+            )
+            keys = cursor.fetchall()
             cursor.execute("SELECT current_setting('lock_timeout')")
             (timeout_before,) = cursor.fetchone()
             try:
@@ -442,8 +452,14 @@ def _bulk_load():
             yield
             return
         yield
+        if keys:
+            names = ", ".join(quote(name) for name, _ in keys)
+            cursor.execute(f"SET CONSTRAINTS {names} IMMEDIATE")  # runs the queued checks
         for _, definition in indexes:
             cursor.execute(definition)
+        deferred = [quote(name) for name, initially_deferred in keys if initially_deferred]
+        if deferred:
+            cursor.execute(f"SET CONSTRAINTS {', '.join(deferred)} DEFERRED")
 
 
 def _columns(names: Iterable[str]) -> list[str]:

@@ -202,3 +202,21 @@ def test_answered_matches_are_read_through_the_small_partial_status_index():
     assert len(plans) == 3
     for plan in plans:
         assert "match_status" in plan, plan
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'", reason="PostgreSQL only (CI runs both)")
+def test_after_a_bulk_load_the_foreign_key_checks_wait_for_the_commit_again(bulk_from_ten_rows):
+    """The load runs the Match table's queued checks before building its indexes (PostgreSQL
+    builds none while checks are pending), then defers them again, as Django declared them."""
+    from django.db import IntegrityError, transaction
+
+    make_corpus()
+    with CaptureQueriesContext(connection) as queries:
+        rebuild_and_report()
+    assert dropped(queries.captured_queries), "the bulk load did not run"
+    row = Match.objects.first()
+    with transaction.atomic():  # a savepoint
+        Match.objects.filter(pk=row.pk).update(target_id=10**9)  # no such listing: not yet
+        with pytest.raises(IntegrityError), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the check, when it runs
+        transaction.set_rollback(True)
