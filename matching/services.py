@@ -598,6 +598,8 @@ def _keep_scores_in_rank_order(
     and new scores. Rows not kept are written with their new scores, which follow the ranks;
     of two rows out of order, whichever was kept is written. That may expose the next pair,
     so it runs until none is left (a few rounds at most)."""
+    if not same.any():
+        return  # nothing kept (or no list at all)
     order = np.lexsort((ranks, keys >> 32))  # by list, then rank
     position = np.empty(len(keys), np.int64)
     position[order] = np.arange(len(keys))
@@ -610,8 +612,7 @@ def _keep_scores_in_rank_order(
         above = np.empty_like(effective)
         above[1:] = effective[:-1]
         wrong = follows.copy()
-        wrong[1:] &= effective[1:] > above[1:]
-        wrong[0] = False
+        wrong[1:] &= effective[1:] > above[1:]  # wrong[0] stays False: nothing is above it
         if not wrong.any():
             return
         bad = np.zeros(len(keys), dtype=bool)
