@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import re
 import sys
 import time
 from pathlib import Path
@@ -31,10 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-COUNTS = re.compile(
-    r"(?P<new>[\d,]+) new, (?P<changed>[\d,]+) changed, (?P<removed>[\d,]+) removed, "
-    r"(?P<unranked>[\d,]+) unranked, (?P<same>[\d,]+) unchanged"
-)
+from rebuild_speed import COUNTS_LINE as COUNTS  # noqa: E402 (benchmarks/ is on sys.path)
 
 
 class _RolledBack(Exception):
