@@ -6,8 +6,9 @@ vocabulary.py (the domain vocabulary of matching/vocabulary.txt and the term cou
 settings.py (Settings: every number that shapes a score), model.py (fit, Model), ranking.py
 (suggest: the exact top pairs of a whole model; suggest_need_chunk and merge_offer_candidates:
 the same shared by several workers as a map-reduce), reasons.py (why a pair matches), single.py
-(suggest_for: one new listing), signals.py (pair_signals: a pair's unweighted signals) and
-feedback.py (push_down: offers like a dismissed one move down for that source).
+(suggest_for: one new listing), signals.py (pair_signals: a pair's unweighted signals),
+feedback.py (push_down: offers like a dismissed one move down for that source) and memory.py
+(numpy's huge-page hint, turned off when the package is imported).
 
 How a pair is scored
 --------------------
@@ -56,6 +57,7 @@ docs/benchmarks.md for the figures.
 
 from .documents import THEME_LABELS, THEME_NAMES, Doc, Suggestion
 from .feedback import PUSH_DOWN, push_down, text_likeness
+from .memory import no_huge_pages
 from .model import ENGINE_VERSION, Model, fit
 from .ranking import (
     THREADS,
@@ -73,6 +75,8 @@ from .signals import pair_signals, pairable
 from .single import suggest_for
 from .text import STOP_WORDS, stem
 from .vocabulary import VOCABULARY_FILE, Vocabulary, vocabulary
+
+no_huge_pages()  # see memory.py: twice as fast a ranking on a fragmented machine
 
 # The default score bands and floor (a fitted model's own are in model.settings).
 STRONG = DEFAULTS.strong

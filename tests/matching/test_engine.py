@@ -1,5 +1,6 @@
 """The matching engine on its own: plain documents in, suggestions out, no database."""
 
+import os
 import random
 import subprocess
 import sys
@@ -596,6 +597,33 @@ def test_the_engine_stays_free_of_django():
         [sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_importing_the_engine_turns_numpys_huge_page_hint_off():
+    # The hint is on before the engine comes in; s(True) answers what it was, and turns it on.
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    code = (
+        "import numpy; from numpy._core import multiarray as m; s = m._set_madvise_hugepage; "
+        "s(True); from matching.engine import memory; print(s(True), memory.no_huge_pages(), "
+        "s(True))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True, env=env
+    )
+    # Importing the engine turned it off; called again, it finds it on and turns it off.
+    assert out.stdout.split() == ["False", "True", "False"]
+
+
+def test_the_operators_huge_page_setting_stands():
+    env = dict(os.environ, NUMPY_MADVISE_HUGEPAGE="1")
+    code = (
+        "import numpy; from numpy._core import multiarray as m; s = m._set_madvise_hugepage; "
+        "from matching.engine import memory; print(memory.no_huge_pages(), s(True))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True, env=env
+    )
+    assert out.stdout.split() == ["None", "True"]
 
 
 def test_the_challenges_a_text_answers_best_come_from_the_same_scores(docs, model):
