@@ -465,17 +465,22 @@ Where a rebuild's time goes (cProfile and the command's own step timings, 20,000
   Keeping the foreign keys made PostgreSQL's store step 5.1 s against 2.8 s at 20,000
   listings, and 31.0 s against 15.1 s at 100,000, partly because the machine was slower.
 
-- **What is left** is the engine, and the 2x target at 20,000 listings is missed. On this
-  run's quiet machine the engine alone (fit + suggest) took 1.8 times what TfidfVectorizer
-  + sp_matmul_topn took: sp_matmul_topn keeps both cores busy in C++ (5.2 s of CPU in
-  3.3 s), while the fit (tokens, stemmer, vocabulary phrases, topics) runs on one core and
-  the ranking uses the second only in its matrix products. That leaves about 0.2 times the
-  baseline for reading, saving and storing, and 191,010 new rows take longer than that on
-  either database. The day before, on a busy machine where the baseline could not use its
-  second core (3.9 s of CPU in 3.8 s), the same comparison gave 2.09 on SQLite with the
-  code before this round: the ratio depends on how many cores are free as much as on the
-  code. At 100,000 listings the target is met on both databases. Next: fit on several
-  processes (the tokenising is pure Python), or keep each listing's analysed words with it.
+- **Huge pages** (stop 23). The "slower machine" above was numpy, not the machine: numpy
+  asks for transparent huge pages for every array of 4 MiB or more, and with the kernel's
+  `madvise` defrag setting each first touch of the ranking's score blocks could wait for
+  memory compaction. With the hint on, suggest() took 6.1-7.0 s at 20,000 listings and the
+  process spent 13.1 s in the kernel; with it off, 3.0-3.1 s and 2.5 s. The engine now
+  turns the hint off when imported (`matching/engine/memory.py`; figures in "Huge pages",
+  `benchmarks/huge_pages.py`). The table above is measured with it off; the runs of stop 22
+  quoted above were not, which is why they moved from one hour to the next.
+- **What is left** is the engine, and the 2x target at 20,000 listings is missed. The engine
+  alone (fit + suggest) takes about 1.8 times what TfidfVectorizer + sp_matmul_topn take:
+  sp_matmul_topn keeps both cores busy in C++, while the fit (tokens, stemmer, vocabulary
+  phrases, topics) runs on one core and the ranking uses the second only in its matrix
+  products. That leaves about 0.2 times the baseline for reading, saving and storing, and
+  191,010 new rows take longer than that on either database. At 100,000 listings the target
+  is met on both databases. Next: fit on several processes (the tokenising is pure Python),
+  or keep each listing's analysed words with it.
 - **Tiny score moves are not writes** (this round). A refit moves most scores by a few
   1e-4 (idf and topics change with any listing). Compared exactly, after 200 edited
   listings (1 %) at 20,000 a rebuild rewrote 152,134 of 191,010 matches, and moved their
