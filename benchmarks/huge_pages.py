@@ -3,15 +3,18 @@
 NumPy asks the kernel for transparent huge pages (madvise) for every array of 4 MiB or more;
 where the kernel then compacts memory on the first touch, the ranking's score blocks pay for
 it (matching/engine/memory.py). The engine turns the hint off when imported, unless
-NUMPY_MADVISE_HUGEPAGE is set; this script sets it to 0 and to 1 in turn, in a fresh process
-each time, alternating rounds so that both see the same machine (it is shared and noisy):
+NUMPY_MADVISE_HUGEPAGE is set; this script runs the engine as shipped (the variable unset) and
+with NUMPY_MADVISE_HUGEPAGE=1 in turn, in a fresh process each time, alternating rounds so
+that both see the same machine (it is shared and noisy):
 
     .venv/bin/python benchmarks/huge_pages.py --shared ../shared --listings 20000 --rounds 3
 
 Each process reads the corpus (`generate_listings.py --seed 7`, not timed), then times
 engine.fit and engine.suggest (top 10, both directions) and reads its own user and system CPU
-time and page faults over them. The report gives the median of the rounds for each setting
-and their ratio, and the kernel's settings (/sys/kernel/mm/transparent_hugepage).
+time and page faults over them, and the hint it ran with (checked: the run fails if the
+shipped arm ran with the hint on). The report gives, for each setting, its median round (by
+fit + suggest), every round's time, the ratio of the medians, and the kernel's settings
+(/sys/kernel/mm/transparent_hugepage).
 `--update-docs` writes it into docs/benchmarks.md between the huge_pages markers.
 """
 
@@ -22,7 +25,7 @@ import gc
 import json
 import os
 import resource
-import statistics
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -33,20 +36,25 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
-from console import load_average, progress, say  # noqa: E402 (benchmarks/ is on sys.path)
+from console import load_average, progress, redact, say  # noqa: E402 (benchmarks/ is on sys.path)
 
 START = "<!-- huge_pages:start -->"
 END = "<!-- huge_pages:end -->"
 SEED = 7
-SETTINGS = {"0": "off (shipped)", "1": "on (numpy's default)"}
+# NUMPY_MADVISE_HUGEPAGE for each arm: None leaves it unset (the engine's own switch).
+SETTINGS = {None: "off (shipped)", "1": "on (numpy's default)"}
 
 
 def worker(corpus: Path) -> dict:
     import match_quality
 
     from matching import engine
+    from matching.engine import memory
 
     docs = match_quality.load_docs(json.loads(corpus.read_text(encoding="utf-8")))
+    switch = memory._switch()
+    hint = bool(switch(True))  # what the process runs with (and set back at once)
+    switch(hint)
     gc.collect()
     before = resource.getrusage(resource.RUSAGE_SELF)
     start = time.perf_counter()
@@ -63,11 +71,14 @@ def worker(corpus: Path) -> dict:
         "system": after.ru_stime - before.ru_stime,
         "faults": after.ru_minflt - before.ru_minflt,
         "suggestions": len(suggestions),
+        "hint": hint,
     }
 
 
-def run_worker(corpus: Path, hint: str) -> dict:
-    env = dict(os.environ, NUMPY_MADVISE_HUGEPAGE=hint)
+def run_worker(corpus: Path, hint: str | None) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    if hint is not None:
+        env["NUMPY_MADVISE_HUGEPAGE"] = hint
     done = subprocess.run(
         [sys.executable, __file__, "--worker", str(corpus)],
         cwd=REPO,
@@ -77,7 +88,10 @@ def run_worker(corpus: Path, hint: str) -> dict:
     )
     if done.returncode != 0:
         raise SystemExit(f"worker failed:\n{done.stderr[-3000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    if result["hint"] != (hint == "1"):
+        raise SystemExit(f"the {SETTINGS[hint]} arm ran with the hint {result['hint']}")
+    return result
 
 
 def kernel_setting(name: str) -> str:
@@ -87,31 +101,35 @@ def kernel_setting(name: str) -> str:
         return "unknown"
 
 
-def report(listings: int, runs: dict[str, list[dict]], command: str) -> str:
-    def median(hint: str, key: str) -> float:
-        return statistics.median(r[key] for r in runs[hint])
+def median_round(rounds: list[dict]) -> dict:
+    """The round whose fit + suggest is the median (the lower one of an even number)."""
+    ordered = sorted(rounds, key=lambda r: r["seconds"])
+    return ordered[(len(ordered) - 1) // 2]
 
+
+def report(listings: int, runs: dict, command: str) -> str:
+    rounds = len(runs[None])
     lines = [
         f"Measured {datetime.now(tz=UTC):%Y-%m-%d %H:%M} UTC with `{command}`: "
-        f"{listings:,} generated listings (seed {SEED}), {len(runs['0'])} rounds, the two "
-        f"settings alternating, each in a fresh process; medians. Kernel: transparent huge "
-        f"pages `{kernel_setting('enabled')}`, defrag `{kernel_setting('defrag')}`; load "
-        f"average after {load_average()}.",
+        f"{listings:,} generated listings (seed {SEED}), {rounds} rounds, the two "
+        f"settings alternating, each in a fresh process; each row is the setting's median "
+        f"round. Kernel: transparent huge pages `{kernel_setting('enabled')}`, defrag "
+        f"`{kernel_setting('defrag')}`; load average after {load_average()}.",
         "",
         "| numpy's huge-page hint | fit | suggest | fit + suggest | user CPU | kernel CPU "
         "| page faults |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for hint, label in SETTINGS.items():
+        r = median_round(runs[hint])
         lines.append(
-            f"| {label} | {median(hint, 'fit'):.2f} s | {median(hint, 'suggest'):.2f} s "
-            f"| {median(hint, 'seconds'):.2f} s | {median(hint, 'user'):.2f} s "
-            f"| {median(hint, 'system'):.2f} s | {median(hint, 'faults'):,.0f} |"
+            f"| {label} | {r['fit']:.2f} s | {r['suggest']:.2f} s | {r['seconds']:.2f} s "
+            f"| {r['user']:.2f} s | {r['system']:.2f} s | {r['faults']:,} |"
         )
-    ratio = median("1", "seconds") / median("0", "seconds")
+    ratio = median_round(runs["1"])["seconds"] / median_round(runs[None])["seconds"]
     lines += [
         "",
-        f"With the hint on, fit + suggest took {ratio:.2f} times as long as with it off. "
+        f"With the hint on, fit + suggest took {ratio:.2f} times as long as shipped. "
         "Every round: "
         + "; ".join(
             f"{SETTINGS[h].split()[0]} " + ", ".join(f"{r['seconds']:.2f} s" for r in runs[h])
@@ -148,10 +166,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.shared is None:
         parser.error("--shared is required")
-    command = (
-        f"python benchmarks/huge_pages.py --shared ../shared --listings {args.listings} "
-        f"--rounds {args.rounds}"
-    )
+    python = Path(sys.executable)
+    if python.is_relative_to(REPO):
+        python = python.relative_to(REPO)
+    command = redact(shlex.join([str(python), "benchmarks/huge_pages.py", *sys.argv[1:]]))
     with tempfile.TemporaryDirectory(prefix="huge-pages-") as tmp:
         folder = args.corpus_dir or Path(tmp)
         folder.mkdir(parents=True, exist_ok=True)
@@ -159,13 +177,15 @@ def main(argv: list[str] | None = None) -> int:
         if not corpus.exists():
             progress(f"generating {args.listings:,} listings")
             generator = args.shared / "data" / "generate_listings.py"
-            subprocess.run(
+            made = subprocess.run(
                 [sys.executable, str(generator), "--seed", str(SEED)]
                 + ["--listings", str(args.listings), "--output", str(corpus)],
-                check=True,
                 capture_output=True,
+                text=True,
             )
-        runs: dict[str, list[dict]] = {hint: [] for hint in SETTINGS}
+            if made.returncode != 0:
+                raise SystemExit(f"generate_listings.py failed:\n{made.stderr[-3000:]}")
+        runs: dict[str | None, list[dict]] = {hint: [] for hint in SETTINGS}
         for round_ in range(args.rounds):
             for hint in SETTINGS if round_ % 2 == 0 else reversed(SETTINGS):
                 result = run_worker(corpus, hint)

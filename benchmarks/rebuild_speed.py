@@ -434,7 +434,7 @@ Where a rebuild's time goes (cProfile and the command's own step timings, 20,000
   compared on arrays: about 0.75 s for 191,010 rows. New pairs go in by COPY on PostgreSQL
   and by executemany on SQLite, changed ones by one UPDATE ... FROM a temporary table on
   PostgreSQL, gone ones by batched deletes. A second rebuild writes nothing.
-- **A first rebuild loads in bulk** (this round). When a rebuild inserts at least 50,000
+- **A first rebuild loads in bulk** (stop 22). When a rebuild inserts at least 50,000
   rows into a Match table holding fewer than a quarter as many (the first rebuild after an
   import), it drops the table's plain indexes in its transaction, loads the rows, and puts
   them back exactly as they were: one index build instead of one update per row. (A first
@@ -456,23 +456,21 @@ Where a rebuild's time goes (cProfile and the command's own step timings, 20,000
   | PostgreSQL, before | 15.2, 13.3 | 7.0, 6.0 | 9.2, 8.9 |
   | PostgreSQL, after (first version) | 9.5, 10.2 | 2.2, 2.4 | 7.9, 8.4 |
 
-  The tables above are that first version's run (12:59 UTC). PostgreSQL again with the
-  shipped code (foreign keys kept; 14:35 UTC, `--database-url postgres://...` only), on a
-  machine that had become slower for the engine (engine alone 8.8 s at 20,000 against
-  6.0 s in the run above, with the baseline unchanged at 3.2 s): 20,000 listings, first
-  16.2 s (store 5.1 s), again 13.1 s, ratios 5.06 and 4.09; 100,000 listings, first
-  86.9 s (store 31.0 s), again 54.8 s, topn 57.0 s, ratios 1.52 and 0.96 (target met).
-  Keeping the foreign keys made PostgreSQL's store step 5.1 s against 2.8 s at 20,000
-  listings, and 31.0 s against 15.1 s at 100,000, partly because the machine was slower.
-
-- **Huge pages** (stop 23). The "slower machine" above was numpy, not the machine: numpy
-  asks for transparent huge pages for every array of 4 MiB or more, and with the kernel's
-  `madvise` defrag setting each first touch of the ranking's score blocks could wait for
-  memory compaction. With the hint on, suggest() took 6.1-7.0 s at 20,000 listings and the
-  process spent 13.1 s in the kernel; with it off, 3.0-3.1 s and 2.5 s. The engine now
-  turns the hint off when imported (`matching/engine/memory.py`; figures in "Huge pages",
-  `benchmarks/huge_pages.py`). The table above is measured with it off; the runs of stop 22
-  quoted above were not, which is why they moved from one hour to the next.
+  That side-by-side comparison was measured in stop 22 (12:59 UTC), before numpy's
+  huge-page hint was turned off. PostgreSQL with the shipped code (foreign keys kept) was
+  then measured at 14:35 UTC the same day, also with the hint on, on a machine where the
+  engine alone took 8.8 s at 20,000 listings: first 16.2 s (store 5.1 s), again 13.1 s,
+  ratios 5.06 and 4.09; at 100,000, ratios 1.52 and 0.96.
+- **Huge pages** (stop 23). Engine times that moved from one hour to the next in stop 22
+  (fit + suggest 6.0 s, then 8.8 s, at 20,000 listings, with the baseline unchanged) were at
+  least partly numpy's: it asks for transparent huge pages for every array of 4 MiB or more,
+  and with the kernel's `madvise` defrag setting the fit's and the ranking's large arrays
+  could wait for memory compaction. The engine now turns the hint off when imported
+  (`matching/engine/memory.py`); "Huge pages" below measures both settings side by side. The
+  tables above are measured with it off, the baseline too (same process). Only the engine's
+  steps are affected: the store step, which is the database's work, is not, and it moves
+  with the machine (PostgreSQL's first store at 20,000 listings: 5.1 s at 14:35 in stop 22,
+  6.3 s in the run above).
 - **What is left** is the engine, and the 2x target at 20,000 listings is missed. The engine
   alone (fit + suggest) takes about 1.8 times what TfidfVectorizer + sp_matmul_topn take:
   sp_matmul_topn keeps both cores busy in C++, while the fit (tokens, stemmer, vocabulary
@@ -481,7 +479,7 @@ Where a rebuild's time goes (cProfile and the command's own step timings, 20,000
   191,010 new rows take longer than that on either database. At 100,000 listings the target
   is met on both databases. Next: fit on several processes (the tokenising is pure Python),
   or keep each listing's analysed words with it.
-- **Tiny score moves are not writes** (this round). A refit moves most scores by a few
+- **Tiny score moves are not writes** (stop 22). A refit moves most scores by a few
   1e-4 (idf and topics change with any listing). Compared exactly, after 200 edited
   listings (1 %) at 20,000 a rebuild rewrote 152,134 of 191,010 matches, and moved their
   `computed_at`, which API partners sync on. A stored score within 0.001 of the new one is

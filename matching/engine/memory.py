@@ -1,15 +1,16 @@
 """Huge pages: numpy asks for them, and on a fragmented machine that costs more than it saves.
 
 NumPy marks every array of 4 MiB or more with madvise(MADV_HUGEPAGE). Where transparent huge
-pages are "madvise" (Debian's and Ubuntu's default) and defrag is "madvise" too, each first
+pages are "always" or "madvise" and defrag is "madvise" (the kernel's default), each first
 touch of such an array may make the kernel compact memory before it can hand out a 2 MiB page,
-on the thread that touched it. The ranking allocates hundreds of MiB of score blocks per
-rebuild: measured at 20,000 listings on a 2-core virtual machine, suggest() took 6.1-7.0 s
-with huge pages and 3.0-3.1 s without, and 13.1 s of the process's time went to the kernel
-against 2.5 s (docs/benchmarks.md, "Huge pages").
+on the thread that touched it. The fit and the ranking allocate hundreds of MiB per rebuild:
+measured at 20,000 listings on a 2-core virtual machine, fit + suggest took about 1.6 times as
+long with the hint on, most of the difference spent in the kernel (docs/benchmarks.md, "Huge
+pages"; benchmarks/huge_pages.py).
 
 So the engine turns numpy's hint off when it is imported, unless the operator chose for
-themselves with numpy's own environment variable NUMPY_MADVISE_HUGEPAGE (0 or 1). The hint
+themselves with numpy's own environment variable NUMPY_MADVISE_HUGEPAGE (0 or 1), which numpy
+reads when it is imported (and refuses, failing the import, unless it is an integer). The hint
 is process-wide: it changes nothing but speed, for every numpy array of the process.
 """
 

@@ -16,6 +16,7 @@ from matching.engine import text as engine_text
 engine_vocabulary = sys.modules["matching.engine.vocabulary"]  # engine.vocabulary: the function
 
 REPO = Path(__file__).resolve().parents[2]
+MEMORY_PY = REPO / "matching" / "engine" / "memory.py"
 
 
 def offer(ref, owner, title, text="", **kw):
@@ -602,8 +603,12 @@ def test_the_engine_stays_free_of_django():
 def test_importing_the_engine_turns_numpys_huge_page_hint_off():
     # The hint is on before the engine comes in; s(True) answers what it was, and turns it on.
     env = {k: v for k, v in os.environ.items() if k != "NUMPY_MADVISE_HUGEPAGE"}
+    # memory._switch() finds numpy's switch (numpy 1 or 2) without importing the package
+    # first: matching/engine/memory.py is loaded on its own, from its file.
     code = (
-        "import numpy; from numpy._core import multiarray as m; s = m._set_madvise_hugepage; "
+        "import importlib.util as u, numpy; "
+        f"spec = u.spec_from_file_location('m', {str(MEMORY_PY)!r}); "
+        "m = u.module_from_spec(spec); spec.loader.exec_module(m); s = m._switch(); "
         "s(True); from matching.engine import memory; print(s(True), memory.no_huge_pages(), "
         "s(True))"
     )
@@ -617,8 +622,8 @@ def test_importing_the_engine_turns_numpys_huge_page_hint_off():
 def test_the_operators_huge_page_setting_stands():
     env = dict(os.environ, NUMPY_MADVISE_HUGEPAGE="1")
     code = (
-        "import numpy; from numpy._core import multiarray as m; s = m._set_madvise_hugepage; "
-        "from matching.engine import memory; print(memory.no_huge_pages(), s(True))"
+        "from matching.engine import memory; s = memory._switch(); "
+        "print(memory.no_huge_pages(), s(True))"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True, env=env
