@@ -302,3 +302,32 @@ def test_a_server_error_shows_the_styled_500_page_saying_what_to_do(client):
     assert "Sorry, there is a problem with the service" in html
     assert "site.css" in html
     assert "deliberate failure" not in html
+
+
+@pytest.mark.urls("tests.error_urls")
+def test_a_refusal_shows_the_styled_403_page_saying_what_to_do(client):
+    response = client.get("/refused/")
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "You cannot see this page" in html
+    assert "site.css" in html and 'id="main-content"' in html
+    assert "deliberate refusal" not in html
+
+
+def test_a_form_that_fails_the_csrf_check_says_it_expired_and_saves_nothing():
+    from django.test import Client
+
+    from enquiries.models import Enquiry
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(
+        reverse("enquiries:create"),
+        {"name": "Ann", "email": "ann@example.com", "message": "Hello"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 403
+    assert "This form has expired" in html
+    assert "reload the page" in html
+    assert "site.css" in html and 'id="main-content"' in html
+    assert "CSRF" not in html  # Django's own page speaks of "CSRF verification failed"
+    assert not Enquiry.objects.exists()
