@@ -53,6 +53,13 @@ class SyncCursorPagination(CursorPagination):
 
     def decode_cursor(self, request):
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except NotFound:
             raise bad_parameter(self.cursor_query_param, BAD_CURSOR) from None
+        # A damaged cursor ("AAAA", a NUL) can decode to no offset, direction or position: the
+        # first page. The site's links never carry such a cursor (the first page has none),
+        # so it is the caller's mistake, not a silent start from the beginning.
+        raw = request.query_params.get(self.cursor_query_param)
+        if raw and cursor == (0, False, None):
+            raise bad_parameter(self.cursor_query_param, BAD_CURSOR)
+        return cursor

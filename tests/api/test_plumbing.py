@@ -489,3 +489,23 @@ def test_a_forged_cursor_position_is_a_400_or_an_empty_page_never_a_500():
     edge = ask("9999-12-31 23:59:59-12:00")
     assert edge.status_code in (200, 400), edge.content[:300]
     assert edge.status_code == 400 or edge.json()["results"] == []
+
+
+@pytest.mark.parametrize("raw", ["AAAA", "\x00", "====", "not a cursor"])
+def test_a_damaged_cursor_is_a_400_not_a_silent_first_page(raw):
+    """Found by an outside probe: these answered 200 with the first page."""
+    for path in ("/api/v1/listings/", "/api/v1/challenges/"):
+        response = APIClient().get(path, {"cursor": raw})
+        assert response.status_code == 400, (path, raw, response.content[:300])
+        assert "cursor" in response.json()["errors"]
+
+
+def test_the_cursors_in_next_and_previous_links_are_still_accepted():
+    ListingFactory.create_batch(3, kind="offer")
+    client = APIClient()
+    first = client.get("/api/v1/listings/", {"page_size": 1}).json()
+    second = client.get(first["next"]).json()
+    assert second["results"] and second["results"] != first["results"]
+    back = client.get(second["previous"])
+    assert back.status_code == 200 and back.json()["results"] == first["results"]
+    assert client.get("/api/v1/listings/", {"cursor": ""}).status_code == 200  # no cursor
