@@ -2,6 +2,7 @@
 
 import re
 
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
@@ -46,6 +47,7 @@ class SyncCursorPagination(CursorPagination):
     def paginate_queryset(self, queryset, request, view=None):
         # A forged cursor's position ("p") is compared with the ordering field: a position
         # that is not such a value (or a date out of range) is the caller's mistake, a 400.
+        self._queryset = queryset  # decode_cursor checks the position against its field
         try:
             return super().paginate_queryset(queryset, request, view)
         except (DjangoValidationError, ValueError, OverflowError, TypeError):
@@ -62,4 +64,30 @@ class SyncCursorPagination(CursorPagination):
         raw = request.query_params.get(self.cursor_query_param)
         if raw and cursor == (0, False, None):
             raise bad_parameter(self.cursor_query_param, BAD_CURSOR)
+        if cursor is not None and cursor.position is not None:
+            self._check_position(cursor.position)
         return cursor
+
+    def _check_position(self, position: str) -> None:
+        """A position is written as str() of the ordering field's value (DRF's
+        _get_position_from_instance): one that does not read back the same was cut short or
+        edited (a cursor cut at "p=2026-12-03" would silently re-read from midnight)."""
+        name = self.ordering[0].lstrip("-")
+        queryset = getattr(self, "_queryset", None)
+        if queryset is None:
+            return
+        annotation = queryset.query.annotations.get(name)
+        try:
+            field = (
+                annotation.output_field
+                if annotation is not None
+                else queryset.model._meta.get_field(name)
+            )
+        except FieldDoesNotExist:
+            return  # not a field the site knows how to read back: the database compares it
+        try:
+            same = str(field.to_python(position)) == position
+        except (DjangoValidationError, ValueError, OverflowError, TypeError):
+            same = False
+        if not same:
+            raise bad_parameter(self.cursor_query_param, BAD_CURSOR)

@@ -140,18 +140,6 @@ def report(listings: int, runs: dict, command: str) -> str:
     return "\n".join(lines)
 
 
-def update_docs(body: str) -> None:
-    path = REPO / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8")
-    block = f"{START}\n{body.rstrip()}\n{END}"
-    start, end = text.find(START), text.find(END)
-    if start != -1 and end != -1:
-        text = text[:start] + block + text[end + len(END) :]
-    else:
-        text = text.rstrip() + "\n\n## Huge pages\n\n" + block + "\n"
-    path.write_text(text, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shared", type=Path, help="the shared folder (with data/)")
@@ -197,7 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     body = report(args.listings, runs, command)
     say(body)
     if args.update_docs:
-        update_docs(body)
+        from match_quality import update_docs
+
+        update_docs(body, (START, END))
     return 0
 
 

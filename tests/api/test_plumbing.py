@@ -509,3 +509,26 @@ def test_the_cursors_in_next_and_previous_links_are_still_accepted():
     back = client.get(second["previous"])
     assert back.status_code == 200 and back.json()["results"] == first["results"]
     assert client.get("/api/v1/listings/", {"cursor": ""}).status_code == 200  # no cursor
+
+
+def test_a_cursor_cut_short_is_a_400_not_a_silent_reread():
+    """Found in review: a cursor cut at "p=2026-12-03" decoded to midnight and re-read."""
+    import base64
+    from urllib.parse import parse_qs, urlencode, urlsplit
+
+    ListingFactory.create_batch(3, kind="offer")
+    client = APIClient()
+    link = client.get("/api/v1/listings/", {"page_size": 1}).json()["next"]
+    cursor = parse_qs(urlsplit(link).query)["cursor"][0]
+    tokens = parse_qs(base64.b64decode(cursor).decode("ascii"))
+    position = tokens["p"][0]
+
+    def ask(p):
+        raw = base64.b64encode(urlencode({**tokens, "p": p}, doseq=True).encode()).decode()
+        return client.get("/api/v1/listings/", {"page_size": 1, "cursor": raw})
+
+    assert ask(position).status_code == 200  # the same cursor, spelled out again
+    for cut in (position[:10], position[:16], position[:-3]):
+        response = ask(cut)
+        assert response.status_code == 400, (cut, response.content[:200])
+        assert "cursor" in response.json()["errors"]

@@ -310,11 +310,12 @@ def test_a_refusal_shows_the_styled_403_page_saying_what_to_do(client):
     html = response.content.decode()
     assert response.status_code == 403
     assert "You cannot see this page" in html
+    assert reverse("enquiries:create") in html  # where to ask
     assert "site.css" in html and 'id="main-content"' in html
     assert "deliberate refusal" not in html
 
 
-def test_a_form_that_fails_the_csrf_check_says_it_expired_and_saves_nothing():
+def test_a_form_that_fails_the_csrf_check_says_what_to_do_and_saves_nothing():
     from django.test import Client
 
     from enquiries.models import Enquiry
@@ -326,8 +327,8 @@ def test_a_form_that_fails_the_csrf_check_says_it_expired_and_saves_nothing():
     )
     html = response.content.decode()
     assert response.status_code == 403
-    assert "This form has expired" in html
-    assert "reload the page" in html
+    assert "Your form could not be sent" in html
+    assert "reload the page" in html and "nothing was saved" in html
     assert "site.css" in html and 'id="main-content"' in html
     assert "CSRF" not in html  # Django's own page speaks of "CSRF verification failed"
     assert not Enquiry.objects.exists()
