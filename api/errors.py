@@ -14,6 +14,13 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 V1 = "/api/v1/"
 CHECK_FIELDS = "Some of what you sent needs changing: see errors, by field."
+NOT_JSON = (
+    "The body is not valid JSON: check its quotes, commas and brackets, and send it with "
+    "'Content-Type: application/json'."
+)
+NOT_AN_OBJECT = "Send one JSON object ({...}) holding the fields, not a list or a single value."
+# DRF's words for a body that is not an object (serializers.Serializer.to_internal_value).
+_DRF_NOT_AN_OBJECT = "Invalid data. Expected a dictionary"
 
 
 class Conflict(exceptions.APIException):
@@ -82,7 +89,15 @@ def exception_handler(exc, context):
     if isinstance(exc, (Http404, DjangoPermissionDenied)):
         exc = exceptions.NotFound() if isinstance(exc, Http404) else exceptions.PermissionDenied()
     errors = _flatten(exc.detail) if isinstance(exc, exceptions.ValidationError) else {}
-    if isinstance(exc, exceptions.NotFound):
+    general = errors.get("non_field_errors")
+    if general and any(text.startswith(_DRF_NOT_AN_OBJECT) for text in general):
+        errors["non_field_errors"] = [
+            NOT_AN_OBJECT if text.startswith(_DRF_NOT_AN_OBJECT) else text for text in general
+        ]
+    if isinstance(exc, exceptions.ParseError):
+        # DRF's "JSON parse error - Expecting ..." is kept after the advice: it says where.
+        message = f"{NOT_JSON} ({exc.detail})"
+    elif isinstance(exc, exceptions.NotFound):
         message = "Not found: there is no such record, or you cannot see it."
     elif isinstance(exc, exceptions.NotAuthenticated):
         message = (

@@ -208,3 +208,23 @@ def test_deleted_listings_of_the_organisation_are_listed_to_its_members_only(
     assert {row["ref"] for row in public} == {"L-public-gone", "L-withdrawn"}
     bearer(api, token_for(outsider))
     assert api.get(url).status_code == 404
+
+
+def test_a_body_that_is_not_json_or_not_an_object_is_a_400_in_plain_words(signed_in, organisation):
+    """Found by an outside probe: DRF's own words ("JSON parse error", "Expected a
+    dictionary, but got list") reached the caller."""
+    url = listings_url(organisation)
+    broken = signed_in.post(url, "{bad", content_type="application/json")
+    assert broken.status_code == 400
+    message = broken.json()["message"]
+    assert message.startswith("The body is not valid JSON: check its quotes")
+    assert "line 1 column 2" in message  # where, from the parser
+    for body in ("[]", '"offer"', "3"):
+        response = signed_in.post(url, body, content_type="application/json")
+        assert response.status_code == 400, body
+        assert response.json()["errors"] == {
+            "non_field_errors": [
+                "Send one JSON object ({...}) holding the fields, not a list or a single value."
+            ]
+        }, body
+    assert not Listing.objects.filter(organisation=organisation).exists()
