@@ -523,8 +523,6 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
     ],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
-    # ?format=xml: a 406 naming the formats there are, not DRF's 404 (api/negotiation.py).
-    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.ContentNegotiation",
     # Counted in the default cache, which every process shares (CACHES below).
     "DEFAULT_THROTTLE_CLASSES": [
         "api.throttling.AnonymousThrottle",

@@ -532,14 +532,3 @@ def test_a_cursor_cut_short_is_a_400_not_a_silent_reread():
         response = ask(cut)
         assert response.status_code == 400, (cut, response.content[:200])
         assert "cursor" in response.json()["errors"]
-
-
-@pytest.mark.parametrize("path", ["/api/v1/listings/", "/api/listings/", "/api/schema/"])
-def test_a_format_that_is_not_served_is_a_406_naming_those_that_are(path):
-    """Found by an outside probe: ?format=xml answered 404, "no such record"."""
-    client = APIClient()
-    for odd in ("xml", "\x00"):
-        response = client.get(path, {"format": odd})
-        assert response.status_code == 406, (path, odd, response.content[:200])
-        assert b"leave out format" in response.content
-    assert client.get("/api/v1/listings/", {"format": "json"}).status_code == 200
