@@ -19,8 +19,9 @@ NOT_JSON = (
     "'Content-Type: application/json'."
 )
 NOT_AN_OBJECT = "Send one JSON object ({...}) holding the fields, not a list or a single value."
-# DRF's words for a body that is not an object (serializers.Serializer.to_internal_value).
-_DRF_NOT_AN_OBJECT = "Invalid data. Expected a dictionary"
+# DRF's words for a body that is not an object (serializers.Serializer.to_internal_value),
+# or that is JSON null (serializers.Serializer.validate_empty_values).
+_DRF_NOT_AN_OBJECT = ("Invalid data. Expected a dictionary", "No data provided")
 
 
 class Conflict(exceptions.APIException):
@@ -94,7 +95,7 @@ def exception_handler(exc, context):
         errors["non_field_errors"] = [
             NOT_AN_OBJECT if text.startswith(_DRF_NOT_AN_OBJECT) else text for text in general
         ]
-    if isinstance(exc, exceptions.ParseError):
+    if isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse"):
         # DRF's "JSON parse error - Expecting ..." is kept after the advice: it says where.
         message = f"{NOT_JSON} ({exc.detail})"
     elif isinstance(exc, exceptions.NotFound):

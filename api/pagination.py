@@ -2,8 +2,11 @@
 
 import re
 
+from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import DateTimeField
+from django.utils import timezone
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination
 
@@ -86,7 +89,12 @@ class SyncCursorPagination(CursorPagination):
         except FieldDoesNotExist:
             return  # not a field the site knows how to read back: the database compares it
         try:
-            same = str(field.to_python(position)) == position
+            value = field.to_python(position)
+            same = str(value) == position
+            if same and isinstance(field, DateTimeField) and settings.USE_TZ:
+                # Cut just before its offset, a position still reads back the same, naive:
+                # the database would read it in local time, an hour off in summer.
+                same = timezone.is_aware(value)
         except (DjangoValidationError, ValueError, OverflowError, TypeError):
             same = False
         if not same:

@@ -50,7 +50,13 @@ class PingTooSoon(APIException):
 
 
 class DeliveryPagination(SyncCursorPagination):
+    """Newest first, whatever the endpoint view's own `ordering` (which the base class would
+    prefer: it is the endpoints' order, oldest change first)."""
+
     ordering = ("-created_at", "-id")
+
+    def get_ordering(self, request, queryset, view):
+        return self.ordering
 
 
 @extend_schema_view(

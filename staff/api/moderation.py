@@ -6,7 +6,7 @@ the admin actions (clusters/admin.py, teams/admin.py, reports/admin.py) and call
 services, so the same emails go out and the same history is kept.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 
 from django.contrib.admin.models import CHANGE, LogEntry
@@ -17,7 +17,7 @@ from rest_framework import exceptions, mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.errors import Conflict
+from api.errors import NOT_AN_OBJECT, Conflict
 from api.filters import PARAMETER, UpdatedSinceFilter, parse_moment
 from api.pagination import SyncCursorPagination
 from api.permissions import IsStaffToken, TokenScope
@@ -151,7 +151,9 @@ class QueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         now is.
         """
         record = self.get_object()
-        data = request.data if isinstance(request.data, dict) else {}
+        data = request.data
+        if not isinstance(data, Mapping):  # [], "x", 3: as every other v1 write, a 400
+            raise exceptions.ValidationError({"non_field_errors": [NOT_AN_OBJECT]})
         reason = data.get("reason", "")
         if not isinstance(reason, str | None):
             # A list or a number would be turned into text ("['a', 'b']") by the form.

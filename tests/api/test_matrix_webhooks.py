@@ -256,3 +256,27 @@ def test_pings_are_limited_per_endpoint_with_retry_after(api, actors, token_for)
     assert Delivery.objects.filter(endpoint=endpoint).count() == 1
     # Another endpoint has its own allowance.
     assert api.post(f"/api/v1/webhooks/{other.public_id}/ping/").status_code == 202
+
+
+def test_deliveries_are_listed_newest_first(api, actors, token_for):
+    """Found in review: the endpoints' own order (oldest change first) was used."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.api.conftest import bearer
+    from webhooks.models import Delivery
+
+    user = actors["member_a"]
+    endpoint = member_a_endpoint(actors)
+    services.emit_many("match.created", [({"n": n}, [user.pk], f"k{n}") for n in range(3)])
+    now = timezone.now()
+    for age, delivery in enumerate(Delivery.objects.filter(endpoint=endpoint).order_by("id")):
+        # The first made is the newest here: the order cannot come from ids.
+        Delivery.objects.filter(pk=delivery.pk).update(created_at=now - timedelta(hours=3 - age))
+    bearer(api, token_for(user))
+    first = api.get(f"/api/v1/webhooks/{endpoint.public_id}/deliveries/?page_size=2").json()
+    second = api.get(first["next"]).json()
+    seen = [row["created_at"] for row in first["results"] + second["results"]]
+    assert len(set(seen)) == 3
+    assert seen == sorted(seen, reverse=True)  # ISO times in one zone: text order is time order

@@ -228,3 +228,17 @@ def test_a_body_that_is_not_json_or_not_an_object_is_a_400_in_plain_words(signed
             ]
         }, body
     assert not Listing.objects.filter(organisation=organisation).exists()
+
+
+def test_a_null_body_and_a_broken_form_body_get_the_right_advice(signed_in, organisation):
+    url = listings_url(organisation)
+    null = signed_in.post(url, "null", content_type="application/json")
+    assert null.status_code == 400
+    assert null.json()["errors"]["non_field_errors"] == [
+        "Send one JSON object ({...}) holding the fields, not a list or a single value."
+    ]
+    broken = signed_in.post(
+        url, b"--x\r\nnot a part", content_type="multipart/form-data; boundary=\x00"
+    )
+    assert broken.status_code in (400, 415), broken.content[:200]
+    assert "not valid JSON" not in broken.json()["message"]  # it was not JSON at all

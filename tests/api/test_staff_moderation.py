@@ -110,13 +110,14 @@ def test_a_reason_longer_than_the_admin_form_allows_is_a_400(as_moderator):
     assert list(response.json()["errors"]) == ["reason"]
 
 
-def test_a_body_that_is_not_an_object_is_read_as_no_reason(as_moderator):
+def test_a_rejection_whose_body_is_not_an_object_is_a_400_about_the_body(as_moderator):
+    # It was read as no reason (a 400 about `reason`); an approval read so went through.
     organisation = records.pending_organisation()
     response = as_moderator.post(
         f"{BASE}/organisations/{organisation.ref}/reject/", ["a list"], format="json"
     )
     assert response.status_code == 400
-    assert list(response.json()["errors"]) == ["reason"]
+    assert list(response.json()["errors"]) == ["non_field_errors"]
 
 
 def test_an_unknown_record_is_a_404(as_moderator):
@@ -369,3 +370,23 @@ def test_a_reason_that_is_not_text_is_a_400_and_changes_nothing(api, token_for, 
     assert "reason" in response.json()["errors"]
     organisation.refresh_from_db()
     assert organisation.status == "pending"
+
+
+@pytest.mark.parametrize("body", ["[]", '"approve"', "3", "null"])
+def test_a_decision_whose_body_is_not_an_object_is_a_400_and_decides_nothing(as_moderator, body):
+    """Found in review: these approved the organisation, as if the body were {}."""
+    organisation = records.pending_organisation()
+    response = as_moderator.post(
+        f"{BASE}/organisations/{organisation.ref}/approve/", body, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content[:200]
+    assert response.json()["errors"] == {
+        "non_field_errors": [
+            "Send one JSON object ({...}) holding the fields, not a list or a single value."
+        ]
+    }
+    organisation.refresh_from_db()
+    assert organisation.status == Organisation.Status.PENDING
+    assert not Email.objects.filter(key__startswith=f"organisation-approved:{organisation.pk}")
+    # No body at all is still an approval without a reason.
+    assert as_moderator.post(f"{BASE}/organisations/{organisation.ref}/approve/").status_code == 200
