@@ -49,16 +49,6 @@ class PingTooSoon(APIException):
         self.wait = wait
 
 
-class DeliveryPagination(SyncCursorPagination):
-    """Newest first, whatever the endpoint view's own `ordering` (which the base class would
-    prefer: it is the endpoints' order, oldest change first)."""
-
-    ordering = ("-created_at", "-id")
-
-    def get_ordering(self, request, queryset, view):
-        return self.ordering
-
-
 @extend_schema_view(
     list=extend_schema(
         summary="List your webhook endpoints",
@@ -140,8 +130,11 @@ class EndpointViewSet(
         tags=TAGS,
         responses={200: DeliverySerializer(many=True), **errors(400, 401, 403, 404, 429)},
     )
-    @action(detail=True, methods=["get"], pagination_class=DeliveryPagination)
+    @action(detail=True, methods=["get"])
     def deliveries(self, request, id=None):
+        # The view's ordering is the cursor's (SyncCursorPagination), as in staff moderation's
+        # `removed`: deliveries newest first, where endpoints are listed oldest change first.
+        self.ordering = ("-created_at", "-id")
         endpoint = get_object_or_404(self.get_queryset(), public_id=id)
         page = self.paginate_queryset(endpoint.deliveries.all())
         return self.get_paginated_response(DeliverySerializer(page, many=True).data)
