@@ -3,6 +3,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import ChoiceField, ModelSerializer
+
 from .models import DESCRIPTION_MAX, TITLE_MAX, Challenge, Cluster, Listing, Organisation, Theme
 
 
@@ -20,7 +22,7 @@ class ClusterSerializer(serializers.ModelSerializer):
         fields = ["slug", "name", "region", "emissions_mtco2", "emissions_source", "summary"]
 
 
-class ChallengeSerializer(serializers.ModelSerializer):
+class ChallengeSerializer(ModelSerializer):
     cluster = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     themes = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
 
@@ -40,7 +42,7 @@ class ChallengeSerializer(serializers.ModelSerializer):
         ]
 
 
-class ListingSerializer(serializers.ModelSerializer):
+class ListingSerializer(ModelSerializer):
     organisation = serializers.SlugRelatedField(slug_field="ref", read_only=True)
     organisation_name = serializers.CharField(source="organisation.name", read_only=True)
     themes = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
@@ -92,7 +94,7 @@ class PendingChangeSerializer(serializers.Serializer):
     requested_at = serializers.DateTimeField(source="created_at")
 
 
-class OrganisationSerializer(serializers.ModelSerializer):
+class OrganisationSerializer(ModelSerializer):
     """An organisation as its members see it (on /your-organisation/<ref>/)."""
 
     clusters = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
@@ -136,7 +138,7 @@ class OrganisationUpdateSerializer(serializers.Serializer):
     an approved organisation waits for our team's approval (`pending_change`)."""
 
     name = serializers.CharField(required=False, allow_blank=True, max_length=TITLE_MAX)
-    kind = serializers.ChoiceField(choices=Organisation.Kind.choices, required=False)
+    kind = ChoiceField(choices=Organisation.Kind.choices, required=False)
     description = serializers.CharField(
         required=False, allow_blank=True, max_length=DESCRIPTION_MAX
     )
@@ -144,9 +146,7 @@ class OrganisationUpdateSerializer(serializers.Serializer):
     clusters = serializers.ListField(
         child=serializers.SlugField(), required=False, help_text="Cluster slugs."
     )
-    size = serializers.ChoiceField(
-        choices=Organisation.Size.choices, required=False, allow_blank=True
-    )
+    size = ChoiceField(choices=Organisation.Size.choices, required=False, allow_blank=True)
     location = serializers.CharField(required=False, allow_blank=True, max_length=100)
 
 
@@ -172,7 +172,7 @@ class ListingWriteSerializer(serializers.Serializer):
     with the page's messages ("Enter a title"), so blanks and empty lists pass this one.
     """
 
-    kind = serializers.ChoiceField(choices=Listing.Kind.choices)
+    kind = ChoiceField(choices=Listing.Kind.choices)
     title = serializers.CharField(allow_blank=True, max_length=TITLE_MAX)
     description = serializers.CharField(allow_blank=True, max_length=DESCRIPTION_MAX)
     themes = serializers.ListField(
@@ -188,7 +188,7 @@ class ListingWriteSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The reference of the open challenge it answers, or null.",
     )
-    partner_kind = serializers.ChoiceField(choices=Listing.PartnerKind.choices, required=False)
+    partner_kind = ChoiceField(choices=Listing.PartnerKind.choices, required=False)
     expires_on = serializers.DateField(
         required=False,
         allow_null=True,

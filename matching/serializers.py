@@ -4,6 +4,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import ChoiceField
+
 from . import services
 from .models import Match
 from .views import ANSWERS  # the page's answers, and the status each one stores
@@ -33,7 +35,7 @@ class MatchSerializer(serializers.ModelSerializer):
     strength = serializers.SerializerMethodField(
         help_text="The score in words, as the page shows it: strong, good or possible."
     )
-    status = serializers.ChoiceField(
+    status = ChoiceField(
         choices=Match.Status.choices,
         help_text="new (not answered yet) or interested (you said you are interested). "
         "Matches answered “not relevant” leave the list.",
@@ -92,7 +94,7 @@ class MatchSerializer(serializers.ModelSerializer):
 
 
 class AnswerSerializer(serializers.Serializer):
-    answer = serializers.ChoiceField(
+    answer = ChoiceField(
         choices=list(ANSWERS),
         help_text="interested, or not-relevant (it will not be suggested again).",
         error_messages={"invalid_choice": "Choose “interested” or “not-relevant”."},

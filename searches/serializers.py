@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from api.fields import ChoiceField
+
 from .models import SavedSearch
 from .pages import PAGES
 
@@ -27,7 +29,7 @@ class SavedSearchSerializer(serializers.ModelSerializer):
 
 
 class NewSavedSearchSerializer(serializers.Serializer):
-    page = serializers.ChoiceField(
+    page = ChoiceField(
         choices=list(PAGES),
         help_text=f"The list page to search: {', '.join(PAGES)}.",
         error_messages={"invalid_choice": f"Choose one of: {', '.join(PAGES)}."},

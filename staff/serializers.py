@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import ChoiceField
 from clusters.models import Cluster, ListingReview, Organisation, OrganisationChange
 from enquiries.models import MESSAGE_MAX, Attachment, Enquiry, EnquiryEvent, Message
 from reports.models import Report
@@ -133,8 +134,8 @@ class EnquiryChangeSerializer(serializers.Serializer):
     """The triage fields a member of staff may change: the admin form's (its reply and note
     are not fields here: a note is added with its own POST)."""
 
-    status = serializers.ChoiceField(choices=Enquiry.Status.choices, required=False)
-    priority = serializers.ChoiceField(choices=Enquiry.Priority.choices, required=False)
+    status = ChoiceField(choices=Enquiry.Status.choices, required=False)
+    priority = ChoiceField(choices=Enquiry.Priority.choices, required=False)
     assignee = serializers.EmailField(
         required=False,
         allow_null=True,
@@ -142,7 +143,7 @@ class EnquiryChangeSerializer(serializers.Serializer):
         'for nobody. Giving a new or triaged enquiry to someone makes it "assigned".',
     )
 
-    topic = serializers.ChoiceField(choices=Enquiry.Topic.choices, required=False)
+    topic = ChoiceField(choices=Enquiry.Topic.choices, required=False)
     cluster = serializers.SlugRelatedField(
         slug_field="slug",
         queryset=Cluster.objects.all(),
@@ -211,9 +212,7 @@ class OrganisationQueueSerializer(serializers.ModelSerializer):
     clusters = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     # Declared: a read-only field made from the model would not say that "" (not given) is
     # a possible value.
-    size = serializers.ChoiceField(
-        choices=Organisation.Size.choices, allow_blank=True, read_only=True
-    )
+    size = ChoiceField(choices=Organisation.Size.choices, allow_blank=True, read_only=True)
     reviewed_by = PersonField(read_only=True)
     members = serializers.SerializerMethodField(
         help_text="The email addresses of its members, for staff who see members in the staff "

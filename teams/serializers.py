@@ -2,10 +2,11 @@
 
 from rest_framework import serializers
 
+from api.fields import ModelSerializer
 from clusters.models import Challenge
 
 
-class TeamChallengeSerializer(serializers.ModelSerializer):
+class TeamChallengeSerializer(ModelSerializer):
     cluster = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     themes = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
     url = serializers.CharField(

@@ -3,6 +3,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from api.fields import ChoiceField
+
 from .events import EVENTS
 from .forms import EndpointForm
 from .models import Delivery, Endpoint
@@ -13,7 +15,7 @@ EVENT_HELP = "; ".join(f"`{e.name}`: {e.hint}" for e in EVENTS.values())
 class EndpointSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=sorted(EVENTS)),
+        child=ChoiceField(choices=sorted(EVENTS)),
         help_text=f"The events sent to it. {EVENT_HELP}",
     )
     secret_hint = serializers.CharField(

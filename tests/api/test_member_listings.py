@@ -59,7 +59,8 @@ def test_a_new_listing_is_a_draft_checked_as_on_the_page(signed_in, organisation
         ({"title": ""}, "title", "Enter a title"),
         ({"description": ""}, "description", "Enter a description"),
         ({"kind": None}, "kind", "null"),
-        ({"kind": "gift"}, "kind", "valid choice"),
+        ({"kind": "gift"}, "kind", '"gift" is not one of the choices. Use one of: offer, need.'),
+        ({"kind": ["offer"]}, "kind", "Send one of the choices as a string. Use one of: offer"),
         ({"themes": []}, "themes", "Select at least one theme"),
         ({"themes": ["nuclear"]}, "themes", "Select a theme from the list"),
         ({"themes": "hydrogen"}, "themes", "list"),
@@ -67,7 +68,7 @@ def test_a_new_listing_is_a_draft_checked_as_on_the_page(signed_in, organisation
         ({"challenge": "ch-nowhere"}, "challenge", "Select a challenge from the list"),
         ({"expires_on": "2020-01-01"}, "expires_on", "must be in the future"),
         ({"expires_on": "soon"}, "expires_on", "Date has wrong format"),
-        ({"partner_kind": "alien"}, "partner_kind", "valid choice"),
+        ({"partner_kind": "alien"}, "partner_kind", '"alien" is not one of the choices'),
         ({"title": "x" * 201}, "title", "200"),
     ],
 )

@@ -78,7 +78,7 @@ def test_an_organisation_awaiting_approval_renames_at_once(api, token_for):
         ({"name": ""}, "name", "Enter your organisation"),
         ({"website": "ftp://example.org"}, "website", "Enter a web address"),
         ({"website": "javascript:alert(1)"}, "website", "valid URL"),
-        ({"kind": "charity"}, "kind", "valid choice"),
+        ({"kind": "charity"}, "kind", '"charity" is not one of the choices. Use one of: business,'),
         ({"clusters": ["atlantis"]}, "clusters", "Select a cluster from the list"),
         ({"clusters": "humber"}, "clusters", "list"),
         ({"description": "x" * 10_001}, "description", "10000"),
