@@ -5,6 +5,8 @@ Each domain's API views live in that app's `api.py`; they are wired together her
 per area.
 """
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.urls import include, path
 from django.views import defaults
@@ -81,6 +83,37 @@ urlpatterns = [
     path("v1/", include((urlpatterns_v1 + router_v1.urls, "v1"))),
     *router.urls,
 ]
+
+
+def bad_request(request, exception):
+    """The site's 400 page, or under /api/ JSON (the request was refused before any view: a
+    body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields)."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024 / 1024
+        message = (
+            f"The request is larger than the API accepts ({limit:.1f} MB of data outside "
+            "files): send less, for example shorter descriptions."
+        )
+    else:
+        message = "The request could not be read: check its headers and body, and send it again."
+    if request.path.startswith("/api/v1/"):
+        return JsonResponse({"message": message, "errors": {}}, status=400)
+    return JsonResponse({"detail": message}, status=400)
+
+
+def server_error(request):
+    """The site's 500 page, or under /api/ JSON that says what to do next."""
+    if not request.path.startswith("/api/"):
+        return defaults.server_error(request)
+    message = (
+        "Sorry, there is a problem with the service. Try again later. If you were adding or "
+        "changing something, it may not have been saved: read it back before trying again."
+    )
+    if request.path.startswith("/api/v1/"):
+        return JsonResponse({"message": message, "errors": {}}, status=500)
+    return JsonResponse({"detail": message}, status=500)
 
 
 def page_not_found(request, exception):

@@ -43,4 +43,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "config.api.bad_request"
 handler404 = "config.api.page_not_found"
+handler500 = "config.api.server_error"

@@ -1,9 +1,10 @@
-"""The site's URLs plus one that fails and one that refuses, to see the 500 and 403 pages as a
-visitor would."""
+"""The site's URLs (and error handlers) plus ones that fail and one that refuses, to see the
+500 and 403 pages, and the API's JSON 500, as a visitor would."""
 
 from django.core.exceptions import PermissionDenied
 from django.urls import path
 
+from config.urls import handler400, handler404, handler500  # noqa: F401 (as the site's)
 from config.urls import urlpatterns as site_urlpatterns
 
 
@@ -15,4 +16,10 @@ def refused(request):
     raise PermissionDenied("a deliberate refusal for the 403 page test")
 
 
-urlpatterns = [*site_urlpatterns, path("broken/", broken), path("refused/", refused)]
+urlpatterns = [
+    path("broken/", broken),
+    path("refused/", refused),
+    path("api/v1/broken/", broken),
+    path("api/broken/", broken),
+    *site_urlpatterns,
+]

@@ -523,6 +523,12 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
     ],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    # DRF's three, with a JSON parser that reads a body nested too deeply as a 400, not a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "api.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # Counted in the default cache, which every process shares (CACHES below).
     "DEFAULT_THROTTLE_CLASSES": [
         "api.throttling.AnonymousThrottle",

@@ -532,3 +532,59 @@ def test_a_cursor_cut_short_is_a_400_not_a_silent_reread():
         response = ask(cut)
         assert response.status_code == 400, (cut, response.content[:200])
         assert "cursor" in response.json()["errors"]
+
+
+# Bodies and failures that reach no view (found by an outside probe) ------------------
+
+
+@pytest.mark.parametrize("depth", [1_000, 20_000])
+def test_json_nested_too_deeply_is_a_400_not_a_500(api, depth):
+    user = UserFactory()
+    bearer(api, services.create_token(user, "CRM", "write")[1])
+    body = "[" * depth + "]" * depth
+    response = api.post("/api/v1/saved-searches/", body, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    assert response.json()["message"].startswith("The body is not valid JSON")
+    assert not user.saved_searches.exists()
+
+
+def test_a_body_over_the_size_limit_is_a_json_400_under_the_api(api, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    user = UserFactory()
+    bearer(api, services.create_token(user, "CRM", "write")[1])
+    body = '{"page": "offers", "query": "' + "x" * 2000 + '", "name": "n"}'
+    response = api.post("/api/v1/saved-searches/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/json"
+    assert "larger than the API accepts" in response.json()["message"]
+    assert response.json()["errors"] == {}
+    assert not user.saved_searches.exists()
+    # The pages keep their page.
+    page = APIClient().post("/account/login/", {"login": "x" * 2000})
+    assert page.status_code == 400 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.urls("tests.error_urls")
+def test_a_failure_under_the_api_is_json_saying_what_to_do(client):
+    client.raise_request_exception = False
+    response = client.get("/api/v1/broken/")
+    assert response.status_code == 500
+    assert response.json()["message"].startswith("Sorry, there is a problem with the service.")
+    old = client.get("/api/broken/")
+    assert old.status_code == 500 and "problem with the service" in old.json()["detail"]
+    page = client.get("/broken/")
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize("scheme", ["Token {}", "{}", "bearer: {}", "Basic {}"])
+def test_a_token_sent_under_another_scheme_is_a_401_not_anonymous(api, scheme):
+    secret = services.create_token(UserFactory(), "CRM", "read")[1]
+    response = api.get("/api/v1/listings/", HTTP_AUTHORIZATION=scheme.format(secret))
+    assert response.status_code == 401
+    assert "Authorization: Bearer <token>" in response.json()["message"]
+
+
+def test_another_scheme_without_our_token_is_left_to_others(api):
+    # A proxy's own Basic sign-in in front of a staging site must not break the API.
+    response = api.get("/api/v1/listings/", HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz")
+    assert response.status_code == 200
