@@ -32,5 +32,4 @@ class ChoiceField(serializers.ChoiceField):
 # DRF's ModelSerializer whose fields made from a model's choices are ChoiceField above. (No
 # docstring: drf-spectacular would give it to every serializer made from this one.)
 class ModelSerializer(serializers.ModelSerializer):
-
     serializer_choice_field = ChoiceField
