@@ -347,6 +347,13 @@ class ListingAdmin(ModeratedAdmin):
     ]
     actions = ["unpublish", "restore", "keep_down"]
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        # A listing stays with the organisation that posted it. Moving it (found by an outside
+        # probe) showed a published listing under an organisation nobody had approved, and
+        # left the old organisation's mirrors no removal to read.
+        return [*fields, "organisation"] if obj is not None else fields
+
     def get_queryset(self, request):
         asked = ListingReview.objects.open().filter(listing=OuterRef("pk"))
         return super().get_queryset(request).annotate(review_asked=Exists(asked))

@@ -155,6 +155,22 @@ def test_the_add_forms_cannot_create_a_published_listing_or_an_approved_organisa
 
 
 @pytest.mark.parametrize("role", [PROGRAMME_ADMIN, "superuser"])
+def test_no_staff_role_moves_a_listing_to_another_organisation(client, role):
+    """Found by an outside probe: a programme admin moved a published listing to an
+    organisation awaiting approval, and it stayed public under that organisation's name."""
+    listing = ListingFactory(status=Listing.Status.PUBLISHED, themes=["ccus"])
+    pending = MembershipFactory(organisation__status=Organisation.Status.PENDING).organisation
+    client.force_login(staff_user(role))
+    url = reverse("admin:clusters_listing_change", args=[listing.pk])
+    response = client.post(url, listing_form(listing, title="Moved", organisation=pending.pk))
+    assert response.status_code == 302
+    listing.refresh_from_db()
+    assert listing.title == "Moved"  # the rest of the form is saved ...
+    assert listing.organisation_id != pending.pk  # ... but not the organisation
+    assert 'name="organisation"' not in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize("role", [PROGRAMME_ADMIN, "superuser"])
 def test_status_and_decision_fields_are_shown_read_only(client, role):
     listing = ListingFactory()
     client.force_login(staff_user(role))
