@@ -198,9 +198,21 @@ class OrganisationQueueViewSet(QueueViewSet):
     waiting = Q(status=Organisation.Status.PENDING)
     lookup_field = "ref"
     lookup_value_regex = r"[^/]+"
-    decided = "This organisation is approved already: nothing was changed."
     decided_field = "reviewed_at"
     key_field = "ref"
+
+    @staticmethod
+    def _check_waiting(organisation: Organisation) -> None:
+        """A decision of this queue is only for an organisation awaiting approval: 409 (with
+        what it is now) for one decided already. The staff area's actions still take an
+        approved organisation off the site, or approve a rejected one."""
+        current = Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if current.status == Organisation.Status.PENDING:
+            return
+        raise Conflict(
+            f"This organisation is {current.status} already: nothing was changed. To change a decision, "
+            "use the actions of the organisations list in the staff area."
+        )
 
     def rows(self):
         return Organisation.objects.select_related("reviewed_by").prefetch_related(
@@ -211,15 +223,14 @@ class OrganisationQueueViewSet(QueueViewSet):
     @decision(
         "Approve an organisation (staff)",
         "Approves it, publishes its listings that waited for it, and emails its members "
-        "(with the reason, if given). 409 if it is approved already.",
+        "(with the reason, if given). 409 if it is approved or rejected already.",
         OrganisationQueueSerializer,
         required=False,
     )
     @action(detail=True, methods=["post"])
     def approve(self, request, *args, **kwargs):
         def apply(organisation, user, reason):
-            if organisation.is_approved:
-                return False
+            self._check_waiting(organisation)
             cluster_services.approve_organisation(organisation, user, reason)
             return True
 
@@ -228,16 +239,18 @@ class OrganisationQueueViewSet(QueueViewSet):
     @decision(
         "Reject an organisation, with a reason (staff)",
         "Marks it not approved, takes its published listings off the site until it is "
-        "approved, and emails its members the reason.",
+        "approved, and emails its members the reason. 409 if it is approved or rejected "
+        "already.",
         OrganisationQueueSerializer,
         required=True,
     )
     @action(detail=True, methods=["post"])
     def reject(self, request, *args, **kwargs):
         def apply(organisation, user, reason):
-            # Rejected already: a second rejection would email its members again.
-            if organisation.status == Organisation.Status.REJECTED:
-                return False
+            # Decided already: a second rejection would email its members again, and
+            # rejecting one a colleague approved (from a list read before) would overturn
+            # that decision unseen (found by an outside probe).
+            self._check_waiting(organisation)
             cluster_services.reject_organisation(organisation, user, reason)
             return True
 

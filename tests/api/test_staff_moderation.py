@@ -360,6 +360,32 @@ def test_rejecting_an_organisation_twice_is_a_409_and_emails_its_members_once(
     assert Email.objects.count() == sent
 
 
+@pytest.mark.parametrize(
+    "status, verb", [("approved", "reject"), ("rejected", "approve"), ("approved", "approve")]
+)
+def test_a_queue_decision_on_an_organisation_decided_already_is_a_409(
+    api, token_for, moderator, status, verb
+):
+    """Found by an outside probe: rejecting an approved organisation (a colleague's decision,
+    from a list read before it) through the queue was a 200 that took its listings down and
+    emailed its members."""
+    from tests.factories import ListingFactory, MembershipFactory
+
+    organisation = OrganisationFactory(status=status)
+    MembershipFactory(organisation=organisation)
+    listing = ListingFactory(organisation=organisation, status="published")
+    sent = Email.objects.count()
+    bearer(api, token_for(moderator))
+    path = f"/api/v1/staff/moderation/organisations/{organisation.ref}/{verb}/"
+    response = api.post(path, {"reason": "Not an industrial organisation"}, format="json")
+    assert response.status_code == 409
+    assert response.json()["message"].startswith(f"This organisation is {status} already")
+    organisation.refresh_from_db()
+    listing.refresh_from_db()
+    assert (organisation.status, listing.status) == (status, "published")
+    assert Email.objects.count() == sent
+
+
 @pytest.mark.parametrize("reason", [["a", "b"], 12, {"text": "x"}, True])
 def test_a_reason_that_is_not_text_is_a_400_and_changes_nothing(api, token_for, moderator, reason):
     organisation = OrganisationFactory(status="pending")
