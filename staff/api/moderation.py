@@ -210,8 +210,8 @@ class OrganisationQueueViewSet(QueueViewSet):
         if current.status == Organisation.Status.PENDING:
             return
         raise Conflict(
-            f"This organisation is {current.status} already: nothing was changed. To change a decision, "
-            "use the actions of the organisations list in the staff area."
+            f"This organisation is {current.status} already: nothing was changed. To change "
+            "a decision, use the actions of the organisations list in the staff area."
         )
 
     def rows(self):
