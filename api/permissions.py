@@ -34,6 +34,15 @@ def session_passed_second_step(request) -> bool:
     return any(record.get("method") == "mfa" for record in records)
 
 
+def passed_second_step(request) -> bool:
+    """True if this API request carries the second step of signing in: its token was made in
+    a session that passed it, or (no token) its session did."""
+    token = getattr(request, "auth", None)
+    if isinstance(token, ApiToken):
+        return token.second_step
+    return session_passed_second_step(request)
+
+
 class IsStaffToken(permissions.BasePermission):
     """Staff only (their role is checked by each view with `user.has_perm`).
 

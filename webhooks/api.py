@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from api.errors import Conflict
 from api.filters import UpdatedSinceFilter
 from api.pagination import SyncCursorPagination
-from api.permissions import TokenScope
+from api.permissions import TokenScope, passed_second_step
 from api.schema import errors
 
 from . import services
@@ -108,7 +108,10 @@ class EndpointViewSet(
         incoming.is_valid(raise_exception=True)
         try:
             endpoint, secret = services.create_endpoint(
-                request.user, incoming.validated_data["url"], incoming.validated_data["events"]
+                request.user,
+                incoming.validated_data["url"],
+                incoming.validated_data["events"],
+                second_step=passed_second_step(request),
             )
         except services.Refused as exc:
             # create_endpoint checks the address again: what the name resolves to may have

@@ -3,7 +3,7 @@
 from django import forms
 
 from .addresses import Refused, check_url
-from .events import allowed_events
+from .events import allowed_events, needs_second_step
 
 
 class EndpointForm(forms.Form):
@@ -24,12 +24,22 @@ class EndpointForm(forms.Form):
         error_messages={"required": "Select at least one event"},
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, second_step: bool | None = None, **kwargs):
+        """`second_step`: whether this request passed the second step of signing in (see
+        events.may_receive): staff-only events are offered only then."""
         super().__init__(*args, **kwargs)
-        self.fields["events"].choices = [(e.name, e.label) for e in allowed_events(user)]
-        self.fields["events"].help_text = "We send only the events you choose. " + " ".join(
-            f"{e.label}: {e.hint}" for e in allowed_events(user)
+        allowed = allowed_events(user, second_step=second_step)
+        self.fields["events"].choices = [(e.name, e.label) for e in allowed]
+        help_text = "We send only the events you choose. " + " ".join(
+            f"{e.label}: {e.hint}" for e in allowed
         )
+        waiting = needs_second_step(user) if not second_step else []
+        if waiting:
+            help_text += (
+                f" {', '.join(e.label for e in waiting)}: sign in again with the code from "
+                "your authenticator app to choose this."
+            )
+        self.fields["events"].help_text = help_text
 
     def clean_url(self):
         url = self.cleaned_data["url"]

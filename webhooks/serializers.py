@@ -4,6 +4,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import ChoiceField
+from api.permissions import passed_second_step
 
 from .events import EVENTS
 from .forms import EndpointForm
@@ -37,8 +38,11 @@ class NewEndpointSerializer(serializers.Serializer):
     events = serializers.ListField(child=serializers.CharField(), allow_empty=False)
 
     def validate(self, attrs):
+        request = self.context["request"]
         form = EndpointForm(
-            {"url": attrs["url"], "events": attrs["events"]}, user=self.context["request"].user
+            {"url": attrs["url"], "events": attrs["events"]},
+            user=request.user,
+            second_step=passed_second_step(request),
         )
         if not form.is_valid():
             raise serializers.ValidationError(

@@ -68,11 +68,14 @@ class NotAllowed(Exception):
 # Endpoints --------------------------------------------------------------------------------
 
 
-def create_endpoint(user, url: str, events: Iterable[str]) -> tuple[Endpoint, str]:
+def create_endpoint(
+    user, url: str, events: Iterable[str], *, second_step: bool | None = None
+) -> tuple[Endpoint, str]:
     """Add an endpoint for `user`; returns it and its secret (shown once, then only sealed).
 
     Raises Refused if the URL may not receive webhooks, NotAllowed for an event the user may
-    not have (staff-only events) or past MAX_ENDPOINTS.
+    not have (staff-only events, which also need `second_step`: whether the request passed
+    the second step of signing in) or past MAX_ENDPOINTS.
     """
     check_url(url)
     if Endpoint.objects.filter(user=user).count() >= MAX_ENDPOINTS:
@@ -82,7 +85,7 @@ def create_endpoint(user, url: str, events: Iterable[str]) -> tuple[Endpoint, st
         )
     events = sorted(set(events))
     for name in events:
-        if not may_receive(user, name):
+        if not may_receive(user, name, second_step=second_step):
             raise NotAllowed(f"You cannot receive “{name}” events.")
     secret = signing.new_secret()
     endpoint = Endpoint.objects.create(

@@ -6,6 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from api.permissions import session_passed_second_step
+
 from . import services
 from .events import EVENTS
 from .forms import EndpointForm
@@ -31,11 +33,15 @@ def endpoint_list(request):
 @never_cache
 @login_required
 def endpoint_create(request):
-    form = EndpointForm(request.POST or None, user=request.user)
+    second_step = session_passed_second_step(request)
+    form = EndpointForm(request.POST or None, user=request.user, second_step=second_step)
     if request.method == "POST" and form.is_valid():
         try:
             endpoint, secret = services.create_endpoint(
-                request.user, form.cleaned_data["url"], form.cleaned_data["events"]
+                request.user,
+                form.cleaned_data["url"],
+                form.cleaned_data["events"],
+                second_step=second_step,
             )
         except (services.Refused, services.NotAllowed) as exc:
             form.add_error(None, str(exc))

@@ -1,0 +1,87 @@
+"""Staff-only events need what the staff API needs: the second step of signing in.
+
+Found by an outside probe: a triager who signed in with a password alone (or used a token
+made without the second step) subscribed to "enquiry.created", saw the endpoint's secret,
+and received new enquiries' details, while the same token got 403 from the staff API.
+"""
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from api.services import create_token
+from enquiries import services as enquiries_services
+from tests.api.conftest import bearer
+from tests.factories import AuthenticatorFactory
+from webhooks import services
+from webhooks.models import Endpoint
+
+pytestmark = pytest.mark.django_db
+
+URL = "https://93.184.215.14/in"
+ENQUIRY = {
+    "name": "Ann",
+    "email": "ann@example.org",
+    "organisation_kind": "business",
+    "topic": "partnering",
+    "message": "Hello",
+}
+
+
+@pytest.fixture
+def mfa_required(settings):
+    settings.STAFF_REQUIRE_MFA = True
+
+
+def passed_second_step(client, user):
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "mfa", "type": "totp", "at": 0}]
+    session["account_authentication_methods_user"] = str(user.pk)
+    session.save()
+
+
+def test_the_page_offers_staff_events_only_after_the_second_step(client, triager, mfa_required):
+    AuthenticatorFactory(user=triager)
+    client.force_login(triager)  # a password alone
+    page = client.get(reverse("webhooks:create")).content.decode()
+    assert 'value="enquiry.created"' not in page
+    assert "New enquiry (staff): sign in again with the code" in page
+    response = client.post(reverse("webhooks:create"), {"url": URL, "events": ["enquiry.created"]})
+    assert response.status_code == 200 and "whsec_" not in response.content.decode()
+    assert not Endpoint.objects.exists()
+    passed_second_step(client, triager)
+    assert 'value="enquiry.created"' in client.get(reverse("webhooks:create")).content.decode()
+    made = client.post(reverse("webhooks:create"), {"url": URL, "events": ["enquiry.created"]})
+    assert "whsec_" in made.content.decode()
+    assert Endpoint.objects.get().events == ["enquiry.created"]
+
+
+def test_the_api_asks_the_token_for_the_second_step(triager, mfa_required):
+    AuthenticatorFactory(user=triager)
+    api = APIClient()
+    bearer(api, create_token(triager, "Tool", "write", second_step=False)[1])
+    body = {"url": URL, "events": ["enquiry.created"]}
+    refused = api.post("/api/v1/webhooks/", body, format="json")
+    assert refused.status_code == 400 and "events" in refused.json()["errors"]
+    assert not Endpoint.objects.exists()
+    bearer(api, create_token(triager, "Tool 2", "write", second_step=True)[1])
+    assert api.post("/api/v1/webhooks/", body, format="json").status_code == 201
+
+
+def test_members_events_need_no_second_step(member, mfa_required):
+    api = APIClient()
+    bearer(api, create_token(member, "CRM", "write")[1])
+    body = {"url": URL, "events": ["match.created"]}
+    assert api.post("/api/v1/webhooks/", body, format="json").status_code == 201
+
+
+def test_staff_events_are_sent_only_to_owners_who_still_have_an_authenticator(
+    triager, mfa_required, dns
+):
+    app = AuthenticatorFactory(user=triager)
+    endpoint, _ = services.create_endpoint(triager, URL, ["enquiry.created"], second_step=True)
+    enquiries_services.submit_enquiry(ENQUIRY)
+    assert endpoint.deliveries.count() == 1
+    app.delete()  # the second step is gone: so are the staff events
+    enquiries_services.submit_enquiry({**ENQUIRY, "message": "Again"})
+    assert endpoint.deliveries.count() == 1
