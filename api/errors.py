@@ -98,8 +98,12 @@ def exception_handler(exc, context):
     if isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse"):
         # DRF's "JSON parse error - Expecting ..." is kept after the advice: it says where.
         message = f"{NOT_JSON} ({exc.detail})"
-    elif isinstance(exc, exceptions.NotFound):
+    elif isinstance(exc, exceptions.NotFound) and exc.detail == exceptions.NotFound.default_detail:
         message = "Not found: there is no such record, or you cannot see it."
+    elif isinstance(exc, exceptions.NotAcceptable):
+        message = (
+            "The API answers in JSON only: send 'Accept: application/json', or no Accept header."
+        )
     elif isinstance(exc, exceptions.NotAuthenticated):
         message = (
             "Sign in first: send a personal API token as 'Authorization: Bearer <token>'. "

@@ -523,6 +523,7 @@ REST_FRAMEWORK = {
         "rest_framework.permissions.IsAuthenticatedOrReadOnly",
     ],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.negotiation.ContentNegotiation",
     # DRF's three, with a JSON parser that reads a body nested too deeply as a 400, not a 500.
     "DEFAULT_PARSER_CLASSES": [
         "api.parsers.JSONParser",
@@ -574,12 +575,14 @@ SPECTACULAR_SETTINGS |= {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     # Operations grouped by area, v1 first and the paths from before v1 last
-    # (config/openapi.py), and the 415 of every v1 operation that reads a body; the first
+    # (config/openapi.py), the 415 of every v1 operation that reads a body, and the answers
+    # any v1 operation can give (401, 404, 406); the first
     # hook is drf-spectacular's default.
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.openapi.group_by_area",
         "config.openapi.document_unsupported_media_type",
+        "config.openapi.document_answers_of_every_operation",
     ],
 }
 

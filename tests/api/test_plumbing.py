@@ -588,3 +588,24 @@ def test_another_scheme_without_our_token_is_left_to_others(api):
     # A proxy's own Basic sign-in in front of a staging site must not break the API.
     response = api.get("/api/v1/listings/", HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz")
     assert response.status_code == 200
+
+
+def test_an_accept_header_for_another_format_is_a_406_saying_json(api):
+    response = api.get("/api/v1/themes/", HTTP_ACCEPT="application/xml")
+    assert response.status_code == 406
+    assert response.json() == {
+        "message": "The API answers in JSON only: send 'Accept: application/json', or no "
+        "Accept header.",
+        "errors": {},
+    }
+
+
+def test_an_unknown_format_is_a_404_naming_the_formats_not_no_such_record(api):
+    response = api.get("/api/v1/themes/", {"format": "xml"})
+    assert response.status_code == 404
+    message = response.json()["message"]
+    assert message.startswith("There is no “xml” format: use ?format= with one of ")
+    assert "json" in message
+    # An unknown record keeps its own words.
+    missing = api.get("/api/v1/listings/L-NOWHERE/")
+    assert missing.json()["message"].startswith("Not found: there is no such record")
