@@ -11,12 +11,14 @@ from datetime import timedelta
 import django_filters
 from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, Greatest
+from django.http import Http404
 from django.urls import re_path
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from api.errors import Conflict
@@ -256,6 +258,21 @@ class IntroductionViewSet(viewsets.GenericViewSet):
         if self.action == "retrieve":
             return Introduction.objects.visible_to(self.request.user).with_details()
         return Introduction.objects.answerable_by(self.request.user).with_details()
+
+    def get_object(self):
+        try:
+            return super().get_object()
+        except Http404:
+            if self.action in ("accept", "decline"):
+                # One the person can read, but not answer (their organisation asked): say so,
+                # rather than "no such record" for a record they have just read (a probe).
+                visible = Introduction.objects.visible_to(self.request.user)
+                get_object_or_404(visible, public_id=self.kwargs["public_id"])
+                raise exceptions.PermissionDenied(
+                    "Only the organisation that was asked can answer this request, and yours "
+                    "asked for it."
+                ) from None
+            raise
 
     @extend_schema(
         operation_id="introductions_retrieve",

@@ -294,6 +294,23 @@ def test_the_person_who_asked_cannot_answer_for_the_other_side(api, asker, asked
     assert introduction.status == "open"
 
 
+@pytest.mark.parametrize("verb", ["accept", "decline"])
+def test_the_asking_side_is_told_it_cannot_answer_and_a_stranger_sees_nothing(
+    api, asker, asked, token_for, verb
+):
+    """Found by an outside probe: the asker got 404 "no such record" for a record it reads."""
+    introduction = request_between(asker, asked)
+    url = f"/api/v1/introductions/{introduction.public_id}/{verb}/"
+    bearer(api, token_for(asker))
+    response = api.post(url, {"tell": "now"}, format="json")
+    assert response.status_code == 403
+    assert response.json()["message"].startswith("Only the organisation that was asked")
+    bearer(api, token_for(MembershipFactory().user))
+    assert api.post(url, {"tell": "now"}, format="json").status_code == 404
+    introduction.refresh_from_db()
+    assert introduction.status == "open"
+
+
 def test_declining_needs_when_to_tell_them(api, asker, asked, token_for):
     introduction = request_between(asker, asked)
     bearer(api, token_for(asked))
