@@ -1,7 +1,7 @@
 """What a token's scope allows. Object and role rules are each domain's own (its api.py)."""
 
 from django.conf import settings
-from rest_framework import permissions
+from rest_framework import exceptions, permissions
 
 from .models import ApiToken
 
@@ -19,6 +19,12 @@ class TokenScope(permissions.BasePermission):
     )
 
     def has_permission(self, request, view):
+        # A method the address does not offer is a 405 for everyone, checked first: it was
+        # 401 without a token, 403 with a read-only one and 405 with a read-and-write one
+        # (found by an outside probe). Every API view lists this permission first.
+        method = request.method.lower()
+        if method not in view.http_method_names or getattr(view, method, None) is None:
+            raise exceptions.MethodNotAllowed(request.method)
         token = request.auth
         if isinstance(token, ApiToken) and request.method not in permissions.SAFE_METHODS:
             return token.can_write

@@ -84,13 +84,14 @@ def introductions_cells():
         Cell(
             "post",
             lambda a, made: f"/api/v1/introductions/{made.public_id}/accept/",
-            only("member_a", 200),
+            # The asking side reads it, but is told it cannot answer.
+            {**only("member_a", 200), "member_b": 403},
             setup=a_request_to_a,
         ),
         Cell(
             "post",
             lambda a, made: f"/api/v1/introductions/{made.public_id}/decline/",
-            only("member_a", 200),
+            {**only("member_a", 200), "member_b": 403},
             body={"tell": "now"},
             setup=a_request_to_a,
         ),

@@ -80,10 +80,11 @@ def test_the_last_use_is_recorded_at_most_once_a_minute(api, django_assert_num_q
 
 
 def test_a_read_only_token_cannot_write_even_where_its_owner_could(api):
-    user = UserFactory()
+    user = MembershipFactory().user
     _, secret = services.create_token(user, "CRM", "read")
     bearer(api, secret)
-    response = api.post("/api/v1/listings/", {}, format="json")
+    ref = user.memberships.get().organisation.ref
+    response = api.post(f"/api/v1/organisations/{ref}/listings/", {}, format="json")
     assert response.status_code == 403
     assert "can only read" in response.json()["message"]
 
@@ -609,3 +610,31 @@ def test_an_unknown_format_is_a_404_naming_the_formats_not_no_such_record(api):
     # An unknown record keeps its own words.
     missing = api.get("/api/v1/listings/L-NOWHERE/")
     assert missing.json()["message"].startswith("Not found: there is no such record")
+
+
+@pytest.mark.parametrize("scope", [None, "read", "write"])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("post", "/api/v1/themes/"),
+        ("delete", "/api/v1/clusters/humber/"),
+        ("put", "/api/v1/listings/L-NOWHERE/"),
+        ("delete", "/api/themes/"),
+    ],
+)
+def test_a_method_an_address_does_not_offer_is_a_405_whoever_asks(api, scope, method, path):
+    """Found by an outside probe: 401 without a token, 403 with a read-only one, and 405
+    only with a read-and-write one."""
+    if scope:
+        bearer(api, services.create_token(UserFactory(), "CRM", scope)[1])
+    response = getattr(api, method)(path)
+    assert response.status_code == 405
+    assert "GET" in response["Allow"]
+
+
+def test_an_offered_method_still_asks_for_a_token_and_its_scope(api):
+    user = MembershipFactory().user
+    url = f"/api/v1/organisations/{user.memberships.get().organisation.ref}/listings/"
+    assert api.post(url, {}, format="json").status_code == 401
+    bearer(api, services.create_token(user, "CRM", "read")[1])
+    assert api.post(url, {}, format="json").status_code == 403
