@@ -100,6 +100,11 @@ def exception_handler(exc, context):
         message = f"{NOT_JSON} ({exc.detail})"
     elif isinstance(exc, exceptions.NotFound) and exc.detail == exceptions.NotFound.default_detail:
         message = "Not found: there is no such record, or you cannot see it."
+    elif isinstance(exc, exceptions.UnsupportedMediaType):
+        message = (
+            f"The API does not read bodies of type “{exc.media_type}”: send JSON, with "
+            "'Content-Type: application/json'."
+        )
     elif isinstance(exc, exceptions.NotAcceptable):
         message = (
             "The API answers in JSON only: send 'Accept: application/json', or no Accept header."

@@ -1,20 +1,39 @@
 """The API's body parsers."""
 
+import codecs
+import math
+
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
+from rest_framework.utils import json
+
+
+def _finite(text: str) -> float:
+    """A JSON number as a float, refusing one too large for it: 1e400 read as infinity, and a
+    title sent as that number was stored as the text "inf" (found by an outside probe)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text[:30]} is too large")
+    return value
 
 
 class JSONParser(parsers.JSONParser):
-    """DRF's JSONParser, which also refuses JSON nested too deeply to read.
+    """DRF's JSONParser, which also refuses JSON nested too deeply to read, and numbers too
+    large for a float.
 
     Python's json module reads nested arrays and objects by recursion: about 1,000 levels
     (a 2 KB body) raise RecursionError, which DRF does not catch (only ValueError), so the
-    caller got a 500. It is a 400 like any other body that cannot be read.
+    caller got a 500. Both are a 400 like any other body that cannot be read.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):
+        encoding = parsers.get_encoding(parser_context or {})
         try:
-            return super().parse(stream, media_type, parser_context)
+            decoded = codecs.getreader(encoding)(stream)
+            parse_constant = json.strict_constant if self.strict else None
+            return json.load(decoded, parse_constant=parse_constant, parse_float=_finite)
+        except ValueError as exc:
+            raise ParseError(f"JSON parse error - {exc}") from None
         except RecursionError:
             raise ParseError(
                 "JSON parse error - arrays and objects are nested too deeply to read"

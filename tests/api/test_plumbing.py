@@ -549,6 +549,23 @@ def test_json_nested_too_deeply_is_a_400_not_a_500(api, depth):
     assert not user.saved_searches.exists()
 
 
+@pytest.mark.parametrize("number", ["1e400", "-1e400", "NaN", "Infinity"])
+def test_a_number_too_large_or_not_a_number_is_a_400_not_stored_as_inf(api, number):
+    user = UserFactory()
+    bearer(api, services.create_token(user, "CRM", "write")[1])
+    body = '{"page": "offers", "name": ' + number + ', "query": "heat"}'
+    response = api.post("/api/v1/saved-searches/", body, content_type="application/json")
+    assert response.status_code == 400, response.content[:200]
+    assert response.json()["message"].startswith("The body is not valid JSON")
+    assert not user.saved_searches.exists()
+    ok = api.post(
+        "/api/v1/saved-searches/",
+        '{"page": "offers", "name": "Heat 1.5e3", "query": "heat"}',
+        content_type="application/json",
+    )
+    assert ok.status_code == 201, ok.content[:300]
+
+
 def test_a_body_over_the_size_limit_is_a_json_400_under_the_api(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     user = UserFactory()
@@ -638,3 +655,15 @@ def test_an_offered_method_still_asks_for_a_token_and_its_scope(api):
     assert api.post(url, {}, format="json").status_code == 401
     bearer(api, services.create_token(user, "CRM", "read")[1])
     assert api.post(url, {}, format="json").status_code == 403
+
+
+def test_a_body_of_a_type_the_api_does_not_read_is_a_415_saying_send_json(api):
+    user = UserFactory()
+    bearer(api, services.create_token(user, "CRM", "write")[1])
+    response = api.post("/api/v1/saved-searches/", "name=x", content_type="text/plain")
+    assert response.status_code == 415
+    assert response.json()["message"] == (
+        "The API does not read bodies of type “text/plain”: send JSON, with "
+        "'Content-Type: application/json'."
+    )
+    assert not user.saved_searches.exists()
