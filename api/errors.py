@@ -101,8 +101,9 @@ def exception_handler(exc, context):
     elif isinstance(exc, exceptions.NotFound) and exc.detail == exceptions.NotFound.default_detail:
         message = "Not found: there is no such record, or you cannot see it."
     elif isinstance(exc, exceptions.UnsupportedMediaType):
+        sent = (request.content_type or "none given") if request is not None else "?"
         message = (
-            f"The API does not read bodies of type “{exc.media_type}”: send JSON, with "
+            f"The API does not read bodies of type “{sent}”: send JSON, with "
             "'Content-Type: application/json'."
         )
     elif isinstance(exc, exceptions.NotAcceptable):
