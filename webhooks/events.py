@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.conf import settings
+
 
 @dataclass(frozen=True)
 class Event:
@@ -55,46 +57,34 @@ EVENTS = {
 }
 
 
-def allowed_events(user, *, second_step: bool | None = None) -> list[Event]:
+def allowed_events(user, *, second_step: bool = False) -> list[Event]:
     """The events `user` may subscribe to (see may_receive for `second_step`)."""
     return [e for e in EVENTS.values() if may_receive(user, e.name, second_step=second_step)]
 
 
-def may_receive(user, name: str, *, second_step: bool | None = None) -> bool:
+def may_receive(user, name: str, *, second_step: bool = False) -> bool:
     """Whether `user` may have `name` events. A staff-only event also needs, while
-    STAFF_REQUIRE_MFA is on, what the staff API needs: when subscribing, a request that passed
-    the second step of signing in (`second_step`: the session's, or the token's); when sending
-    (`second_step` None), an owner who still has an authenticator app. Without it, a staff
-    member who signed in with a password alone received the staff-only enquiry events
-    (found by an outside probe)."""
+    STAFF_REQUIRE_MFA is on, what the staff API needs: `second_step`, whether the endpoint
+    was added in a request that passed the second step of signing in (when adding one: this
+    request), and an owner who still has an authenticator app. Without it, a staff member who
+    signed in with a password alone received the staff-only enquiry events (found by an
+    outside probe)."""
     event = EVENTS.get(name)
     if event is None or not user.is_active:
         return False
     if not event.permission:
         return True
-    if not (user.is_staff and user.has_perm(event.permission)):
-        return False
-    return _second_step(user, second_step)
+    return may_have_role_events(user, event) and (
+        not settings.STAFF_REQUIRE_MFA or (second_step and has_authenticator(user))
+    )
 
 
-def needs_second_step(user) -> list[Event]:
-    """The staff-only events `user` would have after the second step of signing in."""
-    return [
-        e
-        for e in EVENTS.values()
-        if e.permission
-        and may_receive(user, e.name, second_step=True)
-        and not may_receive(user, e.name, second_step=False)
-    ]
+def may_have_role_events(user, event: Event) -> bool:
+    """Whether `user`'s role allows a staff-only event, second step aside."""
+    return user.is_active and user.is_staff and user.has_perm(event.permission)
 
 
-def _second_step(user, passed: bool | None) -> bool:
-    from django.conf import settings
-
-    if not settings.STAFF_REQUIRE_MFA:
-        return True
-    if passed is not None:
-        return passed
+def has_authenticator(user) -> bool:
     from allauth.mfa.models import Authenticator
     from allauth.mfa.utils import is_mfa_enabled
 

@@ -3,7 +3,7 @@
 from django import forms
 
 from .addresses import Refused, check_url
-from .events import allowed_events, needs_second_step
+from .events import EVENTS, has_authenticator, may_have_role_events, may_receive
 
 
 class EndpointForm(forms.Form):
@@ -24,22 +24,36 @@ class EndpointForm(forms.Form):
         error_messages={"required": "Select at least one event"},
     )
 
-    def __init__(self, *args, user, second_step: bool | None = None, **kwargs):
+    def __init__(self, *args, user, second_step: bool = False, **kwargs):
         """`second_step`: whether this request passed the second step of signing in (see
-        events.may_receive): staff-only events are offered only then."""
+        events.may_receive). Staff see their role's events either way; choosing one without
+        the second step says what to do."""
         super().__init__(*args, **kwargs)
-        allowed = allowed_events(user, second_step=second_step)
-        self.fields["events"].choices = [(e.name, e.label) for e in allowed]
-        help_text = "We send only the events you choose. " + " ".join(
-            f"{e.label}: {e.hint}" for e in allowed
+        self.user, self.second_step = user, second_step
+        offered = [e for e in EVENTS.values() if not e.permission or may_have_role_events(user, e)]
+        self.fields["events"].choices = [(e.name, e.label) for e in offered]
+        self.fields["events"].help_text = "We send only the events you choose. " + " ".join(
+            f"{e.label}: {e.hint}" for e in offered
         )
-        waiting = needs_second_step(user) if not second_step else []
-        if waiting:
-            help_text += (
-                f" {', '.join(e.label for e in waiting)}: sign in again with the code from "
-                "your authenticator app to choose this."
+
+    def clean_events(self):
+        events = self.cleaned_data["events"]
+        for name in events:
+            if may_receive(self.user, name, second_step=self.second_step):
+                continue
+            label = EVENTS[name].label
+            if not has_authenticator(self.user):
+                raise forms.ValidationError(
+                    f"“{label}” needs the second step of signing in. Set up an authenticator "
+                    "app on your account page (Two-step sign-in), sign in again with its "
+                    "code, then add this webhook."
+                )
+            raise forms.ValidationError(
+                f"“{label}” needs the second step of signing in. Sign in again with the code "
+                "from your authenticator app (or, through the API, use a token made after "
+                "doing so), then add this webhook."
             )
-        self.fields["events"].help_text = help_text
+        return events
 
     def clean_url(self):
         url = self.cleaned_data["url"]

@@ -32,6 +32,10 @@ class Endpoint(models.Model):
     # The secret's last 4 characters, so its owner can tell which one they kept.
     secret_hint = models.CharField(max_length=8, editable=False)
     active = models.BooleanField(default=True)
+    # Added in a request that passed the second step of signing in (a session that used it,
+    # or a token made in one). Staff-only events are sent only to such endpoints, while
+    # STAFF_REQUIRE_MFA is on: endpoints from before this was recorded have it False.
+    second_step = models.BooleanField(default=False, editable=False)
     # Why it was turned off, and by whom (staff, through webhooks.services.deactivate_endpoint).
     deactivated_reason = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -69,7 +69,7 @@ class NotAllowed(Exception):
 
 
 def create_endpoint(
-    user, url: str, events: Iterable[str], *, second_step: bool | None = None
+    user, url: str, events: Iterable[str], *, second_step: bool = False
 ) -> tuple[Endpoint, str]:
     """Add an endpoint for `user`; returns it and its secret (shown once, then only sealed).
 
@@ -94,6 +94,7 @@ def create_endpoint(
         events=events,
         secret_sealed=signing.seal(secret),
         secret_hint=secret[-4:],
+        second_step=second_step,
     )
     return endpoint, secret
 
@@ -179,12 +180,12 @@ def emit_many(event: str, items: list[tuple]) -> int:
         for e in Endpoint.objects.active().filter(user_id__in=everyone).select_related("user")
         if e.wants(event)
     ]
-    allowed = {e.user_id for e in endpoints if may_receive(e.user, event)}
+    allowed = {e.pk for e in endpoints if may_receive(e.user, event, second_step=e.second_step)}
     now = timezone.now()
     rows = []
     for payload, users, key, audience in items:
         for endpoint in endpoints:
-            if endpoint.user_id in users and endpoint.user_id in allowed:
+            if endpoint.user_id in users and endpoint.pk in allowed:
                 public_id = uuid.uuid4()
                 rows.append(
                     Delivery(
@@ -326,7 +327,8 @@ def _no_longer_for_owner(item: Delivery) -> str:
     owner = item.endpoint.user
     if not owner.is_active:
         return "Not sent: the endpoint's owner's account is no longer active."
-    if item.event != PING and not may_receive(owner, item.event):
+    second_step = item.endpoint.second_step
+    if item.event != PING and not may_receive(owner, item.event, second_step=second_step):
         return f"Not sent: the endpoint's owner may no longer receive “{item.event}” events."
     if item.audience and not audiences.belongs(owner.pk, item.audience):
         return (

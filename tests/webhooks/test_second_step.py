@@ -40,20 +40,27 @@ def passed_second_step(client, user):
     session.save()
 
 
-def test_the_page_offers_staff_events_only_after_the_second_step(client, triager, mfa_required):
+def test_the_page_asks_for_the_second_step_before_staff_events(client, triager, mfa_required):
     AuthenticatorFactory(user=triager)
     client.force_login(triager)  # a password alone
-    page = client.get(reverse("webhooks:create")).content.decode()
-    assert 'value="enquiry.created"' not in page
-    assert "New enquiry (staff): sign in again with the code" in page
+    assert 'value="enquiry.created"' in client.get(reverse("webhooks:create")).content.decode()
     response = client.post(reverse("webhooks:create"), {"url": URL, "events": ["enquiry.created"]})
-    assert response.status_code == 200 and "whsec_" not in response.content.decode()
+    page = response.content.decode()
+    assert "whsec_" not in page
+    assert "needs the second step of signing in. Sign in again with the code" in page
     assert not Endpoint.objects.exists()
     passed_second_step(client, triager)
-    assert 'value="enquiry.created"' in client.get(reverse("webhooks:create")).content.decode()
     made = client.post(reverse("webhooks:create"), {"url": URL, "events": ["enquiry.created"]})
     assert "whsec_" in made.content.decode()
-    assert Endpoint.objects.get().events == ["enquiry.created"]
+    endpoint = Endpoint.objects.get()
+    assert (endpoint.events, endpoint.second_step) == (["enquiry.created"], True)
+
+
+def test_staff_without_an_authenticator_are_told_to_set_one_up(client, triager, mfa_required):
+    client.force_login(triager)
+    response = client.post(reverse("webhooks:create"), {"url": URL, "events": ["enquiry.created"]})
+    assert "Set up an authenticator app on your account page" in response.content.decode()
+    assert not Endpoint.objects.exists()
 
 
 def test_the_api_asks_the_token_for_the_second_step(triager, mfa_required):
@@ -62,10 +69,12 @@ def test_the_api_asks_the_token_for_the_second_step(triager, mfa_required):
     bearer(api, create_token(triager, "Tool", "write", second_step=False)[1])
     body = {"url": URL, "events": ["enquiry.created"]}
     refused = api.post("/api/v1/webhooks/", body, format="json")
-    assert refused.status_code == 400 and "events" in refused.json()["errors"]
+    assert refused.status_code == 400
+    assert "needs the second step of signing in" in refused.json()["errors"]["events"][0]
     assert not Endpoint.objects.exists()
     bearer(api, create_token(triager, "Tool 2", "write", second_step=True)[1])
     assert api.post("/api/v1/webhooks/", body, format="json").status_code == 201
+    assert Endpoint.objects.get().second_step is True
 
 
 def test_members_events_need_no_second_step(member, mfa_required):
@@ -75,13 +84,19 @@ def test_members_events_need_no_second_step(member, mfa_required):
     assert api.post("/api/v1/webhooks/", body, format="json").status_code == 201
 
 
-def test_staff_events_are_sent_only_to_owners_who_still_have_an_authenticator(
-    triager, mfa_required, dns
+def test_staff_events_are_sent_only_to_endpoints_added_with_the_second_step(
+    triager, mfa_required, dns, settings
 ):
     app = AuthenticatorFactory(user=triager)
     endpoint, _ = services.create_endpoint(triager, URL, ["enquiry.created"], second_step=True)
+    # One added without it (before it was recorded, or while the setting was off).
+    settings.STAFF_REQUIRE_MFA = False
+    older, _ = services.create_endpoint(triager, URL + "/old", ["enquiry.created"])
+    settings.STAFF_REQUIRE_MFA = True
+    assert older.second_step is False
     enquiries_services.submit_enquiry(ENQUIRY)
     assert endpoint.deliveries.count() == 1
+    assert older.deliveries.count() == 0
     app.delete()  # the second step is gone: so are the staff events
     enquiries_services.submit_enquiry({**ENQUIRY, "message": "Again"})
     assert endpoint.deliveries.count() == 1
