@@ -45,7 +45,7 @@ class EndpointForm(forms.Form):
             if not has_authenticator(self.user):
                 raise forms.ValidationError(
                     f"“{label}” needs the second step of signing in. Set up an authenticator "
-                    "app on your account page (Two-step sign-in), sign in again with its "
+                    "app on your account page (2-step verification), sign in again with its "
                     "code, then add this webhook."
                 )
             raise forms.ValidationError(
