@@ -101,14 +101,20 @@ def exception_handler(exc, context):
     elif isinstance(exc, exceptions.NotFound) and exc.detail == exceptions.NotFound.default_detail:
         message = "Not found: there is no such record, or you cannot see it."
     elif isinstance(exc, exceptions.UnsupportedMediaType):
-        sent = (request.content_type or "none given") if request is not None else "?"
+        sent = (request.content_type or "none given")[:80] if request is not None else "?"
         message = (
             f"The API does not read bodies of type “{sent}”: send JSON, with "
             "'Content-Type: application/json'."
         )
     elif isinstance(exc, exceptions.NotAcceptable):
         message = (
-            "The API answers in JSON only: send 'Accept: application/json', or no Accept header."
+            "The API cannot answer in the format your Accept header asks for: send "
+            "'Accept: application/json', or no Accept header."
+        )
+    elif isinstance(exc, exceptions.MethodNotAllowed):
+        message = (
+            f"This address does not take {request.method if request else 'that'} requests: "
+            "the Allow header lists those it does."
         )
     elif isinstance(exc, exceptions.NotAuthenticated):
         message = (

@@ -17,7 +17,6 @@ from django.db import connection
 from django.db.models import Exists, F, OuterRef, Prefetch, Q
 from django.db.models.functions import Collate
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -35,7 +34,7 @@ from rest_framework.utils.urls import replace_query_param
 
 from api.caching import CachedPublicReads
 from api.errors import Conflict, bad_parameter
-from api.filters import UpdatedSinceFilter, parse_moment
+from api.filters import FilterBackend, UpdatedSinceFilter, parse_moment
 from api.models import Removal
 from api.pagination import SyncCursorPagination
 from api.permissions import TokenScope
@@ -304,7 +303,7 @@ class SyncMixin:
     schema = CursorPageSchema()
 
     pagination_class = SyncCursorPagination
-    filter_backends = [DjangoFilterBackend, UpdatedSinceFilter]
+    filter_backends = [FilterBackend, UpdatedSinceFilter]
     ordering = ("updated_at", "id")
 
 
@@ -636,7 +635,7 @@ class OrganisationListingViewSet(
     lookup_url_kwarg = "listing_ref"
     lookup_value_regex = REF
     pagination_class = SyncCursorPagination
-    filter_backends = [DjangoFilterBackend, UpdatedSinceFilter]
+    filter_backends = [FilterBackend, UpdatedSinceFilter]
     filterset_fields = ["status", "kind"]
     ordering = ("updated_at", "id")
     http_method_names = ["get", "post", "patch", "head", "options"]

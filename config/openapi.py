@@ -84,18 +84,16 @@ ANY_OPERATION = {
         "A token that is not valid, was revoked, or was sent without `Bearer`: refused even "
         "where no token is needed, so that the mistake shows"
     ),
-    "406": _error("The Accept header asks for a format the API does not give: it answers in JSON"),
-}
-ANY_READ = {
     "404": _error("No such record, or you cannot see it; or an unknown `?format=`"),
+    "406": _error("The Accept header asks for a format the API does not give: ask for JSON"),
 }
 
 
 def document_answers_of_every_operation(result, generator, request, public):
     """The answers any v1 operation can give, whatever it does (found missing by an outside
-    probe): 401 for a wrong token (even on public data), 406 for an Accept header asking for
-    another format, and on reads 404 for an unknown ?format=. Listed where the operation
-    does not already describe them.
+    probe): 401 for a wrong token (even on public data), 404 for an unknown ?format= (on any
+    method), and 406 for an Accept header asking for another format. Listed where the
+    operation does not already describe them.
 
     A postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]).
     """
@@ -108,8 +106,7 @@ def document_answers_of_every_operation(result, generator, request, public):
             if method not in METHODS:
                 continue
             responses = operation.setdefault("responses", {})
-            answers = ANY_OPERATION | (ANY_READ if method == "get" else {})
-            for code, answer in answers.items():
+            for code, answer in ANY_OPERATION.items():
                 responses.setdefault(code, answer)
             operation["responses"] = dict(sorted(responses.items()))
     return result

@@ -14,7 +14,6 @@ from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 from django.urls import re_path
 from django.utils import timezone
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -22,7 +21,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.response import Response
 
 from api.errors import Conflict
-from api.filters import UpdatedSinceFilter
+from api.filters import FilterBackend, UpdatedSinceFilter
 from api.pagination import SyncCursorPagination
 from api.permissions import TokenScope
 from api.schema import errors
@@ -140,7 +139,7 @@ class OrganisationIntroductionViewSet(MemberScope, viewsets.GenericViewSet):
     serializer_class = IntroductionSerializer
     organisation_kwarg = "ref"
     pagination_class = SyncCursorPagination
-    filter_backends = [DjangoFilterBackend, UpdatedSinceFilter]
+    filter_backends = [FilterBackend, UpdatedSinceFilter]
     filterset_class = IntroductionFilter
     ordering = ("changed_at", "id")
     updated_field = "changed_at"

@@ -19,13 +19,12 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, Greatest
 from django.shortcuts import get_object_or_404
 from django.urls import re_path
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.filters import UpdatedSinceFilter
+from api.filters import FilterBackend, UpdatedSinceFilter
 from api.models import Removal
 from api.pagination import SyncCursorPagination
 from api.schema import errors
@@ -138,7 +137,7 @@ class OrganisationMatchViewSet(MemberScope, mixins.ListModelMixin, viewsets.Gene
     serializer_class = MatchSerializer
     organisation_kwarg = "ref"
     pagination_class = SyncCursorPagination
-    filter_backends = [DjangoFilterBackend, UpdatedSinceFilter]
+    filter_backends = [FilterBackend, UpdatedSinceFilter]
     filterset_class = MatchFilter
     ordering = ("changed_at", "id")
     updated_field = "changed_at"

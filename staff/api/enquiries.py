@@ -10,7 +10,6 @@ from django.db import transaction
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiExample,
     extend_schema,
@@ -20,7 +19,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from api.filters import PARAMETER, UpdatedSinceFilter, parse_moment
+from api.filters import PARAMETER, FilterBackend, UpdatedSinceFilter, parse_moment
 from api.pagination import SyncCursorPagination
 from api.permissions import IsStaffToken, TokenScope
 from api.schema import errors
@@ -139,7 +138,7 @@ class StaffEnquiryViewSet(
     action_perms = {"partial_update": CHANGE, "notes": CHANGE}
     pagination_class = SyncCursorPagination
     ordering = ("updated_at", "id")
-    filter_backends = [DjangoFilterBackend, UpdatedOrWrittenSince]
+    filter_backends = [FilterBackend, UpdatedOrWrittenSince]
     filterset_class = EnquiryFilter
     lookup_field = "reference"
     lookup_url_kwarg = "key"

@@ -210,8 +210,9 @@ class OrganisationQueueViewSet(QueueViewSet):
         if current.status == Organisation.Status.PENDING:
             return
         raise Conflict(
-            f"This organisation is {current.status} already: nothing was changed. To change "
-            "a decision, use the actions of the organisations list in the staff area."
+            "This organisation is no longer awaiting approval "
+            f"({current.get_status_display().lower()}): nothing was changed. To change a "
+            "decision, use the actions of the organisations list in the staff area."
         )
 
     def rows(self):

@@ -612,8 +612,8 @@ def test_an_accept_header_for_another_format_is_a_406_saying_json(api):
     response = api.get("/api/v1/themes/", HTTP_ACCEPT="application/xml")
     assert response.status_code == 406
     assert response.json() == {
-        "message": "The API answers in JSON only: send 'Accept: application/json', or no "
-        "Accept header.",
+        "message": "The API cannot answer in the format your Accept header asks for: send "
+        "'Accept: application/json', or no Accept header.",
         "errors": {},
     }
 
@@ -647,6 +647,11 @@ def test_a_method_an_address_does_not_offer_is_a_405_whoever_asks(api, scope, me
     response = getattr(api, method)(path)
     assert response.status_code == 405
     assert "GET" in response["Allow"]
+    if path.startswith("/api/v1/"):
+        assert response.json()["message"] == (
+            f"This address does not take {method.upper()} requests: the Allow header lists "
+            "those it does."
+        )
 
 
 def test_an_offered_method_still_asks_for_a_token_and_its_scope(api):
@@ -667,3 +672,21 @@ def test_a_body_of_a_type_the_api_does_not_read_is_a_415_saying_send_json(api):
         "'Content-Type: application/json'."
     )
     assert not user.saved_searches.exists()
+
+
+@pytest.mark.parametrize(
+    "path, name, wanted",
+    [
+        ("/api/v1/listings/", "kind", "Use one of: offer, need."),
+        ("/api/v1/challenges/", "status", "Use one of: open, closed."),
+    ],
+)
+def test_a_wrong_filter_value_is_a_400_naming_the_values_to_use(api, path, name, wanted):
+    """Found by review: filters in the query string still answered Django's "Select a valid
+    choice. gift is not one of the available choices."."""
+    response = api.get(path, {name: "gift"})
+    assert response.status_code == 400
+    assert response.json()["errors"][name] == [f'"gift" is not one of the choices. {wanted}']
+    # The paths from before v1 keep their answers.
+    old = api.get(path.replace("/v1", ""), {name: "gift"})
+    assert old.status_code == 400 and "Select a valid choice" in old.json()[name][0]

@@ -78,7 +78,7 @@ def test_approving_an_approved_organisation_is_a_409_and_sends_nothing(as_modera
         f"{BASE}/organisations/{organisation.ref}/approve/", {}, format="json"
     )
     assert response.status_code == 409
-    assert "approved already" in response.json()["message"]
+    assert "no longer awaiting approval (approved)" in response.json()["message"]
     assert not Email.objects.exists()
 
 
@@ -379,7 +379,10 @@ def test_a_queue_decision_on_an_organisation_decided_already_is_a_409(
     path = f"/api/v1/staff/moderation/organisations/{organisation.ref}/{verb}/"
     response = api.post(path, {"reason": "Not an industrial organisation"}, format="json")
     assert response.status_code == 409
-    assert response.json()["message"].startswith(f"This organisation is {status} already")
+    said = {"approved": "approved", "rejected": "not approved"}[status]
+    assert response.json()["message"].startswith(
+        f"This organisation is no longer awaiting approval ({said})"
+    )
     organisation.refresh_from_db()
     listing.refresh_from_db()
     assert (organisation.status, listing.status) == (status, "published")
