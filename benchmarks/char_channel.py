@@ -44,7 +44,9 @@ from match_quality import (  # noqa: E402
     DATA,
     TOP,
     TRUTH,
+    char_channel_rankings,
     engine,
+    engine_rankings,
     load_docs,
     score,
     update_docs,
@@ -69,40 +71,13 @@ def vectoriser(arguments: dict):
     return TfidfVectorizer(analyzer="char_wb", sublinear_tf=True, **arguments)
 
 
-def texts_of(docs, refs) -> list[str]:
-    by_ref = {d.ref: d for d in docs}
-    return [f"{by_ref[r].title} {by_ref[r].title} {by_ref[r].text}" for r in refs]
-
-
-def rankings(model, docs, extra=None) -> dict[str, list[str]]:
-    """Each need's and challenge's top 10 offers (other organisations'), by the engine's
-    pairwise score plus `extra` (rows x columns of the engine's sides), as match_quality."""
-    sides = model._sides()
-    scores = (sides.row_matrix @ sides.col_matrix.T).toarray() + sides.row_offsets[:, None]
-    scores = scores / engine.DEFAULTS.quant**2
-    if extra is not None:
-        scores = scores + extra
-    out = {}
-    for i, row in enumerate(sides.rows):
-        if model.kinds[row] == 2:
-            continue
-        owner = model.owners[row]
-        ranked = sorted(
-            (j for j, col in enumerate(sides.cols) if model.owners[col] != owner),
-            key=lambda j: (-scores[i, j], model.refs[sides.cols[j]]),
-        )
-        out[model.refs[row]] = [model.refs[sides.cols[j]] for j in ranked[:TOP]]
-    return out
-
-
 def quality(shared: Path) -> list[dict]:
     exchange = json.loads((shared / DATA).read_text(encoding="utf-8"))
     truth = json.loads((shared / TRUTH).read_text(encoding="utf-8"))["relevance"]
     docs = load_docs(exchange)
     kinds = {d.ref: d.kind for d in docs}
     parts = folds_of(list(truth), 5, 11)
-    model = engine.fit(docs)
-    sides = model._sides()
+    texts = [f"{d.title} {d.title} {d.text}" for d in docs]
 
     def figures(ranked) -> dict:
         return {
@@ -110,13 +85,11 @@ def quality(shared: Path) -> list[dict]:
             "folds": [score(ranked, {k: truth[k] for k in p}, kinds).ndcg for p in parts],
         }
 
-    rows = [{"name": "engine as shipped", "nnz": None, **figures(rankings(model, docs))}]
+    rows = [{"name": "engine as shipped", "nnz": None, **figures(engine_rankings(docs))}]
     for name, arguments in VARIANTS.items():
-        matrix = vectoriser(arguments).fit_transform(texts_of(docs, model.refs))
-        extra = (matrix[sides.rows] @ matrix[sides.cols].T).toarray()
-        extra *= CHAR_WEIGHT * engine.DEFAULTS.w_text
-        ranked = rankings(model, docs, extra)
-        rows.append({"name": name, "nnz": matrix.getnnz(axis=1).mean(), **figures(ranked)})
+        ranked = char_channel_rankings(docs, CHAR_WEIGHT, grams=arguments)
+        nnz = vectoriser(arguments).fit_transform(texts).getnnz(axis=1).mean()
+        rows.append({"name": name, "nnz": nnz, **figures(ranked)})
     return rows
 
 

@@ -300,11 +300,15 @@ CHAR_WEIGHT = 0.3  # of w_text: the character n-gram channel's share in its abla
 
 
 def char_channel_rankings(
-    docs: list[engine.Doc], weight: float, settings: engine.Settings = engine.DEFAULTS
+    docs: list[engine.Doc],
+    weight: float,
+    settings: engine.Settings = engine.DEFAULTS,
+    grams: dict | None = None,
 ) -> Rankings:
     """The engine's pairwise scores plus `weight` x w_text x the cosine of character 3-5-grams
-    (scikit-learn char_wb, title twice + description), ranked with the same exclusions. Not
-    in the engine: a measurement of what character n-grams would add, and cost."""
+    (scikit-learn char_wb, title twice + description; `grams`: other TfidfVectorizer
+    arguments, e.g. ngram_range, max_df), ranked with the same exclusions. Not in the
+    engine: a measurement of what character n-grams would add (benchmarks/char_channel.py)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     model = engine.fit(docs, settings)
@@ -313,8 +317,10 @@ def char_channel_rankings(
     scores = scores / settings.quant**2
     by_ref = {d.ref: d for d in docs}
     texts = [f"{by_ref[r].title} {by_ref[r].title} {by_ref[r].text}" for r in model.refs]
-    grams = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True)
-    matrix = grams.fit_transform(texts)
+    arguments = {"ngram_range": (3, 5), **(grams or {})}
+    matrix = TfidfVectorizer(analyzer="char_wb", sublinear_tf=True, **arguments).fit_transform(
+        texts
+    )
     scores += weight * settings.w_text * (matrix[sides.rows] @ matrix[sides.cols].T).toarray()
     out: Rankings = {}
     for i, row in enumerate(sides.rows):

@@ -48,30 +48,6 @@ def group_by_area(result, generator, request, public):
     return result
 
 
-UNSUPPORTED = {
-    "description": "The body is not JSON (or its Content-Type names a type the API does not "
-    "read): send `Content-Type: application/json`",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-}
-
-
-def document_unsupported_media_type(result, generator, request, public):
-    """Every v1 operation that reads a body can answer 415 (a body DRF cannot parse, e.g. a
-    multipart body with a broken boundary); say so, with the one error shape.
-
-    A postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]).
-    """
-    if "Error" not in result.get("components", {}).get("schemas", {}):
-        return result
-    for path, item in result.get("paths", {}).items():
-        if not path.startswith(V1):
-            continue
-        for method, operation in item.items():
-            if method in METHODS and "requestBody" in operation:
-                operation.setdefault("responses", {}).setdefault("415", UNSUPPORTED)
-    return result
-
-
 def _error(description: str) -> dict:
     return {
         "description": description,
@@ -79,6 +55,10 @@ def _error(description: str) -> dict:
     }
 
 
+UNSUPPORTED = _error(
+    "The body is not JSON (or its Content-Type names a type the API does not read): send "
+    "`Content-Type: application/json`"
+)
 ANY_OPERATION = {
     "401": _error(
         "A token that is not valid, was revoked, or was sent without `Bearer`: refused even "
@@ -89,6 +69,27 @@ ANY_OPERATION = {
 }
 
 
+def _v1_operations(result):
+    """Each v1 operation of the schema, if it has the Error component (else none)."""
+    if "Error" not in result.get("components", {}).get("schemas", {}):
+        return
+    for path, item in result.get("paths", {}).items():
+        if path.startswith(V1):
+            yield from (op for method, op in item.items() if method in METHODS)
+
+
+def document_unsupported_media_type(result, generator, request, public):
+    """Every v1 operation that reads a body can answer 415 (a body DRF cannot parse, e.g. a
+    multipart body with a broken boundary); say so, with the one error shape.
+
+    A postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]).
+    """
+    for operation in _v1_operations(result):
+        if "requestBody" in operation:
+            operation.setdefault("responses", {}).setdefault("415", UNSUPPORTED)
+    return result
+
+
 def document_answers_of_every_operation(result, generator, request, public):
     """The answers any v1 operation can give, whatever it does (found missing by an outside
     probe): 401 for a wrong token (even on public data), 404 for an unknown ?format= (on any
@@ -97,16 +98,9 @@ def document_answers_of_every_operation(result, generator, request, public):
 
     A postprocessing hook (SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]).
     """
-    if "Error" not in result.get("components", {}).get("schemas", {}):
-        return result
-    for path, item in result.get("paths", {}).items():
-        if not path.startswith(V1):
-            continue
-        for method, operation in item.items():
-            if method not in METHODS:
-                continue
-            responses = operation.setdefault("responses", {})
-            for code, answer in ANY_OPERATION.items():
-                responses.setdefault(code, answer)
-            operation["responses"] = dict(sorted(responses.items()))
+    for operation in _v1_operations(result):
+        responses = operation.setdefault("responses", {})
+        for code, answer in ANY_OPERATION.items():
+            responses.setdefault(code, answer)
+        operation["responses"] = dict(sorted(responses.items()))
     return result
