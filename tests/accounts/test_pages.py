@@ -109,6 +109,17 @@ def test_signed_out_navigation_offers_sign_in_and_create_an_account(client):
     assert "Sign out" not in html and "Your account" not in html
 
 
+def test_sign_in_and_sign_up_link_to_each_other_keeping_where_to_go_next(client):
+    """Found by an outside probe: the navigation's {% url ... as login_url %} overwrote
+    allauth's own login_url and signup_url, so an invited newcomer who chose "create an
+    account" never came back to the invitation."""
+    nxt = "/invitations/abc/"
+    login = client.get(reverse("account_login"), {"next": nxt}).content.decode()
+    assert 'href="/account/signup/?next=%2Finvitations%2Fabc%2F"' in login
+    signup = client.get(reverse("account_signup"), {"next": nxt}).content.decode()
+    assert 'href="/account/login/?next=%2Finvitations%2Fabc%2F"' in signup
+
+
 def test_sign_in_page(client):
     html = client.get(reverse("account_login")).content.decode()
     assert '<label class="govuk-label" for="id_login">Email address</label>' in html
