@@ -285,7 +285,15 @@ def join_request_decide(request, ref, public_id):
         organisation.join_requests.select_related("user"), public_id=public_id
     )
     approve = request.POST.get("decision") == "approve"
-    services.decide_join_request(join_request, request.user, approve)
+    if not services.decide_join_request(join_request, request.user, approve):
+        # Decided already (by another admin, or this page sent twice): say what it is now.
+        join_request.refresh_from_db()
+        outcome = "approved" if join_request.status == JoinRequest.Status.APPROVED else "declined"
+        messages.info(
+            request,
+            f"{join_request.user.name}'s request was already {outcome}: nothing was changed.",
+        )
+        return redirect("clusters:organisation-detail", ref=ref)
     messages.success(
         request,
         f"{join_request.user.name} {'is now a member' if approve else 'has been told no'}.",

@@ -337,11 +337,12 @@ def request_to_join(user, organisation: Organisation, message: str) -> JoinReque
 
 
 @transaction.atomic
-def decide_join_request(join_request: JoinRequest, admin_user, approve: bool) -> None:
-    """An admin approves (the requester becomes a member) or declines; the requester is told."""
+def decide_join_request(join_request: JoinRequest, admin_user, approve: bool) -> bool:
+    """An admin approves (the requester becomes a member) or declines; the requester is told.
+    False, changing nothing, if it was decided already (another admin, the back button)."""
     join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
     if join_request.status != JoinRequest.Status.OPEN:
-        return
+        return False
     join_request.status = JoinRequest.Status.APPROVED if approve else JoinRequest.Status.DECLINED
     join_request.decided_by = admin_user
     join_request.save(update_fields=["status", "decided_by", "updated_at"])
@@ -360,6 +361,7 @@ def decide_join_request(join_request: JoinRequest, admin_user, approve: bool) ->
             "url": reverse("clusters:dashboard"),
         },
     )
+    return True
 
 
 def invitation_token_digest(token: str) -> str:

@@ -275,6 +275,23 @@ def test_join_request_is_approved_by_an_admin(
     assert any(newcomer.email in m.to and "You have joined" in m.subject for m in mail.outbox)
 
 
+def test_deciding_a_request_decided_already_says_so_and_changes_nothing(
+    client, member, organisation
+):
+    """Found by an outside probe: approving a declined request said "X is now a member"."""
+    join_request = JoinRequest.objects.create(
+        user=UserFactory(name="Carol A"), organisation=organisation
+    )
+    client.force_login(member)
+    url = reverse("clusters:join-request-decide", args=[organisation.ref, join_request.public_id])
+    client.post(url, {"decision": "decline"})
+    response = client.post(url, {"decision": "approve"}, follow=True)
+    page = response.content.decode()
+    assert "Carol A&#x27;s request was already declined: nothing was changed." in page
+    assert "is now a member" not in page
+    assert not Membership.objects.filter(user=join_request.user).exists()
+
+
 def test_a_plain_member_cannot_decide_join_requests(client, organisation):
     plain = UserFactory()
     Membership.objects.create(user=plain, organisation=organisation, role="member")
