@@ -8,6 +8,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -380,9 +381,11 @@ def check_can_invite(organisation: Organisation) -> None:
             f"You can invite colleagues once {organisation.name} has been approved by the "
             "programme team. We check every organisation before it can email people."
         )
+    today = timezone.localdate()
     sent_today = Invitation.objects.filter(
-        organisation=organisation, created_at__date=timezone.localdate()
-    ).count()
+        Q(created_at__date=today) | Q(updated_at__date=today, accepted_at__isnull=True),
+        organisation=organisation,
+    ).count()  # made today, or sent again today (invite_member)
     if sent_today >= settings.INVITATIONS_PER_ORGANISATION_PER_DAY:
         raise NotAllowed(
             f"Your organisation has sent {sent_today} invitations today, the most allowed in "
@@ -390,9 +393,13 @@ def check_can_invite(organisation: Organisation) -> None:
         )
 
 
+INVITATION_RESEND_AFTER = timedelta(days=1)
+
+
 @transaction.atomic
 def invite_member(organisation: Organisation, invited_by, email: str) -> Invitation:
-    """Email a colleague a link to join. A second invitation to the same address is not sent.
+    """Email a colleague a link to join. Inviting an address already invited sends it again,
+    with a new link, once INVITATION_RESEND_AFTER has passed (NotAllowed before, saying so).
 
     Only an approved organisation invites, and at most INVITATIONS_PER_ORGANISATION_PER_DAY
     a day (counted under a lock on the organisation's row, so two requests at once cannot
@@ -402,21 +409,31 @@ def invite_member(organisation: Organisation, invited_by, email: str) -> Invitat
     email = email.strip().lower()
     if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
         raise NotAllowed(f"{email} is already a member of {organisation.name}.")
-    existing = Invitation.objects.filter(
+    invitation = Invitation.objects.filter(
         organisation=organisation, email=email, accepted_at=None
     ).first()
-    if existing is not None:
-        return existing
+    if invitation is not None and invitation.updated_at > timezone.now() - INVITATION_RESEND_AFTER:
+        # Said, rather than a success message for an email never sent (an outside probe).
+        raise NotAllowed(
+            f"{email} was invited on {timezone.localtime(invitation.updated_at):%-d %B %Y} and "
+            "has not joined yet. If the email has not arrived, you can send it again from "
+            "tomorrow."
+        )
     check_can_invite(organisation)
     token = secrets.token_urlsafe(32)
-    invitation = Invitation.objects.create(
-        organisation=organisation,
-        email=email,
-        token=invitation_token_digest(token),
-        invited_by=invited_by,
-    )
+    if invitation is None:
+        invitation = Invitation.objects.create(
+            organisation=organisation,
+            email=email,
+            token=invitation_token_digest(token),
+            invited_by=invited_by,
+        )
+    else:  # sent again, with a new link: the old one stops working
+        invitation.token = invitation_token_digest(token)
+        invitation.invited_by = invited_by
+        invitation.save(update_fields=["token", "invited_by", "updated_at"])
     queue_email(
-        f"invitation:{invitation.pk}",
+        f"invitation:{invitation.pk}:{invitation.updated_at.timestamp():.0f}",
         email,
         "invitation",
         {

@@ -169,3 +169,30 @@ def test_the_invitation_admin_cannot_be_filtered_by_token(client, organisation):
 
 def rows(response) -> int:
     return response.context["cl"].result_count
+
+
+def test_inviting_again_says_so_the_same_day_and_sends_a_new_link_later(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    """Found by an outside probe: a second invitation said "emailed" and sent nothing."""
+    client.force_login(member)
+    invite(client, organisation, "dave@example.net", django_capture_on_commit_callbacks)
+    first_link = re.search(r"/invitations/[^/\s]+/", mail.outbox[-1].body).group(0)
+    again = invite(client, organisation, "dave@example.net", django_capture_on_commit_callbacks)
+    html = again.content.decode()
+    assert "dave@example.net was invited on" in html and "has been emailed" not in html
+    assert len(mail.outbox) == 1
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        client.force_login(member)
+        later = invite(client, organisation, "dave@example.net", django_capture_on_commit_callbacks)
+        assert "An invitation has been emailed to dave@example.net" in later.content.decode()
+        assert len(mail.outbox) == 2
+        second_link = re.search(r"/invitations/[^/\s]+/", mail.outbox[-1].body).group(0)
+        assert second_link != first_link
+        assert Invitation.objects.count() == 1
+        dave = MembershipFactory().user
+        dave.email = "dave@example.net"
+        dave.save()
+        client.force_login(dave)
+        assert client.get(first_link).status_code == 404  # the old link stops working
+        assert client.get(second_link).status_code == 200
