@@ -4,6 +4,8 @@ from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.db import transaction
 
+from config.text import has_words, one_line
+
 from .models import PRIVACY_NOTICE_VERSION, PrivacyConsent
 
 
@@ -38,8 +40,8 @@ class SignupForm(AllauthSignupForm):
             )
 
     def clean_name(self):
-        name = " ".join(self.cleaned_data["name"].split())
-        if not name:
+        name = one_line(self.cleaned_data["name"])
+        if not has_words(name):
             raise forms.ValidationError("Enter your full name")
         return name
 

@@ -3,6 +3,8 @@
 from django import forms
 from django.core.validators import URLValidator
 
+from config.text import has_words, one_line
+
 from .fields import IdChoiceField, IdMultipleChoiceField
 from .logos import LogoError, clean_logo
 from .models import DESCRIPTION_MAX, TITLE_MAX, Challenge, Cluster, Listing, Organisation, Theme
@@ -49,11 +51,15 @@ class OrganisationForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["size"].choices = Organisation.Size.choices
+        # Without the model's blank "---------" (a radio button, chosen by default: a probe).
+        self.fields["kind"].choices = Organisation.Kind.choices
         self.fields["description"].max_length = DESCRIPTION_MAX
         self.fields["website"].validators = [URLValidator(schemes=["http", "https"])]
 
     def clean_name(self):
-        name = " ".join(self.cleaned_data["name"].split())
+        name = one_line(self.cleaned_data["name"])
+        if not has_words(name):
+            raise forms.ValidationError("Enter your organisation’s name")
         duplicates = Organisation.objects.filter(name__iexact=name)
         if self.instance.pk:
             duplicates = duplicates.exclude(pk=self.instance.pk)
@@ -228,12 +234,25 @@ class ListingForm(forms.ModelForm):
         self.fields["expires_on"].required = False
 
     def clean_title(self):
-        return " ".join(self.cleaned_data["title"].split())
+        title = one_line(self.cleaned_data["title"])
+        if not has_words(title):
+            raise forms.ValidationError("Enter a title")
+        return title
 
     def clean_expires_on(self):
         from django.utils import timezone
 
+        from .services import LISTING_LIFETIME
+
         value = self.cleaned_data.get("expires_on")
         if value and value <= timezone.localdate():
             raise forms.ValidationError("The expiry date must be in the future")
+        latest = timezone.localdate() + LISTING_LIFETIME
+        if value and value > latest and value != self.instance.expires_on:
+            # A listing is kept open a year at a time (with a reminder before it ends): 9999
+            # went round that (found by an outside probe).
+            raise forms.ValidationError(
+                f"The expiry date must be within 12 months, by {latest:%-d %B %Y}. You can keep "
+                "the listing open for longer when we remind you."
+            )
         return value

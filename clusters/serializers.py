@@ -192,5 +192,5 @@ class ListingWriteSerializer(serializers.Serializer):
     expires_on = serializers.DateField(
         required=False,
         allow_null=True,
-        help_text="A date in the future; 12 months from now if not given.",
+        help_text="A date in the future, at most 12 months away; 12 months from now if not given.",
     )

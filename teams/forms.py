@@ -4,6 +4,7 @@ from django import forms
 
 from clusters.forms import themes_field
 from clusters.models import DESCRIPTION_MAX, TITLE_MAX, Challenge
+from config.text import has_words, one_line
 from introductions.forms import AskingOrganisationForm
 
 
@@ -51,7 +52,10 @@ class ChallengeForm(forms.ModelForm):
         self.fields["description"].error_messages["required"] = "Enter a description"
 
     def clean_title(self):
-        return " ".join(self.cleaned_data["title"].split())
+        title = one_line(self.cleaned_data["title"])
+        if not has_words(title):
+            raise forms.ValidationError("Enter a title")
+        return title
 
 
 class ChallengeReasonForm(forms.Form):

@@ -1,0 +1,89 @@
+"""Form rules an outside probe found missing: invisible characters in names and titles, the
+kind of organisation offered as a blank radio button, and expiry dates past 12 months."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.forms import SignupForm
+from clusters.forms import ListingForm, OrganisationForm
+from clusters.models import Organisation, Theme
+from config.text import one_line
+from tests.factories import ListingFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_one_line_removes_invisible_formatting_but_keeps_joiners():
+    assert one_line(" Bobco\u200b Ltd\u202e \ufeff ") == "Bobco Ltd"
+    assert one_line("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645") == (
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"  # Persian keeps its non-joiner
+    )
+
+
+def organisation_form(name):
+    return OrganisationForm({"name": name, "kind": "business", "size": "", "website": ""})
+
+
+def test_a_name_of_invisible_characters_is_refused():
+    form = organisation_form("\u200b\u200b")
+    assert not form.is_valid()
+    assert form.errors["name"] == ["Enter your organisation’s name"]
+
+
+def test_an_invisible_character_does_not_make_a_second_organisation_of_the_same_name():
+    OrganisationFactory(name="Bobco Ltd")
+    form = organisation_form("Bobco Ltd\u200b")
+    assert not form.is_valid()
+    assert "already registered" in form.errors["name"][0]
+
+
+def test_a_persons_name_loses_direction_overrides():
+    form = SignupForm(
+        {
+            "name": "Eve\u202e lanoisseforP",
+            "email": "eve@example.org",
+            "password1": "slag heap sunrise 77",
+            "password2": "slag heap sunrise 77",
+            "privacy": "on",
+        }
+    )
+    form.is_valid()
+    assert form.cleaned_data.get("name") == "Eve lanoisseforP"
+    blank = SignupForm({"name": "\u200b", "email": "x@example.org"})
+    blank.is_valid()
+    assert blank.errors["name"] == ["Enter your full name"]
+
+
+def test_the_kind_of_organisation_has_no_blank_choice():
+    choices = [value for value, _ in OrganisationForm().fields["kind"].choices]
+    assert "" not in choices and choices == [c for c, _ in Organisation.Kind.choices]
+
+
+def listing_form(expires_on, instance=None):
+    theme = Theme.objects.first()
+    data = {
+        "kind": "need",
+        "title": "Steam for a paper mill",
+        "description": "We raise steam from gas.",
+        "themes": [str(theme.pk)],
+        "partner_kind": "business",
+        "expires_on": expires_on,
+    }
+    return ListingForm(data, instance=instance)
+
+
+def test_an_expiry_date_is_at_most_12_months_away():
+    today = timezone.localdate()
+    far = listing_form("9999-12-31")
+    assert not far.is_valid()
+    assert far.errors["expires_on"][0].startswith("The expiry date must be within 12 months")
+    assert listing_form((today + timedelta(days=365)).isoformat()).is_valid()
+    assert not listing_form((today + timedelta(days=366)).isoformat()).is_valid()
+
+
+def test_a_listing_already_open_longer_can_still_be_edited():
+    far = timezone.localdate() + timedelta(days=800)  # imported so
+    listing = ListingFactory(expires_on=far)
+    assert listing_form(far.isoformat(), instance=listing).is_valid()
