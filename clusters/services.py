@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -316,11 +317,43 @@ def remove_organisation_logo(organisation: Organisation, user, reason: str = "")
     return True
 
 
+# After an organisation declines, the same person asks it again only after this long; and
+# nobody asks more than JOIN_REQUESTS_PER_PERSON_PER_DAY organisations a day. Each request
+# emails the organisation's admins with the asker's own words, from the site's address: an
+# outside probe asked five times in a row, and each decline was answered by another email.
+JOIN_AGAIN_AFTER = timedelta(days=30)
+JOIN_REQUESTS_PER_PERSON_PER_DAY = 5
+
+
 @transaction.atomic
 def request_to_join(user, organisation: Organisation, message: str) -> JoinRequest:
-    """Ask an organisation's admins to let `user` join; one open request per pair."""
+    """Ask an organisation's admins to let `user` join; one open request per pair, and the
+    limits above (NotAllowed, saying when they can ask)."""
     if Membership.objects.filter(user=user, organisation=organisation).exists():
         raise NotAllowed("You are already a member of this organisation.")
+    # One person's requests are counted one at a time (two at once cannot both pass).
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+    mine = JoinRequest.objects.filter(user=user)
+    declined = (
+        mine.filter(organisation=organisation, status=JoinRequest.Status.DECLINED)
+        .order_by("-updated_at")
+        .first()
+    )
+    if declined is not None and declined.updated_at > timezone.now() - JOIN_AGAIN_AFTER:
+        again = timezone.localtime(declined.updated_at + JOIN_AGAIN_AFTER)
+        raise NotAllowed(
+            f"{organisation.name} declined your request on "
+            f"{timezone.localtime(declined.updated_at):%-d %B %Y}. You can ask again from "
+            f"{again:%-d %B %Y}; if you think this is a mistake, contact one of its members."
+        )
+    open_already = mine.filter(organisation=organisation, status=JoinRequest.Status.OPEN)
+    if not open_already.exists():
+        today = mine.filter(created_at__date=timezone.localdate()).count()
+        if today >= JOIN_REQUESTS_PER_PERSON_PER_DAY:
+            raise NotAllowed(
+                f"You have asked to join {today} organisations today, the most allowed in one "
+                "day. You can ask again tomorrow."
+            )
     join_request, created = JoinRequest.objects.get_or_create(
         user=user,
         organisation=organisation,

@@ -1,6 +1,7 @@
 """Organisations and listings from the member's side, and the rules that keep others out."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -340,3 +341,40 @@ def test_dashboard_lists_the_organisations_listings_by_status(client, member, or
     assert "A draft idea" in html and "A live offer" in html
     assert "Someone else&#x27;s offer" not in html and "Someone else's offer" not in html
     assert "Draft (1)" in html and "Published (1)" in html
+
+
+def test_a_declined_person_waits_before_asking_again_and_asks_few_a_day(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    """Found by an outside probe: ask, be declined, ask again, five times: each request
+    emailed the admins the asker's own words from the site's address."""
+    import time_machine
+    from django.utils import timezone
+
+    from clusters import services
+
+    asker = UserFactory()
+    first = services.request_to_join(asker, organisation, "Let me in")
+    services.decide_join_request(first, member, approve=False)
+    client.force_login(asker)
+    with django_capture_on_commit_callbacks(execute=True):
+        sent = len(mail.outbox)
+        response = client.post(
+            reverse("clusters:organisation-join"),
+            {"organisation": organisation.ref, "message": "Again"},
+            follow=True,
+        )
+    assert "declined your request on" in response.content.decode()
+    assert len(mail.outbox) == sent
+    assert JoinRequest.objects.filter(user=asker).count() == 1
+    with time_machine.travel(timezone.now() + timedelta(days=31)):
+        assert services.request_to_join(asker, organisation, "A month on").status == "open"
+    # At most JOIN_REQUESTS_PER_PERSON_PER_DAY organisations a day.
+    other = UserFactory()
+    for n in range(services.JOIN_REQUESTS_PER_PERSON_PER_DAY):
+        services.request_to_join(other, MembershipFactory().organisation, f"Hello {n}")
+    with pytest.raises(services.NotAllowed, match="the most allowed in one day"):
+        services.request_to_join(other, MembershipFactory().organisation, "One more")
+    # Asking the same organisation again while the request is open is not a new request.
+    again = JoinRequest.objects.filter(user=other).first()
+    assert services.request_to_join(other, again.organisation, "Again").pk == again.pk
