@@ -24,9 +24,12 @@ def create(request):
         if not ratelimit.consume(request, action="enquiry", key=form.cleaned_data["email"]):
             form.add_error(
                 None,
-                f"You have sent {settings.ENQUIRIES_RATE_LIMIT} enquiries in the last hour, "
-                "which is our limit. Nothing has been sent this time. Wait an hour and try "
-                "again, or reply to the acknowledgement email we sent you.",
+                # Per address or per network: a colleague on the same network may be the one
+                # who sent them (found by an outside probe), so it does not say "you".
+                f"We have had {settings.ENQUIRIES_RATE_LIMIT} enquiries in the last hour from "
+                "this email address or from your network (your workplace, say), which is our "
+                "limit. Nothing has been sent this time. Wait an hour and try again. If you "
+                "sent us an enquiry before, you can also reply to the acknowledgement email.",
             )
             status = 429
         else:

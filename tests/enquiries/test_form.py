@@ -136,6 +136,10 @@ def test_a_sixth_enquiry_from_one_ip_address_in_an_hour_is_refused(client):
         client.post(URL, answers(email=f"person{n}@example.org"), REMOTE_ADDR="10.0.0.9")
     response = client.post(URL, answers(email="another@example.org"), REMOTE_ADDR="10.0.0.9")
     assert response.status_code == 429
+    # Not "you have sent": a colleague on the same network may have (an outside probe).
+    page = response.content.decode()
+    assert "from this email address or from your network" in page
+    assert "You have sent" not in page
     assert Enquiry.objects.count() == 5
 
 
