@@ -208,6 +208,10 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "Cluster Exchange: "
 ACCOUNT_FORMS = {"signup": "accounts.forms.SignupForm"}
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
 ACCOUNT_PREVENT_ENUMERATION = True
+# Before a sensitive change, confirm it is you with your password or your authenticator app.
+# allauth's default also offers a code sent by email: a weaker proof (whoever reads the
+# mailbox), on pages the site never styled (found by an outside probe).
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
 # The "Get in touch" form takes this many enquiries per window from one IP address, and as
 # many for one email address.
 ENQUIRIES_RATE_LIMIT = env.int("ENQUIRIES_RATE_LIMIT", default=5)

@@ -560,3 +560,16 @@ def test_allauth_elements_give_govuk_markup_to_pages_not_rewritten_here():
     assert '<div class="govuk-error-summary" data-module="govuk-error-summary">' in html
     assert 'class="govuk-input govuk-input--error" id="id_email"' in html
     assert '<button class="govuk-button" data-module="govuk-button" type="submit">' in html
+
+
+def test_confirming_it_is_you_offers_no_code_by_email(client):
+    """Found by an outside probe: "Send me a sign-in code" led to allauth's unstyled pages,
+    and a code by email is a weaker proof than the password or the authenticator app."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    page = client.get(reverse("account_reauthenticate")).content.decode()
+    assert "Enter your password" in page
+    code_url = reverse("account_request_reauthentication_code")
+    assert code_url not in page
+    assert client.get(code_url).status_code != 200
