@@ -63,16 +63,24 @@ class SearchFilterSet(django_filters.FilterSet):
         label="Search",
         max_length=200,
         help_text="Words in the title or description, for example “carbon capture”",
+        error_messages={"max_length": "Search with 200 characters or fewer"},
     )
+    # Each with words a person can act on, not Django's "Select a valid choice. That choice is
+    # not one of the available choices." (an old shared link, found by an outside probe).
     theme = LinkedSlugsFilter(
         field_name="themes",
         to_field_name="slug",
         queryset=Theme.objects.all(),
         label="Theme",
         widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "Select a theme from the list"},
     )
     sort = django_filters.ChoiceFilter(
-        choices=SORT_CHOICES, method="filter_sort", label="Sort by", empty_label=None
+        choices=SORT_CHOICES,
+        method="filter_sort",
+        label="Sort by",
+        empty_label=None,
+        error_messages={"invalid_choice": "Select how to sort from the list"},
     )
 
     @property
@@ -107,9 +115,13 @@ class ChallengeFilter(SearchFilterSet):
         queryset=Cluster.objects.all(),
         label="Cluster",
         empty_label="All clusters",
+        error_messages={"invalid_choice": "Select a cluster from the list"},
     )
     status = django_filters.ChoiceFilter(
-        choices=Challenge.Status.choices, label="Status", empty_label="Open or closed"
+        choices=Challenge.Status.choices,
+        label="Status",
+        empty_label="Open or closed",
+        error_messages={"invalid_choice": "Select open or closed"},
     )
 
     class Meta:
@@ -124,15 +136,20 @@ class ListingFilter(SearchFilterSet):
         queryset=Cluster.objects.all(),
         label="Cluster",
         empty_label="All clusters",
+        error_messages={"invalid_choice": "Select a cluster from the list"},
     )
     organisation_kind = django_filters.ChoiceFilter(
         field_name="organisation__kind",
         choices=Organisation.Kind.choices,
         label="Kind of organisation",
         empty_label="Any kind",
+        error_messages={"invalid_choice": "Select a kind of organisation from the list"},
     )
     challenge = django_filters.CharFilter(
-        field_name="challenge__ref", label="Challenge reference", max_length=64
+        field_name="challenge__ref",
+        label="Challenge reference",
+        max_length=64,
+        error_messages={"max_length": "Enter a challenge reference of 64 characters or fewer"},
     )
 
     class Meta:

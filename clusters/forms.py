@@ -212,8 +212,18 @@ class ListingForm(forms.ModelForm):
             "expires_on": forms.DateInput(attrs={"type": "date"}),
         }
         error_messages = {
-            "kind": {"required": "Select whether this is an offer or a need"},
-            "title": {"required": "Enter a title"},
+            "kind": {
+                "required": "Select whether this is an offer or a need",
+                "invalid_choice": "Select whether this is an offer or a need",
+            },
+            "title": {
+                "required": "Enter a title",
+                "max_length": f"Enter a title of {TITLE_MAX} characters or fewer",
+            },
+            "description": {
+                "max_length": f"Enter a description of {DESCRIPTION_MAX:,} characters or fewer"
+            },
+            "partner_kind": {"invalid_choice": "Select the kind of partner from the list"},
         }
 
     def __init__(self, *args, **kwargs):

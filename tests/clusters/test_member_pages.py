@@ -97,7 +97,7 @@ def test_form_errors_are_explained_and_nothing_is_saved(client, member, organisa
     assert response.status_code == 200
     assert "There is a problem" in html
     assert "<title>Error: " in html
-    assert "Ensure this value has at most 200 characters" in html
+    assert "Enter a title of 200 characters or fewer" in html
     assert "Select a theme from the list" in html
     assert "Select whether this is an offer or a need" in html
     assert "x" * 201 in html  # what was typed is kept

@@ -141,7 +141,8 @@ def test_an_unknown_filter_value_is_explained_not_a_server_error(client):
     html = response.content.decode()
     assert response.status_code == 200
     assert "There is a problem" in html
-    assert "Select a valid choice" in html
+    assert "Select a cluster from the list" in html
+    assert "Select a valid choice" not in html  # Django's words (an outside probe)
     assert "<title>Error: " in html
 
 

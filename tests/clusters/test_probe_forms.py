@@ -87,3 +87,18 @@ def test_a_listing_already_open_longer_can_still_be_edited():
     far = timezone.localdate() + timedelta(days=800)  # imported so
     listing = ListingFactory(expires_on=far)
     assert listing_form(far.isoformat(), instance=listing).is_valid()
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("title", "x" * 201, "Enter a title of 200 characters or fewer"),
+        ("partner_kind", "alien", "Select the kind of partner from the list"),
+        ("kind", "gift", "Select whether this is an offer or a need"),
+    ],
+)
+def test_a_crafted_listing_value_gets_words_a_person_can_act_on(field, value, message):
+    form = listing_form("")
+    form.data = {**form.data, field: value}
+    assert not form.is_valid()
+    assert form.errors[field] == [message]

@@ -71,9 +71,10 @@ def test_a_challenge_search_can_be_saved(client, member):
 @pytest.mark.parametrize(
     ("query", "says"),
     [
-        ("theme=no-such-theme", "Theme: Select a valid choice."),
-        ("cluster=atlantis", "Cluster: Select a valid choice."),
-        ("q=" + "x" * 201, "Search: Ensure this value has at most 200 characters"),
+        ("theme=no-such-theme", "Theme: Select a theme from the list"),
+        ("cluster=atlantis", "Cluster: Select a cluster from the list"),
+        ("sort=zzz", "Sort by: Select how to sort from the list"),
+        ("q=" + "x" * 201, "Search: Search with 200 characters or fewer"),
         ("q=%21%21", "Your search has no letters or numbers"),
         # 200 letters, each several characters once encoded: longer than a saved query.
         ("q=" + "é" * 200 + "&theme=ccus&theme=hydrogen", "This search is too long to save"),
