@@ -72,7 +72,7 @@ class UpdatedSinceFilter(BaseFilterBackend):
 def plain_filter_errors(form) -> dict[str, list[str]]:
     """A filter form's errors by parameter, a wrong choice (`?kind=gift`) naming the values to
     use instead of Django's "Select a valid choice. gift is not one of the available
-    choices." (found by review). Choices read from the database keep Django's words."""
+    choices." (found by review); a choice read from the database names the API's list of them."""
     out: dict[str, list[str]] = {}
     for name, errors in form.errors.as_data().items():
         field = form.fields.get(name)
@@ -81,10 +81,18 @@ def plain_filter_errors(form) -> dict[str, list[str]]:
         )
         messages = []
         for error in errors:
+            sent = (error.params or {}).get("value", "")
             if error.code == "invalid_choice" and listed:
                 values = ", ".join(str(value) for value, _ in field.choices if value != "")
-                sent = (error.params or {}).get("value", "")
                 messages.append(f'"{sent}" is not one of the choices. Use one of: {values}.')
+            elif error.code == "invalid_choice" and isinstance(field, forms.ModelChoiceField):
+                # Read from the database: name the API's own list instead of the page's
+                # "Select a cluster from the list" (a caller has no list in front of it).
+                model = field.queryset.model._meta.model_name
+                key = field.to_field_name or "id"
+                messages.append(
+                    f'"{sent}" is no {model}\'s {key}: the list is at /api/v1/{model}s/.'
+                )
             else:
                 messages.extend(error.messages)
         out[name] = messages

@@ -42,7 +42,11 @@ class OrganisationForm(forms.ModelForm):
         }
         error_messages = {
             "name": {"required": "Enter your organisation’s name"},
-            "kind": {"required": "Select what kind of organisation it is"},
+            "kind": {
+                "required": "Select what kind of organisation it is",
+                "invalid_choice": "Select what kind of organisation it is",
+            },
+            "size": {"invalid_choice": "Select the size of the organisation from the list"},
             "website": {
                 "invalid": "Enter a web address in the right format, like https://example.com"
             },
@@ -258,7 +262,7 @@ class ListingForm(forms.ModelForm):
         if value and value <= timezone.localdate():
             raise forms.ValidationError("The expiry date must be in the future")
         latest = timezone.localdate() + LISTING_LIFETIME
-        if value and value > latest and value != self.instance.expires_on:
+        if value and value > latest:
             # A listing is kept open a year at a time (with a reminder before it ends): 9999
             # went round that (found by an outside probe).
             raise forms.ValidationError(

@@ -593,6 +593,9 @@ class Invitation(Timestamped):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # When its email last went (made, or sent again with a new link): the daily limit counts
+    # these, whatever else later changes the row.
+    sent_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

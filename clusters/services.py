@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -344,7 +343,8 @@ def request_to_join(user, organisation: Organisation, message: str) -> JoinReque
         raise NotAllowed(
             f"{organisation.name} declined your request on "
             f"{timezone.localtime(declined.updated_at):%-d %B %Y}. You can ask again from "
-            f"{again:%-d %B %Y}; if you think this is a mistake, contact one of its members."
+            f"{again:%-d %B %Y at %H:%M}; if you think this is a mistake, contact one of its "
+            "members."
         )
     open_already = mine.filter(organisation=organisation, status=JoinRequest.Status.OPEN)
     if not open_already.exists():
@@ -414,11 +414,9 @@ def check_can_invite(organisation: Organisation) -> None:
             f"You can invite colleagues once {organisation.name} has been approved by the "
             "programme team. We check every organisation before it can email people."
         )
-    today = timezone.localdate()
     sent_today = Invitation.objects.filter(
-        Q(created_at__date=today) | Q(updated_at__date=today, accepted_at__isnull=True),
-        organisation=organisation,
-    ).count()  # made today, or sent again today (invite_member)
+        organisation=organisation, sent_at__date=timezone.localdate()
+    ).count()  # made or sent again today (invite_member)
     if sent_today >= settings.INVITATIONS_PER_ORGANISATION_PER_DAY:
         raise NotAllowed(
             f"Your organisation has sent {sent_today} invitations today, the most allowed in "
@@ -445,12 +443,13 @@ def invite_member(organisation: Organisation, invited_by, email: str) -> Invitat
     invitation = Invitation.objects.filter(
         organisation=organisation, email=email, accepted_at=None
     ).first()
-    if invitation is not None and invitation.updated_at > timezone.now() - INVITATION_RESEND_AFTER:
+    if invitation is not None and invitation.sent_at > timezone.now() - INVITATION_RESEND_AFTER:
         # Said, rather than a success message for an email never sent (an outside probe).
+        sent = timezone.localtime(invitation.sent_at)
+        again = sent + INVITATION_RESEND_AFTER
         raise NotAllowed(
-            f"{email} was invited on {timezone.localtime(invitation.updated_at):%-d %B %Y} and "
-            "has not joined yet. If the email has not arrived, you can send it again from "
-            "tomorrow."
+            f"{email} was invited on {sent:%-d %B %Y at %H:%M} and has not joined yet. If the "
+            f"email has not arrived, you can send it again from {again:%-d %B %Y at %H:%M}."
         )
     check_can_invite(organisation)
     token = secrets.token_urlsafe(32)
@@ -464,9 +463,10 @@ def invite_member(organisation: Organisation, invited_by, email: str) -> Invitat
     else:  # sent again, with a new link: the old one stops working
         invitation.token = invitation_token_digest(token)
         invitation.invited_by = invited_by
-        invitation.save(update_fields=["token", "invited_by", "updated_at"])
+        invitation.sent_at = timezone.now()
+        invitation.save(update_fields=["token", "invited_by", "sent_at", "updated_at"])
     queue_email(
-        f"invitation:{invitation.pk}:{invitation.updated_at.timestamp():.0f}",
+        f"invitation:{invitation.pk}:{invitation.sent_at.timestamp():.0f}",
         email,
         "invitation",
         {

@@ -689,4 +689,21 @@ def test_a_wrong_filter_value_is_a_400_naming_the_values_to_use(api, path, name,
     assert response.json()["errors"][name] == [f'"gift" is not one of the choices. {wanted}']
     # The paths from before v1 keep their answers.
     old = api.get(path.replace("/v1", ""), {name: "gift"})
-    assert old.status_code == 400 and set(old.json()) == {name}
+    assert old.status_code == 400 and set(old.json()) == {name}  # the shape from before v1
+
+
+@pytest.mark.parametrize(
+    "name, value, wanted",
+    [
+        (
+            "cluster",
+            "atlantis",
+            '"atlantis" is no cluster\'s slug: the list is at /api/v1/clusters/.',
+        ),
+        ("theme", "nope", '"nope" is no theme\'s slug: the list is at /api/v1/themes/.'),
+    ],
+)
+def test_a_filter_value_read_from_the_database_names_the_apis_list(api, name, value, wanted):
+    response = api.get("/api/v1/listings/", {name: value})
+    assert response.status_code == 400
+    assert response.json()["errors"][name] == [wanted]

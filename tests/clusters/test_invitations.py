@@ -172,7 +172,7 @@ def rows(response) -> int:
 
 
 def test_inviting_again_says_so_the_same_day_and_sends_a_new_link_later(
-    client, member, organisation, django_capture_on_commit_callbacks
+    client, member, organisation, django_capture_on_commit_callbacks, settings
 ):
     """Found by an outside probe: a second invitation said "emailed" and sent nothing."""
     client.force_login(member)
@@ -181,7 +181,9 @@ def test_inviting_again_says_so_the_same_day_and_sends_a_new_link_later(
     again = invite(client, organisation, "dave@example.net", django_capture_on_commit_callbacks)
     html = again.content.decode()
     assert "dave@example.net was invited on" in html and "has been emailed" not in html
+    assert "you can send it again from" in html
     assert len(mail.outbox) == 1
+    settings.INVITATIONS_PER_ORGANISATION_PER_DAY = 1
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         client.force_login(member)
         later = invite(client, organisation, "dave@example.net", django_capture_on_commit_callbacks)
@@ -190,6 +192,10 @@ def test_inviting_again_says_so_the_same_day_and_sends_a_new_link_later(
         second_link = re.search(r"/invitations/[^/\s]+/", mail.outbox[-1].body).group(0)
         assert second_link != first_link
         assert Invitation.objects.count() == 1
+        # Sent again today, so it counts in today's limit (here 1).
+        full = invite(client, organisation, "erin@example.net", django_capture_on_commit_callbacks)
+        assert "the most allowed in one day" in full.content.decode()
+        assert len(mail.outbox) == 2
         dave = MembershipFactory().user
         dave.email = "dave@example.net"
         dave.save()

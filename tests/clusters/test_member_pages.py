@@ -236,7 +236,7 @@ def test_creating_an_organisation_makes_the_user_its_admin_awaiting_approval(cli
     [
         ({"name": "ACME LTD"}, "already registered"),
         ({"name": ""}, "Enter your organisation’s name"),
-        ({"kind": "charity"}, "Select a valid choice"),
+        ({"kind": "charity"}, "Select what kind of organisation it is"),
         ({"website": "javascript:alert(1)"}, "Enter a web address in the right format"),
         ({"name": "n" * 201}, "at most 200 characters"),
     ],

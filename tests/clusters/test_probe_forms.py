@@ -32,11 +32,28 @@ def test_a_name_of_invisible_characters_is_refused():
     assert form.errors["name"] == ["Enter your organisation’s name"]
 
 
-def test_an_invisible_character_does_not_make_a_second_organisation_of_the_same_name():
+@pytest.mark.parametrize(
+    "copy",
+    [
+        "Bobco Ltd\u200b",
+        "Bobco Ltd\u200d",
+        "Bob\u200cco Ltd",
+        "Bobco Ltd\u3164",
+        "Bobco\u2800 Ltd",
+        "Bobco Ltd\ufe0f",
+        "Bob\u034fco Ltd",
+    ],
+)
+def test_an_invisible_character_does_not_make_a_second_organisation_of_the_same_name(copy):
     OrganisationFactory(name="Bobco Ltd")
-    form = organisation_form("Bobco Ltd\u200b")
+    form = organisation_form(copy)
     assert not form.is_valid()
     assert "already registered" in form.errors["name"][0]
+
+
+@pytest.mark.parametrize("blank", ["\u3164", "\u2800\u2800", "\u115f\u1160", "\u200d"])
+def test_a_name_that_shows_nothing_is_refused(blank):
+    assert organisation_form(blank).errors["name"] == ["Enter your organisation’s name"]
 
 
 def test_a_persons_name_loses_direction_overrides():
@@ -54,6 +71,18 @@ def test_a_persons_name_loses_direction_overrides():
     blank = SignupForm({"name": "\u200b", "email": "x@example.org"})
     blank.is_valid()
     assert blank.errors["name"] == ["Enter your full name"]
+
+
+@pytest.mark.parametrize(
+    "field, message",
+    [
+        ("kind", "Select what kind of organisation it is"),
+        ("size", "Select the size of the organisation from the list"),
+    ],
+)
+def test_a_crafted_organisation_choice_gets_plain_words(field, message):
+    form = OrganisationForm({"name": "Acme", "kind": "business", "size": "", field: "alien"})
+    assert form.errors[field] == [message]
 
 
 def test_the_kind_of_organisation_has_no_blank_choice():
@@ -83,10 +112,18 @@ def test_an_expiry_date_is_at_most_12_months_away():
     assert not listing_form((today + timedelta(days=366)).isoformat()).is_valid()
 
 
-def test_a_listing_already_open_longer_can_still_be_edited():
-    far = timezone.localdate() + timedelta(days=800)  # imported so
-    listing = ListingFactory(expires_on=far)
-    assert listing_form(far.isoformat(), instance=listing).is_valid()
+def test_listings_saved_open_longer_are_brought_back_to_12_months():
+    from importlib import import_module
+
+    from django.apps import apps
+
+    far = ListingFactory(expires_on=timezone.localdate() + timedelta(days=3000))
+    near = ListingFactory(expires_on=timezone.localdate() + timedelta(days=30))
+    import_module("clusters.migrations.0015_cap_listing_expiry").cap_expiry(apps, None)
+    far.refresh_from_db()
+    near.refresh_from_db()
+    assert far.expires_on == timezone.localdate() + timedelta(days=365)
+    assert near.expires_on == timezone.localdate() + timedelta(days=30)
 
 
 @pytest.mark.parametrize(
