@@ -85,6 +85,14 @@ urlpatterns = [
 ]
 
 
+def _api_error(request, message: str, status: int) -> JsonResponse:
+    """An error under /api/ in its shape: v1's {"message", "errors"}, or the paths from before
+    v1's {"detail"}."""
+    if request.path.startswith("/api/v1/"):
+        return JsonResponse({"message": message, "errors": {}}, status=status)
+    return JsonResponse({"detail": message}, status=status)
+
+
 def bad_request(request, exception):
     """The site's 400 page, or under /api/ JSON (the request was refused before any view: a
     body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many fields)."""
@@ -98,31 +106,25 @@ def bad_request(request, exception):
         )
     else:
         message = "The request could not be read: check its headers and body, and send it again."
-    if request.path.startswith("/api/v1/"):
-        return JsonResponse({"message": message, "errors": {}}, status=400)
-    return JsonResponse({"detail": message}, status=400)
+    return _api_error(request, message, 400)
 
 
 def server_error(request):
     """The site's 500 page, or under /api/ JSON that says what to do next."""
     if not request.path.startswith("/api/"):
         return defaults.server_error(request)
-    message = (
+    return _api_error(
+        request,
         "Sorry, there is a problem with the service. Try again later. If you were adding or "
-        "changing something, it may not have been saved: read it back before trying again."
+        "changing something, it may not have been saved: read it back before trying again.",
+        500,
     )
-    if request.path.startswith("/api/v1/"):
-        return JsonResponse({"message": message, "errors": {}}, status=500)
-    return JsonResponse({"detail": message}, status=500)
 
 
 def page_not_found(request, exception):
     """The site's 404 page, or under /api/ the JSON the API's schema promises."""
     if request.path.startswith("/api/v1/"):
-        return JsonResponse(
-            {"message": "Not found: there is no such address in the API.", "errors": {}},
-            status=404,
-        )
+        return _api_error(request, "Not found: there is no such address in the API.", 404)
     if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
+        return _api_error(request, "Not found.", 404)
     return defaults.page_not_found(request, exception)

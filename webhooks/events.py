@@ -57,11 +57,6 @@ EVENTS = {
 }
 
 
-def allowed_events(user, *, second_step: bool = False) -> list[Event]:
-    """The events `user` may subscribe to (see may_receive for `second_step`)."""
-    return [e for e in EVENTS.values() if may_receive(user, e.name, second_step=second_step)]
-
-
 def may_receive(user, name: str, *, second_step: bool = False) -> bool:
     """Whether `user` may have `name` events. A staff-only event also needs, while
     STAFF_REQUIRE_MFA is on, what the staff API needs: `second_step`, whether the endpoint

@@ -165,7 +165,7 @@ class QueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
         reason = form.cleaned_data["reason"]
         with transaction.atomic():
             if not apply(record, request.user, reason):
-                raise Conflict(self.decided)
+                raise Conflict(self.decided_message(record))
             for obj, message in self.logged(record, f"{title}: {reason}" if reason else title):
                 LogEntry.objects.log_actions(
                     user_id=request.user.pk,
@@ -175,6 +175,10 @@ class QueueViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Ge
                     single_object=True,
                 )
         return Response(self.get_serializer(self.rows().get(pk=record.pk)).data)
+
+    def decided_message(self, record) -> str:
+        """The 409's message for a record `apply` found decided already."""
+        return self.decided
 
     def logged(self, record, message: str) -> list[tuple]:
         """The records whose admin history shows the decision, as the admin action logs it."""
@@ -202,16 +206,18 @@ class OrganisationQueueViewSet(QueueViewSet):
     key_field = "ref"
 
     @staticmethod
-    def _check_waiting(organisation: Organisation) -> None:
-        """A decision of this queue is only for an organisation awaiting approval: 409 (with
-        what it is now) for one decided already. The staff area's actions still take an
-        approved organisation off the site, or approve a rejected one."""
+    def _waiting(organisation: Organisation) -> bool:
+        """A decision of this queue is only for an organisation awaiting approval (read under
+        a lock); one decided already is a 409 (decided_message). The staff area's actions
+        still take an approved organisation off the site, or approve a rejected one."""
         current = Organisation.objects.select_for_update().get(pk=organisation.pk)
-        if current.status == Organisation.Status.PENDING:
-            return
-        raise Conflict(
+        return current.status == Organisation.Status.PENDING
+
+    def decided_message(self, record) -> str:
+        record.refresh_from_db(fields=["status"])
+        return (
             "This organisation is no longer awaiting approval "
-            f"({current.get_status_display().lower()}): nothing was changed. To change a "
+            f"({record.get_status_display().lower()}): nothing was changed. To change a "
             "decision, use the actions of the organisations list in the staff area."
         )
 
@@ -231,7 +237,8 @@ class OrganisationQueueViewSet(QueueViewSet):
     @action(detail=True, methods=["post"])
     def approve(self, request, *args, **kwargs):
         def apply(organisation, user, reason):
-            self._check_waiting(organisation)
+            if not self._waiting(organisation):
+                return False
             cluster_services.approve_organisation(organisation, user, reason)
             return True
 
@@ -251,7 +258,8 @@ class OrganisationQueueViewSet(QueueViewSet):
             # Decided already: a second rejection would email its members again, and
             # rejecting one a colleague approved (from a list read before) would overturn
             # that decision unseen (found by an outside probe).
-            self._check_waiting(organisation)
+            if not self._waiting(organisation):
+                return False
             cluster_services.reject_organisation(organisation, user, reason)
             return True
 
