@@ -557,22 +557,33 @@ def _code(listing_id: int | None, challenge_id: int | None) -> int:
 def _reasons_encoder() -> Callable[[tuple[str, ...]], str]:
     """A function from reasons to their JSON text, exactly as json.dumps(list(reasons))
     spells it. Many pairs share reasons, and far more share each reason: each is encoded
-    once (json.dumps per list took 0.7 s of a rebuild at 20,000 listings)."""
+    once (json.dumps per list took 0.7 s of a rebuild at 20,000 listings). Its `many`
+    attribute encodes a list of them."""
     texts: dict[tuple[str, ...], str] = {}
     words: dict[str, str] = {}
 
     def text_of(why: tuple[str, ...]) -> str:
         text = texts.get(why)
         if text is None:
-            parts = []
-            for reason in why:
-                part = words.get(reason)
-                if part is None:
-                    part = words[reason] = json.dumps(reason)
-                parts.append(part)
-            text = texts[why] = f"[{', '.join(parts)}]"
+            try:
+                parts = [words[reason] for reason in why]
+            except KeyError:
+                for reason in why:
+                    if reason not in words:
+                        words[reason] = json.dumps(reason)
+                parts = [words[reason] for reason in why]
+            text = texts[why] = "[" + ", ".join(parts) + "]"
         return text
 
+    def many(whys: list[tuple[str, ...]]) -> list[str]:
+        """[text_of(why) for why in whys], with no call for the reasons met before."""
+        found = list(map(texts.get, whys))
+        for n, text in enumerate(found):
+            if text is None:
+                found[n] = text_of(whys[n])
+        return found
+
+    text_of.many = many
     return text_of
 
 
@@ -625,7 +636,7 @@ def _keep_scores_in_rank_order(
 
 
 def _write_matches(
-    suggestions: Iterable[engine.Suggestion],
+    suggestions: Iterable[engine.Suggestion] | engine.Ranked,
     sources: dict[str, _Source],
     targets: dict[str, int],
     version: str,
@@ -648,14 +659,23 @@ def _write_matches(
     (_bulk_load).
 
     The comparison runs on arrays (a pair is one int64), as the rows are many: 190,000 at
-    20,000 listings, where the Python version of it took about twice as long.
+    20,000 listings, where the Python version of it took about twice as long. A rebuild
+    passes the suggestions as columns (engine.Ranked), not as an object per row.
     """
-    suggestions = list(suggestions)
-    n = len(suggestions)
     code_of = {ref: _code(x.listing_id, x.challenge_id) for ref, x in sources.items()}
     source_of = {code_of[ref]: x for ref, x in sources.items()}
-    src = np.fromiter((code_of.get(s.source, -1) for s in suggestions), np.int64, n)
-    tgt = np.fromiter((targets.get(s.target, -1) for s in suggestions), np.int64, n)
+    if isinstance(suggestions, engine.Ranked):  # columns: codes looked up once per document
+        refs = suggestions.refs
+        src = np.fromiter((code_of.get(r, -1) for r in refs), np.int64, len(refs))[suggestions.src]
+        tgt = np.fromiter((targets.get(r, -1) for r in refs), np.int64, len(refs))[suggestions.tgt]
+        all_scores, all_reasons = suggestions.scores, suggestions.reasons
+    else:
+        suggestions = list(suggestions)
+        src = np.fromiter((code_of.get(s.source, -1) for s in suggestions), np.int64)
+        tgt = np.fromiter((targets.get(s.target, -1) for s in suggestions), np.int64)
+        all_scores = [s.score for s in suggestions]
+        all_reasons = [s.reasons for s in suggestions]
+    n = len(src)
     by_source = np.argsort(src, kind="stable")  # keeps each source's order
     grouped = src[by_source]
     ranks = np.empty(n, np.int64)
@@ -663,10 +683,10 @@ def _write_matches(
     take = np.flatnonzero((src >= 0) & (tgt >= 0))
     keys, first = np.unique((src[take] << 32) | tgt[take], return_index=True)
     take = take[first]
-    scores = np.fromiter((suggestions[i].score for i in take.tolist()), np.float64, len(take))
+    scores = np.array(all_scores, np.float64)[take]
     ranks = ranks[take]
-    reasons = [suggestions[i].reasons for i in take.tolist()]
-    del suggestions
+    reasons = [all_reasons[i] for i in take.tolist()]
+    del suggestions, all_scores, all_reasons
 
     written = Written()
     text_of = _reasons_encoder()
@@ -702,11 +722,13 @@ def _write_matches(
                 & (np.array(stored_version, dtype=object)[j] == version)
             )
             _keep_scores_in_rank_order(same, i, old_scores, keys, ranks, scores)
+            kept = np.flatnonzero(same)
+            stored_texts = np.array(text, dtype=object)[j[kept]]
+            wanted_texts = np.array(text_of.many([reasons[x] for x in i[kept].tolist()]), object)
             j, i = j.tolist(), i.tolist()
-            for k in np.flatnonzero(same).tolist():
-                stored_text, wanted = text[j[k]], reasons[i[k]]
-                # The same JSON text, or (spelled another way, as PostgreSQL may) the same list.
-                if stored_text != text_of(wanted) and tuple(json.loads(stored_text)) != wanted:
+            for k in kept[stored_texts != wanted_texts].tolist():
+                # Not the same JSON text: maybe the same list spelled another way (PostgreSQL).
+                if tuple(json.loads(text[j[k]])) != reasons[i[k]]:
                     same[k] = False
             written.unchanged = int(same.sum())
             changed = [
@@ -1138,7 +1160,7 @@ def rebuild(
         run.save(update_fields=["model_version", "sources", "chunks_total"])
         if in_process:
             blocked = blocked_pairs()
-            suggestions = engine.suggest(model, top=TOP, blocked=blocked)
+            suggestions = engine.suggest_columns(model, top=TOP, blocked=blocked)
             suggestions = push_down_dismissed(model, suggestions, blocked)
             clock.done(f"Ranked {len(suggestions):,} suggestions, both directions")
             targets = {ref: s.listing_id for ref, s in sources.items() if s.listing_id is not None}
@@ -1535,13 +1557,21 @@ def dismissed_by_source(refs: Iterable[str] | None = None) -> dict[str, list[str
 
 
 def push_down_dismissed(
-    model: engine.Model, suggestions: list[engine.Suggestion], blocked, dismissed=None
-) -> list[engine.Suggestion]:
+    model: engine.Model,
+    suggestions: list[engine.Suggestion] | engine.Ranked,
+    blocked,
+    dismissed=None,
+) -> list[engine.Suggestion] | engine.Ranked:
     """The sources' lists, with offers like the ones a source dismissed moved down (and the
     list refilled from below). Sources with no dismissal keep their list as it is.
     `dismissed` (from dismissed_by_source) may be passed by a caller that pushes in slices."""
     if dismissed is None:
         dismissed = dismissed_by_source()
+    if isinstance(suggestions, engine.Ranked):  # columns: made into objects only if needed
+        affected = sorted(suggestions.sources() & set(dismissed))
+        if not affected:
+            return suggestions
+        suggestions = suggestions.suggestions()
     affected = sorted({s.source for s in suggestions} & set(dismissed))
     if not affected:
         return suggestions

@@ -4,7 +4,8 @@ Plain data in, plain data out, so that it can be tested and benchmarked alone. T
 parts: documents.py (Doc, Suggestion, theme names), text.py (tokens, stop words, stemmer),
 vocabulary.py (the domain vocabulary of matching/vocabulary.txt and the term counter),
 settings.py (Settings: every number that shapes a score), model.py (fit, Model), ranking.py
-(suggest: the exact top pairs of a whole model; suggest_need_chunk and merge_offer_candidates:
+(suggest: the exact top pairs of a whole model, and suggest_columns: the same as columns, for
+a rebuild that stores them all; suggest_need_chunk and merge_offer_candidates:
 the same shared by several workers as a map-reduce), reasons.py (why a pair matches), single.py
 (suggest_for: one new listing), signals.py (pair_signals: a pair's unweighted signals),
 feedback.py (push_down: offers like a dismissed one move down for that source) and memory.py
@@ -62,12 +63,14 @@ from .model import ENGINE_VERSION, Model, fit
 from .ranking import (
     THREADS,
     OfferCandidates,
+    Ranked,
     chunk_sources,
     merge_offer_candidates,
     need_chunk,
     offer_refs,
     offer_suggestions,
     suggest,
+    suggest_columns,
     suggest_need_chunk,
 )
 from .settings import DEFAULTS, SIGNALS, Settings, strength
@@ -99,6 +102,7 @@ __all__ = [
     "Doc",
     "Model",
     "OfferCandidates",
+    "Ranked",
     "Settings",
     "Suggestion",
     "Vocabulary",
@@ -114,6 +118,7 @@ __all__ = [
     "stem",
     "strength",
     "suggest",
+    "suggest_columns",
     "suggest_for",
     "suggest_need_chunk",
     "text_likeness",

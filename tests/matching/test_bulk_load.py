@@ -125,7 +125,7 @@ def test_a_ranking_that_fails_fails_the_run_and_writes_nothing(monkeypatch):
     def broken(*args, **kwargs):
         raise MemoryError("out of memory while ranking")
 
-    monkeypatch.setattr(engine, "suggest", broken)
+    monkeypatch.setattr(engine, "suggest_columns", broken)  # what a rebuild in process calls
     with pytest.raises(MemoryError):
         services.rebuild(in_process=True)
 

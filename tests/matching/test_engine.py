@@ -384,6 +384,24 @@ def test_chunks_of_sources_give_exactly_what_one_call_gives(corpus, monkeypatch)
     assert whole == suggest(model)  # and twice the same
 
 
+def test_suggestions_as_columns_are_the_suggestions_suggest_gives(corpus):
+    """A rebuild reads suggest_columns (no object per row); each row of its columns is the
+    suggestion at the same place in suggest's list, and it names the sources it covers."""
+    model = fit(corpus)
+    sources = sorted(d.ref for d in corpus)[::3]
+    blocked = {corpus[0].owner: {d.ref for d in corpus[:40]}}
+    whole = suggest(model, sources, top=7, blocked=blocked)
+    columns = engine.suggest_columns(model, sources, top=7, blocked=blocked)
+    assert len(whole) > 500 and len(columns) == len(whole)
+    assert columns.suggestions() == whole
+    for i in (0, len(whole) // 2, len(whole) - 1):
+        row = whole[i]
+        assert columns.refs[columns.src[i]] == row.source
+        assert columns.refs[columns.tgt[i]] == row.target
+        assert (columns.scores[i], columns.reasons[i]) == (row.score, row.reasons)
+    assert columns.sources() == {s.source for s in whole}
+
+
 @pytest.mark.parametrize("chunks", [1, 2, 3, 7])
 def test_map_reduce_over_need_chunks_gives_exactly_what_one_call_gives(corpus, monkeypatch, chunks):
     """Each chunk scores its slice of the need side once, both directions; merging the
