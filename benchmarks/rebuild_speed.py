@@ -482,15 +482,37 @@ Where a rebuild's time goes (cProfile and the command's own step timings, 20,000
   tables above are measured with it off, the baseline too (same process). Only the engine's
   steps are affected: the store step, which is the database's work, is not, and it moves
   with the machine (PostgreSQL's first store at 20,000 listings: 5.1 s at 14:35 in stop 22,
-  6.3 s in the run above).
-- **What is left** is the engine, and the 2x target at 20,000 listings is missed. The engine
-  alone (fit + suggest) takes about 1.8 times what TfidfVectorizer + sp_matmul_topn take:
-  sp_matmul_topn keeps both cores busy in C++, while the fit (tokens, stemmer, vocabulary
-  phrases, topics) runs on one core and the ranking uses the second only in its matrix
-  products. That leaves about 0.2 times the baseline for reading, saving and storing, and
-  191,010 new rows take longer than that on either database. At 100,000 listings the target
-  is met on both databases. Next: fit on several processes (the tokenising is pure Python),
-  or keep each listing's analysed words with it.
+  6.3 s on 2026-12-03 at 15:59, 3.5 s in the run above on a quieter machine).
+- **Columns, not objects** (stop 25). A rebuild in process now reads its suggestions as
+  arrays (`engine.suggest_columns`: source and target document numbers, scores, reasons)
+  instead of one `Suggestion` object per pair, and looks each document's database code up
+  once instead of once per pair. Side by side on the same 20,000-listing SQLite database,
+  the code before and after, alternating, three rebuilds each time, nothing changed: the
+  ranking step went from 1.9-2.2 s to 1.5-1.6 s, the whole rebuild from 5.4-5.9 s to
+  5.0-5.6 s; a first rebuild (on copies of the database) from 7.5 and 7.7 s to 7.0 and
+  7.2 s.
+- **Tried in stop 25 and not kept:** packing the model (`Model.dumps`, mostly zlib) on a
+  second thread while the ranking runs. The save step went from 0.35 to 0.06 s, but the
+  ranking, whose products already keep both cores busy, slowed by 0.2-0.3 s: about 0.1 s
+  in all, not worth storing the model only after the ranking. A tokeniser that splits with
+  `str.translate` and uses the regular expression only for words with "-" or "&" took
+  0.76-0.83 s for the 64,313 texts of 20,000 listings, against 0.60-0.73 s for the
+  expression alone.
+- **A new process** (the "first rebuild in a new process" column): the repeats' fastest
+  is a process that has rebuilt before, as a worker has; `manage.py rebuild_matches` starts
+  cold (the stemmer's cache, for one), and its first rebuild took 0.4 s (SQLite) and 0.3 s
+  (PostgreSQL) longer at 20,000 listings in the run above.
+- **What is left** is mostly the engine, and the 2x target at 20,000 listings is missed
+  (first rebuild 2.7x on SQLite and 3.4x on PostgreSQL, again 2.1x and 2.4x, in the run
+  above). The engine alone (fit + suggest) takes about 1.6 times what TfidfVectorizer +
+  sp_matmul_topn take: sp_matmul_topn keeps both cores busy in C++, while the fit (tokens,
+  stemmer, vocabulary phrases, topics) runs on one core and the ranking uses the second only
+  in its matrix products. Tokenising alone (one regular expression, as TfidfVectorizer's)
+  is 0.6 s of the fit's 1.8 s. That leaves about 0.4 times the baseline for reading,
+  saving and storing: comparing 191,010 stored matches takes about 1 s, and inserting them
+  2.5-3.5 s. At 100,000 listings the target is met on both databases. Next: keep each
+  listing's analysed words with it (fit without tokenising), and compare reasons by a hash
+  stored with each match rather than by their text.
 - **Tiny score moves are not writes** (stop 22). A refit moves most scores by a few
   1e-4 (idf and topics change with any listing). Compared exactly, after 200 edited
   listings (1 %) at 20,000 a rebuild rewrote 152,134 of 191,010 matches, and moved their
