@@ -2,6 +2,7 @@
 
 from django import forms
 from django.core.validators import URLValidator
+from django.utils import formats
 
 from config.text import has_words, one_line
 
@@ -228,6 +229,9 @@ class ListingForm(forms.ModelForm):
                 "max_length": f"Enter a description of {DESCRIPTION_MAX:,} characters or fewer"
             },
             "partner_kind": {"invalid_choice": "Select the kind of partner from the list"},
+            "expires_on": {
+                "invalid": "Enter the expiry date as a real date, for example 31/03/2027"
+            },
         }
 
     def __init__(self, *args, **kwargs):
@@ -246,6 +250,13 @@ class ListingForm(forms.ModelForm):
         self.fields["description"].error_messages["required"] = "Enter a description"
         self.fields["partner_kind"].choices = Listing.PartnerKind.choices
         self.fields["expires_on"].required = False
+        # Where a browser shows a plain text box for the date: 31/03/2027 (the UK's order, from
+        # the site's en-gb formats), 2027-03-31, or the date in words, 31 March 2027.
+        self.fields["expires_on"].input_formats = [
+            *formats.get_format("DATE_INPUT_FORMATS"),
+            "%d %B %Y",
+            "%d %b %Y",
+        ]
 
     def clean_title(self):
         title = one_line(self.cleaned_data["title"])

@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.fields import ChoiceField, ModelSerializer
+from api.fields import ChoiceField, DateField, ModelSerializer
 
 from .models import DESCRIPTION_MAX, TITLE_MAX, Challenge, Cluster, Listing, Organisation, Theme
 
@@ -189,7 +189,7 @@ class ListingWriteSerializer(serializers.Serializer):
         help_text="The reference of the open challenge it answers, or null.",
     )
     partner_kind = ChoiceField(choices=Listing.PartnerKind.choices, required=False)
-    expires_on = serializers.DateField(
+    expires_on = DateField(
         required=False,
         allow_null=True,
         help_text="A date in the future, at most 12 months away; 12 months from now if not given.",

@@ -112,6 +112,28 @@ def test_an_expiry_date_is_at_most_12_months_away():
     assert not listing_form((today + timedelta(days=366)).isoformat()).is_valid()
 
 
+def test_an_impossible_expiry_date_says_what_a_real_one_looks_like():
+    form = listing_form("2026-02-30")
+    assert not form.is_valid()
+    assert form.errors["expires_on"] == [
+        "Enter the expiry date as a real date, for example 31/03/2027"
+    ]
+
+
+def test_an_expiry_date_typed_in_a_plain_text_box_is_read_the_uk_way():
+    """Where the browser shows no date picker: day first, ISO, or the month in words."""
+    day = timezone.localdate() + timedelta(days=40)
+    for typed in (
+        f"{day:%d/%m/%Y}",
+        day.isoformat(),
+        f"{day.day} {day:%B %Y}",
+        f"{day.day} {day:%b %Y}",
+    ):
+        form = listing_form(typed)
+        assert form.is_valid(), (typed, form.errors)
+        assert form.cleaned_data["expires_on"] == day
+
+
 def test_listings_saved_open_longer_are_brought_back_to_12_months():
     from importlib import import_module
 
