@@ -88,10 +88,11 @@ class EndpointViewSet(
     @extend_schema(
         summary="Add a webhook endpoint",
         description="The answer holds its signing secret, the only time it is shown. "
-        "The address must be https:// on the public internet.",
+        "The address must be https:// on the public internet. 409 if you keep "
+        f"{services.MAX_ENDPOINTS} webhooks already (delete one first).",
         tags=TAGS,
         request=NewEndpointSerializer,
-        responses={201: CreatedEndpointSerializer, **errors(400, 401, 403, 429)},
+        responses={201: CreatedEndpointSerializer, **errors(400, 401, 403, 409, 429)},
         examples=[
             OpenApiExample(
                 "New matches and introductions",
@@ -117,6 +118,8 @@ class EndpointViewSet(
             # create_endpoint checks the address again: what the name resolves to may have
             # changed since the serializer's check (as the page answers it, on the URL).
             raise ValidationError({"url": [str(exc)]}) from exc
+        except services.LimitReached as exc:
+            raise Conflict(str(exc)) from exc
         except services.NotAllowed as exc:
             raise ValidationError(str(exc)) from exc
         answer = CreatedEndpointSerializer(endpoint, context={"secret": secret})

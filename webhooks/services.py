@@ -65,6 +65,10 @@ class NotAllowed(Exception):
     """The user may not do this; the message says why, in plain English."""
 
 
+class LimitReached(NotAllowed):
+    """The user keeps the most endpoints allowed (the API answers 409, as for saved searches)."""
+
+
 # Endpoints --------------------------------------------------------------------------------
 
 
@@ -75,11 +79,11 @@ def create_endpoint(
 
     Raises Refused if the URL may not receive webhooks, NotAllowed for an event the user may
     not have (staff-only events, which also need `second_step`: whether the request passed
-    the second step of signing in) or past MAX_ENDPOINTS.
+    the second step of signing in), LimitReached (a NotAllowed) past MAX_ENDPOINTS.
     """
     check_url(url)
     if Endpoint.objects.filter(user=user).count() >= MAX_ENDPOINTS:
-        raise NotAllowed(
+        raise LimitReached(
             f"You already have {MAX_ENDPOINTS} webhooks, the most you can have. Delete one "
             "you no longer use, then add this one."
         )

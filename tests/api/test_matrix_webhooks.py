@@ -183,8 +183,9 @@ def test_past_the_limit_the_api_says_why(api, actors, token_for):
         {"url": "https://93.184.215.14/in", "events": ["match.created"]},
         format="json",
     )
-    assert response.status_code == 400
+    assert response.status_code == 409  # as for saved searches: a limit, not a bad field
     assert "the most you can have" in response.data["message"]
+    assert Endpoint.objects.filter(user=actors["member_a"]).count() == services.MAX_ENDPOINTS
 
 
 def test_a_name_that_fails_the_second_check_is_a_400_on_url_not_a_500(
