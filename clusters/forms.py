@@ -214,7 +214,9 @@ class ListingForm(forms.ModelForm):
             "kind": forms.RadioSelect,
             "partner_kind": forms.RadioSelect,
             "description": forms.Textarea(attrs={"rows": 10}),
-            "expires_on": forms.DateInput(attrs={"type": "date"}),
+            # A date box shows and sends only YYYY-MM-DD: in the site's own (UK) format the
+            # box stayed empty on an edit, and the listing lost its date (outside probe).
+            "expires_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
         error_messages = {
             "kind": {

@@ -536,8 +536,14 @@ def save_listing(listing: Listing, user, themes, clusters) -> Listing:
         if listing.expires_on is None:
             listing.expires_on = timezone.localdate() + LISTING_LIFETIME
     else:
-        current = Listing.objects.select_for_update().only("status").get(pk=listing.pk)
+        current = (
+            Listing.objects.select_for_update().only("status", "expires_on").get(pk=listing.pk)
+        )
         listing.status = current.status
+        if listing.expires_on is None:
+            # An edit that leaves the date out (an empty box) keeps it: every listing ends
+            # within 12 months, and a blank used to mean "never" (outside probe).
+            listing.expires_on = current.expires_on or timezone.localdate() + LISTING_LIFETIME
     if listing.expires_on and listing.expires_on > timezone.localdate() + EXPIRY_REMINDER:
         listing.expiry_reminder_sent_at = None  # a new date earns a new reminder
     listing.search_document = search_document(listing.title, listing.description)
