@@ -2,6 +2,7 @@
 
 import json
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -44,6 +45,7 @@ def download_data(request):
 
 
 @login_required
+@reauthentication_required(allow_get=True)  # the password or app again before it is done
 def delete_account(request):
     form = DeleteAccountForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -193,3 +193,12 @@ def programme_admin(db):
     from tests.factories import staff_in
 
     return staff_in(PROGRAMME_ADMIN)
+
+
+def confirm_it_is_you(client, password: str = "a long enough password") -> None:
+    """Give the password again, as the site asks before a sensitive change (adding an email
+    address, deleting the account): allauth's reauthentication, through its own page."""
+    from django.urls import reverse
+
+    response = client.post(reverse("account_reauthenticate"), {"password": password})
+    assert response.status_code == 302, response.content.decode()[:500]

@@ -212,6 +212,13 @@ ACCOUNT_PREVENT_ENUMERATION = True
 # allauth's default also offers a code sent by email: a weaker proof (whoever reads the
 # mailbox), on pages the site never styled (found by an outside probe).
 ACCOUNT_REAUTHENTICATION_METHODS = ("password", "mfa")
+# Adding or removing an email address, making another one primary and changing the password
+# all ask for that proof first (unless given in the last 5 minutes), as deleting the account
+# does (accounts.views.delete_account): a session alone, left open or stolen, could otherwise
+# add an attacker's address, make it primary and reset the password (outside probe). The old
+# address hears of each change (allauth's notifications).
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 # The "Get in touch" form takes this many enquiries per window from one IP address, and as
 # many for one email address.
 ENQUIRIES_RATE_LIMIT = env.int("ENQUIRIES_RATE_LIMIT", default=5)

@@ -21,6 +21,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.models import PRIVACY_NOTICE_VERSION, User
+from tests.conftest import confirm_it_is_you
 
 pytestmark = pytest.mark.django_db
 
@@ -343,14 +344,16 @@ def test_account_pages_mark_your_account_as_current(signed_in):
     assert f'href="{reverse("account_change_password")}" aria-current="page">Password</a>' in html
 
 
-def test_set_password_page_for_an_account_without_one(client, user):
+def test_an_account_without_a_password_cannot_set_one_without_proof(client, user):
+    """The site makes no account without a password (only a shell could). Setting one is a
+    sensitive change like any other: with neither a password nor an authenticator app to
+    confirm it is the owner, allauth refuses it rather than let a session alone do it."""
     user.set_unusable_password()
     user.save()
     client.force_login(user)
-    assert_site_page(
-        client.get(reverse("account_set_password")),
-        "Create a password – Your account – Cluster Exchange",
-    )
+    assert client.get(reverse("account_set_password")).status_code == 403
+    user.refresh_from_db()
+    assert not user.has_usable_password()
 
 
 def test_change_email_with_errors(signed_in, user):
@@ -362,6 +365,7 @@ def test_change_email_with_errors(signed_in, user):
 
 
 def test_change_email_pending(signed_in, user, django_capture_on_commit_callbacks):
+    confirm_it_is_you(signed_in, PASSWORD)
     with django_capture_on_commit_callbacks(execute=True):
         signed_in.post(reverse("account_email"), {"action_add": "", "email": "ada@new.example"})
     assert mail.outbox[-1].subject == "Cluster Exchange: Confirm your email address"
@@ -371,6 +375,7 @@ def test_change_email_pending(signed_in, user, django_capture_on_commit_callback
 
 
 def test_delete_account_without_confirming(signed_in):
+    confirm_it_is_you(signed_in, PASSWORD)
     # A browser always sends the CSRF token, so the form is bound even with the box unticked.
     response = signed_in.post(reverse("account-delete"), {"csrfmiddlewaretoken": "x"})
     html = response.content.decode()

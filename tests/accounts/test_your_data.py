@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from accounts.models import PrivacyConsent, User
 from clusters.models import Listing, Membership, Organisation
+from tests.conftest import confirm_it_is_you
 from tests.factories import ListingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,7 @@ def test_download_holds_nothing_of_another_organisation(client, member, outsider
 def test_deleting_the_only_member_deletes_the_organisation(client, member, organisation):
     ListingFactory(organisation=organisation)
     client.force_login(member)
+    confirm_it_is_you(client)
     response = client.post(reverse("account-delete"), {"confirm": "on"})
     assert response.status_code == 302
     assert not User.objects.filter(pk=member.pk).exists()
@@ -57,6 +59,7 @@ def test_an_organisation_with_other_members_stays_and_gets_an_admin(client, memb
     Membership.objects.create(user=colleague, organisation=organisation, role="member")
     listing = ListingFactory(organisation=organisation, created_by=member)
     client.force_login(member)
+    confirm_it_is_you(client)
     client.post(reverse("account-delete"), {"confirm": "on"})
     organisation.refresh_from_db()
     assert Membership.objects.get(organisation=organisation).user == colleague
@@ -67,6 +70,7 @@ def test_an_organisation_with_other_members_stays_and_gets_an_admin(client, memb
 
 def test_deletion_needs_the_confirmation_box(client, member):
     client.force_login(member)
+    confirm_it_is_you(client)
     response = client.post(reverse("account-delete"), {})
     assert response.status_code == 200
     assert "Confirm that you want to delete your account" in response.content.decode()
