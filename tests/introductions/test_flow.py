@@ -153,7 +153,11 @@ def test_decline_told_later_stays_waiting_for_14_days_then_shows_not_taken_forwa
         client.force_login(sides.asker)  # inside: a session from the start would have expired
         html = client.get(list_url).content.decode()
         assert "Waiting for a reply" in html and "Not taken forward" not in html
-        assert "Waiting for a reply" in client.get(introduction.get_absolute_url()).content.decode()
+        assert "Not accepted" not in html  # screen readers heard it beside "Waiting" (probe)
+        detail = client.get(introduction.get_absolute_url()).content.decode()
+        assert "Waiting for a reply" in detail
+        # As for an open request: the expiry row going away gave the decline away (probe).
+        assert "Expires on" in detail and "if not answered" in detail
         # Asking again would give the decline away: it reads as already asked.
         assert "already asked for this introduction" in client.get(request_url).content.decode()
         # The asked side sees its own decision.
