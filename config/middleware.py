@@ -97,3 +97,45 @@ def _is_cache_outage(exception) -> bool:
     except ImportError:  # pragma: no cover - redis is a dependency
         return False
     return isinstance(exception, (RedisConnectionError, RedisTimeoutError))
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page, not an empty answer, when a person opens an address that only takes a form.
+
+    Signing in again after a session ran out brings a person back to the address of the
+    button they pressed (withdraw, decline, invite), which answers only a POST: Django's 405
+    had no body, and browsers showed "This page isn't working" (newcomer probe). The page says
+    what happened and links to the page the button is on when the address one level up is
+    one of ours (`/listings/L-1/withdraw/` -> `/listings/L-1/`). The API keeps its own JSON.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.method in ("GET", "HEAD")
+            and not request.path.startswith("/api/")
+            and not response.content
+        ):
+            page = render(request, "405.html", {"back": _page_above(request.path)}, status=405)
+            if "Allow" in response.headers:
+                page["Allow"] = response.headers["Allow"]
+            return page
+        return response
+
+
+def _page_above(path: str) -> str | None:
+    """The path one level up, if it is a page of the site (resolved, never called)."""
+    from django.urls import Resolver404, resolve
+
+    parent = path.rstrip("/").rsplit("/", 1)[0] + "/"
+    if parent in ("/", path):
+        return None
+    try:
+        resolve(parent)
+    except Resolver404:
+        return None
+    return parent

@@ -82,6 +82,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "config.middleware.RefuseNulInPathMiddleware",
+    # An address that only takes a form, opened as a page: a page that says so (not an empty 405).
+    "config.middleware.MethodNotAllowedPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # The shared cache (Redis) down: a 503 page that says to try again, not a 500.
     "config.middleware.SharedCacheUnavailableMiddleware",
