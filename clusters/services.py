@@ -168,8 +168,9 @@ def update_organisation(organisation: Organisation, user, data: dict, clusters) 
 
     A new name or website of an approved organisation is public at once on its listings, so
     it is held as an OrganisationChange until staff approve it; the old values show until
-    then. Asking again replaces the waiting change; asking for the current values withdraws
-    it. Every other field, and any field of an organisation not yet approved, saves at once.
+    then. Asking again for other values replaces the waiting change with a new one (a new
+    id); asking for the current values withdraws it. Every other field, and any field of an
+    organisation not yet approved, saves at once.
     """
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     data = dict(data)
@@ -185,11 +186,15 @@ def update_organisation(organisation: Organisation, user, data: dict, clusters) 
     elif all(getattr(organisation, name) == value for name, value in reviewed.items()):
         waiting.delete()
     else:
-        change, _ = OrganisationChange.objects.update_or_create(
-            organisation=organisation,
-            status=OrganisationChange.Status.OPEN,
-            defaults={**reviewed, "requested_by": user},
-        )
+        change = waiting.first()
+        if change is None or any(getattr(change, n) != v for n, v in reviewed.items()):
+            # Other values are a new request, with a new id: a decision staff take on the
+            # change they read (the API's /organisation-changes/{id}/) never applies to values
+            # put in its place since (outside probe: a name swapped after review went live).
+            waiting.delete()
+            change = OrganisationChange.objects.create(
+                organisation=organisation, requested_by=user, **reviewed
+            )
         held = True
         # Staff hear of each new name or website once (saving the same again sends nothing).
         values = hashlib.sha256(f"{change.name}\n{change.website}".encode()).hexdigest()[:16]

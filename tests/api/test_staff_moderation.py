@@ -154,6 +154,56 @@ def test_approving_a_change_of_name_shows_the_new_name(as_moderator):
     assert again.status_code == 409
 
 
+def test_a_name_swapped_after_staff_read_the_change_is_not_what_they_approve(as_moderator):
+    """Staff read change N, the organisation then asks for another name: approving N must not
+    put the new name live unseen (attacker probe). The new request is a new change, with a
+    new id, waiting in the queue; N is gone."""
+    from clusters import services
+    from clusters.models import Membership
+
+    membership = Membership.objects.create(
+        user=UserFactory(), organisation=OrganisationFactory(), role="admin"
+    )
+    organisation, member = membership.organisation, membership.user
+    old_name = organisation.name
+
+    def ask(name):
+        data = {"name": name, "website": organisation.website}
+        assert services.update_organisation(organisation, member, data, clusters=[])
+
+    ask("Fenwold Refining Group")
+    (seen,) = keys(as_moderator.get(f"{BASE}/organisation-changes/"))
+    assert as_moderator.get(f"{BASE}/organisation-changes/{seen}/").json()["name"] == (
+        "Fenwold Refining Group"
+    )
+    ask("National Grid ESO (official)")
+    response = as_moderator.post(f"{BASE}/organisation-changes/{seen}/approve/", {}, format="json")
+    assert response.status_code == 404
+    organisation.refresh_from_db()
+    assert organisation.name == old_name
+    (waiting,) = keys(as_moderator.get(f"{BASE}/organisation-changes/"))
+    assert waiting != seen
+    assert OrganisationChange.objects.get(pk=waiting).name == "National Grid ESO (official)"
+
+
+def test_asking_again_for_the_same_name_keeps_the_change_staff_are_reading(as_moderator):
+    from clusters import services
+    from clusters.models import Membership
+
+    membership = Membership.objects.create(
+        user=UserFactory(), organisation=OrganisationFactory(), role="admin"
+    )
+    organisation, member = membership.organisation, membership.user
+    data = {"name": "Fenwold Refining Group", "website": organisation.website}
+    services.update_organisation(organisation, member, data, clusters=[])
+    (seen,) = keys(as_moderator.get(f"{BASE}/organisation-changes/"))
+    services.update_organisation(organisation, member, data, clusters=[])
+    response = as_moderator.post(f"{BASE}/organisation-changes/{seen}/approve/", {}, format="json")
+    assert response.status_code == 200
+    organisation.refresh_from_db()
+    assert organisation.name == "Fenwold Refining Group"
+
+
 def test_rejecting_a_change_of_name_keeps_the_old_one_and_needs_a_reason(as_moderator):
     change = records.open_change()
     old_name = change.organisation.name
