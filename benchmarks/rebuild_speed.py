@@ -439,8 +439,8 @@ Where a rebuild's time goes (cProfile and the command's own step timings, 20,000
   against its offers (each pair twice), then all 191,010 matches upserted through
   `bulk_create(update_conflicts=True)`: two thirds of the time was Django building model
   instances and SQL for rows that had not changed.
-- **One ranking.** In process, one `engine.suggest` over every source serves both
-  directions (each pair scored once).
+- **One ranking.** In process, one `engine.suggest` (now `engine.suggest_columns`, below)
+  over every source serves both directions (each pair scored once).
 - **Only what changed is written.** The stored matches are read in one query (a pair as
   one integer worked out by the database, reasons as JSON text, no per-row converters) and
   compared on arrays: about 0.75 s for 191,010 rows. New pairs go in by COPY on PostgreSQL

@@ -1136,8 +1136,8 @@ def rebuild(
     """Refit on every eligible listing and challenge, then recompute every suggestion.
 
     In process (the rebuild_matches command, or a worker that needs the first model): one
-    engine.suggest call over every source scores each pair once for both directions, and only
-    the matches that changed are written. Otherwise the work is a map-reduce shared by the
+    engine.suggest_columns call over every source scores each pair once for both directions,
+    and only the matches that changed are written. Otherwise the work is a map-reduce shared by the
     workers: the need side is cut into chunks, one task each (run_chunk), and a last task
     (merge_rebuild) gives each offer its list from what the chunks found. `progress(step,
     seconds)` hears of each step as it ends.

@@ -454,7 +454,7 @@ def chunk_sources(model: Model, index: int, chunks: int) -> list[str]:
     return refs[index * size : (index + 1) * size]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # arrays: no ==, no hash (numpy's == is elementwise)
 class Ranked:
     """suggest()'s answer as columns, one row per suggestion (grouped by source, best first):
     for a caller that stores every suggestion of a rebuild (190,000 at 20,000 listings),
