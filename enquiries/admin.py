@@ -52,6 +52,13 @@ class EnquiryAdminForm(forms.ModelForm):
         model = Enquiry
         fields = ["status", "priority", "assignee", "cluster", "topic"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "assignee" in self.fields:
+            # Only staff who can open and answer enquiries (as the API's check): a moderator
+            # offered here was given enquiries they could not open (newcomer probe).
+            self.fields["assignee"].queryset = services.triagers()
+
 
 @admin.register(Enquiry)
 class EnquiryAdmin(admin.ModelAdmin):

@@ -108,6 +108,19 @@ STORED_BODY_MAX = 100_000
 TRACKED_FIELDS = ("status", "priority", "assignee")
 
 
+def triagers():
+    """Active staff who may answer enquiries (their role's "change enquiry", or superusers):
+    the only people an enquiry can be given to."""
+    from django.contrib.auth.backends import ModelBackend
+
+    return (
+        ModelBackend()
+        .with_perm("enquiries.change_enquiry", is_active=True, include_superusers=True)
+        .filter(is_staff=True)
+        .order_by("name", "email")
+    )
+
+
 def programme_address() -> str:
     """Where replies to staff emails go: the programme's shared mailbox."""
     return getattr(settings, "ENQUIRIES_REPLY_TO", settings.DEFAULT_FROM_EMAIL)

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 
 import pytest
 from django.core import mail
@@ -11,8 +12,9 @@ from django.urls import reverse
 
 from enquiries import services
 from enquiries.models import Enquiry, EnquiryEvent, Message
+from staff.roles import MODERATOR, PROGRAMME_ADMIN, TRIAGER
 from tests.enquiries.conftest import make_enquiry
-from tests.factories import ListingFactory, UserFactory
+from tests.factories import ListingFactory, UserFactory, staff_in
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:enquiries_enquiry_changelist"
@@ -84,7 +86,7 @@ def test_an_internal_note_is_kept_in_the_thread_and_never_emailed(
 
 
 def test_changing_status_assignee_and_priority_writes_history_rows(client, staff, enquiry):
-    colleague = UserFactory(is_staff=True, email="colleague@example.org")
+    colleague = staff_in(TRIAGER, email="colleague@example.org")
     client.force_login(staff)
     client.post(
         change_url(enquiry),
@@ -103,6 +105,29 @@ def test_changing_status_assignee_and_priority_writes_history_rows(client, staff
     assert EnquiryEvent.objects.count() == 3
     page = client.get(change_url(enquiry)).content.decode()
     assert "History" in page and "colleague@example.org" in page
+
+
+def test_an_enquiry_is_given_only_to_staff_who_can_open_it(client, staff, enquiry):
+    """Moderators cannot open enquiries (their role has no enquiry permission): they are not
+    offered, and a crafted form that names one changes nothing (newcomer probe)."""
+    triager = staff_in(TRIAGER, email="tri@example.org")
+    admin = staff_in(PROGRAMME_ADMIN, email="pa@example.org")
+    moderator = staff_in(MODERATOR, email="mo@example.org")
+    plain = UserFactory(is_staff=True, email="plain@example.org")
+    client.force_login(staff)
+    page = client.get(change_url(enquiry)).content.decode()
+    offered = set(
+        re.findall(
+            r'<option value="(\d+)"', page.split('name="assignee"', 1)[1].split("</select>", 1)[0]
+        )
+    )
+    assert {str(triager.pk), str(admin.pk), str(staff.pk)} <= offered
+    assert str(moderator.pk) not in offered and str(plain.pk) not in offered
+
+    response = client.post(change_url(enquiry), form_data(enquiry, assignee=moderator.pk))
+    assert response.status_code == 200  # the form again, with the error
+    enquiry.refresh_from_db()
+    assert enquiry.assignee is None
 
 
 def test_the_history_cannot_be_changed_or_deleted_even_by_a_superuser(client, staff, enquiry):
