@@ -10,10 +10,17 @@ TLS and spreads requests over several machines; gunicorn only ever talks to that
 import json
 import multiprocessing
 import os
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from gunicorn.glogging import Logger
+
+# gunicorn reads this file before the project is on its path: put it there for config.redact.
+if str(Path(__file__).resolve().parent.parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from config.redact import redact  # noqa: E402
 
 
 def _int(name: str, default: int) -> int:
@@ -95,7 +102,19 @@ access_log_format = (
 )
 
 
-class JsonLogger(Logger):
+class RedactingLogger(Logger):
+    """gunicorn's logger, with the secrets of one-time links out of the request line, the
+    path, the query (a sign-in's ?next=) and the referer (config/redact.py)."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for name in ("r", "U", "q", "f", "{referer}i"):
+            if name in atoms:
+                atoms[name] = redact(atoms[name])
+        return atoms
+
+
+class JsonLogger(RedactingLogger):
     """One JSON object per line, for the access log and gunicorn's own messages, with the
     field names the site's JSON logs use (config/logging.py): time, level, logger, message,
     request_id."""
@@ -146,5 +165,4 @@ def access_record(atoms: dict) -> dict:
     }
 
 
-if log_format() == "json":
-    logger_class = JsonLogger
+logger_class = JsonLogger if log_format() == "json" else RedactingLogger

@@ -30,6 +30,24 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class RedactSecretsFilter(logging.Filter):
+    """Takes the secrets of one-time links out of a record (config/redact.py): Django's
+    "Not Found: /invitations/<token>/" warnings wrote them in full, and the request that
+    Django attaches to such a record shows its path too."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        from config.redact import redact
+
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) for a in record.args)
+        request = getattr(record, "request", None)
+        if request is not None and hasattr(request, "path"):
+            record.request = f"<{request.method} {redact(request.get_full_path())}>"
+        return True
+
+
 def logging_config(log_format: str, level: str) -> dict:
     """Django's LOGGING for `json` or `text` output on stderr, at `level` and above."""
     if log_format not in {"json", "text"}:
@@ -38,7 +56,8 @@ def logging_config(log_format: str, level: str) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {
-            "request_id": {"()": RequestIdFilter, "missing": None if log_format == "json" else "-"}
+            "request_id": {"()": RequestIdFilter, "missing": None if log_format == "json" else "-"},
+            "redact": {"()": RedactSecretsFilter},
         },
         "formatters": {
             "json": {
@@ -52,7 +71,7 @@ def logging_config(log_format: str, level: str) -> dict:
         "handlers": {
             "console": {
                 "class": "logging.StreamHandler",
-                "filters": ["request_id"],
+                "filters": ["request_id", "redact"],
                 "formatter": log_format,
             }
         },

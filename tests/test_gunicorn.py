@@ -1,6 +1,7 @@
 """config/gunicorn.py: the values and their environment variables, and a real gunicorn
 started with it writing one JSON access line per request (issue #14)."""
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -8,6 +9,7 @@ import runpy
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -46,7 +48,7 @@ def test_defaults_suit_a_server_behind_a_proxy(monkeypatch):
     assert config["max_requests"] > 0 and 0 < config["max_requests_jitter"] < config["max_requests"]
     assert config["forwarded_allow_ips"] == "127.0.0.1,::1"
     assert config["preload_app"] is False
-    assert "logger_class" not in config  # text logs outside production
+    assert config["logger_class"].__name__ == "RedactingLogger"  # text logs outside production
     assert "request_id=%({x-request-id}o)s" in config["access_log_format"]
 
 
@@ -64,7 +66,7 @@ def test_the_environment_sets_the_values(monkeypatch):
     assert config["logger_class"].__name__ == "JsonLogger"  # JSON logs in production
     config = load(monkeypatch, DJANGO_LOG_FORMAT="text", GUNICORN_BIND="127.0.0.1:8001")
     assert config["bind"] == "127.0.0.1:8001"
-    assert "logger_class" not in config
+    assert config["logger_class"].__name__ == "RedactingLogger"
 
 
 @pytest.fixture
@@ -139,3 +141,26 @@ def test_a_real_gunicorn_writes_one_json_access_line_per_request(gunicorn):
     # gunicorn's own messages are JSON too, with the same field names.
     started = [line for line in json_lines(log) if "Booting worker" in line.get("message", "")]
     assert started and started[0]["logger"] == "gunicorn.error" and started[0]["level"] == "INFO"
+
+
+def test_secret_links_are_hidden_in_the_access_log(gunicorn):
+    """The key of a one-time link never reaches the log (attacker probe): not in the path, nor
+    in the referer of the page that followed it."""
+    url, log = gunicorn
+    secret = "Zx9SecretToken4242"
+    request = urllib.request.Request(
+        f"{url}/invitations/{secret}/",
+        headers={"Referer": f"{url}/account/password/reset/key/1-{secret}/"},
+    )
+    with contextlib.suppress(urllib.error.HTTPError):  # a line is written either way
+        urllib.request.urlopen(request, timeout=10)
+    time.sleep(0.3)
+    text = log.read_text()
+    assert secret not in text, [line for line in text.splitlines() if secret in line]
+    access = [line for line in json_lines(log) if line.get("logger") == "gunicorn.access"]
+    line = [a for a in access if a["path"].startswith("/invitations/")][-1]
+    assert line["path"] == "/invitations/[hidden]/"
+    assert line["referer"].endswith("/account/password/reset/key/[hidden]/")
+    # Signed out, the invitation sends to sign in with ?next= the invitation's address.
+    signing_in = [a for a in access if a["path"] == "/account/login/"]
+    assert signing_in and signing_in[-1]["query"] == "next=/invitations/[hidden]/"
