@@ -115,6 +115,32 @@ def test_an_email_address_can_only_register_once(client):
     assert User.objects.count() == 1
 
 
+def test_signing_up_with_a_known_address_costs_the_same_password_hash(client, monkeypatch):
+    """The answer's time must not tell whether an address has an account (attacker probe:
+    20 ms for a known one, 250-400 ms for a new one, the cost of hashing the password).
+    Counted, not timed: both paths hash the password once."""
+    from django.contrib.auth import hashers
+
+    hashed = []
+    real = hashers.make_password
+    monkeypatch.setattr(
+        "accounts.forms.make_password",
+        lambda *a, **k: hashed.append("known") or real(*a, **k),
+        raising=False,
+    )
+    monkeypatch.setattr(
+        "django.contrib.auth.base_user.make_password",
+        lambda *a, **k: hashed.append("new") or real(*a, **k),
+    )
+    first = client.post(reverse("account_signup"), SIGNUP)
+    client.logout()
+    again = client.post(reverse("account_signup"), {**SIGNUP, "name": "Someone Else"})
+    assert User.objects.count() == 1
+    assert hashed == ["new", "known"]
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]  # and the same page next
+
+
 def test_repeated_failed_sign_ins_lock_the_account_out_for_a_while(client):
     from tests.factories import UserFactory
 
