@@ -107,7 +107,14 @@ class OrganisationAdminForm(OrganisationForm):
 
 
 class FindOrganisationForm(forms.Form):
-    q = forms.CharField(label="Organisation name", max_length=200)
+    q = forms.CharField(
+        label="Organisation name",
+        max_length=200,
+        error_messages={
+            "required": "Enter the name of the organisation, or part of it",
+            "max_length": "Enter a name of 200 characters or fewer",
+        },
+    )
 
 
 class JoinRequestForm(forms.Form):

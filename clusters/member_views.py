@@ -118,17 +118,23 @@ def organisation_create(request):
     )
 
 
+JOIN_RESULTS = 20  # organisations shown for one search on "Join an organisation"
+
+
 @login_required
 def organisation_join(request):
     find = FindOrganisationForm(request.GET or None)
-    results = []
+    results, matching = [], 0
     if find.is_valid():
-        results = (
+        found = (
             Organisation.objects.exclude(status=Organisation.Status.REJECTED)
             .exclude(pk__in=Organisation.objects.of_member(request.user).values("pk"))
             .filter(name__icontains=find.cleaned_data["q"])
-            .order_by("name")[:20]
+            .order_by("name")
         )
+        results = list(found[:JOIN_RESULTS])
+        # The true count: "20 found" when 44 matched hid the rest (newcomer probe).
+        matching = len(results) if len(results) < JOIN_RESULTS else found.count()
     form = JoinRequestForm(request.POST or None)
     if request.method == "POST":
         organisation = get_object_or_404(
@@ -154,6 +160,8 @@ def organisation_join(request):
             "find": find,
             "form": form,
             "results": results,
+            "matching": matching,
+            "shown": JOIN_RESULTS,
             "crumbs": _crumbs(
                 ("Your organisation", reverse("clusters:organisation-start")),
                 ("Join an organisation", None),

@@ -378,3 +378,41 @@ def test_a_declined_person_waits_before_asking_again_and_asks_few_a_day(
     # Asking the same organisation again while the request is open is not a new request.
     again = JoinRequest.objects.filter(user=other).first()
     assert services.request_to_join(other, again.organisation, "Again").pk == again.pk
+
+
+def test_the_join_search_gives_the_true_count_and_asks_for_more_of_the_name(client):
+    """44 organisations matched and the page said "20 found" (newcomer probe)."""
+    from tests.factories import OrganisationFactory
+
+    for n in range(23):
+        OrganisationFactory(name=f"Acme Heat {n:02d}")
+    OrganisationFactory(name="Zenith Steel")
+    client.force_login(UserFactory())
+    html = client.get(reverse("clusters:organisation-join"), {"q": "acme"}).content.decode()
+    assert "23 organisations found" in html
+    assert "The first 20, by name, are shown" in html
+    assert html.count("Ask to join Acme Heat") == 20
+    few = client.get(reverse("clusters:organisation-join"), {"q": "zenith"}).content.decode()
+    assert "1 organisation found" in few and "The first 20" not in few
+
+
+def test_an_empty_join_search_says_what_to_type(client):
+    client.force_login(UserFactory())
+    html = client.get(reverse("clusters:organisation-join"), {"q": ""}).content.decode()
+    assert "Enter the name of the organisation, or part of it" in html
+    assert "This field is required" not in html
+
+
+def test_the_join_search_keeps_where_an_unapproved_organisation_is_to_itself(client):
+    """Anyone signed in can search: a pending organisation's location is not shown (probe)."""
+    from tests.factories import OrganisationFactory
+
+    OrganisationFactory(
+        name="Stealth Hydrogen Startup Ltd", status=Organisation.Status.PENDING, location="HU2 8AA"
+    )
+    OrganisationFactory(name="Stealth Steel Ltd", location="Port Talbot")
+    client.force_login(UserFactory())
+    html = client.get(reverse("clusters:organisation-join"), {"q": "stealth"}).content.decode()
+    assert "Stealth Hydrogen Startup Ltd" in html and "HU2 8AA" not in html
+    assert "waiting for our approval" in html
+    assert "Port Talbot" in html
