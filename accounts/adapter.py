@@ -21,7 +21,31 @@ def secrets_in(context: dict) -> list[str]:
     return values + [link for link in links if any(value in link for value in values)]
 
 
+# allauth's messages in the site's plain words, each saying what to do next (newcomer probe:
+# "The email address and/or password you specified are not correct.", "Try again later.").
+PLAIN_ERRORS = {
+    "account_inactive": "This account is closed. If you think that is wrong, get in touch "
+    "with the programme team.",
+    "cannot_remove_primary_email": "You cannot remove your main email address. Make another "
+    "address your main one first.",
+    "duplicate_email": "This email address is already on your account.",
+    "email_password_mismatch": "The email address or the password is not right. Check both "
+    "and try again, or choose “Forgotten your password?” to set a new one.",
+    "email_taken": "Another account uses this email address. Sign in to that account instead.",
+    "enter_current_password": "Enter your current password",
+    "incorrect_code": "The code is not right. Check it and try again.",
+    "incorrect_password": "The password is not right. Check it and try again.",
+    "invalid_or_expired_key": "This link has expired or has been used already. Ask for a new one.",
+    "invalid_password_reset": "This link to set a new password has expired or has been used "
+    "already. Ask for a new one.",
+    "too_many_login_attempts": "Too many failed sign-in attempts for this address. Wait 5 "
+    "minutes and try again, or choose “Forgotten your password?” to set a new one.",
+}
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    error_messages = {**DefaultAccountAdapter.error_messages, **PLAIN_ERRORS}
+
     def get_login_redirect_url(self, request):
         # People without an organisation are sent to create or join one first.
         from clusters.models import Membership

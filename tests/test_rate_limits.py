@@ -134,7 +134,7 @@ def test_the_sign_in_lockout_comes_at_the_sixth_failure_whatever_worker_answers(
                     "password": "not the password at all",
                 },
             )
-            answers.append("Too many failed login attempts" in page)
+            answers.append("Too many failed sign-in attempts" in page)
     assert answers == [False] * 5 + [True]
 
 
