@@ -2,6 +2,7 @@
 
 import unicodedata
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import (
@@ -508,6 +509,14 @@ class Listing(Timestamped):
     @property
     def is_taken_down(self) -> bool:
         return self.status == self.Status.TAKEN_DOWN
+
+    @property
+    def keeping_open_adds_time(self) -> bool:
+        """Whether "keep it open for 12 more months" would move its end by a month or more:
+        right after publishing it would not (newcomer probe: the button did nothing)."""
+        if self.expires_on is None:
+            return True
+        return self.expires_on <= timezone.localdate() + timedelta(days=365 - 30)
 
     # The statuses a listing reaches when it leaves the public list. One in them counts as
     # once public even with no `published_at` (imported listings have none): a partner may

@@ -171,3 +171,19 @@ def test_the_listings_own_page_shows_the_button_only_while_it_is_open(client, me
     listing.status = Listing.Status.WITHDRAWN
     listing.save()
     assert "Still looking" not in client.get(preview).content.decode()
+
+
+def test_the_button_is_not_offered_when_it_would_change_nothing(client, member, organisation):
+    """Right after publishing a listing ends 12 months from today: keeping it open for 12
+    more months from today would do nothing (newcomer probe). A month in, it shows again."""
+    from clusters.services import LISTING_LIFETIME
+
+    fresh = ListingFactory(
+        organisation=organisation, expires_on=timezone.localdate() + LISTING_LIFETIME
+    )
+    client.force_login(member)
+    preview = reverse("clusters:listing-preview", args=[fresh.ref])
+    assert "Still looking" not in client.get(preview).content.decode()
+    fresh.expires_on = timezone.localdate() + LISTING_LIFETIME - timedelta(days=30)
+    fresh.save()
+    assert "Still looking" in client.get(preview).content.decode()
