@@ -173,15 +173,20 @@ def organisation_join(request):
 @login_required
 def organisation_detail(request, ref):
     organisation = _my_organisation(request, ref)
+    return _organisation_page(request, organisation, InviteForm())
+
+
+def _organisation_page(request, organisation, invite_form, status=200):
     membership = _membership(request, organisation)
     listings = organisation.listings.order_by("-updated_at").prefetch_related("themes")
     by_status = {status: [] for status, _ in Listing.Status.choices}
     for listing in listings:
         by_status[listing.status].append(listing)
-    return _page(
+    return render(
         request,
         "clusters/organisation_detail.html",
         {
+            "nav_section": "organisation",
             "organisation": organisation,
             "membership": membership,
             "listing_groups": [
@@ -194,12 +199,13 @@ def organisation_detail(request, ref):
             ).select_related("user")
             if membership.is_admin
             else [],
-            "invite_form": InviteForm(),
+            "invite_form": invite_form,
             "invite_blocked": _invite_blocked(organisation),
             "verified": _require_verified(request),
             "last_change": organisation.changes.order_by("-created_at").first(),
             "crumbs": _crumbs((organisation.name, None)),
         },
+        status=status,
     )
 
 
@@ -273,14 +279,15 @@ def organisation_invite(request, ref):
         try:
             services.invite_member(organisation, request.user, form.cleaned_data["email"])
         except services.NotAllowed as exc:
-            messages.error(request, str(exc))
+            form.add_error("email", str(exc))
         else:
             messages.success(
                 request, f"An invitation has been emailed to {form.cleaned_data['email']}."
             )
-    else:
-        messages.error(request, " ".join(form.errors["email"]))
-    return redirect("clusters:organisation-detail", ref=ref)
+            return redirect("clusters:organisation-detail", ref=ref)
+    # The page again, with the error at the box and in the summary, and what was typed kept
+    # (it was a banner above an empty box: newcomer probe).
+    return _organisation_page(request, organisation, form)
 
 
 @login_required

@@ -202,3 +202,20 @@ def test_inviting_again_says_so_the_same_day_and_sends_a_new_link_later(
         client.force_login(dave)
         assert client.get(first_link).status_code == 404  # the old link stops working
         assert client.get(second_link).status_code == 200
+
+
+def test_a_mistyped_address_is_shown_at_the_box_with_what_was_typed(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    """The error was a banner above an empty box (newcomer probe): now the page shows the
+    error summary, the error at the box, and keeps what was typed."""
+    client.force_login(member)
+    response = invite(
+        client, organisation, "gareth.price@example", django_capture_on_commit_callbacks
+    )
+    html = response.content.decode()
+    assert "<title>Error: " in html
+    assert 'class="govuk-error-summary"' in html
+    assert '<a href="#id_email">Enter an email address in the right format' in html
+    assert 'value="gareth.price@example"' in html
+    assert not Invitation.objects.exists()
