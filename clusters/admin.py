@@ -345,7 +345,7 @@ class ListingAdmin(ModeratedAdmin):
         "created_by",
         "review_request",
     ]
-    actions = ["unpublish", "restore", "keep_down"]
+    actions = ["publish_pending", "unpublish", "restore", "keep_down"]
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)
@@ -377,6 +377,20 @@ class ListingAdmin(ModeratedAdmin):
         # and matching up to date.
         services.save_listing(
             form.instance, request.user, form.cleaned_data["themes"], form.cleaned_data["clusters"]
+        )
+
+    @admin.action(
+        permissions=["moderate"],
+        description="Publish the selected pending listings of approved organisations",
+    )
+    def publish_pending(self, request, queryset):
+        return _with_reason(
+            self,
+            request,
+            queryset,
+            "Publish pending listings",
+            services.publish_pending_listing,
+            required=False,
         )
 
     @admin.action(

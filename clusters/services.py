@@ -659,6 +659,21 @@ def _close_review(listing: Listing, staff_user, status: str, reason: str) -> Non
 
 
 @transaction.atomic
+def publish_pending_listing(listing: Listing, staff_user, reason: str = "") -> bool:
+    """Staff publish a pending listing whose organisation is approved: one imported as
+    pending (the exchange format allows it) had no way onto the site (newcomer probe).
+
+    Returns False (and changes nothing) for a listing that is not pending, or whose
+    organisation is not approved (approving the organisation publishes its pending listings).
+    """
+    listing = Listing.objects.select_for_update().select_related("organisation").get(pk=listing.pk)
+    if listing.status != Listing.Status.PENDING or not listing.organisation.is_approved:
+        return False
+    _publish(listing)
+    return True
+
+
+@transaction.atomic
 def restore_listing(listing: Listing, staff_user, reason: str = "") -> bool:
     """Staff bring back a listing they took down: published again, or held as pending if its
     organisation is not approved. Answers an open review request and tells the organisation.

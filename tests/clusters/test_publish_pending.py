@@ -1,0 +1,48 @@
+"""Staff publish a pending listing of an approved organisation (newcomer probe: imported as
+pending, such listings were counted as "awaiting approval" on the staff home with no action
+that could publish them)."""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import reverse
+
+from clusters.models import Listing, Organisation
+from staff.roles import MODERATOR, TRIAGER
+from tests.factories import ListingFactory, OrganisationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def staff(role):
+    user = UserFactory(is_staff=True)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+def run_action(client, pks):
+    return client.post(
+        reverse("admin:clusters_listing_changelist"),
+        {"action": "publish_pending", "_selected_action": pks, "apply": "1", "reason": ""},
+    )
+
+
+def test_a_moderator_publishes_pending_listings_of_approved_organisations_only(client):
+    approved = ListingFactory(status=Listing.Status.PENDING, published_at=None)
+    waiting_org = OrganisationFactory(status=Organisation.Status.PENDING)
+    waiting = ListingFactory(organisation=waiting_org, status=Listing.Status.PENDING)
+    draft = ListingFactory(status=Listing.Status.DRAFT)
+    client.force_login(staff(MODERATOR))
+    response = run_action(client, [approved.pk, waiting.pk, draft.pk])
+    assert response.status_code == 302
+    statuses = dict(Listing.objects.values_list("pk", "status"))
+    assert statuses[approved.pk] == Listing.Status.PUBLISHED
+    assert statuses[waiting.pk] == Listing.Status.PENDING  # its organisation decides first
+    assert statuses[draft.pk] == Listing.Status.DRAFT  # its owner publishes a draft
+    assert Listing.objects.get(pk=approved.pk).published_at is not None
+
+
+def test_staff_without_the_moderation_role_cannot(client):
+    pending = ListingFactory(status=Listing.Status.PENDING)
+    client.force_login(staff(TRIAGER))
+    run_action(client, [pending.pk])
+    assert Listing.objects.get(pk=pending.pk).status == Listing.Status.PENDING
