@@ -143,7 +143,9 @@ class EnquiryForm(HoneypotForm):
             raise ValidationError(
                 "This form has expired. Check your answers, then send it again.", code="expired"
             )
-        if elapsed < MIN_FILL_SECONDS:
+        if elapsed < MIN_FILL_SECONDS and not self.errors:
+            # Only for a form that is otherwise right: an empty form sent at once led with
+            # this, above the fields it had to fill in (newcomer probe).
             raise ValidationError(
                 "That was quicker than we expected. Check your answers, then send your "
                 "enquiry again.",

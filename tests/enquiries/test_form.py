@@ -115,6 +115,15 @@ def test_a_form_sent_in_under_3_seconds_is_refused_politely(client):
     assert not Enquiry.objects.exists()
 
 
+def test_an_empty_form_sent_at_once_leads_with_what_to_fill_in(client):
+    """Not "That was quicker than we expected" above the fields it missed (newcomer probe)."""
+    response = client.post(URL, {"started": started(seconds_ago=1)})
+    page = response.content.decode()
+    assert "quicker than we expected" not in page
+    assert "<title>Error: " in page and "govuk-error-summary" in page
+    assert not Enquiry.objects.exists()
+
+
 @pytest.mark.parametrize("token", ["", "not-signed", started(seconds_ago=2 * 24 * 3600)])
 def test_a_missing_forged_or_stale_timestamp_is_refused(client, token):
     response = client.post(URL, answers(started=token))
