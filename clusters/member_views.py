@@ -6,6 +6,7 @@ user gets a 404 without any extra checks.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -316,11 +317,20 @@ def join_request_decide(request, ref, public_id):
     return redirect("clusters:organisation-detail", ref=ref)
 
 
-@login_required
 def invitation(request, token):
     invitation = services.open_invitation(token)
     if invitation is None:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
         raise Http404
+    if not request.user.is_authenticated:
+        # Say what the link is for, and offer both ways in (newcomer probe: a plain sign-in
+        # page, with "create an account" a small link, for someone who has no account yet).
+        return render(
+            request,
+            "clusters/invitation.html",
+            {"invitation": invitation, "signed_out": True, "next": request.get_full_path()},
+        )
     error = None
     if request.method == "POST":
         try:

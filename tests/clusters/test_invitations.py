@@ -219,3 +219,27 @@ def test_a_mistyped_address_is_shown_at_the_box_with_what_was_typed(
     assert '<a href="#id_email">Enter an email address in the right format' in html
     assert 'value="gareth.price@example"' in html
     assert not Invitation.objects.exists()
+
+
+def test_signed_out_the_link_says_what_it_is_and_offers_both_ways_in(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    """Signed out, the invitation link opened a plain sign-in page (newcomer probe)."""
+    from urllib.parse import quote
+
+    from clusters.models import Membership
+
+    client.force_login(member)
+    invite(client, organisation, "new.person@example.org", django_capture_on_commit_callbacks)
+    token = re.search(r"/invitations/(\S+)/", mail.outbox[-1].body).group(1)
+    client.logout()
+    path = reverse("clusters:invitation", args=[token])
+    response = client.get(path)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f"Join {organisation.name}" in html
+    assert f'href="{reverse("account_signup")}?next={quote(path)}"' in html
+    assert f'href="{reverse("account_login")}?next={quote(path)}"' in html
+    assert 'method="post"' not in html.split("<main", 1)[1]  # nothing to press signed out
+    assert Membership.objects.filter(organisation=organisation).count() == 1
+    assert Invitation.objects.get().accepted_at is None
