@@ -107,6 +107,8 @@ def _with_reason(modeladmin, request, queryset, title, apply, *, required=True, 
     if "apply" in request.POST:
         form = ReasonForm(request.POST)
         form.fields["reason"].required = required
+        if not required:
+            form.fields["reason"].label = "Reason (optional)"
         if hint:
             form.fields["reason"].help_text = hint
         if form.is_valid():
@@ -127,6 +129,8 @@ def _with_reason(modeladmin, request, queryset, title, apply, *, required=True, 
     else:
         form = ReasonForm()
         form.fields["reason"].required = required
+        if not required:
+            form.fields["reason"].label = "Reason (optional)"
         if hint:
             form.fields["reason"].help_text = hint
     return render(

@@ -97,6 +97,7 @@ class Match(models.Model):
     objects = MatchQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = "matches"  # the admin said "Matchs" (newcomer probe)
         ordering = ["source_key", "rank"]
         indexes = [
             models.Index(fields=["source_key", "rank"], name="match_source_rank"),

@@ -46,3 +46,14 @@ def test_staff_without_the_moderation_role_cannot(client):
     client.force_login(staff(TRIAGER))
     run_action(client, [pending.pk])
     assert Listing.objects.get(pk=pending.pk).status == Listing.Status.PENDING
+
+
+def test_the_reason_page_has_one_heading_and_says_when_the_reason_is_optional(client):
+    pending = ListingFactory(status=Listing.Status.PENDING)
+    client.force_login(staff(MODERATOR))
+    page = client.post(
+        reverse("admin:clusters_listing_changelist"),
+        {"action": "publish_pending", "_selected_action": [pending.pk]},
+    ).content.decode()
+    assert page.count("<h1") == 1
+    assert "Reason (optional)" in page
