@@ -38,8 +38,8 @@ PLAIN_ERRORS = {
     "invalid_or_expired_key": "This link has expired or has been used already. Ask for a new one.",
     "invalid_password_reset": "This link to set a new password has expired or has been used "
     "already. Ask for a new one.",
-    "too_many_login_attempts": "Too many failed sign-in attempts for this address. Wait 5 "
-    "minutes and try again, or choose “Forgotten your password?” to set a new one.",
+    "too_many_login_attempts": "Too many failed sign-in attempts. Wait 5 minutes and try "
+    "again, or choose “Forgotten your password?” to set a new one.",
 }
 
 

@@ -98,11 +98,16 @@ class ChallengeAdmin(admin.ModelAdmin):
 CHALLENGE_REASON_HINT = "It is kept in the challenge’s history and shown to its cluster team"
 
 
-def _with_reason(modeladmin, request, queryset, title, apply, *, required=True, hint=None):
+def _with_reason(
+    modeladmin, request, queryset, title, apply, *, required=True, hint=None, seen=None
+):
     """An admin action that asks for a reason on a second page, then applies it to each row.
 
     `apply(obj, user, reason)` is a service; it returns False for a row it left as it was
-    (e.g. restoring a listing that is not taken down), which is counted apart.
+    (e.g. restoring a listing that is not taken down), which is counted apart. With `seen`,
+    a function obj -> (what the second page shows of it, a version of it), the version shown
+    goes back with the form and apply is called as apply(obj, user, reason, version): the
+    decision is on what the person read, not on what may have replaced it since.
     """
     if "apply" in request.POST:
         form = ReasonForm(request.POST)
@@ -115,7 +120,8 @@ def _with_reason(modeladmin, request, queryset, title, apply, *, required=True, 
             done = skipped = 0
             reason = form.cleaned_data["reason"]
             for obj in queryset:
-                if apply(obj, request.user, reason) is False:
+                args = (request.POST.get(f"seen_{obj.pk}", ""),) if seen else ()
+                if apply(obj, request.user, reason, *args) is False:
                     skipped += 1
                     continue
                 done += 1
@@ -139,12 +145,32 @@ def _with_reason(modeladmin, request, queryset, title, apply, *, required=True, 
         {
             **modeladmin.admin_site.each_context(request),
             "title": title,
-            "objects": queryset,
+            "items": [(obj, *(seen(obj) if seen else (str(obj), None))) for obj in queryset],
             "form": form,
             "action": request.POST["action"],
             "opts": modeladmin.model._meta,
         },
     )
+
+
+def _change_seen(organisation) -> tuple[str, int | str]:
+    """The waiting change of name or website as the confirmation page shows it, and its id."""
+    change = organisation.changes.open().first()
+    if change is None:
+        return f"{organisation.name}: no change of name or website waiting", ""
+    website = f", website {change.website}" if change.website else ""
+    return f"{organisation.name}: asks to be named “{change.name}”{website}", change.pk
+
+
+def _on_change_seen(service):
+    """The service, deciding only the change that was shown (an id; none shown: nothing)."""
+
+    def apply(organisation, user, reason, shown):
+        if not str(shown).isdigit():
+            return False
+        return service(organisation, user, reason, change_id=int(shown))
+
+    return apply
 
 
 class ModeratedAdmin(admin.ModelAdmin):
@@ -291,8 +317,9 @@ class OrganisationAdmin(ModeratedAdmin):
             request,
             queryset,
             "Approve changes of name or website",
-            services.approve_organisation_change,
+            _on_change_seen(services.approve_organisation_change),
             required=False,
+            seen=_change_seen,
         )
 
     @admin.action(
@@ -305,7 +332,8 @@ class OrganisationAdmin(ModeratedAdmin):
             request,
             queryset,
             "Reject changes of name or website",
-            services.reject_organisation_change,
+            _on_change_seen(services.reject_organisation_change),
+            seen=_change_seen,
         )
 
     @admin.action(

@@ -192,5 +192,6 @@ class ListingWriteSerializer(serializers.Serializer):
     expires_on = DateField(
         required=False,
         allow_null=True,
-        help_text="A date in the future, at most 12 months away; 12 months from now if not given.",
+        help_text="A date in the future, at most 12 months away; 12 months from now if not "
+        "given for a new listing; null or absent on a change keeps the date it has.",
     )

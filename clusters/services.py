@@ -214,12 +214,17 @@ def update_organisation(organisation: Organisation, user, data: dict, clusters) 
     return held
 
 
-def _decide_change(organisation: Organisation, staff_user, approve: bool, reason: str):
-    change = (
-        OrganisationChange.objects.select_for_update()
-        .filter(organisation=organisation, status=OrganisationChange.Status.OPEN)
-        .first()
+def _decide_change(
+    organisation: Organisation, staff_user, approve: bool, reason: str, change_id=None
+):
+    """Decide the open change (only the one with `change_id`, if given: the one staff read;
+    a newer request in its place is left waiting)."""
+    open_changes = OrganisationChange.objects.select_for_update().filter(
+        organisation=organisation, status=OrganisationChange.Status.OPEN
     )
+    if change_id is not None:
+        open_changes = open_changes.filter(pk=change_id)
+    change = open_changes.first()
     if change is None:
         return None
     change.status = (
@@ -233,7 +238,9 @@ def _decide_change(organisation: Organisation, staff_user, approve: bool, reason
 
 
 @transaction.atomic
-def approve_organisation_change(organisation: Organisation, staff_user, reason: str = "") -> bool:
+def approve_organisation_change(
+    organisation: Organisation, staff_user, reason: str = "", change_id: int | None = None
+) -> bool:
     """Show the new name and website from now on; tell the organisation's admins.
 
     Returns False (and changes nothing) if no change was waiting, so running it twice is
@@ -241,7 +248,7 @@ def approve_organisation_change(organisation: Organisation, staff_user, reason: 
     """
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     old_name = organisation.name
-    change = _decide_change(organisation, staff_user, True, reason)
+    change = _decide_change(organisation, staff_user, True, reason, change_id)
     if change is None:
         return False
     organisation.name = change.name
@@ -260,10 +267,12 @@ def approve_organisation_change(organisation: Organisation, staff_user, reason: 
 
 
 @transaction.atomic
-def reject_organisation_change(organisation: Organisation, staff_user, reason: str) -> bool:
+def reject_organisation_change(
+    organisation: Organisation, staff_user, reason: str, change_id: int | None = None
+) -> bool:
     """Keep the old name and website; tell the organisation's admins why. Idempotent."""
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
-    change = _decide_change(organisation, staff_user, False, reason)
+    change = _decide_change(organisation, staff_user, False, reason, change_id)
     if change is None:
         return False
     _notify_admins(
@@ -521,6 +530,12 @@ def _publish(listing: Listing, also: tuple | list = ()) -> None:
     listing.status = Listing.Status.PUBLISHED
     listing.status_reason = ""
     listing.published_at = listing.published_at or timezone.now()
+    today = timezone.localdate()
+    if listing.expires_on is None or listing.expires_on <= today:
+        # Every public listing ends within 12 months: an imported one has no date, and a
+        # past one would be expired again by the next daily run (review).
+        listing.expires_on = today + LISTING_LIFETIME
+        also = [*also, "expires_on"]
     listing.save(update_fields=["status", "status_reason", "published_at", "updated_at", *also])
     request_matching(listing)
 

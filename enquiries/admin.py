@@ -57,7 +57,10 @@ class EnquiryAdminForm(forms.ModelForm):
         if "assignee" in self.fields:
             # Only staff who can open and answer enquiries (as the API's check): a moderator
             # offered here was given enquiries they could not open (newcomer probe).
-            self.fields["assignee"].queryset = services.triagers()
+            # The person it is given to now stays offered even if their role changed since,
+            # so that saving another field does not clear it unseen (review).
+            current = self.instance.assignee_id if self.instance else None
+            self.fields["assignee"].queryset = services.triagers(keep=current)
 
 
 @admin.register(Enquiry)

@@ -108,17 +108,20 @@ STORED_BODY_MAX = 100_000
 TRACKED_FIELDS = ("status", "priority", "assignee")
 
 
-def triagers():
+def triagers(keep: int | None = None):
     """Active staff who may answer enquiries (their role's "change enquiry", or superusers):
-    the only people an enquiry can be given to."""
+    the only people an enquiry can be given to; `keep`: a user id offered whatever their
+    role now (the enquiry's current assignee)."""
+    from django.contrib.auth import get_user_model
     from django.contrib.auth.backends import ModelBackend
 
-    return (
+    allowed = (
         ModelBackend()
         .with_perm("enquiries.change_enquiry", is_active=True, include_superusers=True)
         .filter(is_staff=True)
-        .order_by("name", "email")
+        .values("pk")
     )
+    return get_user_model().objects.filter(Q(pk__in=allowed) | Q(pk=keep)).order_by("name", "email")
 
 
 def programme_address() -> str:

@@ -295,7 +295,7 @@ class OrganisationChangeQueueViewSet(QueueViewSet):
         def apply(change, user, reason):
             if change.status != OrganisationChange.Status.OPEN:
                 return False
-            return service(change.organisation, user, reason)
+            return service(change.organisation, user, reason, change_id=change.pk)
 
         return apply
 

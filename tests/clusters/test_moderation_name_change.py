@@ -1,6 +1,8 @@
 """A change of name or website of an approved organisation waits for staff; the old values show
 until staff approve it (issue #10, defect 7)."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
@@ -37,10 +39,13 @@ def profile(organisation, **changes):
 
 
 def run_action(client, action, pks, reason=""):
-    return client.post(
-        reverse("admin:clusters_organisation_changelist"),
-        {"action": action, "_selected_action": pks, "apply": "1", "reason": reason},
-    )
+    """As a moderator does it: the confirmation page first (it carries the version of each
+    change it shows), then confirm."""
+    url = reverse("admin:clusters_organisation_changelist")
+    data = {"action": action, "_selected_action": pks}
+    page = client.post(url, data)
+    seen = dict(re.findall(r'name="(seen_\d+)" value="(\d+)"', page.content.decode()))
+    return client.post(url, {**data, "apply": "1", "reason": reason, **seen})
 
 
 @pytest.fixture
@@ -202,3 +207,57 @@ def test_staff_are_emailed_once_for_each_new_name_asked_for(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(edit, profile(organisation, name=FAKE + " Ltd"))  # a different name
     assert len([m for m in mail.outbox if m.to == [programme_address()]]) == 2
+
+
+def test_the_admin_approves_only_the_name_its_page_showed(client, member, organisation, moderator):
+    """The confirmation page shows the name asked for; if the organisation asks for another
+    before the moderator confirms, nothing is approved and the new request waits (review:
+    the admin action approved whatever was waiting when it was sent)."""
+    from clusters import services
+
+    def ask(name):
+        data = {"name": name, "website": organisation.website}
+        services.update_organisation(organisation, member, data, clusters=[])
+
+    ask("Acme Coatings Ltd")
+    client.force_login(moderator)
+    page = client.post(
+        reverse("admin:clusters_organisation_changelist"),
+        {"action": "approve_change", "_selected_action": [organisation.pk]},
+    ).content.decode()
+    assert "asks to be named “Acme Coatings Ltd”" in page
+    shown = re.search(rf'name="seen_{organisation.pk}" value="(\d+)"', page).group(1)
+
+    ask(FAKE)
+    client.post(
+        reverse("admin:clusters_organisation_changelist"),
+        {
+            "action": "approve_change",
+            "_selected_action": [organisation.pk],
+            "apply": "1",
+            "reason": "",
+            f"seen_{organisation.pk}": shown,
+        },
+    )
+    organisation.refresh_from_db()
+    assert organisation.name != FAKE and organisation.name != "Acme Coatings Ltd"
+    assert OrganisationChange.objects.open().get().name == FAKE
+
+    # Read again, the new request is shown and approved as shown.
+    page = client.post(
+        reverse("admin:clusters_organisation_changelist"),
+        {"action": "approve_change", "_selected_action": [organisation.pk]},
+    ).content.decode()
+    shown = re.search(rf'name="seen_{organisation.pk}" value="(\d+)"', page).group(1)
+    client.post(
+        reverse("admin:clusters_organisation_changelist"),
+        {
+            "action": "approve_change",
+            "_selected_action": [organisation.pk],
+            "apply": "1",
+            "reason": "",
+            f"seen_{organisation.pk}": shown,
+        },
+    )
+    organisation.refresh_from_db()
+    assert organisation.name == FAKE

@@ -57,3 +57,22 @@ def test_the_reason_page_has_one_heading_and_says_when_the_reason_is_optional(cl
     ).content.decode()
     assert page.count("<h1") == 1
     assert "Reason (optional)" in page
+
+
+@pytest.mark.parametrize("days", [None, -10])
+def test_a_published_pending_listing_gets_an_end_date(client, days):
+    """Imported listings have no end date; one already past would expire at the next run
+    (review): published, it ends 12 months from today, as a listing its owner publishes."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clusters.services import LISTING_LIFETIME
+
+    ends = None if days is None else timezone.localdate() + timedelta(days=days)
+    pending = ListingFactory(status=Listing.Status.PENDING, expires_on=ends)
+    client.force_login(staff(MODERATOR))
+    run_action(client, [pending.pk])
+    published = Listing.objects.get(pk=pending.pk)
+    assert published.status == Listing.Status.PUBLISHED
+    assert published.expires_on == timezone.localdate() + LISTING_LIFETIME

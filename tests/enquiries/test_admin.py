@@ -130,6 +130,20 @@ def test_an_enquiry_is_given_only_to_staff_who_can_open_it(client, staff, enquir
     assert enquiry.assignee is None
 
 
+def test_saving_keeps_an_assignee_whose_role_changed_since(client, staff, enquiry):
+    """The current assignee stays offered, so a status change does not clear it (review)."""
+    triager = staff_in(TRIAGER, email="tri@example.org")
+    enquiry.assignee = triager
+    enquiry.save()
+    triager.groups.clear()  # no longer a triager
+    client.force_login(staff)
+    page = client.get(change_url(enquiry)).content.decode()
+    assert f'<option value="{triager.pk}" selected>' in page
+    client.post(change_url(enquiry), form_data(enquiry, status="triaged", assignee=triager.pk))
+    enquiry.refresh_from_db()
+    assert enquiry.status == "triaged" and enquiry.assignee == triager
+
+
 def test_the_history_cannot_be_changed_or_deleted_even_by_a_superuser(client, staff, enquiry):
     services.change_enquiry(enquiry, staff, status="closed")
     event = EnquiryEvent.objects.get()

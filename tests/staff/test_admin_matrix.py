@@ -119,6 +119,7 @@ ACTIONS = {
     },
     "clusters.listing": {
         "delete_selected": ADMINS,
+        "publish_pending": {MODERATOR, *ADMINS},
         "unpublish": {MODERATOR, *ADMINS},
         "restore": {MODERATOR, *ADMINS},
         "keep_down": {MODERATOR, *ADMINS},
