@@ -10,20 +10,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusters.models import Listing
+from tests.clusters.test_moderation_takedown import edit_data
 from tests.factories import ListingFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def edit_data(listing, **changes):
-    return {
-        "kind": listing.kind,
-        "title": listing.title,
-        "description": listing.description,
-        "themes": [t.pk for t in listing.themes.all()],
-        "partner_kind": "any",
-        **changes,
-    }
 
 
 @pytest.fixture

@@ -215,49 +215,30 @@ def test_the_admin_approves_only_the_name_its_page_showed(client, member, organi
     the admin action approved whatever was waiting when it was sent)."""
     from clusters import services
 
+    url = reverse("admin:clusters_organisation_changelist")
+    chosen = {"action": "approve_change", "_selected_action": [organisation.pk]}
+
     def ask(name):
         data = {"name": name, "website": organisation.website}
         services.update_organisation(organisation, member, data, clusters=[])
 
+    def read_then(before_confirming=lambda: None):
+        page = client.post(url, chosen).content.decode()
+        shown = re.search(rf'name="seen_{organisation.pk}" value="(\d+)"', page).group(1)
+        before_confirming()
+        seen = {f"seen_{organisation.pk}": shown}
+        client.post(url, {**chosen, "apply": "1", "reason": "", **seen})
+        return page
+
     ask("Acme Coatings Ltd")
     client.force_login(moderator)
-    page = client.post(
-        reverse("admin:clusters_organisation_changelist"),
-        {"action": "approve_change", "_selected_action": [organisation.pk]},
-    ).content.decode()
+    page = read_then(lambda: ask(FAKE))
     assert "asks to be named “Acme Coatings Ltd”" in page
-    shown = re.search(rf'name="seen_{organisation.pk}" value="(\d+)"', page).group(1)
-
-    ask(FAKE)
-    client.post(
-        reverse("admin:clusters_organisation_changelist"),
-        {
-            "action": "approve_change",
-            "_selected_action": [organisation.pk],
-            "apply": "1",
-            "reason": "",
-            f"seen_{organisation.pk}": shown,
-        },
-    )
     organisation.refresh_from_db()
     assert organisation.name != FAKE and organisation.name != "Acme Coatings Ltd"
     assert OrganisationChange.objects.open().get().name == FAKE
 
     # Read again, the new request is shown and approved as shown.
-    page = client.post(
-        reverse("admin:clusters_organisation_changelist"),
-        {"action": "approve_change", "_selected_action": [organisation.pk]},
-    ).content.decode()
-    shown = re.search(rf'name="seen_{organisation.pk}" value="(\d+)"', page).group(1)
-    client.post(
-        reverse("admin:clusters_organisation_changelist"),
-        {
-            "action": "approve_change",
-            "_selected_action": [organisation.pk],
-            "apply": "1",
-            "reason": "",
-            f"seen_{organisation.pk}": shown,
-        },
-    )
+    assert f"asks to be named “{FAKE}”" in read_then()
     organisation.refresh_from_db()
     assert organisation.name == FAKE
