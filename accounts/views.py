@@ -45,7 +45,7 @@ def download_data(request):
 
 
 @login_required
-@reauthentication_required(allow_get=True)  # the password or app again before it is done
+@reauthentication_required  # the password or app again, before the page that does it
 def delete_account(request):
     form = DeleteAccountForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -327,6 +327,8 @@ def test_server_error_page_still_renders_with_an_empty_context():
     ],
 )
 def test_signed_in_pages(signed_in, url_name, expected_title):
+    if url_name == "account-delete":
+        confirm_it_is_you(signed_in, PASSWORD)  # the page asks for the password first
     html = assert_site_page(signed_in.get(reverse(url_name)), expected_title)
     # Signed-in navigation: Your account, and Sign out as a POST form with a CSRF token.
     assert "Your account" in html and "Create an account" not in html

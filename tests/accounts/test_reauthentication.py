@@ -55,8 +55,12 @@ def test_deleting_the_account_asks_for_the_password_first(held_session, member):
     assert User.objects.filter(pk=member.pk).exists()
 
 
-def test_the_delete_page_itself_asks_for_the_password(held_session):
-    """The page that explains the deletion shows; only sending it needs the proof."""
+def test_the_delete_page_itself_asks_for_the_password_first(held_session):
+    """Asked before the page, not after the box is ticked: the proof, then the page."""
+    response = held_session.get(reverse("account-delete"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    confirm_it_is_you(held_session)
     assert held_session.get(reverse("account-delete")).status_code == 200
 
 
