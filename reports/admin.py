@@ -214,7 +214,8 @@ class ReportAdmin(admin.ModelAdmin):
             {
                 **self.admin_site.each_context(request),
                 "title": title,
-                "objects": queryset,
+                # (the record, what the page shows of it, no version): see clusters.admin
+                "items": [(report, str(report), None) for report in queryset],
                 "form": form,
                 "action": request.POST["action"],
                 "opts": self.model._meta,
