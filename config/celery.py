@@ -6,7 +6,10 @@ from functools import partial
 
 from celery import Celery
 
+from config import brokers
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+brokers.patch()  # the filesystem broker writes each message whole (config/brokers.py)
 
 app = Celery("cluster_exchange")
 app.config_from_object("django.conf:settings", namespace="CELERY")
