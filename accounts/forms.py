@@ -37,9 +37,7 @@ class SignupForm(AllauthSignupForm):
             if name in self.fields:
                 self.fields[name].error_messages["required"] = message
         if "email" in self.fields:
-            self.fields["email"].error_messages["invalid"] = (
-                "Enter an email address in the right format, like name@example.com"
-            )
+            self.fields["email"].error_messages["invalid"] = EMAIL_FORMAT
 
     def clean_name(self):
         name = one_line(self.cleaned_data["name"])

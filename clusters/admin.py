@@ -109,36 +109,28 @@ def _with_reason(
     goes back with the form and apply is called as apply(obj, user, reason, version): the
     decision is on what the person read, not on what may have replaced it since.
     """
-    if "apply" in request.POST:
-        form = ReasonForm(request.POST)
-        form.fields["reason"].required = required
-        if not required:
-            form.fields["reason"].label = "Reason (optional)"
-        if hint:
-            form.fields["reason"].help_text = hint
-        if form.is_valid():
-            done = skipped = 0
-            reason = form.cleaned_data["reason"]
-            for obj in queryset:
-                args = (request.POST.get(f"seen_{obj.pk}", ""),) if seen else ()
-                if apply(obj, request.user, reason, *args) is False:
-                    skipped += 1
-                    continue
-                done += 1
-                # The object's history page shows who decided what, and why.
-                modeladmin.log_change(request, obj, f"{title}: {reason}" if reason else title)
-            text = f"{title}: {done} done."
-            if skipped:
-                text += f" {skipped} left as they were: nothing to do for them."
-            modeladmin.message_user(request, text, messages.SUCCESS)
-            return None
-    else:
-        form = ReasonForm()
-        form.fields["reason"].required = required
-        if not required:
-            form.fields["reason"].label = "Reason (optional)"
-        if hint:
-            form.fields["reason"].help_text = hint
+    form = ReasonForm(request.POST if "apply" in request.POST else None)
+    form.fields["reason"].required = required
+    if not required:
+        form.fields["reason"].label = "Reason (optional)"
+    if hint:
+        form.fields["reason"].help_text = hint
+    if form.is_valid():  # an unbound form (the first page) is never valid
+        done = skipped = 0
+        reason = form.cleaned_data["reason"]
+        for obj in queryset:
+            args = (request.POST.get(f"seen_{obj.pk}", ""),) if seen else ()
+            if apply(obj, request.user, reason, *args) is False:
+                skipped += 1
+                continue
+            done += 1
+            # The object's history page shows who decided what, and why.
+            modeladmin.log_change(request, obj, f"{title}: {reason}" if reason else title)
+        text = f"{title}: {done} done."
+        if skipped:
+            text += f" {skipped} left as they were: nothing to do for them."
+        modeladmin.message_user(request, text, messages.SUCCESS)
+        return None
     return render(
         request,
         "admin/action_with_reason.html",

@@ -535,7 +535,8 @@ def _publish(listing: Listing, also: tuple | list = ()) -> None:
         # Every public listing ends within 12 months: an imported one has no date, and a
         # past one would be expired again by the next daily run (review).
         listing.expires_on = today + LISTING_LIFETIME
-        also = [*also, "expires_on"]
+        listing.expiry_reminder_sent_at = None  # a new date earns a new reminder
+        also = [*also, "expires_on", "expiry_reminder_sent_at"]
     listing.save(update_fields=["status", "status_reason", "published_at", "updated_at", *also])
     request_matching(listing)
 

@@ -4,13 +4,13 @@ Only what the staff area shows to the same people: no message ids, no file paths
 of any kind. People are shown by their email address, as the admin shows them.
 """
 
-from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.fields import ChoiceField
 from clusters.models import Cluster, ListingReview, Organisation, OrganisationChange
 from enquiries.models import MESSAGE_MAX, Attachment, Enquiry, EnquiryEvent, Message
+from enquiries.services import triagers
 from reports.models import Report
 from teams.models import ClusterTeamMember
 
@@ -155,12 +155,8 @@ class EnquiryChangeSerializer(serializers.Serializer):
     def validate_assignee(self, email):
         if email is None:
             return None
-        user = (
-            get_user_model()
-            .objects.filter(email__iexact=email, is_active=True, is_staff=True)
-            .first()
-        )
-        if user is None or not user.has_perm("enquiries.change_enquiry"):
+        user = triagers().filter(email__iexact=email).first()
+        if user is None:
             raise serializers.ValidationError(
                 "No member of staff who triages enquiries has this email address. Give the "
                 "address of a triager or a programme admin."

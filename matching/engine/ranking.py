@@ -532,22 +532,19 @@ def suggest_columns(
     for p, d in reversed(list(enumerate(doc_ids))):
         position[d] = p
     order = np.argsort(position[src], kind="stable")
-    src, tgt, val = src[order], tgt[order], val[order]
-    reasons = _reasons(model, src, tgt, THREADS)
-    return Ranked(model.refs, src, tgt, _scores(model, val), reasons)
+    return _ranked(model, src[order], tgt[order], val[order])
 
 
 def _suggestions(
     model: Model, src: np.ndarray, tgt: np.ndarray, val: np.ndarray
 ) -> list[Suggestion]:
     """Suggestions, with their reasons, for pairs of documents (indices) and integer scores."""
-    reasons = _reasons(model, src, tgt, THREADS)
-    scores = _scores(model, val)
-    refs = model.refs
-    return [
-        Suggestion(refs[s], refs[t], score, why)
-        for s, t, score, why in zip(src.tolist(), tgt.tolist(), scores, reasons, strict=True)
-    ]
+    return _ranked(model, src, tgt, val).suggestions()
+
+
+def _ranked(model: Model, src: np.ndarray, tgt: np.ndarray, val: np.ndarray) -> Ranked:
+    """The same pairs as columns, with their reasons and scores between 0 and 1."""
+    return Ranked(model.refs, src, tgt, _scores(model, val), _reasons(model, src, tgt, THREADS))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -70,9 +70,12 @@ def test_a_published_pending_listing_gets_an_end_date(client, days):
     from clusters.services import LISTING_LIFETIME
 
     ends = None if days is None else timezone.localdate() + timedelta(days=days)
-    pending = ListingFactory(status=Listing.Status.PENDING, expires_on=ends)
+    pending = ListingFactory(
+        status=Listing.Status.PENDING, expires_on=ends, expiry_reminder_sent_at=timezone.now()
+    )
     client.force_login(staff(MODERATOR))
     run_action(client, [pending.pk])
     published = Listing.objects.get(pk=pending.pk)
     assert published.status == Listing.Status.PUBLISHED
     assert published.expires_on == timezone.localdate() + LISTING_LIFETIME
+    assert published.expiry_reminder_sent_at is None  # a new date earns a new reminder
