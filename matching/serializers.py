@@ -96,6 +96,9 @@ class MatchSerializer(serializers.ModelSerializer):
 class AnswerSerializer(serializers.Serializer):
     answer = ChoiceField(
         choices=list(ANSWERS),
-        help_text="interested, or not-relevant (it will not be suggested again).",
-        error_messages={"invalid_choice": "Choose “interested” or “not-relevant”."},
+        help_text="interested; not-relevant (it will not be suggested again); or "
+        "suggest-again (undoes either: the pair may be suggested again).",
+        error_messages={
+            "invalid_choice": "Choose “interested”, “not-relevant” or “suggest-again”."
+        },
     )

@@ -13,7 +13,11 @@ from clusters.models import Listing, Organisation
 from . import services
 from .models import Match
 
-ANSWERS = {"interested": Match.Status.INTERESTED, "not-relevant": Match.Status.DISMISSED}
+ANSWERS = {
+    "interested": Match.Status.INTERESTED,
+    "not-relevant": Match.Status.DISMISSED,
+    "suggest-again": Match.Status.NEW,  # undoes "Not relevant" (or "Interested")
+}
 
 
 @login_required
@@ -26,10 +30,19 @@ def organisation_matches(request, ref):
         .prefetch_related("target__themes", "target__clusters")
         .order_by("rank")
     )
+    # What a person marked "Not relevant", so that they can change their mind.
+    dismissed = (
+        Match.objects.filter(status=Match.Status.DISMISSED, target__status=Listing.Status.PUBLISHED)
+        .select_related("target")
+        .order_by("-status_changed_at", "pk")
+    )
     listings = (
         organisation.listings.published()
         .order_by("-published_at", "ref")
-        .prefetch_related(Prefetch("matches", queryset=suggestions, to_attr="suggestions"))
+        .prefetch_related(
+            Prefetch("matches", queryset=suggestions, to_attr="suggestions"),
+            Prefetch("matches", queryset=dismissed, to_attr="dismissed"),
+        )
     )
     return render(
         request,
@@ -54,11 +67,22 @@ def answer_match(request, ref, target):
     match = get_object_or_404(listing.matches.select_related("target"), target__ref=target)
     answer = ANSWERS.get(request.POST.get("answer", ""))
     if answer is None:
-        messages.error(request, "Choose “Interested” or “Not relevant”.")
+        messages.error(request, "Choose “Interested”, “Not relevant” or “Suggest it again”.")
     else:
         services.set_match_status(match, answer)
         if answer == Match.Status.DISMISSED:
-            messages.success(request, f"“{match.target.title}” will not be suggested to you again.")
+            messages.success(
+                request,
+                f"“{match.target.title}” will not be suggested to you again. Changed your mind? "
+                "Find it under “Suggestions you marked not relevant” below this listing.",
+            )
+        elif answer == Match.Status.NEW:
+            messages.success(
+                request,
+                f"“{match.target.title}” can be suggested to you again. Your suggestions are "
+                "being worked out again: it shows in the list if it is still one of the best "
+                "fits (within a few minutes).",
+            )
         else:
             messages.success(request, f"Noted: you are interested in “{match.target.title}”.")
     return redirect(

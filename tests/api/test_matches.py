@@ -164,6 +164,21 @@ def test_not_relevant_leaves_the_list_and_asks_for_matching_again(
     assert ids == {second.pk}
 
 
+def test_suggest_again_undoes_not_relevant_through_the_api(
+    api, member, organisation, ours, token_for
+):
+    need, best, second = ours
+    bearer(api, token_for(member))
+    api.post(answer_url(organisation, best), {"answer": "not-relevant"}, format="json")
+    MatchingWork.objects.all().delete()
+    response = api.post(answer_url(organisation, best), {"answer": "suggest-again"}, format="json")
+    assert response.status_code == 200 and response.json()["status"] == "new"
+    best.refresh_from_db()
+    assert best.status == Match.Status.NEW
+    assert MatchingWork.objects.filter(kind="listing", object_id=need.pk, state="pending").exists()
+    assert removals(api, organisation) == {}
+
+
 def test_the_page_and_the_api_give_the_same_answer(
     api, client, member, organisation, ours, token_for
 ):
@@ -181,7 +196,7 @@ def test_the_page_and_the_api_give_the_same_answer(
     "body, message",
     [
         ({}, "This field is required."),
-        ({"answer": "maybe"}, "Choose “interested” or “not-relevant”."),
+        ({"answer": "maybe"}, "Choose “interested”, “not-relevant” or “suggest-again”."),
     ],
 )
 def test_an_answer_that_is_not_one_of_the_two_is_a_400(
@@ -259,6 +274,9 @@ def test_the_list_and_the_page_show_the_same_suggestions(
     MatchFactory(source_listing=need, rank=None, target__title="Dropped offer")
     client.force_login(member)
     page = client.get(f"/your-organisation/{organisation.ref}/matches/").content.decode()
+    # The suggestions; what was marked not relevant is listed after them, to be undone.
+    page, answered = page.split("Suggestions you marked not relevant (1)")
+    assert hidden.target.title in answered
     bearer(api, token_for(member))
     listed = {
         row["target"]["title"] for row in api.get(matches_url(organisation)).json()["results"]

@@ -49,12 +49,34 @@ def test_not_relevant_is_stored_and_never_suggested_again(client, matched):
     services.rebuild(in_process=True)
     services.match_listing(need.pk)
     html = client.get(reverse("matching:organisation", args=[need.organisation.ref])).content
-    assert b'href="/listings/L-0001/"' not in html
+    suggested = b'summary-card__title"><a class="govuk-link" href="/listings/L-0001/"'
+    assert suggested not in html  # not a suggestion (only under "marked not relevant")
     assert "L-0001" not in [
         m["target"] for m in services.export_matches()["matches"] if m["source"] == "L-0002"
     ]
     feedback = services.export_feedback()["feedback"]
     assert feedback[0]["source"] == "L-0002" and feedback[0]["status"] == "dismissed"
+
+
+def test_not_relevant_can_be_undone_from_the_matches_page(client, matched):
+    user, need = matched
+    client.force_login(user)
+    url = reverse("matching:organisation", args=[need.organisation.ref])
+    answer = reverse("matching:answer", args=[need.ref, "L-0001"])
+    response = client.post(answer, {"answer": "not-relevant"}, follow=True)
+    html = response.content.decode()
+    assert "Suggestions you marked not relevant (1)" in html
+    assert 'value="suggest-again"' in html and f'action="{answer}"' in html
+
+    response = client.post(answer, {"answer": "suggest-again"}, follow=True)
+    html = response.content.decode()
+    assert "can be suggested to you again" in html
+    assert "Suggestions you marked not relevant" not in html
+    match = Match.objects.get(source_key=f"L{need.pk}", target__ref="L-0001")
+    assert match.status == "new"
+    services.match_listing(need.pk)  # what the worker does with the request it made
+    suggested = b'summary-card__title"><a class="govuk-link" href="/listings/L-0001/"'
+    assert suggested in client.get(url).content
 
 
 def test_interested_is_stored(client, matched):
@@ -143,10 +165,22 @@ def test_your_matches_query_count_is_the_same_for_10_and_200_matches(client, mat
             assert client.get(url).status_code == 200
         return len(queries)
 
+    def dismiss(n):  # answered suggestions are listed too, in the same queries
+        for match in Match.objects.filter(
+            source_listing__organisation=organisation, status="new"
+        ).order_by("pk")[:n]:
+            services.set_match_status(match, Match.Status.DISMISSED)
+
     grow(1)
+    dismiss(1)
     small = count()
     grow(20)
+    dismiss(20)
     assert Match.objects.filter(source_listing__organisation=organisation).count() >= 200
+    assert (
+        Match.objects.filter(source_listing__organisation=organisation, status="dismissed").count()
+        == 21
+    )
     assert count() == small
 
 
