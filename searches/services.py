@@ -17,7 +17,16 @@ NAME_LENGTH = SavedSearch._meta.get_field("name").max_length
 
 
 class SearchNotSaved(Exception):
-    """The search was not saved; the message says why and what to do next."""
+    """The search was not saved; the message says why and what to do next. `existing` is
+    the person's saved search that is the same, if that is why."""
+
+    def __init__(self, message: str, existing: SavedSearch | None = None):
+        super().__init__(message)
+        self.existing = existing
+
+
+def _already_saved(search: SavedSearch) -> SearchNotSaved:
+    return SearchNotSaved(f"You have already saved this search, as “{search.name}”.", search)
 
 
 def default_name(page_name: str, query: str) -> str:
@@ -56,8 +65,9 @@ def save_search(user, page_name: str, data: QueryDict, name: str = "") -> SavedS
     # Lock the person's row so that two saves at once cannot pass the limit together.
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     mine = SavedSearch.objects.filter(user=user)
-    if mine.filter(page=page_name, query=query).exists():
-        raise SearchNotSaved("You have already saved this search.")
+    same = mine.filter(page=page_name, query=query).first()
+    if same is not None:
+        raise _already_saved(same)
     if mine.count() >= MAX_SAVED:
         raise SearchNotSaved(
             f"You have {MAX_SAVED} saved searches, the most you can keep. Delete one you no "
@@ -68,7 +78,10 @@ def save_search(user, page_name: str, data: QueryDict, name: str = "") -> SavedS
         with transaction.atomic():
             return SavedSearch.objects.create(user=user, page=page_name, query=query, name=name)
     except IntegrityError as exc:  # the same search saved a moment ago, in another tab
-        raise SearchNotSaved("You have already saved this search.") from exc
+        same = mine.filter(page=page_name, query=query).first()
+        if same is None:
+            raise
+        raise _already_saved(same) from exc
 
 
 def rename_search(search: SavedSearch, name: str) -> SavedSearch:

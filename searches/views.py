@@ -35,8 +35,20 @@ def save(request):
     try:
         search = services.save_search(request.user, page.name, query, form.cleaned_data["name"])
     except services.SearchNotSaved as exc:
-        messages.error(request, str(exc))
-        return redirect(back)
+        same, name = exc.existing, form.cleaned_data["name"]
+        if same is None:
+            messages.error(request, str(exc))
+            return redirect(back)
+        if name and " ".join(name.split()) != same.name:  # saved again under a new name
+            old = same.name
+            services.rename_search(same, name)
+            messages.success(
+                request,
+                f"You had already saved this search as “{old}”. It is now called “{same.name}”.",
+            )
+            return redirect(same.get_absolute_url())
+        messages.info(request, f"{exc} It is listed below, where you can rename or delete it.")
+        return redirect("searches:list")
     messages.success(
         request,
         f"Search saved as “{search.name}”. We will email you new results with your match emails.",

@@ -68,7 +68,7 @@ def test_saving_twice_or_past_the_limit_is_a_409(api, member, token_for):
     assert api.post(URL, {"page": "needs"}, format="json").status_code == 201
     again = api.post(URL, {"page": "needs"}, format="json")
     assert again.status_code == 409
-    assert again.json()["message"] == "You have already saved this search."
+    assert again.json()["message"].startswith("You have already saved this search, as “")
     SavedSearchFactory.create_batch(MAX_SAVED - 1, user=member)
     full = api.post(URL, {"page": "offers"}, format="json")
     assert full.status_code == 409

@@ -97,11 +97,37 @@ def test_a_search_of_closed_challenges_is_refused_as_it_could_never_find_anythin
     assert not SavedSearch.objects.exists()
 
 
-def test_the_same_search_twice_is_saved_once(client, member):
+def test_the_same_search_twice_is_saved_once_and_the_page_says_where_it_is(client, member):
     save(client_of(client, member), "q=hydrogen&theme=ccus")
+    (search,) = SavedSearch.objects.all()
     response = save(client, "theme=ccus&q=hydrogen&sort=newest")
-    assert messages_of(response) == ["You have already saved this search."]
+    assert messages_of(response) == [
+        f"You have already saved this search, as “{search.name}”. "
+        "It is listed below, where you can rename or delete it."
+    ]
+    assert response.redirect_chain[-1][0] == reverse("searches:list")
+    assert search.name in response.content.decode()
     assert SavedSearch.objects.count() == 1
+
+
+def test_saving_the_same_search_under_a_new_name_renames_it(client, member):
+    save(client_of(client, member), "q=hydrogen", name="Hydrogen offers")
+    response = save(client, "q=hydrogen", name="  Hydrogen   for Port Talbot ")
+    (search,) = SavedSearch.objects.all()
+    assert search.name == "Hydrogen for Port Talbot"
+    assert messages_of(response) == [
+        "You had already saved this search as “Hydrogen offers”. "
+        "It is now called “Hydrogen for Port Talbot”."
+    ]
+    assert response.redirect_chain[-1][0] == search.get_absolute_url()
+
+
+def test_saving_again_never_renames_another_persons_search(client, member):
+    other = SavedSearchFactory(page="offers", query="q=hydrogen", name="Theirs")
+    save(client_of(client, member), "q=hydrogen", name="Mine")
+    other.refresh_from_db()
+    assert other.name == "Theirs"
+    assert SavedSearch.objects.filter(user=member, name="Mine").count() == 1
 
 
 def test_a_person_may_keep_twenty_searches_and_is_told_what_to_do_next(client, member):
