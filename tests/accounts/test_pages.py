@@ -346,6 +346,23 @@ def test_account_pages_mark_your_account_as_current(signed_in):
     assert f'href="{reverse("account_change_password")}" aria-current="page">Password</a>' in html
 
 
+@pytest.mark.parametrize(
+    ("url_name", "label", "expected_title"),
+    [
+        ("notifications:preferences", "Email settings", "Email settings – Your account"),
+        ("searches:list", "Saved searches", "Your saved searches – Your account"),
+        ("api-tokens", "API tokens", "API tokens – Your account"),
+        ("webhooks:list", "Webhooks", "Webhooks – Your account"),
+    ],
+)
+def test_every_page_of_the_account_menu_shows_the_menu(signed_in, url_name, label, expected_title):
+    """Each page the menu links to keeps it, with itself marked, so no page is a dead end."""
+    html = signed_in.get(reverse(url_name)).content.decode()
+    assert 'aria-labelledby="account-navigation-heading"' in html
+    assert f'href="{reverse(url_name)}" aria-current="page">{label}</a>' in html
+    assert title(html).startswith(expected_title)
+
+
 def test_an_account_without_a_password_cannot_set_one_without_proof(client, user):
     """The site makes no account without a password (only a shell could). Setting one is a
     sensitive change like any other: with neither a password nor an authenticator app to
