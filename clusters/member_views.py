@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
+from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -122,15 +123,29 @@ def organisation_create(request):
 JOIN_RESULTS = 20  # organisations shown for one search on "Join an organisation"
 
 
+def _joinable(q: str, *, any_approved: bool = False):
+    """The organisations a search for `q` finds on "Join an organisation": approved ones
+    whose name contains it (or all of them, `any_approved`), and ones waiting for our
+    approval only when `q` is their whole name (ignoring capitals and extra spaces).
+    Colleagues who know the name can ask to join a new organisation before it is approved,
+    but its name is not public: nobody can list the organisations waiting by searching for
+    a few letters, or reach one by its reference alone (attacker probe, stop 26)."""
+    q = " ".join(q.split())
+    approved = Q(status=Organisation.Status.APPROVED)
+    if not any_approved:
+        approved &= Q(name__icontains=q)
+    pending = Q(status=Organisation.Status.PENDING, name__iexact=q)
+    return Organisation.objects.filter((approved | pending) if q else approved)
+
+
 @login_required
 def organisation_join(request):
     find = FindOrganisationForm(request.GET or None)
     results, matching = [], 0
     if find.is_valid():
         found = (
-            Organisation.objects.exclude(status=Organisation.Status.REJECTED)
+            _joinable(find.cleaned_data["q"])
             .exclude(pk__in=Organisation.objects.of_member(request.user).values("pk"))
-            .filter(name__icontains=find.cleaned_data["q"])
             .order_by("name")
         )
         results = list(found[:JOIN_RESULTS])
@@ -138,8 +153,10 @@ def organisation_join(request):
         matching = len(results) if len(results) < JOIN_RESULTS else found.count()
     form = JoinRequestForm(request.POST or None)
     if request.method == "POST":
+        # The search the button came from: an organisation waiting for approval is found
+        # only by its whole name, so its reference alone does not reach it.
         organisation = get_object_or_404(
-            Organisation.objects.exclude(status=Organisation.Status.REJECTED),
+            _joinable(request.GET.get("q", ""), any_approved=True),
             ref=request.POST.get("organisation", ""),
         )
         if form.is_valid():

@@ -412,7 +412,39 @@ def test_the_join_search_keeps_where_an_unapproved_organisation_is_to_itself(cli
     )
     OrganisationFactory(name="Stealth Steel Ltd", location="Port Talbot")
     client.force_login(UserFactory())
-    html = client.get(reverse("clusters:organisation-join"), {"q": "stealth"}).content.decode()
+    url = reverse("clusters:organisation-join")
+    html = client.get(url, {"q": "  stealth hydrogen   STARTUP ltd"}).content.decode()
     assert "Stealth Hydrogen Startup Ltd" in html and "HU2 8AA" not in html
     assert "waiting for our approval" in html
+    html = client.get(url, {"q": "stealth"}).content.decode()
     assert "Port Talbot" in html
+
+
+def test_an_organisation_waiting_for_approval_is_found_only_by_its_whole_name(
+    client, django_capture_on_commit_callbacks
+):
+    """Any signed-in person could list every organisation waiting for approval, a few
+    letters at a time, and ask to join one by its reference (attacker probe, stop 26)."""
+    from tests.factories import OrganisationFactory
+
+    pending = OrganisationFactory(name="Zebra Pending Ltd", status=Organisation.Status.PENDING)
+    MembershipFactory(organisation=pending)
+    OrganisationFactory(name="Zebra Rejected Ltd", status=Organisation.Status.REJECTED)
+    approved = OrganisationFactory(name="Zebra Steel Ltd")
+    client.force_login(UserFactory())
+    url = reverse("clusters:organisation-join")
+    html = client.get(url, {"q": "zebra"}).content.decode()
+    assert "1 organisation found" in html and "Zebra Steel Ltd" in html
+    assert "Zebra Pending" not in html and "Zebra Rejected" not in html
+    assert "0 organisations found" in client.get(url, {"q": "Zebra Rejected Ltd"}).content.decode()
+    # Its reference alone reaches nothing (it would say its name, and email its admins).
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.post(url, {"organisation": pending.ref}).status_code == 404
+    assert not JoinRequest.objects.exists()
+    # From a search for its whole name, as the button there sends it.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"{url}?q=Zebra+pending+LTD", {"organisation": pending.ref})
+    assert JoinRequest.objects.get().organisation == pending
+    # An approved organisation, from any search.
+    client.post(url, {"organisation": approved.ref})
+    assert JoinRequest.objects.filter(organisation=approved).exists()
