@@ -1,4 +1,4 @@
-"""Request limits: per token, per signed-in person, per anonymous address.
+"""Request limits: per person with a token, per signed-in person, per anonymous address.
 
 The counts are kept in the default cache, which every process shares (the database cache
 locally, Redis in production), so two workers do not each allow the full rate. A refusal is a
@@ -15,13 +15,15 @@ class AnonymousThrottle(AnonRateThrottle):
 
 
 class TokenThrottle(SimpleRateThrottle):
-    """Requests with a personal token, per token (scope "token")."""
+    """Requests with a personal token, counted per person across all their tokens (scope
+    "token"): a person may hold 20 tokens, and counted per token that was 20 times the rate
+    (attacker probe, stop 26)."""
 
     scope = "token"
 
     def get_cache_key(self, request, view):
         if isinstance(request.auth, ApiToken):
-            return self.cache_format % {"scope": self.scope, "ident": request.auth.pk}
+            return self.cache_format % {"scope": self.scope, "ident": request.auth.user_id}
         return None
 
 

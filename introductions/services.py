@@ -6,8 +6,10 @@ from datetime import datetime
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from clusters.models import Challenge, Cluster, Listing, Membership, Organisation, Theme
 from outbox.services import queue_email
@@ -123,6 +125,21 @@ def _waiting_for_requester(organisation: Organisation, target: Listing, about: L
     return None
 
 
+def _introduced_already(organisation: Organisation, target: Listing) -> Introduction | None:
+    """The accepted introduction, either way, between `organisation` and the owner of
+    `target` about `target` (asked about it, or asked from it): asking again would send a
+    second request for contact details both sides already have (newcomer probe, stop 26)."""
+    return (
+        Introduction.objects.filter(status=Introduction.Status.ACCEPTED)
+        .filter(
+            Q(from_organisation=organisation, target_listing=target)
+            | Q(to_organisation=organisation, source_listing=target)
+        )
+        .order_by("-decided_at")
+        .first()
+    )
+
+
 def _is_verified(user) -> bool:
     return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
 
@@ -185,6 +202,14 @@ def check_can_request(
         raise NotNow(
             f"{existing.from_organisation.name} has already asked to be introduced to you "
             "about these listings. Accept or decline their request in your introductions."
+        )
+    introduced = _introduced_already(organisation, target)
+    if introduced is not None:
+        raise NotNow(
+            f"{organisation.name} and {target.organisation.name} were introduced about this "
+            f"listing on {date_format(timezone.localtime(introduced.decided_at), 'j F Y')}: "
+            "you can see each other’s contact "
+            "details in your introductions."
         )
     today = timezone.localdate()
     sent_today = Introduction.objects.filter(

@@ -71,7 +71,12 @@ def request_introduction(request, ref, target):
         services.check_can_request(request.user, **about)
     except services.NotAllowed as exc:
         blocked = str(exc)
-    if request.method == "POST" and blocked is None and form.is_valid():
+    if (
+        request.method == "POST"
+        and blocked is None
+        and form.is_valid()
+        and within_hourly_limit(request, form)
+    ):
         try:
             services.request_introduction(
                 request.user, message=form.cleaned_data["message"], **about

@@ -119,6 +119,8 @@ def check_url(url: str) -> Target:
     if not host:
         raise Refused("Enter a full web address, like https://example.org/webhooks")
     scheme = parts.scheme.lower()
+    if port == 0:  # no server listens there; urlsplit gives 0, which reads as "no port"
+        raise Refused("Port 0 cannot be used: take it out of the address, or give the real port.")
     port = port or (443 if scheme == "https" else 80)
     addresses = resolve(host, port)
     if not addresses:

@@ -363,6 +363,24 @@ def test_posts_are_rate_limited_per_user(client, sides, settings):
     assert Introduction.objects.count() == 1
 
 
+def test_asking_from_a_match_counts_in_the_same_hourly_limit(client, sides, settings):
+    """The page behind "Request introduction" on Your matches skipped the limit (probe)."""
+    settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "introduction": "1/h/user"}
+    offer = ListingFactory(kind="offer")
+    client.force_login(sides.asker)
+    first = client.post(
+        ask_url(offer),
+        {"organisation": sides.asking.ref, "about_listing": "none", "message": MESSAGE},
+    )
+    assert first.status_code == 302
+    response = client.post(
+        reverse("introductions:request", args=[sides.listing.ref, sides.target.ref]),
+        {"message": MESSAGE},
+    )
+    assert "Wait an hour and try again" in response.content.decode()
+    assert Introduction.objects.count() == 1
+
+
 def test_a_request_past_its_30_days_no_longer_blocks_a_new_one(client, sides):
     from datetime import timedelta
 

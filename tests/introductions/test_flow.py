@@ -204,3 +204,32 @@ def test_request_page_for_a_dismissed_match_is_not_found(client, sides):
     client.force_login(sides.asker)
     url = reverse("introductions:request", args=[sides.listing.ref, sides.target.ref])
     assert client.get(url).status_code == 404
+
+
+def test_a_pair_introduced_already_is_not_offered_a_second_request_either_way(
+    client, sides, django_capture_on_commit_callbacks
+):
+    """After an accepted introduction, the other side's matches and the listing page still
+    sent a second request for the same pair (newcomer probe, stop 26)."""
+    with django_capture_on_commit_callbacks(execute=True):
+        ask(client, sides)
+        client.force_login(sides.contact)
+        client.post(reverse("introductions:accept", args=[Introduction.objects.get().public_id]))
+    # The asked side, from its own matches: the same two listings the other way round.
+    reverse_url = reverse("introductions:request", args=[sides.target.ref, sides.listing.ref])
+    page = client.get(reverse_url).content.decode()
+    assert "were introduced about this listing on" in page
+    client.post(reverse_url, {"message": "Hi again"})
+    # The asking side again, from the listing's page (about none of its listings).
+    client.force_login(sides.asker)
+    ask_url = reverse("introductions:ask", args=[sides.target.ref])
+    asked = client.post(
+        ask_url, {"organisation": sides.asking.ref, "about_listing": "none", "message": "Hi"}
+    )
+    assert "were introduced about this listing on" in asked.content.decode()
+    again = client.post(
+        reverse("introductions:request", args=[sides.listing.ref, sides.target.ref]),
+        {"message": "Hi again"},
+    )
+    assert "were introduced about this listing on" in again.content.decode()
+    assert Introduction.objects.count() == 1

@@ -51,6 +51,12 @@ def test_a_name_with_one_private_address_among_public_ones_is_refused(dns):
         addresses.check_url("https://mixed.example.org/hook")
 
 
+def test_port_0_is_refused_not_sent_to_443(dns):
+    """urlsplit reads ":0" as port 0, which `port or 443` turned into 443 (attacker probe)."""
+    with pytest.raises(addresses.Refused, match="Port 0"):
+        addresses.check_url("https://hooks.example.org:0/hook")
+
+
 def test_plain_http_is_refused(dns):
     with pytest.raises(addresses.Refused, match="https://"):
         addresses.check_url("http://hooks.example.org/hook")
