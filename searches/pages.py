@@ -69,6 +69,13 @@ class SearchPage:
                 "Your search has no letters or numbers to look for. Search with words or "
                 "numbers, for example “hydrogen” or “CO2”."
             )
+        challenge = filterset.form.cleaned_data.get("challenge")
+        if challenge and not Challenge.objects.filter(ref=challenge).exists():
+            # The list page shows nothing for it; saved, it could never find anything.
+            raise InvalidSearch(
+                f"There is no challenge with the reference “{challenge}”. Check it, or leave "
+                "the challenge out."
+            )
         pairs = []
         for name in filterset.form.fields:
             if name in NOT_SAVED:

@@ -121,6 +121,20 @@ def test_a_quiet_decline_stays_hidden_from_the_asker_until_it_is_shown(
     assert changed[str(introduction.public_id)]["status_label"] == "Not taken forward"
 
 
+def test_a_decline_with_an_unknown_when_says_which_values_to_use(api, asker, asked, token_for):
+    introduction = request_between(asker, asked)
+    bearer(api, token_for(asked))
+    response = api.post(
+        f"/api/v1/introductions/{introduction.public_id}/decline/",
+        {"tell": "sometime"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "(“now”) or after 14 days (“later”)" in str(response.json())
+    introduction.refresh_from_db()
+    assert introduction.status == "open"
+
+
 def test_an_expired_request_reads_the_same_as_a_decline_to_the_asker(api, asker, asked, token_for):
     introduction = request_between(asker, asked)
     Introduction.objects.filter(pk=introduction.pk).update(

@@ -52,6 +52,7 @@ def test_saving_keeps_only_the_pages_filters_and_names_it(api, member, token_for
         ({}, "page"),
         ({"page": "offers", "query": "theme=not-a-theme"}, "query"),
         ({"page": "challenges", "query": "status=closed"}, "query"),
+        ({"page": "offers", "query": "challenge=C-NOPE"}, "query"),  # attacker probe
         ({"page": "offers", "name": "x" * 101}, "name"),
     ],
 )
