@@ -85,9 +85,25 @@ def organisation_start(request):
                 user=request.user, status=JoinRequest.Status.OPEN
             ).select_related("organisation"),
             "organisations": Organisation.objects.of_member(request.user),
+            "invitations": services.invitations_for(request.user),
             "crumbs": _crumbs(("Your organisation", None)),
         },
     )
+
+
+@login_required
+@require_POST
+def accept_invitation_to_me(request, pk):
+    """ "Join" beside an invitation listed on "Your organisation" (services.invitations_for):
+    for someone who confirmed the invited address without the emailed link at hand."""
+    invitation = get_object_or_404(services.invitations_for(request.user), pk=pk)
+    try:
+        services.accept_invitation(invitation, request.user)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("clusters:organisation-start")
+    messages.success(request, f"You are now a member of {invitation.organisation.name}.")
+    return redirect("clusters:organisation-detail", ref=invitation.organisation.ref)
 
 
 @login_required

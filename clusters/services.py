@@ -504,6 +504,22 @@ def open_invitation(token: str) -> Invitation | None:
     )
 
 
+def invitations_for(user):
+    """The unused invitations sent to `user`'s own address, once they have confirmed it: the
+    confirmation proves they read that mailbox, as the link would. An invited colleague who
+    confirms her address on another device (the link lives in the first browser's session)
+    finds her invitation on "Your organisation" (newcomer probe, stop 26)."""
+    if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
+        return Invitation.objects.none()
+    return (
+        Invitation.objects.filter(email__iexact=user.email, accepted_at__isnull=True)
+        .exclude(organisation__status=Organisation.Status.REJECTED)
+        .exclude(organisation__memberships__user=user)
+        .select_related("organisation", "invited_by")
+        .order_by("-sent_at")
+    )
+
+
 @transaction.atomic
 def accept_invitation(invitation: Invitation, user) -> Membership:
     """Join the organisation. Only the invited address may accept, once."""

@@ -54,6 +54,11 @@ urlpatterns = [
         name="listing-create",
     ),
     path("invitations/<str:token>/", member_views.invitation, name="invitation"),
+    path(
+        "your-organisation/invitations/<int:pk>/join/",
+        member_views.accept_invitation_to_me,
+        name="invitation-join",
+    ),
     path("listings/<str:ref>/edit/", member_views.listing_edit, name="listing-edit"),
     path("listings/<str:ref>/preview/", member_views.listing_preview, name="listing-preview"),
     path("listings/<str:ref>/publish/", member_views.listing_publish, name="listing-publish"),

@@ -124,6 +124,7 @@ PAGES = {
 # URL names that never render a page of their own, and why.
 EXCLUDED = {
     # POST-only actions: they redirect to a page checked above (with its message or error).
+    "clusters:invitation-join": "POST only",
     "clusters:organisation-invite": "POST only",
     "clusters:join-request-decide": "POST only",
     "clusters:listing-publish": "POST only",

@@ -332,6 +332,43 @@ def test_invitation_is_accepted_only_by_the_invited_address(
     assert client.get(link).status_code == 404
 
 
+def test_an_invitation_waits_on_your_organisation_for_the_confirmed_invited_address(
+    client, member, organisation
+):
+    """She confirmed her address on her phone, signed in on her laptop, and the link was
+    nowhere: the start page asked her to register an organisation (newcomer probe)."""
+    from allauth.account.models import EmailAddress
+
+    from clusters import services
+
+    invitation = services.invite_member(organisation, member, "ffion@example.ac.uk")
+    start = reverse("clusters:organisation-start")
+    join = reverse("clusters:invitation-join", args=[invitation.pk])
+    # Not confirmed yet: nothing shown, nothing joined.
+    ffion = UserFactory(email="ffion@example.ac.uk", verified=False)
+    EmailAddress.objects.create(user=ffion, email=ffion.email, verified=False, primary=True)
+    client.force_login(ffion)
+    assert organisation.name not in client.get(start).content.decode()
+    assert client.post(join).status_code == 404
+    # Someone else, confirmed: not theirs.
+    client.force_login(UserFactory(email="other@example.ac.uk"))
+    assert organisation.name not in client.get(start).content.decode()
+    assert client.post(join).status_code == 404
+    assert client.get(join).status_code == 405  # a GET changes nothing
+    # Confirmed: the invitation is offered and one press joins.
+    EmailAddress.objects.filter(user=ffion).update(verified=True)
+    client.force_login(ffion)
+    html = client.get(start).content.decode()
+    assert f"invited you to join <strong>{organisation.name}</strong>" in html
+    assert f'action="{join}"' in html
+    response = client.post(join, follow=True)
+    assert f"You are now a member of {organisation.name}." in response.content.decode()
+    assert Membership.objects.filter(user=ffion, organisation=organisation).exists()
+    invitation.refresh_from_db()
+    assert invitation.accepted_at is not None
+    assert client.post(join).status_code == 404  # used
+
+
 def test_dashboard_lists_the_organisations_listings_by_status(client, member, organisation):
     ListingFactory(organisation=organisation, title="A draft idea", status="draft")
     ListingFactory(organisation=organisation, title="A live offer", status="published")
