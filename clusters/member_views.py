@@ -187,12 +187,25 @@ def organisation_join(request):
                     "We will email you when they decide.",
                 )
             return redirect("clusters:organisation-start")
+    # One form per organisation found, each with its own ids: with one form, every card's
+    # label pointed at the first card's box (newcomer probe). The one posted keeps its errors.
+    posted = request.POST.get("organisation") if request.method == "POST" else None
+    cards = [
+        (
+            org,
+            form if org.ref == posted else JoinRequestForm(auto_id=f"id_{org.ref}_%s"),
+        )
+        for org in results
+    ]
+    if posted:
+        form.auto_id = f"id_{posted}_%s"
     return _page(
         request,
         "clusters/organisation_join.html",
         {
             "find": find,
             "form": form,
+            "cards": cards,
             "results": results,
             "matching": matching,
             "shown": JOIN_RESULTS,

@@ -438,6 +438,28 @@ def test_an_empty_join_search_says_what_to_type(client):
     html = client.get(reverse("clusters:organisation-join"), {"q": ""}).content.decode()
     assert "Enter the name of the organisation, or part of it" in html
     assert "This field is required" not in html
+    assert "govuk-error-summary" in html and "<title>Error: " in html
+
+
+def test_each_organisation_found_has_its_own_message_box_and_label(client):
+    """Nine cards shared id_message: each label focused the first box (newcomer probe)."""
+    from tests.factories import OrganisationFactory
+
+    orgs = [OrganisationFactory(name=f"Acme Heat {n}") for n in range(3)]
+    client.force_login(UserFactory())
+    html = client.get(reverse("clusters:organisation-join"), {"q": "acme"}).content.decode()
+    ids = re.findall(r'<textarea[^>]* id="([^"]+)"', html)
+    assert len(ids) == 3 and len(set(ids)) == 3
+    for box in ids:
+        assert f'for="{box}"' in html
+    # A message too long is shown against the card it was typed in, and kept.
+    response = client.post(
+        reverse("clusters:organisation-join") + "?q=acme",
+        {"organisation": orgs[1].ref, "message": "x" * 1001},
+    )
+    html = response.content.decode()
+    assert f'id="id_{orgs[1].ref}_message"' in html and "x" * 1001 in html
+    assert not JoinRequest.objects.exists()
 
 
 def test_the_join_search_keeps_where_an_unapproved_organisation_is_to_itself(client):
