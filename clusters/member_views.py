@@ -4,9 +4,10 @@ Every lookup is scoped to the user's own organisations first, so another organis
 user gets a 404 without any extra checks.
 """
 
+from copy import copy
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
@@ -366,9 +367,9 @@ def join_request_decide(request, ref, public_id):
 def invitation(request, token):
     invitation = services.open_invitation(token)
     if invitation is None:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        raise Http404
+        # Signed in or out, the same page: it says what to do next (a plain "Page not
+        # found" did not, newcomer probe); a wrong token tells nobody anything.
+        return render(request, "clusters/invitation_bad_link.html", status=404)
     if not request.user.is_authenticated:
         # Say what the link is for, and offer both ways in (newcomer probe: a plain sign-in
         # page, with "create an account" a small link, for someone who has no account yet).
@@ -396,12 +397,14 @@ def invitation(request, token):
 # Listings ------------------------------------------------------------------------------
 
 
-def _listing_form_page(request, form, organisation, listing=None, previews=None):
+def _listing_form_page(request, form, organisation, listing=None, previews=None, saved=None):
+    """`saved`: the listing as stored (a bound form's checks write what was typed into its
+    instance: the heading names the listing by its saved title, not the unsaved new one)."""
     if listing is None:
         heading = "Write an offer or a need"
         crumb = "New listing"
     else:
-        heading = f"Change “{listing.title}”"
+        heading = f"Change “{(saved or listing).title}”"
         crumb = "Change listing"
     return _page(
         request,
@@ -413,6 +416,7 @@ def _listing_form_page(request, form, organisation, listing=None, previews=None)
             "heading": heading,
             "previews": previews,
             "checked": previews is not None,
+            "live": listing is not None and (saved or listing).status == Listing.Status.PUBLISHED,
             "crumbs": _crumbs(
                 (
                     organisation.name,
@@ -503,6 +507,7 @@ def listing_edit(request, ref):
     listing = get_object_or_404(
         Listing.objects.editable_by(request.user).select_related("organisation"), ref=ref
     )
+    saved = copy(listing)  # as stored: the form's checks change `listing` in place
     form = ListingForm(request.POST or None, instance=listing)
     if "check" in request.POST:
         return _listing_form_page(
@@ -511,6 +516,7 @@ def listing_edit(request, ref):
             listing.organisation,
             listing,
             previews=matches_for_form(form, listing.organisation) or [],
+            saved=saved,
         )
     if request.method == "POST" and form.is_valid():
         listing = services.save_listing(
@@ -519,9 +525,14 @@ def listing_edit(request, ref):
             form.cleaned_data["themes"],
             form.cleaned_data["clusters"],
         )
-        messages.success(request, "Your changes have been saved.")
+        messages.success(
+            request,
+            "Your changes have been saved. They are public now."
+            if listing.status == Listing.Status.PUBLISHED
+            else "Your changes have been saved.",
+        )
         return redirect("clusters:listing-preview", ref=listing.ref)
-    return _listing_form_page(request, form, listing.organisation, listing)
+    return _listing_form_page(request, form, listing.organisation, listing, saved=saved)
 
 
 def _editable_listing(request, ref):

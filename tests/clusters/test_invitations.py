@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusters.models import Invitation, Organisation
-from tests.factories import MembershipFactory
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +124,7 @@ def test_only_a_digest_of_the_invitation_token_is_stored(
     assert token not in stored and stored == hashlib.sha256(token.encode()).hexdigest()
     # The stored digest does not open the invitation in place of the token.
     client.logout()
-    assert client.get(reverse("clusters:invitation", args=[stored])).status_code == 302
+    assert client.get(reverse("clusters:invitation", args=[stored])).status_code == 404
     client.force_login(member)
     assert client.get(reverse("clusters:invitation", args=[stored])).status_code == 404
     assert client.get(reverse("clusters:invitation", args=[token])).status_code == 200
@@ -243,3 +243,15 @@ def test_signed_out_the_link_says_what_it_is_and_offers_both_ways_in(
     assert 'method="post"' not in html.split("<main", 1)[1]  # nothing to press signed out
     assert Membership.objects.filter(organisation=organisation).count() == 1
     assert Invitation.objects.get().accepted_at is None
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_a_link_that_opens_no_invitation_says_what_to_do_next(client, signed_in):
+    """Signed out it sent people to sign in, then to a bare "Page not found" (newcomer probe)."""
+    if signed_in:
+        client.force_login(UserFactory())
+    response = client.get(reverse("clusters:invitation", args=["garbage"]))
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "This invitation link does not work" in html
+    assert "ask your colleague to send you a new one" in html
