@@ -25,11 +25,13 @@ def call_list(request):
     page_obj = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
+    filtered = any(value for key, value in params.items())
     return render(
         request,
         "funding/fundingcall_list.html",
         {
             "filter": filterset,
+            "filtered": filtered,
             "page_obj": page_obj,
             "query_string_without_page": params.urlencode(),
             "nav_section": "funding",

@@ -150,3 +150,13 @@ def test_the_pages_refuse_a_post(client):
 def test_the_deadline_day_counts_in_local_time(client, settings):
     FundingCallFactory(name="Ends today", deadline=timezone.localdate())
     assert names(client.get(LIST)) == {"Ends today"}
+
+
+def test_with_no_calls_at_all_the_page_does_not_blame_the_filters(client):
+    """With no open calls, it said "No open calls match these filters" (newcomer probe)."""
+    html = client.get(LIST).content.decode()
+    assert "There are no open funding calls at the moment" in html
+    assert "match these filters" not in html
+    FundingCallFactory(name="Hydrogen call", themes=["hydrogen"])
+    html = client.get(LIST, {"theme": "skills"}).content.decode()
+    assert "No open calls match these filters" in html
