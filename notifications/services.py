@@ -412,7 +412,7 @@ def _digest_email(
                 "kind": links.kind(target),
                 "organisation": target.organisation.name,
                 "strength": capfirst(strength(notice.score)),
-                "reasons": ", ".join(str(r) for r in notice.reasons or ()),
+                "reasons": "; ".join(str(r) for r in notice.reasons or ()),
                 "url": links.tracked(token, links.path(target)),
                 "useful": links.feedback(token, notice.pk, "useful"),
                 "not_relevant": links.feedback(token, notice.pk, "not-relevant"),

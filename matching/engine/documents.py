@@ -16,17 +16,18 @@ THEME_NAMES = {
     "skills": "workforce and training",
 }
 
-# Short forms for "why this match" ("theme: clean power").
+# Themes in "why this match" ("theme: Clean electricity"): the site's own names of the
+# themes (clusters.reference.THEMES), so a reason reads as the filters and tags do.
 THEME_LABELS = {
-    "ccus": "carbon capture",
-    "hydrogen": "hydrogen",
-    "bioenergy": "bioenergy",
-    "clean-electricity": "clean power",
-    "energy-efficiency": "energy efficiency",
-    "infrastructure": "infrastructure",
-    "digital": "digital",
-    "finance": "finance",
-    "skills": "skills",
+    "ccus": "Carbon capture, usage and storage",
+    "hydrogen": "Hydrogen and low-carbon fuels",
+    "bioenergy": "Bioenergy",
+    "clean-electricity": "Clean electricity",
+    "energy-efficiency": "Energy efficiency",
+    "infrastructure": "Infrastructure",
+    "digital": "Digital",
+    "finance": "Finance",
+    "skills": "Skills",
 }
 
 _SOURCE_KINDS = ("need", "challenge")

@@ -233,11 +233,13 @@ def fit(docs: Sequence[Doc], settings: Settings = DEFAULTS) -> Model:
     # The readable form of each word: its most frequent spelling in the corpus (spellings
     # that differ only in capitals count together), shorter and then alphabetical on a tie.
     merged: Counter = Counter()
+    spelled: Counter = Counter()  # exact spellings, capitals kept
     for number in np.flatnonzero(token_counts).tolist():
         token = counter.tokens[number]
         key = _word_key(token, settings.stemming)
         if key is not None:
             merged[(key, token.lower())] += int(token_counts[number])
+            spelled[token] += int(token_counts[number])
     best_surface: dict[str, tuple[int, str]] = {}
     for (key, surface), n in merged.items():
         current = best_surface.get(key)
@@ -247,7 +249,13 @@ def fit(docs: Sequence[Doc], settings: Settings = DEFAULTS) -> Model:
             _neg(current[1]),
         ):
             best_surface[key] = (n, surface)
-    labels = [t[1:] if t.startswith("~") else best_surface.get(t, (0, t))[1] for t in terms]
+    capitals = _acronyms(spelled)
+    labels = [
+        " ".join(_shown(w, capitals) for w in t[1:].split(" "))  # a concept ("CO2 transport")
+        if t.startswith("~")
+        else _shown(best_surface.get(t, (0, t))[1], capitals)
+        for t in terms
+    ]
     concepts = np.array([t.startswith("~") for t in terms], dtype=bool)
     text_of = partial(_text_rows, counts, old_ids, idf, concepts, settings)
     # The topics are fitted on a sample of the documents' text vectors: only those are made.
@@ -288,6 +296,28 @@ def fit(docs: Sequence[Doc], settings: Settings = DEFAULTS) -> Model:
     del text_of, counts  # the counts go before the matrix's arrays take their final size
     model.matrix = rows.matrix(len(model.features))
     return model
+
+
+def _acronyms(spelled: Counter) -> dict[str, str]:
+    """Lower-case spelling -> its usual spelling, for words usually written as an acronym or
+    a unit ("co2" -> "CO2", "mw" -> "MW", "gwh" -> "GWh"): the corpus's most frequent
+    spelling has two capitals or more and at most 6 characters. A word in a title ("Heat")
+    has one capital and stays in lower case; so does a shouted one ("HYDROGEN")."""
+    usual: dict[str, tuple[int, str]] = {}
+    for token, n in spelled.items():
+        lower = token.lower()
+        current = usual.get(lower)
+        if current is None or (n, _neg(token)) > (current[0], _neg(current[1])):
+            usual[lower] = (n, token)
+    return {
+        lower: token
+        for lower, (_, token) in usual.items()
+        if len(token) <= 6 and sum(c.isupper() for c in token) >= 2
+    }
+
+
+def _shown(label: str, capitals: dict[str, str]) -> str:
+    return capitals.get(label, label)
 
 
 def _neg(text: str) -> tuple[int, ...]:

@@ -14,6 +14,32 @@ from .vocabulary import vocabulary
 
 _WORD, _CONCEPT, _SIGNAL, _SILENT = 0, 1, 2, 3
 
+# Words that are matched on but never shown as "why we suggest it": they say nothing of a
+# topic (the newcomer probe of stop 26 found "across", "using", "two", "well", "keep",
+# "pays" and the halves of hyphenated words, "mid", "pre", "post", among the reasons).
+VAGUE_WORDS = frozenset(
+    """
+    about above across after again against ago ahead all almost along already also although
+    always among amount another any anyone anything around available away back based
+    because become been before being below best better between beyond big both bring build
+    can case cases come comes could current currently day days different do does done down
+    due during each early easy either else end enough etc even ever every example fast few
+    find first five following four from full further get give given go going good great half
+    hand has have help helps high how however idea ideas include includes including into
+    just keep kind kinds large last late latest least less like likely little long look
+    looking looks lot lots low made main mainly make makes making many may mean means
+    might mid more most much must near nearly need needs new next non now number numbers
+    offer offering offers often one only open other others our over own part parts pay pays
+    per place plan plans point possible post pre put quick quickly rather ready real really
+    right run running same say second see seek seeking set several short should show side
+    since six small some something soon still such sure take takes taking ten term terms
+    than that then there these thing things think third this those three through time
+    times today together too top toward towards two type types under until up upon use used
+    useful uses using very via want wants way ways well what when where whether which while
+    who whole why wide will wish with within without work working works would year years yet
+    """.split()
+)
+
 
 @dataclass
 class _ReasonTables:
@@ -41,13 +67,14 @@ def _reason_tables(model: Model) -> _ReasonTables:
             for concept in concepts:
                 if key:
                     words_of.setdefault(vocab.labels[concept], set()).add(key)
+        vague = {_word_key(w, model.settings.stemming) for w in VAGUE_WORDS} - {None}
         fi = model.feature_index
         word_of_label: dict[str, list[int]] = {}
         for col in range(model.n_text):
             key, label = model.features[col], model.labels[col]
             if not label or key.startswith("~"):
                 continue
-            word_of_label.setdefault(label, []).append(col)
+            word_of_label.setdefault(label.lower(), []).append(col)
         hide_c: tuple[list[int], list[int]] = ([], [])
         hide_w: tuple[list[int], list[int]] = ([], [])
         for col, (key, label) in enumerate(zip(model.features, model.labels, strict=True)):
@@ -62,11 +89,13 @@ def _reason_tables(model: Model) -> _ReasonTables:
                         hide_c[0].append(fi[w])
                         hide_c[1].append(col)
                 for part in label.split():
-                    for w in word_of_label.get(part, ()):
+                    for w in word_of_label.get(part.lower(), ()):
                         hide_w[0].append(col)
                         hide_w[1].append(w)
-            else:
+            elif key not in vague:
                 kinds[col] = _WORD
+            # A vague word ("using", "across", "two") still counts in the score, but is
+            # never given as a reason: it says nothing of what the two have in common.
 
         def relation(pairs: tuple[list[int], list[int]]) -> sp.csr_matrix:
             ones = np.ones(len(pairs[0]), dtype=np.float32)

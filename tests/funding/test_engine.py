@@ -76,7 +76,7 @@ def test_suggestions_rank_eligible_calls_by_text_and_keep_to_the_limit():
 
 def test_shared_themes_are_the_reasons():
     suggested = suggest_calls([call(themes=frozenset({"energy-efficiency"}))], HEAT)
-    assert suggested[0].reasons == ("energy efficiency",)
+    assert suggested[0].reasons == ("Energy efficiency",)
 
 
 def test_no_calls_or_no_words_give_no_error():

@@ -219,7 +219,43 @@ def test_reasons_are_words_a_person_reads_not_stems(model):
     assert all(r and r == r.strip() and not r.startswith(("~", "#", "topic")) for r in reasons)
     first = suggest(model, ["N-capture"])[0]
     assert "carbon capture" in first.reasons
-    assert "theme: carbon capture" in first.reasons
+    assert "theme: Carbon capture, usage and storage" in first.reasons
+
+
+def test_vague_words_count_but_are_never_given_as_reasons():
+    """ "using", "across", "two" and the halves of "mid-scale" were shown as reasons
+    (newcomer probe, stop 26); the topical words the two share are shown instead."""
+    vague = "Using two kilns across our mid-scale site, well placed, we keep costs low."
+    docs = [
+        offer("O-kiln", "o1", "Kiln burners", f"Hydrogen kiln burners. {vague}"),
+        offer("O-other", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
+        need("N-kiln", "o3", "Kiln burners", f"Replace our gas kiln burners. {vague}"),
+    ]
+    (first,) = [s for s in suggest(fit(docs), ["N-kiln"]) if s.target == "O-kiln"]
+    assert {"kiln", "burners"} & set(first.reasons)
+    words = {w for r in first.reasons for w in r.lower().split()}
+    assert not words & {"using", "two", "across", "mid", "well", "keep", "low", "use"}
+
+
+def test_acronyms_and_units_keep_their_capitals_in_reasons():
+    text = "CO2 capture on a 40 MW FCC unit, NOx below 50 mg."
+    docs = [
+        offer("O-fcc", "o1", "FCC capture", f"Amine units for refinery FCC flue gas. {text}"),
+        need("N-fcc", "o2", "FCC flue gas", f"Our FCC regenerator needs capture. {text}"),
+        offer("O-else", "o3", "Heat pumps", "Heat pumps for offices."),
+    ]
+    model = fit(docs)
+    labels = set(model.labels)
+    assert {"CO2", "MW", "FCC", "NOx"} <= labels
+    assert not {"co2", "mw", "fcc", "nox"} & labels
+    (first,) = [s for s in suggest(model, ["N-fcc"]) if s.target == "O-fcc"]
+    assert "FCC" in first.reasons
+
+
+def test_theme_reasons_use_the_sites_own_theme_names():
+    from clusters.reference import THEMES
+
+    assert engine.THEME_LABELS == {slug: name for slug, name, _ in THEMES}
 
 
 def test_a_shared_word_is_shown_rather_than_the_concepts_it_stands_for(model):
