@@ -17,8 +17,7 @@ _WORD, _CONCEPT, _SIGNAL, _SILENT = 0, 1, 2, 3
 # Words that are matched on but never shown as "why we suggest it": they say nothing of a
 # topic (the newcomer probe of stop 26 found "across", "using", "two", "well", "keep",
 # "pays" and the halves of hyphenated words, "mid", "pre", "post", among the reasons).
-VAGUE_WORDS = frozenset(
-    """
+_VAGUE = """
     about above across after again against ago ahead all almost along already also although
     always among amount another any anyone anything around available away back based
     because become been before being below best better between beyond big both bring build
@@ -37,8 +36,8 @@ VAGUE_WORDS = frozenset(
     times today together too top toward towards two type types under until up upon use used
     useful uses using very via want wants way ways well what when where whether which while
     who whole why wide will wish with within without work working works would year years yet
-    """.split()
-)
+"""
+VAGUE_WORDS = frozenset(_VAGUE.split())
 
 
 @dataclass

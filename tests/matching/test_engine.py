@@ -255,7 +255,7 @@ def test_acronyms_and_units_keep_their_capitals_in_reasons():
 def test_theme_reasons_use_the_sites_own_theme_names():
     from clusters.reference import THEMES
 
-    assert engine.THEME_LABELS == {slug: name for slug, name, _ in THEMES}
+    assert {slug: name for slug, name, _ in THEMES} == engine.THEME_LABELS
 
 
 def test_a_shared_word_is_shown_rather_than_the_concepts_it_stands_for(model):
