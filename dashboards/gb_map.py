@@ -16,9 +16,8 @@ HEIGHT = MAP["height"]
 
 # Licence and attribution, shown under the map (and in the README).
 ATTRIBUTION = (
-    "Coastline: Natural Earth 1:10m (public domain), from the npm package world-atlas 2.0.2 "
-    "(ISC licence, Mike Bostock). Drawn with a transverse Mercator projection; places are "
-    "accurate to about 2 km."
+    "Map outline from Natural Earth (public domain), prepared by Mike Bostock's world-atlas "
+    "(ISC licence). Places are shown to within about 2 km."
 )
 
 # Where each cluster is: the main industrial site it is known by, in degrees (WGS84), to
