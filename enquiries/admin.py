@@ -54,6 +54,13 @@ class EnquiryAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Triage picks a cluster and a person; it never adds, changes or deletes clusters or
+        # accounts from here (the pencil, plus and cross beside them: newcomer probe).
+        for name in ("cluster", "assignee"):
+            widget = self.fields[name].widget if name in self.fields else None
+            for flag in ("can_add_related", "can_change_related", "can_delete_related"):
+                if hasattr(widget, flag):
+                    setattr(widget, flag, False)
         if "assignee" in self.fields:
             # Only staff who can open and answer enquiries (as the API's check): a moderator
             # offered here was given enquiries they could not open (newcomer probe).
@@ -177,8 +184,15 @@ class EnquiryAdmin(admin.ModelAdmin):
         if note:
             services.add_note(obj, request.user, note)
         if reply:
-            services.send_reply(obj, request.user, reply)
-            self.message_user(request, f"Your reply to {obj.email} is on its way.")
+            # A status chosen in the same save stands; otherwise a reply waits on the sender
+            # (it was changed unseen from the one chosen: newcomer probe). Either way, say so.
+            chose = "status" in form.changed_data
+            services.send_reply(obj, request.user, reply, wait_on_sender=not chose)
+            self.message_user(
+                request,
+                f"Your reply to {obj.email} is on its way. The enquiry is now "
+                f"“{obj.get_status_display()}”" + ("." if chose else ", until they answer."),
+            )
 
     def get_urls(self):
         return [

@@ -313,11 +313,12 @@ def add_note(enquiry: Enquiry, author, body: str) -> Message:
 
 
 @transaction.atomic
-def send_reply(enquiry: Enquiry, author, body: str) -> Message:
+def send_reply(enquiry: Enquiry, author, body: str, *, wait_on_sender: bool = True) -> Message:
     """Record a reply in the thread and queue it to the sender, with the reference in the subject.
 
     A reply to an enquiry that was not yet answered sets first_replied_at; the enquiry then
-    waits on the sender (with a history row).
+    waits on the sender (with a history row), unless `wait_on_sender` is False: the person
+    chose its status with the reply (the admin's form), and that choice stands.
     """
     subject = one_line(render_to_string("emails/enquiry_reply_subject.txt", {"enquiry": enquiry}))[
         :SUBJECT_MAX
@@ -352,7 +353,7 @@ def send_reply(enquiry: Enquiry, author, body: str) -> Message:
     message.save(update_fields=["message_id"])
     if enquiry.first_replied_at is None:
         enquiry.first_replied_at = message.created_at
-    if enquiry.status not in (Enquiry.Status.CLOSED, Enquiry.Status.SPAM):
+    if wait_on_sender and enquiry.status not in (Enquiry.Status.CLOSED, Enquiry.Status.SPAM):
         enquiry.status = Enquiry.Status.WAITING
     save_enquiry(enquiry, author)
     return message

@@ -73,6 +73,42 @@ def test_a_staff_reply_is_emailed_with_the_reference_and_shown_in_the_thread(
     assert "Reply to the sender" in page
 
 
+def test_a_status_chosen_with_a_reply_stands_and_the_message_says_the_status(
+    client, staff, enquiry, django_capture_on_commit_callbacks
+):
+    """Status "Assigned" and a reply, saved together, became "Waiting on sender" unseen
+    (newcomer probe, stop 26)."""
+    client.force_login(staff)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            change_url(enquiry),
+            form_data(enquiry, status="assigned", assignee=staff.pk, reply="We are on it."),
+            follow=True,
+        )
+    enquiry.refresh_from_db()
+    assert enquiry.status == Enquiry.Status.ASSIGNED
+    assert len(mail.outbox) == 1
+    assert "The enquiry is now “Assigned”." in response.content.decode()
+    # Without a status chosen, a reply still waits on the sender, and says so.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            change_url(enquiry), form_data(enquiry, reply="Any news?"), follow=True
+        )
+    enquiry.refresh_from_db()
+    assert enquiry.status == Enquiry.Status.WAITING
+    assert "The enquiry is now “Waiting on sender”, until they answer." in (
+        response.content.decode()
+    )
+
+
+def test_the_triage_form_offers_no_way_to_add_change_or_delete_a_cluster(client, staff, enquiry):
+    client.force_login(staff)
+    page = client.get(change_url(enquiry)).content.decode()
+    assert 'id="change_id_cluster"' not in page and 'id="add_id_cluster"' not in page
+    assert 'id="delete_id_cluster"' not in page and 'id="add_id_assignee"' not in page
+    assert 'name="cluster"' in page
+
+
 def test_an_internal_note_is_kept_in_the_thread_and_never_emailed(
     client, staff, enquiry, django_capture_on_commit_callbacks
 ):
