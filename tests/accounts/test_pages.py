@@ -597,3 +597,15 @@ def test_confirming_it_is_you_offers_no_code_by_email(client):
     code_url = reverse("account_request_reauthentication_code")
     assert code_url not in page
     assert client.get(code_url).status_code != 200
+
+
+def test_the_account_menu_leads_to_deleting_the_account_and_the_password_prompt_has_a_way_back(
+    signed_in,
+):
+    """Deleting an account was only reachable through "Your data", and the password prompt
+    before it had no way back (newcomer probe, stop 26)."""
+    html = signed_in.get(reverse("account_email")).content.decode()
+    assert f'href="{reverse("account-delete")}">Delete your account</a>' in html
+    prompt = signed_in.get(reverse("account-delete"), follow=True).content.decode()
+    assert "Enter your password" in prompt
+    assert f'href="{reverse("account_email")}">Cancel and go back to your account</a>' in prompt
