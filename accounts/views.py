@@ -53,4 +53,8 @@ def delete_account(request):
         logout(request)
         messages.success(request, "Your account has been deleted.")
         return redirect("home")
-    return render(request, "accounts/delete_account.html", {"form": form})
+    return render(
+        request,
+        "accounts/delete_account.html",
+        {"form": form, "removed": services.what_deleting_removes(request.user)},
+    )

@@ -71,10 +71,15 @@ def _slugs(items) -> list[str]:
 CHALLENGE_FIELDS = (
     Field("ref", "reference", "The challenge's unique reference.", "ch-humber-001"),
     Field("url", "web address", "Its page on this site.", "https://…/challenges/ch-humber-001/"),
-    Field("cluster", "reference", "The short name of the cluster that set it, as in its web address.", "humber"),
+    Field(
+        "cluster",
+        "reference",
+        "The short name of the cluster that set it (as in its address).",
+        "humber",
+    ),
     Field("title", "text", "Its title.", "Capture CO2 from refinery heaters"),
     Field("description", "text", "What the cluster needs, in its own words.", "We run…"),
-    Field("themes", "list", "The short names of its themes, separated by semicolons.", "ccus;hydrogen"),
+    Field("themes", "list", "Short names of its themes, by semicolons.", "ccus;hydrogen"),
     Field("status", "text", "open or closed.", "open"),
     Field(
         "set_by",
@@ -150,11 +155,16 @@ def _listing_fields(kind: str) -> tuple[Field, ...]:
         ),
         Field("title", "text", "Its title.", "Industrial heat pumps"),
         Field("description", "text", "What it is, in the organisation's words.", "We make…"),
-        Field("themes", "list", "The short names of its themes, separated by semicolons.", "hydrogen;clean-electricity"),
+        Field(
+            "themes",
+            "list",
+            "Short names of its themes, by semicolons.",
+            "hydrogen;clean-electricity",
+        ),
         Field(
             "clusters",
             "list",
-            "The short names of the clusters it is for, separated by semicolons (empty: any cluster).",
+            "Short names of the clusters it is for (empty: any cluster).",
             "humber;teesside",
         ),
         Field(

@@ -54,6 +54,34 @@ def test_deleting_the_only_member_deletes_the_organisation(client, member, organ
     assert not Listing.objects.exists()
 
 
+def test_the_delete_page_names_what_goes_with_the_account(client, member, organisation):
+    """It listed what happens in general, not that Port Talbot Steelworks and its 2
+    listings, and an introduction the other side relies on, would go (newcomer probe)."""
+    from introductions.models import Introduction
+    from tests.factories import MembershipFactory
+
+    ListingFactory(organisation=organisation, title="Grid capacity study")
+    ListingFactory(organisation=organisation, title="Heat for a drying line")
+    other = MembershipFactory().organisation
+    Introduction.objects.create(
+        from_organisation=organisation,
+        to_organisation=other,
+        target_listing=ListingFactory(organisation=other),
+        message="Hello",
+        expires_at=organisation.created_at,
+    )
+    shared = MembershipFactory(organisation__name="Shared Org Ltd").organisation
+    Membership.objects.create(user=member, organisation=shared, role="member")
+    client.force_login(member)
+    confirm_it_is_you(client)
+    html = client.get(reverse("account-delete")).content.decode()
+    assert f"You are the only member of <strong>{organisation.name}</strong>" in html
+    assert "with its 2 listings" in html
+    assert "<li>Grid capacity study</li>" in html and "<li>Heat for a drying line</li>" in html
+    assert "Its 1 introduction will be deleted too" in html
+    assert "Shared Org Ltd" not in html  # it has other members: it stays
+
+
 def test_an_organisation_with_other_members_stays_and_gets_an_admin(client, member, organisation):
     colleague = UserFactory()
     Membership.objects.create(user=colleague, organisation=organisation, role="member")
