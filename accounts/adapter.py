@@ -2,6 +2,7 @@
 
 import uuid
 
+from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from django.urls import reverse
 
@@ -66,6 +67,8 @@ class AccountAdapter(DefaultAccountAdapter):
         Its one-time links and codes are hidden from staff in the outbox, and not kept
         once the email is sent.
         """
+        # How long a confirmation link works, for the email to say (newcomer probe).
+        context = {**context, "link_days": app_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS}
         message = self.render_mail(template_prefix, email, context)
         html = next(
             (body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"),

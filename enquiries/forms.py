@@ -89,7 +89,7 @@ class EnquiryForm(HoneypotForm):
     )
     cluster = IdChoiceField(
         label="Which cluster is it about? (optional)",
-        queryset=Cluster.objects.order_by("name"),
+        queryset=Cluster.objects.all(),  # by emissions, as everywhere on the site
         required=False,
         empty_label="Not about one cluster",
         error_messages={"invalid_choice": "Select a cluster from the list"},

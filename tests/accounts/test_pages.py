@@ -227,6 +227,7 @@ def test_sign_up_sends_a_plain_english_confirmation_email(
     )
     assert message.body.startswith("Dear Dewi O'Brien,")  # plain text: nothing escaped
     assert "http://testserver/account/confirm-email/" in message.body
+    assert "The link works for 3 days." in message.body  # how long (newcomer probe)
     assert message.body.rstrip().endswith("Cluster Exchange")
     assert not message.alternatives  # plain text only
 

@@ -316,6 +316,7 @@ def test_invitation_is_accepted_only_by_the_invited_address(
             {"email": "colleague@example.org"},
         )
     assert "colleague@example.org" in mail.outbox[-1].to
+    assert "The link works until you use it" in mail.outbox[-1].body
     link = re.search(r"http://testserver(/invitations/\S+/)", mail.outbox[-1].body).group(1)
 
     stranger = UserFactory(email="stranger@example.org")

@@ -238,3 +238,15 @@ def test_a_fresh_copy_of_the_form_after_a_replay_sends_a_new_enquiry(client):
     client.post(URL, data)
     assert client.post(URL, {**data, "started": started()}).status_code == 302
     assert Enquiry.objects.count() == 2
+
+
+def test_the_clusters_are_offered_in_emissions_order_as_everywhere_else(client):
+    """The form listed them A to Z; every other page lists Humber first (newcomer probe)."""
+
+    from clusters.models import Cluster
+
+    html = client.get(reverse("enquiries:create")).content.decode()
+    select = re.search(r'<select[^>]*name="cluster".*?</select>', html, re.S).group(0)
+    offered = re.findall(r'<option value="\d+"[^>]*>([^<]+)</option>', select)
+    assert offered == [c.name for c in Cluster.objects.all()]
+    assert offered[0] == "Humber"
