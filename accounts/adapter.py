@@ -4,6 +4,7 @@ import uuid
 
 from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.urls import reverse
 
 from outbox.services import queue_rendered
@@ -51,6 +52,9 @@ class AccountAdapter(DefaultAccountAdapter):
         # People without an organisation are sent to create or join one first.
         from clusters.models import Membership
 
+        # Programme staff go to the admin, not to "which organisation do you work for?".
+        if request.user.is_staff and not Membership.objects.filter(user=request.user).exists():
+            return reverse("admin:index")
         if not Membership.objects.filter(user=request.user).exists():
             return reverse("clusters:organisation-start")
         return super().get_login_redirect_url(request)
@@ -59,6 +63,8 @@ class AccountAdapter(DefaultAccountAdapter):
         return reverse("clusters:organisation-start")
 
     def get_email_verification_redirect_url(self, email_address):
+        if email_address.user.is_staff:
+            return reverse("admin:index")
         return reverse("clusters:organisation-start")
 
     def send_mail(self, template_prefix, email, context):
@@ -82,3 +88,16 @@ class AccountAdapter(DefaultAccountAdapter):
             html,
             secrets=secrets_in(context),
         )
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """django-allauth's second factor, with its messages in plain words (MFA_ADAPTER)."""
+
+    error_messages = {
+        **DefaultMFAAdapter.error_messages,
+        "incorrect_code": "The code is not right. Enter the 6-digit code your authenticator "
+        "app shows now: it changes every 30 seconds.",
+        "unverified_email": "Confirm your email address first, with the link we sent you, "
+        "then set up your authenticator app.",
+        "add_email_blocked": "To add an email address, first turn off 2-step verification.",
+    }

@@ -218,6 +218,7 @@ ACCOUNT_FORMS = {
     "add_email": "accounts.forms.AddEmailForm",
 }
 ACCOUNT_ADAPTER = "accounts.adapter.AccountAdapter"
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"
 ACCOUNT_PREVENT_ENUMERATION = True
 # Before a sensitive change, confirm it is you with your password or your authenticator app.
 # allauth's default also offers a code sent by email: a weaker proof (whoever reads the

@@ -462,6 +462,8 @@ def test_setting_up_an_authenticator_app(signed_in):
     html = response.content.decode()
     assert title(html).startswith("Error: Set up an authenticator app")
     assert '<a href="#id_code">' in html
+    # What to do next, not allauth's "Incorrect code." (newcomer probe).
+    assert "it changes every 30 seconds" in html and "Incorrect code." not in html
 
 
 def test_mfa_settings_pages(client, mfa_user):
@@ -610,3 +612,18 @@ def test_the_account_menu_leads_to_deleting_the_account_and_the_password_prompt_
     prompt = signed_in.get(reverse("account-delete"), follow=True).content.decode()
     assert "Enter your password" in prompt
     assert f'href="{reverse("account_email")}">Cancel and go back to your account</a>' in prompt
+
+
+def test_staff_are_taken_to_the_admin_not_asked_which_organisation_they_work_for(client):
+    from allauth.account.adapter import get_adapter
+    from allauth.account.models import EmailAddress
+
+    staff = make_user(email="officer@programme.example", is_staff=True)
+    address = EmailAddress.objects.get(user=staff)
+    assert get_adapter().get_email_verification_redirect_url(address) == reverse("admin:index")
+    response = client.post(reverse("account_login"), {"login": staff.email, "password": PASSWORD})
+    assert response["Location"] == reverse("admin:index")
+    member = make_user(email="plain@steel.example")
+    client.logout()
+    response = client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+    assert response["Location"] == reverse("clusters:organisation-start")
