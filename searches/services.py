@@ -29,20 +29,42 @@ def _already_saved(search: SavedSearch) -> SearchNotSaved:
     return SearchNotSaved(f"You have already saved this search, as “{search.name}”.", search)
 
 
+def _filter_words(data: QueryDict) -> list[str]:
+    """The filters of a saved query in words, e.g. ["Humber", "Hydrogen and low-carbon fuels"]."""
+    from clusters.models import Challenge, Cluster, Organisation, Theme
+
+    words: list[str] = []
+    clusters = data.getlist("cluster")
+    if clusters:
+        words += Cluster.objects.filter(slug__in=clusters).values_list("name", flat=True)
+    themes = data.getlist("theme")
+    if themes:
+        words += Theme.objects.filter(slug__in=themes).values_list("name", flat=True)
+    kinds = dict(Organisation.Kind.choices)
+    words += [f"from {kinds[k].lower()}" for k in data.getlist("organisation_kind") if k in kinds]
+    statuses = dict(Challenge.Status.choices)
+    words += [statuses[s].lower() for s in data.getlist("status") if s in statuses]
+    words += [f"challenge {ref}" for ref in data.getlist("challenge")]
+    return words
+
+
 def default_name(page_name: str, query: str) -> str:
-    """A readable name from the page and its search words, e.g. "Offers: hydrogen"."""
+    """A readable name from the page, its search words and its filters, e.g. "Offers:
+    “hydrogen” (South Wales, Energy efficiency)"; "(filtered)" said nothing of which."""
     page = PAGES[page_name]
     data = QueryDict(query)
     words = data.get("q", "")
-    filters = [key for key in data if key != "q"]
+    filters = _filter_words(data)
     name = page.label
     if words:
         name += f": “{words}”"
     if filters:
-        name += " (filtered)" if words else ": filtered"
+        name += f" ({', '.join(filters)})" if words else f": {', '.join(filters)}"
     elif not words:
         name = f"All new {page.label.lower()}"
-    return name[:NAME_LENGTH]
+    if len(name) > NAME_LENGTH:
+        name = name[: NAME_LENGTH - 1].rstrip() + "…"
+    return name
 
 
 @transaction.atomic

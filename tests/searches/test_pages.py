@@ -45,9 +45,13 @@ def test_saving_keeps_only_known_filters_in_a_fixed_order(client, member):
     search = SavedSearch.objects.get(user=member)
     assert search.page == "offers"
     assert search.query == "q=electrolysers&cluster=humber&theme=ccus&theme=hydrogen"
-    assert search.name == "Offers: “electrolysers” (filtered)"
+    # The filters in words ("(filtered)" said nothing of which: newcomer probe).
+    assert search.name == (
+        "Offers: “electrolysers” "
+        "(Humber, Carbon capture, usage and storage, Hydrogen and low-carbon fuels)"
+    )
     assert response.redirect_chain[-1][0] == f"{OFFERS}?{search.query}"
-    assert "Search saved as “Offers: “electrolysers” (filtered)”" in messages_of(response)[0]
+    assert f"Search saved as “{search.name}”" in messages_of(response)[0]
 
 
 def client_of(client, user):
@@ -95,6 +99,17 @@ def test_a_search_of_closed_challenges_is_refused_as_it_could_never_find_anythin
     response = save(client_of(client, member), "status=closed", page="challenges")
     assert "a search of closed challenges cannot be saved" in messages_of(response)[0]
     assert not SavedSearch.objects.exists()
+
+
+def test_a_default_name_says_the_filters_and_is_cut_to_fit(client, member):
+    save(client_of(client, member), "cluster=south-wales&organisation_kind=university")
+    assert SavedSearch.objects.get().name == (
+        "Offers: South Wales, from university or research organisation"
+    )
+    long_words = "hydrogen " * 12
+    save(client, f"q={long_words}&theme=ccus&theme=hydrogen&theme=bioenergy")
+    name = SavedSearch.objects.exclude(name__startswith="Offers: South").get().name
+    assert len(name) <= 100 and name.endswith("…")
 
 
 def test_the_same_search_twice_is_saved_once_and_the_page_says_where_it_is(client, member):
