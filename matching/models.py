@@ -18,6 +18,8 @@ class MatchModel(models.Model):
     doc_count = models.PositiveIntegerField(default=0)
     fitted_at = models.DateTimeField()
     is_current = models.BooleanField(default=False)
+    # engine.Model.digest() of what was saved: a refit with the same digest is not saved again.
+    digest = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         ordering = ["-fitted_at"]

@@ -102,6 +102,35 @@ def test_a_second_rebuild_with_nothing_changed_writes_no_match_rows():
     assert snapshot() == before  # the same rows, ids and computed_at included
 
 
+def test_a_refit_identical_to_the_current_model_is_not_stored_again():
+    from matching.models import MatchModelPart
+
+    listings = make_corpus()
+    services.rebuild(in_process=True)
+    record = MatchModel.objects.get(is_current=True)
+    parts = list(MatchModelPart.objects.values_list("pk", flat=True))
+    assert record.digest and parts
+
+    with CaptureQueriesContext(connection) as queries:
+        services.rebuild(in_process=True)
+    same = MatchModel.objects.get(is_current=True)
+    assert same.pk == record.pk and same.fitted_at > record.fitted_at
+    assert list(MatchModelPart.objects.values_list("pk", flat=True)) == parts
+    assert not [q for q in queries.captured_queries if "matchmodelpart" in q["sql"].lower()]
+
+    # A change that matching reads makes a new model, stored as before.
+    offer = next(x for x in listings if x.kind == "offer")
+    offer.description = "Hydrogen electrolyser stacks, hydrogen storage and hydrogen burners."
+    offer.save()
+    services.rebuild(in_process=True)
+    new = MatchModel.objects.get(is_current=True)
+    assert new.digest != record.digest
+    assert set(MatchModelPart.objects.values_list("pk", flat=True)).isdisjoint(parts)
+    loaded = services.load_model(new)
+    services._loaded.clear()
+    assert services.load_model(new).digest() == loaded.digest() == new.digest
+
+
 def test_after_an_edit_exactly_the_rows_whose_score_rank_or_reasons_changed_are_written(
     monkeypatch,
 ):
