@@ -95,9 +95,11 @@ class MFAAdapter(DefaultMFAAdapter):
 
     error_messages = {
         **DefaultMFAAdapter.error_messages,
-        "incorrect_code": "The code is not right. Enter the 6-digit code your authenticator "
-        "app shows now: it changes every 30 seconds.",
+        "incorrect_code": "The code is not right. Enter the code your authenticator app "
+        "shows now (it changes every 30 seconds), or, when signing in, one of your recovery "
+        "codes.",
         "unverified_email": "Confirm your email address first, with the link we sent you, "
         "then set up your authenticator app.",
-        "add_email_blocked": "To add an email address, first turn off 2-step verification.",
+        "add_email_blocked": "An account with 2-step verification cannot add an email "
+        "address here. Ask the programme team to change it for you.",
     }

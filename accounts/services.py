@@ -1,10 +1,9 @@
 """A user's own data: everything held about them as JSON, and deleting their account."""
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch
 
 from clusters.models import Invitation, Listing, Membership, Organisation
-from introductions.models import Introduction
 from outbox.models import Email
 from reports.models import Report
 
@@ -13,7 +12,6 @@ from .export import _address_q, _verified_addresses, export_user_data
 __all__ = ["delete_account", "export_user_data", "what_deleting_removes"]
 
 
-@transaction.atomic
 def what_deleting_removes(user) -> list[dict]:
     """The organisations that would go with `user`'s account (those they are the only member
     of), each with its listings' titles and how many introductions it is in, so that the
@@ -21,20 +19,24 @@ def what_deleting_removes(user) -> list[dict]:
     alone = (
         Organisation.objects.annotate(members=Count("memberships", distinct=True))  # all
         .filter(members=1, memberships__user=user)
+        .annotate(
+            asked=Count("introductions_sent", distinct=True),
+            asked_of=Count("introductions_received", distinct=True),
+        )
+        .prefetch_related(Prefetch("listings", Listing.objects.order_by("title")))
         .order_by("name")
     )
     return [
         {
             "organisation": org,
-            "listings": list(org.listings.order_by("title").values_list("title", flat=True)),
-            "introductions": Introduction.objects.filter(
-                Q(from_organisation=org) | Q(to_organisation=org)
-            ).count(),
+            "listings": [listing.title for listing in org.listings.all()],
+            "introductions": org.asked + org.asked_of,
         }
         for org in alone
     ]
 
 
+@transaction.atomic
 def delete_account(user) -> None:
     """Delete the user and their personal data.
 

@@ -25,7 +25,9 @@ def call_list(request):
     page_obj = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    filtered = any(value for key, value in params.items())
+    # Filtered: any filter the page knows was given a value (not a stray parameter).
+    data = filterset.form.cleaned_data if filterset.is_bound and filterset.form.is_valid() else {}
+    filtered = any(value not in (None, "", [], ()) and value for value in data.values())
     return render(
         request,
         "funding/fundingcall_list.html",

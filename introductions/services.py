@@ -1,7 +1,7 @@
 """Writes for introductions: request, accept, decline, remind and expire; and the counts."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
@@ -125,19 +125,30 @@ def _waiting_for_requester(organisation: Organisation, target: Listing, about: L
     return None
 
 
-def _introduced_already(organisation: Organisation, target: Listing) -> Introduction | None:
-    """The accepted introduction, either way, between `organisation` and the owner of
-    `target` about `target` (asked about it, or asked from it): asking again would send a
-    second request for contact details both sides already have (newcomer probe, stop 26)."""
-    return (
-        Introduction.objects.filter(status=Introduction.Status.ACCEPTED)
-        .filter(
-            Q(from_organisation=organisation, target_listing=target)
-            | Q(to_organisation=organisation, source_listing=target)
-        )
-        .order_by("-decided_at")
-        .first()
+# An accepted introduction stands in the way of asking again about the same listing for this
+# long; after it, people and plans may have changed, and a new request is fair.
+INTRODUCED_RECENTLY = timedelta(days=365)
+
+
+def _introduced_already(
+    organisation: Organisation, target: Listing, about_challenge: Challenge | None = None
+) -> Introduction | None:
+    """The accepted introduction, either way, in the last INTRODUCED_RECENTLY, between
+    `organisation` and the owner of `target` about `target` (asked about it, or asked from
+    it): asking again would send a second request for contact details both sides already
+    have (newcomer probe, stop 26). A request made from a challenge is new if the earlier
+    one was made from another challenge, or from none (a cluster team asking about each of
+    its challenges, review)."""
+    accepted = Introduction.objects.filter(
+        status=Introduction.Status.ACCEPTED,
+        decided_at__gte=timezone.now() - INTRODUCED_RECENTLY,
+    ).filter(
+        Q(from_organisation=organisation, target_listing=target)
+        | Q(to_organisation=organisation, source_listing=target)
     )
+    if about_challenge is not None:
+        accepted = accepted.filter(challenge=about_challenge)
+    return accepted.order_by("-decided_at").first()
 
 
 def _is_verified(user) -> bool:
@@ -170,6 +181,7 @@ def check_can_request(
     organisation: Organisation,
     target: Listing,
     about_listing: Listing | None = None,
+    about_challenge: Challenge | None = None,
 ) -> None:
     """Raise NotAllowed if `user`, for `organisation`, may not ask about `target` now."""
     if not Membership.objects.filter(user=user, organisation=organisation).exists():
@@ -203,7 +215,7 @@ def check_can_request(
             f"{existing.from_organisation.name} has already asked to be introduced to you "
             "about these listings. Accept or decline their request in your introductions."
         )
-    introduced = _introduced_already(organisation, target)
+    introduced = _introduced_already(organisation, target, about_challenge)
     if introduced is not None:
         raise NotNow(
             f"{organisation.name} and {target.organisation.name} were introduced about this "
@@ -252,7 +264,13 @@ def request_introduction(
     Introduction.objects.filter(pk__in=stale.open().filter(expires_at__lte=now)).update(
         status=Introduction.Status.EXPIRED, updated_at=now
     )
-    check_can_request(user, organisation=organisation, target=target, about_listing=about_listing)
+    check_can_request(
+        user,
+        organisation=organisation,
+        target=target,
+        about_listing=about_listing,
+        about_challenge=about_challenge,
+    )
     try:
         with transaction.atomic():
             introduction = Introduction.objects.create(

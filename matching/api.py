@@ -191,11 +191,12 @@ class OrganisationMatchViewSet(MemberScope, mixins.ListModelMixin, viewsets.Gene
 
     @extend_schema(
         operation_id="organisation_matches_answer",
-        summary="Answer a match: interested, or not relevant",
+        summary="Answer a match: interested, not relevant, or suggest it again",
         description=(
             "The same as the buttons on the page. “not-relevant” is never suggested again "
-            "(and offers like it move down your list); “interested” is noted. You may change "
-            "your answer. Answers the match as it now is. Needs a read-and-write token."
+            "to your organisation (and offers like it move down your list); “interested” is "
+            "noted; “suggest-again” takes either answer back. You may change your answer. "
+            "Answers the match as it now is. Needs a read-and-write token."
         ),
         request=AnswerSerializer,
         examples=[OpenApiExample("Interested", value={"answer": "interested"}, request_only=True)],

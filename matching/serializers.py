@@ -96,8 +96,10 @@ class MatchSerializer(serializers.ModelSerializer):
 class AnswerSerializer(serializers.Serializer):
     answer = ChoiceField(
         choices=list(ANSWERS),
-        help_text="interested; not-relevant (it will not be suggested again); or "
-        "suggest-again (undoes either: the pair may be suggested again).",
+        help_text="interested; not-relevant (the offer or need will not be suggested to your "
+        "organisation again); or suggest-again (takes back either answer; after "
+        "not-relevant, every such answer of your organisation for it, and the lists are "
+        "worked out again).",
         error_messages={
             "invalid_choice": "Choose “interested”, “not-relevant” or “suggest-again”."
         },

@@ -1533,17 +1533,32 @@ def export_feedback() -> dict:
 
 @transaction.atomic
 def set_match_status(match: Match, status: str) -> Match:
-    """Record a person's answer to a suggestion. "Not relevant" is never suggested again, and
-    the source's list is worked out again so that offers like the dismissed one move down
-    (and back up if the answer is changed)."""
+    """Record a person's answer to a suggestion. "Not relevant" is never suggested again (to
+    the whole organisation), and the source's list is worked out again so that offers like
+    the dismissed one move down (and back up if the answer is changed: then every "not
+    relevant" of the organisation for that offer is taken back)."""
     before = match.status
     match.status = status
     match.status_changed_at = timezone.now()
     match.save(update_fields=["status", "status_changed_at"])
     if Match.Status.DISMISSED in (before, status) and before != status:
-        source = match.source_listing or match.source_challenge
-        if source is not None:
-            request_matching(source)
+        sources = [match.source_listing or match.source_challenge]
+        if before == Match.Status.DISMISSED and match.source_listing is not None:
+            # "Not relevant" blocks the offer for the whole organisation (blocked_pairs):
+            # taking it back takes back the organisation's other "not relevant" answers for
+            # the same offer too, or the offer would stay blocked (review).
+            others = Match.objects.filter(
+                status=Match.Status.DISMISSED,
+                target_id=match.target_id,
+                source_listing__organisation_id=match.source_listing.organisation_id,
+            ).select_related("source_listing")
+            for other in others:
+                other.status, other.status_changed_at = status, match.status_changed_at
+                other.save(update_fields=["status", "status_changed_at"])
+                sources.append(other.source_listing)
+        for source in sources:
+            if source is not None:
+                request_matching(source)
     return match
 
 

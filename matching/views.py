@@ -69,8 +69,18 @@ def answer_match(request, ref, target):
     if answer is None:
         messages.error(request, "Choose “Interested”, “Not relevant” or “Suggest it again”.")
     else:
+        before = match.status
         services.set_match_status(match, answer)
-        if answer == Match.Status.DISMISSED:
+        if answer == before:
+            messages.success(
+                request,
+                f"Nothing to change: your answer about “{match.target.title}” stays as it was.",
+            )
+        elif answer == Match.Status.NEW and before == Match.Status.INTERESTED:
+            messages.success(
+                request, f"“{match.target.title}” is no longer marked as interesting to you."
+            )
+        elif answer == Match.Status.DISMISSED:
             messages.success(
                 request,
                 f"“{match.target.title}” will not be suggested to you again. Changed your mind? "
@@ -79,9 +89,9 @@ def answer_match(request, ref, target):
         elif answer == Match.Status.NEW:
             messages.success(
                 request,
-                f"“{match.target.title}” can be suggested to you again. Your suggestions are "
-                "being worked out again: it shows in the list if it is still one of the best "
-                "fits (within a few minutes).",
+                f"“{match.target.title}” can be suggested to your organisation again. Your "
+                "suggestions are being worked out again: it shows in the list if it is still "
+                "one of the best fits (within a few minutes).",
             )
         else:
             messages.success(request, f"Noted: you are interested in “{match.target.title}”.")

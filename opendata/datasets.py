@@ -79,7 +79,7 @@ CHALLENGE_FIELDS = (
     ),
     Field("title", "text", "Its title.", "Capture CO2 from refinery heaters"),
     Field("description", "text", "What the cluster needs, in its own words.", "We run…"),
-    Field("themes", "list", "Short names of its themes, by semicolons.", "ccus;hydrogen"),
+    Field("themes", "list", "Its themes' short names, separated by semicolons.", "ccus;hydrogen"),
     Field("status", "text", "open or closed.", "open"),
     Field(
         "set_by",
@@ -158,7 +158,7 @@ def _listing_fields(kind: str) -> tuple[Field, ...]:
         Field(
             "themes",
             "list",
-            "Short names of its themes, by semicolons.",
+            "Its themes' short names, separated by semicolons.",
             "hydrogen;clean-electricity",
         ),
         Field(

@@ -494,3 +494,10 @@ def test_the_schema_is_served_at_its_v1_address_and_its_old_one(client):
     assert reverse("api-v1-schema") == "/api/v1/schema/"
     assert new.status_code == old.status_code == 200
     assert new.content == old.content and b"openapi: 3" in new.content
+
+
+def test_wide_tables_scroll_in_named_groups_not_hundreds_of_landmarks(client):
+    html = client.get("/api/docs/").content.decode()
+    assert 'role="region"' not in html  # a region is a landmark: one per table was too many
+    assert 'role="group" aria-label="Parameters of GET /api/v1/' in html
+    assert "Long paths" not in html  # the template's comment is not shown

@@ -317,20 +317,21 @@ def fit(docs: Sequence[Doc], settings: Settings = DEFAULTS) -> Model:
 
 def _acronyms(spelled: Counter) -> dict[str, str]:
     """Lower-case spelling -> its usual spelling, for words usually written as an acronym or
-    a unit ("co2" -> "CO2", "mw" -> "MW", "gwh" -> "GWh"): the corpus's most frequent
-    spelling has two capitals or more and at most 6 characters. A word in a title ("Heat")
-    has one capital and stays in lower case; so does a shouted one ("HYDROGEN")."""
-    usual: dict[str, tuple[int, str]] = {}
+    a unit ("co2" -> "CO2", "mw" -> "MW", "kwh" -> "kWh"): a spelling of at most 6
+    characters with a capital after its first letter, used more often than all the other
+    spellings of the word together. A word in a title ("Heat") has only its first capital
+    and stays in lower case; a word shouted once in a title ("STEAM") but written "steam"
+    elsewhere is not in the majority, and stays in lower case too."""
+    totals: Counter = Counter()
+    best: dict[str, tuple[int, str]] = {}
     for token, n in spelled.items():
         lower = token.lower()
-        current = usual.get(lower)
-        if current is None or (n, _neg(token)) > (current[0], _neg(current[1])):
-            usual[lower] = (n, token)
-    return {
-        lower: token
-        for lower, (_, token) in usual.items()
-        if len(token) <= 6 and sum(c.isupper() for c in token) >= 2
-    }
+        totals[lower] += n
+        if len(token) <= 6 and any(c.isupper() for c in token[1:]):
+            current = best.get(lower)
+            if current is None or (n, _neg(token)) > (current[0], _neg(current[1])):
+                best[lower] = (n, token)
+    return {lower: token for lower, (n, token) in best.items() if 2 * n > totals[lower]}
 
 
 def _shown(label: str, capitals: dict[str, str]) -> str:

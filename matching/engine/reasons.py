@@ -20,16 +20,16 @@ _WORD, _CONCEPT, _SIGNAL, _SILENT = 0, 1, 2, 3
 _VAGUE = """
     about above across after again against ago ahead all almost along already also although
     always among amount another any anyone anything around available away back based
-    because become been before being below best better between beyond big both bring build
-    can case cases come comes could current currently day days different do does done down
+    because become been before being below best better between beyond big both bring
+    can case cases come comes could currently day days different do does done down
     due during each early easy either else end enough etc even ever every example fast few
     find first five following four from full further get give given go going good great half
     hand has have help helps high how however idea ideas include includes including into
     just keep kind kinds large last late latest least less like likely little long look
-    looking looks lot lots low made main mainly make makes making many may mean means
+    looking looks lot lots low made mainly make makes making many may mean means
     might mid more most much must near nearly need needs new next non now number numbers
     offer offering offers often one only open other others our over own part parts pay pays
-    per place plan plans point possible post pre put quick quickly rather ready real really
+    per place point possible post pre put quick quickly rather ready real really
     right run running same say second see seek seeking set several short should show side
     since six small some something soon still such sure take takes taking ten term terms
     than that then there these thing things think third this those three through time
@@ -66,7 +66,6 @@ def _reason_tables(model: Model) -> _ReasonTables:
             for concept in concepts:
                 if key:
                     words_of.setdefault(vocab.labels[concept], set()).add(key)
-        vague = {_word_key(w, model.settings.stemming) for w in VAGUE_WORDS} - {None}
         fi = model.feature_index
         word_of_label: dict[str, list[int]] = {}
         for col in range(model.n_text):
@@ -91,10 +90,11 @@ def _reason_tables(model: Model) -> _ReasonTables:
                     for w in word_of_label.get(part.lower(), ()):
                         hide_w[0].append(col)
                         hide_w[1].append(w)
-            elif key not in vague:
+            elif label.lower() not in VAGUE_WORDS:
                 kinds[col] = _WORD
             # A vague word ("using", "across", "two") still counts in the score, but is
-            # never given as a reason: it says nothing of what the two have in common.
+            # never given as a reason: it says nothing of what the two have in common. By
+            # its readable form, not its stem: "wells" and "buildings" stay reasons.
 
         def relation(pairs: tuple[list[int], list[int]]) -> sp.csr_matrix:
             ones = np.ones(len(pairs[0]), dtype=np.float32)

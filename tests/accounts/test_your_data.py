@@ -103,3 +103,19 @@ def test_deletion_needs_the_confirmation_box(client, member):
     assert response.status_code == 200
     assert "Confirm that you want to delete your account" in response.content.decode()
     assert User.objects.filter(pk=member.pk).exists()
+
+
+def test_deleting_an_account_is_all_or_nothing(member, organisation, monkeypatch):
+    """A failure part-way (here, deleting the user) undoes the rest: the organisation stays."""
+    from accounts import services
+
+    ListingFactory(organisation=organisation)
+
+    def fail(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(User, "delete", fail)
+    with pytest.raises(RuntimeError):
+        services.delete_account(member)
+    assert Organisation.objects.filter(pk=organisation.pk).exists()
+    assert Listing.objects.filter(organisation=organisation).exists()

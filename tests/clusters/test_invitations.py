@@ -254,4 +254,4 @@ def test_a_link_that_opens_no_invitation_says_what_to_do_next(client, signed_in)
     assert response.status_code == 404
     html = response.content.decode()
     assert "This invitation link does not work" in html
-    assert "ask your colleague to send you a new one" in html
+    assert "ask your colleague to send the invitation again" in html

@@ -160,3 +160,8 @@ def test_with_no_calls_at_all_the_page_does_not_blame_the_filters(client):
     FundingCallFactory(name="Hydrogen call", themes=["hydrogen"])
     html = client.get(LIST, {"theme": "skills"}).content.decode()
     assert "No open calls match these filters" in html
+
+
+def test_a_stray_parameter_is_not_a_filter(client):
+    html = client.get(LIST, {"utm_source": "newsletter"}).content.decode()
+    assert "There are no open funding calls at the moment" in html

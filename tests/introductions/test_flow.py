@@ -233,3 +233,39 @@ def test_a_pair_introduced_already_is_not_offered_a_second_request_either_way(
     )
     assert "were introduced about this listing on" in again.content.decode()
     assert Introduction.objects.count() == 1
+
+
+def test_an_introduction_long_ago_or_from_another_challenge_does_not_block_a_new_request(
+    sides,
+):
+    """The block is for recent introductions about the same listing, and a cluster team's
+    request from one challenge does not block one from another (review)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from introductions import services
+    from tests.factories import ChallengeFactory
+
+    old = Introduction.objects.create(
+        from_organisation=sides.asking,
+        to_organisation=sides.asked,
+        target_listing=sides.target,
+        message="Hello",
+        status=Introduction.Status.ACCEPTED,
+        decided_at=timezone.now() - timedelta(days=400),
+        expires_at=timezone.now(),
+    )
+    services.check_can_request(sides.asker, organisation=sides.asking, target=sides.target)
+    Introduction.objects.filter(pk=old.pk).update(decided_at=timezone.now())
+    with pytest.raises(services.NotAllowed, match="were introduced about this listing"):
+        services.check_can_request(sides.asker, organisation=sides.asking, target=sides.target)
+    first, second = ChallengeFactory(), ChallengeFactory()
+    Introduction.objects.filter(pk=old.pk).update(challenge=first)
+    services.check_can_request(
+        sides.asker, organisation=sides.asking, target=sides.target, about_challenge=second
+    )
+    with pytest.raises(services.NotAllowed, match="were introduced about this listing"):
+        services.check_can_request(
+            sides.asker, organisation=sides.asking, target=sides.target, about_challenge=first
+        )

@@ -237,6 +237,17 @@ def test_vague_words_count_but_are_never_given_as_reasons():
     assert not words & {"using", "two", "across", "mid", "well", "keep", "low", "use"}
 
 
+def test_a_topical_word_whose_stem_is_a_vague_word_is_still_a_reason():
+    """By the word as written, not its stem: "wells" stems to "well" (review)."""
+    docs = [
+        offer("O-wells", "o1", "Monitoring of wells", "Monitoring for CO2 injection wells."),
+        offer("O-other", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
+        need("N-wells", "o3", "Our wells", "We need monitoring of our injection wells."),
+    ]
+    (first,) = [s for s in suggest(fit(docs), ["N-wells"]) if s.target == "O-wells"]
+    assert "wells" in first.reasons
+
+
 def test_acronyms_and_units_keep_their_capitals_in_reasons():
     text = "CO2 capture on a 40 MW FCC unit, NOx below 50 mg."
     docs = [
@@ -250,6 +261,17 @@ def test_acronyms_and_units_keep_their_capitals_in_reasons():
     assert not {"co2", "mw", "fcc", "nox"} & labels
     (first,) = [s for s in suggest(model, ["N-fcc"]) if s.target == "O-fcc"]
     assert "FCC" in first.reasons
+
+
+def test_a_shouted_title_is_not_an_acronym_but_a_unit_with_one_capital_is():
+    docs = [
+        offer("O-1", "o1", "STEAM TRAPS", "Steam traps and steam lines, 50 kW."),
+        offer("O-2", "o2", "Steam audits", "We audit steam systems, from 10 kW to 5 MW."),
+        need("N-1", "o3", "Steam losses", "Our steam traps leak; 200 kW boilers."),
+    ]
+    labels = set(fit(docs).labels)
+    assert "steam" in labels and "STEAM" not in labels
+    assert "kW" in labels and "kw" not in labels
 
 
 def test_theme_reasons_use_the_sites_own_theme_names():

@@ -70,7 +70,7 @@ def test_not_relevant_can_be_undone_from_the_matches_page(client, matched):
 
     response = client.post(answer, {"answer": "suggest-again"}, follow=True)
     html = response.content.decode()
-    assert "can be suggested to you again" in html
+    assert "can be suggested to your organisation again" in html
     assert "Suggestions you marked not relevant" not in html
     match = Match.objects.get(source_key=f"L{need.pk}", target__ref="L-0001")
     assert match.status == "new"
@@ -239,3 +239,42 @@ def test_check_for_matches_passes_the_chosen_challenge_and_ignores_junk(
     )
     assert response.status_code == 200
     assert seen["challenge"] == (challenge.ref if chosen == "challenge" else "")
+
+
+def test_suggest_again_takes_back_the_organisations_other_not_relevant_for_that_offer(
+    client, matched
+):
+    """Dismissed under two listings, the offer stayed blocked when one was undone: the
+    block is the organisation's (review)."""
+    user, need = matched
+    second = ListingFactory(
+        organisation=need.organisation,
+        kind="need",
+        themes=["ccus"],
+        title="Capture for our heaters too",
+        description="Amine capture units for our FCC regenerator and heaters.",
+    )
+    services.rebuild(in_process=True)
+    offer = Listing.objects.get(ref="L-0001")
+    for source in (need, second):
+        match, _ = Match.objects.get_or_create(
+            source_key=f"L{source.pk}",
+            target=offer,
+            defaults={"source_listing": source, "score": 0.5, "rank": 1, "engine_version": "x"},
+        )
+        services.set_match_status(match, Match.Status.DISMISSED)
+    assert "L-0001" in services.blocked_pairs()[need.organisation.ref]
+    client.force_login(user)
+    response = client.post(
+        reverse("matching:answer", args=[need.ref, "L-0001"]),
+        {"answer": "suggest-again"},
+        follow=True,
+    )
+    assert "can be suggested to your organisation again" in response.content.decode()
+    assert not Match.objects.filter(target=offer, status="dismissed").exists()
+    assert "L-0001" not in services.blocked_pairs().get(need.organisation.ref, set())
+    services.match_listing(need.pk)
+    services.match_listing(second.pk)
+    url = reverse("matching:organisation", args=[need.organisation.ref])
+    suggested = b'summary-card__title"><a class="govuk-link" href="/listings/L-0001/"'
+    assert suggested in client.get(url).content
