@@ -498,21 +498,30 @@ Where a rebuild's time goes (cProfile and the command's own step timings, 20,000
   `str.translate` and uses the regular expression only for words with "-" or "&" took
   0.76-0.83 s for the 64,313 texts of 20,000 listings, against 0.60-0.73 s for the
   expression alone.
+- **The same model is not stored twice** (stop 26). A rebuild in which nothing that
+  matching reads has changed fits a model identical to the current one; it used to pack it
+  (zlib) and write it again, 0.3-0.8 s at 20,000 listings. `save_model` now compares a
+  digest of everything the model saves (`engine.Model.digest`, blake2b over its arrays,
+  about 0.1 s at 20,000 listings) with the current model's and, if they agree, only marks
+  it fitted now: the "again" save step went from 0.5 (SQLite) and 0.8 s (PostgreSQL) in
+  stop 25's run to 0.1 s in the run above, and the "again" ratios from 2.10 and 2.43 to
+  2.01 and 2.04. At 100,000 listings hashing takes most of the 0.7-0.8 s left (sha256 and
+  crc32 are at most 1.4 and 2.4 times faster than blake2b here: not worth a weaker check).
 - **A new process** (the "first rebuild in a new process" column): the repeats' fastest
   is a process that has rebuilt before, as a worker has; `manage.py rebuild_matches` starts
   cold (the stemmer's cache, for one), and its first rebuild took 0.4 s (SQLite) and 0.3 s
   (PostgreSQL) longer at 20,000 listings in the run above.
-- **What is left** is mostly the engine, and the 2x target at 20,000 listings is missed
-  (first rebuild 2.7x on SQLite and 3.4x on PostgreSQL, again 2.1x and 2.4x, in the run
-  above). The engine alone (fit + suggest) takes about 1.6 times what TfidfVectorizer +
+- **What is left** is mostly the engine, and the 2x target at 20,000 listings is missed (in the
+  run above: first rebuild 2.95x on SQLite and 3.20x on PostgreSQL, again 2.01x and 2.04x, just
+  over). The engine alone (fit + suggest) takes about 1.5 times what TfidfVectorizer +
   sp_matmul_topn take: sp_matmul_topn keeps both cores busy in C++, while the fit (tokens,
-  stemmer, vocabulary phrases, topics) runs on one core and the ranking uses the second only
-  in its matrix products. Tokenising alone (one regular expression, as TfidfVectorizer's)
-  is 0.6 s of the fit's 1.8 s. That leaves about 0.4 times the baseline for reading,
-  saving and storing: comparing 191,010 stored matches takes about 1 s, and inserting them
-  2.5-3.5 s. At 100,000 listings the target is met on both databases. Next: keep each
-  listing's analysed words with it (fit without tokenising), and compare reasons by a hash
-  stored with each match rather than by their text.
+  stemmer, vocabulary phrases, topics) runs on one core and the ranking uses the second only in
+  its matrix products. Tokenising alone (one regular expression, as TfidfVectorizer's) is 0.6 s of
+  the fit's 1.8 s. That leaves about 0.4 times the baseline for reading, saving and storing:
+  comparing 191,010 stored matches takes about 1 s, and inserting them 2.5-3.5 s. At 100,000
+  listings the target is met on both databases. Next: keep each listing's analysed words with it
+  (fit without tokenising), and compare reasons by a hash stored with each match rather than by
+  their text.
 - **Tiny score moves are not writes** (stop 22). A refit moves most scores by a few
   1e-4 (idf and topics change with any listing). Compared exactly, after 200 edited
   listings (1 %) at 20,000 a rebuild rewrote 152,134 of 191,010 matches, and moved their

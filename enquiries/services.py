@@ -212,7 +212,12 @@ def submit_enquiry(data: dict, *, form_token: str = "") -> Enquiry:
     )
     # The acknowledgement repeats nothing the sender typed: the form cannot be used to send
     # someone else a message of the sender's choosing.
-    queue_email(f"enquiry-ack:{enquiry.pk}", enquiry.email, "enquiry_ack", {"enquiry": enquiry})
+    queue_email(
+        f"enquiry-ack:{enquiry.pk}",
+        enquiry.email,
+        "enquiry_ack",
+        {"enquiry": enquiry, "reply_days": settings.ENQUIRIES_REPLY_WITHIN_WORKING_DAYS},
+    )
     emit_enquiry_created(enquiry)
     return enquiry
 

@@ -63,5 +63,9 @@ def sent(request):
     return render(
         request,
         "enquiries/enquiry_sent.html",
-        {"reference": reference, "crumbs": _crumbs(("Get in touch", None))},
+        {
+            "reference": reference,
+            "reply_days": settings.ENQUIRIES_REPLY_WITHIN_WORKING_DAYS,
+            "crumbs": _crumbs(("Get in touch", None)),
+        },
     )

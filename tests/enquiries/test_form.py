@@ -72,6 +72,9 @@ def test_a_valid_enquiry_is_saved_with_its_first_message_and_acknowledged_by_ema
     confirmation = client.get(response["Location"]).content.decode()
     assert "govuk-panel--confirmation" in confirmation
     assert enquiry.reference in confirmation
+    # When to expect a reply (newcomer probe: no timescale anywhere).
+    assert "We aim to reply within 5 working days." in confirmation
+    assert "We aim to reply within 5 working days." in sent.body
 
 
 def test_the_enquiry_is_kept_when_the_mail_server_is_down(
