@@ -1553,7 +1553,9 @@ def set_match_status(match: Match, status: str) -> Match:
                 source_listing__organisation_id=match.source_listing.organisation_id,
             ).select_related("source_listing")
             for other in others:
-                other.status, other.status_changed_at = status, match.status_changed_at
+                # Taken back, not answered: "interested" on one listing says nothing of
+                # the others (review).
+                other.status, other.status_changed_at = Match.Status.NEW, match.status_changed_at
                 other.save(update_fields=["status", "status_changed_at"])
                 sources.append(other.source_listing)
         for source in sources:

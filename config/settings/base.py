@@ -488,7 +488,9 @@ MATCHING_CHUNKS = env.int("MATCHING_CHUNKS", default=8)
 ENQUIRIES_REPLY_TO = env("ENQUIRIES_REPLY_TO", default=DEFAULT_FROM_EMAIL)
 # The programme's aim for a first reply, told to the sender on the page and in the email
 # (0: no aim is given).
-ENQUIRIES_REPLY_WITHIN_WORKING_DAYS = env.int("ENQUIRIES_REPLY_WITHIN_WORKING_DAYS", default=5)
+ENQUIRIES_REPLY_WITHIN_WORKING_DAYS = max(
+    0, env.int("ENQUIRIES_REPLY_WITHIN_WORKING_DAYS", default=5)
+)
 ENQUIRIES_MAX_ATTACHMENT_BYTES = env.int("ENQUIRIES_MAX_ATTACHMENT_BYTES", default=10 * 2**20)
 # The programme's IMAP inbox, read every ENQUIRIES_IMAP_INTERVAL_SECONDS when set, e.g.
 # imaps://user%40example.org:password@imap.example.org/INBOX (see enquiries/imap.py).

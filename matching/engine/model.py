@@ -123,6 +123,7 @@ class Model:
         compressing them, so a rebuild in which nothing changed need not store the model
         again (matching.services.save_model)."""
         h = hashlib.blake2b(digest_size=20)
+        h.update(SAVED_FORMAT.encode())  # a change to how dumps() stores makes new bytes
         h.update(json.dumps(self._meta(), sort_keys=True).encode())
         m = self.matrix
         for array in (self.kinds, self.idf, self.topics, m.data, m.indices, m.indptr):
@@ -196,6 +197,10 @@ class Model:
                 offsets=z["offsets"].astype(np.int64),
             )
 
+
+# How dumps() stores a model: change it with any change to dumps(), so that a model stored
+# the old way is not kept as "the same" by matching.services.save_model (review).
+SAVED_FORMAT = "npz-int16-1"
 
 # zlib level of a saved model. At 20,000 listings numpy's savez_compressed (level 6) took
 # 0.7-1.0 s for 8.8 MB, level 1 0.4-0.5 s for 9.6 MB (a rebuild saves one model).
@@ -318,20 +323,26 @@ def fit(docs: Sequence[Doc], settings: Settings = DEFAULTS) -> Model:
 def _acronyms(spelled: Counter) -> dict[str, str]:
     """Lower-case spelling -> its usual spelling, for words usually written as an acronym or
     a unit ("co2" -> "CO2", "mw" -> "MW", "kwh" -> "kWh"): a spelling of at most 6
-    characters with a capital after its first letter, used more often than all the other
-    spellings of the word together. A word in a title ("Heat") has only its first capital
-    and stays in lower case; a word shouted once in a title ("STEAM") but written "steam"
-    elsewhere is not in the majority, and stays in lower case too."""
-    totals: Counter = Counter()
+    characters with a capital after its first letter that is the word's most frequent
+    spelling and at least as frequent as its lower-case spelling ("co2"). A word
+    in a title ("Heat") has only its first capital and stays in lower case; a word shouted
+    once in a title ("STEAM") but written "steam" elsewhere stays in lower case too."""
+    top: Counter = Counter()  # the count of the word's most frequent spelling
     best: dict[str, tuple[int, str]] = {}
     for token, n in spelled.items():
         lower = token.lower()
-        totals[lower] += n
+        top[lower] = max(top[lower], n)
         if len(token) <= 6 and any(c.isupper() for c in token[1:]):
             current = best.get(lower)
             if current is None or (n, _neg(token)) > (current[0], _neg(current[1])):
                 best[lower] = (n, token)
-    return {lower: token for lower, (n, token) in best.items() if 2 * n > totals[lower]}
+    # The acronym is the word's most frequent spelling (a tie goes to the acronym: CCS 3,
+    # ccs 3 is "CCS"), and at least as frequent as the word in lower case.
+    return {
+        lower: token
+        for lower, (n, token) in best.items()
+        if n >= top[lower] and n >= spelled.get(lower, 0)
+    }
 
 
 def _shown(label: str, capitals: dict[str, str]) -> str:

@@ -38,6 +38,16 @@ _VAGUE = """
     who whole why wide will wish with within without work working works would year years yet
 """
 VAGUE_WORDS = frozenset(_VAGUE.split())
+# Words whose stem is a vague word's but which name a thing: "wells" (CO2 injection), not
+# "well"; "settings", "findings" (review).
+TOPICAL_WORDS = frozenset({"wells", "settings", "findings", "sets"})
+
+
+def _vague(key: str, label: str, vague_stems: set) -> bool:
+    """A vague word, by its stem (so "helping", "points", "sides" are vague too), unless the
+    word as written is a topical one (TOPICAL_WORDS)."""
+    word = label.lower()
+    return word in VAGUE_WORDS or (key in vague_stems and word not in TOPICAL_WORDS)
 
 
 @dataclass
@@ -66,6 +76,7 @@ def _reason_tables(model: Model) -> _ReasonTables:
             for concept in concepts:
                 if key:
                     words_of.setdefault(vocab.labels[concept], set()).add(key)
+        vague_stems = {_word_key(w, model.settings.stemming) for w in VAGUE_WORDS} - {None}
         fi = model.feature_index
         word_of_label: dict[str, list[int]] = {}
         for col in range(model.n_text):
@@ -90,11 +101,10 @@ def _reason_tables(model: Model) -> _ReasonTables:
                     for w in word_of_label.get(part.lower(), ()):
                         hide_w[0].append(col)
                         hide_w[1].append(w)
-            elif label.lower() not in VAGUE_WORDS:
+            elif not _vague(key, label, vague_stems):
                 kinds[col] = _WORD
             # A vague word ("using", "across", "two") still counts in the score, but is
-            # never given as a reason: it says nothing of what the two have in common. By
-            # its readable form, not its stem: "wells" and "buildings" stay reasons.
+            # never given as a reason: it says nothing of what the two have in common.
 
         def relation(pairs: tuple[list[int], list[int]]) -> sp.csr_matrix:
             ones = np.ones(len(pairs[0]), dtype=np.float32)

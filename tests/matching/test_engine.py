@@ -4,6 +4,7 @@ import os
 import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -235,6 +236,27 @@ def test_vague_words_count_but_are_never_given_as_reasons():
     assert {"kiln", "burners"} & set(first.reasons)
     words = {w for r in first.reasons for w in r.lower().split()}
     assert not words & {"using", "two", "across", "mid", "well", "keep", "low", "use"}
+
+
+def test_inflections_of_vague_words_are_vague_too():
+    """By stem: "helping", "points", "sides" (review)."""
+    extra = "Helping on both sides, the points raised."
+    docs = [
+        offer("O-1", "o1", "Amine capture", f"Amine capture units. {extra}"),
+        offer("O-2", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
+        need("N-1", "o3", "Capture", f"We need amine capture. {extra}"),
+    ]
+    (first,) = [s for s in suggest(fit(docs), ["N-1"]) if s.target == "O-1"]
+    assert not {"helping", "sides", "points"} & {r.lower() for r in first.reasons}
+
+
+def test_acronym_capitals_when_the_acronym_is_the_usual_spelling():
+    from matching.engine.model import _acronyms
+
+    assert _acronyms(Counter({"CO2": 5, "co2": 3, "Co2": 3})) == {"co2": "CO2"}
+    assert _acronyms(Counter({"CCS": 3, "ccs": 3})) == {"ccs": "CCS"}
+    assert _acronyms(Counter({"STEAM": 1, "Steam": 3, "steam": 4})) == {}
+    assert _acronyms(Counter({"kW": 4, "kw": 1})) == {"kw": "kW"}
 
 
 def test_a_topical_word_whose_stem_is_a_vague_word_is_still_a_reason():

@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from clusters.importer import import_exchange
 from clusters.models import Listing, Membership, Theme
@@ -278,3 +279,29 @@ def test_suggest_again_takes_back_the_organisations_other_not_relevant_for_that_
     url = reverse("matching:organisation", args=[need.organisation.ref])
     suggested = b'summary-card__title"><a class="govuk-link" href="/listings/L-0001/"'
     assert suggested in client.get(url).content
+
+
+def test_interested_on_a_dismissed_offer_takes_back_the_others_without_answering_for_them(
+    matched,
+):
+    """The other listings' "not relevant" became "interested" though nobody said so (review)."""
+    user, need = matched
+    second = ListingFactory(organisation=need.organisation, kind="need", themes=["ccus"])
+    offer = Listing.objects.get(ref="L-0001")
+    rows = []
+    for source in (need, second):
+        match, _ = Match.objects.get_or_create(
+            source_key=f"L{source.pk}",
+            target=offer,
+            defaults={
+                "source_listing": source,
+                "score": 0.5,
+                "rank": 1,
+                "engine_version": "x",
+                "computed_at": timezone.now(),
+            },
+        )
+        rows.append(services.set_match_status(match, Match.Status.DISMISSED))
+    services.set_match_status(rows[0], Match.Status.INTERESTED)
+    statuses = {m.source_listing_id: m.status for m in Match.objects.filter(target=offer)}
+    assert statuses[need.pk] == "interested" and statuses[second.pk] == "new"
