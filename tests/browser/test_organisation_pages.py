@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_from_a_listing_to_its_organisation_and_the_directory(live_server, page, assert_accessible):
     import_exchange(SMALL_DOCUMENT)
     page.goto(live_server.url + "/listings/L-0001/")
-    page.get_by_role("link", name="See Amine Works Ltd’s page").click()
+    page.get_by_role("link", name="All offers and needs from Amine Works Ltd").click()
     page.wait_for_url("**/organisations/org-1/")
     assert page.get_by_role("heading", level=1).inner_text() == "Amine Works Ltd"
     assert page.get_by_role("link", name="Modular amine capture units").is_visible()
