@@ -260,6 +260,10 @@ class SMTPServer:
 
         if self.on_message is not None:
             await asyncio.get_running_loop().run_in_executor(None, self.on_message, envelope)
+            # Let the loop read what happened meanwhile: a client killed during on_message
+            # is only seen as gone once its closed socket has been read (without this, a
+            # CI run counted the dead client's message as delivered, and sent twice).
+            await asyncio.sleep(0.2)
         if server.transport is None or server.transport.is_closing():
             return "421 Client gone"  # never acknowledged: the client will try again
         with self.lock:
