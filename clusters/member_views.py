@@ -168,7 +168,10 @@ def organisation_join(request):
         results = list(found[:JOIN_RESULTS])
         # The true count: "20 found" when 44 matched hid the rest (newcomer probe).
         matching = len(results) if len(results) < JOIN_RESULTS else found.count()
-    form = JoinRequestForm(request.POST or None)
+    # One form per organisation found, each with its own ids: with one form, every card's
+    # label pointed at the first card's box (newcomer probe). The one posted keeps its errors.
+    posted = request.POST.get("organisation") if request.method == "POST" else None
+    form = JoinRequestForm(request.POST or None, auto_id=f"id_{posted}_%s" if posted else "id_%s")
     if request.method == "POST":
         # The search the button came from: an organisation waiting for approval is found
         # only by its whole name, so its reference alone does not reach it.
@@ -188,9 +191,6 @@ def organisation_join(request):
                     "We will email you when they decide.",
                 )
             return redirect("clusters:organisation-start")
-    # One form per organisation found, each with its own ids: with one form, every card's
-    # label pointed at the first card's box (newcomer probe). The one posted keeps its errors.
-    posted = request.POST.get("organisation") if request.method == "POST" else None
     cards = [
         (
             org,
@@ -198,8 +198,6 @@ def organisation_join(request):
         )
         for org in results
     ]
-    if posted:
-        form.auto_id = f"id_{posted}_%s"
     return _page(
         request,
         "clusters/organisation_join.html",
@@ -207,7 +205,6 @@ def organisation_join(request):
             "find": find,
             "form": form,
             "cards": cards,
-            "results": results,
             "matching": matching,
             "shown": JOIN_RESULTS,
             "crumbs": _crumbs(

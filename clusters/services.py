@@ -69,6 +69,12 @@ def has_verified_email(user) -> bool:
     return EmailAddress.objects.filter(user=user, verified=True).exists()
 
 
+def has_confirmed_own_address(user) -> bool:
+    """Whether `user` confirmed the address of their account (user.email): needed to ask for
+    introductions, and proof enough to accept an invitation sent to it."""
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+
+
 def _new_ref(prefix: str, model) -> str:
     while True:
         ref = f"{prefix}-{secrets.token_hex(4).upper()}"
@@ -509,7 +515,7 @@ def invitations_for(user):
     confirmation proves they read that mailbox, as the link would. An invited colleague who
     confirms her address on another device (the link lives in the first browser's session)
     finds her invitation on "Your organisation" (newcomer probe, stop 26)."""
-    if not EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists():
+    if not has_confirmed_own_address(user):
         return Invitation.objects.none()
     return (
         Invitation.objects.filter(email__iexact=user.email, accepted_at__isnull=True)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from clusters.models import Challenge, Cluster, Listing, Membership, Organisation, Theme
+from clusters.services import has_confirmed_own_address
 from outbox.services import queue_email
 from webhooks import audiences as webhook_audiences
 from webhooks import services as webhooks
@@ -152,7 +153,7 @@ def _introduced_already(
 
 
 def _is_verified(user) -> bool:
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+    return has_confirmed_own_address(user)
 
 
 def why_cannot_ask(target: Listing, organisations: list) -> str | None:

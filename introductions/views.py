@@ -4,7 +4,6 @@ Every lookup is scoped to the user's own organisations first, so another organis
 user gets a 404 without any extra checks.
 """
 
-from allauth.account.models import EmailAddress
 from allauth.core import ratelimit
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -51,7 +50,7 @@ def _crumbs(organisation, *trail):
 
 
 def _verified(user) -> bool:
-    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()
+    return services.has_confirmed_own_address(user)
 
 
 @login_required
