@@ -52,11 +52,11 @@ class AccountAdapter(DefaultAccountAdapter):
         # People without an organisation are sent to create or join one first.
         from clusters.models import Membership
 
-        # Programme staff go to the admin, not to "which organisation do you work for?".
-        if request.user.is_staff and not Membership.objects.filter(user=request.user).exists():
-            return reverse("admin:index")
         if not Membership.objects.filter(user=request.user).exists():
-            return reverse("clusters:organisation-start")
+            # Programme staff go to the admin, not to "which organisation do you work for?".
+            return reverse(
+                "admin:index" if request.user.is_staff else "clusters:organisation-start"
+            )
         return super().get_login_redirect_url(request)
 
     def get_signup_redirect_url(self, request):
