@@ -11,6 +11,7 @@ unique (source, target) pair.
 """
 
 import dataclasses
+import gc
 import json
 import logging
 import threading
@@ -754,38 +755,31 @@ def _write_matches(
             ]
         written.changed = len(changed)
         _update(changed)
-        new = np.flatnonzero(~found).tolist()
+        new = np.flatnonzero(~found)
         written.new = len(new)
-        keys_, scores_, ranks_ = keys.tolist(), scores.tolist(), ranks.tolist()
+        # Each row as its source's columns (one tuple per source) + its own + the shared ones.
+        heads = {code: (x.key, x.listing_id, x.challenge_id) for code, x in source_of.items()}
+        pairs = [
+            heads[code] + (target,)
+            for code, target in zip(
+                (keys[new] >> 32).tolist(), (keys[new] & 0xFFFFFFFF).tolist(), strict=True
+            )
+        ]
+        texts = text_of.many([reasons[a] for a in new.tolist()])
+        tail = (version, now, now, Match.Status.NEW)
         loading = bulk_load and len(new) >= BULK_LOAD_MIN_ROWS and stored_count * 4 <= len(new)
         with _bulk_load() if loading else nullcontext():
             _insert(
                 [
-                    (
-                        source.key,
-                        source.listing_id,
-                        source.challenge_id,
-                        keys_[a] & 0xFFFFFFFF,
-                        scores_[a],
-                        ranks_[a],
-                        text_of(reasons[a]),
-                        version,
-                        now,
-                        now,
-                        Match.Status.NEW,
+                    pair + (score, rank, text) + tail
+                    for pair, score, rank, text in zip(
+                        pairs, scores[new].tolist(), ranks[new].tolist(), texts, strict=True
                     )
-                    for a in new
-                    for source in [source_of[keys_[a] >> 32]]
                 ]
             )
+        del texts
         # In this transaction: the webhook deliveries commit with the matches (issue #15).
-        announce_new_matches(
-            [
-                (source.key, source.listing_id, source.challenge_id, keys_[a] & 0xFFFFFFFF)
-                for a in new
-                for source in [source_of[keys_[a] >> 32]]
-            ]
-        )
+        announce_new_matches(pairs)
         for start in range(0, len(stale), BATCH):
             batch = stale[start : start + BATCH]
             written.removed += delete_untouched(Match.objects.filter(pk__in=batch))
@@ -1132,6 +1126,27 @@ def chunk_count(sources: int) -> int:
     return max(1, min(settings.MATCHING_CHUNKS, sources // settings.MATCHING_CHUNK_MIN_SOURCES))
 
 
+@contextmanager
+def _cycle_collector_paused():
+    """Python's cycle collector off while a rebuild's large steps run, then as it was.
+
+    A rebuild makes millions of small objects that live until it ends (rows read, rows to
+    write, reasons): each batch of new objects set the collector off, and its full passes
+    walk every object alive, those included. Reference counting still frees everything
+    that is not in a cycle, and the collector's next pass takes the few cycles made
+    meanwhile. Measured at 20,000 listings, a rebuild with nothing to change: reading the
+    listings 0.4 -> 0.2 s, comparing the stored matches 1.0 -> 0.7 s (docs/benchmarks.md).
+    Also a decorator; the process's setting is put back even if the work fails.
+    """
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
 class _Clock:
     """Reports each step of a rebuild, with the seconds it took, to a progress callback."""
 
@@ -1146,6 +1161,7 @@ class _Clock:
         self.last = now
 
 
+@_cycle_collector_paused()
 def rebuild(
     *, in_process: bool = False, progress: Callable[[str, float], None] | None = None
 ) -> MatchingRun:
@@ -1323,6 +1339,7 @@ def run_chunk(run_id: int, index: int, worker: str = "") -> int:
         return _run_claimed_chunk(run_id, index, worker)
 
 
+@_cycle_collector_paused()
 def _run_claimed_chunk(run_id: int, index: int, worker: str) -> int:
     run = MatchingRun.objects.get(pk=run_id)
     record = MatchModel.objects.get(version=run.model_version)
@@ -1379,6 +1396,7 @@ def merge_rebuild(run_id: int, worker: str = "") -> int:
         return _merge_claimed(run, worker)
 
 
+@_cycle_collector_paused()
 def _merge_claimed(run: MatchingRun, worker: str) -> int:
     run_id = run.pk
     record = MatchModel.objects.get(version=run.model_version)

@@ -1,6 +1,7 @@
 """A full rebuild in process (the rebuild_matches command): one ranking over every source,
 and only the matches that changed are written."""
 
+import gc
 import itertools
 import re
 from datetime import timedelta
@@ -84,6 +85,28 @@ def rebuild_and_report() -> tuple[MatchingRun, list[str]]:
     steps: list[str] = []
     run = services.rebuild(in_process=True, progress=lambda step, seconds: steps.append(step))
     return run, steps
+
+
+def test_the_cycle_collector_is_off_while_a_rebuild_runs_and_as_it_was_after():
+    make_corpus()
+    seen: list[bool] = []
+    services.rebuild(in_process=True, progress=lambda step, seconds: seen.append(gc.isenabled()))
+    assert seen and not any(seen)  # off at every step (docs/benchmarks.md: why)
+    assert gc.isenabled()
+
+    def fail(step, seconds):
+        raise RuntimeError("stopped")
+
+    with pytest.raises(RuntimeError):
+        services.rebuild(in_process=True, progress=fail)
+    assert gc.isenabled()  # back on although the rebuild failed
+
+    gc.disable()
+    try:
+        services.rebuild(in_process=True)
+        assert not gc.isenabled()  # a process that had it off keeps it off
+    finally:
+        gc.enable()
 
 
 def test_a_second_rebuild_with_nothing_changed_writes_no_match_rows():
