@@ -152,6 +152,40 @@ def _introduced_already(
     return accepted.order_by("-decided_at").first()
 
 
+def standing_introductions(organisation: Organisation) -> dict[int, Introduction]:
+    """Per listing id of another organisation, the introduction that stands between it and
+    `organisation` about that listing, if any, as the "Your matches" page shows it in place
+    of "Request introduction": one `organisation` asked for about it (waiting for a reply,
+    as the asker sees it, a quiet decline included), one asked of `organisation` from it
+    (waiting for an answer), or one accepted either way in the last INTRODUCED_RECENTLY (the
+    same rules as asking again, _waiting_for_requester and _introduced_already; the newest
+    wins). One query."""
+    now = timezone.now()
+    rows = (
+        Introduction.objects.filter(
+            Q(from_organisation=organisation)
+            | Q(to_organisation=organisation, source_listing__isnull=False)
+        )
+        .filter(
+            Q(status=Introduction.Status.OPEN, expires_at__gt=now)
+            | Q(status=Introduction.Status.ACCEPTED, decided_at__gte=now - INTRODUCED_RECENTLY)
+            | (
+                Q(status=Introduction.Status.DECLINED, from_organisation=organisation)
+                & (Q(decline_shown_at__isnull=True) | Q(decline_shown_at__gt=now))
+            )
+        )
+        .select_related("from_organisation")
+        .order_by("created_at", "pk")
+    )
+    found: dict[int, Introduction] = {}
+    for introduction in rows:
+        asked = introduction.from_organisation_id == organisation.pk
+        found[introduction.target_listing_id if asked else introduction.source_listing_id] = (
+            introduction
+        )
+    return found
+
+
 def _is_verified(user) -> bool:
     return has_confirmed_own_address(user)
 

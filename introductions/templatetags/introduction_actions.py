@@ -1,10 +1,11 @@
-"""The "Ask for an introduction" action on a listing's page, for whoever is looking."""
+"""The "Ask for an introduction" action on a listing's page, for whoever is looking, and
+what stands between an organisation and each listing on its matches page."""
 
 from django import template
 
 from clusters.models import Organisation
 
-from ..services import why_cannot_ask
+from ..services import standing_introductions, why_cannot_ask
 
 register = template.Library()
 
@@ -22,3 +23,17 @@ def ask_for_introduction(context, listing):
         "signed_in": user.is_authenticated,
         "why_not": why_cannot_ask(listing, organisations),
     }
+
+
+@register.simple_tag
+def introductions_standing(organisation):
+    """{% introductions_standing organisation as standing %}: per listing id, the introduction
+    already asked for, waiting or accepted between `organisation` and that listing's owner
+    (services.standing_introductions). One query for the whole page."""
+    return standing_introductions(organisation)
+
+
+@register.filter
+def about_listing(standing, listing_id):
+    """{{ standing|about_listing:match.target_id }}: that listing's introduction, or None."""
+    return standing.get(listing_id) if standing else None

@@ -269,3 +269,66 @@ def test_an_introduction_long_ago_or_from_another_challenge_does_not_block_a_new
         services.check_can_request(
             sides.asker, organisation=sides.asking, target=sides.target, about_challenge=first
         )
+
+
+def matches_page(client, user, organisation) -> str:
+    client.force_login(user)
+    response = client.get(reverse("matching:organisation", args=[organisation.ref]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_your_matches_shows_an_introduction_already_asked_for_instead_of_the_button_both_sides(
+    client, sides, django_capture_on_commit_callbacks
+):
+    """Each card offered "Request introduction" while a request waited or after it was
+    accepted; people learnt what they had already done only by pressing it (newcomer probe,
+    stop 27)."""
+    request_url = reverse("introductions:request", args=[sides.listing.ref, sides.target.ref])
+    reverse_url = reverse("introductions:request", args=[sides.target.ref, sides.listing.ref])
+    with django_capture_on_commit_callbacks(execute=True):
+        ask(client, sides)
+    introduction = Introduction.objects.get()
+    detail = introduction.get_absolute_url()
+
+    asker = matches_page(client, sides.asker, sides.asking)
+    assert f'href="{request_url}"' not in asker
+    assert "Waiting for a reply" in asker and f'href="{detail}"' in asker
+    asked = matches_page(client, sides.contact, sides.asked)
+    assert f'href="{reverse_url}"' not in asked
+    assert "Waiting for your reply" in asked and "Accept or decline their request" in asked
+    assert f'href="{detail}"' in asked
+
+    client.force_login(sides.contact)
+    client.post(reverse("introductions:accept", args=[introduction.public_id]))
+    for user, organisation, url in (
+        (sides.asker, sides.asking, request_url),
+        (sides.contact, sides.asked, reverse_url),
+    ):
+        page = matches_page(client, user, organisation)
+        assert f'href="{url}"' not in page
+        assert "You were introduced to" in page and "See their contact details" in page
+
+
+def test_a_quiet_decline_still_reads_as_waiting_on_the_askers_matches_until_it_is_told(
+    client, sides, django_capture_on_commit_callbacks
+):
+    start = datetime(2027, 5, 3, 10, tzinfo=LONDON)
+    request_url = reverse("introductions:request", args=[sides.listing.ref, sides.target.ref])
+    with time_machine.travel(start, tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            ask(client, sides)
+        introduction = Introduction.objects.get()
+        client.force_login(sides.contact)
+        client.post(
+            reverse("introductions:decline", args=[introduction.public_id]), {"tell": "later"}
+        )
+    with time_machine.travel(start + timedelta(days=13), tick=False):
+        page = matches_page(client, sides.asker, sides.asking)
+        assert "Waiting for a reply" in page and f'href="{request_url}"' not in page
+        # The side that declined may ask the other way round as for any match.
+        reverse_url = reverse("introductions:request", args=[sides.target.ref, sides.listing.ref])
+        assert f'href="{reverse_url}"' in matches_page(client, sides.contact, sides.asked)
+    with time_machine.travel(start + timedelta(days=14, minutes=1), tick=False):
+        page = matches_page(client, sides.asker, sides.asking)
+        assert f'href="{request_url}"' in page and "Waiting for a reply" not in page
