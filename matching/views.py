@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
 from clusters.forms import ListingForm
@@ -44,12 +45,16 @@ def organisation_matches(request, ref):
             Prefetch("matches", queryset=dismissed, to_attr="dismissed"),
         )
     )
+    listings = list(listings)
+    # After an answer (answer_match): its message goes in that listing's section.
+    answered = request.GET.get("answered", "")
     return render(
         request,
         "matching/organisation_matches.html",
         {
             "organisation": organisation,
             "listings": listings,
+            "answered": answered if any(x.ref == answered for x in listings) else "",
             "nav_section": "organisation",
             "crumbs": [
                 ("Home", reverse("home")),
@@ -95,9 +100,10 @@ def answer_match(request, ref, target):
             )
         else:
             messages.success(request, f"Noted: you are interested in “{match.target.title}”.")
-    return redirect(
-        reverse("matching:organisation", args=[listing.organisation.ref]) + f"#listing-{ref}"
-    )
+    # The answer's message shows in the listing's own section, where the page opens: at the
+    # top of a long page it was out of sight (newcomer probe, stop 27).
+    page = reverse("matching:organisation", args=[listing.organisation.ref])
+    return redirect(f"{page}?{urlencode({'answered': ref})}#listing-{ref}")
 
 
 @login_required

@@ -87,6 +87,30 @@ def test_interested_is_stored(client, matched):
     assert Match.objects.get(source_key=f"L{need.pk}").status == "interested"
 
 
+def test_an_answers_message_shows_in_its_listings_section_where_the_page_opens(client, matched):
+    """The message was at the top of the page while the page opened at the listing, out of
+    sight (newcomer probe, stop 27)."""
+    user, need = matched
+    client.force_login(user)
+    response = client.post(
+        reverse("matching:answer", args=[need.ref, "L-0001"]), {"answer": "interested"}
+    )
+    url = reverse("matching:organisation", args=[need.organisation.ref])
+    assert response["Location"] == f"{url}?answered={need.ref}#listing-{need.ref}"
+    html = client.get(response["Location"]).content.decode()
+    section = html.index(f'<section id="listing-{need.ref}"')
+    banner = html.index("govuk-notification-banner--success")
+    assert section < banner < html.index("<h2", section)  # first thing in the section
+    assert html.count("govuk-notification-banner--success") == 1
+    assert "Noted: you are interested in" in html
+
+    # Any other value: the message stays at the top, as on every page (and is not lost).
+    client.post(reverse("matching:answer", args=[need.ref, "L-0001"]), {"answer": "interested"})
+    html = client.get(f"{url}?answered=L-9999").content.decode()
+    banner = html.index("govuk-notification-banner--success")
+    assert banner < html.index("<h1") and "Nothing to change" in html
+
+
 def test_another_organisations_user_cannot_see_or_answer_matches(client, matched, outsider):
     user, need = matched
     client.force_login(outsider)
