@@ -96,6 +96,18 @@ class ChallengeAdmin(admin.ModelAdmin):
 
 
 CHALLENGE_REASON_HINT = "It is kept in the challenge’s history and shown to its cluster team"
+ORGANISATION_REASON_HINT = (
+    "We send it to the organisation’s members with the decision, and keep it in its history"
+)
+
+
+class OrganisationStatusFilter(admin.ChoicesFieldListFilter):
+    """The listings' filter by their organisation's status, titled so: two filters both
+    read "By status" beside each other (newcomer probe, stop 27)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.title = "organisation status"
 
 
 def _with_reason(
@@ -289,6 +301,7 @@ class OrganisationAdmin(ModeratedAdmin):
                 False if org.is_approved else services.approve_organisation(org, user, reason)
             ),
             required=False,
+            hint=ORGANISATION_REASON_HINT,
         )
 
     @admin.action(
@@ -296,7 +309,12 @@ class OrganisationAdmin(ModeratedAdmin):
     )
     def reject(self, request, queryset):
         return _with_reason(
-            self, request, queryset, "Reject organisations", services.reject_organisation
+            self,
+            request,
+            queryset,
+            "Reject organisations",
+            services.reject_organisation,
+            hint=ORGANISATION_REASON_HINT,
         )
 
     @admin.action(
@@ -311,6 +329,7 @@ class OrganisationAdmin(ModeratedAdmin):
             "Approve changes of name or website",
             _on_change_seen(services.approve_organisation_change),
             required=False,
+            hint=ORGANISATION_REASON_HINT,
             seen=_change_seen,
         )
 
@@ -325,6 +344,7 @@ class OrganisationAdmin(ModeratedAdmin):
             queryset,
             "Reject changes of name or website",
             _on_change_seen(services.reject_organisation_change),
+            hint=ORGANISATION_REASON_HINT,
             seen=_change_seen,
         )
 
@@ -354,7 +374,14 @@ class ReviewFilter(admin.SimpleListFilter):
 @admin.register(Listing)
 class ListingAdmin(ModeratedAdmin):
     list_display = ["ref", "title", "kind", "organisation", "status", "review_asked", "updated_at"]
-    list_filter = [ReviewFilter, "status", "kind", "organisation__status", "themes", "clusters"]
+    list_filter = [
+        ReviewFilter,
+        "status",
+        "kind",
+        ("organisation__status", OrganisationStatusFilter),
+        "themes",
+        "clusters",
+    ]
     list_select_related = ["organisation"]
     search_fields = ["ref", "title", "description", "organisation__name"]
     raw_id_fields = ["organisation", "challenge"]

@@ -79,3 +79,22 @@ def test_a_published_pending_listing_gets_an_end_date(client, days):
     assert published.status == Listing.Status.PUBLISHED
     assert published.expires_on == timezone.localdate() + LISTING_LIFETIME
     assert published.expiry_reminder_sent_at is None  # a new date earns a new reminder
+
+
+def test_the_listing_list_names_its_two_status_filters_apart(client):
+    ListingFactory()
+    client.force_login(staff(MODERATOR))
+    page = client.get(reverse("admin:clusters_listing_changelist")).content.decode()
+    assert page.count("By status") == 1  # the listing's own (newcomer probe, stop 27)
+    assert "By organisation status" in page
+
+
+def test_the_approve_page_says_the_reason_goes_to_the_organisation(client):
+    organisation = OrganisationFactory(status=Organisation.Status.PENDING)
+    client.force_login(staff(MODERATOR))
+    page = client.post(
+        reverse("admin:clusters_organisation_changelist"),
+        {"action": "approve", "_selected_action": [organisation.pk]},
+    ).content.decode()
+    assert "Reason (optional)" in page
+    assert "We send it to the organisation’s members with the decision" in page
