@@ -37,7 +37,17 @@ _VAGUE = """
     useful uses using very via want wants way ways well what when where whether which while
     who whole why wide will wish with within without work working works would year years yet
 """
-VAGUE_WORDS = frozenset(_VAGUE.split())
+# Newcomer probe of stop 27: "cluster; join; projects" for an enquiry; the words of a place
+# ("south; wales"): like the clusters themselves (see _reason_tables), too broad to explain
+# a match, and the cluster a listing is in is shown apart from its reasons.
+_GENERIC = """
+    cluster clusters join joining joined project projects programme programmes
+    uk britain british england english scotland scottish wales welsh
+    north south east west northern southern eastern western
+    humber teesside tees grangemouth merseyside mersey southampton solent
+    region regions regional local area areas
+"""
+VAGUE_WORDS = frozenset(_VAGUE.split()) | frozenset(_GENERIC.split())
 # Words whose stem is a vague word's but which name a thing: "wells" (CO2 injection), not
 # "well"; "settings", "findings" (review).
 TOPICAL_WORDS = frozenset({"wells", "settings", "findings", "sets"})

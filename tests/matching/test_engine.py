@@ -238,6 +238,21 @@ def test_vague_words_count_but_are_never_given_as_reasons():
     assert not words & {"using", "two", "across", "mid", "well", "keep", "low", "use"}
 
 
+def test_place_names_and_programme_words_are_not_given_as_reasons():
+    """ "south; wales" and "cluster; join; projects" were shown as reasons (newcomer probe,
+    stop 27): broad as a cluster is, and the cluster is shown apart."""
+    place = "Projects in the South Wales cluster: join us."
+    docs = [
+        offer("O-1", "o1", "Amine capture", f"Amine capture units. {place}"),
+        offer("O-2", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
+        need("N-1", "o3", "Capture", f"We need amine capture. {place}"),
+    ]
+    (first,) = [s for s in suggest(fit(docs), ["N-1"]) if s.target == "O-1"]
+    words = {w for r in first.reasons for w in r.lower().split()}
+    assert "amine" in words
+    assert not words & {"south", "wales", "cluster", "join", "projects"}
+
+
 def test_inflections_of_vague_words_are_vague_too():
     """By stem: "helping", "points", "sides" (review)."""
     extra = "Helping on both sides, the points raised."
