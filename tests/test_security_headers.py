@@ -114,3 +114,18 @@ def test_the_api_docs_need_no_script_of_their_own(client):
     # Without JavaScript the page as served already holds the reference: every operation.
     assert page.count("<h3") >= 8 and "GET /api/challenges/{ref}/" in page
     assert "?script=" not in page and "<noscript" not in page
+
+
+def test_no_page_template_has_an_inline_style_the_policy_would_block():
+    """style-src 'self' drops style="…" attributes: two webhook pages' "word-break" did
+    nothing, and their long addresses widened the page (stop 27). Emails are not pages."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[1] / "templates"
+    found = [
+        str(path.relative_to(templates))
+        for path in sorted(templates.rglob("*.html"))
+        if "emails" not in path.relative_to(templates).parts
+        and re.search(r"\sstyle=", path.read_text(encoding="utf-8"))
+    ]
+    assert found == []

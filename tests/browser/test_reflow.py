@@ -2,12 +2,13 @@
 (WCAG 2.2, 1.4.10 Reflow): a long web address in a listing wraps, and wide tables scroll in
 their own region (newcomer probe: /gaps/ was 1210 pixels wide, /open-data/ 734, and a
 listing's address ran off the page; in stop 26, /clusters/ 595, an organisation's members
-412 and /api/docs/ 872)."""
+412 and /api/docs/ 872; in stop 27, an organisation's introductions 643, the API tokens 508
+and a new token's page 670)."""
 
 import pytest
 
 from tests.browser.test_dashboard_screenshots import busy_figures
-from tests.factories import ListingFactory, MembershipFactory
+from tests.factories import IntroductionFactory, ListingFactory, MembershipFactory
 
 # What runs off the page: elements past its right edge that no scrolling region clips.
 WIDER_THAN_THE_PAGE = """
@@ -32,6 +33,7 @@ LONG_ADDRESS = "https://www.example.org/" + "industrial-decarbonisation-" * 8 + 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_pages_with_long_words_and_wide_tables_fit_320_pixels(live_server, chromium):
+    from api.services import create_token
     from clusters.models import Cluster
 
     busy_figures(cluster=Cluster.objects.get(slug="humber"))
@@ -52,6 +54,21 @@ def test_pages_with_long_words_and_wide_tables_fit_320_pixels(live_server, chrom
         page.get_by_role("textbox", name="Password").fill("a long enough password")
         page.get_by_role("button", name="Sign in").click()
         page.wait_for_load_state()
+        # An introduction each way (the introductions tables) and a token (the tokens table).
+        ours = member.organisation
+        IntroductionFactory(source_listing__organisation=ours)
+        IntroductionFactory(target_listing__organisation=ours)
+        create_token(member.user, "Our customer relationship system", "read")
+
+        def assert_fits(path):
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
+            assert overflow <= 0, (
+                f"{path} scrolls sideways by {overflow}px at 320px wide: "
+                + page.evaluate(WIDER_THAN_THE_PAGE)
+            )
+
         for path in (
             "/",
             "/gaps/",
@@ -60,18 +77,26 @@ def test_pages_with_long_words_and_wide_tables_fit_320_pixels(live_server, chrom
             "/offers/",
             "/clusters/",
             "/api/docs/",
-            f"/your-organisation/{member.organisation.ref}/",
+            f"/your-organisation/{ours.ref}/",
+            f"/your-organisation/{ours.ref}/introductions/",
+            "/account/api-tokens/",
         ):
             response = page.goto(live_server.url + path)
             assert response.status == 200, path
-            overflow = page.evaluate(
-                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-            )
             if path == f"/listings/{listing.ref}/":
                 assert page.get_by_text(LONG_ADDRESS[:40]).count() >= 1
-            assert overflow <= 0, (
-                f"{path} scrolls sideways by {overflow}px at 320px wide: "
-                + page.evaluate(WIDER_THAN_THE_PAGE)
-            )
+            if path.endswith("/introductions/"):
+                assert page.locator("main table").count() == 2  # received and sent
+            if path == "/account/api-tokens/":
+                assert page.get_by_role("table", name="Your API tokens").count() == 1
+            assert_fits(path)
+
+        # A new token's page: the header to send, with the secret in it, on one long line.
+        page.get_by_label("Name the token").fill("Our CRM")
+        page.locator("input[name=scope][value=read]").check()
+        page.get_by_role("button", name="Make the token").click()
+        page.wait_for_load_state()
+        assert page.get_by_role("heading", name="Token made").count() == 1
+        assert_fits("/account/api-tokens/ (token made)")
     finally:
         context.close()
