@@ -25,15 +25,14 @@ def call_list(request):
     page_obj = paginator.get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
-    # Filtered: any filter the page knows was given a value (not a stray parameter).
-    data = filterset.form.cleaned_data if filterset.is_bound and filterset.form.is_valid() else {}
-    filtered = any(value not in (None, "", [], ()) and value for value in data.values())
+    # With no open calls at all the filters are not to blame, whatever they are.
+    no_open_calls = paginator.count == 0 and not FundingCall.objects.open().exists()
     return render(
         request,
         "funding/fundingcall_list.html",
         {
             "filter": filterset,
-            "filtered": filtered,
+            "no_open_calls": no_open_calls,
             "page_obj": page_obj,
             "query_string_without_page": params.urlencode(),
             "nav_section": "funding",

@@ -162,6 +162,15 @@ def test_with_no_calls_at_all_the_page_does_not_blame_the_filters(client):
     assert "No open calls match these filters" in html
 
 
+def test_with_no_open_calls_filters_are_not_blamed_either(client):
+    """/funding/?theme=ccus&cluster=humber with no open calls said "Try fewer filters"."""
+    FundingCallFactory(name="Closed call", themes=["ccus"], status=FundingCall.Status.CLOSED)
+    html = client.get(LIST, {"theme": "ccus", "cluster": "humber"}).content.decode()
+    assert "There are no open funding calls at the moment" in html
+    assert "match these filters" not in html
+    assert "Try fewer filters" not in html
+
+
 def test_a_stray_parameter_is_not_a_filter(client):
     html = client.get(LIST, {"utm_source": "newsletter"}).content.decode()
     assert "There are no open funding calls at the moment" in html
