@@ -1,7 +1,10 @@
 """Forms for organisations, members and listings: they validate, services write."""
 
+from itertools import groupby
+
 from django import forms
 from django.core.validators import URLValidator
+from django.forms.models import ModelChoiceIterator
 from django.utils import formats
 
 from config.text import has_words, one_line
@@ -172,6 +175,20 @@ def themes_field() -> IdMultipleChoiceField:
     )
 
 
+class ChallengesByCluster(ModelChoiceIterator):
+    """The challenges in one group per cluster, named after it, for the select's <optgroup>s."""
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for cluster, challenges in groupby(self.queryset, key=lambda c: c.cluster):
+            yield (cluster.name, [self.choice(c) for c in challenges])
+
+
+class ChallengeChoiceField(IdChoiceField):
+    iterator = ChallengesByCluster
+
+
 class ListingForm(forms.ModelForm):
     themes = themes_field()
     clusters = IdMultipleChoiceField(
@@ -182,10 +199,13 @@ class ListingForm(forms.ModelForm):
         required=False,
         error_messages={"invalid_choice": "Select a cluster from the list"},
     )
-    challenge = IdChoiceField(
+    # A title alone does not say which cluster set the challenge. "cluster" orders by the
+    # clusters' own order, as everywhere on the site (largest emitters first); its id keeps
+    # two clusters of the same name and emissions apart.
+    challenge = ChallengeChoiceField(
         queryset=Challenge.objects.open()
         .select_related("cluster")
-        .order_by("cluster__name", "title"),
+        .order_by("cluster", "cluster_id", "title"),
         required=False,
         label="Challenge this answers (optional)",
         empty_label="None",
@@ -209,13 +229,14 @@ class ListingForm(forms.ModelForm):
             "title": "Title",
             "description": "Description",
             "partner_kind": "What kind of partner are you looking for?",
-            "expires_on": "Expiry date",
+            "expires_on": "Expiry date (optional)",
         }
         help_texts = {
             "title": "A short summary, for example “Heat pumps for food processing sites”",
             "description": "What you offer or need, for whom, and by when. Plain text: leave "
             "a blank line between paragraphs.",
-            "expires_on": "The listing is taken down on this date. We email you 2 weeks before.",
+            "expires_on": "The listing is taken down on this date. We email you 2 weeks before. "
+            "Leave empty to keep it for 12 months. It cannot be more than 12 months away.",
         }
         widgets = {
             "kind": forms.RadioSelect,
@@ -259,6 +280,12 @@ class ListingForm(forms.ModelForm):
         self.fields["description"].error_messages["required"] = "Enter a description"
         self.fields["partner_kind"].choices = Listing.PartnerKind.choices
         self.fields["expires_on"].required = False
+        if self.instance.pk:
+            # An edit with an empty box keeps the listing's date (services.save_listing).
+            self.fields["expires_on"].help_text = (
+                "The listing is taken down on this date. We email you 2 weeks before. Leave "
+                "empty to keep the date it has now. It cannot be more than 12 months away."
+            )
         # Where a browser shows a plain text box for the date: 31/03/2027 (the UK's order, from
         # the site's en-gb formats), 2027-03-31, or the date in words, 31 March 2027.
         self.fields["expires_on"].input_formats = [

@@ -1,0 +1,72 @@
+"""The listing form's challenge list and expiry date (tester: every cluster's challenges in
+one list with no cluster names, and an expiry hint that did not say what an empty box does)."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from clusters.models import Challenge, Cluster
+from tests.factories import ChallengeFactory, ListingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def challenge_select(page: str) -> str:
+    return re.search(r'<select[^>]*name="challenge".*?</select>', page, re.S).group(0)
+
+
+def test_challenges_are_grouped_under_their_cluster_largest_emitter_first(client, member):
+    for slug, title in [
+        ("teesside", "Hydrogen pipeline"),
+        ("humber", "Capture at the refinery"),
+        ("grangemouth", "Heat from the chemical plant"),
+        ("humber", "Apprentices for welding"),
+    ]:
+        ChallengeFactory(cluster=Cluster.objects.get(slug=slug), title=title)
+    ChallengeFactory(title="Closed one", status=Challenge.Status.CLOSED)
+    client.force_login(member)
+    organisation = member.memberships.get().organisation
+    page = client.get(reverse("clusters:listing-create", args=[organisation.ref]))
+    select = challenge_select(page.content.decode())
+
+    assert re.search(r'<select[^>]*>\s*<option value=""[^>]*>None</option>\s*<optgroup', select)
+    groups = re.findall(r'<optgroup label="([^"]*)">(.*?)</optgroup>', select, re.S)
+    assert [label for label, _ in groups] == ["Humber", "Grangemouth", "Teesside"]
+    assert re.findall(r">([^<]+)</option>", groups[0][1]) == [
+        "Apprentices for welding",
+        "Capture at the refinery",
+    ]
+    assert "Closed one" not in select
+
+
+def test_the_edit_page_still_shows_the_listings_challenge_as_chosen(client, member):
+    challenge = ChallengeFactory(title="Capture at the refinery")
+    organisation = member.memberships.get().organisation
+    listing = ListingFactory(organisation=organisation, challenge=challenge)
+    client.force_login(member)
+    page = client.get(reverse("clusters:listing-edit", args=[listing.ref])).content.decode()
+    assert f'<option value="{challenge.pk}" selected>Capture at the refinery</option>' in (
+        challenge_select(page)
+    )
+
+
+def test_the_expiry_date_says_it_is_optional_and_what_an_empty_box_does(client, member):
+    client.force_login(member)
+    organisation = member.memberships.get().organisation
+    page = client.get(reverse("clusters:listing-create", args=[organisation.ref]))
+    html = page.content.decode()
+    assert re.search(r'<label[^>]*for="id_expires_on"[^>]*>\s*Expiry date \(optional\)', html)
+    hint = re.search(r'<div id="id_expires_on_helptext" class="govuk-hint">(.*?)</div>', html)
+    assert "Leave empty to keep it for 12 months." in hint.group(1)
+    assert "It cannot be more than 12 months away." in hint.group(1)
+
+
+def test_on_an_edit_the_hint_says_an_empty_box_keeps_the_date(client, member):
+    organisation = member.memberships.get().organisation
+    listing = ListingFactory(organisation=organisation)
+    client.force_login(member)
+    page = client.get(reverse("clusters:listing-edit", args=[listing.ref])).content.decode()
+    hint = re.search(r'<div id="id_expires_on_helptext" class="govuk-hint">(.*?)</div>', page)
+    assert "Leave empty to keep the date it has now." in hint.group(1)
+    assert "It cannot be more than 12 months away." in hint.group(1)
