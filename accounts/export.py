@@ -395,6 +395,7 @@ def _invitations(user, addresses: list[str]) -> dict:
                 "email": i.email,
                 "sent": i.created_at,
                 "accepted": i.accepted_at,
+                "cancelled": i.cancelled_at,
             }
             for i in sent.order_by("created_at", "pk")
         ],
@@ -404,6 +405,7 @@ def _invitations(user, addresses: list[str]) -> dict:
                 "email": i.email,
                 "sent": i.created_at,
                 "accepted": i.accepted_at,
+                "cancelled": i.cancelled_at,
             }
             for i in received.order_by("created_at", "pk")
         ],

@@ -246,6 +246,7 @@ def _organisation_page(request, organisation, invite_form, status=200):
             else [],
             "invite_form": invite_form,
             "invite_blocked": _invite_blocked(organisation),
+            "waiting_invitations": services.waiting_invitations(organisation, request.user),
             "verified": _require_verified(request),
             "last_change": organisation.changes.order_by("-created_at").first(),
             "crumbs": _crumbs((organisation.name, None)),
@@ -333,6 +334,30 @@ def organisation_invite(request, ref):
     # The page again, with the error at the box and in the summary, and what was typed kept
     # (it was a banner above an empty box: newcomer probe).
     return _organisation_page(request, organisation, form)
+
+
+@login_required
+@require_POST
+def invitation_cancel(request, ref, pk):
+    """ "Cancel invitation" beside one listed as waiting (services.waiting_invitations)."""
+    organisation = _my_organisation(request, ref)
+    invitation = get_object_or_404(organisation.invitations, pk=pk)
+    try:
+        cancelled = services.cancel_invitation(invitation, request.user)
+    except services.NotAllowed:
+        raise Http404 from None  # not theirs to see: as for any other organisation's
+    if cancelled:
+        messages.success(
+            request,
+            f"The invitation to {invitation.email} is cancelled: its link no longer works.",
+        )
+    else:
+        messages.info(
+            request,
+            f"The invitation to {invitation.email} was already used or cancelled: nothing "
+            "was changed.",
+        )
+    return redirect("clusters:organisation-detail", ref=ref)
 
 
 @login_required

@@ -602,6 +602,10 @@ class Invitation(Timestamped):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     accepted_at = models.DateTimeField(null=True, blank=True)
+    # Taken back by the organisation (services.cancel_invitation): its link opens nothing. The
+    # row stays, so that it still counts in the day's limit and holds the 24 hours before the
+    # same address can be invited again.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
     # When its email last went (made, or sent again with a new link): the daily limit counts
     # these, whatever else later changes the row.
     sent_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -467,6 +467,11 @@ def invite_member(organisation: Organisation, invited_by, email: str) -> Invitat
         # Said, rather than a success message for an email never sent (an outside probe).
         sent = timezone.localtime(invitation.sent_at)
         again = sent + INVITATION_RESEND_AFTER
+        if invitation.cancelled_at is not None:  # the wait holds after a cancel too
+            raise NotAllowed(
+                f"The invitation sent to {email} on {sent:%-d %B %Y at %H:%M} was cancelled. "
+                f"You can invite them again from {again:%-d %B %Y at %H:%M}."
+            )
         raise NotAllowed(
             f"{email} was invited on {sent:%-d %B %Y at %H:%M} and has not joined yet. If the "
             f"email has not arrived, you can send it again from {again:%-d %B %Y at %H:%M}."
@@ -484,7 +489,10 @@ def invite_member(organisation: Organisation, invited_by, email: str) -> Invitat
         invitation.token = invitation_token_digest(token)
         invitation.invited_by = invited_by
         invitation.sent_at = timezone.now()
-        invitation.save(update_fields=["token", "invited_by", "sent_at", "updated_at"])
+        invitation.cancelled_at = None
+        invitation.save(
+            update_fields=["token", "invited_by", "sent_at", "cancelled_at", "updated_at"]
+        )
     queue_email(
         f"invitation:{invitation.pk}:{invitation.sent_at.timestamp():.0f}",
         email,
@@ -505,7 +513,7 @@ def open_invitation(token: str) -> Invitation | None:
     # stored digest never opens an invitation in place of the token.
     return (
         Invitation.objects.select_related("organisation")
-        .filter(token=invitation_token_digest(token), accepted_at__isnull=True)
+        .filter(token=invitation_token_digest(token), accepted_at__isnull=True, cancelled_at=None)
         .first()
     )
 
@@ -518,12 +526,43 @@ def invitations_for(user):
     if not has_confirmed_own_address(user):
         return Invitation.objects.none()
     return (
-        Invitation.objects.filter(email__iexact=user.email, accepted_at__isnull=True)
+        Invitation.objects.filter(
+            email__iexact=user.email, accepted_at__isnull=True, cancelled_at=None
+        )
         .exclude(organisation__status=Organisation.Status.REJECTED)
         .exclude(organisation__memberships__user=user)
         .select_related("organisation", "invited_by")
         .order_by("-sent_at")
     )
+
+
+def waiting_invitations(organisation: Organisation, user):
+    """The invitations of `organisation` not yet used nor cancelled that `user` may see and
+    cancel: all of them for an admin, the ones they sent for any other member."""
+    invitations = organisation.invitations.filter(
+        accepted_at__isnull=True, cancelled_at=None
+    ).select_related("invited_by")
+    if not Membership.objects.filter(
+        organisation=organisation, user=user, role=Membership.Role.ADMIN
+    ).exists():
+        invitations = invitations.filter(invited_by=user)
+    return invitations.order_by("-sent_at", "pk")
+
+
+@transaction.atomic
+def cancel_invitation(invitation: Invitation, user) -> bool:
+    """Take back an invitation not yet used: its link opens nothing from now on, and the
+    invited person no longer finds it on "Your organisation". Only an admin of the
+    organisation or the member who sent it (NotAllowed otherwise). False if it was used or
+    cancelled already (nothing changes)."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not waiting_invitations(invitation.organisation, user).filter(pk=invitation.pk).exists():
+        if invitation.accepted_at is not None or invitation.cancelled_at is not None:
+            return False
+        raise NotAllowed("Only an admin or the person who sent an invitation can cancel it.")
+    invitation.cancelled_at = timezone.now()
+    invitation.save(update_fields=["cancelled_at", "updated_at"])
+    return True
 
 
 @transaction.atomic
@@ -532,6 +571,11 @@ def accept_invitation(invitation: Invitation, user) -> Membership:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if invitation.accepted_at is not None:
         raise NotAllowed("This invitation has already been used.")
+    if invitation.cancelled_at is not None:  # cancelled while the link was being opened
+        raise NotAllowed(
+            f"{invitation.organisation.name} cancelled this invitation. Ask them to invite "
+            "you again."
+        )
     if user.email.lower() != invitation.email.lower():
         raise NotAllowed(
             f"This invitation was sent to {invitation.email}. Sign in with that address to "

@@ -44,6 +44,11 @@ urlpatterns = [
         name="organisation-invite",
     ),
     path(
+        "your-organisation/<str:ref>/invitations/<int:pk>/cancel/",
+        member_views.invitation_cancel,
+        name="invitation-cancel",
+    ),
+    path(
         "your-organisation/<str:ref>/requests/<uuid:public_id>/",
         member_views.join_request_decide,
         name="join-request-decide",

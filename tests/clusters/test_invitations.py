@@ -255,3 +255,97 @@ def test_a_link_that_opens_no_invitation_says_what_to_do_next(client, signed_in)
     html = response.content.decode()
     assert "This invitation link does not work" in html
     assert "ask your colleague to send the invitation again" in html
+
+
+def test_an_admin_sees_invitations_not_yet_used_and_can_cancel_one_whose_link_then_dies(
+    client, member, organisation, outsider, django_capture_on_commit_callbacks, settings
+):
+    """An invitation to a mistyped address could not be seen or taken back, and its link
+    worked until used (newcomer probe, stop 27)."""
+    client.force_login(member)
+    invite(client, organisation, "dave@exmaple.net", django_capture_on_commit_callbacks)
+    link = re.search(r"/invitations/[^/\s]+/", mail.outbox[-1].body).group(0)
+    invitation = Invitation.objects.get()
+    page = client.get(reverse("clusters:organisation-detail", args=[organisation.ref]))
+    html = page.content.decode()
+    assert "Invitations not yet used" in html and "dave@exmaple.net" in html
+    cancel = reverse("clusters:invitation-cancel", args=[organisation.ref, invitation.pk])
+    assert f'action="{cancel}"' in html
+
+    # Nobody else: another organisation's user, a member who did not send it, a GET.
+    colleague = MembershipFactory(organisation=organisation, role="member").user
+    for user in (outsider, colleague):
+        client.force_login(user)
+        assert client.post(cancel).status_code == 404
+    assert (
+        "dave@exmaple.net"
+        not in client.get(
+            reverse("clusters:organisation-detail", args=[organisation.ref])
+        ).content.decode()
+    )  # the colleague sees only the invitations they sent
+    client.force_login(member)
+    assert client.get(cancel).status_code == 405
+    invitation.refresh_from_db()
+    assert invitation.cancelled_at is None
+    dave = UserFactory(email="dave@exmaple.net")
+    client.force_login(dave)
+    start = reverse("clusters:organisation-start")
+    assert organisation.name in client.get(start).content.decode()  # before: she finds it
+    client.force_login(member)
+
+    done = client.post(cancel, follow=True).content.decode()
+    assert "The invitation to dave@exmaple.net is cancelled" in done
+    assert "Invitations not yet used" not in done
+    invitation.refresh_from_db()
+    assert invitation.cancelled_at is not None
+    assert "nothing was changed" in client.post(cancel, follow=True).content.decode()
+
+    # The link opens nothing, and the address's owner does not find it on her page either.
+    client.force_login(dave)
+    assert client.get(link).status_code == 404
+    assert organisation.name not in client.get(start).content.decode()
+
+    # Cancelling frees neither the day's count nor the wait before the same address again.
+    settings.INVITATIONS_PER_ORGANISATION_PER_DAY = 1
+    client.force_login(member)
+    again = invite(client, organisation, "dave@exmaple.net", django_capture_on_commit_callbacks)
+    assert "was cancelled. You can invite them again from" in again.content.decode()
+    other = invite(client, organisation, "erin@example.net", django_capture_on_commit_callbacks)
+    assert "the most allowed in one day" in other.content.decode()
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        client.force_login(member)
+        later = invite(client, organisation, "dave@exmaple.net", django_capture_on_commit_callbacks)
+        assert "An invitation has been emailed to dave@exmaple.net" in later.content.decode()
+        invitation.refresh_from_db()
+        assert invitation.cancelled_at is None  # invited again: it stands once more
+
+
+def test_the_member_who_sent_an_invitation_may_cancel_it(
+    client, organisation, django_capture_on_commit_callbacks
+):
+    colleague = MembershipFactory(organisation=organisation, role="member").user
+    client.force_login(colleague)
+    invite(client, organisation, "fay@example.net", django_capture_on_commit_callbacks)
+    invitation = Invitation.objects.get()
+    html = client.get(
+        reverse("clusters:organisation-detail", args=[organisation.ref])
+    ).content.decode()
+    assert "fay@example.net" in html
+    client.post(reverse("clusters:invitation-cancel", args=[organisation.ref, invitation.pk]))
+    invitation.refresh_from_db()
+    assert invitation.cancelled_at is not None
+
+
+def test_an_invitation_cancelled_while_its_link_was_open_cannot_be_accepted(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    from clusters import services
+
+    client.force_login(member)
+    invite(client, organisation, "gil@example.net", django_capture_on_commit_callbacks)
+    invitation = Invitation.objects.get()
+    gil = UserFactory(email="gil@example.net")
+    services.cancel_invitation(invitation, member)
+    with pytest.raises(services.NotAllowed, match="cancelled this invitation"):
+        services.accept_invitation(invitation, gil)
+    assert not gil.memberships.exists()
