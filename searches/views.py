@@ -13,6 +13,10 @@ from .forms import RenameSearchForm, SaveSearchForm
 from .models import SavedSearch
 from .pages import PAGES
 
+# The longest query kept in the link back to the list page. Django refuses to redirect to a
+# far longer address (a bare 400), and sign-in drops a `next` over 2,048 characters.
+BACK_QUERY_MAX = 2000
+
 
 def _crumbs(*trail):
     return [("Home", reverse("home")), *trail]
@@ -25,7 +29,10 @@ def save(request):
         raise Http404
     query = QueryDict(request.POST.get("query", ""), mutable=True)
     query.pop("page", None)
-    back = reverse(page.url_name) + (f"?{query.urlencode()}" if query else "")
+    encoded = query.urlencode()
+    back = reverse(page.url_name)
+    if encoded and len(encoded) <= BACK_QUERY_MAX:
+        back += f"?{encoded}"
     if not request.user.is_authenticated:
         return redirect_to_login(back)
     form = SaveSearchForm(request.POST)

@@ -242,3 +242,30 @@ def test_signed_out_visitor_is_sent_to_sign_in_from_saved_searches(client, membe
         assert response["Location"].startswith(reverse("account_login"))
     assert client.post(reverse("searches:delete", args=[search.ref])).status_code == 302
     assert SavedSearch.objects.filter(pk=search.pk).exists()
+
+
+def test_a_huge_query_goes_back_to_the_list_without_it_and_says_why(client, member):
+    # 17,000 characters once made a redirect Django refuses: a bare 400 page.
+    response = save(client_of(client, member), "q=" + "a" * 17000, follow=False)
+    assert response.status_code == 302
+    assert response["Location"] == OFFERS
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    (message,) = messages_of(page)
+    assert message.startswith("We could not save this search.")
+    assert "Search with 200 characters or fewer" in message
+    assert message in page.content.decode()
+    assert not SavedSearch.objects.exists()
+
+
+def test_a_huge_query_with_a_name_too_long_still_goes_back_to_the_list(client, member):
+    response = save(client_of(client, member), "q=" + "a" * 17000, name="x" * 101)
+    assert response.redirect_chain == [(OFFERS, 302)]
+    assert messages_of(response) == ["Name must be 100 characters or fewer"]
+    assert not SavedSearch.objects.exists()
+
+
+def test_a_signed_out_visitor_with_a_huge_query_is_asked_to_sign_in(client):
+    response = save(client, "q=" + "a" * 17000, follow=False)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("account_login") + "?next=/offers/"
