@@ -159,6 +159,16 @@ class AlreadySent(Exception):
     """This copy of the form was sent before: its start token is spent."""
 
 
+def _token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def form_already_sent(token: str) -> bool:
+    """Whether this copy of the form has sent an enquiry already. Reads only: a check before
+    the rate limit, so that a copy sent again is not counted as another enquiry."""
+    return SentForm.objects.filter(digest=_token_digest(token)).exists()
+
+
 def spend_form_token(token: str) -> None:
     """Mark a form's signed start token as used; AlreadySent if it was used before.
 
@@ -166,10 +176,9 @@ def spend_form_token(token: str) -> None:
     processes, exactly one gets through. Called inside submit_enquiry's transaction: if the
     enquiry is not saved, the token is not spent either.
     """
-    digest = hashlib.sha256(token.encode()).hexdigest()
     try:
         with transaction.atomic():
-            SentForm.objects.create(digest=digest)
+            SentForm.objects.create(digest=_token_digest(token))
     except IntegrityError:
         raise AlreadySent from None
     # Tokens older than this are refused as expired anyway: their rows need not be kept.

@@ -15,13 +15,28 @@ def _crumbs(*trail):
     return [("Home", reverse("home")), *trail]
 
 
+def _refuse_sent_again(form):
+    form.renew_start()
+    form.add_error(
+        None,
+        "You have already sent this form, and we have your enquiry: we emailed you its "
+        "reference number. Nothing more has been sent. To send another enquiry, check your "
+        "answers, then send the form again.",
+    )
+
+
 def create(request):
     form = EnquiryForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
+        token = form.cleaned_data["started"]
+        # A copy sent again sends nothing, so it is refused before the rate limit counts it:
+        # otherwise a few presses of "Send" used up the hour's enquiries.
+        if services.form_already_sent(token):
+            _refuse_sent_again(form)
         # Counted per IP address and per email address in the shared cache, by allauth's rate
         # limiter (ACCOUNT_RATE_LIMITS["enquiry"]), as sign-in attempts are.
-        if not ratelimit.consume(request, action="enquiry", key=form.cleaned_data["email"]):
+        elif not ratelimit.consume(request, action="enquiry", key=form.cleaned_data["email"]):
             form.add_error(
                 None,
                 # Per address or per network: a colleague on the same network may be the one
@@ -34,17 +49,9 @@ def create(request):
             status = 429
         else:
             try:
-                enquiry = services.submit_enquiry(
-                    form.cleaned_data, form_token=form.cleaned_data["started"]
-                )
-            except services.AlreadySent:
-                form.renew_start()
-                form.add_error(
-                    None,
-                    "You have already sent this form, and we have your enquiry: we emailed you "
-                    "its reference number. Nothing more has been sent. To send another "
-                    "enquiry, check your answers, then send the form again.",
-                )
+                enquiry = services.submit_enquiry(form.cleaned_data, form_token=token)
+            except services.AlreadySent:  # the same copy, sent at the same moment elsewhere
+                _refuse_sent_again(form)
             else:
                 request.session[SESSION_KEY] = enquiry.reference
                 return redirect("enquiries:sent")

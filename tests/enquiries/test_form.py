@@ -243,6 +243,26 @@ def test_a_fresh_copy_of_the_form_after_a_replay_sends_a_new_enquiry(client):
     assert Enquiry.objects.count() == 2
 
 
+def test_a_copy_sent_again_does_not_count_towards_the_hourly_limit(client, settings):
+    """Refused copies once used up the limit: after 5, "We have had 5 enquiries" came back
+    although only one was received (usability probe)."""
+    limit = settings.ENQUIRIES_RATE_LIMIT
+    data = answers()
+    assert client.post(URL, data).status_code == 302
+    for _ in range(limit + 1):
+        response = client.post(URL, data)
+        assert response.status_code == 200
+        assert "You have already sent this form" in response.content.decode()
+    assert Enquiry.objects.count() == 1
+    # The rest of the limit in genuine enquiries is accepted; the one after them is not.
+    for _ in range(limit - 1):
+        assert client.post(URL, answers()).status_code == 302
+    response = client.post(URL, answers())
+    assert response.status_code == 429
+    assert f"We have had {limit} enquiries in the last hour" in response.content.decode()
+    assert Enquiry.objects.count() == limit
+
+
 def test_the_clusters_are_offered_in_emissions_order_as_everywhere_else(client):
     """The form listed them A to Z; every other page lists Humber first (newcomer probe)."""
 
