@@ -3,6 +3,7 @@
 from allauth.account import forms as allauth_forms
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
+from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
@@ -44,6 +45,19 @@ class SignupForm(AllauthSignupForm):
         if not has_words(name):
             raise forms.ValidationError("Enter your full name")
         return name
+
+    def clean(self):
+        cleaned = super().clean()
+        # allauth checks the password against a user made of the email address alone; check
+        # it against the name too (password1 is gone from cleaned data if it failed already).
+        password, name = cleaned.get("password1"), cleaned.get("name")
+        if password and name:
+            user = get_user_model()(name=name, email=cleaned.get("email") or "")
+            try:
+                password_validation.validate_password(password, user)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return cleaned
 
     def try_save(self, request):
         if self.account_already_exists:
