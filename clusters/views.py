@@ -3,7 +3,8 @@
 from django.core.paginator import Paginator
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from pagecache.decorators import cache_public_page
@@ -201,12 +202,20 @@ def listing_list(request, kind):
 
 @cache_public_page
 def listing_detail(request, ref):
-    listing = get_object_or_404(
-        _published_listings().prefetch_related(
-            Prefetch("organisation__clusters", queryset=Cluster.objects.order_by("name"))
-        ),
-        ref=ref,
-    )
+    try:
+        listing = get_object_or_404(
+            _published_listings().prefetch_related(
+                Prefetch("organisation__clusters", queryset=Cluster.objects.order_by("name"))
+            ),
+            ref=ref,
+        )
+    except Http404:
+        # Its own organisation's links (emails, bookmarks) reach a listing that is not public
+        # (taken down, withdrawn, a draft) on its preview, which says why; anyone else gets the
+        # same 404 as for no listing at all.
+        if Listing.objects.editable_by(request.user).filter(ref=ref).exists():
+            return redirect("clusters:listing-preview", ref)
+        raise
     is_offer = listing.kind == Listing.Kind.OFFER
     return render(
         request,

@@ -66,7 +66,8 @@ def test_sign_up_verify_create_organisation_post_need_approve_publish(
     client.post(reverse("clusters:listing-publish", args=[need.ref]))
     need.refresh_from_db()
     assert need.status == "pending"
-    assert client.get(need.get_absolute_url()).status_code == 404
+    preview = reverse("clusters:listing-preview", args=[need.ref])
+    assert client.get(need.get_absolute_url())["Location"] == preview  # not public yet
 
     # Staff approve the organisation in the admin; the need goes public and the user is told.
     client.force_login(staff)

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from clusters.models import Invitation, JoinRequest, Listing, Membership, Organisation
 from tests.factories import ListingFactory, MembershipFactory, UserFactory
@@ -24,6 +25,19 @@ def listing_data(**overrides):
     }
     data.update(overrides)
     return data
+
+
+def title_of(response) -> str:
+    return re.search(r"<title>(.*?)</title>", response.content.decode(), re.S).group(1)
+
+
+def not_public(organisation, status):
+    taken_down_at = timezone.now() if status == Listing.Status.TAKEN_DOWN else None
+    return ListingFactory(organisation=organisation, status=status, taken_down_at=taken_down_at)
+
+
+def preview_of(listing) -> str:
+    return reverse("clusters:listing-preview", args=[listing.ref])
 
 
 @pytest.fixture
@@ -46,7 +60,8 @@ def test_member_creates_a_draft_then_publishes_it(client, member, organisation, 
     assert listing.organisation == organisation
     assert listing.created_by == member
     assert listing.expires_on is not None
-    assert client.get(listing.get_absolute_url()).status_code == 404  # not public yet
+    # Not public yet: its public address sends its own members to the preview.
+    assert client.get(listing.get_absolute_url())["Location"] == response["Location"]
 
     client.post(reverse("clusters:listing-publish", args=[listing.ref]))
     listing.refresh_from_db()
@@ -61,7 +76,7 @@ def test_listing_of_an_organisation_awaiting_approval_is_pending(client, theme_i
     client.post(reverse("clusters:listing-publish", args=[listing.ref]))
     listing.refresh_from_db()
     assert listing.status == "pending"
-    assert client.get(listing.get_absolute_url()).status_code == 404
+    assert client.get(listing.get_absolute_url())["Location"] == preview_of(listing)
 
 
 def test_unverified_user_cannot_publish(client, organisation, theme_ids):
@@ -81,7 +96,7 @@ def test_withdraw_and_reopen(client, member, organisation):
     client.post(reverse("clusters:listing-withdraw", args=[listing.ref]))
     listing.refresh_from_db()
     assert listing.status == "withdrawn"
-    assert client.get(listing.get_absolute_url()).status_code == 404
+    assert client.get(listing.get_absolute_url())["Location"] == preview_of(listing)
     client.post(reverse("clusters:listing-publish", args=[listing.ref]))
     listing.refresh_from_db()
     assert listing.status == "published"
@@ -508,3 +523,31 @@ def test_an_organisation_waiting_for_approval_is_found_only_by_its_whole_name(
     # An approved organisation, from any search.
     client.post(url, {"organisation": approved.ref})
     assert JoinRequest.objects.filter(organisation=approved).exists()
+
+
+@pytest.mark.parametrize("status", ["taken_down", "withdrawn", "draft", "pending"])
+def test_a_member_following_a_link_to_a_listing_that_is_not_public_reaches_its_preview(
+    client, member, organisation, status
+):
+    """Links in emails and bookmarks to a listing staff took down dead-ended in "Page not
+    found" for its own organisation (usability probe)."""
+    listing = not_public(organisation, status)
+    client.force_login(member)
+    response = client.get(listing.get_absolute_url())
+    assert response.status_code == 302
+    assert response["Location"] == preview_of(listing)
+    assert client.get(response["Location"]).status_code == 200
+
+
+@pytest.mark.parametrize("status", ["taken_down", "withdrawn", "draft", "pending"])
+def test_a_listing_that_is_not_public_is_not_found_by_others(
+    client, organisation, outsider, status
+):
+    listing = not_public(organisation, status)
+    no_such = reverse("clusters:listing-detail", args=["L-NOSUCH"])
+    assert client.get(listing.get_absolute_url()).status_code == 404  # signed out
+    client.force_login(outsider)
+    response = client.get(listing.get_absolute_url())
+    assert response.status_code == 404
+    # The same page as for no listing at all: nothing says that it exists.
+    assert title_of(response) == title_of(client.get(no_such))

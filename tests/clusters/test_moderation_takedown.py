@@ -70,7 +70,8 @@ def test_owner_cannot_republish_a_listing_staff_took_down(client, member, taken_
     assert status_of(taken_down) == Listing.Status.TAKEN_DOWN
     page = client.get(response["Location"]).content.decode()
     assert "cannot publish it again" in page
-    assert client.get(taken_down.get_absolute_url()).status_code == 404
+    preview = reverse("clusters:listing-preview", args=[taken_down.ref])
+    assert client.get(taken_down.get_absolute_url())["Location"] == preview
 
 
 def test_owner_cannot_withdraw_then_reopen_a_listing_staff_took_down(client, member, taken_down):
