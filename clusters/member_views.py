@@ -175,9 +175,11 @@ def organisation_join(request):
     if request.method == "POST":
         # The search the button came from: an organisation waiting for approval is found
         # only by its whole name, so its reference alone does not reach it.
+        ref = request.POST.get("organisation", "")
+        if "\x00" in ref:  # no reference has one, and PostgreSQL refuses it (tests/fuzz)
+            raise Http404
         organisation = get_object_or_404(
-            _joinable(request.GET.get("q", ""), any_approved=True),
-            ref=request.POST.get("organisation", ""),
+            _joinable(request.GET.get("q", ""), any_approved=True), ref=ref
         )
         if form.is_valid():
             try:
