@@ -420,8 +420,11 @@ def what_we_know(enquiry: Enquiry) -> Knowledge:
     for theme in Theme.objects.all():
         if theme.slug.replace("-", " ") in lowered:
             themes[theme] += 2
+    # A second cluster only when it is nearly as likely as the first: listings that fit an
+    # enquiry naming South Wales made "South Wales, Humber" (newcomer probe, stop 27).
+    likely = clusters.most_common(2)
     return Knowledge(
-        clusters=[c for c, _ in clusters.most_common(2)],
+        clusters=[c for c, n in likely if n * 2 >= likely[0][1]],
         themes=[t for t, _ in themes.most_common(3)],
         matches=matches,
         challenges=challenges,

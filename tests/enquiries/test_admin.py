@@ -357,3 +357,21 @@ def test_the_change_page_names_the_open_challenges_the_enquiry_may_answer(client
     first = section.index("Hydrogen burners for glass furnaces")
     if "Storing captured carbon dioxide offshore" in section:
         assert first < section.index("Storing captured carbon dioxide offshore")
+
+
+def test_a_second_likely_cluster_is_given_only_when_nearly_as_likely(db, monkeypatch):
+    """ "Likely cluster: South Wales, Humber" for an enquiry naming only South Wales, from
+    Humber listings that fit its words (newcomer probe, stop 27)."""
+    from matching import engine
+    from matching import services as matching
+
+    listings = [ListingFactory(title=f"Hydrogen burners {n}", clusters=["humber"]) for n in (1, 2)]
+
+    def preview(doc, top=5, snapshot=None):
+        return [(x, engine.Suggestion("draft", x.ref, 0.8, ("hydrogen",))) for x in listings]
+
+    monkeypatch.setattr(matching, "preview_matches", preview)
+    welsh = make_enquiry(body="Our Port Talbot site in South Wales needs hydrogen burners.")
+    assert [c.name for c in services.what_we_know(welsh).clusters] == ["South Wales"]
+    both = make_enquiry(body="Sites in South Wales and on the Humber need hydrogen burners.")
+    assert {c.name for c in services.what_we_know(both).clusters} == {"South Wales", "Humber"}
