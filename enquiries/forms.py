@@ -106,7 +106,10 @@ class EnquiryForm(HoneypotForm):
         },
     )
     consent_to_contact = forms.BooleanField(
-        label="You can also contact me about related GrandChallenges projects and events",
+        label=(
+            "The GrandChallenges programme team (who run Cluster Exchange) can also contact "
+            "me about related projects and events"
+        ),
         help_text="Optional. We will reply to this enquiry either way.",
         required=False,
     )
