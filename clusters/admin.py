@@ -99,6 +99,10 @@ CHALLENGE_REASON_HINT = "It is kept in the challenge’s history and shown to it
 ORGANISATION_REASON_HINT = (
     "We send it to the organisation’s members with the decision, and keep it in its history"
 )
+# Decisions on a change of name or website are emailed to the organisation's admins only.
+CHANGE_REASON_HINT = (
+    "We send it to the organisation’s admins with the decision, and keep it in its history"
+)
 
 
 class OrganisationStatusFilter(admin.ChoicesFieldListFilter):
@@ -329,7 +333,7 @@ class OrganisationAdmin(ModeratedAdmin):
             "Approve changes of name or website",
             _on_change_seen(services.approve_organisation_change),
             required=False,
-            hint=ORGANISATION_REASON_HINT,
+            hint=CHANGE_REASON_HINT,
             seen=_change_seen,
         )
 
@@ -344,7 +348,7 @@ class OrganisationAdmin(ModeratedAdmin):
             queryset,
             "Reject changes of name or website",
             _on_change_seen(services.reject_organisation_change),
-            hint=ORGANISATION_REASON_HINT,
+            hint=CHANGE_REASON_HINT,
             seen=_change_seen,
         )
 
@@ -480,11 +484,11 @@ class ListingAdmin(ModeratedAdmin):
 class InvitationAdmin(OfferedFiltersOnly, admin.ModelAdmin):
     """Read-only: invitations are made and accepted by members, through the services."""
 
-    list_display = ["email", "organisation", "created_at", "accepted_at"]
+    list_display = ["email", "organisation", "created_at", "accepted_at", "cancelled_at"]
     list_select_related = ["organisation"]
     search_fields = ["email", "organisation__name"]
     # The token (its digest) is not among the fields, nor filtered on: never shown.
-    fields = ["email", "organisation", "invited_by", "created_at", "accepted_at"]
+    fields = ["email", "organisation", "invited_by", "created_at", "accepted_at", "cancelled_at"]
     filter_fields = ("organisation",)
     readonly_fields = fields
 

@@ -556,10 +556,15 @@ def cancel_invitation(invitation: Invitation, user) -> bool:
     organisation or the member who sent it (NotAllowed otherwise). False if it was used or
     cancelled already (nothing changes)."""
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-    if not waiting_invitations(invitation.organisation, user).filter(pk=invitation.pk).exists():
-        if invitation.accepted_at is not None or invitation.cancelled_at is not None:
-            return False
+    # Who may, before what state it is in: the answer for a used or cancelled one named its
+    # address to any member (review).
+    is_admin = Membership.objects.filter(
+        organisation_id=invitation.organisation_id, user=user, role=Membership.Role.ADMIN
+    ).exists()
+    if not is_admin and invitation.invited_by_id != user.pk:
         raise NotAllowed("Only an admin or the person who sent an invitation can cancel it.")
+    if invitation.accepted_at is not None or invitation.cancelled_at is not None:
+        return False
     invitation.cancelled_at = timezone.now()
     invitation.save(update_fields=["cancelled_at", "updated_at"])
     return True

@@ -299,6 +299,11 @@ def test_an_admin_sees_invitations_not_yet_used_and_can_cancel_one_whose_link_th
     invitation.refresh_from_db()
     assert invitation.cancelled_at is not None
     assert "nothing was changed" in client.post(cancel, follow=True).content.decode()
+    # Used or cancelled, it is still nobody else's to see: the answer named the address.
+    for user in (outsider, colleague):
+        client.force_login(user)
+        assert client.post(cancel).status_code == 404
+    client.force_login(member)
 
     # The link opens nothing, and the address's owner does not find it on her page either.
     client.force_login(dave)
