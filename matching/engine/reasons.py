@@ -40,11 +40,13 @@ _VAGUE = """
 # Newcomer probe of stop 27: "cluster; join; projects" for an enquiry; the words of a place
 # ("south; wales"): like the clusters themselves (see _reason_tables), too broad to explain
 # a match, and the cluster a listing is in is shown apart from its reasons.
+# These are matched as written, not by stem: "joining" (welding), "tees" (pipe fittings) stay
+# reasons (review).
 _GENERIC = """
-    cluster clusters join joining joined project projects programme programmes
+    cluster clusters join project projects programme programmes
     uk britain british england english scotland scottish wales welsh
     north south east west northern southern eastern western
-    humber teesside tees grangemouth merseyside mersey southampton solent
+    humber teesside grangemouth merseyside mersey southampton solent
     region regions regional local area areas
 """
 VAGUE_WORDS = frozenset(_VAGUE.split()) | frozenset(_GENERIC.split())
@@ -86,7 +88,7 @@ def _reason_tables(model: Model) -> _ReasonTables:
             for concept in concepts:
                 if key:
                     words_of.setdefault(vocab.labels[concept], set()).add(key)
-        vague_stems = {_word_key(w, model.settings.stemming) for w in VAGUE_WORDS} - {None}
+        vague_stems = {_word_key(w, model.settings.stemming) for w in _VAGUE.split()} - {None}
         fi = model.feature_index
         word_of_label: dict[str, list[int]] = {}
         for col in range(model.n_text):

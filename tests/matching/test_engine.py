@@ -253,6 +253,21 @@ def test_place_names_and_programme_words_are_not_given_as_reasons():
     assert not words & {"south", "wales", "cluster", "join", "projects"}
 
 
+def test_place_and_programme_words_are_vague_as_written_not_by_stem():
+    """ "joining" (welding) and pipe "tees" are reasons; "Teesside" is not."""
+    text = "Orbital welding and joining of pipe tees for our Teesside sites."
+    docs = [
+        offer("O-1", "o1", "Pipe welding", f"Welding services. {text}"),
+        offer("O-2", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
+        need("N-1", "o3", "Pipework", f"We need pipework. {text}"),
+    ]
+    model = fit(docs, Settings(max_text_reasons=8, max_reasons=8))
+    (first,) = [s for s in suggest(model, ["N-1"]) if s.target == "O-1"]
+    words = {w for r in first.reasons for w in r.lower().split()}
+    assert {"joining", "tees"} <= words
+    assert "teesside" not in words
+
+
 def test_inflections_of_vague_words_are_vague_too():
     """By stem: "helping", "points", "sides" (review)."""
     extra = "Helping on both sides, the points raised."
