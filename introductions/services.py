@@ -152,14 +152,19 @@ def _introduced_already(
     return accepted.order_by("-decided_at").first()
 
 
-def standing_introductions(organisation: Organisation) -> dict[int, Introduction]:
-    """Per listing id of another organisation, the introduction that stands between it and
-    `organisation` about that listing, if any, as the "Your matches" page shows it in place
-    of "Request introduction": one `organisation` asked for about it (waiting for a reply,
-    as the asker sees it, a quiet decline included), one asked of `organisation` from it
-    (waiting for an answer), or one accepted either way in the last INTRODUCED_RECENTLY (the
-    same rules as asking again, _waiting_for_requester and _introduced_already; the newest
-    wins). One query."""
+def standing_introductions(organisation: Organisation) -> dict:
+    """The introductions that stand between `organisation` and other organisations' listings,
+    as the "Your matches" page shows them in place of "Request introduction" (for_match
+    reads them). The same rules as asking again (_waiting_for_requester, _introduced_already):
+
+    - by the other's listing id T: one `organisation` asked for about T (waiting for a reply
+      as the asker sees it, a quiet decline included), or one accepted either way about T in
+      the last INTRODUCED_RECENTLY;
+    - by (our listing id S, T): one T's organisation asked of us from T about S, waiting for
+      our answer. It stands only between those two listings: asking about T from another of
+      our listings is allowed (review).
+
+    The newest of each wins. One query."""
     now = timezone.now()
     rows = (
         Introduction.objects.filter(
@@ -177,13 +182,25 @@ def standing_introductions(organisation: Organisation) -> dict[int, Introduction
         .select_related("from_organisation")
         .order_by("created_at", "pk")
     )
-    found: dict[int, Introduction] = {}
+    found: dict = {}
     for introduction in rows:
-        asked = introduction.from_organisation_id == organisation.pk
-        found[introduction.target_listing_id if asked else introduction.source_listing_id] = (
-            introduction
-        )
+        if introduction.from_organisation_id == organisation.pk:
+            found[introduction.target_listing_id] = introduction
+        elif introduction.is_accepted:
+            found[introduction.source_listing_id] = introduction
+        else:
+            found[(introduction.target_listing_id, introduction.source_listing_id)] = introduction
     return found
+
+
+def for_match(standing: dict, source_id: int, target_id: int) -> Introduction | None:
+    """What stands (standing_introductions) between our listing `source_id` and the other's
+    listing `target_id`: an accepted introduction first, then a request waiting for our
+    answer between the two, then our own request about the other's listing."""
+    about_target = standing.get(target_id)
+    if about_target is not None and about_target.is_accepted:
+        return about_target
+    return standing.get((source_id, target_id)) or about_target
 
 
 def _is_verified(user) -> bool:

@@ -5,7 +5,7 @@ from django import template
 
 from clusters.models import Organisation
 
-from ..services import standing_introductions, why_cannot_ask
+from ..services import for_match, standing_introductions, why_cannot_ask
 
 register = template.Library()
 
@@ -34,6 +34,9 @@ def introductions_standing(organisation):
 
 
 @register.filter
-def about_listing(standing, listing_id):
-    """{{ standing|about_listing:match.target_id }}: that listing's introduction, or None."""
-    return standing.get(listing_id) if standing else None
+def on_card(standing, match):
+    """{{ standing|on_card:match }}: the introduction standing between a suggested match's
+    two listings (services.for_match), or None."""
+    if not standing:
+        return None
+    return for_match(standing, match.source_listing_id, match.target_id)

@@ -332,3 +332,32 @@ def test_a_quiet_decline_still_reads_as_waiting_on_the_askers_matches_until_it_i
     with time_machine.travel(start + timedelta(days=14, minutes=1), tick=False):
         page = matches_page(client, sides.asker, sides.asking)
         assert f'href="{request_url}"' in page and "Waiting for a reply" not in page
+
+
+def test_a_request_waiting_for_our_answer_stands_only_on_the_card_of_the_listing_it_is_about(
+    client, sides, django_capture_on_commit_callbacks
+):
+    """The other side asked from its offer about another of our listings: asking about that
+    offer from this listing is still allowed, so its card keeps the button (review)."""
+    from introductions import services
+    from tests.factories import ListingFactory
+    from tests.introductions.conftest import make_match
+
+    other = ListingFactory(organisation=sides.asking, kind="need", title="Steam for a dryer")
+    make_match(other, sides.target)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.request_introduction(
+            sides.contact,
+            organisation=sides.asked,
+            target=other,
+            message="About your steam need.",
+            about_listing=sides.target,
+        )
+    page = matches_page(client, sides.asker, sides.asking)
+    here = reverse("introductions:request", args=[sides.listing.ref, sides.target.ref])
+    there = reverse("introductions:request", args=[other.ref, sides.target.ref])
+    assert f'href="{here}"' in page  # this card: the button, and pressing it works
+    assert f'href="{there}"' not in page and "Waiting for your reply" in page
+    response = client.post(here, {"message": MESSAGE})
+    assert response.status_code == 302
+    assert Introduction.objects.filter(from_organisation=sides.asking).count() == 1
