@@ -4,6 +4,7 @@ from itertools import groupby
 
 from django import forms
 from django.core.validators import URLValidator
+from django.db.models import Q
 from django.forms.models import ModelChoiceIterator
 from django.utils import formats
 
@@ -188,6 +189,9 @@ class ChallengesByCluster(ModelChoiceIterator):
 class ChallengeChoiceField(IdChoiceField):
     iterator = ChallengesByCluster
 
+    def label_from_instance(self, obj):
+        return obj.title if obj.status == Challenge.Status.OPEN else f"{obj.title} (closed)"
+
 
 class ListingForm(forms.ModelForm):
     themes = themes_field()
@@ -280,6 +284,17 @@ class ListingForm(forms.ModelForm):
         self.fields["description"].error_messages["required"] = "Enter a description"
         self.fields["partner_kind"].choices = Listing.PartnerKind.choices
         self.fields["expires_on"].required = False
+        if self.instance.challenge_id:
+            # The challenge it answers stays offered once closed: left out, the edit page
+            # showed "None" chosen, and saving dropped the link (review).
+            field = self.fields["challenge"]
+            field.queryset = (
+                Challenge.objects.filter(
+                    Q(status=Challenge.Status.OPEN) | Q(pk=self.instance.challenge_id)
+                )
+                .select_related("cluster")
+                .order_by("cluster", "cluster_id", "title")
+            )
         if self.instance.pk:
             # An edit with an empty box keeps the listing's date (services.save_listing).
             self.fields["expires_on"].help_text = (

@@ -70,3 +70,26 @@ def test_on_an_edit_the_hint_says_an_empty_box_keeps_the_date(client, member):
     hint = re.search(r'<div id="id_expires_on_helptext" class="govuk-hint">(.*?)</div>', page)
     assert "Leave empty to keep the date it has now." in hint.group(1)
     assert "It cannot be more than 12 months away." in hint.group(1)
+
+
+def test_a_closed_challenge_already_chosen_stays_chosen_and_is_kept_on_saving(client, member):
+    """Left out of the list once closed, the edit page showed "None" and saving dropped the
+    link to the challenge (review)."""
+    from tests.clusters.test_moderation_takedown import edit_data
+
+    challenge = ChallengeFactory(title="Capture at the refinery", status="closed")
+    other = ChallengeFactory(title="Another closed one", status="closed")
+    organisation = member.memberships.get().organisation
+    listing = ListingFactory(organisation=organisation, challenge=challenge, themes=["ccus"])
+    client.force_login(member)
+    url = reverse("clusters:listing-edit", args=[listing.ref])
+    select = challenge_select(client.get(url).content.decode())
+    assert f'<option value="{challenge.pk}" selected>Capture at the refinery (closed)' in select
+    assert "Another closed one" not in select
+    client.post(url, edit_data(listing, challenge=challenge.pk, title="Capture, changed"))
+    listing.refresh_from_db()
+    assert listing.title == "Capture, changed" and listing.challenge == challenge
+    response = client.post(url, edit_data(listing, challenge=other.pk))
+    assert response.status_code == 200  # another closed challenge is refused
+    listing.refresh_from_db()
+    assert listing.challenge == challenge
