@@ -504,21 +504,44 @@ Where a rebuild's time goes (cProfile and the command's own step timings, 20,000
   digest of everything the model saves (`engine.Model.digest`, blake2b over its arrays,
   about 0.1 s at 20,000 listings) with the current model's and, if they agree, only marks
   it fitted now: the "again" save step went from 0.5 (SQLite) and 0.8 s (PostgreSQL) in
-  stop 25's run to 0.1 s in the run above, and the "again" ratios from 2.10 and 2.43 to
+  stop 25's run to 0.1 s in stop 26's, and the "again" ratios from 2.10 and 2.43 to
   2.01 and 2.04. At 100,000 listings hashing takes most of the 0.7-0.8 s left (sha256 and
   crc32 are at most 1.4 and 2.4 times faster than blake2b here: not worth a weaker check).
+- **The cycle collector is paused** (stop 27). A rebuild holds millions of small objects
+  until it ends (the rows read, the rows to write, the reasons); each batch of new ones set
+  Python's cycle collector off, and its passes walked them all again. A rebuild, a chunk and
+  a merge now run with it paused (`matching.services._cycle_collector_paused`; put back as it
+  was, even on failure; reference counting still frees all but cycles, which its next pass
+  takes). Side by side in one process, fastest of 3 alternating rounds on the same 20,000
+  listings (`benchmarks/rebuild_collector.py --rounds 3`, 22:15-22:18 UTC):
+
+  | Database | Rebuild | collector running (s) | paused, shipped (s) | read | stored |
+  | --- | --- | ---: | ---: | --- | --- |
+  | SQLite | first | 7.01 | 6.27 | 0.40 -> 0.21 | 2.61 -> 2.17 |
+  | SQLite | again | 5.17 | 4.36 | 0.39 -> 0.21 | 1.05 -> 0.66 |
+  | PostgreSQL | first | 7.95 | 7.26 | 0.47 -> 0.20 | 3.27 -> 2.88 |
+  | PostgreSQL | again | 5.12 | 4.45 | 0.40 -> 0.22 | 1.06 -> 0.69 |
+
+  The fit and the ranking do not move (their large data are arrays, not objects). The new
+  rows are also built as one tuple per source plus each row's own columns, with the reasons
+  encoded for all of them at once.
 - **A new process** (the "first rebuild in a new process" column): the repeats' fastest
   is a process that has rebuilt before, as a worker has; `manage.py rebuild_matches` starts
-  cold (the stemmer's cache, for one), and its first rebuild took 0.4 s (SQLite) and 0.3 s
+  cold (the stemmer's cache, for one), and its first rebuild took 0.6 s (SQLite) and 0.5 s
   (PostgreSQL) longer at 20,000 listings in the run above.
-- **What is left** is mostly the engine, and the 2x target at 20,000 listings is missed (in the
-  run above: first rebuild 2.95x on SQLite and 3.20x on PostgreSQL, again 2.01x and 2.04x, just
-  over). The engine alone (fit + suggest) takes about 1.5 times what TfidfVectorizer +
+- **Two runs.** The 20,000-listing rows above are from a run on a quiet machine (22:14-22:15
+  UTC, 3 repeats); the 100,000-listing rows from a run at 21:58-22:12 UTC (2 repeats) during
+  which tests ran beside it (its 20,000-listing figures, first rebuild 3.69x and 3.47x, again
+  1.89x and 1.71x, were left out as the noisier of the two).
+- **What is left** is mostly the engine. At 20,000 listings the rebuild with nothing changed is
+  now within 2x on both databases (1.79x on SQLite and on PostgreSQL, from 2.01x and 2.04x in
+  stop 26); the first rebuild, which inserts all 191,010 matches into an empty table, is not
+  (2.60x and 2.89x). The engine alone (fit + suggest) takes about 1.5 times what TfidfVectorizer +
   sp_matmul_topn take: sp_matmul_topn keeps both cores busy in C++, while the fit (tokens,
   stemmer, vocabulary phrases, topics) runs on one core and the ranking uses the second only in
   its matrix products. Tokenising alone (one regular expression, as TfidfVectorizer's) is 0.6 s of
   the fit's 1.8 s. That leaves about 0.4 times the baseline for reading, saving and storing:
-  comparing 191,010 stored matches takes about 1 s, and inserting them 2.5-3.5 s. At 100,000
+  comparing 191,010 stored matches takes about 0.7 s, and inserting them 2.2-2.9 s. At 100,000
   listings the target is met on both databases. Next: keep each listing's analysed words with it
   (fit without tokenising), and compare reasons by a hash stored with each match rather than by
   their text.
