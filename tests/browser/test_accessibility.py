@@ -125,6 +125,7 @@ PAGES = {
 EXCLUDED = {
     # POST-only actions: they redirect to a page checked above (with its message or error).
     "clusters:invitation-join": "POST only",
+    "clusters:invitation-cancel": "POST only",
     "clusters:organisation-invite": "POST only",
     "clusters:join-request-decide": "POST only",
     "clusters:listing-publish": "POST only",
