@@ -132,18 +132,24 @@ def test_decline_told_now_shows_not_taken_forward_at_once_and_sends_no_email(
     assert sides.contact.email not in html
 
 
-def test_decline_told_later_stays_waiting_for_14_days_then_shows_not_taken_forward(
-    client, sides, django_capture_on_commit_callbacks
-):
-    start = datetime(2027, 5, 3, 10, tzinfo=LONDON)
+def ask_then_decline_later(client, sides, start, capture) -> Introduction:
+    """At `start`, the asker asks and the contact declines, to be told after 14 days."""
     with time_machine.travel(start, tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
+        with capture(execute=True):
             ask(client, sides)
         introduction = Introduction.objects.get()
         client.force_login(sides.contact)
         client.post(
             reverse("introductions:decline", args=[introduction.public_id]), {"tell": "later"}
         )
+    return introduction
+
+
+def test_decline_told_later_stays_waiting_for_14_days_then_shows_not_taken_forward(
+    client, sides, django_capture_on_commit_callbacks
+):
+    start = datetime(2027, 5, 3, 10, tzinfo=LONDON)
+    introduction = ask_then_decline_later(client, sides, start, django_capture_on_commit_callbacks)
     introduction.refresh_from_db()
     assert introduction.status == "declined"
     list_url = reverse("introductions:list", args=[sides.asking.ref])
@@ -315,14 +321,7 @@ def test_a_quiet_decline_still_reads_as_waiting_on_the_askers_matches_until_it_i
 ):
     start = datetime(2027, 5, 3, 10, tzinfo=LONDON)
     request_url = reverse("introductions:request", args=[sides.listing.ref, sides.target.ref])
-    with time_machine.travel(start, tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            ask(client, sides)
-        introduction = Introduction.objects.get()
-        client.force_login(sides.contact)
-        client.post(
-            reverse("introductions:decline", args=[introduction.public_id]), {"tell": "later"}
-        )
+    ask_then_decline_later(client, sides, start, django_capture_on_commit_callbacks)
     with time_machine.travel(start + timedelta(days=13), tick=False):
         page = matches_page(client, sides.asker, sides.asking)
         assert "Waiting for a reply" in page and f'href="{request_url}"' not in page
