@@ -467,10 +467,12 @@ def invite_member(organisation: Organisation, invited_by, email: str) -> Invitat
         # Said, rather than a success message for an email never sent (an outside probe).
         sent = timezone.localtime(invitation.sent_at)
         again = sent + INVITATION_RESEND_AFTER
-        if invitation.cancelled_at is not None:  # the wait holds after a cancel too
+        if invitation.cancelled_at is not None:
+            # The wait holds after a cancel too; the words do not say it was cancelled, which
+            # only an admin or the sender may know (probe).
             raise NotAllowed(
-                f"The invitation sent to {email} on {sent:%-d %B %Y at %H:%M} was cancelled. "
-                f"You can invite them again from {again:%-d %B %Y at %H:%M}."
+                f"{email} was invited on {sent:%-d %B %Y at %H:%M}. You can invite them "
+                f"again from {again:%-d %B %Y at %H:%M}."
             )
         raise NotAllowed(
             f"{email} was invited on {sent:%-d %B %Y at %H:%M} and has not joined yet. If the "

@@ -31,7 +31,8 @@ def save(request):
     query.pop("page", None)
     encoded = query.urlencode()
     back = reverse(page.url_name)
-    if encoded and len(encoded) <= BACK_QUERY_MAX:
+    # Nor with a NUL, which the list page refuses (400) before it could show the message.
+    if encoded and len(encoded) <= BACK_QUERY_MAX and "%00" not in encoded:
         back += f"?{encoded}"
     if not request.user.is_authenticated:
         return redirect_to_login(back)

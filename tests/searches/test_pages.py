@@ -269,3 +269,14 @@ def test_a_signed_out_visitor_with_a_huge_query_is_asked_to_sign_in(client):
     response = save(client, "q=" + "a" * 17000, follow=False)
     assert response.status_code == 302
     assert response["Location"] == reverse("account_login") + "?next=/offers/"
+
+
+def test_a_query_with_a_nul_goes_back_to_the_list_without_it_and_says_why(client, member):
+    """The list page refuses a NUL (400) before it could show the message (probe)."""
+    response = save(client_of(client, member), "q=a%00b", follow=False)
+    assert response.status_code == 302 and response["Location"] == OFFERS
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    (message,) = messages_of(page)
+    assert message in page.content.decode()
+    assert not SavedSearch.objects.exists()
