@@ -155,14 +155,14 @@ def _introduced_already(
 def standing_introductions(organisation: Organisation) -> dict:
     """The introductions that stand between `organisation` and other organisations' listings,
     as the "Your matches" page shows them in place of "Request introduction" (for_match
-    reads them). The same rules as asking again (_waiting_for_requester, _introduced_already):
+    reads them). The same rules as asking again (check_can_request): keyed
 
-    - by the other's listing id T: one `organisation` asked for about T (waiting for a reply
-      as the asker sees it, a quiet decline included), or one accepted either way about T in
-      the last INTRODUCED_RECENTLY;
-    - by (our listing id S, T): one T's organisation asked of us from T about S, waiting for
-      our answer. It stands only between those two listings: asking about T from another of
-      our listings is allowed (review).
+    - ("asked", T): one `organisation` asked for about the other's listing T, waiting for a
+      reply as the asker sees it (a quiet decline included), _waiting_for_requester;
+    - ("asked of", S, T): one T's organisation asked of us from T about our listing S,
+      waiting for our answer: it stands only between those two listings (review);
+    - ("introduced", T): one accepted either way about T in the last INTRODUCED_RECENTLY,
+      _introduced_already.
 
     The newest of each wins. One query."""
     now = timezone.now()
@@ -184,23 +184,26 @@ def standing_introductions(organisation: Organisation) -> dict:
     )
     found: dict = {}
     for introduction in rows:
-        if introduction.from_organisation_id == organisation.pk:
-            found[introduction.target_listing_id] = introduction
-        elif introduction.is_accepted:
-            found[introduction.source_listing_id] = introduction
+        asked = introduction.from_organisation_id == organisation.pk
+        theirs = introduction.target_listing_id if asked else introduction.source_listing_id
+        if introduction.is_accepted:
+            found[("introduced", theirs)] = introduction
+        elif asked:
+            found[("asked", theirs)] = introduction
         else:
-            found[(introduction.target_listing_id, introduction.source_listing_id)] = introduction
+            found[("asked of", introduction.target_listing_id, theirs)] = introduction
     return found
 
 
 def for_match(standing: dict, source_id: int, target_id: int) -> Introduction | None:
     """What stands (standing_introductions) between our listing `source_id` and the other's
-    listing `target_id`: an accepted introduction first, then a request waiting for our
-    answer between the two, then our own request about the other's listing."""
-    about_target = standing.get(target_id)
-    if about_target is not None and about_target.is_accepted:
-        return about_target
-    return standing.get((source_id, target_id)) or about_target
+    listing `target_id`, in the order check_can_request answers: a request still waiting
+    (ours about the other's listing, or theirs between the two), then an introduction."""
+    return (
+        standing.get(("asked", target_id))
+        or standing.get(("asked of", source_id, target_id))
+        or standing.get(("introduced", target_id))
+    )
 
 
 def _is_verified(user) -> bool:

@@ -360,3 +360,33 @@ def test_a_request_waiting_for_our_answer_stands_only_on_the_card_of_the_listing
     response = client.post(here, {"message": MESSAGE})
     assert response.status_code == 302
     assert Introduction.objects.filter(from_organisation=sides.asking).count() == 1
+
+
+def test_the_card_says_what_pressing_request_would_when_a_request_and_an_introduction_stand(
+    client, sides, django_capture_on_commit_callbacks
+):
+    """Ours still waiting, theirs from the same offer accepted: the card said "Introduced"
+    while the request page said "already asked" (probe)."""
+    from introductions import services
+    from tests.factories import ListingFactory
+    from tests.introductions.conftest import make_match
+
+    other = ListingFactory(organisation=sides.asking, kind="need", title="Steam for a dryer")
+    make_match(other, sides.target)
+    with django_capture_on_commit_callbacks(execute=True):
+        ask(client, sides)
+        theirs = services.request_introduction(
+            sides.contact,
+            organisation=sides.asked,
+            target=other,
+            message="About your steam need.",
+            about_listing=sides.target,
+        )
+    client.force_login(sides.asker)
+    client.post(reverse("introductions:accept", args=[theirs.public_id]))
+    page = matches_page(client, sides.asker, sides.asking)
+    for source in (sides.listing, other):
+        url = reverse("introductions:request", args=[source.ref, sides.target.ref])
+        assert f'href="{url}"' not in page
+        assert "already asked for this introduction" in client.get(url).content.decode()
+    assert "You were introduced to" not in page and "Waiting for a reply" in page
