@@ -40,6 +40,12 @@ def sign_up(
         ("Bronwen Llewellyn", "bronwen@example.org", "Bronwen-Llewellyn!"),
         ("Gareth Jones", "gareth.jones@porttalbot-steel.example", "gareth.jones"),
         ("Gareth Jones", "gareth.jones@porttalbot-steel.example", "GarethJones"),
+        # Without its accents, in full-width letters, or with a year (probe, stop 27).
+        ("Zoë Ångström", "zoe@example.org", "zoeangstrom"),
+        ("Zoë Ångström", "zoe@example.org", "ZOEANGSTROM!"),
+        ("Ａｌｉｃｅ Ｓｍｉｔｈｅｒｓ", "alice@example.org", "alicesmithers"),
+        ("Anna Bell", "anna@example.org", "Anna.Bell.2024"),
+        ("Gareth Jones", "gareth.jones@porttalbot-steel.example", "my gareth.jones 1"),
     ],
 )
 def test_sign_up_refuses_a_password_that_is_ones_name_or_email_address(
