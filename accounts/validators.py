@@ -38,9 +38,7 @@ class NameOrEmailValidator(password_validation.UserAttributeSimilarityValidator)
             if attribute == "email":
                 value = value.rpartition("@")[0]
             value = _letters_and_digits(value)
-            if written and (
-                written == value or (len(value) >= CONTAINED_MIN and value in written)
-            ):
+            if written and (written == value or (len(value) >= CONTAINED_MIN and value in written)):
                 raise ValidationError(NAME_OR_EMAIL, code="password_too_similar")
         super().validate(password, user)
 
