@@ -62,6 +62,17 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_signup_redirect_url(self, request):
         return reverse("clusters:organisation-start")
 
+    # The invitation page puts the invited address in the session (stash_verified_email) only
+    # for the sign-up form to offer it; django-allauth would also take it as confirmed, on
+    # sign-up and in is_email_verified. A link can be forwarded: the address is confirmed by
+    # its own email, as everyone's is.
+    def unstash_verified_email(self, request):
+        super().unstash_verified_email(request)  # cleared, but not confirmed
+        return None
+
+    def is_email_verified(self, request, email):
+        return False
+
     def get_email_verification_redirect_url(self, email_address):
         if email_address.user.is_staff:
             return reverse("admin:index")

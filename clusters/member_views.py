@@ -6,6 +6,7 @@ user gets a 404 without any extra checks.
 
 from copy import copy
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -395,6 +396,9 @@ def invitation(request, token):
         # found" did not, newcomer probe); a wrong token tells nobody anything.
         return render(request, "clusters/invitation_bad_link.html", status=404)
     if not request.user.is_authenticated:
+        # The sign-up form offers the invited address (newcomer probe); it is not taken as
+        # confirmed for that (accounts.adapter.AccountAdapter.is_email_verified).
+        get_account_adapter(request).stash_verified_email(request, invitation.email)
         # Say what the link is for, and offer both ways in (newcomer probe: a plain sign-in
         # page, with "create an account" a small link, for someone who has no account yet).
         return render(

@@ -356,3 +356,35 @@ def test_an_invitation_cancelled_while_its_link_was_open_cannot_be_accepted(
     with pytest.raises(services.NotAllowed, match="cancelled this invitation"):
         services.accept_invitation(invitation, gil)
     assert not gil.memberships.exists()
+
+
+def test_signing_up_from_an_invitation_offers_the_invited_address_but_still_confirms_it(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    """The sign-up form was empty after "Create an account" on an invitation (newcomer
+    probe). Opening a link (which can be forwarded) does not confirm the address."""
+    from allauth.account.models import EmailAddress
+
+    client.force_login(member)
+    invite(client, organisation, "new.person@example.org", django_capture_on_commit_callbacks)
+    token = re.search(r"/invitations/(\S+)/", mail.outbox[-1].body).group(1)
+    client.logout()
+    client.get(reverse("clusters:invitation", args=[token]))
+    form = client.get(reverse("account_signup")).content.decode()
+    assert re.search(r'<input[^>]*name="email"[^>]*value="new.person@example.org"', form)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("account_signup"),
+            {
+                "name": "New Person",
+                "email": "new.person@example.org",
+                "password1": "slag heap sunrise 77",
+                "password2": "slag heap sunrise 77",
+                "accept_privacy": "on",
+            },
+        )
+    assert response.status_code == 302
+    address = EmailAddress.objects.get(email="new.person@example.org")
+    assert not address.verified  # confirmed by its own email, as everyone's
+    assert [m.to for m in mail.outbox] == [["new.person@example.org"]]
