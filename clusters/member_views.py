@@ -249,7 +249,9 @@ def _organisation_page(request, organisation, invite_form, status=200):
             else [],
             "invite_form": invite_form,
             "invite_blocked": _invite_blocked(organisation),
-            "waiting_invitations": services.waiting_invitations(organisation, request.user),
+            "waiting_invitations": services.waiting_invitations(
+                organisation, request.user, is_admin=membership.is_admin
+            ),
             "verified": _require_verified(request),
             "last_change": organisation.changes.order_by("-created_at").first(),
             "crumbs": _crumbs((organisation.name, None)),

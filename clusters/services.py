@@ -538,15 +538,22 @@ def invitations_for(user):
     )
 
 
-def waiting_invitations(organisation: Organisation, user):
+def _is_admin_of(organisation_id: int, user) -> bool:
+    return Membership.objects.filter(
+        organisation_id=organisation_id, user=user, role=Membership.Role.ADMIN
+    ).exists()
+
+
+def waiting_invitations(organisation: Organisation, user, *, is_admin: bool | None = None):
     """The invitations of `organisation` not yet used nor cancelled that `user` may see and
-    cancel: all of them for an admin, the ones they sent for any other member."""
+    cancel: all of them for an admin, the ones they sent for any other member. `is_admin`:
+    what the caller already knows of the user's role (else it is read)."""
     invitations = organisation.invitations.filter(
         accepted_at__isnull=True, cancelled_at=None
     ).select_related("invited_by")
-    if not Membership.objects.filter(
-        organisation=organisation, user=user, role=Membership.Role.ADMIN
-    ).exists():
+    if is_admin is None:
+        is_admin = _is_admin_of(organisation.pk, user)
+    if not is_admin:
         invitations = invitations.filter(invited_by=user)
     return invitations.order_by("-sent_at", "pk")
 
@@ -560,10 +567,7 @@ def cancel_invitation(invitation: Invitation, user) -> bool:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     # Who may, before what state it is in: the answer for a used or cancelled one named its
     # address to any member (review).
-    is_admin = Membership.objects.filter(
-        organisation_id=invitation.organisation_id, user=user, role=Membership.Role.ADMIN
-    ).exists()
-    if not is_admin and invitation.invited_by_id != user.pk:
+    if invitation.invited_by_id != user.pk and not _is_admin_of(invitation.organisation_id, user):
         raise NotAllowed("Only an admin or the person who sent an invitation can cancel it.")
     if invitation.accepted_at is not None or invitation.cancelled_at is not None:
         return False
