@@ -7,6 +7,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
+from config.pages import requested_page
 from pagecache.decorators import cache_public_page
 
 from .charts import emissions_chart
@@ -107,10 +108,10 @@ def _paginate(request, queryset, rows=None):
     sorting ids and the sort keys stays in memory (issue #14).
     """
     if rows is None:
-        page_obj = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+        page_obj = requested_page(Paginator(queryset, PAGE_SIZE), request.GET.get("page"))
     else:
         paginator = Paginator(queryset.values_list("pk", flat=True), PAGE_SIZE)
-        page_obj = paginator.get_page(request.GET.get("page"))
+        page_obj = requested_page(paginator, request.GET.get("page"))
         ids = list(page_obj.object_list)
         found = rows.in_bulk(ids)
         page_obj.object_list = [found[pk] for pk in ids if pk in found]

@@ -5,6 +5,8 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from config.pages import requested_page
+
 from .filters import FundingCallFilter
 from .models import FundingCall
 
@@ -22,7 +24,7 @@ def call_list(request):
         queryset=FundingCall.objects.open().prefetch_related("themes", "clusters"),
     )
     paginator = Paginator(filterset.qs.order_by("deadline", "ref"), PAGE_SIZE)
-    page_obj = paginator.get_page(request.GET.get("page"))
+    page_obj = requested_page(paginator, request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
     # With no open calls at all the filters are not to blame, whatever they are.
