@@ -21,8 +21,6 @@ after every `migrate`, clusters.apps) puts them back and re-reads the rows.
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from .search import stems
-
 TABLES = ("clusters_challenge", "clusters_listing")
 
 # unicode61 splits on spaces and punctuation. Marks (M*) are kept in tokens, as
@@ -36,11 +34,6 @@ VECTOR = (
     "setweight(to_tsvector('english'::regconfig, COALESCE(NEW.title, '')), 'A') || "
     "setweight(to_tsvector('english'::regconfig, COALESCE(NEW.description, '')), 'B')"
 )
-
-
-def match_expression(query: str) -> str:
-    """The FTS5 query for `query`: each stem as a quoted string, all of them required."""
-    return " AND ".join('"{}"'.format(stem.replace('"', '""')) for stem in stems(query))
 
 
 def _sqlite_triggers(table: str) -> list[str]:

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.postgres.search import (
-    SearchQuery,
     SearchRank,
     SearchVector,
     SearchVectorField,
@@ -18,8 +17,8 @@ from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 
-from .fulltext import match_expression
-from .search import has_words, stems, words
+from .search import has_words, stems
+from .synonyms import fts5_expression, postgres_query, search_parts
 
 # \Z, not $: "$" also matches before a final newline, which let "ref\n" in (review of #13).
 REF_PATTERN = r"^[A-Za-z0-9._-]{1,64}\Z"
@@ -72,7 +71,7 @@ class SearchableQuerySet(models.QuerySet):
             # Nothing to look for ("!", "😀"): no rows, but the same columns as a search.
             return self.none().annotate(search_rank=models.Value(0.0))
         if connection.vendor == "postgresql":
-            match = SearchQuery(query, config="english", search_type="websearch")
+            match = postgres_query(query)  # with other forms of its words (clusters.synonyms)
             vector = StoredSearchVector()
             return (
                 self.alias(_search=vector)
@@ -82,7 +81,7 @@ class SearchableQuerySet(models.QuerySet):
         if connection.vendor == "sqlite":
             index = f"{self.model._meta.db_table}_fts"
             matching = RawSQL(
-                f"SELECT rowid FROM {index} WHERE {index} MATCH %s", [match_expression(query)]
+                f"SELECT rowid FROM {index} WHERE {index} MATCH %s", [fts5_expression(query)]
             )
             return self.filter(pk__in=matching).annotate(search_rank=models.Value(0.0))
         condition = Q()
@@ -219,18 +218,24 @@ class OrganisationQuerySet(models.QuerySet):
         if not has_words(query):
             return self.none()
         if connection.vendor == "postgresql":
-            match = SearchQuery(query, config="english", search_type="websearch")
+            match = postgres_query(query)
             return self.alias(_search=SearchVector("name", "description", config="english")).filter(
                 _search=match
             )
         condition = Q()
-        for word in words(query):
-            # The stem finds other endings ("captur"); the word itself finds a word whose
-            # stem is not a prefix of it ("energy" stems to "energi").
-            either = Q()
-            for text in {word, stems(word)[0]}:
-                either |= Q(name__icontains=text) | Q(description__icontains=text)
-            condition &= either
+        for part in search_parts(query):  # each needed, in any of its forms (clusters.synonyms)
+            any_form = Q()
+            for form in part:
+                every_word = Q()
+                for word in form:
+                    # The stem finds other endings ("captur"); the word itself finds a word
+                    # whose stem is not a prefix of it ("energy" stems to "energi").
+                    either = Q()
+                    for text in {word, stems(word)[0]}:
+                        either |= Q(name__icontains=text) | Q(description__icontains=text)
+                    every_word &= either
+                any_form |= every_word
+            condition &= any_form
         return self.filter(condition)
 
     def awaiting_approval(self):
