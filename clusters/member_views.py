@@ -15,7 +15,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from . import services
 from .forms import (
@@ -342,11 +342,33 @@ def organisation_invite(request, ref):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "HEAD", "POST"])
 def invitation_cancel(request, ref, pk):
-    """ "Cancel invitation" beside one listed as waiting (services.waiting_invitations)."""
+    """ "Cancel invitation" beside one listed as waiting (services.waiting_invitations): a
+    page that asks first (GET changes nothing), then the cancelling (POST). A mistake stops
+    the address being invited again for up to a day, so the page says so before."""
     organisation = _my_organisation(request, ref)
     invitation = get_object_or_404(organisation.invitations, pk=pk)
+    if request.method != "POST":
+        if not services.may_cancel_invitation(invitation, request.user):
+            raise Http404  # not theirs to see: as for any other organisation's
+        if invitation.accepted_at is not None or invitation.cancelled_at is not None:
+            messages.info(
+                request,
+                f"The invitation to {invitation.email} was already used or cancelled: there "
+                "is nothing to cancel.",
+            )
+            return redirect("clusters:organisation-detail", ref=ref)
+        return render(
+            request,
+            "clusters/invitation_cancel.html",
+            {
+                "organisation": organisation,
+                "invitation": invitation,
+                "invite_again_from": invitation.sent_at + services.INVITATION_RESEND_AFTER,
+                "nav_section": "organisation",
+            },
+        )
     try:
         cancelled = services.cancel_invitation(invitation, request.user)
     except services.NotAllowed:

@@ -559,6 +559,11 @@ def waiting_invitations(organisation: Organisation, user, *, is_admin: bool | No
 
 
 @transaction.atomic
+def may_cancel_invitation(invitation: Invitation, user) -> bool:
+    """An admin of the organisation or the member who sent it (cancel_invitation)."""
+    return invitation.invited_by_id == user.pk or _is_admin_of(invitation.organisation_id, user)
+
+
 def cancel_invitation(invitation: Invitation, user) -> bool:
     """Take back an invitation not yet used: its link opens nothing from now on, and the
     invited person no longer finds it on "Your organisation". Only an admin of the
@@ -567,7 +572,7 @@ def cancel_invitation(invitation: Invitation, user) -> bool:
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     # Who may, before what state it is in: the answer for a used or cancelled one named its
     # address to any member (review).
-    if invitation.invited_by_id != user.pk and not _is_admin_of(invitation.organisation_id, user):
+    if not may_cancel_invitation(invitation, user):
         raise NotAllowed("Only an admin or the person who sent an invitation can cancel it.")
     if invitation.accepted_at is not None or invitation.cancelled_at is not None:
         return False

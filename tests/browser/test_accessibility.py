@@ -77,6 +77,7 @@ PAGES = {
     "clusters:listing-edit": MEMBER,
     "clusters:listing-preview": MEMBER,
     "clusters:invitation": MEMBER,
+    "clusters:invitation-cancel": MEMBER,  # the page that asks before cancelling
     "clusters:challenge-offer": MEMBER,  # the "which organisation?" page, for two of them
     "clusters:listing-renew": MEMBER,
     "introductions:ask": MEMBER,
@@ -125,7 +126,6 @@ PAGES = {
 EXCLUDED = {
     # POST-only actions: they redirect to a page checked above (with its message or error).
     "clusters:invitation-join": "POST only",
-    "clusters:invitation-cancel": "POST only",
     "clusters:organisation-invite": "POST only",
     "clusters:join-request-decide": "POST only",
     "clusters:listing-publish": "POST only",
@@ -348,6 +348,7 @@ def world(transactional_db):
         target_listing=f.ListingFactory(organisation=org, kind="offer"),
     )
     invitation = f.InvitationFactory(organisation=other, email="member@example.org")
+    sent = f.InvitationFactory(organisation=org, email="colleague@example.org", invited_by=member)
     notice = f.MatchNoticeFactory(user=member, match=match)
     challenge = f.ChallengeFactory(title="Capture CO2 from refinery heaters")
     f.MatchFactory(
@@ -405,6 +406,7 @@ def world(transactional_db):
         "spare": spare,
         "incoming": incoming,
         "invitation": invitation,
+        "sent": sent,
         "notice": notice,
         "challenge": challenge,
         "staff": staff,
@@ -584,6 +586,7 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         f"/listings/{need}/preview/",
         f"/listings/{draft}/preview/",
         f"/invitations/{w['invitation'].token}/",
+        f"/your-organisation/{org}/invitations/{w['sent'].pk}/cancel/",
         f"/listings/{need}/",  # the listing page as its owner sees it
         "/account/your-data/",
         "/account/reauthenticate/",

@@ -270,21 +270,30 @@ def test_an_admin_sees_invitations_not_yet_used_and_can_cancel_one_whose_link_th
     html = page.content.decode()
     assert "Invitations not yet used" in html and "dave@exmaple.net" in html
     cancel = reverse("clusters:invitation-cancel", args=[organisation.ref, invitation.pk])
-    assert f'action="{cancel}"' in html
+    assert f'href="{cancel}"' in html
 
-    # Nobody else: another organisation's user, a member who did not send it, a GET.
+    # Nobody else, to ask or to cancel: another organisation's user, a member who did not
+    # send it.
     colleague = MembershipFactory(organisation=organisation, role="member").user
     for user in (outsider, colleague):
         client.force_login(user)
         assert client.post(cancel).status_code == 404
+        assert client.get(cancel).status_code == 404
     assert (
         "dave@exmaple.net"
         not in client.get(
             reverse("clusters:organisation-detail", args=[organisation.ref])
         ).content.decode()
     )  # the colleague sees only the invitations they sent
+    # The link asks first and changes nothing (a GET never does): it says what cancelling
+    # costs, a wait of a day before the same address can be invited again.
     client.force_login(member)
-    assert client.get(cancel).status_code == 405
+    asked = client.get(cancel)
+    assert asked.status_code == 200
+    question = asked.content.decode()
+    assert "Cancel the invitation to dave@exmaple.net?" in question
+    assert "you cannot invite the same address again until" in question
+    assert 'method="post"' in question and "Yes, cancel the invitation" in question
     invitation.refresh_from_db()
     assert invitation.cancelled_at is None
     dave = UserFactory(email="dave@exmaple.net")
@@ -299,10 +308,12 @@ def test_an_admin_sees_invitations_not_yet_used_and_can_cancel_one_whose_link_th
     invitation.refresh_from_db()
     assert invitation.cancelled_at is not None
     assert "nothing was changed" in client.post(cancel, follow=True).content.decode()
+    assert "there is nothing to cancel" in client.get(cancel, follow=True).content.decode()
     # Used or cancelled, it is still nobody else's to see: the answer named the address.
     for user in (outsider, colleague):
         client.force_login(user)
         assert client.post(cancel).status_code == 404
+        assert client.get(cancel).status_code == 404
     client.force_login(member)
 
     # The link opens nothing, and the address's owner does not find it on her page either.
