@@ -8,7 +8,9 @@ from dataclasses import dataclass
 
 ROW_HEIGHT = 48
 BAR_HEIGHT = 24
-MAX_BAR_PERCENT = 85  # leaves room for the value after the longest bar
+# Leaves room for the value after the longest bar, also at 320 CSS pixels (the chart about
+# 290 wide): at 85 %, "12.4" ran past the edge and was cut (tests/browser/test_reflow.py).
+MAX_BAR_PERCENT = 78
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,11 @@ from insights.models import Figure, Measure
 
 MONTHS = 12
 LABEL_HEIGHT = 24
+LINE_HEIGHT = 20  # a row label's further lines
+# A row label longer than this is drawn on several lines: SVG text does not wrap, and at
+# 320 CSS pixels (WCAG 1.4.10 reflow) the chart is about 290 pixels wide, room for about 28
+# bold characters ("Carbon capture, usage and storag" was cut off: newcomer probe).
+LABEL_CHARS = 26
 BAR_HEIGHT = 20
 BAR_STEP = 26
 ROW_GAP = 14
@@ -225,6 +230,23 @@ class Row:
     label_y: int
     bars: list[Bar]
     values: list[int]
+    lines: tuple[str, ...] = ()  # the label as drawn, a line each
+
+    @property
+    def more_lines(self) -> tuple[str, ...]:
+        return self.lines[1:]
+
+
+def label_lines(text: str, width: int = LABEL_CHARS) -> tuple[str, ...]:
+    """`text` in lines of at most `width` characters, broken between words (a word longer
+    than that stands on a line of its own)."""
+    lines: list[str] = []
+    for word in text.split():
+        if lines and len(lines[-1]) + 1 + len(word) <= width:
+            lines[-1] += f" {word}"
+        else:
+            lines.append(word)
+    return tuple(lines) or (text,)
 
 
 @dataclass(frozen=True)
@@ -243,17 +265,21 @@ class Chart:
 def draw(spec: ChartSpec, rows: list[tuple], csv_url: str) -> Chart:
     """Grouped horizontal bars, one group a row, scaled to the chart's largest value.
 
-    One series: bars start at the left edge, up to 85 % wide (as the emissions chart).
-    Several: each bar's word in the first 30 %, bars up to 50 % wide after it.
+    One series: bars start at the left edge, up to 75 % wide. Several: each bar's word in
+    the first 30 %, bars up to 45 % wide after it. Either way a value of 5 digits still fits
+    after the longest bar at 320 CSS pixels (tests/browser/test_reflow.py).
     """
     single = len(spec.series) == 1 or spec.by == BY_OUTCOME
-    bar_x, max_width = (0, 85) if single else (30, 50)
+    bar_x, max_width = (0, 75) if single else (30, 45)
     largest = max((value for _, values in rows for value in values), default=0) or 1
     drawn, top = [], 0
     for label, values in rows:
+        text = label.strftime("%B %Y") if isinstance(label, datetime.date) else label
+        lines = label_lines(text)
+        label_height = LABEL_HEIGHT + (len(lines) - 1) * LINE_HEIGHT
         bars = []
         for i, value in enumerate(values):
-            bar_y = top + LABEL_HEIGHT + i * BAR_STEP
+            bar_y = top + label_height + i * BAR_STEP
             width = round(max_width * value / largest, 1)
             bars.append(
                 Bar(
@@ -266,9 +292,8 @@ def draw(spec: ChartSpec, rows: list[tuple], csv_url: str) -> Chart:
                     text_y=bar_y + BAR_HEIGHT // 2,
                 )
             )
-        text = label.strftime("%B %Y") if isinstance(label, datetime.date) else label
-        drawn.append(Row(label=text, label_y=top + 10, bars=bars, values=values))
-        top += LABEL_HEIGHT + len(values) * BAR_STEP + ROW_GAP
+        drawn.append(Row(label=text, label_y=top + 10, bars=bars, values=values, lines=lines))
+        top += label_height + len(values) * BAR_STEP + ROW_GAP
     return Chart(
         spec=spec,
         rows=drawn,

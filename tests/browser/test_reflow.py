@@ -3,7 +3,7 @@
 their own region (newcomer probe: /gaps/ was 1210 pixels wide, /open-data/ 734, and a
 listing's address ran off the page; in stop 26, /clusters/ 595, an organisation's members
 412 and /api/docs/ 872; in stop 27, an organisation's introductions 643, the API tokens 508
-and a new token's page 670)."""
+and a new token's page 670), and chart labels are not cut off at the chart's edge."""
 
 import pytest
 
@@ -26,6 +26,16 @@ WIDER_THAN_THE_PAGE = """
     .map(e => `${e.tagName} "${e.textContent.trim().slice(0, 60)}"`)
     .join('; ');
 })()
+"""
+# Chart text past its chart's right edge: SVG text does not wrap, and the SVG clips it
+# (stop 27: "Carbon capture, usage and storag" on the dashboards at 320 pixels).
+CUT_CHART_TEXT = """
+[...document.querySelectorAll('svg.cx-chart__svg')].flatMap(svg => {
+  const edge = svg.getBoundingClientRect().right + 0.5;
+  return [...svg.querySelectorAll('text')]
+    .filter(t => t.getBoundingClientRect().right > edge)
+    .map(t => t.textContent.trim());
+})
 """
 LONG_ADDRESS = "https://www.example.org/" + "industrial-decarbonisation-" * 8 + "report.pdf"
 
@@ -68,9 +78,12 @@ def test_pages_with_long_words_and_wide_tables_fit_320_pixels(live_server, chrom
                 f"{path} scrolls sideways by {overflow}px at 320px wide: "
                 + page.evaluate(WIDER_THAN_THE_PAGE)
             )
+            assert page.evaluate(CUT_CHART_TEXT) == [], path
 
         for path in (
             "/",
+            "/dashboard/",
+            "/clusters/humber/dashboard/",
             "/gaps/",
             "/open-data/",
             f"/listings/{listing.ref}/",

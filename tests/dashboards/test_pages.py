@@ -123,7 +123,7 @@ def test_bars_are_scaled_to_the_charts_largest_value(client):
         client.get(reverse("dashboards:cluster", args=["humber"])).content.decode(), "matches"
     )
     widths = re.findall(r'<rect x="30%" y="\d+" width="([\d.]+)%"', section)
-    assert widths[-2:] == ["50.0", "25.0"]
+    assert widths[-2:] == ["45.0", "22.5"]  # the largest at the most width, the other half
     assert ">suggested</text>" in section and ">useful</text>" in section
 
 
@@ -427,3 +427,18 @@ def test_csv_quotes_a_name_a_spreadsheet_would_run_as_a_formula(client):
     response = client.get(reverse("dashboards:mission-csv", args=["open-challenges"]))
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert ["'" + theme.name, "1"] in rows
+
+
+def test_a_long_row_label_is_drawn_on_lines_that_fit_a_phone(client):
+    """SVG text does not wrap: "Carbon capture, usage and storage" was cut at 320 pixels
+    (tests/browser/test_reflow.py checks it in a browser)."""
+    from dashboards.charts import LABEL_CHARS, label_lines
+
+    lines = label_lines("Carbon capture, usage and storage")
+    assert lines == ("Carbon capture, usage and", "storage")
+    assert all(len(line) <= LABEL_CHARS for line in lines)
+    assert label_lines("Skills") == ("Skills",)
+    assert label_lines("Decarbonisationprogrammesupport") == ("Decarbonisationprogrammesupport",)
+    add_figures(make_computation(), [(M.CHALLENGES_OPEN, None, 4, Theme.objects.get(slug="ccus"))])
+    html = client.get(reverse("dashboards:mission")).content.decode()
+    assert '>Carbon capture, usage and<tspan x="0" dy="20">storage</tspan></text>' in html
