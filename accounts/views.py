@@ -22,7 +22,12 @@ def privacy_notice(request):
     return render(request, "accounts/privacy.html", {"version": PRIVACY_NOTICE_VERSION})
 
 
+# Downloading everything held about someone asks for the password or the app again (unless
+# given in the last 5 minutes), as deleting the account does: a session alone, left open or
+# stolen, must not be enough to take all of it (outside probe, stop 28). The page asks first,
+# so that the download itself then works at once.
 @login_required
+@reauthentication_required
 def your_data(request):
     return render(request, "accounts/your_data.html", {"form": DeleteAccountForm()})
 
@@ -33,6 +38,7 @@ def your_data(request):
 @never_cache
 @login_required
 @require_POST
+@reauthentication_required  # more than 5 minutes on the page: confirmed again, then the file
 def download_data(request):
     data = services.export_user_data(request.user)
     response = HttpResponse(

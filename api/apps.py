@@ -13,4 +13,4 @@ class ApiConfig(AppConfig):
     verbose_name = "API"
 
     def ready(self):
-        from . import schema  # noqa: F401  (registers the token with drf-spectacular)
+        from . import receivers, schema  # noqa: F401  (signal receivers; the token in drf-spectacular)

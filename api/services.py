@@ -60,6 +60,14 @@ def revoke_token(token: ApiToken, by) -> bool:
     )
 
 
+def revoke_all_tokens(user) -> int:
+    """Stop every token of `user` working at once (after a password reset: a token made by
+    whoever held the account must not outlive it). The number revoked."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=user
+    )
+
+
 def token_for_secret(secret: str) -> ApiToken | None:
     """The active token with this secret, with its user, or None."""
     if not secret.startswith(TOKEN_START) or len(secret) > 100:

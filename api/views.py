@@ -1,5 +1,6 @@
 """Personal API tokens on the account pages: make one (shown once), see them, revoke one."""
 
+from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -36,8 +37,13 @@ def _page(request, form, status=200):
     )
 
 
+# Making a token asks for the password or the app again (unless given in the last 5
+# minutes): a token outlives the session, so a session left open or stolen must not be
+# enough to make one (outside probe, stop 28). Seeing the list does not ask; after the
+# confirmation the token is made and its page shown, once, as the answer to it.
 @never_cache
 @login_required
+@reauthentication_required(allow_get=True)
 def tokens(request):
     if request.method != "POST":
         return _page(request, NewTokenForm())

@@ -6,3 +6,6 @@ from django.apps import AppConfig
 class WebhooksConfig(AppConfig):
     name = "webhooks"
     verbose_name = "Webhooks"
+
+    def ready(self):
+        from . import receivers  # noqa: F401  (signal receivers)

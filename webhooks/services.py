@@ -108,6 +108,21 @@ def delete_endpoint(endpoint: Endpoint) -> None:
     endpoint.delete()
 
 
+PASSWORD_RESET_REASON = (
+    "Turned off when the password of its account was reset, in case someone else added it. "
+    "If it is yours, add it again."
+)
+
+
+def deactivate_all(user, reason: str) -> int:
+    """Turn off every active endpoint of `user` (after a password reset), their waiting
+    deliveries with them. The number turned off."""
+    return sum(
+        deactivate_endpoint(endpoint, reason)
+        for endpoint in Endpoint.objects.filter(user=user, active=True)
+    )
+
+
 def deactivate_endpoint(endpoint: Endpoint, reason: str) -> bool:
     """Stop sending to the endpoint (staff, from the admin). Its waiting deliveries are marked
     failed. Returns False, changing nothing, if it was already inactive."""

@@ -1,5 +1,6 @@
 """Webhooks on the account pages: list, add (the secret shown once), test, delete."""
 
+from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -30,8 +31,12 @@ def endpoint_list(request):
     return render(request, "webhooks/endpoint_list.html", {"endpoints": endpoints})
 
 
+# As for API tokens (api.views.tokens): adding a webhook, which sends the account's events
+# to an address of one's choosing for as long as it stands, asks for the password or the
+# app again unless given in the last 5 minutes.
 @never_cache
 @login_required
+@reauthentication_required(allow_get=True)
 def endpoint_create(request):
     second_step = session_passed_second_step(request)
     form = EndpointForm(request.POST or None, user=request.user, second_step=second_step)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts.export import EXCLUDED, EXCLUDED_MODELS, EXPORTED, export_user_data
 from clusters.models import Membership
 from introductions import services as introductions
+from tests.conftest import confirm_it_is_you
 from tests.factories import (
     AttachmentFactory,
     AuthenticatorFactory,
@@ -425,6 +426,7 @@ def test_the_export_changes_nothing(member):
 
 def test_the_download_is_an_attachment_that_no_cache_keeps(client, member):
     client.force_login(member)
+    confirm_it_is_you(client)
 
     response = client.post(reverse(URL))
 
@@ -452,6 +454,7 @@ def test_the_download_needs_a_csrf_token(member):
 
 def test_anyone_else_downloads_only_their_own_data(client, member, outsider):
     client.force_login(outsider)
+    confirm_it_is_you(client)
 
     response = client.post(reverse(URL), {"user": member.pk, "email": member.email})
 
@@ -469,6 +472,7 @@ def test_a_visitor_who_is_not_signed_in_is_sent_to_sign_in(client, member):
 
 def test_the_your_data_page_lists_the_new_sections(client, member):
     client.force_login(member)
+    confirm_it_is_you(client)
 
     page = client.get(reverse("account-your-data")).content.decode()
 

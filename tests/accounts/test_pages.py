@@ -328,7 +328,7 @@ def test_server_error_page_still_renders_with_an_empty_context():
     ],
 )
 def test_signed_in_pages(signed_in, url_name, expected_title):
-    if url_name == "account-delete":
+    if url_name in ("account-delete", "account-your-data"):
         confirm_it_is_you(signed_in, PASSWORD)  # the page asks for the password first
     html = assert_site_page(signed_in.get(reverse(url_name)), expected_title)
     # Signed-in navigation: Your account, and Sign out as a POST form with a CSRF token.
@@ -405,6 +405,7 @@ def test_delete_account_without_confirming(signed_in):
 
 
 def test_your_data_page(signed_in):
+    confirm_it_is_you(signed_in, PASSWORD)
     html = signed_in.get(reverse("account-your-data")).content.decode()
     assert re.search(
         rf'<form method="post" action="{reverse("account-download-data")}" novalidate>\s*'

@@ -17,6 +17,7 @@ def test_download_holds_the_account_organisation_and_listings(client, member, or
     PrivacyConsent.objects.create(user=member, version="2026-11")
     ListingFactory(organisation=organisation, title="Our CO2 need", kind="need")
     client.force_login(member)
+    confirm_it_is_you(client)
     response = client.post(reverse("account-download-data"))
     assert response.status_code == 200
     assert "attachment" in response["Content-Disposition"]

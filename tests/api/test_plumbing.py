@@ -1,5 +1,6 @@
 """The API's plumbing (api/): tokens, scopes, errors, cursor pages, updated_since, throttles."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from rest_framework.test import APIClient
 from api import services
 from api.models import ApiToken
 from tests.api.conftest import bearer
+from tests.conftest import confirm_it_is_you
 from tests.factories import ListingFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -109,6 +111,7 @@ def test_a_person_has_at_most_twenty_active_tokens():
 def test_a_member_makes_a_token_sees_it_once_and_revokes_it(client):
     user = MembershipFactory().user
     client.force_login(user)
+    confirm_it_is_you(client)
     page = client.get(reverse("api-tokens"))
     assert page.status_code == 200
     made = client.post(reverse("api-tokens"), {"name": "Our CRM", "scope": "write"})
@@ -128,6 +131,7 @@ def test_a_member_makes_a_token_sees_it_once_and_revokes_it(client):
 def test_a_token_form_with_errors_changes_nothing(client):
     user = MembershipFactory().user
     client.force_login(user)
+    confirm_it_is_you(client)
     response = client.post(reverse("api-tokens"), {"name": "", "scope": "everything"})
     assert response.status_code == 400
     body = response.content.decode()
@@ -138,6 +142,7 @@ def test_a_token_form_with_errors_changes_nothing(client):
 def test_someone_without_a_confirmed_email_address_cannot_make_a_token(client):
     user = UserFactory(verified=False)
     client.force_login(user)
+    confirm_it_is_you(client)
     response = client.post(reverse("api-tokens"), {"name": "CRM", "scope": "read"})
     assert response.status_code == 400
     assert "Confirm your email address" in response.content.decode()
@@ -357,12 +362,16 @@ def test_staff_make_a_token_only_in_a_session_that_passed_the_second_step(client
     settings.STAFF_REQUIRE_MFA = True
     staff = UserFactory(is_staff=True, is_superuser=True)
     client.force_login(staff)  # a password only: no second step recorded
+    confirm_it_is_you(client)
     response = client.post(reverse("api-tokens"), {"name": "Tool", "scope": "write"})
     assert response.status_code == 400
     assert "second step" in response.content.decode()
     assert not ApiToken.objects.exists()
     session = client.session
-    session["account_authentication_methods"] = [{"method": "mfa", "type": "totp", "at": 0}]
+    # Added to the records of the session (its password confirmed again just now).
+    records = session.get("account_authentication_methods", [])
+    mfa = {"method": "mfa", "type": "totp", "at": time.time()}
+    session["account_authentication_methods"] = [*records, mfa]
     session["account_authentication_methods_user"] = str(staff.pk)
     session.save()
     assert client.post(reverse("api-tokens"), {"name": "Tool", "scope": "write"}).status_code == 200
@@ -372,6 +381,7 @@ def test_staff_make_a_token_only_in_a_session_that_passed_the_second_step(client
 def test_members_make_tokens_whatever_the_staff_setting(client, settings):
     settings.STAFF_REQUIRE_MFA = True
     client.force_login(MembershipFactory().user)
+    confirm_it_is_you(client)
     assert client.post(reverse("api-tokens"), {"name": "CRM", "scope": "read"}).status_code == 200
 
 
@@ -424,9 +434,13 @@ def test_a_token_made_before_its_owner_joined_the_staff_does_not_reach_the_staff
 def test_the_token_page_records_whether_the_session_passed_the_second_step(client):
     user = MembershipFactory().user
     client.force_login(user)
+    confirm_it_is_you(client)
     client.post(reverse("api-tokens"), {"name": "Plain", "scope": "read"})
     session = client.session
-    session["account_authentication_methods"] = [{"method": "mfa", "type": "totp", "at": 0}]
+    # Added to the records of the session (its password confirmed again just now).
+    records = session.get("account_authentication_methods", [])
+    mfa = {"method": "mfa", "type": "totp", "at": time.time()}
+    session["account_authentication_methods"] = [*records, mfa]
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
     client.post(reverse("api-tokens"), {"name": "Stepped", "scope": "read"})

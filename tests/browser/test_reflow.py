@@ -109,6 +109,11 @@ def test_pages_with_long_words_and_wide_tables_fit_320_pixels(live_server, chrom
         page.locator("input[name=scope][value=read]").check()
         page.get_by_role("button", name="Make the token").click()
         page.wait_for_load_state()
+        # A token outlives the session: the site asks for the password again first, then
+        # makes it and shows it (accounts/test_lasting_access.py).
+        page.get_by_label("Password", exact=True).fill("a long enough password")
+        page.get_by_role("button", name="Continue").click()
+        page.wait_for_load_state()
         assert page.get_by_role("heading", name="Token made").count() == 1
         assert_fits("/account/api-tokens/ (token made)")
     finally:

@@ -7,6 +7,7 @@ import sys
 import pytest
 from django.urls import reverse
 
+from tests.conftest import confirm_it_is_you
 from webhooks import addresses, services
 from webhooks.models import Delivery
 
@@ -76,6 +77,7 @@ def test_a_public_https_address_is_accepted_with_what_to_connect_to(dns):
 
 def test_the_form_says_in_plain_english_why_an_address_is_refused(client, member, dns):
     client.force_login(member)
+    confirm_it_is_you(client)
     response = client.post(
         reverse("webhooks:create"), {"url": "https://10.0.0.5/hook", "events": ["match.created"]}
     )

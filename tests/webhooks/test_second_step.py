@@ -5,6 +5,8 @@ made without the second step) subscribed to "enquiry.created", saw the endpoint'
 and received new enquiries' details, while the same token got 403 from the staff API.
 """
 
+import time
+
 import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -12,6 +14,7 @@ from rest_framework.test import APIClient
 from api.services import create_token
 from enquiries import services as enquiries_services
 from tests.api.conftest import bearer
+from tests.conftest import confirm_it_is_you
 from tests.factories import AuthenticatorFactory
 from webhooks import services
 from webhooks.models import Endpoint
@@ -35,7 +38,10 @@ def mfa_required(settings):
 
 def passed_second_step(client, user):
     session = client.session
-    session["account_authentication_methods"] = [{"method": "mfa", "type": "totp", "at": 0}]
+    # Added to the records of the session (its password confirmed again just now).
+    records = session.get("account_authentication_methods", [])
+    mfa = {"method": "mfa", "type": "totp", "at": time.time()}
+    session["account_authentication_methods"] = [*records, mfa]
     session["account_authentication_methods_user"] = str(user.pk)
     session.save()
 
@@ -43,6 +49,7 @@ def passed_second_step(client, user):
 def test_the_page_asks_for_the_second_step_before_staff_events(client, triager, mfa_required):
     AuthenticatorFactory(user=triager)
     client.force_login(triager)  # a password alone
+    confirm_it_is_you(client)
     assert 'value="enquiry.created"' in client.get(reverse("webhooks:create")).content.decode()
     response = client.post(reverse("webhooks:create"), {"url": URL, "events": ["enquiry.created"]})
     page = response.content.decode()
@@ -58,6 +65,7 @@ def test_the_page_asks_for_the_second_step_before_staff_events(client, triager, 
 
 def test_staff_without_an_authenticator_are_told_to_set_one_up(client, triager, mfa_required):
     client.force_login(triager)
+    confirm_it_is_you(client)
     response = client.post(reverse("webhooks:create"), {"url": URL, "events": ["enquiry.created"]})
     assert "Set up an authenticator app on your account page" in response.content.decode()
     assert not Endpoint.objects.exists()

@@ -5,6 +5,7 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from tests.conftest import confirm_it_is_you
 from webhooks import services
 from webhooks.models import Endpoint
 
@@ -18,6 +19,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
 
 def test_adding_an_endpoint_shows_its_secret_once(client, member, dns):
     client.force_login(member)
+    confirm_it_is_you(client)
     page = client.get(reverse("webhooks:create"))
     assert "enquiry.created" not in page.text  # staff only
     response = client.post(
@@ -39,6 +41,7 @@ def test_adding_an_endpoint_shows_its_secret_once(client, member, dns):
 
 def test_the_form_asks_for_an_event_and_refuses_staff_only_ones(client, member, dns):
     client.force_login(member)
+    confirm_it_is_you(client)
     url = reverse("webhooks:create")
     response = client.post(url, {"url": "https://hooks.example.org/in"})
     assert "Select at least one event" in response.text
@@ -127,6 +130,7 @@ def test_a_person_has_at_most_10_webhooks(client, member, make_endpoint):
     for _ in range(services.MAX_ENDPOINTS):
         make_endpoint(member)
     client.force_login(member)
+    confirm_it_is_you(client)
     response = client.post(
         reverse("webhooks:create"),
         {"url": "https://hooks.example.org/in", "events": ["match.created"]},

@@ -1,0 +1,140 @@
+"""What outlives a session: an API token, a webhook, a copy of all one's data. Each asks for
+the password again first (unless given in the last 5 minutes), and a password reset stops
+the tokens and webhooks made before it (outside probe, stop 28: a session left open or
+stolen was enough to make a token that still worked after the owner reset the password)."""
+
+import pytest
+from allauth.account.forms import default_token_generator
+from allauth.account.utils import user_pk_to_url_str
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+
+from api.models import ApiToken
+from api.services import create_token, token_for_secret
+from tests.conftest import confirm_it_is_you
+from tests.factories import MembershipFactory
+from webhooks import services as webhooks
+from webhooks.models import Delivery, Endpoint
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "a long enough password"
+NEW_PASSWORD = "tinplate furnace dawn 42"
+HOOK = "https://93.184.215.14/hook"
+
+
+@pytest.fixture
+def member(client):
+    user = MembershipFactory().user
+    client.force_login(user)  # a session only: no password given in it
+    return user
+
+
+def asks_for_the_password(response) -> bool:
+    return response.status_code == 302 and response["Location"].startswith(
+        reverse("account_reauthenticate")
+    )
+
+
+def test_making_a_token_asks_for_the_password_then_shows_the_token_once(client, member):
+    assert client.get(reverse("api-tokens")).status_code == 200  # the list does not ask
+    asked = client.post(reverse("api-tokens"), {"name": "Our CRM", "scope": "write"})
+    assert asks_for_the_password(asked)
+    assert not ApiToken.objects.exists()
+    # Confirmed, the request held back goes on: the token is made and shown as the answer.
+    made = client.post(asked["Location"], {"password": PASSWORD})
+    assert made.status_code == 200
+    assert ApiToken.objects.filter(user=member, name="Our CRM").count() == 1
+    assert "cx_" in made.content.decode()
+    # Within 5 minutes, another one without asking again.
+    assert client.post(reverse("api-tokens"), {"name": "Two", "scope": "read"}).status_code == 200
+
+
+def test_a_wrong_password_makes_no_token(client, member):
+    asked = client.post(reverse("api-tokens"), {"name": "Our CRM", "scope": "write"})
+    again = client.post(asked["Location"], {"password": "not the password"})
+    assert again.status_code == 200 and "cx_" not in again.content.decode()
+    assert not ApiToken.objects.exists()
+
+
+def test_adding_a_webhook_asks_for_the_password_first(client, member):
+    assert client.get(reverse("webhooks:create")).status_code == 200
+    asked = client.post(reverse("webhooks:create"), {"url": HOOK, "events": ["match.created"]})
+    assert asks_for_the_password(asked)
+    assert not Endpoint.objects.exists()
+    made = client.post(asked["Location"], {"password": PASSWORD})
+    assert made.status_code == 200 and "whsec_" in made.content.decode()
+    assert Endpoint.objects.filter(user=member).count() == 1
+
+
+def test_your_data_asks_for_the_password_before_the_page_and_the_download(client, member):
+    assert asks_for_the_password(client.get(reverse("account-your-data")))
+    assert asks_for_the_password(client.post(reverse("account-download-data")))
+    confirm_it_is_you(client)
+    assert client.get(reverse("account-your-data")).status_code == 200
+    download = client.post(reverse("account-download-data"))
+    assert download.status_code == 200
+    assert download["Content-Disposition"].startswith("attachment;")
+
+
+def reset_password(client, user):
+    url = reverse(
+        "account_reset_password_from_key",
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
+    )
+    form = client.get(url, follow=True)
+    done = client.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else url,
+        {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+    assert done.status_code == 302, done.content.decode()[:2000]
+
+
+def test_a_password_reset_stops_the_tokens_and_webhooks_made_before_it(
+    client, django_capture_on_commit_callbacks
+):
+    user = MembershipFactory().user
+    other = MembershipFactory().user
+    _, secret = create_token(user, "Made by someone else", "write")
+    _, kept = create_token(other, "Another person's", "write")
+    hook, _ = webhooks.create_endpoint(user, HOOK, ["match.created"])
+    waiting = Delivery.objects.create(
+        endpoint=hook,
+        event="match.created",
+        event_id="e1",
+        payload={},
+        status="pending",
+        next_attempt_at=timezone.now(),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        reset_password(client, user)
+    assert token_for_secret(secret) is None
+    assert token_for_secret(kept) is not None  # nobody else's
+    hook.refresh_from_db()
+    waiting.refresh_from_db()
+    assert not hook.active and "password" in hook.deactivated_reason
+    assert waiting.status == Delivery.Status.FAILED  # nothing more goes out to it
+    notice = next(m for m in mail.outbox if "has been reset" in m.body)
+    assert "any API tokens you had no longer work" in notice.body
+    assert "any webhooks you added have been turned off" in notice.body
+
+
+def test_a_password_change_keeps_them_and_says_how_to_stop_them(
+    client, django_capture_on_commit_callbacks
+):
+    user = MembershipFactory().user
+    _, secret = create_token(user, "Ours", "read")
+    client.force_login(user)
+    confirm_it_is_you(client)
+    with django_capture_on_commit_callbacks(execute=True):
+        changed = client.post(
+            reverse("account_change_password"),
+            {"oldpassword": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+        )
+    assert changed.status_code == 302
+    assert token_for_secret(secret) is not None
+    notice = next(m for m in mail.outbox if "has been changed" in m.body)
+    assert "resetting it (below) also stops them" in notice.body
