@@ -202,7 +202,9 @@ class OrganisationMatchViewSet(MemberScope, mixins.ListModelMixin, viewsets.Gene
         examples=[OpenApiExample("Interested", value={"answer": "interested"}, request_only=True)],
         responses={200: MatchSerializer, **errors(400, 401, 403, 404, 429)},
     )
-    @action(detail=True, methods=["post"])
+    # Its own serializer, so that OPTIONS describes the body it takes ({"answer"}), not a
+    # whole match (outside probe, stop 28).
+    @action(detail=True, methods=["post"], serializer_class=AnswerSerializer)
     def answer(self, request, ref, pk):
         organisation = self.organisation
         # As the page: any match of one of the organisation's listings, shown or not.
@@ -234,7 +236,9 @@ v1_paths = [
     ),
     re_path(
         rf"^organisations/(?P<ref>{REF})/matches/(?P<pk>[0-9]{{1,18}})/answer/$",
-        OrganisationMatchViewSet.as_view({"post": "answer"}),
+        OrganisationMatchViewSet.as_view(
+            {"post": "answer"}, **OrganisationMatchViewSet.answer.kwargs
+        ),
         name="organisation-match-answer",
     ),
 ]

@@ -510,3 +510,16 @@ def test_removed_makes_the_same_few_queries_at_10_and_500(
     with django_assert_max_num_queries(5):
         response = api.get(removed_url(organisation), {"page_size": 500})
     assert len(response.json()["results"]) == min(2 * count, 500)
+
+
+def test_options_on_an_answer_describes_the_answer_it_takes(
+    api, member, organisation, ours, token_for
+):
+    """OPTIONS described the body as a whole match, with `source_listing` and `target`
+    required (outside probe, stop 28)."""
+    _, best, _ = ours
+    bearer(api, token_for(member))
+    described = api.options(answer_url(organisation, best)).json()
+    body = described["actions"]["POST"]
+    assert set(body) == {"answer"}
+    assert body["answer"]["required"] is True
