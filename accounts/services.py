@@ -1,7 +1,7 @@
 """A user's own data: everything held about them as JSON, and deleting their account."""
 
 from django.db import transaction
-from django.db.models import Count, Prefetch
+from django.db.models import Count, Prefetch, Q
 
 from clusters.models import Invitation, Listing, Membership, Organisation
 from outbox.models import Email
@@ -36,6 +36,14 @@ def what_deleting_removes(user) -> list[dict]:
     ]
 
 
+def _mentioning(addresses: list[str]) -> Q:
+    """Emails whose text names any of `addresses` (none when there are none)."""
+    query = Q(pk__in=[])
+    for address in addresses:
+        query |= Q(body_text__icontains=address) | Q(body_html__icontains=address)
+    return query
+
+
 @transaction.atomic
 def delete_account(user) -> None:
     """Delete the user and their personal data.
@@ -56,6 +64,21 @@ def delete_account(user) -> None:
     Listing.objects.filter(created_by=user).update(created_by=None)
     addresses = sorted({user.email.lower(), *_verified_addresses(user)})
     Email.objects.filter(_address_q("to", addresses)).delete()
+    # Emails to others that name them by address (a join request to an organisation's
+    # admins, a notice to staff, "Asked by: ..."), and the confirmation sent to an address
+    # they added but never confirmed, which greets them by name (outside probe, stop 28).
+    # Only addresses they proved are theirs are looked for in other people's emails, so that
+    # nobody can take emails out of the outbox by adding someone else's address.
+    Email.objects.filter(_mentioning(addresses)).delete()
+    unconfirmed = sorted(
+        {e.email.lower() for e in user.emailaddress_set.filter(verified=False)} - set(addresses)
+    )
+    if unconfirmed and user.name.strip():
+        Email.objects.filter(
+            _address_q("to", unconfirmed),
+            key__startswith="account:",  # allauth's, accounts.adapter.send_mail
+            body_text__icontains=user.name.strip(),
+        ).delete()
     Invitation.objects.filter(_address_q("email", addresses)).delete()
     # Their reports stay for staff, without a way back to them (reporter is set to null),
     # from every address the export counts as theirs.
