@@ -1,8 +1,10 @@
 """Admin for clusters, challenges, themes, organisations and listings, with moderation queues."""
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
@@ -181,10 +183,31 @@ def _on_change_seen(service):
     return apply
 
 
+def may_open_people(request, admin_site) -> bool:
+    """Whether this member of staff may open people's pages in the admin. A moderator may not,
+    so a link to one would answer 403: people are shown to them as text (outside probe)."""
+    user_model = get_user_model()
+    return admin_site.is_registered(user_model) and admin_site.get_model_admin(
+        user_model
+    ).has_view_or_change_permission(request)
+
+
+def person_link(user, text: str, *, link: bool):
+    """`text` about a person, linked to their admin page if `link`, else as it is."""
+    if not link:
+        return text
+    url = reverse("admin:accounts_user_change", args=[user.pk])
+    return format_html('<a href="{}">{}</a>', url, text)
+
+
 class ModeratedAdmin(admin.ModelAdmin):
     """Status and the decision fields are read-only to everyone, superusers included: they
     change only through the actions, which call the services (emails, publishing, history).
-    The actions need the model's "moderate" permission (staff/roles.py)."""
+    The actions need the model's "moderate" permission (staff/roles.py).
+
+    People (who reviewed, created or took down) are shown by name and email address, as
+    text: the fields below that show them have no request to ask whether the reader may
+    open people's pages, so `get_object` tells the object it shows."""
 
     decision_fields: list[str] = []
 
@@ -195,21 +218,69 @@ class ModeratedAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), *self.decision_fields]
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            obj.link_people = may_open_people(request, self.admin_site)
+        return obj
 
-class MembershipInline(admin.StackedInline):
-    """Stacked, not tabular: a table's inputs have column headings but no labels (axe-core)."""
+    def show_person(self, obj, user):
+        if user is None:
+            return self.get_empty_value_display()
+        text = f"{user.name} ({user.email})" if user.name else user.email
+        return person_link(user, text, link=getattr(obj, "link_people", False))
+
+
+class PersonInline:
+    """For an inline of rows about a person: their name (a link to their admin page only for
+    staff who may open it: see `may_open_people`) and email address, as text. A moderator
+    checks the address against the organisation's website before approving it.
+
+    Inlines are made afresh for each request; OrganisationAdmin sets `link_people`."""
+
+    link_people = False
+
+    def get_queryset(self, request):
+        # Each row's heading names its person and organisation.
+        return super().get_queryset(request).select_related("user", "organisation")
+
+    @admin.display(description="name")
+    def name(self, obj):
+        return person_link(obj.user, obj.user.name or "(no name given)", link=self.link_people)
+
+    @admin.display(description="email address")
+    def email(self, obj):
+        return obj.user.email
+
+
+class MembershipInline(PersonInline, admin.StackedInline):
+    """Read-only to everyone, superusers included: people join and leave an organisation only
+    through the site's services (invitations, join requests, leaving, each with its emails
+    and records). An extra row posted here made anyone an admin of any organisation, silently
+    (outside probe)."""
 
     model = Membership
     extra = 0
-    raw_id_fields = ["user"]
+    fields = ["name", "email", "role", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
-class JoinRequestInline(admin.TabularInline):
+class JoinRequestInline(PersonInline, admin.TabularInline):
     """Read-only: the organisation's own admins decide join requests, on its page."""
 
     model = JoinRequest
     extra = 0
-    fields = ["user", "status", "message", "created_at"]
+    fields = ["name", "email", "status", "message", "created_at"]
     readonly_fields = fields
     can_delete = False
 
@@ -239,11 +310,13 @@ class OrganisationAdmin(ModeratedAdmin):
     list_filter = ["status", OrganisationChangeFilter, "kind", "clusters"]
     search_fields = ["ref", "name", "description"]
     filter_horizontal = ["clusters"]
+    # Never in the form: shown read-only as `reviewer` (a name and an email address).
+    exclude = ["reviewed_by"]
     decision_fields = [
         "status",
         "status_reason",
         "reviewed_at",
-        "reviewed_by",
+        "reviewer",
         "waiting_change",
         "logo_preview",
     ]
@@ -253,6 +326,17 @@ class OrganisationAdmin(ModeratedAdmin):
     def get_queryset(self, request):
         waiting = OrganisationChange.objects.open().filter(organisation=OuterRef("pk"))
         return super().get_queryset(request).annotate(change_waiting=Exists(waiting))
+
+    def get_inline_instances(self, request, obj=None):
+        inlines = super().get_inline_instances(request, obj)
+        link_people = may_open_people(request, self.admin_site)
+        for inline in inlines:
+            inline.link_people = link_people
+        return inlines
+
+    @admin.display(description="reviewed by")
+    def reviewer(self, obj):
+        return self.show_person(obj, obj.reviewed_by)
 
     def get_readonly_fields(self, request, obj=None):
         # The ref is in every link and export: set once, when the organisation is added.
@@ -396,8 +480,8 @@ class ListingAdmin(ModeratedAdmin):
         "status_reason",
         "published_at",
         "taken_down_at",
-        "taken_down_by",
-        "created_by",
+        "taken_down_by_person",
+        "created_by_person",
         "review_request",
     ]
     actions = ["publish_pending", "unpublish", "restore", "keep_down"]
@@ -416,6 +500,14 @@ class ListingAdmin(ModeratedAdmin):
     @admin.display(boolean=True, description="review asked", ordering="review_asked")
     def review_asked(self, obj):
         return obj.review_asked
+
+    @admin.display(description="taken down by")
+    def taken_down_by_person(self, obj):
+        return self.show_person(obj, obj.taken_down_by)
+
+    @admin.display(description="created by")
+    def created_by_person(self, obj):
+        return self.show_person(obj, obj.created_by)
 
     @admin.display(description="review asked for by the organisation")
     def review_request(self, obj):

@@ -16,6 +16,14 @@ from .models import MESSAGE_MAX, Attachment, Enquiry, EnquiryEvent, Message
 REPLY_FIELDSET = "Reply or add a note"
 
 
+def _enquiries(number: int) -> str:
+    return f"{number} enquiry" if number == 1 else f"{number} enquiries"
+
+
+def _was(number: int) -> str:
+    return "was" if number == 1 else "were"
+
+
 class AssignedToMeFilter(admin.SimpleListFilter):
     title = "assigned to"
     parameter_name = "mine"
@@ -216,22 +224,40 @@ class EnquiryAdmin(admin.ModelAdmin):
         return response
 
     # Bulk actions -----------------------------------------------------------------------
+    # Each counts what the services changed (they answer the history rows they wrote), never
+    # the selection afterwards: the list's filter, say "status: new", no longer holds the rows
+    # just changed, so counting it again said "0 enquiries" (outside probe).
+
+    def _apply(self, queryset, service):
+        """Call `service(enquiry)` on each selected enquiry; answer how many it changed and how
+        many it left as they were (it wrote no history for them)."""
+        changed = unchanged = 0
+        for enquiry in queryset.select_related("assignee"):
+            if service(enquiry):
+                changed += 1
+            else:
+                unchanged += 1
+        return changed, unchanged
 
     def _set_status(self, request, queryset, status):
-        for enquiry in queryset.select_related("assignee"):
-            services.change_enquiry(enquiry, request.user, status=status)
-        label = Enquiry.Status(status).label.lower()
-        self.message_user(
-            request, f"{queryset.count()} enquiries marked as {label}.", messages.SUCCESS
+        changed, unchanged = self._apply(
+            queryset, lambda enquiry: services.change_enquiry(enquiry, request.user, status=status)
         )
+        label = Enquiry.Status(status).label.lower()
+        text = f"{_enquiries(changed)} marked as {label}."
+        if unchanged:
+            text += f" {_enquiries(unchanged)} {_was(unchanged)} already {label}."
+        self.message_user(request, text, messages.SUCCESS)
 
     @admin.action(permissions=["change"], description="Assign the selected enquiries to me")
     def assign_to_me(self, request, queryset):
-        for enquiry in queryset.select_related("assignee"):
-            services.assign_to(enquiry, request.user)
-        self.message_user(
-            request, f"{queryset.count()} enquiries assigned to you.", messages.SUCCESS
+        changed, unchanged = self._apply(
+            queryset, lambda enquiry: services.assign_to(enquiry, request.user)
         )
+        text = f"{_enquiries(changed)} assigned to you."
+        if unchanged:
+            text += f" {_enquiries(unchanged)} {_was(unchanged)} already yours."
+        self.message_user(request, text, messages.SUCCESS)
 
     @admin.action(permissions=["change"], description="Mark the selected enquiries as triaged")
     def mark_triaged(self, request, queryset):

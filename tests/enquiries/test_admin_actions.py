@@ -1,0 +1,107 @@
+"""The enquiry admin's bulk actions, run as each staff role from a filtered list: the message
+counts the enquiries the action changed, even when the change takes them out of the filter."""
+
+import pytest
+from django.urls import reverse
+
+from enquiries import services
+from enquiries.models import Enquiry, EnquiryEvent
+from tests.enquiries.conftest import make_enquiry
+
+pytestmark = pytest.mark.django_db
+CHANGELIST = "admin:enquiries_enquiry_changelist"
+# "staff" is a superuser. Moderators get 403 from every one of these actions: the admin
+# permission matrix (tests/staff/test_admin_matrix.py) holds them to it.
+MAY_TRIAGE = ["triager", "programme_admin", "staff"]
+
+# Each status action, the status it gives, and the words of its message.
+STATUS_ACTIONS = [
+    ("mark_triaged", Enquiry.Status.TRIAGED, "marked as triaged"),
+    ("mark_waiting", Enquiry.Status.WAITING, "marked as waiting on sender"),
+    ("mark_closed", Enquiry.Status.CLOSED, "marked as closed"),
+    ("mark_spam", Enquiry.Status.SPAM, "marked as spam"),
+]
+
+
+def run_action(client, action, enquiries, query):
+    """Tick the enquiries on the list filtered by `query` and run the action, as the page does;
+    answer the page the action leads back to, with its message."""
+    return client.post(
+        f"{reverse(CHANGELIST)}?{query}",
+        {"action": action, "_selected_action": [e.pk for e in enquiries]},
+        follow=True,
+    )
+
+
+def messages_on(response) -> list[str]:
+    return [str(message) for message in response.context["messages"]]
+
+
+@pytest.mark.parametrize("who", MAY_TRIAGE)
+@pytest.mark.parametrize(("action", "status", "words"), STATUS_ACTIONS)
+def test_a_status_action_on_the_new_list_counts_the_enquiries_it_changed(
+    client, request, who, action, status, words
+):
+    user = request.getfixturevalue(who)
+    chosen = [make_enquiry(), make_enquiry()]
+    make_enquiry()  # on the list, not ticked
+    client.force_login(user)
+
+    response = run_action(client, action, chosen, "status__exact=new")
+
+    assert response.status_code == 200
+    assert messages_on(response) == [f"2 enquiries {words}."]
+    for enquiry in chosen:
+        enquiry.refresh_from_db()
+        assert enquiry.status == status
+        # Through the service, with its history row.
+        assert EnquiryEvent.objects.get(enquiry=enquiry, field="status").actor == user
+    assert Enquiry.objects.filter(status=Enquiry.Status.NEW).count() == 1
+
+
+@pytest.mark.parametrize("who", MAY_TRIAGE)
+def test_assign_to_me_on_the_unassigned_list_counts_the_enquiries_it_assigned(client, request, who):
+    user = request.getfixturevalue(who)
+    chosen = [make_enquiry(), make_enquiry(), make_enquiry()]
+    client.force_login(user)
+
+    # The home page's link to the enquiries nobody has taken (staff/test_home_panel.py).
+    response = run_action(
+        client, "assign_to_me", chosen, "mine=nobody&status__in=new,triaged,assigned,waiting"
+    )
+
+    assert messages_on(response) == ["3 enquiries assigned to you."]
+    for enquiry in chosen:
+        enquiry.refresh_from_db()
+        assert enquiry.assignee == user
+        assert enquiry.status == Enquiry.Status.ASSIGNED
+
+
+@pytest.mark.parametrize("who", MAY_TRIAGE)
+def test_a_status_action_counts_apart_the_enquiries_that_already_had_that_status(
+    client, request, who
+):
+    user = request.getfixturevalue(who)
+    done_before = make_enquiry()
+    services.change_enquiry(done_before, user, status=Enquiry.Status.TRIAGED)
+    fresh = make_enquiry()
+    client.force_login(user)
+
+    response = run_action(client, "mark_triaged", [done_before, fresh], "")
+
+    assert messages_on(response) == ["1 enquiry marked as triaged. 1 enquiry was already triaged."]
+    assert EnquiryEvent.objects.filter(enquiry=done_before).count() == 1  # no second row
+
+
+@pytest.mark.parametrize("who", MAY_TRIAGE)
+def test_assign_to_me_counts_apart_the_enquiries_that_were_already_mine(client, request, who):
+    user = request.getfixturevalue(who)
+    mine = [make_enquiry(), make_enquiry()]
+    for enquiry in mine:
+        services.assign_to(enquiry, user)
+    fresh = make_enquiry()
+    client.force_login(user)
+
+    response = run_action(client, "assign_to_me", [*mine, fresh], "")
+
+    assert messages_on(response) == ["1 enquiry assigned to you. 2 enquiries were already yours."]
