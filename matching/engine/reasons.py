@@ -36,7 +36,11 @@ _VAGUE = """
     times today together too top toward towards two type types under until up upon use used
     useful uses using very via want wants way ways well what when where whether which while
     who whole why wide will wish with within without work working works would year years yet
+    final decision decisions partner partners partnership bid bids deliver delivered
+    delivering
 """
+# The last two lines: newcomer probe of stop 28 ("equity; final; decision", "flue; furnace;
+# bid", "delivered; process heat"; the partner sought is a reason of its own).
 # Newcomer probe of stop 27: "cluster; join; projects" for an enquiry; the words of a place
 # ("south; wales"): like the clusters themselves (see _reason_tables), too broad to explain
 # a match, and the cluster a listing is in is shown apart from its reasons.

@@ -253,6 +253,23 @@ def test_place_names_and_programme_words_are_not_given_as_reasons():
     assert not words & {"south", "wales", "cluster", "join", "projects"}
 
 
+def test_decision_and_partner_words_are_not_given_as_reasons():
+    """ "equity; final; decision", "flue; furnace; bid" and "delivered; process heat" were
+    shown as reasons (newcomer probe, stop 28); the partner sought is a reason of its own."""
+    extra = "A partner delivered the bid before the final decision, delivering for partners."
+    docs = [
+        offer("O-1", "o1", "Amine capture", f"Amine capture units. {extra}"),
+        offer("O-2", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
+        need("N-1", "o3", "Capture", f"We need amine capture. {extra}"),
+    ]
+    model = fit(docs, Settings(max_text_reasons=8, max_reasons=8))
+    (first,) = [s for s in suggest(model, ["N-1"]) if s.target == "O-1"]
+    words = {w for r in first.reasons for w in r.lower().split()}
+    assert "amine" in words
+    assert not words & {"partner", "partners", "delivered", "delivering", "bid", "final"}
+    assert "decision" not in words
+
+
 def test_place_and_programme_words_are_vague_as_written_not_by_stem():
     """ "joining" (welding) and pipe "tees" are reasons; "Teesside" is not."""
     text = "Orbital welding and joining of pipe tees for our Teesside sites."
