@@ -1,0 +1,26 @@
+"""What a list page offers a person who is looking: a way past the filters on a phone, and
+what to try when nothing matches (newcomer probe, stop 28)."""
+
+import pytest
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/offers/", "/needs/", "/challenges/", "/organisations/"])
+def test_no_results_says_what_to_try_next(client, path):
+    """ "Try fewer words" was the only advice, wrong for a one-word search (newcomer probe)."""
+    html = client.get(path, {"q": "hydrogn"}).content.decode()
+    assert "match your search. You could try:" in html
+    assert "checking the spelling" in html and "other words for the same thing" in html
+    assert f'href="{path}">clearing the filters</a>' in html
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/offers/", "/needs/", "/challenges/", "/organisations/", "/funding/"]
+)
+def test_a_link_skips_the_filters_to_the_results(client, path):
+    """On a phone the results began three screens down, below the filters (newcomer probe)."""
+    html = client.get(path).content.decode()
+    assert '<a class="govuk-link" href="#results-heading">Skip to the results</a>' in html
+    assert 'id="results-heading"' in html
+    assert html.index("Skip to the results") < html.index('id="results-heading"')
