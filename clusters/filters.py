@@ -145,6 +145,15 @@ class ListingFilter(SearchFilterSet):
         empty_label="Any kind",
         error_messages={"invalid_choice": "Select a kind of organisation from the list"},
     )
+    # An investor looking for needs that want an investor (newcomer probe, stop 28). Only
+    # listings that name that kind: "any kind" is the default of nearly every listing.
+    partner_kind = django_filters.ChoiceFilter(
+        field_name="partner_kind",
+        choices=[c for c in Listing.PartnerKind.choices if c[0] != Listing.PartnerKind.ANY],
+        label="Looking for",
+        empty_label="Any kind of partner",
+        error_messages={"invalid_choice": "Select a kind of partner from the list"},
+    )
     challenge = django_filters.CharFilter(
         field_name="challenge__ref",
         label="Challenge reference",
@@ -154,7 +163,7 @@ class ListingFilter(SearchFilterSet):
 
     class Meta:
         model = Listing
-        fields = ["q", "cluster", "theme", "organisation_kind", "challenge", "sort"]
+        fields = ["q", "cluster", "theme", "organisation_kind", "partner_kind", "challenge", "sort"]
 
 
 class ListingApiFilter(ListingFilter):

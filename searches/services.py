@@ -31,7 +31,7 @@ def _already_saved(search: SavedSearch) -> SearchNotSaved:
 
 def _filter_words(data: QueryDict) -> list[str]:
     """The filters of a saved query in words, e.g. ["Humber", "Hydrogen and low-carbon fuels"]."""
-    from clusters.models import Challenge, Cluster, Organisation, Theme
+    from clusters.models import Challenge, Cluster, Listing, Organisation, Theme
 
     words: list[str] = []
     clusters = data.getlist("cluster")
@@ -42,6 +42,10 @@ def _filter_words(data: QueryDict) -> list[str]:
         words += Theme.objects.filter(slug__in=themes).values_list("name", flat=True)
     kinds = dict(Organisation.Kind.choices)
     words += [f"from {kinds[k].lower()}" for k in data.getlist("organisation_kind") if k in kinds]
+    sought = dict(Listing.PartnerKind.choices)
+    words += [
+        f"looking for {sought[k].lower()}" for k in data.getlist("partner_kind") if k in sought
+    ]
     statuses = dict(Challenge.Status.choices)
     words += [statuses[s].lower() for s in data.getlist("status") if s in statuses]
     words += [f"challenge {ref}" for ref in data.getlist("challenge")]

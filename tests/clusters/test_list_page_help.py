@@ -24,3 +24,21 @@ def test_a_link_skips_the_filters_to_the_results(client, path):
     assert '<a class="govuk-link" href="#results-heading">Skip to the results</a>' in html
     assert 'id="results-heading"' in html
     assert html.index("Skip to the results") < html.index('id="results-heading"')
+
+
+@pytest.mark.django_db
+def test_needs_can_be_filtered_by_the_kind_of_partner_they_want(client):
+    """An investor could not find the needs that want an investor (newcomer probe)."""
+    from searches.services import default_name
+    from tests.factories import ListingFactory
+
+    ListingFactory(ref="N-money", kind="need", partner_kind="investor")
+    ListingFactory(ref="N-any", kind="need", partner_kind="any")
+    ListingFactory(ref="N-lab", kind="need", partner_kind="university")
+    page = client.get("/needs/", {"partner_kind": "investor"})
+    assert [x.ref for x in page.context["page_obj"].object_list] == ["N-money"]
+    assert 'name="partner_kind"' in client.get("/needs/").content.decode()
+    refused = client.get("/needs/", {"partner_kind": "any"}).content.decode()
+    assert "Select a kind of partner from the list" in refused
+    name = default_name("needs", "partner_kind=investor")
+    assert "looking for an investor" in name
