@@ -5,6 +5,7 @@ import uuid
 from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.conf import settings
 from django.urls import reverse
 
 from outbox.services import queue_rendered
@@ -85,7 +86,12 @@ class AccountAdapter(DefaultAccountAdapter):
         once the email is sent.
         """
         # How long a confirmation link works, for the email to say (newcomer probe).
-        context = {**context, "link_days": app_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS}
+        context = {
+            **context,
+            "link_days": app_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
+            # Django's reset links last PASSWORD_RESET_TIMEOUT seconds (3 days by default).
+            "reset_link_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        }
         message = self.render_mail(template_prefix, email, context)
         html = next(
             (body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"),

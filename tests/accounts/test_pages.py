@@ -238,6 +238,7 @@ def test_password_reset_emails(client, user, django_capture_on_commit_callbacks)
     message = mail.outbox[-1]
     assert message.subject == "Cluster Exchange: Reset your password"
     assert "http://testserver/account/password/reset/key/" in message.body
+    assert "The link works for 3 days, and only once." in message.body  # newcomer probe
     assert message.body.rstrip().endswith("Cluster Exchange")
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -186,9 +186,16 @@ def test_useful_changes_nothing_until_its_button_is_pressed(emails):
     browser.head(link)
     match = Match.objects.get(source_listing=emails["need"], target=emails["offer"])
     assert match.status == "new" and "Yes, it is useful" in page.content.decode()
-    browser.post(link, {"csrfmiddlewaretoken": csrf_token_in(page)})
+    done = browser.post(link, {"csrfmiddlewaretoken": csrf_token_in(page)})
     match.refresh_from_db()
     assert match.status == "interested"
+    # What next: the matches page of the listing's organisation, and asking for an
+    # introduction (it linked to "Your organisation" and stopped there: newcomer probe).
+    html = done.content.decode()
+    need, offer = emails["need"], emails["offer"]
+    assert f'href="/your-organisation/{need.organisation.ref}/matches/"' in html
+    assert f'href="/listings/{need.ref}/matches/{offer.ref}/introduction/"' in html
+    assert f'href="/your-organisation/{need.organisation.ref}/matches/"' in page.content.decode()
 
 
 def test_answer_links_refuse_other_methods(emails):
