@@ -63,6 +63,12 @@ class OrganisationForm(forms.ModelForm):
         # Without the model's blank "---------" (a radio button, chosen by default: a probe).
         self.fields["kind"].choices = Organisation.Kind.choices
         self.fields["description"].max_length = DESCRIPTION_MAX
+        # Staff read it before approving, and the public page shows it: it was accepted empty
+        # although not marked optional (newcomer probe, stop 28).
+        self.fields["description"].required = True
+        self.fields["description"].error_messages["required"] = (
+            "Say what your organisation does, in a few sentences"
+        )
         self.fields["website"].validators = [URLValidator(schemes=["http", "https"])]
 
     def clean_name(self):

@@ -254,6 +254,8 @@ def test_creating_an_organisation_makes_the_user_its_admin_awaiting_approval(cli
         ({"kind": "charity"}, "Select what kind of organisation it is"),
         ({"website": "javascript:alert(1)"}, "Enter a web address in the right format"),
         ({"name": "n" * 201}, "at most 200 characters"),
+        # Not marked optional, yet accepted empty (newcomer probe, stop 28).
+        ({"description": "  "}, "Say what your organisation does, in a few sentences"),
     ],
 )
 def test_bad_organisation_details_are_explained_and_not_saved(client, data, message):
