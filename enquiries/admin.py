@@ -134,6 +134,7 @@ class EnquiryAdmin(admin.ModelAdmin):
     ]
     actions = [
         "assign_to_me",
+        "set_likely_cluster",
         "mark_triaged",
         "mark_waiting",
         "mark_closed",
@@ -257,6 +258,22 @@ class EnquiryAdmin(admin.ModelAdmin):
         text = f"{_enquiries(changed)} assigned to you."
         if unchanged:
             text += f" {_enquiries(unchanged)} {_was(unchanged)} already yours."
+        self.message_user(request, text, messages.SUCCESS)
+
+    @admin.action(
+        permissions=["change"],
+        description="Give the selected enquiries with no cluster their likely cluster",
+    )
+    def set_likely_cluster(self, request, queryset):
+        changed, unchanged = self._apply(
+            queryset, lambda enquiry: services.set_likely_cluster(enquiry, request.user)
+        )
+        text = f"{_enquiries(changed)} given their likely cluster."
+        if unchanged:
+            text += (
+                f" {_enquiries(unchanged)} left as {'it was' if unchanged == 1 else 'they were'}:"
+                " a cluster already, or no single likely one (see each enquiry's page)."
+            )
         self.message_user(request, text, messages.SUCCESS)
 
     @admin.action(permissions=["change"], description="Mark the selected enquiries as triaged")

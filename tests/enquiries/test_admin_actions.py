@@ -105,3 +105,29 @@ def test_assign_to_me_counts_apart_the_enquiries_that_were_already_mine(client, 
     response = run_action(client, "assign_to_me", [*mine, fresh], "")
 
     assert messages_on(response) == ["1 enquiry assigned to you. 2 enquiries were already yours."]
+
+
+@pytest.mark.parametrize("who", MAY_TRIAGE)
+def test_the_likely_cluster_is_given_to_those_with_none_and_one_likely(client, request, who):
+    """Emailed enquiries come in with no cluster, so the cluster filter missed 299 of 301
+    (newcomer probe, stop 28). One likely cluster is set, through the service, with history;
+    an enquiry with a cluster, or two likely ones, is left for a person to decide."""
+    from clusters.models import Cluster
+
+    humber, teesside = Cluster.objects.get(slug="humber"), Cluster.objects.get(slug="teesside")
+    one = make_enquiry(body="Our glassworks on the Humber needs hydrogen burners.")
+    two = make_enquiry(body="Sites on the Humber and in Teesside need hydrogen burners.")
+    set_already = make_enquiry(body="A Humber site.", cluster=teesside)
+    user = request.getfixturevalue(who)
+    client.force_login(user)
+
+    response = run_action(
+        client, "set_likely_cluster", [one, two, set_already], "status__exact=new"
+    )
+
+    assert messages_on(response)[0].startswith("1 enquiry given their likely cluster. 2 enquiries")
+    for enquiry, cluster in [(one, humber), (two, None), (set_already, teesside)]:
+        enquiry.refresh_from_db()
+        assert enquiry.cluster == cluster
+    assert EnquiryEvent.objects.get(enquiry=one, field="cluster").actor == user
+    assert not EnquiryEvent.objects.filter(enquiry__in=[two, set_already]).exists()

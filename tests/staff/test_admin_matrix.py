@@ -137,6 +137,7 @@ ACTIONS = {
             name: {TRIAGER, *ADMINS}
             for name in [
                 "assign_to_me",
+                "set_likely_cluster",
                 "mark_triaged",
                 "mark_waiting",
                 "mark_closed",
