@@ -363,6 +363,11 @@ def test_every_page_of_the_account_menu_shows_the_menu(signed_in, url_name, labe
     assert 'aria-labelledby="account-navigation-heading"' in html
     assert f'href="{reverse(url_name)}" aria-current="page">{label}</a>' in html
     assert title(html).startswith(expected_title)
+    # Tokens and webhooks stand apart, said to be for connecting one's own systems.
+    systems = html.split('id="account-systems-heading">Connecting your own systems</h2>')
+    assert len(systems) == 2
+    assert 'href="/account/api-tokens/"' in systems[1] and 'href="/account/webhooks/"' in systems[1]
+    assert 'href="/account/api-tokens/"' not in systems[0]
 
 
 def test_an_account_without_a_password_cannot_set_one_without_proof(client, user):
