@@ -242,6 +242,19 @@ def test_demo_data_loads_and_loading_it_again_changes_nothing(capsys):
     assert snapshot() == before
 
 
+def test_demo_data_has_open_funding_calls_marked_as_fictional(capsys):
+    """The funding pages were empty on `make run` (newcomer probe, stop 28). Dated years
+    ahead, so that they stay open; named as demo data so nobody applies."""
+    from funding.models import FundingCall
+
+    call_command("load_demo")
+    calls = list(FundingCall.objects.open())
+    assert len(calls) >= 3
+    for call in calls:
+        assert call.name.startswith("Demo: ") and "fictional" in call.funder
+        assert call.deadline.year >= 2031
+
+
 def test_demo_data_is_matched_as_it_loads_so_the_first_figures_show_matches(capsys):
     """`make run` computes the dashboards' figures before its worker starts: they showed no
     match at all for the first hour (newcomer probe, stop 27)."""
