@@ -548,7 +548,9 @@ LISTING_ACTIONS = {
     "withdraw": (
         "Withdraw a listing",
         "Takes it off the site (it then appears in /api/v1/listings/removed/); publish it "
-        "again at any time. Refused (409) for a listing our team took down.",
+        "again at any time. One never yet public (`pending`, waiting for your organisation's "
+        "approval) becomes a `draft` again and is not listed there. Refused (409) for a draft "
+        "and for a listing our team took down.",
     ),
     "renew": (
         "Keep a listing open for 12 more months",

@@ -10,7 +10,7 @@ from allauth.account.adapter import get_adapter as get_account_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -164,6 +164,9 @@ def organisation_join(request):
         found = (
             _joinable(find.cleaned_data["q"])
             .exclude(pk__in=Organisation.objects.of_member(request.user).values("pk"))
+            .annotate(
+                can_let_in=Exists(services.join_deciders().filter(organisation=OuterRef("pk")))
+            )
             .order_by("name")
         )
         results = list(found[:JOIN_RESULTS])
@@ -194,10 +197,13 @@ def organisation_join(request):
                     "We will email you when they decide.",
                 )
             return redirect("clusters:organisation-start")
+    # An organisation with nobody to decide says so, and what to do instead, in place of
+    # its form (most imported organisations have no members: newcomer probe).
     cards = [
         (
             org,
             form if org.ref == posted else JoinRequestForm(auto_id=f"id_{org.ref}_%s"),
+            None if org.can_let_in else services.nobody_to_let_in(org),
         )
         for org in results
     ]
@@ -649,13 +655,20 @@ def listing_publish(request, ref):
 def listing_withdraw(request, ref):
     listing = _editable_listing(request, ref)
     try:
-        services.withdraw_listing(listing, services.WITHDRAWN_BY_ORGANISATION)
+        listing = services.withdraw_listing(listing, services.WITHDRAWN_BY_ORGANISATION)
     except services.NotAllowed as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(
-            request, "Your listing has been withdrawn. You can re-open it at any time."
-        )
+        if listing.status == listing.Status.DRAFT:  # it was waiting for approval
+            messages.success(
+                request,
+                "Your listing will not be published: it is a draft again. You can publish it "
+                "at any time.",
+            )
+        else:
+            messages.success(
+                request, "Your listing has been withdrawn. You can re-open it at any time."
+            )
     return redirect("clusters:listing-preview", ref=ref)
 
 

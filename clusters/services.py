@@ -344,12 +344,32 @@ JOIN_AGAIN_AFTER = timedelta(days=30)
 JOIN_REQUESTS_PER_PERSON_PER_DAY = 5
 
 
+def join_deciders():
+    """The memberships whose person can let someone join their organisation: its admins
+    (member_views.join_request_decide), with an active account (an inactive one cannot sign
+    in). The request is emailed to the organisation's admins (_notify_admins)."""
+    return Membership.objects.filter(role=Membership.Role.ADMIN, user__is_active=True)
+
+
+def nobody_to_let_in(organisation: Organisation) -> str:
+    """Why nobody can ask to join `organisation` (no join_deciders), and what to do instead."""
+    return (
+        f"Nobody from {organisation.name} has joined Cluster Exchange as its admin yet, so "
+        "nobody can let you join it here. If you work there, contact our programme team using "
+        f"the Get in touch form and name {organisation.name}. If you work for another "
+        "organisation, register your organisation instead."
+    )
+
+
 @transaction.atomic
 def request_to_join(user, organisation: Organisation, message: str) -> JoinRequest:
     """Ask an organisation's admins to let `user` join; one open request per pair, and the
-    limits above (NotAllowed, saying when they can ask)."""
+    limits above (NotAllowed, saying when they can ask). Refused, storing nothing, when the
+    organisation has nobody to decide (join_deciders): most imported ones have no members."""
     if Membership.objects.filter(user=user, organisation=organisation).exists():
         raise NotAllowed("You are already a member of this organisation.")
+    if not join_deciders().filter(organisation=organisation).exists():
+        raise NotAllowed(nobody_to_let_in(organisation))
     # One person's requests are counted one at a time (two at once cannot both pass).
     get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     mine = JoinRequest.objects.filter(user=user)
@@ -688,19 +708,36 @@ TAKEN_DOWN_MESSAGE = (
     "Our team took this listing down, so you cannot publish it again yourself. Change it if "
     "you need to, then ask for a review."
 )
+TAKEN_DOWN_WITHDRAW_MESSAGE = (
+    "Our team took this listing down, so it is already off the site: there is nothing to "
+    "withdraw. Change it if you need to, then ask for a review."
+)
+DRAFT_WITHDRAW_MESSAGE = (
+    "This listing is a draft: it is not on the site, so there is nothing to withdraw."
+)
 
 
 @transaction.atomic
 def withdraw_listing(listing: Listing, reason: str = "") -> Listing:
-    """Take a listing off the site; it can be re-opened later.
+    """Take a listing off the site; it can be re-opened later. One never yet public (waiting
+    for its organisation's approval) becomes a draft again; a draft is refused (NotAllowed).
 
     A listing staff took down is refused (NotAllowed): withdrawing it would replace the staff
     decision with one its organisation could undo.
     """
-    listing = Listing.objects.select_for_update().get(pk=listing.pk)
+    listing = Listing.objects.select_for_update().select_related("organisation").get(pk=listing.pk)
     if listing.is_taken_down:
-        raise NotAllowed(TAKEN_DOWN_MESSAGE)
-    listing.status = Listing.Status.WITHDRAWN
+        raise NotAllowed(TAKEN_DOWN_WITHDRAW_MESSAGE)
+    if not listing.was_public:
+        # Never on the site: a withdrawn one would count as once public, and its reference
+        # would appear in the API's public list of removals (outside probe, stop 28). A draft
+        # has nothing to withdraw; one waiting for approval goes back to being a draft, so
+        # that the approval does not publish it.
+        if listing.status == Listing.Status.DRAFT:
+            raise NotAllowed(DRAFT_WITHDRAW_MESSAGE)
+        listing.status = Listing.Status.DRAFT
+    else:
+        listing.status = Listing.Status.WITHDRAWN
     listing.status_reason = reason
     listing.save(update_fields=["status", "status_reason", "updated_at"])
     request_matching(listing)  # takes it out of every list

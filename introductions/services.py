@@ -6,7 +6,8 @@ from datetime import datetime, timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -43,6 +44,12 @@ class NotNow(NotAllowed):
     not published). The API answers 409."""
 
 
+class NobodyToAnswer(NotNow):
+    """Nobody at the other organisation could answer (answerers): nobody from there has joined
+    yet, as for most imported organisations. The next step is our Get in touch form. The API
+    answers 409."""
+
+
 class DailyLimitReached(NotAllowed):
     """The organisation asked for as many introductions as a day allows. The API answers 429."""
 
@@ -51,20 +58,71 @@ def daily_limit() -> int:
     return getattr(settings, "INTRODUCTIONS_PER_ORGANISATION_PER_DAY", DAILY_LIMIT_DEFAULT)
 
 
+def answerers() -> QuerySet[Membership]:
+    """The memberships whose person can answer a request for an introduction sent to their
+    organisation: an active account (an inactive one cannot sign in) whose own address,
+    user.email, is confirmed (accepting needs it, views.accept). They are also whom the
+    request and its reminder are emailed to (contacts). The person who asked never answers
+    their own request (_lock_open), so they do not count for it."""
+    confirmed = EmailAddress.objects.annotate(address=Lower("email")).filter(
+        user=OuterRef("user"), verified=True, address=Lower(OuterRef("user__email"))
+    )
+    return Membership.objects.filter(user__is_active=True).filter(Exists(confirmed))
+
+
 def contacts(organisation: Organisation) -> list:
-    """The organisation's active members whose email address is verified: whom we write to."""
-    verified = {
-        (user_id, email.lower())
-        for user_id, email in EmailAddress.objects.filter(
-            user__memberships__organisation=organisation, verified=True
-        ).values_list("user_id", "email")
-    }
-    memberships = organisation.memberships.filter(user__is_active=True).select_related("user")
-    return [
-        m.user
-        for m in memberships.order_by("created_at")
-        if (m.user.pk, m.user.email.lower()) in verified
-    ]
+    """The organisation's answerers, oldest membership first: whom we write to."""
+    memberships = answerers().filter(organisation=organisation).select_related("user")
+    return [m.user for m in memberships.order_by("created_at")]
+
+
+def organisations_that_answer() -> frozenset[int]:
+    """The ids of the organisations with someone who could answer a request for an
+    introduction (answerers). One query; organisations are few (hundreds)."""
+    return frozenset(answerers().values_list("organisation_id", flat=True).distinct())
+
+
+def nobody_to_answer(target: Listing) -> str:
+    """Why nobody can ask about `target` (NobodyToAnswer), and what to do instead."""
+    return (
+        f"Nobody from {target.organisation.name} has joined Cluster Exchange yet, so nobody "
+        "there can answer a request for an introduction. To get in touch with them, contact "
+        "our programme team using the Get in touch form and name this "
+        f"{target.get_kind_display().lower()}: “{target.title}” ({target.ref})."
+    )
+
+
+def _only_you_could_answer(target: Listing) -> str:
+    return (
+        f"You are the only member of {target.organisation.name} who could answer a request "
+        "for an introduction, and nobody answers their own request."
+    )
+
+
+def who_asks_and_answers(user, target: Listing) -> tuple[list[Organisation], bool]:
+    """The user's organisations (by name), and whether someone other than the user could
+    answer a request about `target` (answerers). One query."""
+    if not user.is_authenticated:
+        return [], answerers().filter(organisation=target.organisation_id).exists()
+    others = answerers().filter(organisation=OuterRef("pk")).exclude(user=user)
+    mine = Membership.objects.filter(user=user)
+    rows = (
+        Organisation.objects.filter(
+            Q(pk__in=mine.values("organisation_id")) | Q(pk=target.organisation_id)
+        )
+        .annotate(
+            is_mine=Exists(mine.filter(organisation=OuterRef("pk"))),
+            answers=Exists(others),
+        )
+        .order_by("name")
+    )
+    organisations, answered = [], False
+    for row in rows:
+        if row.pk == target.organisation_id:
+            answered = row.answers
+        if row.is_mine:
+            organisations.append(row)
+    return organisations, answered
 
 
 def _email_contacts(introduction: Introduction, kind: str, template: str) -> None:
@@ -210,10 +268,12 @@ def _is_verified(user) -> bool:
     return has_confirmed_own_address(user)
 
 
-def why_cannot_ask(target: Listing, organisations: list) -> str | None:
+def why_cannot_ask(target: Listing, organisations: list, *, answered: bool) -> str | None:
     """Why none of the user's `organisations` can ask about `target`, or None if one might.
 
-    With no organisation at all it is None too: the page says how to start or join one.
+    `answered`: whether someone other than the user could answer (who_asks_and_answers).
+    With no organisation at all it is None too, unless nobody could answer: the page says
+    how to start or join one.
     """
     others = [o for o in organisations if o.pk != target.organisation_id]
     if organisations and not others:
@@ -221,6 +281,10 @@ def why_cannot_ask(target: Listing, organisations: list) -> str | None:
             f"This is {target.organisation.name}’s own {target.get_kind_display().lower()}, "
             "so you cannot ask for an introduction to it."
         )
+    if not answered:
+        if len(others) < len(organisations):
+            return _only_you_could_answer(target)
+        return nobody_to_answer(target)
     if others and not any(o.is_approved for o in others):
         names = " and ".join(o.name for o in others)
         return (
@@ -228,6 +292,12 @@ def why_cannot_ask(target: Listing, organisations: list) -> str | None:
             "it. You can ask for introductions once it is approved: we will email you."
         )
     return None
+
+
+def contact_team_instead(target: Listing, organisations: list, *, answered: bool) -> bool:
+    """Whether the page offers our Get in touch form instead: nobody could answer, and the
+    user is not in the listing's organisation (why_cannot_ask said nobody_to_answer)."""
+    return not answered and all(o.pk != target.organisation_id for o in organisations)
 
 
 def check_can_request(
@@ -238,9 +308,22 @@ def check_can_request(
     about_listing: Listing | None = None,
     about_challenge: Challenge | None = None,
 ) -> None:
-    """Raise NotAllowed if `user`, for `organisation`, may not ask about `target` now."""
+    """Raise NotAllowed if `user`, for `organisation`, may not ask about `target` now.
+
+    Nobody to answer (NobodyToAnswer) is said before the asker's own steps (confirming their
+    address, approval): no step of theirs would get the request answered.
+    """
     if not Membership.objects.filter(user=user, organisation=organisation).exists():
         raise NotAllowed(f"Only members of {organisation.name} can ask on its behalf.")
+    answering = answerers().filter(organisation=target.organisation_id).exclude(user=user)
+    if (
+        target.status == Listing.Status.PUBLISHED
+        and target.organisation_id != organisation.pk
+        and not answering.exists()
+    ):
+        if Membership.objects.filter(user=user, organisation=target.organisation_id).exists():
+            raise NotNow(_only_you_could_answer(target))
+        raise NobodyToAnswer(nobody_to_answer(target))
     if not _is_verified(user):
         raise NotAllowed(UNVERIFIED)
     if not organisation.is_approved:
@@ -303,7 +386,8 @@ def request_introduction(
 
     Optionally about one of the organisation's own published listings (`about_listing`) and
     made from a challenge (`about_challenge`). Emails the target's contacts. All-or-nothing:
-    raises NotAllowed, with what to do next in plain English, and creates nothing.
+    raises NotAllowed, with what to do next in plain English, and creates nothing (among
+    others NobodyToAnswer, when nobody at the other organisation could answer it).
 
     Limits: one open request per pair of listings, or per asking organisation and target
     listing when it is about none of theirs (both held by database constraints as well), and

@@ -65,11 +65,11 @@ def request_introduction(request, ref, target):
     organisation = listing.organisation
     form = RequestForm(request.POST or None)
     about = {"organisation": organisation, "target": match.target, "about_listing": listing}
-    blocked = None
+    blocked, contact_team = None, False
     try:
         services.check_can_request(request.user, **about)
     except services.NotAllowed as exc:
-        blocked = str(exc)
+        blocked, contact_team = str(exc), isinstance(exc, services.NobodyToAnswer)
     if (
         request.method == "POST"
         and blocked is None
@@ -95,6 +95,7 @@ def request_introduction(request, ref, target):
         {
             "form": form,
             "blocked": blocked,
+            "contact_team": contact_team,
             "listing": listing,
             "target": match.target,
             "organisation": organisation,
@@ -111,8 +112,9 @@ def request_introduction(request, ref, target):
 def ask_about_listing(request, ref):
     """The page behind "Ask for an introduction" on any published listing's page."""
     target = get_object_or_404(Listing.objects.published().select_related("organisation"), ref=ref)
-    organisations = list(Organisation.objects.of_member(request.user).order_by("name"))
-    why_not = services.why_cannot_ask(target, organisations)
+    organisations, answered = services.who_asks_and_answers(request.user, target)
+    why_not = services.why_cannot_ask(target, organisations, answered=answered)
+    contact_team = services.contact_team_instead(target, organisations, answered=answered)
     form = None
     if organisations and why_not is None:
         form = AskForm(
@@ -129,6 +131,7 @@ def ask_about_listing(request, ref):
                 )
             except services.NotAllowed as exc:
                 why_not = str(exc)
+                contact_team = isinstance(exc, services.NobodyToAnswer)
     if (
         request.method == "POST"
         and why_not is None
@@ -161,6 +164,7 @@ def ask_about_listing(request, ref):
             "nav_section": "offers" if target.kind == Listing.Kind.OFFER else "needs",
             "form": form,
             "why_not": why_not,
+            "contact_team": contact_team,
             "organisations": organisations,
             "target": target,
             "crumbs": [

@@ -3,34 +3,54 @@ what stands between an organisation and each listing on its matches page."""
 
 from django import template
 
-from clusters.models import Organisation
-
-from ..services import for_match, standing_introductions, why_cannot_ask
+from ..services import (
+    contact_team_instead,
+    for_match,
+    nobody_to_answer,
+    organisations_that_answer,
+    standing_introductions,
+    who_asks_and_answers,
+    why_cannot_ask,
+)
 
 register = template.Library()
 
 
 @register.inclusion_tag("introductions/_ask_button.html", takes_context=True)
 def ask_for_introduction(context, listing):
-    """Signed out: a link to sign in and come back. Signed in: the button, or why not.
+    """Signed out: a link to sign in and come back. Signed in: the button, or why not (when
+    nobody from the listing's organisation could answer, that and what to do instead:
+    services.nobody_to_answer).
 
-    One query when signed in (the user's organisations), none when signed out.
+    Signed out, who could answer is not shown: that page is kept in the page cache, which
+    is renewed when listings and organisations change, not members (pagecache.signals), so
+    it could go on saying nobody has joined after someone has. The ask page, after signing
+    in, says it before anything is written. One query signed in, none signed out.
     """
     user = context["request"].user
-    organisations = list(Organisation.objects.of_member(user)) if user.is_authenticated else []
+    if not user.is_authenticated:
+        return {"listing": listing, "signed_in": False}
+    organisations, answered = who_asks_and_answers(user, listing)
     return {
         "listing": listing,
         "signed_in": user.is_authenticated,
-        "why_not": why_cannot_ask(listing, organisations),
+        "why_not": why_cannot_ask(listing, organisations, answered=answered),
+        "contact_team": contact_team_instead(listing, organisations, answered=answered),
     }
 
 
 @register.simple_tag
 def introductions_standing(organisation):
-    """{% introductions_standing organisation as standing %}: per listing id, the introduction
-    already asked for, waiting or accepted between `organisation` and that listing's owner
-    (services.standing_introductions). One query for the whole page."""
-    return standing_introductions(organisation)
+    """{% introductions_standing organisation as standing %}: what stands between
+    `organisation` and each other organisation's listing on the page: the introduction
+    already asked for, waiting or accepted (services.standing_introductions), and which
+    organisations have someone who could answer a request (services.organisations_that_answer;
+    someone who is the only one in both organisations is told on the request page). Two
+    queries for the whole page, however many cards."""
+    return {
+        "introductions": standing_introductions(organisation),
+        "answered": organisations_that_answer(),
+    }
 
 
 @register.filter
@@ -39,4 +59,13 @@ def on_card(standing, match):
     two listings (services.for_match), or None."""
     if not standing:
         return None
-    return for_match(standing, match.source_listing_id, match.target_id)
+    return for_match(standing["introductions"], match.source_listing_id, match.target_id)
+
+
+@register.filter
+def nobody_answers(standing, match):
+    """{{ standing|nobody_answers:match }}: why nobody could answer a request about the
+    match's listing (services.nobody_to_answer), or "" when someone could."""
+    if not standing or match.target.organisation_id in standing["answered"]:
+        return ""
+    return nobody_to_answer(match.target)

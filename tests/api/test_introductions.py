@@ -242,11 +242,16 @@ def test_an_unconfirmed_email_address_cannot_ask(api, asker, asked, token_for):
     assert "Confirm your email address" in response.json()["message"]
 
 
+def answered_offer():
+    """Another organisation's offer, with a verified member who could answer a request."""
+    return ListingFactory(organisation=MembershipFactory().organisation)
+
+
 def test_the_pages_hourly_limit_holds_for_the_api(api, asker, settings, token_for):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "introduction": "2/h/user"}
     bearer(api, token_for(asker))
     answers = [
-        ask(api, asker, {"target_listing": ListingFactory().ref, "message": "Hi"}) for _ in range(3)
+        ask(api, asker, {"target_listing": answered_offer().ref, "message": "Hi"}) for _ in range(3)
     ]
     assert [answer.status_code for answer in answers] == [201, 201, 429]
     assert answers[2]["Retry-After"] == "3600"
@@ -257,8 +262,8 @@ def test_the_pages_hourly_limit_holds_for_the_api(api, asker, settings, token_fo
 def test_the_daily_limit_per_organisation_is_a_429_until_midnight(api, asker, settings, token_for):
     settings.INTRODUCTIONS_PER_ORGANISATION_PER_DAY = 1
     bearer(api, token_for(asker))
-    first = ask(api, asker, {"target_listing": ListingFactory().ref, "message": "Hi"})
-    second = ask(api, asker, {"target_listing": ListingFactory().ref, "message": "Hi"})
+    first = ask(api, asker, {"target_listing": answered_offer().ref, "message": "Hi"})
+    second = ask(api, asker, {"target_listing": answered_offer().ref, "message": "Hi"})
     assert (first.status_code, second.status_code) == (201, 429)
     assert 0 < int(second["Retry-After"]) <= 24 * 3600
     assert "tomorrow" in second.json()["message"]

@@ -149,10 +149,15 @@ def test_publish_needs_a_confirmed_email_address_as_on_the_page(signed_in, organ
 def test_a_listing_taken_down_cannot_be_published_or_withdrawn(signed_in, organisation, staff):
     listing = ListingFactory(organisation=organisation)
     services.unpublish_listing(listing, staff, "Not an offer.")
-    for action in ("publish/", "withdraw/"):
+    # Each refusal speaks of what was asked: withdrawing was told "you cannot publish it
+    # again yourself" (outside probe, stop 28).
+    for action, message in (
+        ("publish/", services.TAKEN_DOWN_MESSAGE),
+        ("withdraw/", services.TAKEN_DOWN_WITHDRAW_MESSAGE),
+    ):
         response = signed_in.post(listing_url(listing, action))
         assert response.status_code == 409
-        assert response.json() == {"message": services.TAKEN_DOWN_MESSAGE, "errors": {}}
+        assert response.json() == {"message": message, "errors": {}}
     listing.refresh_from_db()
     assert listing.status == Listing.Status.TAKEN_DOWN
 

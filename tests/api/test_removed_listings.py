@@ -52,6 +52,29 @@ def test_a_listing_never_published_is_not_listed(api, organisation):
     assert set(Removal.objects.values_list("resource", flat=True)) == {"organisation_listing"}
 
 
+def test_a_listing_never_public_is_not_listed_once_withdrawn_either(api, organisation, staff):
+    """A withdrawn draft was listed, naming a reference nobody outside had seen (outside
+    probe, stop 28). A draft has nothing to withdraw; one waiting for approval becomes a
+    draft again, so that the approval does not publish it."""
+    draft = ListingFactory(ref="L-draft", status=Listing.Status.DRAFT, organisation=organisation)
+    with pytest.raises(services.NotAllowed, match="draft: it is not on the site"):
+        services.withdraw_listing(draft, services.WITHDRAWN_BY_ORGANISATION)
+    waiting = ListingFactory(ref="L-waiting", status=Listing.Status.PENDING)
+    waiting.organisation.status = waiting.organisation.Status.PENDING
+    waiting.organisation.save(update_fields=["status"])
+    services.withdraw_listing(waiting, services.WITHDRAWN_BY_ORGANISATION)
+    waiting.refresh_from_db()
+    assert waiting.status == Listing.Status.DRAFT
+    assert removed(api) == {}
+    services.approve_organisation(waiting.organisation, staff)
+    waiting.refresh_from_db()
+    assert waiting.status == Listing.Status.DRAFT  # not published by the approval
+    # Once public, withdrawing is listed as before.
+    services.submit_listing(waiting)
+    services.withdraw_listing(waiting, services.WITHDRAWN_BY_ORGANISATION)
+    assert removed(api) == {"L-waiting": "withdrawn"}
+
+
 def test_a_listing_withdrawn_then_published_again_is_not_listed(api, organisation):
     listing = ListingFactory(ref="L-back", organisation=organisation)
     services.withdraw_listing(listing, services.WITHDRAWN_BY_ORGANISATION)

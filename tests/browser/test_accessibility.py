@@ -334,6 +334,7 @@ def world(transactional_db):
     member = f.UserFactory(email="member@example.org", name="Siân Roberts")
     f.MembershipFactory(user=member, organisation=org)
     other = f.OrganisationFactory(ref="org-heat", name="Estuary Heat Ltd")
+    f.MembershipFactory(organisation=other)  # someone there answers requests for introductions
     need = f.ListingFactory(
         organisation=org, kind="need", title="Heat pump for a timber kiln", clusters=["humber"]
     )

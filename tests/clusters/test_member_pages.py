@@ -439,8 +439,8 @@ def test_the_join_search_gives_the_true_count_and_asks_for_more_of_the_name(clie
     """44 organisations matched and the page said "20 found" (newcomer probe)."""
     from tests.factories import OrganisationFactory
 
-    for n in range(23):
-        OrganisationFactory(name=f"Acme Heat {n:02d}")
+    for n in range(23):  # each with an admin, who can let people join
+        MembershipFactory(organisation=OrganisationFactory(name=f"Acme Heat {n:02d}"))
     OrganisationFactory(name="Zenith Steel")
     client.force_login(UserFactory())
     html = client.get(reverse("clusters:organisation-join"), {"q": "acme"}).content.decode()
@@ -461,9 +461,7 @@ def test_an_empty_join_search_says_what_to_type(client):
 
 def test_each_organisation_found_has_its_own_message_box_and_label(client):
     """Nine cards shared id_message: each label focused the first box (newcomer probe)."""
-    from tests.factories import OrganisationFactory
-
-    orgs = [OrganisationFactory(name=f"Acme Heat {n}") for n in range(3)]
+    orgs = [MembershipFactory(organisation__name=f"Acme Heat {n}").organisation for n in range(3)]
     client.force_login(UserFactory())
     html = client.get(reverse("clusters:organisation-join"), {"q": "acme"}).content.decode()
     ids = re.findall(r'<textarea[^>]* id="([^"]+)"', html)
@@ -507,7 +505,7 @@ def test_an_organisation_waiting_for_approval_is_found_only_by_its_whole_name(
     pending = OrganisationFactory(name="Zebra Pending Ltd", status=Organisation.Status.PENDING)
     MembershipFactory(organisation=pending)
     OrganisationFactory(name="Zebra Rejected Ltd", status=Organisation.Status.REJECTED)
-    approved = OrganisationFactory(name="Zebra Steel Ltd")
+    approved = MembershipFactory(organisation__name="Zebra Steel Ltd").organisation
     client.force_login(UserFactory())
     url = reverse("clusters:organisation-join")
     html = client.get(url, {"q": "zebra"}).content.decode()

@@ -99,8 +99,11 @@ NASTY = [
 
 
 def long_text() -> st.SearchStrategy[str]:
-    """A very long string (1,000 to 20,000 characters), cheap to generate."""
-    return st.builds(lambda c, n: c * n, st.characters(), st.integers(1_000, 20_000))
+    """A very long string (1,000 to 20,000 characters), cheap to generate. Never a lone
+    surrogate: no browser can send one (not valid UTF-8), and Django's test client fails to
+    encode it before any view runs (a saved Hypothesis example, stop 28)."""
+    character = st.characters(exclude_categories=("Cs",))
+    return st.builds(lambda c, n: c * n, character, st.integers(1_000, 20_000))
 
 
 def no_letters() -> st.SearchStrategy[str]:

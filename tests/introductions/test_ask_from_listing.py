@@ -26,6 +26,14 @@ def post(client, sides, **data):
     )
 
 
+def answered_offers(count: int) -> list:
+    """Offers of other organisations, each with a verified member who could answer."""
+    return [
+        ListingFactory(kind="offer", organisation=MembershipFactory().organisation)
+        for _ in range(count)
+    ]
+
+
 def page(client, listing):
     return client.get(listing.get_absolute_url()).content.decode()
 
@@ -326,7 +334,7 @@ def test_a_quiet_decline_still_looks_open_and_blocks_a_new_request(client, sides
 
 def test_the_daily_limit_per_organisation_holds_from_listing_pages(client, sides, settings):
     settings.INTRODUCTIONS_PER_ORGANISATION_PER_DAY = 2
-    offers = ListingFactory.create_batch(3, kind="offer")
+    offers = answered_offers(3)
     client.force_login(sides.asker)
     for offer in offers[:2]:
         response = client.post(
@@ -346,7 +354,7 @@ def test_the_daily_limit_per_organisation_holds_from_listing_pages(client, sides
 
 def test_posts_are_rate_limited_per_user(client, sides, settings):
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "introduction": "1/h/user"}
-    offers = ListingFactory.create_batch(2, kind="offer")
+    offers = answered_offers(2)
     client.force_login(sides.asker)
     assert (
         client.post(
@@ -366,7 +374,7 @@ def test_posts_are_rate_limited_per_user(client, sides, settings):
 def test_asking_from_a_match_counts_in_the_same_hourly_limit(client, sides, settings):
     """The page behind "Request introduction" on Your matches skipped the limit (probe)."""
     settings.ACCOUNT_RATE_LIMITS = {**settings.ACCOUNT_RATE_LIMITS, "introduction": "1/h/user"}
-    offer = ListingFactory(kind="offer")
+    offer = answered_offers(1)[0]
     client.force_login(sides.asker)
     first = client.post(
         ask_url(offer),

@@ -18,7 +18,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def entry(challenge):
-    return ShortlistFactory(challenge=challenge)
+    """A shortlisted offer whose organisation has a member who could answer a request."""
+    return ShortlistFactory(
+        challenge=challenge, listing__organisation=MembershipFactory().organisation
+    )
 
 
 @pytest.fixture
