@@ -327,9 +327,14 @@ def introduce(request, slug, ref, listing_ref):
         .exclude(pk=target.organisation_id)
         .order_by("name")
     )
+    # Nobody there to answer (most imported organisations have no members): said before the
+    # form, with our Get in touch form instead, as on the listing's own page.
+    _, answered = introductions.who_asks_and_answers(request.user, target)
+    nobody = None if answered else introductions.nobody_to_answer(target)
     form = IntroductionForm(request.POST or None, organisations=organisations)
     if (
         request.method == "POST"
+        and nobody is None
         and form.organisations
         and form.is_valid()
         and within_hourly_limit(request, form)
@@ -359,6 +364,7 @@ def introduce(request, slug, ref, listing_ref):
             "challenge": challenge,
             "target": target,
             "form": form,
+            "nobody": nobody,
             "crumbs": _team_crumbs(
                 member,
                 (challenge.title, reverse("teams:challenge", args=[slug, ref])),

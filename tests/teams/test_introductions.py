@@ -89,3 +89,20 @@ def test_an_offer_not_on_the_shortlist_gets_404(client, team_with_organisation, 
     client.force_login(team_with_organisation)
     address = reverse("teams:introduce", args=["humber", challenge.ref, other.listing.ref])
     assert client.get(address).status_code == 404
+
+
+def test_an_offer_with_nobody_to_answer_says_so_before_the_form(
+    client, team_with_organisation, challenge
+):
+    """Most imported organisations have no members: the form was shown, and a POST only then
+    said nobody could answer (stop 28). Now the page says it first, with our Get in touch
+    form, and a POST anyway sends nothing."""
+    lonely = ShortlistFactory(challenge=challenge)  # its organisation has no member
+    client.force_login(team_with_organisation)
+    page = client.get(url(lonely)).content.decode()
+    assert "has joined Cluster Exchange yet" in page
+    assert f'href="{reverse("enquiries:create")}"' in page
+    assert "Send the request" not in page
+    organisation = team_with_organisation.memberships.get().organisation
+    client.post(url(lonely), {"organisation": organisation.ref, "message": "Hello"})
+    assert not Introduction.objects.exists()
