@@ -456,7 +456,8 @@ def accept_introduction(introduction: Introduction, user) -> Introduction:
     introduction.decided_at = timezone.now()
     introduction.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     introduction = Introduction.objects.with_details().get(pk=introduction.pk)
-    for person in (introduction.requested_by, introduction.decided_by):
+    sides = (introduction.requested_by, introduction.decided_by)
+    for person, other in (sides, sides[::-1]):
         if person is None:
             continue
         queue_email(
@@ -468,6 +469,9 @@ def accept_introduction(introduction: Introduction, user) -> Introduction:
                 "introduction": introduction,
                 "url": introduction.get_absolute_url(),
             },
+            # "Reply to each other directly": pressing Reply wrote to the site (newcomer
+            # probe, stop 28).
+            headers={"Reply-To": other.email} if other is not None else None,
         )
     _emit(
         INTRODUCTION_ACCEPTED,

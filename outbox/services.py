@@ -66,7 +66,7 @@ def unseal(part: str, sealed: dict) -> str:
     return part
 
 
-def queue_email(key: str, to: str, template: str, context: dict, secrets=()) -> Email:
+def queue_email(key: str, to: str, template: str, context: dict, secrets=(), headers=None) -> Email:
     """Render emails/<template>_subject.txt, .txt (and .html if present) and queue it.
 
     Idempotent: a second call with the same key returns the first email unchanged.
@@ -76,7 +76,7 @@ def queue_email(key: str, to: str, template: str, context: dict, secrets=()) -> 
     context = {"site_url": settings.SITE_URL, **context}
     subject = _one_line(render_to_string(f"emails/{template}_subject.txt", context))
     text = render_to_string(f"emails/{template}.txt", context)
-    return queue_rendered(key, to, subject, text, secrets=secrets)
+    return queue_rendered(key, to, subject, text, headers=headers, secrets=secrets)
 
 
 def queue_many(emails: list[dict]) -> int:

@@ -81,6 +81,12 @@ def test_full_flow_shares_contact_details_only_after_acceptance(
     for email in mail.outbox:
         for text in (sides.asker.name, sides.asker.email, sides.contact.email, sides.asked.name):
             assert text in email.body
+    # "Reply to each other directly": Reply goes to the other person, not to the site.
+    reply_to = {m.to[0]: m.message()["Reply-To"] for m in mail.outbox}
+    assert reply_to == {
+        sides.asker.email: sides.contact.email,
+        sides.contact.email: sides.asker.email,
+    }
 
     # Both sides now see each other's contact details, on the page and in the list.
     received = client.get(reverse("introductions:list", args=[sides.asked.ref])).content.decode()
