@@ -10,7 +10,7 @@ from allauth.account.adapter import get_adapter as get_account_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -165,7 +165,18 @@ def organisation_join(request):
             _joinable(find.cleaned_data["q"])
             .exclude(pk__in=Organisation.objects.of_member(request.user).values("pk"))
             .annotate(
-                can_let_in=Exists(services.join_deciders().filter(organisation=OuterRef("pk")))
+                can_let_in=Exists(services.join_deciders().filter(organisation=OuterRef("pk"))),
+                # A request of theirs still waiting: said in place of "Ask to join" (it was
+                # offered again as if never asked: newcomer probe, stop 28).
+                asked_on=Subquery(
+                    JoinRequest.objects.filter(
+                        user=request.user,
+                        organisation=OuterRef("pk"),
+                        status=JoinRequest.Status.OPEN,
+                    )
+                    .order_by("-created_at")
+                    .values("created_at")[:1]
+                ),
             )
             .order_by("name")
         )

@@ -77,3 +77,20 @@ def test_asking_anyway_stores_nothing_emails_nobody_and_says_why(client):
     assert "has been sent to its admins" not in html
     assert not JoinRequest.objects.exists() and not Email.objects.exists() and not mail.outbox
     assert not Membership.objects.filter(organisation=organisation).exists()
+
+
+def test_a_request_still_waiting_is_said_in_place_of_asking_again(client):
+    """Once the asker had registered an organisation of their own, their waiting request was
+    shown nowhere, and the search offered "Ask to join" again (newcomer probe, stop 28)."""
+    organisation = MembershipFactory(organisation__name="Gwendraeth Tinplate Works").organisation
+    other = MembershipFactory(organisation__name="Gwendraeth Steel Ltd").organisation
+    asker = UserFactory()
+    services.request_to_join(asker, organisation, "I work in the tinning line")
+    client.force_login(asker)
+    page = text(client.get(URL, {"q": "Gwendraeth"}))
+    assert "You asked to join Gwendraeth Tinplate Works on" in page
+    assert "Ask to join Gwendraeth Tinplate Works" not in page
+    assert f"Ask to join {other.name}" in page  # not asked: offered as before
+    # Someone else's request changes nothing for this person.
+    client.force_login(UserFactory())
+    assert "Ask to join Gwendraeth Tinplate Works" in text(client.get(URL, {"q": "Gwendraeth"}))
