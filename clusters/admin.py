@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from config.admin import OfferedFiltersOnly
+from config.admin import OfferedFiltersOnly, ReadOnlyInline
 
 from . import services
 from .forms import ReasonForm
@@ -253,42 +253,23 @@ class PersonInline:
         return obj.user.email
 
 
-class MembershipInline(PersonInline, admin.StackedInline):
+class MembershipInline(PersonInline, ReadOnlyInline, admin.StackedInline):
     """Read-only to everyone, superusers included: people join and leave an organisation only
     through the site's services (invitations, join requests, leaving, each with its emails
     and records). An extra row posted here made anyone an admin of any organisation, silently
     (outside probe)."""
 
     model = Membership
-    extra = 0
     fields = ["name", "email", "role", "created_at"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
-class JoinRequestInline(PersonInline, admin.TabularInline):
+class JoinRequestInline(PersonInline, ReadOnlyInline, admin.TabularInline):
     """Read-only: the organisation's own admins decide join requests, on its page."""
 
     model = JoinRequest
-    extra = 0
     fields = ["name", "email", "status", "message", "created_at"]
     readonly_fields = fields
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class OrganisationChangeFilter(admin.SimpleListFilter):

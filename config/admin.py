@@ -16,3 +16,21 @@ class OfferedFiltersOnly:
         return lookup.split("__")[0] in self.filter_fields and super().lookup_allowed(
             lookup, value, request
         )
+
+
+class ReadOnlyInline:
+    """An inline that shows rows and never adds, changes or deletes one, for every staff role,
+    superusers included: those rows change only through the site's services (with their
+    emails and records). Mix in before admin.TabularInline or admin.StackedInline."""
+
+    can_delete = False
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

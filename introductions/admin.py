@@ -2,10 +2,12 @@
 
 from django.contrib import admin
 
+from config.admin import ReadOnlyInline
+
 from .models import Introduction, Outcome
 
 
-class OutcomeInline(admin.TabularInline):
+class OutcomeInline(ReadOnlyInline, admin.TabularInline):
     """What each side said came of it: read-only, only the two organisations answer."""
 
     model = Outcome
@@ -13,17 +15,6 @@ class OutcomeInline(admin.TabularInline):
     verbose_name_plural = "What came of it (each side’s latest answer)"
     fields = ["organisation", "result", "answered_by", "created_at", "updated_at"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Introduction)
