@@ -14,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from . import services
+from .confirmation import confirm_first
 from .forms import DeleteAccountForm
 from .models import PRIVACY_NOTICE_VERSION
 
@@ -27,7 +28,7 @@ def privacy_notice(request):
 # stolen, must not be enough to take all of it (outside probe, stop 28). The page asks first,
 # so that the download itself then works at once.
 @login_required
-@reauthentication_required
+@confirm_first()
 def your_data(request):
     return render(request, "accounts/your_data.html", {"form": DeleteAccountForm()})
 
@@ -38,7 +39,7 @@ def your_data(request):
 @never_cache
 @login_required
 @require_POST
-@reauthentication_required  # more than 5 minutes on the page: confirmed again, then the file
+@confirm_first("account-your-data")  # more than 5 minutes on the page: confirmed, then back
 def download_data(request):
     data = services.export_user_data(request.user)
     response = HttpResponse(

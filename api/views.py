@@ -1,12 +1,13 @@
 """Personal API tokens on the account pages: make one (shown once), see them, revoke one."""
 
-from allauth.account.decorators import reauthentication_required
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+
+from accounts.confirmation import confirm_first
 
 from . import services
 from .forms import NewTokenForm
@@ -38,12 +39,12 @@ def _page(request, form, status=200):
 
 
 # Making a token asks for the password or the app again (unless given in the last 5
-# minutes): a token outlives the session, so a session left open or stolen must not be
-# enough to make one (outside probe, stop 28). Seeing the list does not ask; after the
-# confirmation the token is made and its page shown, once, as the answer to it.
+# minutes, signing in included): a token outlives the session, so a session left open or
+# stolen must not be enough to make one (outside probe, stop 28). Seeing the list does not
+# ask (accounts.confirmation).
 @never_cache
 @login_required
-@reauthentication_required(allow_get=True)
+@confirm_first(posts_only=True)
 def tokens(request):
     if request.method != "POST":
         return _page(request, NewTokenForm())

@@ -12,6 +12,7 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from accounts.confirmation import RecentlyConfirmedSession
 from api.errors import Conflict
 from api.filters import UpdatedSinceFilter
 from api.pagination import SyncCursorPagination
@@ -82,6 +83,13 @@ class EndpointViewSet(
     lookup_url_kwarg = "id"
     lookup_value_regex = UUID_PATTERN
 
+    def get_permissions(self):
+        # Adding one with the site's session needs a recent password, as the page does (the
+        # session was a way round it: outside probe, stop 28); a token made it already.
+        if self.action == "create":
+            return [*super().get_permissions(), RecentlyConfirmedSession()]
+        return super().get_permissions()
+
     def get_queryset(self):
         return Endpoint.objects.of_user(self.request.user)
 
@@ -89,7 +97,9 @@ class EndpointViewSet(
         summary="Add a webhook endpoint",
         description="The answer holds its signing secret, the only time it is shown. "
         "The address must be https:// on the public internet. 409 if you keep "
-        f"{services.MAX_ENDPOINTS} webhooks already (delete one first).",
+        f"{services.MAX_ENDPOINTS} webhooks already (delete one first). Called with the "
+        "site's signed-in session rather than a token, it needs the password given in the "
+        "last 5 minutes (403 otherwise), as the page does.",
         tags=TAGS,
         request=NewEndpointSerializer,
         responses={201: CreatedEndpointSerializer, **errors(400, 401, 403, 409, 429)},

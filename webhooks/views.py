@@ -1,12 +1,12 @@
 """Webhooks on the account pages: list, add (the secret shown once), test, delete."""
 
-from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from accounts.confirmation import confirm_first
 from api.permissions import session_passed_second_step
 
 from . import services
@@ -33,10 +33,10 @@ def endpoint_list(request):
 
 # As for API tokens (api.views.tokens): adding a webhook, which sends the account's events
 # to an address of one's choosing for as long as it stands, asks for the password or the
-# app again unless given in the last 5 minutes.
+# app again unless given in the last 5 minutes (accounts.confirmation).
 @never_cache
 @login_required
-@reauthentication_required(allow_get=True)
+@confirm_first(posts_only=True)
 def endpoint_create(request):
     second_step = session_passed_second_step(request)
     form = EndpointForm(request.POST or None, user=request.user, second_step=second_step)

@@ -4,6 +4,7 @@ import pytest
 
 from accounts.export import FORMAT
 from tests.api.conftest import bearer
+from tests.conftest import confirm_it_is_you
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/account/export/"
@@ -30,6 +31,8 @@ def test_a_read_only_token_cannot_download_everything(api, member, token_for):
 
 def test_the_signed_in_session_downloads_it(client, member):
     client.force_login(member)
+    assert client.get(URL).status_code == 403  # not without the password given again
+    confirm_it_is_you(client)
     response = client.get(URL)
     assert response.status_code == 200
     assert response.json()["account"]["email"] == member.email
