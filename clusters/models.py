@@ -359,13 +359,13 @@ class ListingQuerySet(SearchableQuerySet):
     def once_public(self):
         """Listings a partner may hold a copy of: published now or once (see was_public).
 
-        Also those held as pending because their organisation was rejected (reject_organisation
-        moves its published listings back): imported listings carry no `published_at`.
+        Those held as pending because their organisation was rejected were published, and
+        carry `published_at` (reject_organisation sets it for an imported one, which had
+        none); a listing that only waited for approval was never public (re-probe, stop 28).
         """
         return self.filter(
             Q(published_at__isnull=False)
             | Q(status__in=[Listing.Status.PUBLISHED, *Listing.LEFT_PUBLIC])
-            | Q(status=Listing.Status.PENDING, organisation__status=Organisation.Status.REJECTED)
         )
 
     def removed_from_public(self):
@@ -531,14 +531,7 @@ class Listing(Timestamped):
     @property
     def was_public(self) -> bool:
         """Whether a partner may hold a copy of it (as ListingQuerySet.once_public)."""
-        return bool(
-            self.published_at
-            or self.status in (self.Status.PUBLISHED, *self.LEFT_PUBLIC)
-            or (
-                self.status == self.Status.PENDING
-                and self.organisation.status == Organisation.Status.REJECTED
-            )
-        )
+        return bool(self.published_at or self.status in (self.Status.PUBLISHED, *self.LEFT_PUBLIC))
 
 
 class ClusterListingCount(models.Model):

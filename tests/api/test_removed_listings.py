@@ -199,3 +199,21 @@ def test_deleting_a_challenge_marks_its_listings_changed(api):
     changed = api.get("/api/v1/listings/", {"updated_since": since.isoformat()}).json()
     rows = {row["ref"]: row for row in changed["results"]}
     assert listing.ref in rows
+
+
+def test_a_listing_that_only_waited_for_approval_is_not_listed_when_its_organisation_is_refused(
+    api, staff
+):
+    """It was listed as "not_approved", naming a reference nobody outside had seen
+    (re-probe, stop 28); a published one held back by the same refusal still is."""
+    waiting = ListingFactory(ref="L-waited", status=Listing.Status.PENDING)
+    organisation = waiting.organisation
+    organisation.status = organisation.Status.PENDING
+    organisation.save(update_fields=["status"])
+    public = ListingFactory(ref="L-was-public", organisation=organisation)
+    services.reject_organisation(organisation, staff, "Not a real company.")
+    assert removed(api) == {"L-was-public": "not_approved"}
+    waiting.refresh_from_db()
+    assert not waiting.was_public and waiting.published_at is None
+    public.refresh_from_db()
+    assert public.was_public and public.published_at is not None
