@@ -1,5 +1,7 @@
 """A user's own data: everything held about them as JSON, and deleting their account."""
 
+import re
+
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
 
@@ -36,8 +38,20 @@ def what_deleting_removes(user) -> list[dict]:
     ]
 
 
+def _names_any(email: Email, addresses: list[str]) -> bool:
+    """Whether the email's text names one of `addresses` as a whole address: "ob@example.org"
+    is inside "bob@example.org", and "bob@corp.co" inside "bob@corp.co.uk" (re-probe, stop
+    28). Not part of a longer address on either side; a full stop after it ends a sentence."""
+    text = f"{email.body_text}\n{email.body_html}"
+    return any(
+        re.search(rf"(?<![\w.+-]){re.escape(address)}(?![\w-]|\.[\w-])", text, re.IGNORECASE)
+        for address in addresses
+    )
+
+
 def _mentioning(addresses: list[str]) -> Q:
-    """Emails whose text names any of `addresses` (none when there are none)."""
+    """Emails whose text holds any of `addresses` (none when there are none): the database's
+    first cut, which _names_any then reads for whole addresses."""
     query = Q(pk__in=[])
     for address in addresses:
         query |= Q(body_text__icontains=address) | Q(body_html__icontains=address)
@@ -69,15 +83,21 @@ def delete_account(user) -> None:
     # they added but never confirmed, which greets them by name (outside probe, stop 28).
     # Only addresses they proved are theirs are looked for in other people's emails, so that
     # nobody can take emails out of the outbox by adding someone else's address.
-    Email.objects.filter(_mentioning(addresses)).delete()
+    mentioning = Email.objects.filter(_mentioning(addresses)).only("body_text", "body_html")
+    Email.objects.filter(pk__in=[e.pk for e in mentioning if _names_any(e, addresses)]).delete()
     unconfirmed = sorted(
         {e.email.lower() for e in user.emailaddress_set.filter(verified=False)} - set(addresses)
     )
-    if unconfirmed and user.name.strip():
-        Email.objects.filter(
+    name = user.name.strip()
+    if unconfirmed and name:
+        greeted = Email.objects.filter(
             _address_q("to", unconfirmed),
             key__startswith="account:",  # allauth's, accounts.adapter.send_mail
-            body_text__icontains=user.name.strip(),
+            body_text__icontains=name,
+        ).only("body_text")
+        whole_name = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
+        Email.objects.filter(
+            pk__in=[e.pk for e in greeted if whole_name.search(e.body_text)]
         ).delete()
     Invitation.objects.filter(_address_q("email", addresses)).delete()
     # Their reports stay for staff, without a way back to them (reporter is set to null),

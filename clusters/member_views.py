@@ -383,6 +383,7 @@ def invitation_cancel(request, ref, pk):
                 "organisation": organisation,
                 "invitation": invitation,
                 "invite_again_from": invitation.sent_at + services.INVITATION_RESEND_AFTER,
+                "now": timezone.now(),  # a date already past is not said (review)
                 "nav_section": "organisation",
             },
         )
@@ -413,7 +414,12 @@ def join_request_decide(request, ref, public_id):
     join_request = get_object_or_404(
         organisation.join_requests.select_related("user"), public_id=public_id
     )
-    approve = request.POST.get("decision") == "approve"
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "decline"):
+        # Anything else declined, and blocked the person for a month (re-probe, stop 28).
+        messages.error(request, "Choose to let them join or to decline: nothing was changed.")
+        return redirect("clusters:organisation-detail", ref=ref)
+    approve = decision == "approve"
     if not services.decide_join_request(join_request, request.user, approve):
         # Decided already (by another admin, or this page sent twice): say what it is now.
         join_request.refresh_from_db()

@@ -155,6 +155,12 @@ def reject_organisation(organisation: Organisation, staff_user, reason: str) -> 
         update_fields=["status", "status_reason", "reviewed_at", "reviewed_by", "updated_at"]
     )
     published = list(organisation.listings.filter(status=Listing.Status.PUBLISHED))
+    # An imported listing has no published_at: it was public all the same, and partners may
+    # hold it (once_public reads published_at, so that a listing never public is never in
+    # the public list of removals: re-probe, stop 28).
+    organisation.listings.filter(
+        pk__in=[x.pk for x in published], published_at__isnull=True
+    ).update(published_at=timezone.now())
     organisation.listings.filter(pk__in=[x.pk for x in published]).update(
         status=Listing.Status.PENDING, updated_at=timezone.now()
     )
@@ -354,8 +360,8 @@ def join_deciders():
 def nobody_to_let_in(organisation: Organisation) -> str:
     """Why nobody can ask to join `organisation` (no join_deciders), and what to do instead."""
     return (
-        f"Nobody from {organisation.name} has joined Cluster Exchange as its admin yet, so "
-        "nobody can let you join it here. If you work there, contact our programme team using "
+        f"Nobody at {organisation.name} can let people join it on Cluster Exchange yet. If "
+        "you work there, contact our programme team using "
         f"the Get in touch form and name {organisation.name}. If you work for another "
         "organisation, register your organisation instead."
     )
@@ -578,12 +584,12 @@ def waiting_invitations(organisation: Organisation, user, *, is_admin: bool | No
     return invitations.order_by("-sent_at", "pk")
 
 
-@transaction.atomic
 def may_cancel_invitation(invitation: Invitation, user) -> bool:
     """An admin of the organisation or the member who sent it (cancel_invitation)."""
     return invitation.invited_by_id == user.pk or _is_admin_of(invitation.organisation_id, user)
 
 
+@transaction.atomic
 def cancel_invitation(invitation: Invitation, user) -> bool:
     """Take back an invitation not yet used: its link opens nothing from now on, and the
     invited person no longer finds it on "Your organisation". Only an admin of the

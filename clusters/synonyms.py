@@ -161,11 +161,22 @@ def postgres_query(query: str) -> SearchQuery:
     parts = search_parts(query)
     if not widened(parts):
         return SearchQuery(query, config="english", search_type="websearch")
+    # PostgreSQL's stored vectors read the text as written, not folded as words() folds it:
+    # a word typed "CO₂" or "Straße" is also looked for as typed (review, stop 28).
+    as_typed: dict[str, set[str]] = {}
+    for token in re.findall(r"\w+", query):
+        folded = words(token)
+        if len(folded) == 1 and folded[0] != token.lower():
+            as_typed.setdefault(folded[0], set()).add(token.lower())
     needed = None
     for part in parts:
+        texts = [" ".join(form) for form in part]
+        texts += sorted(
+            {typed for form in part if len(form) == 1 for typed in as_typed.get(form[0], ())}
+        )
         either = None
-        for form in part:
-            one = SearchQuery(" ".join(form), config="english", search_type="plain")
+        for text in texts:
+            one = SearchQuery(text, config="english", search_type="plain")
             either = one if either is None else either | one
         needed = either if needed is None else needed & either
     return needed

@@ -85,8 +85,8 @@ def organisations_that_answer() -> frozenset[int]:
 def nobody_to_answer(target: Listing) -> str:
     """Why nobody can ask about `target` (NobodyToAnswer), and what to do instead."""
     return (
-        f"Nobody from {target.organisation.name} has joined Cluster Exchange yet, so nobody "
-        "there can answer a request for an introduction. To get in touch with them, contact "
+        f"Nobody at {target.organisation.name} can answer a request for an introduction on "
+        "Cluster Exchange yet. To get in touch with them, contact "
         "our programme team using the Get in touch form and name this "
         f"{target.get_kind_display().lower()}: “{target.title}” ({target.ref})."
     )

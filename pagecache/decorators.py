@@ -104,7 +104,18 @@ def _vary(response) -> list[str]:
 # any other (utm_source=, fbclid=, ?x=1, ?x=2, ...) is served fresh and not kept: otherwise
 # each made-up parameter would store another copy of the page.
 QUERY_PARAMETERS = frozenset(
-    {"q", "sort", "page", "theme", "cluster", "status", "kind", "organisation_kind", "challenge"}
+    {
+        "q",
+        "sort",
+        "page",
+        "theme",
+        "cluster",
+        "status",
+        "kind",
+        "organisation_kind",
+        "partner_kind",
+        "challenge",
+    }
 )
 
 

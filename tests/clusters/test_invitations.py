@@ -399,3 +399,20 @@ def test_signing_up_from_an_invitation_offers_the_invited_address_but_still_conf
     address = EmailAddress.objects.get(email="new.person@example.org")
     assert not address.verified  # confirmed by its own email, as everyone's
     assert [m.to for m in mail.outbox] == [["new.person@example.org"]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cancelling_runs_in_its_own_transaction(client):
+    """Outside the test's own transaction, as in production: the service locks the row, and
+    lost its transaction when the permission check was split out (review, stop 28: a 500 on
+    PostgreSQL that the wrapped tests hid)."""
+    from tests.factories import InvitationFactory
+
+    admin = MembershipFactory(role="admin").user
+    organisation = admin.memberships.get().organisation
+    invitation = InvitationFactory(organisation=organisation, invited_by=admin)
+    client.force_login(admin)
+    cancel = reverse("clusters:invitation-cancel", args=[organisation.ref, invitation.pk])
+    assert client.post(cancel).status_code == 302
+    invitation.refresh_from_db()
+    assert invitation.cancelled_at is not None

@@ -16,7 +16,7 @@ from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
-NOBODY = "has joined Cluster Exchange as its admin yet, so nobody can let you join it here"
+NOBODY = "can let people join it on Cluster Exchange yet"
 URL = reverse("clusters:organisation-join")
 
 
@@ -47,7 +47,7 @@ def test_the_join_search_says_nobody_can_let_you_in_instead_of_ask_to_join(clien
     client.force_login(UserFactory())
     html = text(client.get(URL, {"q": "amine"}))
     assert "2 organisations found" in html
-    assert f"Nobody from Amine Works Ltd {NOBODY}" in html
+    assert f"Nobody at Amine Works Ltd {NOBODY}" in html
     assert "If you work there, contact our programme team" in html
     assert f'href="{reverse("enquiries:create")}">Get in touch with our programme team' in html
     assert f'href="{reverse("clusters:organisation-create")}">Register your organisation' in html
@@ -73,7 +73,7 @@ def test_asking_anyway_stores_nothing_emails_nobody_and_says_why(client):
         follow=True,
     )
     html = text(response)
-    assert f"Nobody from Gwendraeth Tinplate Works {NOBODY}" in html
+    assert f"Nobody at Gwendraeth Tinplate Works {NOBODY}" in html
     assert "has been sent to its admins" not in html
     assert not JoinRequest.objects.exists() and not Email.objects.exists() and not mail.outbox
     assert not Membership.objects.filter(organisation=organisation).exists()

@@ -115,3 +115,16 @@ def test_the_api_search_reads_the_same_groups():
     ListingFactory(ref="L-glass", title="Glass bottles")
     response = api.get("/api/v1/listings/", {"q": "CO2 shipping"})
     assert [item["ref"] for item in response.json()["results"]] == ["L-dioxide"]
+
+
+@pytest.mark.django_db
+def test_a_word_is_also_found_as_typed_beside_its_other_forms():
+    """PostgreSQL's stored vectors keep "CO₂" and "Straße" as written: a widened search
+    folded them and lost those listings (review, stop 28)."""
+    ListingFactory(ref="sub", title="CO₂ storage", description="Subscript two.")
+    ListingFactory(ref="plain", title="CO2 storage", description="Plain two.")
+    ListingFactory(ref="de", title="Straße hydrogen", description="A German street.")
+    assert {"sub", "plain"} <= set(
+        Listing.objects.search("CO₂ storage").values_list("ref", flat=True)
+    )
+    assert "de" in set(Listing.objects.search("Straße H2").values_list("ref", flat=True))

@@ -24,7 +24,7 @@ from .conftest import make_match
 pytestmark = pytest.mark.django_db
 
 MESSAGE = "We run a paper mill near Hull and would like to hear about your heat pumps."
-NOBODY = "has joined Cluster Exchange yet, so nobody there can answer a request"
+NOBODY = "can answer a request for an introduction on Cluster Exchange yet"
 
 
 @pytest.fixture
@@ -92,7 +92,7 @@ def test_nobody_to_answer_is_said_before_asking_the_asker_to_confirm_their_addre
 def test_the_listing_page_says_nobody_can_answer_instead_of_the_button(client, sides, imported):
     client.force_login(sides.asker)
     html = text(client.get(imported.get_absolute_url()))
-    assert f"Nobody from {imported.organisation.name} {NOBODY}" in html
+    assert f"Nobody at {imported.organisation.name} {NOBODY}" in html
     assert f"name this offer: “{imported.title}” ({imported.ref})" in html
     assert f'href="{reverse("enquiries:create")}">Get in touch with our programme team' in html
     assert f'href="{ask_url(imported)}"' not in html
@@ -140,7 +140,7 @@ def test_a_match_with_nobody_to_answer_offers_no_request_and_says_why(client, si
     not_asked = reverse("introductions:request", args=[sides.listing.ref, nobody.ref])
     assert f'href="{asked}"' in html  # someone at the other one could answer
     assert f'href="{not_asked}"' not in html
-    assert f"Nobody from {nobody.organisation.name} {NOBODY}" in html
+    assert f"Nobody at {nobody.organisation.name} {NOBODY}" in html
     assert html.count("Request introduction<") == 1
 
     # Decided for the whole page at once: more cards of either kind, no more queries.

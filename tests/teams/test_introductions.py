@@ -100,7 +100,7 @@ def test_an_offer_with_nobody_to_answer_says_so_before_the_form(
     lonely = ShortlistFactory(challenge=challenge)  # its organisation has no member
     client.force_login(team_with_organisation)
     page = client.get(url(lonely)).content.decode()
-    assert "has joined Cluster Exchange yet" in page
+    assert "can answer a request for an introduction on Cluster Exchange yet" in page
     assert f'href="{reverse("enquiries:create")}"' in page
     assert "Send the request" not in page
     organisation = team_with_organisation.memberships.get().organisation
