@@ -310,6 +310,20 @@ def test_deciding_a_request_decided_already_says_so_and_changes_nothing(
     assert not Membership.objects.filter(user=join_request.user).exists()
 
 
+@pytest.mark.parametrize("decision", ["accept", "", "APPROVE", None])
+def test_a_decision_that_is_neither_is_refused_and_changes_nothing(
+    client, member, organisation, decision
+):
+    """Anything but "approve" declined, and kept the person out for a month (re-probe)."""
+    join_request = JoinRequest.objects.create(user=UserFactory(), organisation=organisation)
+    client.force_login(member)
+    url = reverse("clusters:join-request-decide", args=[organisation.ref, join_request.public_id])
+    page = client.post(url, {} if decision is None else {"decision": decision}, follow=True)
+    assert "Choose to let them join or to decline: nothing was changed." in page.content.decode()
+    join_request.refresh_from_db()
+    assert join_request.status == JoinRequest.Status.OPEN
+
+
 def test_a_plain_member_cannot_decide_join_requests(client, organisation):
     plain = UserFactory()
     Membership.objects.create(user=plain, organisation=organisation, role="member")
