@@ -66,7 +66,7 @@ BUDGET = {
     "join team": 4,
     "team challenge": 11,
     "team review": 5,
-    "team introduce": 7,
+    "team introduce": 8,  # one more: whether anyone at the offer's organisation could answer
     "keep open": 5,
     "offer a solution": 4,
 }
