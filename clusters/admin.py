@@ -117,12 +117,22 @@ class OrganisationStatusFilter(admin.ChoicesFieldListFilter):
 
 
 def _with_reason(
-    modeladmin, request, queryset, title, apply, *, required=True, hint=None, seen=None
+    modeladmin,
+    request,
+    queryset,
+    title,
+    apply,
+    *,
+    required=True,
+    hint=None,
+    seen=None,
+    left_because="nothing to do for them",
 ):
     """An admin action that asks for a reason on a second page, then applies it to each row.
 
     `apply(obj, user, reason)` is a service; it returns False for a row it left as it was
-    (e.g. restoring a listing that is not taken down), which is counted apart. With `seen`,
+    (e.g. restoring a listing that is not taken down), which is counted apart, and said why
+    (`left_because`). With `seen`,
     a function obj -> (what the second page shows of it, a version of it), the version shown
     goes back with the form and apply is called as apply(obj, user, reason, version): the
     decision is on what the person read, not on what may have replaced it since.
@@ -146,7 +156,7 @@ def _with_reason(
             modeladmin.log_change(request, obj, f"{title}: {reason}" if reason else title)
         text = f"{title}: {done} done."
         if skipped:
-            text += f" {skipped} left as they were: nothing to do for them."
+            text += f" {skipped} left as they were: {left_because}."
         modeladmin.message_user(request, text, messages.SUCCESS)
         return None
     return render(
@@ -526,7 +536,12 @@ class ListingAdmin(ModeratedAdmin):
     )
     def unpublish(self, request, queryset):
         return _with_reason(
-            self, request, queryset, "Take listings down", services.unpublish_listing
+            self,
+            request,
+            queryset,
+            "Take listings down",
+            services.unpublish_listing,
+            left_because="only a published listing can be taken down",
         )
 
     @admin.action(

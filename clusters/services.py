@@ -757,10 +757,13 @@ def unpublish_listing(listing: Listing, staff_user, reason: str) -> Listing | bo
     It stays down until staff restore it (restore_listing): no route its organisation has
     publishes it again. Its organisation can ask for a review (request_listing_review).
     Returns False (and changes nothing, sends nothing) for a listing already taken down, so
-    a double-pressed button tells the organisation once.
+    a double-pressed button tells the organisation once, and for one that is not published:
+    a draft or a listing waiting for approval was never public, and restoring it would
+    publish what its organisation never chose to (outside probe, stop 29); a withdrawn one
+    is not public either, and its organisation decides whether it comes back.
     """
     listing = Listing.objects.select_for_update().select_related("organisation").get(pk=listing.pk)
-    if listing.is_taken_down:
+    if listing.status != Listing.Status.PUBLISHED:
         return False
     listing.status = Listing.Status.TAKEN_DOWN
     listing.status_reason = reason

@@ -81,7 +81,8 @@ def take_listing_down(report: Report, staff_user, reason: str) -> int:
     if not report.is_open:
         return 0
     # False if staff took it down already (e.g. from the listing's own page): the reports
-    # still close, as its organisation has been told once.
+    # still close, as its organisation has been told once; also if its organisation has
+    # withdrawn it since: nothing of it is public to take down.
     cluster_services.unpublish_listing(report.listing, staff_user, reason)
     return _close_all(report, Report.Status.TAKEN_DOWN, staff_user, reason)
 

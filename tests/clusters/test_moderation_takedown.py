@@ -335,3 +335,36 @@ def test_the_database_holds_one_open_review_per_listing_and_a_date_on_every_take
         ListingReview.objects.create(listing=taken_down, requested_by=member)
     with pytest.raises(IntegrityError), transaction.atomic():
         Listing.objects.filter(pk=taken_down.pk).update(taken_down_at=None)
+
+
+# Only what is public can be taken down --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "status",
+    [Listing.Status.DRAFT, Listing.Status.PENDING, Listing.Status.WITHDRAWN],
+)
+def test_a_listing_that_is_not_published_cannot_be_taken_down_nor_restored_into_public(
+    client, moderator, organisation, status, django_capture_on_commit_callbacks
+):
+    """Outside probe, stop 29: a draft taken down was named in the public removals list, and
+    restoring it published what its organisation never chose to publish."""
+    listing = ListingFactory(organisation=organisation, status=status, published_at=None)
+    sent = Email.objects.count()
+    client.force_login(moderator)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(client, "unpublish", [listing.pk], REASON)
+    page = client.get(response["Location"]).content.decode()
+    assert "Take listings down: 0 done. 1 left as they were" in page
+    assert "only a published listing can be taken down" in page
+    assert status_of(listing) == status
+    assert Email.objects.count() == sent
+    run_action(client, "restore", [listing.pk])
+    assert status_of(listing) == status
+    client.logout()
+    removed = client.get("/api/v1/listings/removed/?page_size=500").json()
+    named = {row["ref"]: row["reason"] for row in removed["results"]}
+    if status == Listing.Status.WITHDRAWN:  # it was public once: named, as withdrawn
+        assert named[listing.ref] == "withdrawn"
+    else:
+        assert listing.ref not in named
