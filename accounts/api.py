@@ -16,9 +16,9 @@ from rest_framework.views import APIView
 from api.models import ApiToken
 from api.permissions import TokenScope
 from api.schema import errors
+from config.confirmation import RecentlyConfirmedSession
 
 from . import services
-from .confirmation import RecentlyConfirmedSession
 
 READ_TOKEN_REFUSED = (
     "A read-only token cannot download all your data. Use a token that can read and write "

@@ -13,8 +13,9 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from config.confirmation import confirm_first
+
 from . import services
-from .confirmation import confirm_first
 from .forms import DeleteAccountForm
 from .models import PRIVACY_NOTICE_VERSION
 

@@ -7,7 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.confirmation import confirm_first
+from config.confirmation import confirm_first
 
 from . import services
 from .forms import NewTokenForm
@@ -41,7 +41,7 @@ def _page(request, form, status=200):
 # Making a token asks for the password or the app again (unless given in the last 5
 # minutes, signing in included): a token outlives the session, so a session left open or
 # stolen must not be enough to make one (outside probe, stop 28). Seeing the list does not
-# ask (accounts.confirmation).
+# ask (config.confirmation).
 @never_cache
 @login_required
 @confirm_first(posts_only=True)

@@ -11,11 +11,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods, require_POST
+
+from config.confirmation import ask_to_confirm
 
 from . import services
 from .forms import (
@@ -338,10 +340,21 @@ def _invite_blocked(organisation) -> str | None:
     return None
 
 
+def _confirm_first(request, organisation) -> HttpResponse | None:
+    """A new member outlives the session that let them in: with a session left open or
+    stolen, an outsider could be invited, or their request to join approved, and then keep
+    seeing the organisation's drafts, matches and introductions (outside probe, stop 29). So
+    the password first (config.confirmation), then back to the organisation's page."""
+    page = reverse("clusters:organisation-detail", kwargs={"ref": organisation.ref})
+    return ask_to_confirm(request, page)
+
+
 @login_required
 @require_POST
 def organisation_invite(request, ref):
     organisation = _my_organisation(request, ref)
+    if asked := _confirm_first(request, organisation):
+        return asked
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
@@ -411,6 +424,8 @@ def join_request_decide(request, ref, public_id):
     organisation = _my_organisation(request, ref)
     if not _membership(request, organisation).is_admin:
         raise Http404
+    if asked := _confirm_first(request, organisation):
+        return asked
     join_request = get_object_or_404(
         organisation.join_requests.select_related("user"), public_id=public_id
     )

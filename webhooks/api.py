@@ -12,12 +12,12 @@ from rest_framework.generics import get_object_or_404
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from accounts.confirmation import RecentlyConfirmedSession
 from api.errors import Conflict
 from api.filters import UpdatedSinceFilter
 from api.pagination import SyncCursorPagination
 from api.permissions import TokenScope, passed_second_step
 from api.schema import errors
+from config.confirmation import RecentlyConfirmedSession
 
 from . import services
 from .models import Endpoint

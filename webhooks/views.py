@@ -6,8 +6,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.confirmation import confirm_first
 from api.permissions import session_passed_second_step
+from config.confirmation import confirm_first
 
 from . import services
 from .events import EVENTS
@@ -33,7 +33,7 @@ def endpoint_list(request):
 
 # As for API tokens (api.views.tokens): adding a webhook, which sends the account's events
 # to an address of one's choosing for as long as it stands, asks for the password or the
-# app again unless given in the last 5 minutes (accounts.confirmation).
+# app again unless given in the last 5 minutes (config.confirmation).
 @never_cache
 @login_required
 @confirm_first(posts_only=True)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusters.models import Invitation, Organisation
+from tests.conftest import confirm_it_is_you
 from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +38,7 @@ def test_a_member_of_an_unapproved_organisation_cannot_invite_and_the_page_says_
     organisation.name = PHISHING
     organisation.save()
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     page = client.get(reverse("clusters:organisation-detail", args=[organisation.ref]))
     html = page.content.decode()
     assert "once" in html and "has been approved by the programme team" in html
@@ -57,6 +59,7 @@ def test_invitations_are_limited_per_organisation_per_day_counted_in_the_databas
 ):
     settings.INVITATIONS_PER_ORGANISATION_PER_DAY = 3
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     for n in range(3):
         invite(
             client, organisation, f"colleague{n}@example.org", django_capture_on_commit_callbacks
@@ -72,6 +75,7 @@ def test_invitations_are_limited_per_organisation_per_day_counted_in_the_databas
     # Another organisation has its own count; and tomorrow there is a new one.
     other = MembershipFactory().user
     client.force_login(other)
+    confirm_it_is_you(client)
     invite(
         client,
         other.memberships.get().organisation,
@@ -81,6 +85,7 @@ def test_invitations_are_limited_per_organisation_per_day_counted_in_the_databas
     assert len(mail.outbox) == 4
     client.force_login(member)
     with time_machine.travel(timezone.now() + timedelta(days=1)):
+        confirm_it_is_you(client)  # inviting and deciding ask for it
         invite(client, organisation, "fourth@example.org", django_capture_on_commit_callbacks)
     assert len(mail.outbox) == 5
 
@@ -90,6 +95,7 @@ def test_inviting_the_same_address_twice_sends_one_email_and_counts_once(
 ):
     settings.INVITATIONS_PER_ORGANISATION_PER_DAY = 1
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     for _ in range(3):
         invite(client, organisation, "colleague@example.org", django_capture_on_commit_callbacks)
     assert len(mail.outbox) == 1 and Invitation.objects.count() == 1
@@ -104,6 +110,7 @@ def test_names_in_an_invitation_are_quoted_on_one_line_and_cut_short(
     member.name = 'Support" team\nURGENT'
     member.save()
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     invite(client, organisation, "colleague@example.org", django_capture_on_commit_callbacks)
     [message] = mail.outbox
     assert "\n" not in message.subject and "\r" not in message.subject
@@ -118,6 +125,7 @@ def test_only_a_digest_of_the_invitation_token_is_stored(
     client, member, organisation, django_capture_on_commit_callbacks
 ):
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     invite(client, organisation, "colleague@example.org", django_capture_on_commit_callbacks)
     token = re.search(r"/invitations/(\S+)/", mail.outbox[-1].body).group(1)
     stored = Invitation.objects.get().token
@@ -126,6 +134,7 @@ def test_only_a_digest_of_the_invitation_token_is_stored(
     client.logout()
     assert client.get(reverse("clusters:invitation", args=[stored])).status_code == 404
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     assert client.get(reverse("clusters:invitation", args=[stored])).status_code == 404
     assert client.get(reverse("clusters:invitation", args=[token])).status_code == 200
 
@@ -176,6 +185,7 @@ def test_inviting_again_says_so_the_same_day_and_sends_a_new_link_later(
 ):
     """Found by an outside probe: a second invitation said "emailed" and sent nothing."""
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     invite(client, organisation, "dave@example.net", django_capture_on_commit_callbacks)
     first_link = re.search(r"/invitations/[^/\s]+/", mail.outbox[-1].body).group(0)
     again = invite(client, organisation, "dave@example.net", django_capture_on_commit_callbacks)
@@ -186,6 +196,7 @@ def test_inviting_again_says_so_the_same_day_and_sends_a_new_link_later(
     settings.INVITATIONS_PER_ORGANISATION_PER_DAY = 1
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         client.force_login(member)
+        confirm_it_is_you(client)  # inviting and deciding ask for it
         later = invite(client, organisation, "dave@example.net", django_capture_on_commit_callbacks)
         assert "An invitation has been emailed to dave@example.net" in later.content.decode()
         assert len(mail.outbox) == 2
@@ -210,6 +221,7 @@ def test_a_mistyped_address_is_shown_at_the_box_with_what_was_typed(
     """The error was a banner above an empty box (newcomer probe): now the page shows the
     error summary, the error at the box, and keeps what was typed."""
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     response = invite(
         client, organisation, "gareth.price@example", django_capture_on_commit_callbacks
     )
@@ -230,6 +242,7 @@ def test_signed_out_the_link_says_what_it_is_and_offers_both_ways_in(
     from clusters.models import Membership
 
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     invite(client, organisation, "new.person@example.org", django_capture_on_commit_callbacks)
     token = re.search(r"/invitations/(\S+)/", mail.outbox[-1].body).group(1)
     client.logout()
@@ -263,6 +276,7 @@ def test_an_admin_sees_invitations_not_yet_used_and_can_cancel_one_whose_link_th
     """An invitation to a mistyped address could not be seen or taken back, and its link
     worked until used (newcomer probe, stop 27)."""
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     invite(client, organisation, "dave@exmaple.net", django_capture_on_commit_callbacks)
     link = re.search(r"/invitations/[^/\s]+/", mail.outbox[-1].body).group(0)
     invitation = Invitation.objects.get()
@@ -288,6 +302,7 @@ def test_an_admin_sees_invitations_not_yet_used_and_can_cancel_one_whose_link_th
     # The link asks first and changes nothing (a GET never does): it says what cancelling
     # costs, a wait of a day before the same address can be invited again.
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     asked = client.get(cancel)
     assert asked.status_code == 200
     question = asked.content.decode()
@@ -301,6 +316,7 @@ def test_an_admin_sees_invitations_not_yet_used_and_can_cancel_one_whose_link_th
     start = reverse("clusters:organisation-start")
     assert organisation.name in client.get(start).content.decode()  # before: she finds it
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
 
     done = client.post(cancel, follow=True).content.decode()
     assert "The invitation to dave@exmaple.net is cancelled" in done
@@ -315,6 +331,7 @@ def test_an_admin_sees_invitations_not_yet_used_and_can_cancel_one_whose_link_th
         assert client.post(cancel).status_code == 404
         assert client.get(cancel).status_code == 404
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
 
     # The link opens nothing, and the address's owner does not find it on her page either.
     client.force_login(dave)
@@ -324,6 +341,7 @@ def test_an_admin_sees_invitations_not_yet_used_and_can_cancel_one_whose_link_th
     # Cancelling frees neither the day's count nor the wait before the same address again.
     settings.INVITATIONS_PER_ORGANISATION_PER_DAY = 1
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     again = invite(client, organisation, "dave@exmaple.net", django_capture_on_commit_callbacks)
     assert "was invited on" in again.content.decode()
     assert "You can invite them again from" in again.content.decode()
@@ -332,6 +350,7 @@ def test_an_admin_sees_invitations_not_yet_used_and_can_cancel_one_whose_link_th
     assert "the most allowed in one day" in other.content.decode()
     with time_machine.travel(timezone.now() + timedelta(days=2)):
         client.force_login(member)
+        confirm_it_is_you(client)  # inviting and deciding ask for it
         later = invite(client, organisation, "dave@exmaple.net", django_capture_on_commit_callbacks)
         assert "An invitation has been emailed to dave@exmaple.net" in later.content.decode()
         invitation.refresh_from_db()
@@ -343,6 +362,7 @@ def test_the_member_who_sent_an_invitation_may_cancel_it(
 ):
     colleague = MembershipFactory(organisation=organisation, role="member").user
     client.force_login(colleague)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     invite(client, organisation, "fay@example.net", django_capture_on_commit_callbacks)
     invitation = Invitation.objects.get()
     html = client.get(
@@ -360,6 +380,7 @@ def test_an_invitation_cancelled_while_its_link_was_open_cannot_be_accepted(
     from clusters import services
 
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     invite(client, organisation, "gil@example.net", django_capture_on_commit_callbacks)
     invitation = Invitation.objects.get()
     gil = UserFactory(email="gil@example.net")
@@ -377,6 +398,7 @@ def test_signing_up_from_an_invitation_offers_the_invited_address_but_still_conf
     from allauth.account.models import EmailAddress
 
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     invite(client, organisation, "new.person@example.org", django_capture_on_commit_callbacks)
     token = re.search(r"/invitations/(\S+)/", mail.outbox[-1].body).group(1)
     client.logout()
@@ -412,6 +434,7 @@ def test_cancelling_runs_in_its_own_transaction(client):
     organisation = admin.memberships.get().organisation
     invitation = InvitationFactory(organisation=organisation, invited_by=admin)
     client.force_login(admin)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     cancel = reverse("clusters:invitation-cancel", args=[organisation.ref, invitation.pk])
     assert client.post(cancel).status_code == 302
     invitation.refresh_from_db()

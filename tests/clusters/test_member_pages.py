@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from clusters.models import Invitation, JoinRequest, Listing, Membership, Organisation
+from tests.conftest import confirm_it_is_you
 from tests.factories import ListingFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +50,7 @@ def theme_ids():
 
 def test_member_creates_a_draft_then_publishes_it(client, member, organisation, theme_ids):
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     response = client.post(
         reverse("clusters:listing-create", args=[organisation.ref]),
         listing_data(themes=[theme_ids["bioenergy"]]),
@@ -93,6 +95,7 @@ def test_unverified_user_cannot_publish(client, organisation, theme_ids):
 def test_withdraw_and_reopen(client, member, organisation):
     listing = ListingFactory(organisation=organisation)
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     client.post(reverse("clusters:listing-withdraw", args=[listing.ref]))
     listing.refresh_from_db()
     assert listing.status == "withdrawn"
@@ -104,6 +107,7 @@ def test_withdraw_and_reopen(client, member, organisation):
 
 def test_form_errors_are_explained_and_nothing_is_saved(client, member, organisation):
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     response = client.post(
         reverse("clusters:listing-create", args=[organisation.ref]),
         listing_data(title="x" * 201, themes=["999999"], kind=""),
@@ -124,6 +128,7 @@ def test_html_in_listing_text_is_stored_as_text_and_shown_escaped(
 ):
     attack = '<script>alert("x")</script><b>bold</b>'
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     client.post(
         reverse("clusters:listing-create", args=[organisation.ref]),
         listing_data(title=f"Title {attack}", description=attack, themes=[theme_ids["ccus"]]),
@@ -144,6 +149,7 @@ def test_html_in_listing_text_is_stored_as_text_and_shown_escaped(
 def test_a_listing_cannot_be_posted_to_another_organisation(client, member, outsider, theme_ids):
     other = outsider.memberships.get().organisation
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     response = client.post(
         reverse("clusters:listing-create", args=[other.ref]),
         listing_data(themes=[theme_ids["ccus"]]),
@@ -211,6 +217,7 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, organisation):
 def test_state_changes_need_post(client, member, organisation):
     listing = ListingFactory(organisation=organisation, status="draft")
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     assert client.get(reverse("clusters:listing-publish", args=[listing.ref])).status_code == 405
     assert client.get(reverse("clusters:listing-withdraw", args=[listing.ref])).status_code == 405
 
@@ -282,6 +289,7 @@ def test_join_request_is_approved_by_an_admin(
     assert any(member.email in m.to for m in mail.outbox)
 
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse(
@@ -301,6 +309,7 @@ def test_deciding_a_request_decided_already_says_so_and_changes_nothing(
         user=UserFactory(name="Carol A"), organisation=organisation
     )
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     url = reverse("clusters:join-request-decide", args=[organisation.ref, join_request.public_id])
     client.post(url, {"decision": "decline"})
     response = client.post(url, {"decision": "approve"}, follow=True)
@@ -317,6 +326,7 @@ def test_a_decision_that_is_neither_is_refused_and_changes_nothing(
     """Anything but "approve" declined, and kept the person out for a month (re-probe)."""
     join_request = JoinRequest.objects.create(user=UserFactory(), organisation=organisation)
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     url = reverse("clusters:join-request-decide", args=[organisation.ref, join_request.public_id])
     page = client.post(url, {} if decision is None else {"decision": decision}, follow=True)
     assert "Choose to let them join or to decline: nothing was changed." in page.content.decode()
@@ -329,6 +339,7 @@ def test_a_plain_member_cannot_decide_join_requests(client, organisation):
     Membership.objects.create(user=plain, organisation=organisation, role="member")
     join_request = JoinRequest.objects.create(user=UserFactory(), organisation=organisation)
     client.force_login(plain)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     response = client.post(
         reverse("clusters:join-request-decide", args=[organisation.ref, join_request.public_id]),
         {"decision": "approve"},
@@ -341,6 +352,7 @@ def test_invitation_is_accepted_only_by_the_invited_address(
     client, member, organisation, django_capture_on_commit_callbacks
 ):
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     with django_capture_on_commit_callbacks(execute=True):
         client.post(
             reverse("clusters:organisation-invite", args=[organisation.ref]),
@@ -358,6 +370,7 @@ def test_invitation_is_accepted_only_by_the_invited_address(
 
     colleague = UserFactory(email="colleague@example.org")
     client.force_login(colleague)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     client.post(link)
     assert Membership.objects.filter(user=colleague, organisation=organisation).exists()
     # A used invitation link no longer works.
@@ -406,6 +419,7 @@ def test_dashboard_lists_the_organisations_listings_by_status(client, member, or
     ListingFactory(organisation=organisation, title="A live offer", status="published")
     ListingFactory(title="Someone else's offer")
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     html = client.get(reverse("clusters:dashboard"), follow=True).content.decode()
     assert "A draft idea" in html and "A live offer" in html
     assert "Someone else&#x27;s offer" not in html and "Someone else's offer" not in html
@@ -547,6 +561,7 @@ def test_a_member_following_a_link_to_a_listing_that_is_not_public_reaches_its_p
     found" for its own organisation (usability probe)."""
     listing = not_public(organisation, status)
     client.force_login(member)
+    confirm_it_is_you(client)  # inviting and deciding ask for it
     response = client.get(listing.get_absolute_url())
     assert response.status_code == 302
     assert response["Location"] == preview_of(listing)

@@ -192,6 +192,7 @@ def test_an_invitation_link_is_never_shown_to_staff_and_still_works(
     inviter = MembershipFactory().user
     organisation = inviter.memberships.get().organisation
     client.force_login(inviter)
+    confirm_it_is_you(client)  # inviting asks for it
     with django_capture_on_commit_callbacks() as callbacks:
         client.post(
             reverse("clusters:organisation-invite", args=[organisation.ref]),

@@ -1,7 +1,8 @@
 """Confirming it is you before making something that outlives the session.
 
-An API token, a webhook and a copy of all of one's data outlive the session that makes them:
-a session left open or stolen must not be enough. So the site asks for the password (or the
+An API token, a webhook, a copy of all of one's data, and a new member of one's organisation
+(an invitation sent, a request to join approved) outlive the session that makes them: a
+session left open or stolen must not be enough. So the site asks for the password (or the
 authenticator app) first, unless the person signed in or confirmed it in the last 5 minutes
 (allauth's ACCOUNT_REAUTHENTICATION_TIMEOUT).
 
@@ -20,6 +21,7 @@ from urllib.parse import urlencode
 from allauth.account import app_settings
 from allauth.account.authentication import get_authentication_records
 from django.contrib import messages
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from rest_framework import permissions
@@ -47,6 +49,18 @@ def recently_confirmed(request) -> bool:
     return time.time() - latest < app_settings.REAUTHENTICATION_TIMEOUT
 
 
+def ask_to_confirm(request, back_to: str) -> HttpResponse | None:
+    """Without a recent confirmation, the redirect to the password page (then back to the path
+    `back_to`), storing nothing; None if confirmed. For a view that checks who may act first,
+    so that someone who may not gets the same answer as ever (a 404, say), not this page."""
+    if recently_confirmed(request):
+        return None
+    if request.method == "POST":
+        messages.info(request, AGAIN)
+    query = urlencode({"next": back_to})
+    return redirect(f"{reverse('account_reauthenticate')}?{query}")
+
+
 def confirm_first(back_to: str | None = None, *, posts_only: bool = False):
     """A view decorator: without a recent confirmation, send the person to the password page,
     then back to `back_to` (a URL name; by default the page itself), storing nothing. With
@@ -55,13 +69,10 @@ def confirm_first(back_to: str | None = None, *, posts_only: bool = False):
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if (posts_only and request.method != "POST") or recently_confirmed(request):
+            if posts_only and request.method != "POST":
                 return view(request, *args, **kwargs)
             page = reverse(back_to) if back_to else request.path
-            if request.method == "POST":
-                messages.info(request, AGAIN)
-            query = urlencode({"next": page})
-            return redirect(f"{reverse('account_reauthenticate')}?{query}")
+            return ask_to_confirm(request, page) or view(request, *args, **kwargs)
 
         return wrapper
 

@@ -1,0 +1,71 @@
+"""Letting someone into an organisation outlives the session that does it: inviting and
+deciding a request to join ask for the password unless it was given, or the person signed in,
+in the last 5 minutes (config.confirmation; outside probe, stop 29)."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.urls import reverse
+from django.utils import timezone
+
+from clusters.models import Invitation, JoinRequest, Membership
+from tests.conftest import confirm_it_is_you
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _reauthenticate_url(response) -> str:
+    assert response.status_code == 302
+    return response["Location"]
+
+
+def test_an_invitation_from_a_session_not_confirmed_lately_asks_for_the_password_first(
+    client, member, organisation
+):
+    client.force_login(member)
+    confirm_it_is_you(client)
+    url = reverse("clusters:organisation-invite", args=[organisation.ref])
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        response = client.post(url, {"email": "mallory@example.net"})
+        location = _reauthenticate_url(response)
+        assert location.startswith(reverse("account_reauthenticate"))
+        # Back to the organisation's page afterwards (the invite address answers POST only).
+        assert (
+            "next="
+            + reverse("clusters:organisation-detail", args=[organisation.ref]).replace("/", "%2F")
+            in location
+        )
+        assert not Invitation.objects.exists()
+        confirm_it_is_you(client)
+        client.post(url, {"email": "mallory@example.net"})
+    assert Invitation.objects.filter(email="mallory@example.net").count() == 1
+
+
+def test_a_join_request_from_a_session_not_confirmed_lately_is_not_decided(
+    client, member, organisation
+):
+    newcomer = UserFactory()
+    join_request = JoinRequest.objects.create(organisation=organisation, user=newcomer)
+    client.force_login(member)
+    confirm_it_is_you(client)
+    url = reverse("clusters:join-request-decide", args=[organisation.ref, join_request.public_id])
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        response = client.post(url, {"decision": "approve"})
+        assert _reauthenticate_url(response).startswith(reverse("account_reauthenticate"))
+    join_request.refresh_from_db()
+    assert join_request.status == JoinRequest.Status.OPEN
+    assert not Membership.objects.filter(user=newcomer).exists()
+
+
+def test_someone_from_another_organisation_still_gets_not_found_not_the_password_page(
+    client, organisation, outsider
+):
+    client.force_login(outsider)
+    response = client.post(
+        reverse("clusters:organisation-invite", args=[organisation.ref]),
+        {"email": "mallory@example.net"},
+    )
+    assert response.status_code == 404
+    assert not Invitation.objects.exists()
