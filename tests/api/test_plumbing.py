@@ -586,6 +586,34 @@ def test_a_number_too_large_or_not_a_number_is_a_400_not_stored_as_inf(api, numb
     assert ok.status_code == 201, ok.content[:300]
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"kind": "\\ud800x", "title": "A title here", "description": "Some words", '
+        '"themes": ["ccus"]}',
+        '{"kind": "offer", "title": "A title here", "description": "Some words", '
+        '"themes": ["ccus"], "partner_kind": "\\udfff"}',
+        '{"kind": "offer", "title": "A title here", "description": "Some words", '
+        '"themes": ["ccus"], "\\ud800": 1}',
+    ],
+)
+def test_a_lone_surrogate_escape_anywhere_in_a_body_is_a_400_and_nothing_is_stored(api, body):
+    """Outside probe, stop 29: a choice field repeated the value in its error message, which
+    could not then be written out (a 500)."""
+    membership = MembershipFactory()
+    organisation = membership.organisation
+    bearer(api, services.create_token(membership.user, "CRM", "write")[1])
+    url = f"/api/v1/organisations/{organisation.ref}/listings/"
+    response = api.post(url, body, content_type="application/json")
+    assert response.status_code == 400, response.content[:300]
+    assert "lone surrogate" in response.json()["message"]
+    assert not organisation.listings.exists()
+    # A character outside the Basic Multilingual Plane, escaped as a pair, is text like any other.
+    ok = body.replace("\\ud800x", "offer").replace("\\udfff", "any").replace('"\\ud800": 1, ', "")
+    ok = ok.replace(', "\\ud800": 1', "").replace("A title here", "A title \\ud83d\\ude00 here")
+    assert api.post(url, ok, content_type="application/json").status_code == 201
+
+
 def test_a_body_over_the_size_limit_is_a_json_400_under_the_api(api, settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     user = UserFactory()
