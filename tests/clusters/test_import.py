@@ -255,6 +255,16 @@ def test_demo_data_has_open_funding_calls_marked_as_fictional(capsys):
         assert call.deadline.year >= 2031
 
 
+def test_demo_needs_that_ask_for_an_investor_are_found_by_the_looking_for_filter(client, capsys):
+    """Every demo listing was open to any kind of partner, so "Looking for: an investor"
+    found nothing in the demo (newcomer probe, stop 29)."""
+    call_command("load_demo")
+    page = client.get("/needs/", {"partner_kind": "investor"})
+    refs = [x.ref for x in page.context["page_obj"].object_list]
+    assert refs == ["D-0032"]
+    assert "Seed round" in page.content.decode()
+
+
 def test_demo_data_is_matched_as_it_loads_so_the_first_figures_show_matches(capsys):
     """`make run` computes the dashboards' figures before its worker starts: they showed no
     match at all for the first hour (newcomer probe, stop 27)."""
