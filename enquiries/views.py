@@ -5,8 +5,11 @@ from django.conf import settings
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
+from clusters.models import Listing
+
 from . import services
 from .forms import EnquiryForm
+from .models import Enquiry
 
 SESSION_KEY = "enquiry_reference"
 
@@ -25,8 +28,42 @@ def _refuse_sent_again(form):
     )
 
 
+def _about_listing(request) -> dict:
+    """What the form starts with when a page sends the person here about a listing
+    (`?listing=<ref>`, from "Nobody at X can answer ... use the Get in touch form and name
+    this offer"): the listing named in the message, the topic and its cluster, and, signed
+    in, their name, address and organisation. They had to type it all again (newcomer probe,
+    stop 29). Only a published listing is named; any other reference is ignored."""
+    ref = request.GET.get("listing", "")[:64]
+    listing = (
+        Listing.objects.published().select_related("organisation").filter(ref=ref).first()
+        if ref
+        else None
+    )
+    initial = {}
+    if listing is not None:
+        kind = listing.get_kind_display().lower()
+        initial["message"] = (
+            f"I would like to get in touch with {listing.organisation.name} about their "
+            f"{kind} “{listing.title}” ({listing.ref}).\n\n"
+        )
+        initial["topic"] = Enquiry.Topic.PARTNERING
+        clusters = list(listing.clusters.all()[:2])
+        if len(clusters) == 1:
+            initial["cluster"] = clusters[0].pk
+    user = request.user
+    if user.is_authenticated:
+        initial["name"], initial["email"] = user.name, user.email
+        membership = user.memberships.select_related("organisation").order_by("created_at")
+        if first := membership.first():
+            initial["organisation"] = first.organisation.name
+    return initial
+
+
 def create(request):
-    form = EnquiryForm(request.POST or None)
+    form = EnquiryForm(
+        request.POST or None, initial=None if request.POST else _about_listing(request)
+    )
     status = 200
     if request.method == "POST" and form.is_valid():
         token = form.cleaned_data["started"]

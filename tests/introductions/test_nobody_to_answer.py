@@ -94,7 +94,8 @@ def test_the_listing_page_says_nobody_can_answer_instead_of_the_button(client, s
     html = text(client.get(imported.get_absolute_url()))
     assert f"Nobody at {imported.organisation.name} {NOBODY}" in html
     assert f"name this offer: “{imported.title}” ({imported.ref})" in html
-    assert f'href="{reverse("enquiries:create")}">Get in touch with our programme team' in html
+    form = f"{reverse('enquiries:create')}?listing={imported.ref}"  # the form names it
+    assert f'href="{form}">Get in touch with our programme team' in html
     assert f'href="{ask_url(imported)}"' not in html
     # Someone joins, confirmed: the button is back.
     MembershipFactory(organisation=imported.organisation)
