@@ -216,7 +216,20 @@ def listing_detail(request, ref):
         # same 404 as for no listing at all.
         if Listing.objects.editable_by(request.user).filter(ref=ref).exists():
             return redirect("clusters:listing-preview", ref)
-        raise
+        # One that was public (withdrawn, taken down, its organisation refused): people reach
+        # it from match emails and bookmarks, and "Page not found, check the address" sent
+        # them nowhere (newcomer probe, stop 29). It is said to be gone, and nothing more of
+        # it is shown: the API's removals list already names such listings, never a draft.
+        gone = Listing.objects.once_public().exclude(status=Listing.Status.PUBLISHED)
+        kind = gone.filter(ref=ref).values_list("kind", flat=True).first()
+        if kind is None:
+            raise
+        return render(
+            request,
+            "clusters/listing_gone.html",
+            {"noun": Listing.Kind(kind).label.lower(), "is_offer": kind == Listing.Kind.OFFER},
+            status=410,
+        )
     is_offer = listing.kind == Listing.Kind.OFFER
     return render(
         request,

@@ -199,8 +199,11 @@ def test_listing_lists_filter_by_search_cluster_theme_and_organisation_kind(clie
 
 @pytest.mark.parametrize("status", ["draft", "pending", "withdrawn"])
 def test_unpublished_listing_page_is_404(client, status):
-    listing = ListingFactory(status=status)
-    assert client.get(listing.get_absolute_url()).status_code == 404
+    """A withdrawn one was public: it says it is gone (410), and nothing more of it."""
+    listing = ListingFactory(status=status, published_at=None)
+    response = client.get(listing.get_absolute_url())
+    assert response.status_code == (410 if status == "withdrawn" else 404)
+    assert listing.title not in response.content.decode()
 
 
 def test_listing_page_shows_the_listing_and_its_organisation(client):

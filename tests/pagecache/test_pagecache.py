@@ -261,7 +261,7 @@ def test_withdrawing_hides_the_listing_at_once(client, member, organisation):
     assert "Spare steam capacity" in _offers(visitor)
     client.force_login(member)
     client.post(reverse("clusters:listing-withdraw", args=[listing.ref]))
-    assert visitor.get(listing.get_absolute_url()).status_code == 404
+    assert visitor.get(listing.get_absolute_url()).status_code == 410  # gone
     assert "Spare steam capacity" not in _offers(visitor)
 
 
@@ -289,7 +289,7 @@ def test_an_edit_shows_at_once(client, member, organisation):
 def test_staff_taking_a_listing_down_hides_it_at_once(client, listing, staff):
     assert client.get(listing.get_absolute_url()).status_code == 200
     cluster_services.unpublish_listing(listing, staff, "Spam")
-    assert client.get(listing.get_absolute_url()).status_code == 404
+    assert client.get(listing.get_absolute_url()).status_code == 410  # gone
 
 
 def test_the_expiry_task_hides_expired_listings_at_once(client, listing):
@@ -297,7 +297,7 @@ def test_the_expiry_task_hides_expired_listings_at_once(client, listing):
     pagecache.bump()  # the line above is the test's own bulk write
     assert client.get(listing.get_absolute_url()).status_code == 200
     cluster_services.expire_listings(today=timezone.localdate() + timedelta(days=1))
-    assert client.get(listing.get_absolute_url()).status_code == 404
+    assert client.get(listing.get_absolute_url()).status_code == 410  # gone
 
 
 def test_a_changed_challenge_shows_at_once(client):
@@ -406,7 +406,7 @@ def test_other_processes_see_a_change_at_once(gunicorn):
 
     cluster_services.withdraw_listing(listing)
     for _ in range(8):
-        assert _get(gunicorn, url)[0] == 404
+        assert _get(gunicorn, url)[0] == 410  # gone
         assert "Waste heat to" not in _get(gunicorn, offers)[2]
 
 

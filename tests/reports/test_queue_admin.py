@@ -210,7 +210,7 @@ def test_taking_the_listing_down_closes_every_open_report_on_it(
     assert fresh(other).status == Report.Status.OPEN
     # Its organisation is told, as when staff take it down from the listing's own page.
     assert Email.objects.filter(to=member.email, subject__icontains="taken down").exists()
-    assert client.get(listing.get_absolute_url()).status_code == 404
+    assert client.get(listing.get_absolute_url()).status_code == 410  # gone
     # The history of the report and of the listing say who decided and why.
     assert LogEntry.objects.filter(object_id=str(first.pk), change_message__contains=REASON)
     assert LogEntry.objects.filter(object_id=str(listing.pk), change_message__contains=REASON)

@@ -1,0 +1,48 @@
+"""A listing that was public and is no longer says so, and shows nothing of itself; one that
+never was public answers the same 404 as a listing that does not exist (newcomer probe,
+stop 29: links in match emails led to "Page not found, check the address")."""
+
+import pytest
+from django.utils import timezone
+
+from clusters.models import Listing
+from tests.factories import ListingFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_a_withdrawn_listing_says_it_is_no_longer_here_and_nothing_of_it(client, signed_in):
+    listing = ListingFactory(
+        kind="need",
+        title="Secret <b>title</b>",
+        status=Listing.Status.WITHDRAWN,
+        published_at=timezone.now(),
+    )
+    if signed_in:
+        client.force_login(UserFactory())
+    response = client.get(listing.get_absolute_url())
+    assert response.status_code == 410
+    html = response.content.decode()
+    assert "This need is no longer on Cluster Exchange" in html
+    assert "Secret" not in html and listing.organisation.name not in html
+    assert 'href="/needs/"' in html
+
+
+def test_a_listing_taken_down_says_the_same(client, moderator):
+    from clusters import services
+
+    listing = ListingFactory(kind="offer")
+    services.unpublish_listing(listing, moderator, "Spam")
+    response = client.get(listing.get_absolute_url())
+    assert response.status_code == 410
+    assert "This offer is no longer on Cluster Exchange" in response.content.decode()
+
+
+@pytest.mark.parametrize("status", [Listing.Status.DRAFT, Listing.Status.PENDING])
+def test_a_listing_never_public_is_not_found_like_one_that_does_not_exist(client, status):
+    listing = ListingFactory(status=status, published_at=None)
+    response = client.get(listing.get_absolute_url())
+    assert response.status_code == 404
+    assert "no longer on Cluster Exchange" not in response.content.decode()
+    assert client.get("/listings/L-nothing/").status_code == 404
