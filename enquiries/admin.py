@@ -2,18 +2,22 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import Count, Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
+from django.utils.text import capfirst
 from django.utils.timesince import timesince
 
 from . import services
 from .models import MESSAGE_MAX, Attachment, Enquiry, EnquiryEvent, Message
 
 REPLY_FIELDSET = "Reply or add a note"
+# The bulk actions' warnings name this many enquiries by reference, then count the rest.
+NAMED_AT_MOST = 5
 
 
 def _enquiries(number: int) -> str:
@@ -22,6 +26,20 @@ def _enquiries(number: int) -> str:
 
 def _was(number: int) -> str:
     return "was" if number == 1 else "were"
+
+
+def _listed(words: list[str]) -> str:
+    """ "A", "A and B", "A, B and C"."""
+    return " and ".join(filter(None, [", ".join(words[:-1]), words[-1]]))
+
+
+def _change_message(events) -> list:
+    """The admin history's message for a service's history rows ("Changed Status and
+    Assignee."), in the structure Django's own saves write."""
+    fields = dict.fromkeys(
+        capfirst(Enquiry._meta.get_field(event.field).verbose_name) for event in events
+    )
+    return [{"changed": {"fields": list(fields)}}]
 
 
 class AssignedToMeFilter(admin.SimpleListFilter):
@@ -229,33 +247,64 @@ class EnquiryAdmin(admin.ModelAdmin):
     # the selection afterwards: the list's filter, say "status: new", no longer holds the rows
     # just changed, so counting it again said "0 enquiries" (outside probe).
 
-    def _apply(self, queryset, service):
-        """Call `service(enquiry)` on each selected enquiry; answer how many it changed and how
-        many it left as they were (it wrote no history for them)."""
-        changed = unchanged = 0
+    def _apply(self, request, queryset, service):
+        """Call `service(enquiry)` on each selected enquiry; answer the enquiries it changed,
+        how many it left as they were (it wrote no history for them) and how many it refused
+        (services.EnquiryAssigned). Each change is also logged in the admin's own history
+        (its "History" page), which otherwise lists only the changes saved on the page."""
+        changed, unchanged, refused = [], 0, 0
         for enquiry in queryset.select_related("assignee"):
-            if service(enquiry):
-                changed += 1
+            try:
+                with transaction.atomic():
+                    events = service(enquiry)
+                    if events:
+                        self.log_change(request, enquiry, _change_message(events))
+            except services.EnquiryAssigned:
+                refused += 1
+                continue
+            if events:
+                changed.append(enquiry)
             else:
                 unchanged += 1
-        return changed, unchanged
+        return changed, unchanged, refused
 
-    def _set_status(self, request, queryset, status):
-        changed, unchanged = self._apply(
-            queryset, lambda enquiry: services.change_enquiry(enquiry, request.user, status=status)
+    def _set_status(self, request, queryset, status, service=None):
+        service = service or (
+            lambda enquiry: services.change_enquiry(enquiry, request.user, status=status)
         )
+        changed, unchanged, refused = self._apply(request, queryset, service)
         label = Enquiry.Status(status).label.lower()
-        text = f"{_enquiries(changed)} marked as {label}."
+        text = f"{_enquiries(len(changed))} marked as {label}."
         if unchanged:
             text += f" {_enquiries(unchanged)} {_was(unchanged)} already {label}."
-        self.message_user(request, text, messages.SUCCESS)
+        if refused:
+            text += (
+                f" {_enquiries(refused)} left as {'it was' if refused == 1 else 'they were'}:"
+                f" assigned to someone, who keeps {'it' if refused == 1 else 'them'}. To take"
+                " one back, clear its assignee on its page."
+            )
+        self.message_user(request, text, messages.WARNING if refused else messages.SUCCESS)
+        return changed
+
+    def _warn_of_no_reply(self, request, enquiries):
+        """Closing or marking as spam ends the enquiry: say if its sender never had a reply,
+        which a bulk action otherwise hides (usability probe)."""
+        silent = sorted(e.reference for e in enquiries if e.first_replied_at is None)
+        if not silent:
+            return
+        if len(silent) > NAMED_AT_MOST:
+            shown = ", ".join(silent[:NAMED_AT_MOST])
+            which = f"{len(silent)} of them: {shown} and {len(silent) - NAMED_AT_MOST} more"
+        else:
+            which = _listed(silent)
+        self.message_user(request, f"No reply was sent to the sender of {which}.", messages.WARNING)
 
     @admin.action(permissions=["change"], description="Assign the selected enquiries to me")
     def assign_to_me(self, request, queryset):
-        changed, unchanged = self._apply(
-            queryset, lambda enquiry: services.assign_to(enquiry, request.user)
+        changed, unchanged, _ = self._apply(
+            request, queryset, lambda enquiry: services.assign_to(enquiry, request.user)
         )
-        text = f"{_enquiries(changed)} assigned to you."
+        text = f"{_enquiries(len(changed))} assigned to you."
         if unchanged:
             text += f" {_enquiries(unchanged)} {_was(unchanged)} already yours."
         self.message_user(request, text, messages.SUCCESS)
@@ -265,10 +314,10 @@ class EnquiryAdmin(admin.ModelAdmin):
         description="Give the selected enquiries with no cluster their likely cluster",
     )
     def set_likely_cluster(self, request, queryset):
-        changed, unchanged = self._apply(
-            queryset, lambda enquiry: services.set_likely_cluster(enquiry, request.user)
+        changed, unchanged, _ = self._apply(
+            request, queryset, lambda enquiry: services.set_likely_cluster(enquiry, request.user)
         )
-        text = f"{_enquiries(changed)} given their likely cluster."
+        text = f"{_enquiries(len(changed))} given their likely cluster."
         if unchanged:
             text += (
                 f" {_enquiries(unchanged)} left as {'it was' if unchanged == 1 else 'they were'}:"
@@ -278,7 +327,12 @@ class EnquiryAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description="Mark the selected enquiries as triaged")
     def mark_triaged(self, request, queryset):
-        self._set_status(request, queryset, Enquiry.Status.TRIAGED)
+        self._set_status(
+            request,
+            queryset,
+            Enquiry.Status.TRIAGED,
+            lambda enquiry: services.mark_triaged(enquiry, request.user),
+        )
 
     @admin.action(
         permissions=["change"], description="Mark the selected enquiries as waiting on the sender"
@@ -288,11 +342,13 @@ class EnquiryAdmin(admin.ModelAdmin):
 
     @admin.action(permissions=["change"], description="Close the selected enquiries")
     def mark_closed(self, request, queryset):
-        self._set_status(request, queryset, Enquiry.Status.CLOSED)
+        closed = self._set_status(request, queryset, Enquiry.Status.CLOSED)
+        self._warn_of_no_reply(request, closed)
 
     @admin.action(permissions=["change"], description="Mark the selected enquiries as spam")
     def mark_spam(self, request, queryset):
-        self._set_status(request, queryset, Enquiry.Status.SPAM)
+        spam = self._set_status(request, queryset, Enquiry.Status.SPAM)
+        self._warn_of_no_reply(request, spam)
 
     @admin.action(description="Export the selected enquiries to a spreadsheet (CSV)")
     def export_csv(self, request, queryset):

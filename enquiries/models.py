@@ -202,7 +202,8 @@ class Attachment(models.Model):
 
 
 class EnquiryEvent(models.Model):
-    """Append-only history: one row per change of status, assignee or priority."""
+    """Append-only history: one row per change of status, assignee or priority, and one per
+    reply sent (services.REPLY_EVENT)."""
 
     enquiry = models.ForeignKey(Enquiry, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(

@@ -107,6 +107,10 @@ OLE2_TYPES = {"application/msword", "application/vnd.ms-excel", "application/vnd
 STORED_BODY_MAX = 100_000
 # Changes to these are written to the enquiry's history, with who made them.
 TRACKED_FIELDS = ("status", "priority", "assignee", "cluster", "topic")
+# The history row of a reply sent (EnquiryEvent.field). Its text names no one: the history
+# is kept after the sender's details are removed (staff.services.anonymise_enquiry).
+REPLY_EVENT = "reply"
+REPLY_EVENT_TEXT = "Emailed to the sender"
 
 
 def triagers(keep: int | None = None):
@@ -318,6 +322,26 @@ def assign_to(enquiry: Enquiry, user, actor=None) -> list[EnquiryEvent]:
     return change_enquiry(enquiry, actor or user, **changes)
 
 
+class EnquiryAssigned(Exception):
+    """Refused: the enquiry is someone's, and marking it triaged would not give it back."""
+
+
+def mark_triaged(enquiry: Enquiry, actor=None) -> list[EnquiryEvent]:
+    """Mark the enquiry as read and ready to be given to someone, with history; [] if it was
+    triaged already.
+
+    "Triaged" comes before "assigned" (assign_to moves it on; an enquiry reopened with an
+    assignee goes back to "assigned"). So an enquiry someone has is left as it was, status
+    and assignee both, and EnquiryAssigned raised: taking it from them is done on its page,
+    by clearing the assignee in view, never as a side effect of a status.
+    """
+    if enquiry.status == Enquiry.Status.TRIAGED:
+        return []
+    if enquiry.assignee_id is not None:
+        raise EnquiryAssigned(enquiry.reference)
+    return change_enquiry(enquiry, actor, status=Enquiry.Status.TRIAGED)
+
+
 def add_note(enquiry: Enquiry, author, body: str) -> Message:
     """An internal note in the thread: never sent to anyone."""
     return Message.objects.create(
@@ -333,9 +357,10 @@ def add_note(enquiry: Enquiry, author, body: str) -> Message:
 def send_reply(enquiry: Enquiry, author, body: str, *, wait_on_sender: bool = True) -> Message:
     """Record a reply in the thread and queue it to the sender, with the reference in the subject.
 
-    A reply to an enquiry that was not yet answered sets first_replied_at; the enquiry then
-    waits on the sender (with a history row), unless `wait_on_sender` is False: the person
-    chose its status with the reply (the admin's form), and that choice stands.
+    The reply gets a history row of its own (REPLY_EVENT). A reply to an enquiry that was not
+    yet answered sets first_replied_at; the enquiry then waits on the sender (with a history
+    row), unless `wait_on_sender` is False: the person chose its status with the reply (the
+    admin's form), and that choice stands.
     """
     subject = one_line(render_to_string("emails/enquiry_reply_subject.txt", {"enquiry": enquiry}))[
         :SUBJECT_MAX
@@ -368,6 +393,13 @@ def send_reply(enquiry: Enquiry, author, body: str, *, wait_on_sender: bool = Tr
     # The outbox's Message-ID: a reply to it joins this thread when the mailbox is imported.
     message.message_id = email.message_id
     message.save(update_fields=["message_id"])
+    EnquiryEvent.objects.create(
+        enquiry=enquiry,
+        actor=author,
+        field=REPLY_EVENT,
+        new=REPLY_EVENT_TEXT,
+        created_at=message.created_at,
+    )
     if enquiry.first_replied_at is None:
         enquiry.first_replied_at = message.created_at
     if wait_on_sender and enquiry.status not in (Enquiry.Status.CLOSED, Enquiry.Status.SPAM):

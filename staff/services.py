@@ -29,7 +29,7 @@ CLOSED_STATUSES = [Enquiry.Status.CLOSED, Enquiry.Status.SPAM]
 @dataclass(frozen=True)
 class EnquiryFigures:
     since: datetime  # the start of today, local time
-    new_today: int
+    new_today: int  # arrived today and still open
     unassigned: int  # open and nobody's
     oldest_open: Enquiry | None
     median_first_reply: timedelta | None  # over first replies sent in the last 30 days
@@ -67,12 +67,14 @@ class HomePanel:
 
 
 def enquiry_figures(now: datetime | None = None) -> EnquiryFigures:
-    """Today's new enquiries, open ones nobody has, the oldest open one, and the median time
-    from arrival to first reply. Three queries, however many enquiries there are."""
+    """Today's new enquiries that are still open, open ones nobody has, the oldest open one,
+    and the median time from arrival to first reply. Three queries, however many enquiries
+    there are."""
     now = now or timezone.now()
     since = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     counts = Enquiry.objects.aggregate(
-        new_today=Count("pk", filter=Q(created_at__gte=since)),
+        # Still open: one closed or marked as spam today needs nobody (usability probe).
+        new_today=Count("pk", filter=Q(created_at__gte=since) & ~Q(status__in=CLOSED_STATUSES)),
         unassigned=Count("pk", filter=Q(assignee__isnull=True) & ~Q(status__in=CLOSED_STATUSES)),
     )
     oldest_open = Enquiry.objects.open().order_by("created_at", "pk").first()

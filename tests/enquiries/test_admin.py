@@ -143,6 +143,22 @@ def test_changing_status_assignee_and_priority_writes_history_rows(client, staff
     assert "History" in page and "colleague@example.org" in page
 
 
+def test_a_reply_sent_is_a_row_of_the_change_pages_history(client, staff, enquiry):
+    """The history table showed status and assignee changes but not the reply (probe)."""
+    client.force_login(staff)
+    client.post(change_url(enquiry), form_data(enquiry, reply="Amine Works could help."))
+
+    page = client.get(change_url(enquiry))
+
+    rows = [(e.field, e.new, e.actor) for e in page.context["events"]]
+    assert ("reply", "Emailed to the sender", staff) in rows
+    assert ("status", "Waiting on sender", staff) in rows
+    # No personal data: the history outlives the sender's details (staff.services).
+    assert not any(enquiry.email in new or "Amine" in new for _, new, _ in rows)
+    history = page.content.decode().split("<h2>History</h2>")[1]
+    assert "Reply" in history and "Emailed to the sender" in history
+
+
 def test_an_enquiry_is_given_only_to_staff_who_can_open_it(client, staff, enquiry):
     """Moderators cannot open enquiries (their role has no enquiry permission): they are not
     offered, and a crafted form that names one changes nothing (newcomer probe)."""

@@ -2,7 +2,9 @@
 counts the enquiries the action changed, even when the change takes them out of the filter."""
 
 import pytest
+from django.contrib.admin.models import CHANGE, LogEntry
 from django.urls import reverse
+from django.utils import timezone
 
 from enquiries import services
 from enquiries.models import Enquiry, EnquiryEvent
@@ -50,7 +52,7 @@ def test_a_status_action_on_the_new_list_counts_the_enquiries_it_changed(
     response = run_action(client, action, chosen, "status__exact=new")
 
     assert response.status_code == 200
-    assert messages_on(response) == [f"2 enquiries {words}."]
+    assert messages_on(response)[0] == f"2 enquiries {words}."
     for enquiry in chosen:
         enquiry.refresh_from_db()
         assert enquiry.status == status
@@ -131,3 +133,88 @@ def test_the_likely_cluster_is_given_to_those_with_none_and_one_likely(client, r
         assert enquiry.cluster == cluster
     assert EnquiryEvent.objects.get(enquiry=one, field="cluster").actor == user
     assert not EnquiryEvent.objects.filter(enquiry__in=[two, set_already]).exists()
+
+
+@pytest.mark.parametrize("who", MAY_TRIAGE)
+def test_marking_triaged_leaves_an_assigned_enquiry_with_its_assignee_and_says_so(
+    client, request, who, triager
+):
+    """ "Triaged" comes before "assigned": the action moved GC-2026-00002 back to "triaged"
+    and kept its assignee (usability probe). It stays assigned, and the message says why."""
+    user = request.getfixturevalue(who)
+    taken = make_enquiry()
+    services.assign_to(taken, triager)
+    fresh = make_enquiry()
+    client.force_login(user)
+
+    response = run_action(client, "mark_triaged", [taken, fresh], "")
+
+    assert messages_on(response) == [
+        "1 enquiry marked as triaged. 1 enquiry left as it was: assigned to someone, who keeps"
+        " it. To take one back, clear its assignee on its page."
+    ]
+    taken.refresh_from_db()
+    assert (taken.status, taken.assignee) == (Enquiry.Status.ASSIGNED, triager)
+    assert not EnquiryEvent.objects.filter(enquiry=taken).exclude(actor=triager).exists()
+    fresh.refresh_from_db()
+    assert fresh.status == Enquiry.Status.TRIAGED
+
+
+@pytest.mark.parametrize(("action", "words"), [("mark_closed", "closed"), ("mark_spam", "spam")])
+def test_closing_or_marking_as_spam_names_the_enquiries_nobody_replied_to(
+    client, staff, action, words
+):
+    answered = make_enquiry(first_replied_at=timezone.now())
+    unanswered = [make_enquiry(), make_enquiry()]
+    client.force_login(staff)
+
+    response = run_action(client, action, [answered, *unanswered], "")
+
+    first, second = sorted(e.reference for e in unanswered)
+    assert messages_on(response) == [
+        f"3 enquiries marked as {words}.",
+        f"No reply was sent to the sender of {first} and {second}.",
+    ]
+    assert [m.level_tag for m in response.context["messages"]] == ["success", "warning"]
+
+
+def test_closing_many_unanswered_enquiries_names_five_and_counts_the_rest(client, staff):
+    unanswered = [make_enquiry() for _ in range(7)]
+    client.force_login(staff)
+
+    response = run_action(client, "mark_closed", unanswered, "")
+
+    warning = messages_on(response)[1]
+    assert warning.startswith("No reply was sent to the sender of 7 of them: GC-")
+    assert warning.endswith(" and 2 more.")
+    assert warning.count("GC-") == 5
+
+
+def test_closing_answered_enquiries_gives_no_warning(client, staff):
+    answered = make_enquiry(first_replied_at=timezone.now())
+    already_closed = make_enquiry(status=Enquiry.Status.CLOSED)  # not changed: not warned of
+    client.force_login(staff)
+
+    response = run_action(client, "mark_closed", [answered, already_closed], "")
+
+    assert messages_on(response) == ["1 enquiry marked as closed. 1 enquiry was already closed."]
+
+
+def test_each_enquiry_a_bulk_action_changes_is_on_its_admin_history_page(client, staff):
+    """Django's "History" page listed only saves of the change page, not bulk actions."""
+    chosen = make_enquiry()
+    mine_already = make_enquiry()
+    services.assign_to(mine_already, staff)
+    client.force_login(staff)
+
+    run_action(client, "assign_to_me", [chosen, mine_already], "")
+    run_action(client, "mark_closed", [chosen], "")
+
+    entries = LogEntry.objects.filter(object_id=str(chosen.pk)).order_by("pk")
+    assert [(e.action_flag, e.user, e.get_change_message()) for e in entries] == [
+        (CHANGE, staff, "Changed Status and Assignee."),
+        (CHANGE, staff, "Changed Status."),
+    ]
+    assert not LogEntry.objects.filter(object_id=str(mine_already.pk)).exists()
+    history = reverse("admin:enquiries_enquiry_history", args=[chosen.pk])
+    assert "Changed Status and Assignee." in client.get(history).content.decode()

@@ -1,4 +1,4 @@
-"""Enquiry services without the web: references and the attachment rules."""
+"""Enquiry services without the web: references, the attachment rules and triage."""
 
 from datetime import timedelta
 
@@ -6,8 +6,10 @@ import pytest
 from django.utils import timezone
 
 from enquiries import services
-from enquiries.models import FORM_MAX_AGE_SECONDS, SentForm
+from enquiries.models import FORM_MAX_AGE_SECONDS, Enquiry, EnquiryEvent, SentForm
 from tests.enquiries import samples
+from tests.enquiries.conftest import make_enquiry
+from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -110,3 +112,26 @@ def test_spent_tokens_older_than_a_form_may_live_are_forgotten(db):
     SentForm.objects.update(sent_at=timezone.now() - timedelta(seconds=FORM_MAX_AGE_SECONDS + 1))
     services.spend_form_token("new")
     assert SentForm.objects.count() == 1
+
+
+def test_marking_triaged_refuses_an_enquiry_someone_has_and_changes_nothing():
+    someone = UserFactory(is_staff=True)
+    enquiry = make_enquiry()
+    services.assign_to(enquiry, someone)
+    before = EnquiryEvent.objects.count()
+
+    with pytest.raises(services.EnquiryAssigned):
+        services.mark_triaged(enquiry, someone)
+
+    enquiry.refresh_from_db()
+    assert (enquiry.status, enquiry.assignee) == (Enquiry.Status.ASSIGNED, someone)
+    assert EnquiryEvent.objects.count() == before
+
+
+def test_marking_triaged_an_enquiry_nobody_has_writes_its_history_once():
+    someone = UserFactory(is_staff=True)
+    enquiry = make_enquiry()
+
+    [event] = services.mark_triaged(enquiry, someone)
+    assert (event.field, event.old, event.new, event.actor) == ("status", "New", "Triaged", someone)
+    assert services.mark_triaged(enquiry, someone) == []

@@ -43,6 +43,14 @@ def test_new_today_counts_from_local_midnight():
     assert figures.since == NOW.replace(hour=0)
 
 
+def test_new_today_leaves_out_enquiries_already_closed_or_marked_as_spam():
+    for status in Enquiry.Status:
+        make_enquiry(created_at=NOW.replace(hour=9), status=status)
+
+    # New, triaged, assigned and waiting on the sender: not closed, not spam.
+    assert services.enquiry_figures().new_today == 4
+
+
 def test_unassigned_counts_open_enquiries_that_nobody_has():
     someone = UserFactory(is_staff=True)
     make_enquiry()
@@ -121,7 +129,8 @@ def test_the_home_page_shows_each_figure_with_a_link_to_its_list(client, staff):
 
     page = client.get(reverse("admin:index")).content.decode()
     changelist = reverse("admin:enquiries_enquiry_changelist")
-    assert f'{changelist}?created_at__gte=2026-05-14T00%3A00%3A00%2B01%3A00">1</a>' in page
+    today = "created_at__gte=2026-05-14T00%3A00%3A00%2B01%3A00"
+    assert f'{changelist}?{today}&amp;status__in=new,triaged,assigned,waiting">1</a>' in page
     assert f'{changelist}?mine=nobody&amp;status__in=new,triaged,assigned,waiting">2</a>' in page
     oldest_url = reverse("admin:enquiries_enquiry_change", args=[oldest.pk])
     assert f'<a href="{oldest_url}">{oldest.reference}</a>, 3 days old' in page
@@ -134,12 +143,20 @@ def test_the_home_page_shows_each_figure_with_a_link_to_its_list(client, staff):
 
 def test_the_links_open_lists_with_the_same_counts(client, staff):
     make_enquiry(created_at=ago(hours=1))
+    make_enquiry(created_at=ago(hours=1), status=Enquiry.Status.SPAM)
     make_enquiry(created_at=ago(days=2), status=Enquiry.Status.CLOSED)
     make_enquiry(created_at=ago(days=2), assignee=staff, status=Enquiry.Status.ASSIGNED)
     client.force_login(staff)
     changelist = reverse("admin:enquiries_enquiry_changelist")
 
-    today = client.get(changelist, {"created_at__gte": NOW.replace(hour=0).isoformat()})
+    assert services.enquiry_figures().new_today == 1
+    today = client.get(
+        changelist,
+        {
+            "created_at__gte": NOW.replace(hour=0).isoformat(),
+            "status__in": "new,triaged,assigned,waiting",
+        },
+    )
     assert today.context["cl"].result_count == 1
     nobody = client.get(
         changelist, {"mine": "nobody", "status__in": "new,triaged,assigned,waiting"}
