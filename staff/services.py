@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.contrib.admin.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery
@@ -210,8 +212,9 @@ def anonymise_enquiry(enquiry_id: int, now: datetime | None = None) -> bool:
 
     Replaced: name, email, organisation, subject, consent, and every message's sender,
     subject, text and import notes; the copies of the emails sent to the sender (in the
-    outbox) too. Deleted: attachments, files included (once the transaction commits).
-    Kept: the reference, topic, kind of organisation, cluster, status, priority, assignee,
+    outbox) too, and the name in the admin's history of changes to it. Deleted:
+    attachments, files included (once the transaction commits). Kept: the reference, topic,
+    kind of organisation, cluster, status, priority, assignee,
     dates, and the Message-IDs (so that importing the mailbox again finds the emails
     already filed instead of making new enquiries of them).
 
@@ -242,6 +245,10 @@ def anonymise_enquiry(enquiry_id: int, now: datetime | None = None) -> bool:
         consent_to_contact=False,
         updated_at=now,
     )
+    # The admin's own history names each entry by the enquiry as it was ("GC-...: <name>").
+    LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(Enquiry), object_id=str(enquiry.pk)
+    ).update(object_repr=f"{enquiry.reference}: {ANONYMISED_NAME}")
     EnquiryEvent.objects.create(
         enquiry=enquiry, actor=None, field=ANONYMISED_EVENT, new="Personal details removed"
     )

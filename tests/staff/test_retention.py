@@ -95,6 +95,32 @@ def test_a_closed_enquiry_is_anonymised_after_the_retention_period_keeping_its_s
 
 
 @pytest.mark.django_db
+def test_the_admin_history_of_an_anonymised_enquiry_no_longer_names_its_sender(client):
+    """The admin's own history (LogEntry) names each entry by the enquiry as it was,
+    "GC-...: <sender's name>"; bulk actions write such entries for every enquiry they change
+    (review, stop 29)."""
+    from django.contrib.admin.models import LogEntry
+    from django.urls import reverse
+
+    from staff.roles import TRIAGER
+    from tests.factories import staff_in
+
+    enquiry = closed_enquiry(name="Ada Lovelace")
+    triager = staff_in(TRIAGER)
+    client.force_login(triager)
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        client.post(
+            reverse("admin:enquiries_enquiry_changelist"),
+            {"action": "mark_spam", "_selected_action": [enquiry.pk]},
+        )
+    assert LogEntry.objects.filter(object_repr__contains="Ada Lovelace").exists()
+    Email.objects.update(status=Email.Status.SENT)
+    assert anonymise_at(START + timedelta(days=731)) == 1
+    assert LogEntry.objects.filter(object_id=str(enquiry.pk)).exists()
+    assert not LogEntry.objects.filter(object_repr__contains="Ada").exists()
+
+
+@pytest.mark.django_db
 def test_spam_is_anonymised_after_30_days():
     with time_machine.travel(START, tick=False):
         spam = make_enquiry(name="Cheap Pills", email="pills@spam.example")
