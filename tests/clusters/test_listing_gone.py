@@ -46,3 +46,16 @@ def test_a_listing_never_public_is_not_found_like_one_that_does_not_exist(client
     assert response.status_code == 404
     assert "no longer on Cluster Exchange" not in response.content.decode()
     assert client.get("/listings/L-nothing/").status_code == 404
+
+
+def test_a_refused_organisation_is_told_how_to_ask_again(client, member, organisation, moderator):
+    """ "Contact the programme team" was not a link, and changing its details did nothing
+    (newcomer probe, stop 29)."""
+    from clusters import services
+
+    services.reject_organisation(organisation, moderator, "We could not find your company.")
+    client.force_login(member)
+    html = client.get(f"/your-organisation/{organisation.ref}/").content.decode()
+    assert "Your organisation was not approved: We could not find your company." in html
+    assert 'href="/get-in-touch/">get in touch with our programme team</a>' in html
+    assert f"give its reference, {organisation.ref}" in html
