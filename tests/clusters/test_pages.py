@@ -30,6 +30,9 @@ def test_home_page_shows_the_mission_and_the_six_clusters_as_chart_and_table(cli
         assert name in html
         assert f'<td class="govuk-table__cell govuk-table__cell--numeric">{figure}</td>' in html
     assert "about 33.2 million tonnes" in html
+    # The figures and the gaps were found only from the clusters page (newcomer probe).
+    assert f'href="{reverse("dashboards:mission")}"' in html
+    assert f'href="{reverse("insights:gaps")}"' in html
 
 
 @pytest.mark.parametrize(
