@@ -218,7 +218,7 @@ class ListingForm(forms.ModelForm):
         .order_by("cluster", "cluster_id", "title"),
         required=False,
         label="Challenge this answers (optional)",
-        empty_label="None",
+        empty_label="Not a particular challenge",
         error_messages={"invalid_choice": "Select a challenge from the list"},
     )
 
