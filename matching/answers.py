@@ -1,15 +1,15 @@
 """People's answers to suggestions, and the signal weights the matcher learns from them.
 
-Answers: "Interested" (on the site) and "Useful" (from a match email) mark a suggestion as
-liked, an accepted introduction too; "Not relevant" marks it as disliked. What the two sides
-say came of an accepted introduction (its best outcome) adjusts that: a trial or pilot, a
-contract, or a joint bid (submitted or won) makes it a strong "liked" (learn.STRONG); "we are
-talking" leaves it liked; "nothing came of it" takes the introduction's "liked" away, so the
-pair counts as whatever was answered on the match, or as a candidate nobody judged. (Nothing
-is read as neutral, not as "not relevant": a partnership can fail for reasons that have
-nothing to do with how well the listings fit.) An introduction about none of the asker's
-listings pairs its target with nothing, so it teaches the order of no listing's
-suggestions and is left out, outcome or not. `learn_weights()`
+Answers: "Interested" (on the site or from a match email; older emails said "Useful") marks a
+suggestion as liked, an accepted introduction too; "Not relevant" marks it as disliked. What
+the two sides say came of an accepted introduction (its best outcome) adjusts that: a trial
+or pilot, a contract, or a joint bid (submitted or won) makes it a strong "liked"
+(learn.STRONG); "we are talking" leaves it liked; "nothing came of it" takes the
+introduction's "liked" away, so the pair counts as whatever was answered on the match, or as
+a candidate nobody judged. (Nothing is read as neutral, not as "not relevant": a partnership
+can fail for reasons that have nothing to do with how well the listings fit.) An
+introduction about none of the asker's listings pairs its target with nothing, so it teaches
+the order of no listing's suggestions and is left out, outcome or not. `learn_weights()`
 fits the weights of the engine's signals to them (matching/learn.py) and puts them in use
 only when the guard lets it; the next fit (the nightly rebuild) then uses them.
 """

@@ -83,7 +83,7 @@ def answer_match(request, ref, target):
             )
         elif answer == Match.Status.NEW and before == Match.Status.INTERESTED:
             messages.success(
-                request, f"“{match.target.title}” is no longer marked as interesting to you."
+                request, f"You are no longer marked as interested in “{match.target.title}”."
             )
         elif answer == Match.Status.DISMISSED:
             messages.success(

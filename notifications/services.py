@@ -10,7 +10,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,8 @@ from django.utils.text import capfirst
 
 from clusters.models import Listing, Membership, Organisation
 from funding.models import FundingCall
+from introductions.models import Introduction
+from introductions.services import answerers, for_match, standing_introductions
 from matching.models import Match
 from matching.services import GOOD, calls_for_listings, set_match_status, strength
 from outbox.services import queue_email, queue_many
@@ -69,7 +71,8 @@ def collect_notices(now=None) -> int:
     Returns how many notices were offered (those already noticed are skipped by the table).
 
     Only members with a verified email address, of approved organisations, who have not
-    muted the listing or chosen "never". Idempotent: each pair is noticed once per person.
+    muted the listing or chosen "never"; never a pair with an introduction standing between
+    it (standing_pairs). Idempotent: each pair is noticed once per person.
     """
     now = now or timezone.now()
     matches = list(
@@ -90,6 +93,8 @@ def collect_notices(now=None) -> int:
             "reasons",
         )
     )
+    standing = standing_pairs((org, source, target) for _, source, org, target, *_ in matches)
+    matches = [m for m in matches if (m[1], m[3]) not in standing]
     organisations = {m[2] for m in matches}
     verified = EmailAddress.objects.filter(verified=True).values("user_id")
     members: dict[int, list[int]] = defaultdict(list)
@@ -121,6 +126,37 @@ def collect_notices(now=None) -> int:
     ]
     MatchNotice.objects.bulk_create(notices, batch_size=1000, ignore_conflicts=True)
     return len(notices)
+
+
+def standing_pairs(pairs) -> set[tuple[int, int]]:
+    """Of `pairs` (organisation id, its listing's id, the other listing's id), the (listing,
+    other listing) pairs with an introduction standing between them: asked for and waiting,
+    or accepted (introductions.services.for_match, the rule by which "Your matches" shows
+    "Introduced" or "Waiting for a reply" in place of "Request introduction"). Such a pair
+    is not a new match to announce: both sides already know of each other.
+
+    One query, then one for each of those organisations that has had any introduction.
+    """
+    by_organisation: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for organisation, source, target in pairs:
+        by_organisation[organisation].append((source, target))
+    if not by_organisation:
+        return set()
+    ids = list(by_organisation)
+    # Only a first sift, wider than the rule (any introduction, ever): most organisations
+    # have none, and need no query each. The rule itself is for_match's.
+    sent = Introduction.objects.filter(from_organisation=OuterRef("pk"))
+    received = Introduction.objects.filter(to_organisation=OuterRef("pk"))
+    involved = Organisation.objects.filter(pk__in=ids).filter(Exists(sent) | Exists(received))
+    found = set()
+    for organisation in involved:
+        standing = standing_introductions(organisation)
+        found.update(
+            (source, target)
+            for source, target in by_organisation[organisation.pk]
+            if for_match(standing, source, target)
+        )
+    return found
 
 
 def collect_search_notices(now=None, cadence: str | None = None) -> int:
@@ -240,6 +276,7 @@ def send_digests(cadence: str, now=None) -> int:
 def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
     from accounts.models import User
 
+    _drop_standing_notices(user_ids)
     Digest.objects.bulk_create(
         [Digest(user_id=pk, cadence=cadence, period=period) for pk in user_ids],
         ignore_conflicts=True,
@@ -280,6 +317,20 @@ def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
     if cadence in SLOWER:
         _slow_down_unopened(user_ids, cadence, now)
     return queued
+
+
+def _drop_standing_notices(user_ids: list[int]) -> None:
+    """Forget the notices not yet sent whose pair has had an introduction asked for or
+    accepted since they were collected (standing_pairs): a summary must not announce them
+    as new. Should the introduction lapse while the match is still new, collect_notices
+    notices it again."""
+    pending = MatchNotice.objects.filter(user_id__in=user_ids, digest__isnull=True)
+    rows = list(pending.values_list("pk", "source__organisation_id", "source_id", "target_id"))
+    standing = standing_pairs((org, source, target) for _, org, source, target in rows)
+    if standing:
+        pending.filter(
+            pk__in=[pk for pk, _, source, target in rows if (source, target) in standing]
+        ).delete()
 
 
 def _with_listings(notices) -> list[MatchNotice]:
@@ -414,7 +465,7 @@ def _digest_email(
                 "strength": capfirst(strength(notice.score)),
                 "reasons": "; ".join(str(r) for r in notice.reasons or ()),
                 "url": links.tracked(token, links.path(target)),
-                "useful": links.feedback(token, notice.pk, "useful"),
+                "interested": links.feedback(token, notice.pk, "interested"),
                 "not_relevant": links.feedback(token, notice.pk, "not-relevant"),
             }
         )
@@ -495,8 +546,14 @@ def record_click(digest_id: int) -> None:
     Digest.objects.filter(pk=digest_id, clicked_at__isnull=True).update(clicked_at=timezone.now())
 
 
-# The answers a summary's links offer, and what each records on the match.
-ANSWERS = {"useful": Match.Status.INTERESTED, "not-relevant": Match.Status.DISMISSED}
+# The answers a summary's links offer, and what each records on the match: the same words as
+# the buttons on "Your matches". "useful" is what earlier summaries' links said: those stay
+# valid for 90 days (tokens.LINK_MAX_AGE), so it is still read, as "interested".
+ANSWERS = {
+    "interested": Match.Status.INTERESTED,
+    "not-relevant": Match.Status.DISMISSED,
+    "useful": Match.Status.INTERESTED,
+}
 
 
 def notice_for_link(digest_id: int, notice_id: int) -> MatchNotice | None:
@@ -513,13 +570,13 @@ def match_for_notice(notice: MatchNotice) -> Match | None:
     """The suggestion a notice told of, if it is still there."""
     return (
         Match.objects.filter(source_listing_id=notice.source_id, target_id=notice.target_id)
-        .select_related("target", "source_listing")
+        .select_related("target__organisation", "source_listing__organisation")
         .first()
     )
 
 
 def record_feedback(digest_id: int, notice_id: int, answer: str) -> Match | None:
-    """Store "useful" or "not relevant" from the page an email link opens (a POST, never
+    """Store "interested" or "not relevant" from the page an email link opens (a POST, never
     the link itself); returns the match, if it exists.
 
     The notice must belong to the digest whose signed token came with the link.
@@ -536,6 +593,13 @@ def record_feedback(digest_id: int, notice_id: int, answer: str) -> Match | None
     if match.status == status:
         return match
     return set_match_status(match, status)
+
+
+def someone_can_answer(listing: Listing) -> bool:
+    """Whether someone at the listing's organisation could answer a request for an
+    introduction (introductions.services.answerers); if not, the next step is our Get in
+    touch form, not the request page. One query."""
+    return answerers().filter(organisation_id=listing.organisation_id).exists()
 
 
 def unsubscribe(user_id: int) -> bool:

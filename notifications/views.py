@@ -9,6 +9,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from clusters.models import Listing
+from matching.models import Match
 from matching.services import strength
 
 from . import services, tokens
@@ -86,10 +87,17 @@ def feedback(request, token, notice, answer):
     found = services.notice_for_link(payload["d"], notice)
     if found is None:
         return _bad_link(request)
-    useful = answer == "useful"
+    interested = services.ANSWERS[answer] == Match.Status.INTERESTED
     if request.method == "POST":
         match = services.record_feedback(payload["d"], notice, answer)
-        return render(request, "notifications/feedback.html", {"match": match, "useful": useful})
+        # The next step after "Interested": asking for an introduction, or, when nobody
+        # there could answer one, our Get in touch form (newcomer probe).
+        answerable = interested and match is not None and services.someone_can_answer(match.target)
+        return render(
+            request,
+            "notifications/feedback.html",
+            {"match": match, "interested": interested, "answerable": answerable},
+        )
     # A listing taken down since, or no longer public, is not shown to whoever holds the link.
     listed = found.target.status == Listing.Status.PUBLISHED
     match = services.match_for_notice(found) if listed else None
@@ -101,7 +109,7 @@ def feedback(request, token, notice, answer):
             "listed": listed,
             "match": match,
             "strength": strength(found.score),
-            "useful": useful,
+            "interested": interested,
             "answered": match is not None and match.status == services.ANSWERS[answer],
         },
     )

@@ -17,7 +17,7 @@ from notifications import services, tokens
 from notifications.models import Digest, EmailPreference, ListingMute, MatchNotice
 from outbox.models import Email
 from tests.conftest import SMALL_DOCUMENT
-from tests.factories import UserFactory
+from tests.factories import IntroductionFactory, ListingFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -140,10 +140,67 @@ def test_an_expired_feedback_link_is_refused(
     client, need_owner, django_capture_on_commit_callbacks
 ):
     send(capture=django_capture_on_commit_callbacks)
-    useful = re.search(r"Useful: http://testserver(\S+)", mail.outbox[-1].body).group(1)
+    interested = re.search(r"Interested: http://testserver(\S+)", mail.outbox[-1].body).group(1)
     with time_machine.travel(timezone.now() + timedelta(days=120)):
-        assert client.get(useful).status_code == 404
+        assert client.get(interested).status_code == 404
     assert Match.objects.get(source_listing__ref="L-0002").status == "new"
+
+
+def introduce(need, offer, **fields):
+    return IntroductionFactory(source_listing=need, target_listing=offer, **fields)
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"status": "accepted", "decided_at": timezone.now()},  # introduced
+        {},  # we asked, waiting for their reply
+        {"reverse": True},  # they asked us, from their offer about our need, waiting for us
+    ],
+    ids=["accepted", "asked", "asked-of"],
+)
+def test_a_pair_already_introduced_or_waiting_is_not_announced_as_a_new_match(
+    need_owner, django_capture_on_commit_callbacks, state
+):
+    need = Listing.objects.get(ref="L-0002")
+    offer = Listing.objects.get(ref="L-0001")
+    if state.pop("reverse", False):
+        introduce(offer, need, **state)
+    else:
+        introduce(need, offer, **state)
+    assert services.collect_notices() == 0
+    assert send(capture=django_capture_on_commit_callbacks) == 0
+    assert mail.outbox == [] and not MatchNotice.objects.exists()
+
+
+def test_an_introduction_asked_for_after_the_match_was_noticed_keeps_it_out_of_the_summary(
+    need_owner, django_capture_on_commit_callbacks
+):
+    # Noticed by an earlier run (the "at once" run every two minutes collects for everyone),
+    # then the two organisations were introduced before the daily summary went.
+    services.collect_notices()
+    assert MatchNotice.objects.count() == 1
+    need = Listing.objects.get(ref="L-0002")
+    offer = Listing.objects.get(ref="L-0001")
+    introduce(need, offer, status="accepted", decided_at=timezone.now())
+    assert send(capture=django_capture_on_commit_callbacks) == 0
+    assert mail.outbox == [] and not MatchNotice.objects.exists()
+    # A digest with nothing in it does not count as a summary left unopened.
+    assert not Digest.objects.filter(notices__isnull=False).exists()
+
+
+def test_an_introduction_about_other_listings_does_not_hide_a_new_match(
+    need_owner, django_capture_on_commit_callbacks
+):
+    need = Listing.objects.get(ref="L-0002")
+    offer = Listing.objects.get(ref="L-0001")
+    introduce(
+        ListingFactory(organisation=need.organisation, kind="need"),
+        ListingFactory(organisation=offer.organisation, kind="offer"),
+        status="accepted",
+        decided_at=timezone.now(),
+    )
+    assert send(capture=django_capture_on_commit_callbacks) == 1
 
 
 def test_tracked_links_redirect_only_inside_the_site(client):
@@ -173,8 +230,6 @@ def test_four_unopened_summaries_move_a_person_to_a_slower_cadence_and_they_are_
     for day in range(5):
         with time_machine.travel(start + timedelta(days=day)):
             # Each day one more new match arrives for the need.
-            from tests.factories import ListingFactory
-
             offer = ListingFactory(kind="offer", title=f"Capture kit {day}")
             Match.objects.create(
                 source_key=f"L{need.pk}",

@@ -21,6 +21,7 @@ from introductions.models import Introduction
 from matching.models import Match
 from notifications.models import Digest, EmailPreference, ListingMute
 from notifications.services import send_digests
+from tests.conftest import confirm_it_is_you
 from tests.factories import ListingFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +59,7 @@ def emails(django_capture_on_commit_callbacks):
     make_match(offer, need, score=0.3)
     member = Client()
     member.force_login(owner)
+    confirm_it_is_you(member)  # inviting asks for it
     visitor = Client()
     with django_capture_on_commit_callbacks(execute=True):
         send_digests("daily")
@@ -122,7 +124,7 @@ def test_every_link_in_every_email_changes_nothing_on_get_or_head_without_a_sess
 
 def answer_link(answer: str, owner) -> str:
     digest = next(m for m in mail.outbox if "/email/answer/" in m.body and m.to == [owner.email])
-    label = "Useful" if answer == "useful" else "Not relevant"
+    label = "Interested" if answer == "interested" else "Not relevant"
     return re.search(rf"{label}: http://testserver(\S+)", digest.body).group(1)
 
 
@@ -171,7 +173,7 @@ def test_an_answer_link_does_not_show_a_listing_taken_down_since(emails):
     from tests.factories import UserFactory
 
     unpublish_listing(emails["offer"], UserFactory(is_staff=True), "Not about decarbonisation.")
-    page = Client().get(answer_link("useful", emails["owner"]))
+    page = Client().get(answer_link("interested", emails["owner"]))
 
     html = page.content.decode()
     assert page.status_code == 200
@@ -179,13 +181,13 @@ def test_an_answer_link_does_not_show_a_listing_taken_down_since(emails):
     assert '<form method="post">' not in html
 
 
-def test_useful_changes_nothing_until_its_button_is_pressed(emails):
-    link = answer_link("useful", emails["owner"])
+def test_interested_changes_nothing_until_its_button_is_pressed(emails):
+    link = answer_link("interested", emails["owner"])
     browser = Client(enforce_csrf_checks=True)
     page = browser.get(link)
     browser.head(link)
     match = Match.objects.get(source_listing=emails["need"], target=emails["offer"])
-    assert match.status == "new" and "Yes, it is useful" in page.content.decode()
+    assert match.status == "new" and "Yes, I am interested" in page.content.decode()
     done = browser.post(link, {"csrfmiddlewaretoken": csrf_token_in(page)})
     match.refresh_from_db()
     assert match.status == "interested"
@@ -196,6 +198,61 @@ def test_useful_changes_nothing_until_its_button_is_pressed(emails):
     assert f'href="/your-organisation/{need.organisation.ref}/matches/"' in html
     assert f'href="/listings/{need.ref}/matches/{offer.ref}/introduction/"' in html
     assert f'href="/your-organisation/{need.organisation.ref}/matches/"' in page.content.decode()
+
+
+def answer(link: str):
+    """Open an answer link as from a mail program, then press the page's button."""
+    browser = Client(enforce_csrf_checks=True)
+    page = browser.get(link)
+    return page, browser.post(link, {"csrfmiddlewaretoken": csrf_token_in(page)})
+
+
+def test_the_email_and_every_page_after_it_use_the_sites_words_for_an_answer(emails):
+    owner, need, offer = emails["owner"], emails["need"], emails["offer"]
+    digest = next(m for m in mail.outbox if "/email/answer/" in m.body and m.to == [owner.email])
+    html = digest.alternatives[0][0]
+    for body in (digest.body, html):
+        assert "Interested" in body and "Not relevant" in body
+        assert "Useful" not in body and "/useful/" not in body
+    assert ">Interested</a>" in html
+
+    page, done = answer(answer_link("interested", owner))
+    for response in (page, done):
+        text = response.content.decode()
+        assert "interested" in text and "useful" not in text.lower()
+    assert f"you are interested in “{offer.title}”" in done.content.decode()
+
+    # The matches page says back the same word, beside the same button.
+    member = Client()
+    member.force_login(owner)
+    matches = member.get(reverse("matching:organisation", args=[need.organisation.ref]))
+    text = matches.content.decode()
+    assert "You said you are interested." in text
+    assert 'value="interested"' in text and "useful" not in text.lower()
+
+
+def test_a_useful_link_from_an_earlier_email_still_records_interested(emails):
+    link = answer_link("interested", emails["owner"]).replace("/interested/", "/useful/")
+    page, done = answer(link)
+    assert page.status_code == 200 and "Yes, I am interested" in page.content.decode()
+    assert "useful" not in done.content.decode().lower()
+    match = Match.objects.get(source_listing=emails["need"], target=emails["offer"])
+    assert match.status == "interested"
+
+
+def test_after_interested_nobody_to_answer_points_to_get_in_touch_not_to_asking(emails):
+    owner, offer = emails["owner"], emails["offer"]
+    # Nobody at the offer's organisation can answer: its only member's address is unconfirmed.
+    EmailAddress.objects.filter(user__memberships__organisation=offer.organisation).update(
+        verified=False
+    )
+    _, done = answer(answer_link("interested", owner))
+    html = done.content.decode()
+    organisation = offer.organisation.name
+    assert "/introduction/" not in html and f"ask {organisation}" not in html
+    assert f"Nobody at {organisation} can answer requests" in html
+    assert f'href="{reverse("enquiries:create")}?listing={offer.ref}"' in html
+    assert Match.objects.get(source_listing=emails["need"], target=offer).status == "interested"
 
 
 def test_answer_links_refuse_other_methods(emails):
