@@ -46,6 +46,13 @@ def organisation_matches(request, ref):
         )
     )
     listings = list(listings)
+    # Nothing published yet: what waits for approval, so that the page does not say to post
+    # what was just posted (newcomer probe, stop 29). A query only then.
+    waiting = (
+        []
+        if listings
+        else list(organisation.listings.filter(status=Listing.Status.PENDING).order_by("title")[:5])
+    )
     # After an answer (answer_match): its message goes in that listing's section.
     answered = request.GET.get("answered", "")
     return render(
@@ -54,6 +61,7 @@ def organisation_matches(request, ref):
         {
             "organisation": organisation,
             "listings": listings,
+            "waiting": waiting,
             "answered": answered if any(x.ref == answered for x in listings) else "",
             "nav_section": "organisation",
             "crumbs": [
