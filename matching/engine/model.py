@@ -271,7 +271,7 @@ def fit(docs: Sequence[Doc], settings: Settings = DEFAULTS) -> Model:
             _neg(current[1]),
         ):
             best_surface[key] = (n, surface)
-    capitals = _acronyms(spelled)
+    capitals = {**_names(spelled), **_acronyms(spelled)}
     labels = [
         " ".join(_shown(w, capitals) for w in t[1:].split(" "))  # a concept ("CO2 transport")
         if t.startswith("~")
@@ -318,6 +318,24 @@ def fit(docs: Sequence[Doc], settings: Settings = DEFAULTS) -> Model:
     del text_of, counts  # the counts go before the matrix's arrays take their final size
     model.matrix = rows.matrix(len(model.features))
     return model
+
+
+def _names(spelled: Counter) -> dict[str, str]:
+    """Lower-case spelling -> "Capitalised", for words never written in lower case in the
+    corpus and capitalised at least twice: the names of places and things ("Talbot" of Port
+    Talbot, "Drax"), which a reason showed as "talbot" (newcomer probe, stop 29). A word that
+    starts sentences or titles ("Heat") is also written in lower case somewhere, and stays so.
+    Only the spelling shown changes: the word is matched as before."""
+    lower_seen = {token for token in spelled if token.islower()}
+    return {
+        token.lower(): token
+        for token, n in spelled.items()
+        if n >= 2
+        and token[:1].isupper()
+        and token[1:].islower()
+        and token.isalpha()
+        and token.lower() not in lower_seen
+    }
 
 
 def _acronyms(spelled: Counter) -> dict[str, str]:

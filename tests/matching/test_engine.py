@@ -332,6 +332,20 @@ def test_acronyms_and_units_keep_their_capitals_in_reasons():
     assert "FCC" in first.reasons
 
 
+def test_names_keep_their_capital_and_words_that_start_sentences_do_not():
+    """A reason read "talbot" (newcomer probe, stop 29)."""
+    docs = [
+        offer("O-1", "o1", "Furnace heat", "Heat recovery at Port Talbot. Heat for Drax."),
+        need("N-1", "o2", "Heat for Talbot", "Our Port Talbot furnaces lose heat to air."),
+        offer("O-2", "o3", "Boilers", "Boilers near Ellesmere Port and the port of Tyne."),
+    ]
+    labels = set(fit(docs).labels)
+    assert "Talbot" in labels and "talbot" not in labels  # never in lower case, twice
+    assert "heat" in labels and "Heat" not in labels  # starts sentences, but also "heat"
+    assert "port" in labels and "Port" not in labels  # "port of Tyne"
+    assert "drax" in labels and "Drax" not in labels  # once only: not known as a name
+
+
 def test_a_shouted_title_is_not_an_acronym_but_a_unit_with_one_capital_is():
     docs = [
         offer("O-1", "o1", "STEAM TRAPS", "Steam traps and steam lines, 50 kW."),
