@@ -342,14 +342,14 @@ class OrganisationAdmin(ModeratedAdmin):
     def logo_preview(self, obj):
         # Shown at once when an organisation's admin uploads it; "Remove the logo" takes it off.
         if not obj.logo:
-            return "None"
+            return "No logo"
         return format_html('<img src="{}" alt="{}" width="150">', obj.logo_url, obj.name)
 
     @admin.display(description="change of name or website waiting for review")
     def waiting_change(self, obj):
         change = obj.changes.open().select_related("requested_by").first() if obj.pk else None
         if change is None:
-            return "None"
+            return "Nothing waiting"
         return (
             f"Name: {change.name}. Website: {change.website or '(none)'}. "
             f"Asked by {change.requested_by} on {change.created_at:%d %b %Y}."
