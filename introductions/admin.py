@@ -19,17 +19,19 @@ class OutcomeInline(ReadOnlyInline, admin.TabularInline):
 
 @admin.register(Introduction)
 class IntroductionAdmin(admin.ModelAdmin):
+    # The date asked opens it: the public id (a UUID) read as a developer's column to the
+    # programme staff (newcomer probe, stop 29); it is still on the page and searchable.
     list_display = [
-        "public_id",
+        "created_at",
         "from_organisation",
         "to_organisation",
         "target_listing",
         "about_listing",
         "challenge",
         "status",
-        "created_at",
         "decided_at",
     ]
+    list_display_links = ["created_at"]
     list_filter = ["status", "created_at", "target_listing__clusters", "target_listing__themes"]
     list_select_related = [
         "from_organisation",
