@@ -187,3 +187,22 @@ def test_status_and_decision_fields_are_shown_read_only(client, role):
         .form
     )
     assert not {"status", "status_reason", "reviewed_at", "reviewed_by"} & set(form.fields)
+
+
+@pytest.mark.usefixtures("mfa_off")
+@pytest.mark.parametrize("role", ROLES)
+def test_the_challenge_of_a_listing_is_linked_only_for_those_who_may_open_it(client, role):
+    """A moderator saw the challenge as a link that answered 403 (outside probe, stop 28)."""
+    from tests.factories import ChallengeFactory
+
+    challenge = ChallengeFactory(title="Kiln heat <recovery>")
+    listing = ListingFactory(challenge=challenge)
+    client.force_login(staff_user(role))
+    html = client.get(reverse("admin:clusters_listing_change", args=[listing.pk])).content.decode()
+    link = reverse("admin:clusters_challenge_change", args=[challenge.pk])
+    assert "Kiln heat &lt;recovery&gt;" in html
+    if role == MODERATOR:
+        assert link not in html
+    else:
+        assert link in html or f'value="{challenge.pk}"' in html  # a link, or the id box
+        assert client.get(link).status_code == 200
