@@ -558,7 +558,7 @@ class ListingAdmin(ModeratedAdmin):
             queryset,
             "Take listings down",
             services.unpublish_listing,
-            left_because="only a published listing can be taken down",
+            left_because="a draft is not public and cannot be taken down, nor one already down",
         )
 
     @admin.action(

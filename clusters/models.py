@@ -362,10 +362,13 @@ class ListingQuerySet(SearchableQuerySet):
         Those held as pending because their organisation was rejected were published, and
         carry `published_at` (reject_organisation sets it for an imported one, which had
         none); a listing that only waited for approval was never public (re-probe, stop 28).
+        One taken down counts by its `published_at` alone, which unpublish_listing sets when
+        it takes down an imported published one: staff may also take down a listing still
+        waiting, which was never public (review, stop 29).
         """
         return self.filter(
             Q(published_at__isnull=False)
-            | Q(status__in=[Listing.Status.PUBLISHED, *Listing.LEFT_PUBLIC])
+            | Q(status__in=[Listing.Status.PUBLISHED, Listing.Status.WITHDRAWN])
         )
 
     def removed_from_public(self):
@@ -453,6 +456,9 @@ class Listing(Timestamped):
         related_name="+",
         editable=False,
     )
+    # What it was when staff took it down (published, waiting or withdrawn): restoring puts it
+    # back to that, never publishing what its organisation withdrew (review, stop 29).
+    taken_down_from = models.CharField(max_length=10, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -523,15 +529,14 @@ class Listing(Timestamped):
             return True
         return self.expires_on <= timezone.localdate() + timedelta(days=365 - 30)
 
-    # The statuses a listing reaches when it leaves the public list. One in them counts as
-    # once public even with no `published_at` (imported listings have none): a partner may
-    # hold a copy, and a reference it never held is harmless for it to delete.
-    LEFT_PUBLIC = (Status.WITHDRAWN, Status.TAKEN_DOWN)
-
     @property
     def was_public(self) -> bool:
-        """Whether a partner may hold a copy of it (as ListingQuerySet.once_public)."""
-        return bool(self.published_at or self.status in (self.Status.PUBLISHED, *self.LEFT_PUBLIC))
+        """Whether a partner may hold a copy of it (as ListingQuerySet.once_public). A withdrawn
+        one counts even with no `published_at` (imported listings have none): only a public
+        listing can be withdrawn."""
+        return bool(
+            self.published_at or self.status in (self.Status.PUBLISHED, self.Status.WITHDRAWN)
+        )
 
 
 class ClusterListingCount(models.Model):

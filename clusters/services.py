@@ -754,27 +754,44 @@ def withdraw_listing(listing: Listing, reason: str = "") -> Listing:
 def unpublish_listing(listing: Listing, staff_user, reason: str) -> Listing | bool:
     """Staff take a listing down with a reason, which its organisation is told.
 
-    It stays down until staff restore it (restore_listing): no route its organisation has
-    publishes it again. Its organisation can ask for a review (request_listing_review).
-    Returns False (and changes nothing, sends nothing) for a listing already taken down, so
-    a double-pressed button tells the organisation once, and for one that is not published:
-    a draft or a listing waiting for approval was never public, and restoring it would
-    publish what its organisation never chose to (outside probe, stop 29); a withdrawn one
-    is not public either, and its organisation decides whether it comes back.
+    It stays down until staff restore it (restore_listing), which puts it back to what it
+    was: no route its organisation has publishes it again. Its organisation can ask for a
+    review (request_listing_review). A listing published, waiting to be published (so that
+    approving its organisation does not publish it) or withdrawn (so that it cannot simply
+    be published again) can be taken down. Returns False (and changes nothing, sends
+    nothing) for a draft, which nobody but its organisation sees and which is never
+    published without being sent again, and for one already taken down, so that a
+    double-pressed button tells the organisation once.
     """
     listing = Listing.objects.select_for_update().select_related("organisation").get(pk=listing.pk)
-    if listing.status != Listing.Status.PUBLISHED:
+    if listing.status not in TAKEN_DOWN_FROM:
         return False
+    listing.taken_down_from = listing.status
+    if listing.status == Listing.Status.PUBLISHED and listing.published_at is None:
+        # Imported: public all the same, so the API's removals list must name it.
+        listing.published_at = listing.created_at
     listing.status = Listing.Status.TAKEN_DOWN
     listing.status_reason = reason
     listing.taken_down_at = timezone.now()
     listing.taken_down_by = staff_user
     listing.save(
-        update_fields=["status", "status_reason", "taken_down_at", "taken_down_by", "updated_at"]
+        update_fields=[
+            "status",
+            "status_reason",
+            "taken_down_at",
+            "taken_down_by",
+            "taken_down_from",
+            "published_at",
+            "updated_at",
+        ]
     )
     request_matching(listing)  # takes it out of every list
     _tell_about_listing(listing, "listing_unpublished", reason, listing.updated_at)
     return listing
+
+
+# What staff may take down (unpublish_listing): not a draft (review, stop 29).
+TAKEN_DOWN_FROM = (Listing.Status.PUBLISHED, Listing.Status.PENDING, Listing.Status.WITHDRAWN)
 
 
 def _tell_about_listing(listing: Listing, template: str, reason: str, when) -> None:
@@ -819,8 +836,9 @@ def publish_pending_listing(listing: Listing, staff_user, reason: str = "") -> b
 
 @transaction.atomic
 def restore_listing(listing: Listing, staff_user, reason: str = "") -> bool:
-    """Staff bring back a listing they took down: published again, or held as pending if its
-    organisation is not approved. Answers an open review request and tells the organisation.
+    """Staff bring back a listing they took down, as it was: published again (held as pending
+    if its organisation is not approved), waiting, or withdrawn. Answers an open review
+    request and tells the organisation.
 
     Returns False (and changes nothing) for a listing that is not taken down, so running it
     twice, or over a mixed selection, is harmless.
@@ -830,20 +848,17 @@ def restore_listing(listing: Listing, staff_user, reason: str = "") -> bool:
         return False
     listing.taken_down_at = None
     listing.taken_down_by = None
-    if listing.organisation.is_approved:
-        _publish(listing, also=["taken_down_at", "taken_down_by"])
-    else:
+    was, listing.taken_down_from = listing.taken_down_from, ""
+    also = ["taken_down_at", "taken_down_by", "taken_down_from"]
+    if was == Listing.Status.WITHDRAWN:  # its organisation withdrew it: theirs to publish
+        listing.status = Listing.Status.WITHDRAWN
+    elif listing.organisation.is_approved and was != Listing.Status.PENDING:
+        _publish(listing, also=also)
+    else:  # waiting, as it was, or for its organisation's approval
         listing.status = Listing.Status.PENDING
+    if listing.status != Listing.Status.PUBLISHED:
         listing.status_reason = ""
-        listing.save(
-            update_fields=[
-                "status",
-                "status_reason",
-                "taken_down_at",
-                "taken_down_by",
-                "updated_at",
-            ]
-        )
+        listing.save(update_fields=["status", "status_reason", "updated_at", *also])
     _close_review(listing, staff_user, ListingReview.Status.RESTORED, reason)
     _tell_about_listing(listing, "listing_restored", reason, listing.updated_at)
     return True

@@ -34,7 +34,14 @@ def title_of(response) -> str:
 
 def not_public(organisation, status):
     taken_down_at = timezone.now() if status == Listing.Status.TAKEN_DOWN else None
-    return ListingFactory(organisation=organisation, status=status, taken_down_at=taken_down_at)
+    # Taken down or withdrawn: it was published (a draft cannot be taken down).
+    once = status in (Listing.Status.TAKEN_DOWN, Listing.Status.WITHDRAWN)
+    return ListingFactory(
+        organisation=organisation,
+        status=status,
+        taken_down_at=taken_down_at,
+        published_at=taken_down_at or timezone.now() if once else None,
+    )
 
 
 def preview_of(listing) -> str:

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from clusters.models import Listing, ListingReview
 from enquiries.services import programme_address
@@ -337,34 +338,77 @@ def test_the_database_holds_one_open_review_per_listing_and_a_date_on_every_take
         Listing.objects.filter(pk=taken_down.pk).update(taken_down_at=None)
 
 
-# Only what is public can be taken down --------------------------------------------------------
+# A draft cannot be taken down; restoring puts a listing back as it was -----------------------
+
+
+def test_a_draft_cannot_be_taken_down(client, moderator, organisation):
+    """Outside probe, stop 29: a draft taken down was named in the public removals list, and
+    restoring it published what its organisation never chose to publish."""
+    listing = ListingFactory(organisation=organisation, status="draft", published_at=None)
+    sent = Email.objects.count()
+    client.force_login(moderator)
+    response = run_action(client, "unpublish", [listing.pk], REASON)
+    page = client.get(response["Location"]).content.decode()
+    assert "Take listings down: 0 done. 1 left as they were" in page
+    assert "a draft is not public and cannot be taken down" in page
+    assert status_of(listing) == "draft"
+    assert Email.objects.count() == sent
 
 
 @pytest.mark.parametrize(
-    "status",
-    [Listing.Status.DRAFT, Listing.Status.PENDING, Listing.Status.WITHDRAWN],
+    "status, approved, back_to",
+    [
+        ("published", True, "published"),
+        ("withdrawn", True, "withdrawn"),  # its organisation withdrew it: not published
+        ("pending", True, "pending"),  # still waiting for our team, as before
+        ("pending", False, "pending"),  # approving the organisation no longer publishes it
+    ],
 )
-def test_a_listing_that_is_not_published_cannot_be_taken_down_nor_restored_into_public(
-    client, moderator, organisation, status, django_capture_on_commit_callbacks
+def test_restoring_puts_the_listing_back_as_it_was(
+    client, moderator, status, approved, back_to, django_capture_on_commit_callbacks
 ):
-    """Outside probe, stop 29: a draft taken down was named in the public removals list, and
-    restoring it published what its organisation never chose to publish."""
-    listing = ListingFactory(organisation=organisation, status=status, published_at=None)
-    sent = Email.objects.count()
+    """Review, stop 29: withdrawing first escaped a take-down (it could be published again),
+    and a waiting listing could not be stopped before its organisation's approval."""
+    from clusters import services
+    from tests.factories import MembershipFactory
+
+    organisation = MembershipFactory(
+        organisation__status="approved" if approved else "pending"
+    ).organisation
+    published_at = None if status == "pending" else timezone.now()
+    listing = ListingFactory(organisation=organisation, status=status, published_at=published_at)
+    client.force_login(moderator)
+    run_action(client, "unpublish", [listing.pk], REASON)
+    assert status_of(listing) == "taken_down"
+    if not approved:
+        services.approve_organisation(organisation, moderator)
+        assert status_of(listing) == "taken_down"
+    removed = client.get("/api/v1/listings/removed/?page_size=500").json()
+    named = {row["ref"] for row in removed["results"]}
+    assert (listing.ref in named) == (published_at is not None)  # never public: not named
+    expected = 410 if published_at else 404
+    client.logout()
+    assert client.get(listing.get_absolute_url()).status_code == expected
     client.force_login(moderator)
     with django_capture_on_commit_callbacks(execute=True):
-        response = run_action(client, "unpublish", [listing.pk], REASON)
-    page = client.get(response["Location"]).content.decode()
-    assert "Take listings down: 0 done. 1 left as they were" in page
-    assert "only a published listing can be taken down" in page
-    assert status_of(listing) == status
-    assert Email.objects.count() == sent
-    run_action(client, "restore", [listing.pk])
-    assert status_of(listing) == status
-    client.logout()
+        run_action(client, "restore", [listing.pk])
+    assert status_of(listing) == back_to
+    restored = Email.objects.filter(key__startswith=f"listing-restored:{listing.pk}:").last()
+    words = {
+        "published": "It is public again",
+        "withdrawn": "It is withdrawn, as you left it",
+        "pending": "waiting for our team to publish it",
+    }
+    assert words[back_to] in restored.body_text
+
+
+def test_an_imported_published_listing_taken_down_stays_in_the_removals_list(client, moderator):
+    """An imported listing has no published_at; taking it down stamps one, as it was public."""
+    from clusters import services
+
+    listing = ListingFactory(status="published", published_at=None, created_by=None)
+    services.unpublish_listing(listing, moderator, REASON)
     removed = client.get("/api/v1/listings/removed/?page_size=500").json()
-    named = {row["ref"]: row["reason"] for row in removed["results"]}
-    if status == Listing.Status.WITHDRAWN:  # it was public once: named, as withdrawn
-        assert named[listing.ref] == "withdrawn"
-    else:
-        assert listing.ref not in named
+    assert {"ref": listing.ref, "reason": "taken_down"}.items() <= {
+        k: v for row in removed["results"] if row["ref"] == listing.ref for k, v in row.items()
+    }.items()

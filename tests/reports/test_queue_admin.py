@@ -230,6 +230,23 @@ def test_a_listing_already_taken_down_still_has_its_reports_closed(
     assert fresh(listing).status_reason == "Taken down from its own page"  # not overwritten
 
 
+def test_withdrawing_a_reported_listing_does_not_escape_its_take_down(
+    client, moderator, reports, listing
+):
+    """Review, stop 29: withdrawn first, the listing stayed withdrawn while its reports closed
+    as taken down, and its organisation could publish it again."""
+    from clusters.services import NotAllowed, submit_listing, withdraw_listing
+
+    withdraw_listing(listing)
+    client.force_login(moderator)
+    run_action(client, "take_down", [reports[0]])
+    assert fresh(listing).status == Listing.Status.TAKEN_DOWN
+    assert fresh(reports[0]).status == Report.Status.TAKEN_DOWN
+    with pytest.raises(NotAllowed):
+        submit_listing(fresh(listing))
+    assert fresh(listing).status == Listing.Status.TAKEN_DOWN
+
+
 def test_dismissing_needs_a_reason_and_closes_the_reports_on_the_same_listing(
     client, moderator, reports, listing
 ):
