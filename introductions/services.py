@@ -223,33 +223,48 @@ def standing_introductions(organisation: Organisation) -> dict:
       _introduced_already.
 
     The newest of each wins. One query."""
+    return standing_introductions_of([organisation.pk])[organisation.pk]
+
+
+def standing_introductions_of(organisation_ids) -> dict[int, dict]:
+    """standing_introductions for each of many organisations (by id), in one query."""
+    ids = set(organisation_ids)
+    found: dict[int, dict] = {pk: {} for pk in ids}
+    if not ids:
+        return found
     now = timezone.now()
     rows = (
         Introduction.objects.filter(
-            Q(from_organisation=organisation)
-            | Q(to_organisation=organisation, source_listing__isnull=False)
+            Q(from_organisation__in=ids) | Q(to_organisation__in=ids, source_listing__isnull=False)
         )
         .filter(
             Q(status=Introduction.Status.OPEN, expires_at__gt=now)
             | Q(status=Introduction.Status.ACCEPTED, decided_at__gte=now - INTRODUCED_RECENTLY)
             | (
-                Q(status=Introduction.Status.DECLINED, from_organisation=organisation)
+                Q(status=Introduction.Status.DECLINED, from_organisation__in=ids)
                 & (Q(decline_shown_at__isnull=True) | Q(decline_shown_at__gt=now))
             )
         )
         .select_related("from_organisation")
         .order_by("created_at", "pk")
     )
-    found: dict = {}
     for introduction in rows:
-        asked = introduction.from_organisation_id == organisation.pk
-        theirs = introduction.target_listing_id if asked else introduction.source_listing_id
-        if introduction.is_accepted:
-            found[("introduced", theirs)] = introduction
-        elif asked:
-            found[("asked", theirs)] = introduction
-        else:
-            found[("asked of", introduction.target_listing_id, theirs)] = introduction
+        sides = [(introduction.from_organisation_id, True)]
+        if introduction.source_listing_id is not None:
+            sides.append((introduction.to_organisation_id, False))
+        for organisation_id, asked in sides:
+            if organisation_id not in ids:
+                continue
+            if not asked and introduction.status == Introduction.Status.DECLINED:
+                continue  # a decline stands only for the side that asked
+            standing = found[organisation_id]
+            theirs = introduction.target_listing_id if asked else introduction.source_listing_id
+            if introduction.is_accepted:
+                standing[("introduced", theirs)] = introduction
+            elif asked:
+                standing[("asked", theirs)] = introduction
+            else:
+                standing[("asked of", introduction.target_listing_id, theirs)] = introduction
     return found
 
 

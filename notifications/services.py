@@ -10,7 +10,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -19,8 +19,7 @@ from django.utils.text import capfirst
 
 from clusters.models import Listing, Membership, Organisation
 from funding.models import FundingCall
-from introductions.models import Introduction
-from introductions.services import answerers, for_match, standing_introductions
+from introductions.services import answerers, for_match, standing_introductions_of
 from matching.models import Match
 from matching.services import GOOD, calls_for_listings, set_match_status, strength
 from outbox.services import queue_email, queue_many
@@ -133,29 +132,21 @@ def standing_pairs(pairs) -> set[tuple[int, int]]:
     other listing) pairs with an introduction standing between them: asked for and waiting,
     or accepted (introductions.services.for_match, the rule by which "Your matches" shows
     "Introduced" or "Waiting for a reply" in place of "Request introduction"). Such a pair
-    is not a new match to announce: both sides already know of each other.
-
-    One query, then one for each of those organisations that has had any introduction.
-    """
+    is not a new match to announce: both sides already know of each other. One query,
+    however many organisations (review, stop 29: it was one per organisation)."""
     by_organisation: dict[int, list[tuple[int, int]]] = defaultdict(list)
     for organisation, source, target in pairs:
         by_organisation[organisation].append((source, target))
     if not by_organisation:
         return set()
-    ids = list(by_organisation)
-    # Only a first sift, wider than the rule (any introduction, ever): most organisations
-    # have none, and need no query each. The rule itself is for_match's.
-    sent = Introduction.objects.filter(from_organisation=OuterRef("pk"))
-    received = Introduction.objects.filter(to_organisation=OuterRef("pk"))
-    involved = Organisation.objects.filter(pk__in=ids).filter(Exists(sent) | Exists(received))
     found = set()
-    for organisation in involved:
-        standing = standing_introductions(organisation)
-        found.update(
-            (source, target)
-            for source, target in by_organisation[organisation.pk]
-            if for_match(standing, source, target)
-        )
+    for organisation, standing in standing_introductions_of(by_organisation).items():
+        if standing:
+            found.update(
+                (source, target)
+                for source, target in by_organisation[organisation]
+                if for_match(standing, source, target)
+            )
     return found
 
 

@@ -185,8 +185,24 @@ def test_an_introduction_asked_for_after_the_match_was_noticed_keeps_it_out_of_t
     introduce(need, offer, status="accepted", decided_at=timezone.now())
     assert send(capture=django_capture_on_commit_callbacks) == 0
     assert mail.outbox == [] and not MatchNotice.objects.exists()
-    # A digest with nothing in it does not count as a summary left unopened.
-    assert not Digest.objects.filter(notices__isnull=False).exists()
+
+
+@pytest.mark.parametrize("organisations", [2, 8])
+def test_finding_the_pairs_already_introduced_costs_one_query_however_many_organisations(
+    organisations, django_assert_num_queries
+):
+    """Review, stop 29: it was a query per organisation with any introduction, every two
+    minutes."""
+    pairs = []
+    for _ in range(organisations):
+        need = ListingFactory(kind="need")
+        offer = ListingFactory(kind="offer")
+        introduce(need, offer, status="accepted", decided_at=timezone.now())
+        pairs.append((need.organisation_id, need.pk, offer.pk))
+        pairs.append((need.organisation_id, need.pk, ListingFactory(kind="offer").pk))
+    with django_assert_num_queries(1):
+        standing = services.standing_pairs(pairs)
+    assert standing == {(source, target) for _, source, target in pairs[::2]}
 
 
 def test_an_introduction_about_other_listings_does_not_hide_a_new_match(
