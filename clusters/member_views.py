@@ -353,7 +353,8 @@ def _confirm_first(request, organisation) -> HttpResponse | None:
 @require_POST
 def organisation_invite(request, ref):
     organisation = _my_organisation(request, ref)
-    if asked := _confirm_first(request, organisation):
+    # Not the password first if it cannot invite anyone yet (review): the form says why.
+    if _invite_blocked(organisation) is None and (asked := _confirm_first(request, organisation)):
         return asked
     form = InviteForm(request.POST)
     if form.is_valid():

@@ -69,3 +69,19 @@ def test_someone_from_another_organisation_still_gets_not_found_not_the_password
     )
     assert response.status_code == 404
     assert not Invitation.objects.exists()
+
+
+def test_an_organisation_that_cannot_invite_yet_says_why_before_asking_for_the_password(client):
+    """Review, stop 29: the password first, only to be told it cannot invite anyone yet."""
+    from tests.factories import MembershipFactory
+
+    member = MembershipFactory(organisation__status="pending").user
+    organisation = member.memberships.get().organisation
+    client.force_login(member)
+    response = client.post(
+        reverse("clusters:organisation-invite", args=[organisation.ref]),
+        {"email": "colleague@example.org"},
+    )
+    assert response.status_code == 200
+    assert "approve" in response.content.decode()
+    assert not Invitation.objects.exists()
