@@ -51,7 +51,7 @@ def organisation_matches(request, ref):
     waiting = (
         []
         if listings
-        else list(organisation.listings.filter(status=Listing.Status.PENDING).order_by("title")[:5])
+        else list(organisation.listings.filter(status=Listing.Status.PENDING).order_by("title")[:6])
     )
     # After an answer (answer_match): its message goes in that listing's section.
     answered = request.GET.get("answered", "")
@@ -61,7 +61,8 @@ def organisation_matches(request, ref):
         {
             "organisation": organisation,
             "listings": listings,
-            "waiting": waiting,
+            "waiting": waiting[:5],
+            "waiting_more": len(waiting) > 5,  # whether there are more: no count, no query
             "answered": answered if any(x.ref == answered for x in listings) else "",
             "nav_section": "organisation",
             "crumbs": [
