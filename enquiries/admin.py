@@ -280,8 +280,9 @@ class EnquiryAdmin(admin.ModelAdmin):
         if refused:
             text += (
                 f" {_enquiries(refused)} left as {'it was' if refused == 1 else 'they were'}:"
-                f" assigned to someone, who keeps {'it' if refused == 1 else 'them'}. To take"
-                " one back, clear its assignee on its page."
+                f" {'it is' if refused == 1 else 'they are'} assigned to someone (you,"
+                " perhaps), who keeps it. To mark one as triaged, clear its assignee on its"
+                " page first."
             )
         self.message_user(request, text, messages.WARNING if refused else messages.SUCCESS)
         return changed

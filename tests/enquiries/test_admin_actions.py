@@ -150,8 +150,8 @@ def test_marking_triaged_leaves_an_assigned_enquiry_with_its_assignee_and_says_s
     response = run_action(client, "mark_triaged", [taken, fresh], "")
 
     assert messages_on(response) == [
-        "1 enquiry marked as triaged. 1 enquiry left as it was: assigned to someone, who keeps"
-        " it. To take one back, clear its assignee on its page."
+        "1 enquiry marked as triaged. 1 enquiry left as it was: it is assigned to someone (you,"
+        " perhaps), who keeps it. To mark one as triaged, clear its assignee on its page first."
     ]
     taken.refresh_from_db()
     assert (taken.status, taken.assignee) == (Enquiry.Status.ASSIGNED, triager)
