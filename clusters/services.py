@@ -836,8 +836,8 @@ def publish_pending_listing(listing: Listing, staff_user, reason: str = "") -> b
 
 @transaction.atomic
 def restore_listing(listing: Listing, staff_user, reason: str = "") -> bool:
-    """Staff bring back a listing they took down, as it was: published again (held as pending
-    if its organisation is not approved), waiting, or withdrawn. Answers an open review
+    """Staff bring back a listing they took down, as it was: published again (or held as
+    pending until its organisation is approved), or withdrawn. Answers an open review
     request and tells the organisation.
 
     Returns False (and changes nothing) for a listing that is not taken down, so running it
@@ -850,11 +850,13 @@ def restore_listing(listing: Listing, staff_user, reason: str = "") -> bool:
     listing.taken_down_by = None
     was, listing.taken_down_from = listing.taken_down_from, ""
     also = ["taken_down_at", "taken_down_by", "taken_down_from"]
-    if was == Listing.Status.WITHDRAWN:  # its organisation withdrew it: theirs to publish
-        listing.status = Listing.Status.WITHDRAWN
-    elif listing.organisation.is_approved and was != Listing.Status.PENDING:
+    if was in (Listing.Status.WITHDRAWN, Listing.Status.DRAFT):
+        # Its organisation withdrew it (or, taken down before this was recorded, it was never
+        # public: migration clusters/0018): theirs to publish again.
+        listing.status = was
+    elif listing.organisation.is_approved:  # published, or waiting for an approval since made
         _publish(listing, also=also)
-    else:  # waiting, as it was, or for its organisation's approval
+    else:  # waiting for its organisation's approval, which publishes it
         listing.status = Listing.Status.PENDING
     if listing.status != Listing.Status.PUBLISHED:
         listing.status_reason = ""

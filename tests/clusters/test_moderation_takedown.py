@@ -360,8 +360,9 @@ def test_a_draft_cannot_be_taken_down(client, moderator, organisation):
     [
         ("published", True, "published"),
         ("withdrawn", True, "withdrawn"),  # its organisation withdrew it: not published
-        ("pending", True, "pending"),  # still waiting for our team, as before
-        ("pending", False, "pending"),  # approving the organisation no longer publishes it
+        ("pending", True, "published"),  # restoring is our team's decision to publish it
+        # Approving the organisation meanwhile did not publish it; restoring does.
+        ("pending", False, "published"),
     ],
 )
 def test_restoring_puts_the_listing_back_as_it_was(
@@ -394,11 +395,7 @@ def test_restoring_puts_the_listing_back_as_it_was(
         run_action(client, "restore", [listing.pk])
     assert status_of(listing) == back_to
     restored = Email.objects.filter(key__startswith=f"listing-restored:{listing.pk}:").last()
-    words = {
-        "published": "It is public again",
-        "withdrawn": "It is withdrawn, as you left it",
-        "pending": "waiting for our team to publish it",
-    }
+    words = {"published": "It is public again", "withdrawn": "It is withdrawn, as you left it"}
     assert words[back_to] in restored.body_text
 
 
@@ -412,3 +409,35 @@ def test_an_imported_published_listing_taken_down_stays_in_the_removals_list(cli
     assert {"ref": listing.ref, "reason": "taken_down"}.items() <= {
         k: v for row in removed["results"] if row["ref"] == listing.ref for k, v in row.items()
     }.items()
+
+
+def test_a_listing_taken_down_before_it_was_recorded_how_is_restored_as_a_draft_if_never_public(
+    moderator, organisation, django_capture_on_commit_callbacks
+):
+    """Re-probe, stop 29: rows taken down by the code before (a draft among them) have no
+    taken_down_from; migration 0018 marks those never published as drafts, and restoring
+    one must not publish it."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from clusters import services
+
+    maker = UserFactory()  # made on the site (an imported one has nobody)
+    draft = ListingFactory(
+        organisation=organisation, status="draft", published_at=None, created_by=maker
+    )
+    published = ListingFactory(
+        organisation=organisation, status="published", created_by=maker, published_at=timezone.now()
+    )
+    Listing.objects.filter(pk__in=[draft.pk, published.pk]).update(
+        status="taken_down", taken_down_at=timezone.now(), taken_down_from=""
+    )
+    import_module("clusters.migrations.0018_listing_taken_down_from").stamp(apps, None)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.restore_listing(Listing.objects.get(pk=draft.pk), moderator)
+        services.restore_listing(Listing.objects.get(pk=published.pk), moderator)
+    assert status_of(draft) == "draft"
+    assert status_of(published) == "published"
+    restored = Email.objects.filter(key__startswith=f"listing-restored:{draft.pk}:").last()
+    assert "It is a draft" in restored.body_text
