@@ -5,6 +5,7 @@ user gets a 404 without any extra checks.
 """
 
 from copy import copy
+from urllib.parse import urlencode
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from django.contrib import messages
@@ -240,7 +241,14 @@ def organisation_join(request):
 @login_required
 def organisation_detail(request, ref):
     organisation = _my_organisation(request, ref)
-    return _organisation_page(request, organisation, InviteForm())
+    # Back from the password page (organisation_invite): the address typed is put back in
+    # the box, for "Send invitation" to be pressed again; nothing is sent by this GET.
+    typed = InviteForm({"email": request.GET.get("invite", "")[:254]})
+    return _organisation_page(
+        request,
+        organisation,
+        InviteForm(initial={"email": typed.cleaned_data["email"]} if typed.is_valid() else None),
+    )
 
 
 def _organisation_page(request, organisation, invite_form, status=200):
@@ -340,12 +348,15 @@ def _invite_blocked(organisation) -> str | None:
     return None
 
 
-def _confirm_first(request, organisation) -> HttpResponse | None:
+def _confirm_first(request, organisation, query: dict | None = None) -> HttpResponse | None:
     """A new member outlives the session that let them in: with a session left open or
     stolen, an outsider could be invited, or their request to join approved, and then keep
     seeing the organisation's drafts, matches and introductions (outside probe, stop 29). So
-    the password first (config.confirmation), then back to the organisation's page."""
+    the password first (config.confirmation), then back to the organisation's page (with
+    `query`: the address typed, which it puts back in the box)."""
     page = reverse("clusters:organisation-detail", kwargs={"ref": organisation.ref})
+    if query:
+        page = f"{page}?{urlencode(query)}#invite"
     return ask_to_confirm(request, page)
 
 
@@ -354,7 +365,10 @@ def _confirm_first(request, organisation) -> HttpResponse | None:
 def organisation_invite(request, ref):
     organisation = _my_organisation(request, ref)
     # Not the password first if it cannot invite anyone yet (review): the form says why.
-    if _invite_blocked(organisation) is None and (asked := _confirm_first(request, organisation)):
+    typed = request.POST.get("email", "")[:254]
+    if _invite_blocked(organisation) is None and (
+        asked := _confirm_first(request, organisation, {"invite": typed} if typed else None)
+    ):
         return asked
     form = InviteForm(request.POST)
     if form.is_valid():

@@ -3,6 +3,7 @@ deciding a request to join ask for the password unless it was given, or the pers
 in the last 5 minutes (config.confirmation; outside probe, stop 29)."""
 
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -31,14 +32,16 @@ def test_an_invitation_from_a_session_not_confirmed_lately_asks_for_the_password
         response = client.post(url, {"email": "mallory@example.net"})
         location = _reauthenticate_url(response)
         assert location.startswith(reverse("account_reauthenticate"))
-        # Back to the organisation's page afterwards (the invite address answers POST only).
-        assert (
-            "next="
-            + reverse("clusters:organisation-detail", args=[organisation.ref]).replace("/", "%2F")
-            in location
-        )
+        # Back to the organisation's page afterwards (the invite address answers POST only),
+        # with the address typed put back in the box (re-probe, stop 29).
+        back = parse_qs(urlsplit(location).query)["next"][0]
+        page = reverse("clusters:organisation-detail", args=[organisation.ref])
+        assert back == f"{page}?invite=mallory%40example.net#invite"
         assert not Invitation.objects.exists()
         confirm_it_is_you(client)
+        html = client.get(back.split("#")[0]).content.decode()
+        assert 'value="mallory@example.net"' in html
+        assert not Invitation.objects.exists()  # the page only shows it
         client.post(url, {"email": "mallory@example.net"})
     assert Invitation.objects.filter(email="mallory@example.net").count() == 1
 
@@ -85,3 +88,10 @@ def test_an_organisation_that_cannot_invite_yet_says_why_before_asking_for_the_p
     assert response.status_code == 200
     assert "approve" in response.content.decode()
     assert not Invitation.objects.exists()
+
+
+def test_the_address_put_back_is_only_ever_a_valid_address(client, member, organisation):
+    client.force_login(member)
+    page = reverse("clusters:organisation-detail", args=[organisation.ref])
+    html = client.get(page, {"invite": '"><script>alert(1)</script>'}).content.decode()
+    assert "alert(1)" not in html
