@@ -225,6 +225,32 @@ class ModeratedAdmin(admin.ModelAdmin):
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.moderate_{opts.model_name}")
 
+    decision_labels: dict[str, str] = {}  # action -> its button's words on one object's page
+
+    def decisions_for(self, obj) -> list[str]:
+        """The actions that would change `obj` now (each model's own rules)."""
+        return []
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        """The page, with a button for each decision this person may make on it now: each
+        runs the list's action on this one object (which asks for the reason on its next
+        page). Staff had to go back to the list, tick the box and choose the action
+        (newcomer probe, stop 29)."""
+        obj = self.get_object(request, object_id)
+        allowed = self.get_actions(request)
+        decisions = (
+            [
+                (name, self.decision_labels.get(name, allowed[name][2]))
+                for name in self.decisions_for(obj)
+                if name in allowed
+            ]
+            if obj is not None
+            else []
+        )
+        return super().change_view(
+            request, object_id, form_url, {"decisions": decisions, **(extra_context or {})}
+        )
+
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), *self.decision_fields]
 
@@ -313,6 +339,21 @@ class OrganisationAdmin(ModeratedAdmin):
     ]
     inlines = [MembershipInline, JoinRequestInline]
     actions = ["approve", "reject", "approve_change", "reject_change", "remove_logo"]
+    decision_labels = {
+        "approve": "Approve",
+        "reject": "Reject, with a reason",
+        "approve_change": "Approve the change of name or website",
+        "reject_change": "Reject the change of name or website",
+        "remove_logo": "Remove the logo",
+    }
+
+    def decisions_for(self, obj) -> list[str]:
+        status = Organisation.Status
+        names = [] if obj.status == status.APPROVED else ["approve"]
+        names += [] if obj.status == status.REJECTED else ["reject"]
+        if obj.changes.open().exists():
+            names += ["approve_change", "reject_change"]
+        return [*names, "remove_logo"] if obj.logo else names
 
     def get_queryset(self, request):
         waiting = OrganisationChange.objects.open().filter(organisation=OuterRef("pk"))
@@ -476,6 +517,21 @@ class ListingAdmin(ModeratedAdmin):
         "review_request",
     ]
     actions = ["publish_pending", "unpublish", "restore", "keep_down"]
+    decision_labels = {
+        "publish_pending": "Publish",
+        "unpublish": "Take down, with a reason",
+        "restore": "Restore",
+        "keep_down": "Keep down after the review, with a reason",
+    }
+
+    def decisions_for(self, obj) -> list[str]:
+        status = Listing.Status
+        if obj.status == status.TAKEN_DOWN:
+            reviewing = ListingReview.objects.open().filter(listing=obj).exists()
+            return ["restore", "keep_down"] if reviewing else ["restore"]
+        waiting = obj.status == status.PENDING and obj.organisation.is_approved
+        names = ["publish_pending"] if waiting else []
+        return [*names, "unpublish"] if obj.status in services.TAKEN_DOWN_FROM else names
 
     def get_readonly_fields(self, request, obj=None):
         fields = super().get_readonly_fields(request, obj)

@@ -1,0 +1,74 @@
+"""The decisions on an organisation's or a listing's own admin page: a button for each action
+that would change it now, for those who may take it (newcomer probe, stop 29: staff had to go
+back to the list, tick the box and choose the action)."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from clusters.models import Listing
+from staff.roles import MODERATOR, PROGRAMME_ADMIN, TRIAGER
+from tests.factories import ListingFactory, OrganisationFactory, staff_in
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mfa_off")]
+
+
+def buttons(client, url) -> list[str]:
+    response = client.get(url)
+    assert response.status_code == 200
+    return [label for _, label in response.context.get("decisions", [])]
+
+
+@pytest.mark.parametrize("role", [MODERATOR, PROGRAMME_ADMIN])
+def test_an_organisation_waiting_offers_approve_and_reject_which_lead_to_the_reason_page(
+    client, role
+):
+    organisation = OrganisationFactory(status="pending")
+    client.force_login(staff_in(role))
+    page = reverse("admin:clusters_organisation_change", args=[organisation.pk])
+    assert buttons(client, page) == ["Approve", "Reject, with a reason"]
+    html = client.get(page).content.decode()
+    assert 'name="_selected_action" value="%d"' % organisation.pk in html
+    # Pressing one opens the action's own page for the reason; nothing is decided yet.
+    response = client.post(
+        reverse("admin:clusters_organisation_changelist"),
+        {"action": "reject", "_selected_action": [organisation.pk]},
+    )
+    assert response.status_code == 200 and "Reason" in response.content.decode()
+    organisation.refresh_from_db()
+    assert organisation.status == "pending"
+
+
+def test_an_approved_organisation_offers_only_reject(client, moderator):
+    organisation = OrganisationFactory(status="approved")
+    client.force_login(moderator)
+    page = reverse("admin:clusters_organisation_change", args=[organisation.pk])
+    assert buttons(client, page) == ["Reject, with a reason"]
+
+
+@pytest.mark.parametrize(
+    "status, expected",
+    [
+        ("published", ["Take down, with a reason"]),
+        ("withdrawn", ["Take down, with a reason"]),
+        ("pending", ["Publish", "Take down, with a reason"]),
+        ("draft", []),
+        ("taken_down", ["Restore"]),
+    ],
+)
+def test_a_listing_offers_what_would_change_it(client, moderator, status, expected):
+    listing = ListingFactory(
+        status=status,
+        published_at=timezone.now(),
+        taken_down_at=timezone.now() if status == Listing.Status.TAKEN_DOWN else None,
+    )
+    client.force_login(moderator)
+    page = reverse("admin:clusters_listing_change", args=[listing.pk])
+    assert buttons(client, page) == expected
+
+
+def test_a_role_without_the_actions_sees_no_decisions(client):
+    listing = ListingFactory()
+    client.force_login(staff_in(TRIAGER))
+    page = reverse("admin:clusters_listing_change", args=[listing.pk])
+    assert client.get(page).status_code == 403
