@@ -11,6 +11,7 @@ publishing, staff deciding), so bumping on every one costs nothing that matters.
 """
 
 from django.apps import apps
+from django.conf import settings
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 from . import services
@@ -24,6 +25,11 @@ PUBLIC_MODELS = [
     "clusters.Challenge",
     "clusters.Organisation",
     "clusters.Listing",
+    # Whether anyone at a listing's organisation could answer a request for an introduction
+    # (introductions.services.answerers: a member with an active account and a confirmed
+    # address), which a listing's page says signed out too. Users: see _user_changed.
+    "clusters.Membership",
+    "account.EmailAddress",
 ]
 
 
@@ -33,6 +39,13 @@ def _changed(sender, **kwargs):
 
 def _links_changed(sender, action, **kwargs):
     if action in ("post_add", "post_remove", "post_clear"):
+        services.bump()
+
+
+def _user_changed(sender, update_fields=None, **kwargs):
+    # An account turned off, or its address changed, can change who could answer; signing in
+    # (which saves last_login alone, every time) cannot.
+    if update_fields is None or {"is_active", "email"} & set(update_fields):
         services.bump()
 
 
@@ -52,4 +65,7 @@ def connect() -> None:
             m2m_changed.connect(
                 _links_changed, sender=field.remote_field.through, dispatch_uid=f"{uid}:{field}"
             )
+    user = apps.get_model(settings.AUTH_USER_MODEL)
+    post_save.connect(_user_changed, sender=user, dispatch_uid="pagecache:user:save")
+    post_delete.connect(_changed, sender=user, dispatch_uid="pagecache:user:delete")
     post_migrate.connect(_migrated, dispatch_uid="pagecache:migrate")

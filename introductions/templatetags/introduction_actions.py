@@ -22,14 +22,19 @@ def ask_for_introduction(context, listing):
     nobody from the listing's organisation could answer, that and what to do instead:
     services.nobody_to_answer).
 
-    Signed out, who could answer is not shown: that page is kept in the page cache, which
-    is renewed when listings and organisations change, not members (pagecache.signals), so
-    it could go on saying nobody has joined after someone has. The ask page, after signing
-    in, says it before anything is written. One query signed in, none signed out.
+    Signed out too, nobody to answer is said up front (newcomer probe, stop 29: people
+    signed up only to be told); the page cache is renewed when memberships and confirmed
+    addresses change (pagecache.signals). One query either way.
     """
     user = context["request"].user
     if not user.is_authenticated:
-        return {"listing": listing, "signed_in": False}
+        _, answered = who_asks_and_answers(user, listing)
+        return {
+            "listing": listing,
+            "signed_in": False,
+            "why_not": None if answered else nobody_to_answer(listing),
+            "contact_team": not answered,
+        }
     organisations, answered = who_asks_and_answers(user, listing)
     return {
         "listing": listing,

@@ -25,7 +25,7 @@ from clusters.models import Challenge, Listing
 from pagecache import services as pagecache
 from pagecache.decorators import cache_public_page
 from pagecache.models import Generation
-from tests.factories import ChallengeFactory, ListingFactory
+from tests.factories import ChallengeFactory, ListingFactory, MembershipFactory
 from tests.services import ROOT, database_url, free_port
 
 pytestmark = pytest.mark.django_db
@@ -71,12 +71,35 @@ def test_a_signed_out_visitor_gets_each_public_page_from_the_cache(client, publi
 
 
 def test_a_listing_page_from_the_cache_keeps_its_signed_out_links(client, listing):
+    MembershipFactory(organisation=listing.organisation)  # someone there could answer
     page(client, listing.get_absolute_url())
     response, body = page(client, listing.get_absolute_url())
     assert response[CACHE] == "hit"
     assert "Sign in to ask for an introduction" in body
     assert "Report this listing" in body
     assert "Industrial heat pumps for drying lines" in body
+
+
+def test_signed_out_nobody_to_answer_is_said_and_follows_who_joins(client, listing):
+    """Newcomer probe, stop 29: signed out, a listing nobody could answer for offered "Sign
+    in to ask", and people signed up only to be told."""
+    _, body = page(client, listing.get_absolute_url())
+    assert f"Nobody at {listing.organisation.name} can answer" in body
+    assert f"?listing={listing.ref}" in body
+    assert "Sign in to ask for an introduction" not in body
+    membership = MembershipFactory(organisation=listing.organisation)  # joins, confirmed
+    response, body = page(client, listing.get_absolute_url())
+    assert response[CACHE] == "miss"
+    assert "Sign in to ask for an introduction" in body
+    user = membership.user
+    user.is_active = False  # their account is turned off: nobody again
+    user.save(update_fields=["is_active"])
+    assert "Nobody at" in page(client, listing.get_absolute_url())[1]
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    page(client, listing.get_absolute_url())
+    user.save(update_fields=["last_login"])  # signing in does not renew the pages
+    assert page(client, listing.get_absolute_url())[0][CACHE] == "hit"
 
 
 def test_a_cache_hit_costs_one_query(client, public_urls, django_assert_max_num_queries):
