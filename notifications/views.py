@@ -44,6 +44,8 @@ def preferences(request):
         {
             "form": form,
             "preference": preference,
+            # Without an organisation there are no listings to match (newcomer probe).
+            "has_organisation": request.user.memberships.exists(),
             "crumbs": [("Home", reverse("home")), ("Email settings", None)],
         },
     )

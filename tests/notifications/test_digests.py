@@ -300,3 +300,20 @@ def test_the_outbox_row_records_the_digest_kind(need_owner, django_capture_on_co
     send(capture=django_capture_on_commit_callbacks)
     email = Email.objects.get(kind="digest")
     assert email.status == "sent" and email.to == "owner@example.org"
+
+
+def test_email_settings_without_an_organisation_say_there_is_nothing_to_match(client):
+    """Newcomer probe, stop 29: the page spoke of "your organisation's listings" to someone
+    in no organisation."""
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    html = client.get(reverse("notifications:preferences")).content.decode()
+    assert "You are not in an organisation yet" in html
+    assert f'href="{reverse("clusters:dashboard")}"' in html
+
+
+def test_email_settings_of_a_member_do_not_say_so(client, need_owner):
+    client.force_login(need_owner)
+    html = client.get(reverse("notifications:preferences")).content.decode()
+    assert "You are not in an organisation yet" not in html
