@@ -201,10 +201,21 @@ def organisation_join(request):
         )
         if form.is_valid():
             try:
-                services.request_to_join(request.user, organisation, form.cleaned_data["message"])
+                asked = services.request_to_join(
+                    request.user, organisation, form.cleaned_data["message"]
+                )
             except services.NotAllowed as exc:
                 messages.error(request, str(exc))
             else:
+                if not asked.sent_now:  # (the page no longer offers to ask twice: a replay)
+                    messages.info(
+                        request,
+                        f"You asked to join {organisation.name} on "
+                        f"{timezone.localtime(asked.created_at):%-d %B %Y}, and its admins have "
+                        "not decided yet: nothing new was sent. We will email you when they "
+                        "decide.",
+                    )
+                    return redirect("clusters:organisation-start")
                 messages.success(
                     request,
                     f"Your request to join {organisation.name} has been sent to its admins. "

@@ -369,7 +369,8 @@ def nobody_to_let_in(organisation: Organisation) -> str:
 
 @transaction.atomic
 def request_to_join(user, organisation: Organisation, message: str) -> JoinRequest:
-    """Ask an organisation's admins to let `user` join; one open request per pair, and the
+    """Ask an organisation's admins to let `user` join; one open request per pair (asked
+    again, the waiting one is returned with `sent_now` False), and the
     limits above (NotAllowed, saying when they can ask). Refused, storing nothing, when the
     organisation has nobody to decide (join_deciders): most imported ones have no members."""
     if Membership.objects.filter(user=user, organisation=organisation).exists():
@@ -406,6 +407,7 @@ def request_to_join(user, organisation: Organisation, message: str) -> JoinReque
         status=JoinRequest.Status.OPEN,
         defaults={"message": message},
     )
+    join_request.sent_now = created  # False: one was waiting already, and nothing is sent
     if created:
         _notify_admins(
             organisation,

@@ -591,3 +591,24 @@ def test_a_listing_that_is_not_public_is_not_found_by_others(
     assert listing.title not in response.content.decode()
     if expected == 404:  # the same page as for no listing at all: nothing says it exists
         assert title_of(response) == title_of(client.get(no_such))
+
+
+def test_asking_to_join_again_while_waiting_says_nothing_new_was_sent(
+    client, member, organisation, django_capture_on_commit_callbacks
+):
+    """A second request while one waits (a replay: the page no longer offers it) was told
+    "has been sent", although nothing was (follow-up of stop 28)."""
+    newcomer = UserFactory()
+    client.force_login(newcomer)
+    join = reverse("clusters:organisation-join")
+    data = {"organisation": organisation.ref, "message": "I run the boilers"}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(join, data, follow=True).content.decode()
+    assert "has been sent to its admins" in first
+    sent = len(mail.outbox)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(join, data, follow=True).content.decode()
+    assert "its admins have not decided yet: nothing new was sent" in page
+    assert "has been sent to its admins" not in page
+    assert len(mail.outbox) == sent
+    assert JoinRequest.objects.filter(user=newcomer).count() == 1
