@@ -850,7 +850,12 @@ def restore_listing(listing: Listing, staff_user, reason: str = "") -> bool:
         return False
     listing.taken_down_at = None
     listing.taken_down_by = None
-    was, listing.taken_down_from = listing.taken_down_from, ""
+    # Not recorded (taken down before it was, on a database that missed migration 0018's
+    # marking): what `published_at` says it was.
+    was = listing.taken_down_from or (
+        Listing.Status.PUBLISHED if listing.published_at else Listing.Status.DRAFT
+    )
+    listing.taken_down_from = ""
     also = ["taken_down_at", "taken_down_by", "taken_down_from"]
     if was in (Listing.Status.WITHDRAWN, Listing.Status.DRAFT):
         # Its organisation withdrew it (or, taken down before this was recorded, it was never

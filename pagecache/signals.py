@@ -7,7 +7,9 @@ session alike. A service that forgot to bump would serve stale pages; a receiver
 forgotten. What signals do not see (queryset.update(), bulk_create(), bulk_update() and raw
 SQL) bumps by hand: `clusters.importer.import_exchange` is the one such writer of public
 content today (tests/pagecache/ checks it). Saves of these models are rare (people
-publishing, staff deciding), so bumping on every one costs nothing that matters.
+publishing, staff deciding, joining an organisation, confirming an address, signing up), so
+bumping on every one costs nothing that matters; signing in, which saves the account's
+last_login every time, does not bump (_user_changed).
 """
 
 from django.apps import apps

@@ -441,3 +441,21 @@ def test_a_listing_taken_down_before_it_was_recorded_how_is_restored_as_a_draft_
     assert status_of(published) == "published"
     restored = Email.objects.filter(key__startswith=f"listing-restored:{draft.pk}:").last()
     assert "It is a draft" in restored.body_text
+
+
+def test_a_listing_down_with_nothing_recorded_is_restored_by_its_published_date(
+    moderator, organisation
+):
+    """Review, stop 29: on a database that missed migration 0018's marking, an empty
+    taken_down_from must not read as "published"."""
+    from clusters import services
+
+    never = ListingFactory(organisation=organisation, status="draft", published_at=None)
+    once = ListingFactory(organisation=organisation, published_at=timezone.now())
+    Listing.objects.filter(pk__in=[never.pk, once.pk]).update(
+        status="taken_down", taken_down_at=timezone.now(), taken_down_from=""
+    )
+    services.restore_listing(never, moderator)
+    services.restore_listing(once, moderator)
+    assert status_of(never) == "draft"
+    assert status_of(once) == "published"
