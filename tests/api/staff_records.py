@@ -47,6 +47,8 @@ def open_review(**fields):
         organisation=member.organisation,
         status=Listing.Status.TAKEN_DOWN,
         taken_down_at=timezone.now(),
+        taken_down_from=Listing.Status.PUBLISHED,  # as unpublish_listing records it
+        published_at=timezone.now(),
         status_reason="It named no product.",
     )
     return ListingReviewFactory(listing=listing, requested_by=member.user, **fields)
