@@ -141,6 +141,7 @@ def test_a_report_page_shows_what_was_reported_and_the_decisions_beside_it(
     assert 'value="refer"' not in page  # organisations only
     assert 'value="resolve"' not in page  # programme admins only
     assert "Dismiss (no action needed)" in page and "Take the listing down" in page
+    assert "A decision closes every open report on the same listing or organisation." in page
 
 
 def test_an_organisation_report_page_offers_dismiss_and_refer(
