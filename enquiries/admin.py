@@ -95,6 +95,20 @@ class EnquiryAdminForm(forms.ModelForm):
             current = self.instance.assignee_id if self.instance else None
             self.fields["assignee"].queryset = services.triagers(keep=current)
 
+    def clean(self):
+        """One rule with the staff API and the bulk action (services.status_with_assignee):
+        giving a new or triaged enquiry to someone makes it "assigned"; choosing "new" or
+        "triaged" for an enquiry someone has, in the same save, is an error to fix."""
+        data = super().clean()
+        if "status" in data and "assignee" in data:
+            try:
+                data["status"] = services.status_with_assignee(
+                    data["status"], data["assignee"], status_chosen="status" in self.changed_data
+                )
+            except services.EnquiryAssigned as refused:
+                self.add_error("status", str(refused))
+        return data
+
 
 @admin.register(Enquiry)
 class EnquiryAdmin(admin.ModelAdmin):

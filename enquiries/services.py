@@ -326,6 +326,29 @@ class EnquiryAssigned(Exception):
     """Refused: the enquiry is someone's, and marking it triaged would not give it back."""
 
 
+# An enquiry someone has is "assigned" (or further on): never "new" or "triaged".
+BEFORE_ASSIGNED = (Enquiry.Status.NEW, Enquiry.Status.TRIAGED)
+ASSIGNED_NOT_TRIAGED = (
+    "An enquiry that someone has is “Assigned”, not “{status}”. To mark it “{status}”, "
+    "also clear its assignee; to keep it with them, choose another status."
+)
+
+
+def status_with_assignee(status: str, assignee, *, status_chosen: bool) -> str:
+    """The status an enquiry takes when saved with this assignee: one rule for the admin's
+    form, the staff API and the bulk action (mark_triaged).
+
+    A new or triaged enquiry that someone has becomes "assigned" (as assign_to), unless the
+    person chose "new" or "triaged" in this same change: that says two contrary things, and
+    is refused (EnquiryAssigned, whose message says what to do), as mark_triaged refuses it.
+    """
+    if assignee is None or status not in BEFORE_ASSIGNED:
+        return status
+    if status_chosen:
+        raise EnquiryAssigned(ASSIGNED_NOT_TRIAGED.format(status=Enquiry.Status(status).label))
+    return Enquiry.Status.ASSIGNED
+
+
 def mark_triaged(enquiry: Enquiry, actor=None) -> list[EnquiryEvent]:
     """Mark the enquiry as read and ready to be given to someone, with history; [] if it was
     triaged already.
@@ -337,9 +360,10 @@ def mark_triaged(enquiry: Enquiry, actor=None) -> list[EnquiryEvent]:
     """
     if enquiry.status == Enquiry.Status.TRIAGED:
         return []
-    if enquiry.assignee_id is not None:
-        raise EnquiryAssigned(enquiry.reference)
-    return change_enquiry(enquiry, actor, status=Enquiry.Status.TRIAGED)
+    status = status_with_assignee(
+        Enquiry.Status.TRIAGED, enquiry.assignee_id, status_chosen=True
+    )  # raises EnquiryAssigned if someone has it
+    return change_enquiry(enquiry, actor, status=status)
 
 
 def add_note(enquiry: Enquiry, author, body: str) -> Message:

@@ -17,6 +17,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from api.filters import PARAMETER, FilterBackend, UpdatedSinceFilter, parse_moment
@@ -184,6 +185,13 @@ class StaffEnquiryViewSet(
         change.is_valid(raise_exception=True)
         data = dict(change.validated_data)
         assignee = data.pop("assignee", enquiry.assignee)
+        if "status" in data:  # one rule with the admin's form (services.status_with_assignee)
+            try:
+                data["status"] = services.status_with_assignee(
+                    data["status"], assignee, status_chosen=True
+                )
+            except services.EnquiryAssigned as refused:
+                raise ValidationError({"status": [str(refused)]}) from None
         with transaction.atomic():
             if assignee is not None and assignee != enquiry.assignee and "status" not in data:
                 # As "Assign to me" in the staff area: a new or triaged enquiry becomes

@@ -169,6 +169,36 @@ def test_unassigning_with_null_clears_the_assignee(as_triager, triager):
     assert enquiry.assignee is None
 
 
+@pytest.mark.parametrize("status", ["triaged", "new"])
+def test_triaged_or_new_for_an_enquiry_someone_has_is_a_400_as_in_the_admin(
+    as_triager, triager, status
+):
+    """One rule with the admin's form and bulk action: an enquiry someone has is "assigned".
+    Before, the API saved "triaged" with an assignee, which the bulk action refuses."""
+    kept = records.enquiry(assignee=triager, status="assigned")
+    response = as_triager.patch(f"{LIST}{kept.pk}/", {"status": status}, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["status"]
+    assert "clear its assignee" in response.json()["errors"]["status"][0]
+    kept.refresh_from_db()
+    assert (kept.status, kept.assignee) == ("assigned", triager)
+
+    # Saying both in one request is as contrary; clearing the assignee with it is not.
+    fresh = records.enquiry()
+    both = as_triager.patch(
+        f"{LIST}{fresh.pk}/", {"status": status, "assignee": triager.email}, format="json"
+    )
+    assert both.status_code == 400
+    fresh.refresh_from_db()
+    assert (fresh.status, fresh.assignee) == ("new", None)
+    cleared = as_triager.patch(
+        f"{LIST}{kept.pk}/", {"status": status, "assignee": None}, format="json"
+    )
+    assert cleared.status_code == 200
+    kept.refresh_from_db()
+    assert (kept.status, kept.assignee) == (status, None)
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [

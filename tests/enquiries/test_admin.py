@@ -126,11 +126,11 @@ def test_changing_status_assignee_and_priority_writes_history_rows(client, staff
     client.force_login(staff)
     client.post(
         change_url(enquiry),
-        form_data(enquiry, status="triaged", assignee=colleague.pk, priority="high"),
+        form_data(enquiry, status="waiting", assignee=colleague.pk, priority="high"),
     )
     events = {e.field: e for e in EnquiryEvent.objects.filter(enquiry=enquiry)}
     assert set(events) == {"status", "assignee", "priority"}
-    assert (events["status"].old, events["status"].new) == ("New", "Triaged")
+    assert (events["status"].old, events["status"].new) == ("New", "Waiting on sender")
     assert (events["assignee"].old, events["assignee"].new) == ("", "colleague@example.org")
     assert (events["priority"].old, events["priority"].new) == ("Normal", "High")
     assert all(e.actor == staff for e in events.values())
@@ -191,9 +191,31 @@ def test_saving_keeps_an_assignee_whose_role_changed_since(client, staff, enquir
     client.force_login(staff)
     page = client.get(change_url(enquiry)).content.decode()
     assert f'<option value="{triager.pk}" selected>' in page
-    client.post(change_url(enquiry), form_data(enquiry, status="triaged", assignee=triager.pk))
+    client.post(change_url(enquiry), form_data(enquiry, status="waiting", assignee=triager.pk))
     enquiry.refresh_from_db()
-    assert enquiry.status == "triaged" and enquiry.assignee == triager
+    assert enquiry.status == "waiting" and enquiry.assignee == triager
+
+
+def test_giving_an_enquiry_to_someone_on_its_page_makes_it_assigned(client, staff, enquiry):
+    """One rule with the staff API and the bulk action (services.status_with_assignee): a
+    new enquiry given to someone is "assigned", as "Assign to me" makes it. Before, the page
+    saved it "new" with an assignee, and choosing "triaged" with one was saved as well."""
+    triager = staff_in(TRIAGER, email="tri@example.org")
+    client.force_login(staff)
+    client.post(change_url(enquiry), form_data(enquiry, assignee=triager.pk))
+    enquiry.refresh_from_db()
+    assert (enquiry.status, enquiry.assignee) == ("assigned", triager)
+    assert EnquiryEvent.objects.filter(enquiry=enquiry, field="status", new="Assigned").exists()
+
+    response = client.post(change_url(enquiry), form_data(enquiry, status="triaged"))
+    assert response.status_code == 200  # the form again, saying what to fix
+    assert "clear its assignee" in response.content.decode()
+    enquiry.refresh_from_db()
+    assert (enquiry.status, enquiry.assignee) == ("assigned", triager)
+
+    client.post(change_url(enquiry), form_data(enquiry, status="triaged", assignee=""))
+    enquiry.refresh_from_db()
+    assert (enquiry.status, enquiry.assignee) == ("triaged", None)
 
 
 def test_the_history_cannot_be_changed_or_deleted_even_by_a_superuser(client, staff, enquiry):
