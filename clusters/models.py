@@ -366,10 +366,7 @@ class ListingQuerySet(SearchableQuerySet):
         it takes down an imported published one: staff may also take down a listing still
         waiting, which was never public (review, stop 29).
         """
-        return self.filter(
-            Q(published_at__isnull=False)
-            | Q(status__in=[Listing.Status.PUBLISHED, Listing.Status.WITHDRAWN])
-        )
+        return self.filter(Q(published_at__isnull=False) | Q(status__in=Listing.PUBLIC_ONCE))
 
     def removed_from_public(self):
         """Listings that left the public list and may be in a partner's copy, annotated with
@@ -419,6 +416,11 @@ class Listing(Timestamped):
         WITHDRAWN = "withdrawn", "Withdrawn"
         # Only staff take a listing down, and only staff bring it back (restore_listing).
         TAKEN_DOWN = "taken_down", "Taken down by our team"
+
+    # Statuses that mean the listing was public at some time whatever its published_at
+    # (imported listings have none): only a public listing can be withdrawn. The rule of
+    # ListingQuerySet.once_public and Listing.was_public, written once.
+    PUBLIC_ONCE = (Status.PUBLISHED, Status.WITHDRAWN)
 
     class PartnerKind(models.TextChoices):
         ANY = "any", "Any kind of organisation"
@@ -534,9 +536,7 @@ class Listing(Timestamped):
         """Whether a partner may hold a copy of it (as ListingQuerySet.once_public). A withdrawn
         one counts even with no `published_at` (imported listings have none): only a public
         listing can be withdrawn."""
-        return bool(
-            self.published_at or self.status in (self.Status.PUBLISHED, self.Status.WITHDRAWN)
-        )
+        return bool(self.published_at or self.status in self.PUBLIC_ONCE)
 
 
 class ClusterListingCount(models.Model):

@@ -59,3 +59,27 @@ def test_a_refused_organisation_is_told_how_to_ask_again(client, member, organis
     assert "Your organisation was not approved: We could not find your company." in html
     assert 'href="/get-in-touch/">get in touch with our programme team</a>' in html
     assert f"give its reference, {organisation.ref}" in html
+
+
+def test_once_public_and_was_public_agree_for_every_status_with_and_without_a_date():
+    """The rule lives in one place (Listing.PUBLIC_ONCE): the queryset the API's removals
+    read and the property the listing page reads cannot drift apart (review, stop 29)."""
+    made = {}
+    for status in Listing.Status.values:
+        for dated in (False, True):
+            made[(status, dated)] = ListingFactory(
+                status=status,
+                published_at=timezone.now() if dated else None,
+                taken_down_at=timezone.now() if status == "taken_down" else None,
+            )
+    once = set(Listing.objects.once_public().values_list("pk", flat=True))
+    for (status, dated), listing in made.items():
+        listing.refresh_from_db()
+        assert listing.was_public == (listing.pk in once), (status, dated)
+    # And the rule itself: a date, or a status only a public listing reaches.
+    assert {key for key, listing in made.items() if listing.pk in once} == {
+        (status, dated)
+        for status in Listing.Status.values
+        for dated in (False, True)
+        if dated or status in ("published", "withdrawn")
+    }
