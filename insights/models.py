@@ -19,7 +19,7 @@ class Measure(models.TextChoices):
     OFFERS_PUBLISHED = "offers_published", "Offers published"
     NEEDS_PUBLISHED = "needs_published", "Needs published"
     MATCHES_SUGGESTED = "matches_suggested", "Matches suggested"
-    MARKED_INTERESTED = "marked_interested", "Matches marked useful"
+    MARKED_INTERESTED = "marked_interested", "Matches marked interested"
     INTRODUCTIONS_ASKED = "introductions_asked", "Introductions asked for"
     INTRODUCTIONS_ACCEPTED = "introductions_accepted", "Introductions accepted"
     OUTCOMES_REPORTED = "outcomes_reported", "Introductions with an outcome reported"

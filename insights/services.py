@@ -12,7 +12,7 @@ What each measure counts, and in which cluster and theme:
   listing asked about.
 - Per challenge: what was suggested for the challenge itself or for a listing posted in
   answer to it (Listing.challenge); introductions asked from it or about such a listing.
-- By month, the month something happened (published, first suggested, marked useful, asked,
+- By month, the month something happened (published, first suggested, marked interested, asked,
   accepted, the latest outcome answer); "in all" (month None) counts everything, including
   old rows with no date.
 """

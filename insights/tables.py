@@ -20,10 +20,10 @@ from .services import FUNNEL, NEEDS_SHOWN
 NO_DATA = "no data"
 FUNNEL_HEAD = [
     "Matches suggested",
-    "Marked useful",
+    "Marked interested",
     "% of suggested",
     "Introductions asked for",
-    "% of marked useful",
+    "% of marked interested",
     "Accepted",
     "% of asked for",
     "Outcome reported",
