@@ -91,6 +91,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "staff.middleware.StaffMFAMiddleware",
+    # The admin's read-only foreign keys link only to pages the reader may open (staff/links.py).
+    "staff.links.AdminReaderMiddleware",
 ]
 
 # Content Security Policy (django-csp): scripts, styles, images and fonts come from this site

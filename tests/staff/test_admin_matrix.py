@@ -5,6 +5,7 @@ or an action added, without a row in the tables below fails here until someone d
 who may use it.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -378,3 +379,29 @@ def test_each_person_gets_the_expected_answer_to_every_admin_action(client, who)
                     f"{label} {action}: {got}, expected {expected_action(label, who, action)}"
                 )
     assert not wrong, "\n".join(wrong)
+
+
+ADMIN_OBJECT_LINK = re.compile(r'href="(/admin/[a-z_]+/[a-z_]+/[^/"?#]+/change/)"')
+
+
+@pytest.mark.parametrize("who", STAFF)
+def test_every_link_to_an_object_on_a_page_a_role_can_open_opens_for_it(client, who):
+    """Django links each read-only foreign key to the related object's page whatever the
+    reader may open: a moderator reading a listing was offered its challenge and the
+    account that made it, which answered 403 (outside probe, stop 28). staff/links.py makes
+    such a link text; here every object link on every change page a role can open must open
+    for that role."""
+    client.force_login(person(who))
+    rows = make_rows()
+    dead, followed = [], set()
+    for label in registered():
+        if expected_page(label, who, "change") == "403":
+            continue
+        page = client.get(page_url(label, "change", rows[label])).content.decode()
+        for link in sorted(set(ADMIN_OBJECT_LINK.findall(page)) - followed):
+            followed.add(link)
+            status = client.get(link).status_code
+            if status != 200:
+                dead.append(f"{label}: {link} answers {status}")
+    assert not dead, "\n".join(dead)
+    assert followed  # the pages do link to objects (organisations, listings, ...)
