@@ -212,7 +212,9 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_CHANGE_EMAIL = True
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "Cluster Exchange: "
+# No prefix: the sender's name says "Cluster Exchange", as on every other email the site
+# sends (match summaries, introductions, replies); allauth's default would add "[site]".
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_FORMS = {
     "signup": "accounts.forms.SignupForm",
     # The same forms, with errors in plain words (accounts/forms.py).

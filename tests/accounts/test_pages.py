@@ -222,9 +222,7 @@ def test_sign_up_sends_a_plain_english_confirmation_email(
         )
     assert response.status_code == 302
     message = mail.outbox[-1]
-    assert message.subject == (
-        "Cluster Exchange: Confirm your email address to finish creating your account"
-    )
+    assert message.subject == ("Confirm your email address to finish creating your account")
     assert message.body.startswith("Dear Dewi O'Brien,")  # plain text: nothing escaped
     assert "http://testserver/account/confirm-email/" in message.body
     assert "The link works for 3 days." in message.body  # how long (newcomer probe)
@@ -236,7 +234,7 @@ def test_password_reset_emails(client, user, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("account_reset_password"), {"email": user.email})
     message = mail.outbox[-1]
-    assert message.subject == "Cluster Exchange: Reset your password"
+    assert message.subject == "Reset your password"
     assert "http://testserver/account/password/reset/key/" in message.body
     assert "The link works for 3 days, and only once." in message.body  # newcomer probe
     assert message.body.rstrip().endswith("Cluster Exchange")
@@ -244,7 +242,7 @@ def test_password_reset_emails(client, user, django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("account_reset_password"), {"email": "nobody@nowhere.example"})
     message = mail.outbox[-1]
-    assert message.subject == "Cluster Exchange: There is no account with this email address"
+    assert message.subject == "There is no account with this email address"
     assert "there is no account with this address" in message.body
     assert "http://testserver/account/signup/" in message.body
 
@@ -394,7 +392,7 @@ def test_change_email_pending(signed_in, user, django_capture_on_commit_callback
     confirm_it_is_you(signed_in, PASSWORD)
     with django_capture_on_commit_callbacks(execute=True):
         signed_in.post(reverse("account_email"), {"action_add": "", "email": "ada@new.example"})
-    assert mail.outbox[-1].subject == "Cluster Exchange: Confirm your email address"
+    assert mail.outbox[-1].subject == "Confirm your email address"
     html = signed_in.get(reverse("account_email")).content.decode()
     assert "ada@new.example" in html and "Not confirmed yet" in html
     assert 'form="pending-email" name="action_send"' in html
