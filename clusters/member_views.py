@@ -5,7 +5,6 @@ user gets a 404 without any extra checks.
 """
 
 from copy import copy
-from urllib.parse import urlencode
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from django.contrib import messages
@@ -253,8 +252,8 @@ def organisation_join(request):
 def organisation_detail(request, ref):
     organisation = _my_organisation(request, ref)
     # Back from the password page (organisation_invite): the address typed is put back in
-    # the box, for "Send invitation" to be pressed again; nothing is sent by this GET.
-    typed = InviteForm({"email": request.GET.get("invite", "")[:254]})
+    # the box, once, for "Send invitation" to be pressed again; nothing is sent by this GET.
+    typed = InviteForm({"email": request.session.pop(_typed_key(organisation), "")[:254]})
     return _organisation_page(
         request,
         organisation,
@@ -359,16 +358,23 @@ def _invite_blocked(organisation) -> str | None:
     return None
 
 
-def _confirm_first(request, organisation, query: dict | None = None) -> HttpResponse | None:
+def _typed_key(organisation) -> str:
+    return f"invite-typed:{organisation.ref}"
+
+
+def _confirm_first(request, organisation, typed: str = "") -> HttpResponse | None:
     """A new member outlives the session that let them in: with a session left open or
     stolen, an outsider could be invited, or their request to join approved, and then keep
     seeing the organisation's drafts, matches and introductions (outside probe, stop 29). So
-    the password first (config.confirmation), then back to the organisation's page (with
-    `query`: the address typed, which it puts back in the box)."""
+    the password first (config.confirmation), then back to the organisation's page, which
+    puts the address `typed` back in the box. The address waits in the session, not in the
+    page's address: an address there reached access logs and browser history, and anyone
+    could send an admin a link with an address filled in (stop 29's own follow-up)."""
     page = reverse("clusters:organisation-detail", kwargs={"ref": organisation.ref})
-    if query:
-        page = f"{page}?{urlencode(query)}#invite"
-    return ask_to_confirm(request, page)
+    asked = ask_to_confirm(request, f"{page}#invite" if typed else page)
+    if asked is not None and typed:
+        request.session[_typed_key(organisation)] = typed
+    return asked
 
 
 @login_required
@@ -378,7 +384,7 @@ def organisation_invite(request, ref):
     # Not the password first if it cannot invite anyone yet (review): the form says why.
     typed = request.POST.get("email", "")[:254]
     if _invite_blocked(organisation) is None and (
-        asked := _confirm_first(request, organisation, {"invite": typed} if typed else None)
+        asked := _confirm_first(request, organisation, typed)
     ):
         return asked
     form = InviteForm(request.POST)
