@@ -2,7 +2,6 @@
 
 import json
 
-from allauth.account.decorators import reauthentication_required
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
@@ -53,7 +52,10 @@ def download_data(request):
 
 
 @login_required
-@reauthentication_required  # the password or app again, before the page that does it
+# The password or app again, before the page and before the deletion (config.confirmation):
+# allauth's reauthentication_required held a POST back and completed it after the password,
+# for whoever typed it (the rule of the other lasting actions, outside probe, stop 28).
+@confirm_first()
 def delete_account(request):
     form = DeleteAccountForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -190,3 +190,24 @@ def test_a_password_change_keeps_them_and_says_how_to_stop_them(
     assert token_for_secret(secret) is not None
     notice = next(m for m in mail.outbox if "has been changed" in m.body)
     assert "resetting it (below) also stops them" in notice.body
+
+
+def test_deleting_the_account_asks_for_the_password_and_deletes_only_when_pressed_again(
+    client, member
+):
+    """Delete-account used allauth's reauthentication_required, which held the POST back and
+    completed it once the password was typed, whoever typed it; now the same rule as the
+    other lasting actions: the password, then back to the page, nothing done (stop 29)."""
+    from django.contrib.auth import get_user_model
+
+    page = reverse("account-delete")
+    assert asks_for_the_password(client.get(page), page)
+    asked = client.post(page, {"confirm": "on"})
+    assert asks_for_the_password(asked, page)
+    # The password page's form, as a browser sends it (with where to go next).
+    typed = client.post(asked["Location"], {"password": PASSWORD, "next": page})
+    assert typed.status_code == 302 and typed["Location"] == page
+    assert get_user_model().objects.filter(pk=member.pk).exists()  # the password deleted nothing
+    assert client.get(page).status_code == 200
+    client.post(page, {"confirm": "on"})
+    assert not get_user_model().objects.filter(pk=member.pk).exists()

@@ -5,8 +5,10 @@ forms show GOV.UK errors. Also: the emails' words, the 429 page and the form inc
 """
 
 import re
+from datetime import timedelta
 
 import pytest
+import time_machine
 from allauth.account.forms import AddEmailForm, RequestLoginCodeForm, default_token_generator
 from allauth.account.models import EmailAddress, EmailConfirmationHMAC
 from allauth.account.utils import user_pk_to_url_str
@@ -19,6 +21,7 @@ from django.template import Context, Template
 from django.template.loader import render_to_string
 from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import PRIVACY_NOTICE_VERSION, User
 from tests.conftest import confirm_it_is_you
@@ -614,7 +617,9 @@ def test_the_account_menu_leads_to_deleting_the_account_and_the_password_prompt_
     before it had no way back (newcomer probe, stop 26)."""
     html = signed_in.get(reverse("account_email")).content.decode()
     assert f'href="{reverse("account-delete")}">Delete your account</a>' in html
-    prompt = signed_in.get(reverse("account-delete"), follow=True).content.decode()
+    # More than 5 minutes after signing in (until then, signing in counts as the password).
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        prompt = signed_in.get(reverse("account-delete"), follow=True).content.decode()
     assert "Enter your password" in prompt
     assert f'href="{reverse("account_email")}">Cancel and go back to your account</a>' in prompt
 
