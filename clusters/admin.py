@@ -435,6 +435,12 @@ class OrganisationAdmin(ModeratedAdmin):
             "Reject organisations",
             services.reject_organisation,
             hint=ORGANISATION_REASON_HINT,
+            # Decided on the status shown on the reason page, not on one set since.
+            seen=lambda org: (f"{org} ({org.get_status_display().lower()})", org.status),
+            left_because=(
+                "they were rejected already, or someone decided on them after you opened "
+                "this page (open them again to see their status)"
+            ),
         )
 
     @admin.action(

@@ -144,9 +144,19 @@ def approve_organisation(organisation: Organisation, staff_user, reason: str = "
 
 
 @transaction.atomic
-def reject_organisation(organisation: Organisation, staff_user, reason: str) -> None:
-    """Mark it not approved, with the reason, and tell its members."""
+def reject_organisation(
+    organisation: Organisation, staff_user, reason: str, seen_status: str | None = None
+) -> bool:
+    """Mark it not approved, with the reason, and tell its members; False (nothing changed,
+    nobody emailed) if it is rejected already, or if its status is no longer `seen_status`,
+    the one the person deciding read, if known (a colleague approved it meanwhile, say). Rejecting
+    again emailed the members again and overwrote the first decision (outside probe, stop
+    30). An approved organisation may be rejected: that takes it off the site."""
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if organisation.status == Organisation.Status.REJECTED:
+        return False
+    if seen_status and organisation.status != seen_status:
+        return False
     organisation.status = Organisation.Status.REJECTED
     organisation.status_reason = reason
     organisation.reviewed_at = timezone.now()
@@ -172,6 +182,7 @@ def reject_organisation(organisation: Organisation, staff_user, reason: str) -> 
         "organisation_rejected",
         {"reason": reason},
     )
+    return True
 
 
 @transaction.atomic

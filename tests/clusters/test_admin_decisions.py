@@ -83,3 +83,53 @@ def test_staff_who_may_only_read_see_no_decisions(client):
     ):
         assert buttons(client, page) == []
         assert 'name="_selected_action"' not in client.get(page).content.decode()
+
+
+def _reject(client, organisation, reason, seen=None):
+    data = {
+        "action": "reject",
+        "_selected_action": [organisation.pk],
+        "apply": "1",
+        "reason": reason,
+    }
+    if seen is not None:
+        data[f"seen_{organisation.pk}"] = seen
+    return client.post(reverse("admin:clusters_organisation_changelist"), data, follow=True)
+
+
+def test_rejecting_again_emails_nobody_and_keeps_the_first_decision(client, moderator):
+    """Each repeat emailed the members again and overwrote the reason (outside probe, stop
+    30); the staff API already answered 409."""
+    from outbox.models import Email
+    from tests.factories import MembershipFactory
+
+    organisation = OrganisationFactory(status="pending")
+    MembershipFactory(organisation=organisation)
+    client.force_login(moderator)
+    page = client.post(
+        reverse("admin:clusters_organisation_changelist"),
+        {"action": "reject", "_selected_action": [organisation.pk]},
+    ).content.decode()
+    assert f'name="seen_{organisation.pk}" value="pending"' in page  # the status it shows
+    _reject(client, organisation, "Not an industrial organisation.", seen="pending")
+    emails = Email.objects.filter(key__startswith=f"organisation-rejected:{organisation.pk}:")
+    assert emails.count() == 1
+    again = _reject(client, organisation, "Second thoughts.", seen="pending").content.decode()
+    assert "0 done" in again and "1 left as they were" in again
+    organisation.refresh_from_db()
+    assert organisation.status_reason == "Not an industrial organisation."
+    assert emails.count() == 1
+
+
+def test_a_rejection_from_a_page_read_before_a_colleague_approved_changes_nothing(
+    client, moderator
+):
+    organisation = OrganisationFactory(status="approved")  # approved since the page was read
+    client.force_login(moderator)
+    _reject(client, organisation, "Looks like spam.", seen="pending")
+    organisation.refresh_from_db()
+    assert organisation.status == "approved"
+    # Read as approved, the rejection is what the person meant: it takes it off the site.
+    _reject(client, organisation, "Its website is gone.", seen="approved")
+    organisation.refresh_from_db()
+    assert organisation.status == "rejected"
