@@ -706,6 +706,13 @@ def listing_publish(request, ref):
         return redirect("clusters:listing-preview", ref=ref)
     if listing.status == Listing.Status.PUBLISHED:
         messages.success(request, "Your listing is published.")
+    elif listing.organisation.status == listing.organisation.Status.REJECTED:
+        # Not "as soon as our team approves": it was not approved (newcomer probe, stop 30).
+        messages.warning(
+            request,
+            "Your listing is saved but not public: your organisation was not approved. It "
+            "will be published only if our team approves your organisation (see below).",
+        )
     else:
         messages.success(
             request,

@@ -88,6 +88,21 @@ def test_listing_of_an_organisation_awaiting_approval_is_pending(client, theme_i
     assert client.get(listing.get_absolute_url())["Location"] == preview_of(listing)
 
 
+def test_a_listing_of_a_rejected_organisation_says_it_was_not_approved_not_soon(client):
+    """ "Published as soon as our team approves your organisation", said to an organisation
+    that had been told it was not approved (newcomer probe, stop 30)."""
+    membership = MembershipFactory(organisation__status=Organisation.Status.REJECTED)
+    listing = ListingFactory(organisation=membership.organisation, status="draft")
+    client.force_login(membership.user)
+    response = client.post(reverse("clusters:listing-publish", args=[listing.ref]), follow=True)
+    listing.refresh_from_db()
+    assert listing.status == "pending"  # published if the organisation is approved later
+    html = response.content.decode()
+    assert "your organisation was not approved" in html
+    assert "as soon as our team approves" not in html
+    assert membership.organisation.ref in html and reverse("enquiries:create") in html
+
+
 def test_unverified_user_cannot_publish(client, organisation, theme_ids):
     user = UserFactory(verified=False)
     Membership.objects.create(user=user, organisation=organisation)
