@@ -60,6 +60,21 @@ class AccountAdapter(DefaultAccountAdapter):
             )
         return super().get_login_redirect_url(request)
 
+    def post_login(self, request, user, **kwargs):
+        """Signing up counts as giving the password (config.confirmation), as signing in
+        does: the person chose it in this session, and allauth logs them in only from the
+        session they signed up in (on confirming the address). allauth records no sign-in
+        for that login, so the site asked for the password again at once (newcomer probe,
+        stop 30)."""
+        from allauth.account.internal.flows.login import (
+            get_authentication_records,
+            record_authentication,
+        )
+
+        if kwargs.get("signup") and not get_authentication_records(request, user):
+            record_authentication(request, user, method="signup")
+        return super().post_login(request, user, **kwargs)
+
     def get_signup_redirect_url(self, request):
         return reverse("clusters:organisation-start")
 

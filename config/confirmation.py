@@ -28,7 +28,7 @@ from rest_framework import permissions
 
 AGAIN = (
     "For your security, enter your password again. Then press the button again: nothing "
-    "has been made or downloaded yet."
+    "has been done yet."
 )
 API_REFUSED = (
     "This needs your password given in the last 5 minutes when it is called with your "

@@ -3,9 +3,11 @@ the password again first (unless given in the last 5 minutes), and a password re
 the tokens and webhooks made before it (outside probe, stop 28: a session left open or
 stolen was enough to make a token that still worked after the owner reset the password)."""
 
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
+import time_machine
 from allauth.account.forms import default_token_generator
 from allauth.account.utils import user_pk_to_url_str
 from django.core import mail
@@ -211,3 +213,32 @@ def test_deleting_the_account_asks_for_the_password_and_deletes_only_when_presse
     assert client.get(page).status_code == 200
     client.post(page, {"confirm": "on"})
     assert not get_user_model().objects.filter(pk=member.pk).exists()
+
+
+def test_signing_up_and_confirming_the_address_counts_as_giving_the_password(
+    client, django_capture_on_commit_callbacks
+):
+    """Asked for the password seconds after signing up and pressing "Confirm" in the email,
+    which signs one in (newcomer probe, stop 30): allauth records no sign-in for that login,
+    though the password was chosen in this very session minutes before."""
+    import re
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("account_signup"),
+            {
+                "name": "Tom Price",
+                "email": "tom@swansea-uni.example",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "accept_privacy": "on",
+            },
+        )
+    link = re.search(r"http://testserver(/account/confirm-email/\S+/)", mail.outbox[-1].body)[1]
+    client.post(link)
+    tokens = reverse("api-tokens")
+    made = client.post(tokens, {"name": "Our CRM", "scope": "read"})
+    assert made.status_code == 200 and "cx_" in made.content.decode()
+    # The 5 minutes still run out.
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        assert asks_for_the_password(client.post(tokens, {"name": "Two", "scope": "read"}), tokens)
