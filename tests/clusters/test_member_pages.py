@@ -627,3 +627,19 @@ def test_asking_to_join_again_while_waiting_says_nothing_new_was_sent(
     assert "has been sent to its admins" not in page
     assert len(mail.outbox) == sent
     assert JoinRequest.objects.filter(user=newcomer).count() == 1
+
+
+def test_a_join_search_that_misses_a_waiting_organisation_says_to_ask_for_its_full_name(client):
+    """A colleague's organisation, still waiting for approval, is found only by its whole
+    name; the page only said "Check the spelling, or register your organisation", which led
+    to a second registration of the same university (newcomer probe, stop 30)."""
+    from tests.factories import OrganisationFactory
+
+    OrganisationFactory(name="Swansea University Test Lab", status=Organisation.Status.PENDING)
+    client.force_login(UserFactory())
+    url = reverse("clusters:organisation-join")
+    html = client.get(url, {"q": "Swansea"}).content.decode()
+    assert "0 organisations found" in html
+    assert "found only by its full name" in html and "ask them for its exact name" in html
+    html = client.get(url, {"q": "swansea university test lab"}).content.decode()
+    assert "1 organisation found" in html
