@@ -151,6 +151,7 @@ class ListingFilter(SearchFilterSet):
         field_name="partner_kind",
         choices=[c for c in Listing.PartnerKind.choices if c[0] != Listing.PartnerKind.ANY],
         label="Looking for",
+        help_text="Only those that name this kind of partner: most are open to any kind.",
         empty_label="Any kind of partner",
         error_messages={"invalid_choice": "Select a kind of partner from the list"},
     )
