@@ -12,7 +12,7 @@ from pagecache.decorators import cache_public_page
 
 from .charts import emissions_chart
 from .filters import ChallengeFilter, ListingFilter
-from .models import Challenge, Cluster, ClusterListingCount, Listing
+from .models import Challenge, Cluster, ClusterListingCount, Listing, Organisation
 
 PAGE_SIZE = 20
 
@@ -221,13 +221,26 @@ def listing_detail(request, ref):
         # them nowhere (newcomer probe, stop 29). It is said to be gone, and nothing more of
         # it is shown: the API's removals list already names such listings, never a draft.
         gone = Listing.objects.once_public().exclude(status=Listing.Status.PUBLISHED)
-        kind = gone.filter(ref=ref).values_list("kind", flat=True).first()
-        if kind is None:
+        found = gone.filter(ref=ref).values_list("pk", "kind").first()
+        if found is None:
             raise
+        pk, kind = found
+        user = request.user
         return render(
             request,
             "clusters/listing_gone.html",
-            {"noun": Listing.Kind(kind).label.lower(), "is_offer": kind == Listing.Kind.OFFER},
+            {
+                "noun": Listing.Kind(kind).label.lower(),
+                "is_offer": kind == Listing.Kind.OFFER,
+                # Each way on only for those it leads somewhere for (newcomer probe, stop 30):
+                # "your organisation's page" to someone in none; staff, from "View on site",
+                # back to the listing in the staff area.
+                "has_organisation": user.is_authenticated
+                and Organisation.objects.of_member(user).exists(),
+                "staff_url": reverse("admin:clusters_listing_change", args=[pk])
+                if user.is_staff and user.has_perm("clusters.view_listing")
+                else None,
+            },
             status=410,
         )
     is_offer = listing.kind == Listing.Kind.OFFER

@@ -39,6 +39,29 @@ def test_a_listing_taken_down_says_the_same(client, moderator):
     assert "This offer is no longer on Cluster Exchange" in response.content.decode()
 
 
+@pytest.mark.usefixtures("mfa_off")
+def test_the_ways_on_from_a_listing_gone_lead_somewhere_for_each_reader(client, moderator, member):
+    """ "Go to your organisation's page" was offered to someone in none, and staff who
+    pressed "View on site" were left on this page (newcomer probe, stop 30)."""
+    from clusters import services
+
+    listing = ListingFactory(kind="offer")
+    services.unpublish_listing(listing, moderator, "Spam")
+    organisation_link = "go to your organisation’s page"
+    staff_link = f'href="/admin/clusters/listing/{listing.pk}/change/"'
+
+    client.force_login(UserFactory())  # signed in, in no organisation
+    html = client.get(listing.get_absolute_url()).content.decode()
+    assert organisation_link not in html and staff_link not in html
+    client.force_login(member)
+    html = client.get(listing.get_absolute_url()).content.decode()
+    assert organisation_link in html and staff_link not in html
+    client.force_login(moderator)
+    response = client.get(listing.get_absolute_url())
+    assert response.status_code == 410 and staff_link in response.content.decode()
+    assert client.get(f"/admin/clusters/listing/{listing.pk}/change/").status_code == 200
+
+
 @pytest.mark.parametrize("status", [Listing.Status.DRAFT, Listing.Status.PENDING])
 def test_a_listing_never_public_is_not_found_like_one_that_does_not_exist(client, status):
     listing = ListingFactory(status=status, published_at=None)
