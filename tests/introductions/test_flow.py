@@ -396,3 +396,21 @@ def test_the_card_says_what_pressing_request_would_when_a_request_and_an_introdu
         assert f'href="{url}"' not in page
         assert "already asked for this introduction" in client.get(url).content.decode()
     assert "You were introduced to" not in page and "Waiting for a reply" in page
+
+
+def test_a_listing_gone_since_is_named_on_the_introduction_not_linked(
+    client, sides, django_capture_on_commit_callbacks
+):
+    """ "Their offer" linked to a page saying it was no longer on the site, with nothing on
+    the introduction to say so (newcomer probe, stop 30)."""
+    from clusters.models import Listing
+
+    with django_capture_on_commit_callbacks(execute=True):
+        ask(client, sides)
+    introduction = Introduction.objects.get()
+    link = f'href="{sides.target.get_absolute_url()}"'
+    assert link in client.get(introduction.get_absolute_url()).content.decode()
+    Listing.objects.filter(pk=sides.target.pk).update(status=Listing.Status.WITHDRAWN)
+    html = client.get(introduction.get_absolute_url()).content.decode()
+    assert link not in html
+    assert f"{sides.target.title} (no longer on Cluster Exchange)" in html
