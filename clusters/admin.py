@@ -568,7 +568,7 @@ class ListingAdmin(ModeratedAdmin):
     def review_request(self, obj):
         review = obj.reviews.open().select_related("requested_by").first() if obj.pk else None
         if review is None:
-            return "None"
+            return "Not asked for"
         return f"{review.requested_by} on {review.created_at:%d %b %Y}: {review.message}"
 
     def save_model(self, request, obj, form, change):

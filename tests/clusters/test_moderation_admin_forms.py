@@ -206,3 +206,13 @@ def test_the_challenge_of_a_listing_is_linked_only_for_those_who_may_open_it(cli
     else:
         assert link in html or f'value="{challenge.pk}"' in html  # a link, or the id box
         assert client.get(link).status_code == 200
+
+
+@pytest.mark.usefixtures("mfa_off")
+def test_a_listing_with_no_review_asked_says_so_in_words(client):
+    """The page showed Python's "None" (newcomer probe, stop 30)."""
+    listing = ListingFactory()
+    client.force_login(staff_user(MODERATOR))
+    html = client.get(reverse("admin:clusters_listing_change", args=[listing.pk])).content.decode()
+    assert '<div class="readonly">Not asked for</div>' in html
+    assert '<div class="readonly">None</div>' not in html
