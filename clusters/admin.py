@@ -3,12 +3,13 @@
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
-from config.admin import OfferedFiltersOnly, ReadOnlyInline
+from config.admin import OfferedFiltersOnly, ReadOnlyInline, back_from_decision
 
 from . import services
 from .forms import ReasonForm
@@ -143,6 +144,7 @@ def _with_reason(
         form.fields["reason"].label = "Reason (optional)"
     if hint:
         form.fields["reason"].help_text = hint
+    back = back_from_decision(modeladmin, request, queryset)
     if form.is_valid():  # an unbound form (the first page) is never valid
         done = skipped = 0
         reason = form.cleaned_data["reason"]
@@ -158,7 +160,7 @@ def _with_reason(
         if skipped:
             text += f" {skipped} left as they were: {left_because}."
         modeladmin.message_user(request, text, messages.SUCCESS)
-        return None
+        return HttpResponseRedirect(back) if back else None
     return render(
         request,
         "admin/action_with_reason.html",
@@ -169,6 +171,7 @@ def _with_reason(
             "form": form,
             "action": request.POST["action"],
             "opts": modeladmin.model._meta,
+            "back": back,
         },
     )
 

@@ -34,3 +34,28 @@ class ReadOnlyInline:
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# A decision started from an object's own page ("Decide", templates/admin/_decisions.html)
+# goes back to that page, on "Cancel" and once made; from the list, back to the list. The
+# reason page's "Cancel" reloaded the list, and the decision ended there too (newcomer probe,
+# stop 30).
+FROM_OBJECT = "_from_object"
+
+
+def back_from_decision(modeladmin, request, queryset) -> str | None:
+    """The address of the object's own page when the decision was started there (one object,
+    and the form says so), else None (back to the list, as the admin does)."""
+    if request.POST.get(FROM_OBJECT) != "1":
+        return None
+    objects = list(queryset[:2])
+    if len(objects) != 1:
+        return None
+    from django.urls import reverse
+
+    opts = modeladmin.model._meta
+    return reverse(
+        f"admin:{opts.app_label}_{opts.model_name}_change",
+        args=[objects[0].pk],
+        current_app=modeladmin.admin_site.name,
+    )

@@ -2,11 +2,13 @@
 services (reports/services.py). Status is never edited by hand, by anyone."""
 
 from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html
 
 from clusters.forms import ReasonForm
+from config.admin import back_from_decision
 
 from . import services
 from .models import Report
@@ -181,6 +183,7 @@ class ReportAdmin(admin.ModelAdmin):
         """Ask for the reason on a second page, then decide each selected report (and so
         every open report on the same object)."""
         title, service = DECISIONS[name]
+        back = back_from_decision(self, request, queryset)
         if "apply" in request.POST:
             form = ReasonForm(request.POST)
             form.fields["reason"].help_text = HELP[name]
@@ -204,7 +207,7 @@ class ReportAdmin(admin.ModelAdmin):
                     text += f" {skipped} left as they were: already decided, or not of a kind "
                     text += "this applies to."
                 self.message_user(request, text, messages.SUCCESS)
-                return None
+                return HttpResponseRedirect(back) if back else None
         else:
             form = ReasonForm()
             form.fields["reason"].help_text = HELP[name]
@@ -219,6 +222,7 @@ class ReportAdmin(admin.ModelAdmin):
                 "form": form,
                 "action": request.POST["action"],
                 "opts": self.model._meta,
+                "back": back,
             },
         )
 

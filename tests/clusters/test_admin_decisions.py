@@ -133,3 +133,32 @@ def test_a_rejection_from_a_page_read_before_a_colleague_approved_changes_nothin
     _reject(client, organisation, "Its website is gone.", seen="approved")
     organisation.refresh_from_db()
     assert organisation.status == "rejected"
+
+
+def test_a_decision_begun_on_the_object_page_goes_back_there_and_one_from_the_list_to_it(
+    client, moderator
+):
+    """The reason page's Cancel (href="") reloaded the list, and the decision ended there,
+    after "Decide" on the organisation's own page (newcomer probe, stop 30)."""
+    organisation = OrganisationFactory(status="pending")
+    client.force_login(moderator)
+    page = reverse("admin:clusters_organisation_change", args=[organisation.pk])
+    changelist = reverse("admin:clusters_organisation_changelist")
+    assert 'name="_from_object" value="1"' in client.get(page).content.decode()
+    begun = {"action": "approve", "_selected_action": [organisation.pk], "_from_object": "1"}
+    reason_page = client.post(changelist, begun).content.decode()
+    assert f'<a href="{page}" class="button cancel-link">Cancel</a>' in reason_page
+    assert 'name="_from_object" value="1"' in reason_page
+    done = client.post(changelist, {**begun, "apply": "1", "reason": ""})
+    assert done.status_code == 302 and done["Location"] == page
+    organisation.refresh_from_db()
+    assert organisation.status == "approved"
+
+    other = OrganisationFactory(status="pending")
+    from_list = {"action": "approve", "_selected_action": [other.pk]}
+    assert (
+        '<a href="" class="button cancel-link">'
+        in client.post(changelist, from_list).content.decode()
+    )
+    done = client.post(changelist, {**from_list, "apply": "1", "reason": ""})
+    assert done.status_code == 302 and done["Location"].startswith(changelist)
