@@ -57,6 +57,10 @@ def _about_listing(request) -> dict:
         membership = user.memberships.select_related("organisation").order_by("created_at")
         if first := membership.first():
             initial["organisation"] = first.organisation.name
+            # The site knows its kind: the form refused to send until it was chosen again
+            # (newcomer probe, stop 30). The two lists of kinds are the same.
+            if first.organisation.kind in Enquiry.OrganisationKind.values:
+                initial["organisation_kind"] = first.organisation.kind
     return initial
 
 

@@ -38,6 +38,9 @@ def test_signed_in_their_name_address_and_organisation_are_filled_in(client):
     assert form.initial["name"] == membership.user.name
     assert form.initial["email"] == membership.user.email
     assert form.initial["organisation"] == membership.organisation.name
+    # And its kind, which the form refused to send without (newcomer probe, stop 30).
+    assert form.initial["organisation_kind"] == membership.organisation.kind
+    assert "organisation_kind" not in form_of(client.__class__()).initial  # signed out
 
 
 @pytest.mark.parametrize("status", ["draft", "pending", "withdrawn"])

@@ -413,3 +413,26 @@ def test_a_second_likely_cluster_is_given_only_when_nearly_as_likely(db, monkeyp
     assert [c.name for c in services.what_we_know(welsh).clusters] == ["South Wales"]
     both = make_enquiry(body="Sites in South Wales and on the Humber need hydrogen burners.")
     assert {c.name for c in services.what_we_know(both).clusters} == {"South Wales", "Humber"}
+
+
+def test_the_list_shows_the_start_of_what_each_sender_wrote_in_one_query(
+    client, staff, django_assert_max_num_queries
+):
+    """Only the topic showed, so a triager opened each enquiry to see what it was about
+    (newcomer probe, stop 30). The opening is the first message from the sender, cut short,
+    escaped, in the list's own query."""
+    from tests.enquiries.conftest import make_enquiry
+
+    long = make_enquiry(body="We run a <b>glassworks</b> near the Humber. " * 10)
+    short = make_enquiry(body="Kiln   heat\nrecovery, please.")
+    services.send_reply(short, staff, "Thank you.")
+    client.force_login(staff)
+    with django_assert_max_num_queries(12):
+        html = client.get(reverse(CHANGELIST)).content.decode()
+    assert "We run a &lt;b&gt;glassworks&lt;/b&gt; near the Humber." in html
+    assert "<b>glassworks" not in html
+    cell = html.split(f">{long.reference}</a>", 1)[1].split("field-first_words", 1)[1]
+    cell = cell.split("</td>", 1)[0]
+    assert cell.endswith("…") and len(cell) < 200
+    assert "Kiln heat recovery, please." in html
+    assert "Thank you." not in html.split("<table", 1)[1]  # a reply is not what they wrote
