@@ -3,6 +3,7 @@
 Every page reads the newest finished computation and counts nothing itself.
 """
 
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import render
@@ -58,6 +59,12 @@ def _staff_only(request):
         raise PermissionDenied
 
 
+def _staff_context(request, **context):
+    """The admin's own context (the staff area's name in the title and header, the user
+    links), as every other staff page has, with this page's."""
+    return {**admin.site.each_context(request), **context}
+
+
 def staff_gaps(request):
     """Staff: the gap analysis in full (reached through the admin: staff, second factor)."""
     _staff_only(request)
@@ -82,7 +89,7 @@ def staff_gaps(request):
         request,
         "admin/insights/gaps.html",
         build,
-        {"title": "Gap analysis", "other": "funnel", "chosen": chosen},
+        _staff_context(request, title="Gap analysis", other="funnel", chosen=chosen),
     )
 
 
@@ -103,5 +110,5 @@ def staff_funnel(request):
         request,
         "admin/insights/funnel.html",
         build,
-        {"title": "The partnering funnel", "other": "gaps"},
+        _staff_context(request, title="The partnering funnel", other="gaps"),
     )
