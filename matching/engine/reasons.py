@@ -52,7 +52,17 @@ _GENERIC = """
     north south east west northern southern eastern western
     humber teesside grangemouth merseyside mersey southampton solent
     region regions regional local area areas
+    immingham grimsby scunthorpe saltend killingholme drax goole stallingborough keadby
+    lincolnshire easington brough middlesbrough redcar wilton billingham hartlepool teesworks
+    stockton darlington clarence lackenby stanlow ellesmere runcorn widnes northwich helens
+    padeswood deeside warrington liverpool birkenhead frodsham flintshire cheshire talbot
+    milford pembroke pembrokeshire newport baglan swansea cardiff llanwern neath aberthaw
+    bridgend llanelli falkirk mossmorran fergus peterhead fife aberdeen kincardine rosyth
+    dundee cromarty invergordon stirling fawley hampshire marchwood
 """
+# The third line on: the towns of the six clusters (newcomer probe, stop 30: "Talbot; port;
+# carbon" for a steelworks' need). A town names where, as a cluster does; "port" stays, for
+# ports and shipping. "Hull" (a ship's) and "Tees" (pipe fittings) stay words.
 VAGUE_WORDS = frozenset(_VAGUE.split()) | frozenset(_GENERIC.split())
 # Words whose stem is a vague word's but which name a thing: "wells" (CO2 injection), not
 # "well"; "settings", "findings" (review).
@@ -64,6 +74,13 @@ def _vague(key: str, label: str, vague_stems: set) -> bool:
     word as written is a topical one (TOPICAL_WORDS)."""
     word = label.lower()
     return word in VAGUE_WORDS or (key in vague_stems and word not in TOPICAL_WORDS)
+
+
+def _fragment(label: str) -> bool:
+    """Two letters in lower case: the first half of a word split at its hyphen ("co" of
+    "co-investment", "re" of "re-use"), which says nothing as a reason (newcomer probe, stop
+    30). Acronyms ("AD", "UK") keep their capitals in labels, and "H2" has a digit."""
+    return len(label) <= 2 and label.islower()
 
 
 @dataclass
@@ -117,7 +134,7 @@ def _reason_tables(model: Model) -> _ReasonTables:
                     for w in word_of_label.get(part.lower(), ()):
                         hide_w[0].append(col)
                         hide_w[1].append(w)
-            elif not _vague(key, label, vague_stems):
+            elif not _vague(key, label, vague_stems) and not _fragment(label):
                 kinds[col] = _WORD
             # A vague word ("using", "across", "two") still counts in the score, but is
             # never given as a reason: it says nothing of what the two have in common.

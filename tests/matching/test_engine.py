@@ -964,3 +964,18 @@ def test_rows_stacked_in_place_are_what_vstack_gives():
     assert np.array_equal(stacked.data, expected.data)
     empty = engine_vocabulary.RowStack(np.float64).matrix(4)
     assert empty.shape == (0, 4) and empty.nnz == 0
+
+
+def test_towns_and_halves_of_hyphenated_words_are_not_given_as_reasons():
+    """ "Talbot; port; carbon" and "co; steel; funding" (from "co-investment") were shown as
+    reasons (newcomer probe, stop 30). They still count in the score; "port" is still a word."""
+    extra = "Based at Port Talbot, with co-investment ready."
+    docs = [
+        offer("O-1", "o1", "Amine capture", f"Amine capture units. {extra}"),
+        offer("O-2", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
+        need("N-1", "o3", "Capture", f"We need amine capture. {extra}"),
+    ]
+    (first,) = [s for s in suggest(fit(docs), ["N-1"]) if s.target == "O-1"]
+    words = {w for r in first.reasons for w in r.lower().split()}
+    assert "amine" in words
+    assert not words & {"talbot", "co"}
