@@ -329,3 +329,15 @@ def test_interested_on_a_dismissed_offer_takes_back_the_others_without_answering
     services.set_match_status(rows[0], Match.Status.INTERESTED)
     statuses = {m.source_listing_id: m.status for m in Match.objects.filter(target=offer)}
     assert statuses[need.pk] == "interested" and statuses[second.pk] == "new"
+
+
+def test_a_match_of_another_kind_than_the_partner_sought_says_so(client, matched):
+    """A need asking for an investor had a burner supplier as its "Strong match", and
+    nothing said it was not an investor (newcomer probe, stop 30)."""
+    user, need = matched
+    client.force_login(user)
+    url = reverse("matching:organisation", args=[need.organisation.ref])
+    note = "Not the kind of partner this need asks for (an investor)"
+    assert note not in client.get(url).content.decode()  # open to any kind
+    Listing.objects.filter(pk=need.pk).update(partner_kind="investor")
+    assert note in client.get(url).content.decode()
