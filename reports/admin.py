@@ -174,6 +174,12 @@ class ReportAdmin(admin.ModelAdmin):
                 if name in allowed
                 and report.kind in APPLIES_TO[name]
                 and not (name == "refer" and report.status == Report.Status.REFERRED)
+                # A referred report is the programme admin's (services.dismiss_reports).
+                and not (
+                    name == "dismiss"
+                    and report.status == Report.Status.REFERRED
+                    and not self.has_resolve_permission(request)
+                )
             ]
         return super().change_view(
             request, object_id, form_url, {"decisions": decisions, **(extra_context or {})}
@@ -204,8 +210,8 @@ class ReportAdmin(admin.ModelAdmin):
                     self.log_change(request, report.target, f"Report {report.pk}. {message}")
                 text = f"{title}: {closed} report{'' if closed == 1 else 's'} decided."
                 if skipped:
-                    text += f" {skipped} left as they were: already decided, or not of a kind "
-                    text += "this applies to."
+                    text += f" {skipped} left as they were: already decided, not of a kind "
+                    text += "this applies to, or referred to a programme admin, who decides."
                 self.message_user(request, text, messages.SUCCESS)
                 return HttpResponseRedirect(back) if back else None
         else:

@@ -35,10 +35,13 @@ def submit_report(target, *, reason: str, details: str, email: str = "", reporte
     )
 
 
-def _close_all(report: Report, status: str, staff_user, reason: str) -> int:
-    """Close every open report on the same listing or organisation; return how many."""
+def _close_all(
+    report: Report, status: str, staff_user, reason: str, statuses=Report.OPEN_STATUSES
+) -> int:
+    """Close every open report (of `statuses`) on the same listing or organisation; return
+    how many."""
     return (
-        Report.objects.open()
+        Report.objects.filter(status__in=statuses)
         .about(report.target)
         .update(
             status=status,
@@ -64,11 +67,20 @@ def dismiss_reports(report: Report, staff_user, reason: str) -> int:
     """No action needed: close the open reports on the same object, with the reason.
 
     Returns how many were closed: 0 if they were closed already (by this or another decision).
+    Reports referred to a programme admin are theirs to decide: someone who may not resolve
+    them (a moderator) neither dismisses one nor closes one with a new report on the same
+    organisation (outside probe, stop 30).
     """
     report = _lock(report)
     if not report.is_open:
         return 0
-    return _close_all(report, Report.Status.DISMISSED, staff_user, reason)
+    if staff_user.has_perm("reports.resolve_report"):
+        return _close_all(report, Report.Status.DISMISSED, staff_user, reason)
+    if report.status == Report.Status.REFERRED:
+        return 0
+    return _close_all(
+        report, Report.Status.DISMISSED, staff_user, reason, statuses=[Report.Status.OPEN]
+    )
 
 
 @transaction.atomic

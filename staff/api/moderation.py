@@ -466,6 +466,12 @@ class ReportQueueViewSet(QueueViewSet):
         title, service = report_services.DECISIONS[name]
 
         def apply(report, user, reason):
+            referred = report.status == Report.Status.REFERRED
+            if name == "dismiss" and referred and not user.has_perm("reports.resolve_report"):
+                raise Conflict(  # the programme admin's (reports.services.dismiss_reports)
+                    "This report was referred to a programme admin, who decides it. Nothing "
+                    "was changed."
+                )
             try:
                 return service(report, user, reason)
             except report_services.WrongKind as refusal:

@@ -312,6 +312,13 @@ def test_a_referred_report_stays_in_the_queue_until_a_programme_admin_resolves_i
         as_moderator.post(f"{BASE}/reports/{report.pk}/resolve/", REASON, format="json").status_code
         == 403
     )
+    # Nor may the moderator dismiss it now: it is the programme admin's (outside probe, stop
+    # 30), and the 409 says so.
+    dismissed = as_moderator.post(f"{BASE}/reports/{report.pk}/dismiss/", REASON, format="json")
+    assert dismissed.status_code == 409
+    assert "referred to a programme admin" in dismissed.json()["message"]
+    report.refresh_from_db()
+    assert report.status == "referred"
 
     bearer(api, token_for(programme_admin))
     resolved = api.post(f"{BASE}/reports/{report.pk}/resolve/", REASON, format="json")

@@ -291,6 +291,28 @@ def test_an_organisation_report_is_referred_by_a_moderator_and_resolved_by_a_pro
         assert report.referred_by == moderator  # the referral is kept
 
 
+def test_a_moderator_neither_dismisses_a_referred_report_nor_closes_it_with_a_new_one(
+    client, moderator, programme_admin, organisation_report
+):
+    """Referred to a programme admin, a report could still be dismissed by a moderator, and
+    dismissing a new report on the same organisation closed the referred ones with it
+    (outside probe, stop 30). A programme admin may dismiss them."""
+    client.force_login(moderator)
+    run_action(client, "refer", [organisation_report], reason="Check Companies House")
+    page = client.get(change_url(organisation_report)).content.decode()
+    assert 'value="dismiss"' not in page
+    run_action(client, "dismiss", [organisation_report])
+    assert fresh(organisation_report).status == Report.Status.REFERRED
+    later = submit_report(organisation_report.organisation, reason="spam", details="")
+    run_action(client, "dismiss", [later])
+    assert fresh(later).status == Report.Status.DISMISSED
+    assert fresh(organisation_report).status == Report.Status.REFERRED
+    client.force_login(programme_admin)
+    assert 'value="dismiss"' in client.get(change_url(organisation_report)).content.decode()
+    run_action(client, "dismiss", [organisation_report])
+    assert fresh(organisation_report).status == Report.Status.DISMISSED
+
+
 def test_take_down_leaves_an_organisation_report_as_it_was(client, moderator, organisation_report):
     client.force_login(moderator)
     run_action(client, "take_down", [organisation_report])
