@@ -176,6 +176,19 @@ def _with_reason(
     )
 
 
+# Approving and rejecting an organisation are decided on the status shown on the reason
+# page, not on one set since by a colleague (outside probe and review, stop 30).
+DECIDED_SINCE = (
+    "they had that decision already, or someone decided on them after you opened this page "
+    "(open them again to see their status)"
+)
+
+
+def _status_seen(organisation) -> tuple[str, str]:
+    """The organisation as the reason page shows it (with its status), and that status."""
+    return f"{organisation} ({organisation.get_status_display().lower()})", organisation.status
+
+
 def _change_seen(organisation) -> tuple[str, int | str]:
     """The waiting change of name or website as the confirmation page shows it, and its id."""
     change = organisation.changes.open().first()
@@ -418,13 +431,15 @@ class OrganisationAdmin(ModeratedAdmin):
             request,
             queryset,
             "Approve organisations",
-            # approve_organisation answers how many listings it published; an organisation
-            # already approved is left as it was.
-            lambda org, user, reason: (
-                False if org.is_approved else services.approve_organisation(org, user, reason)
+            # approve_organisation answers how many listings it published, or False for an
+            # organisation approved already or decided since the reason page showed it.
+            lambda org, user, reason, seen: services.approve_organisation(
+                org, user, reason, seen_status=seen
             ),
             required=False,
             hint=ORGANISATION_REASON_HINT,
+            seen=_status_seen,
+            left_because=DECIDED_SINCE,
         )
 
     @admin.action(
@@ -438,12 +453,8 @@ class OrganisationAdmin(ModeratedAdmin):
             "Reject organisations",
             services.reject_organisation,
             hint=ORGANISATION_REASON_HINT,
-            # Decided on the status shown on the reason page, not on one set since.
-            seen=lambda org: (f"{org} ({org.get_status_display().lower()})", org.status),
-            left_because=(
-                "they were rejected already, or someone decided on them after you opened "
-                "this page (open them again to see their status)"
-            ),
+            seen=_status_seen,
+            left_because=DECIDED_SINCE,
         )
 
     @admin.action(

@@ -119,11 +119,18 @@ def create_organisation(user, data: dict, clusters) -> Organisation:
 
 
 @transaction.atomic
-def approve_organisation(organisation: Organisation, staff_user, reason: str = "") -> int:
-    """Approve it and publish its pending listings; tell its members. Idempotent."""
+def approve_organisation(
+    organisation: Organisation, staff_user, reason: str = "", seen_status: str | None = None
+) -> int | bool:
+    """Approve it and publish its pending listings; tell its members. Answers how many
+    listings it published, or False (nothing changed) if it is approved already, or if its
+    status is no longer `seen_status`, the one the person deciding read, if known: a
+    colleague's rejection meanwhile stands (review, stop 30), as for reject_organisation."""
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
     if organisation.is_approved:
-        return 0
+        return False
+    if seen_status and organisation.status != seen_status:
+        return False
     organisation.status = Organisation.Status.APPROVED
     organisation.status_reason = reason
     organisation.reviewed_at = timezone.now()

@@ -162,3 +162,21 @@ def test_a_decision_begun_on_the_object_page_goes_back_there_and_one_from_the_li
     )
     done = client.post(changelist, {**from_list, "apply": "1", "reason": ""})
     assert done.status_code == 302 and done["Location"].startswith(changelist)
+
+
+def test_an_approval_from_a_page_read_before_a_colleague_rejected_changes_nothing(
+    client, moderator
+):
+    """As for rejecting (review, stop 30): the API answered 409, the admin approved."""
+    organisation = OrganisationFactory(status="rejected")  # rejected since the page was read
+    client.force_login(moderator)
+    changelist = reverse("admin:clusters_organisation_changelist")
+    data = {"action": "approve", "_selected_action": [organisation.pk], "apply": "1"}
+    page = client.post(changelist, {"action": "approve", "_selected_action": [organisation.pk]})
+    assert f'name="seen_{organisation.pk}" value="rejected"' in page.content.decode()
+    client.post(changelist, {**data, "reason": "", f"seen_{organisation.pk}": "pending"})
+    organisation.refresh_from_db()
+    assert organisation.status == "rejected"
+    client.post(changelist, {**data, "reason": "", f"seen_{organisation.pk}": "rejected"})
+    organisation.refresh_from_db()
+    assert organisation.status == "approved"  # read as rejected: approving it is meant
