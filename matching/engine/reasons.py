@@ -79,8 +79,9 @@ def _vague(key: str, label: str, vague_stems: set) -> bool:
 def _fragment(label: str) -> bool:
     """Two letters in lower case: the first half of a word split at its hyphen ("co" of
     "co-investment", "re" of "re-use"), which says nothing as a reason (newcomer probe, stop
-    30). Acronyms ("AD", "UK") keep their capitals in labels, and "H2" has a digit."""
-    return len(label) <= 2 and label.islower()
+    30). Acronyms ("AD", "UK") keep their capitals in labels; one with a digit ("h2", "o2",
+    "5g") is a term, though "h2".islower() is true (review)."""
+    return len(label) <= 2 and label.isalpha() and label.islower()
 
 
 @dataclass

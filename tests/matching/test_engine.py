@@ -979,3 +979,11 @@ def test_towns_and_halves_of_hyphenated_words_are_not_given_as_reasons():
     words = {w for r in first.reasons for w in r.lower().split()}
     assert "amine" in words
     assert not words & {"talbot", "co"}
+    # A short term with a digit is still a reason (review: "O2" was dropped).
+    oxygen = [
+        offer("O-ox", "o1", "Oxygen supply", "O2 supply from our air separation unit."),
+        offer("O-2", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
+        need("N-ox", "o3", "Oxyfuel trial", "We need O2 for an oxyfuel burner trial."),
+    ]
+    (found,) = [s for s in suggest(fit(oxygen), ["N-ox"]) if s.target == "O-ox"]
+    assert "o2" in {r.lower() for r in found.reasons}
