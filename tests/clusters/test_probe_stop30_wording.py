@@ -59,3 +59,19 @@ def test_approval_with_no_waiting_listing_says_nothing_about_listings(
     body = approve_with_pending(0, django_capture_on_commit_callbacks)
     assert "now published" not in body
     assert "has been approved on Cluster Exchange." in body
+
+
+def test_the_restored_email_of_a_rejected_organisations_listing_says_it_stays_private(
+    member, organisation, moderator, django_capture_on_commit_callbacks
+):
+    """It said "It will be published as soon as your organisation is approved" to an
+    organisation told it was not approved (review, stop 30)."""
+    listing = ListingFactory(organisation=organisation)
+    services.unpublish_listing(listing, moderator, "Advertising.")
+    services.reject_organisation(organisation, moderator, "Not an industrial organisation.")
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.restore_listing(listing, moderator)
+    body = mail.outbox[-1].body
+    assert "your organisation was not approved" in body and organisation.ref in body
+    assert "/get-in-touch/" in body
+    assert "as soon as your organisation is approved" not in body
