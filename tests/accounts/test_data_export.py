@@ -248,13 +248,14 @@ def one_of_everything(user, tag: str) -> list[str]:
     ShortlistFactory(added_by=user, listing=offer)
     ClusterTeamMemberFactory(status="rejected", decided_by=user, decided_at=timezone.now())
     # Reports: one signed in, one signed out from the user's address; and as staff.
-    from reports.services import dismiss_reports, refer_reports, submit_report
+    from reports.services import refer_reports, resolve_reports, submit_report
 
     submit_report(offer, reason="spam", details=f"{tag} report signed in", reporter=user)
     submit_report(theirs, reason="other", details=f"{tag} report signed out", email=user.email)
     reported = submit_report(OrganisationFactory(), reason="spam", details="")
     refer_reports(reported, user, f"{tag} referral note")
-    dismiss_reports(reported, user, f"{tag} decision note")
+    # Referred, it is a programme admin's to decide (dismissing it is not a moderator's).
+    resolve_reports(reported, user, f"{tag} decision note")
     return [
         user.email,
         user.name,
