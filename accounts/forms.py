@@ -1,21 +1,50 @@
 """Sign-up asks for a name and consent to the privacy notice, besides email and password."""
 
+import re
+
 from allauth.account import forms as allauth_forms
 from allauth.account.forms import SignupForm as AllauthSignupForm
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from config.text import has_words, one_line
 
 from .models import PRIVACY_NOTICE_VERSION, PrivacyConsent
 
+# A full stop, question or exclamation mark followed by a space: a message of two sentences.
+_SENTENCE_BREAK = re.compile(r"[.?!]\s")
 
-class SignupForm(AllauthSignupForm):
+
+def without_full_stop(message: str) -> str:
+    """An error message of one sentence without the full stop at its end, as the site writes
+    its own ("Enter your full name"); a message of several sentences keeps its full stops."""
+    message = str(message)
+    if message.endswith(".") and not _SENTENCE_BREAK.search(message):
+        return message[:-1]
+    return message
+
+
+class _NoFullStops:
+    """Django's, allauth's and the password checks' messages of one sentence end with a full
+    stop ("You must type the same password each time."), the site's own do not: the sign-up
+    form mixed both (usability probe, stop 30)."""
+
+    def full_clean(self):
+        super().full_clean()
+        for errors in (self._errors or {}).values():
+            for i, item in enumerate(errors.data):
+                code = item.code if isinstance(item, ValidationError) else None
+                errors.data[i] = ValidationError(without_full_stop(errors[i]), code=code)
+
+
+class SignupForm(_NoFullStops, AllauthSignupForm):
     name = forms.CharField(
         label="Full name",
         max_length=150,
+        error_messages={"max_length": "Enter a name of 150 characters or fewer"},
         help_text="Shown to organisations you choose to be introduced to.",
         widget=forms.TextInput(attrs={"autocomplete": "name", "spellcheck": "false"}),
     )
@@ -97,7 +126,7 @@ REQUIRED = {
 }
 
 
-class _PlainWords:
+class _PlainWords(_NoFullStops):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, field in self.fields.items():

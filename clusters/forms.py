@@ -20,7 +20,7 @@ class OrganisationForm(forms.ModelForm):
         queryset=Cluster.objects.all(),
         widget=forms.CheckboxSelectMultiple,
         required=False,
-        label="Clusters you work in or want to work in",
+        label="Clusters you work in or want to work in (optional)",
         help_text="Select all that apply",
         error_messages={"invalid_choice": "Select a cluster from the list"},
     )

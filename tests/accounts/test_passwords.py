@@ -11,7 +11,8 @@ from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-NAME_OR_EMAIL = "Choose a password that is not your name or email address, or close to them."
+# One sentence: shown without its full stop, as the site's own errors are (accounts.forms).
+NAME_OR_EMAIL = "Choose a password that is not your name or email address, or close to them"
 TOO_COMMON = (
     "This password is too common. Choose one that would be hard to guess, such as three "
     "random words."

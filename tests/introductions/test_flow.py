@@ -63,7 +63,7 @@ def test_full_flow_shares_contact_details_only_after_acceptance(
     client.force_login(sides.contact)
     page = client.get(introduction.get_absolute_url()).content.decode()
     assert "Accept and share contact details" in page
-    assert "Tell them after 14 days" in page
+    assert "In 14 days" in page and "Not taken forward" in page
     assert sides.asker.email not in page and sides.asker.name not in page
     received = client.get(reverse("introductions:list", args=[sides.asked.ref])).content.decode()
     assert "Waiting for your reply" in received and sides.asker.email not in received

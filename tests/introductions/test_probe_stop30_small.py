@@ -1,0 +1,67 @@
+"""The decline options of an introduction received, in words people understand (usability
+probe, stop 30: "Tell them now / after 14 days … We do not email them either way")."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from introductions.models import Introduction
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def introduction(client, sides):
+    client.force_login(sides.asker)
+    client.post(
+        reverse("introductions:request", args=[sides.listing.ref, sides.target.ref]),
+        {"message": "We dry 4 t/h of pulp and would like to hear about your heat pumps."},
+    )
+    return Introduction.objects.get()
+
+
+def decline_section(html: str) -> str:
+    return html.split('<h2 class="govuk-heading-m">Decline</h2>', 1)[1]
+
+
+def test_the_decline_says_it_is_quiet_and_what_the_asker_sees_when(client, sides, introduction):
+    client.force_login(sides.contact)
+    html = decline_section(client.get(introduction.get_absolute_url()).content.decode())
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    assert "Declining is quiet: we do not email anyone about it" in text
+    assert "this request will show as “Not taken forward”" in text
+    assert f"When should {sides.asking.name} see “Not taken forward”?" in text
+    assert "Nobody is emailed, whichever you choose" in text
+    assert "Now Their list shows “Not taken forward” as soon as you decline" in text
+    assert "In 14 days Their list goes on showing “Waiting for a reply” for 14 days" in text
+    assert "Tell them" not in text and "either way" not in text
+
+
+def test_the_decline_radios_keep_their_names_values_and_ids(client, sides, introduction):
+    client.force_login(sides.contact)
+    html = decline_section(client.get(introduction.get_absolute_url()).content.decode())
+    assert re.search(r'id="id_tell_0" name="tell" type="radio" value="now" required', html)
+    assert re.search(r'id="id_tell_1" name="tell" type="radio" value="later" required', html)
+    assert 'aria-describedby="id_tell_0_hint"' in html and 'id="id_tell_0_hint"' in html
+    assert 'aria-describedby="id_tell_helptext"' in html
+
+
+def test_a_decline_without_a_choice_marks_the_radios_in_error(client, sides, introduction):
+    client.force_login(sides.contact)
+    response = client.post(reverse("introductions:decline", args=[introduction.public_id]), {})
+    html = decline_section(response.content.decode())
+    assert "govuk-form-group--error" in html
+    assert 'aria-describedby="id_tell_helptext id_tell_error"' in html
+    assert 'id="id_tell_error"' in html and "Choose when to tell them" in html
+
+
+def test_the_choice_is_kept_and_still_works(client, sides, introduction):
+    client.force_login(sides.contact)
+    response = client.post(
+        reverse("introductions:decline", args=[introduction.public_id]), {"tell": "later"}
+    )
+    assert response.status_code == 302
+    introduction.refresh_from_db()
+    assert introduction.status == "declined"
+    assert introduction.decline_shown_at > introduction.decided_at
