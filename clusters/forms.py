@@ -268,7 +268,11 @@ class ListingForm(forms.ModelForm):
             "description": {
                 "max_length": f"Enter a description of {DESCRIPTION_MAX:,} characters or fewer"
             },
-            "partner_kind": {"invalid_choice": "Select the kind of partner from the list"},
+            "partner_kind": {
+                "required": "Select the kind of partner you are looking for, or “Any kind of "
+                "organisation”",
+                "invalid_choice": "Select the kind of partner from the list",
+            },
             "expires_on": {
                 "invalid": "Enter the expiry date as a real date, for example 31/03/2027"
             },

@@ -643,3 +643,16 @@ def test_a_join_search_that_misses_a_waiting_organisation_says_to_ask_for_its_fu
     assert "found only by its full name" in html and "ask them for its exact name" in html
     html = client.get(url, {"q": "swansea university test lab"}).content.decode()
     assert "1 organisation found" in html
+
+
+def test_a_listing_without_a_kind_of_partner_says_what_to_choose(client, member, organisation):
+    """Django's "This field is required." in the error summary (helper's note, stop 30)."""
+    client.force_login(member)
+    data = listing_data()
+    del data["partner_kind"]
+    html = client.post(
+        reverse("clusters:listing-create", args=[organisation.ref]), data
+    ).content.decode()
+    assert "Select the kind of partner you are looking for" in html
+    assert "This field is required" not in html
+    assert not Listing.objects.exists()
