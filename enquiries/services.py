@@ -334,6 +334,12 @@ ASSIGNED_NOT_TRIAGED = (
 )
 
 
+ASSIGNED_TO_NOBODY = (
+    "An enquiry is “Assigned” only when someone has it. Choose who has it, or choose "
+    "another status."
+)
+
+
 def status_with_assignee(status: str, assignee, *, status_chosen: bool) -> str:
     """The status an enquiry takes when saved with this assignee: one rule for the admin's
     form, the staff API and the bulk action (mark_triaged).
@@ -341,8 +347,17 @@ def status_with_assignee(status: str, assignee, *, status_chosen: bool) -> str:
     A new or triaged enquiry that someone has becomes "assigned" (as assign_to), unless the
     person chose "new" or "triaged" in this same change: that says two contrary things, and
     is refused (EnquiryAssigned, whose message says what to do), as mark_triaged refuses it.
+    The other way round, an "assigned" enquiry that nobody has any more goes back to
+    "triaged" (re-probe, stop 30: clearing the assignee left it "assigned" to nobody), and
+    choosing "assigned" with nobody is refused.
     """
-    if assignee is None or status not in BEFORE_ASSIGNED:
+    if assignee is None:
+        if status != Enquiry.Status.ASSIGNED:
+            return status
+        if status_chosen:
+            raise EnquiryAssigned(ASSIGNED_TO_NOBODY)
+        return Enquiry.Status.TRIAGED
+    if status not in BEFORE_ASSIGNED:
         return status
     if status_chosen:
         raise EnquiryAssigned(ASSIGNED_NOT_TRIAGED.format(status=Enquiry.Status(status).label))

@@ -185,13 +185,17 @@ class StaffEnquiryViewSet(
         change.is_valid(raise_exception=True)
         data = dict(change.validated_data)
         assignee = data.pop("assignee", enquiry.assignee)
-        if "status" in data:  # one rule with the admin's form (services.status_with_assignee)
-            try:
-                data["status"] = services.status_with_assignee(
-                    data["status"], assignee, status_chosen=True
-                )
-            except services.EnquiryAssigned as refused:
-                raise ValidationError({"status": [str(refused)]}) from None
+        # One rule with the admin's form (services.status_with_assignee): giving it to
+        # someone makes it "assigned", taking it from them makes it "triaged".
+        status = data.get("status", enquiry.status)
+        try:
+            settled = services.status_with_assignee(
+                status, assignee, status_chosen="status" in data
+            )
+        except services.EnquiryAssigned as refused:
+            raise ValidationError({"status": [str(refused)]}) from None
+        if settled != status or "status" in data:
+            data["status"] = settled
         with transaction.atomic():
             if assignee is not None and assignee != enquiry.assignee and "status" not in data:
                 # As "Assign to me" in the staff area: a new or triaged enquiry becomes

@@ -166,7 +166,14 @@ def test_unassigning_with_null_clears_the_assignee(as_triager, triager):
     response = as_triager.patch(f"{LIST}{enquiry.pk}/", {"assignee": None}, format="json")
     assert response.status_code == 200
     enquiry.refresh_from_db()
-    assert enquiry.assignee is None
+    # Nobody has it now: "triaged", not "assigned" to nobody (re-probe, stop 30).
+    assert (enquiry.assignee, enquiry.status) == (None, "triaged")
+    refused = as_triager.patch(f"{LIST}{enquiry.pk}/", {"status": "assigned"}, format="json")
+    assert refused.status_code == 400 and "only when someone has it" in refused.json()[
+        "message"
+    ] + str(refused.json()["errors"])
+    enquiry.refresh_from_db()
+    assert enquiry.status == "triaged"
 
 
 @pytest.mark.parametrize("status", ["triaged", "new"])

@@ -217,6 +217,13 @@ def test_giving_an_enquiry_to_someone_on_its_page_makes_it_assigned(client, staf
     enquiry.refresh_from_db()
     assert (enquiry.status, enquiry.assignee) == ("triaged", None)
 
+    # Taking it from them alone makes it "triaged" again, not "assigned" to nobody.
+    client.post(change_url(enquiry), form_data(enquiry, assignee=triager.pk))
+    enquiry.refresh_from_db()
+    client.post(change_url(enquiry), form_data(enquiry, assignee=""))
+    enquiry.refresh_from_db()
+    assert (enquiry.status, enquiry.assignee) == ("triaged", None)
+
 
 def test_the_history_cannot_be_changed_or_deleted_even_by_a_superuser(client, staff, enquiry):
     services.change_enquiry(enquiry, staff, status="closed")
