@@ -38,6 +38,7 @@ _VAGUE = """
     who whole why wide will wish with within without work working works would year years yet
     final decision decisions partner partners partnership bid bids deliver delivered
     delivering
+    happy ideal ideally keen glad interested
 """
 # The last two lines: newcomer probe of stop 28 ("equity; final; decision", "flue; furnace;
 # bid", "delivered; process heat"; the partner sought is a reason of its own).
@@ -58,11 +59,13 @@ _GENERIC = """
     padeswood deeside warrington liverpool birkenhead frodsham flintshire cheshire talbot
     milford pembroke pembrokeshire newport baglan swansea cardiff llanwern neath aberthaw
     bridgend llanelli falkirk mossmorran fergus peterhead fife aberdeen kincardine rosyth
-    dundee cromarty invergordon stirling fawley hampshire marchwood
+    dundee cromarty invergordon stirling fawley hampshire marchwood forth waterside haven st
 """
 # The third line on: the towns of the six clusters (newcomer probe, stop 30: "Talbot; port;
-# carbon" for a steelworks' need). A town names where, as a cluster does; "port" stays, for
-# ports and shipping. "Hull" (a ship's) and "Tees" (pipe fittings) stay words.
+# carbon" for a steelworks' need), and "Forth", "Waterside", "Haven", "St" (St Fergus)
+# (re-probe). A town names where, as a cluster does; "port" stays, for ports and shipping.
+# "Hull" (a ship's) and "Tees" (pipe fittings) stay words. The last line of _VAGUE: words
+# that open a sentence ("Happy to share", "Ideal for") (re-probe, stop 30).
 VAGUE_WORDS = frozenset(_VAGUE.split()) | frozenset(_GENERIC.split())
 # Words whose stem is a vague word's but which name a thing: "wells" (CO2 injection), not
 # "well"; "settings", "findings" (review).

@@ -969,7 +969,10 @@ def test_rows_stacked_in_place_are_what_vstack_gives():
 def test_towns_and_halves_of_hyphenated_words_are_not_given_as_reasons():
     """ "Talbot; port; carbon" and "co; steel; funding" (from "co-investment") were shown as
     reasons (newcomer probe, stop 30). They still count in the score; "port" is still a word."""
-    extra = "Based at Port Talbot, with co-investment ready."
+    extra = (
+        "Based at Port Talbot, with co-investment ready. Happy to ship from the Forth to "
+        "St Fergus and the Waterside."
+    )
     docs = [
         offer("O-1", "o1", "Amine capture", f"Amine capture units. {extra}"),
         offer("O-2", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
@@ -978,7 +981,7 @@ def test_towns_and_halves_of_hyphenated_words_are_not_given_as_reasons():
     (first,) = [s for s in suggest(fit(docs), ["N-1"]) if s.target == "O-1"]
     words = {w for r in first.reasons for w in r.lower().split()}
     assert "amine" in words
-    assert not words & {"talbot", "co"}
+    assert not words & {"talbot", "co", "forth", "st", "fergus", "waterside", "happy"}
     # A short term with a digit is still a reason (review: "O2" was dropped).
     oxygen = [
         offer("O-ox", "o1", "Oxygen supply", "O2 supply from our air separation unit."),
