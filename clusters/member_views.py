@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from config.confirmation import ask_to_confirm
+from config.confirmation import ask_to_confirm, recently_confirmed
 
 from . import services
 from .forms import (
@@ -253,7 +253,15 @@ def organisation_detail(request, ref):
     organisation = _my_organisation(request, ref)
     # Back from the password page (organisation_invite): the address typed is put back in
     # the box, once, for "Send invitation" to be pressed again; nothing is sent by this GET.
-    typed = InviteForm({"email": request.session.pop(_typed_key(organisation), "")[:254]})
+    # Only once the password is given: opened before (Back, another tab), the page kept it
+    # and showed it, and the page after the password then had an empty box (re-probe).
+    typed = InviteForm(
+        {
+            "email": request.session.pop(_typed_key(organisation), "")[:254]
+            if recently_confirmed(request)
+            else ""
+        }
+    )
     return _organisation_page(
         request,
         organisation,

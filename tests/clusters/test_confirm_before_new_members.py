@@ -40,6 +40,8 @@ def test_an_invitation_from_a_session_not_confirmed_lately_asks_for_the_password
         assert back == f"{page}#invite"
         assert "mallory" not in location
         assert not Invitation.objects.exists()
+        # Opened before the password is given, the page neither shows it nor uses it up.
+        assert "mallory@example.net" not in client.get(page).content.decode()
         confirm_it_is_you(client)
         html = client.get(back.split("#")[0]).content.decode()
         assert 'value="mallory@example.net"' in html
