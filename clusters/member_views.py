@@ -546,6 +546,9 @@ def _listing_form_page(request, form, organisation, listing=None, previews=None,
             "heading": heading,
             "previews": previews,
             "checked": previews is not None,
+            # "Check for matches" pressed with too little written to check (matches_for_form
+            # found None): said so, not "Nothing fits yet" (re-probe, stop 30).
+            "too_short": previews is None and "check" in request.POST,
             "live": listing is not None and (saved or listing).status == Listing.Status.PUBLISHED,
             "crumbs": _crumbs(
                 (
@@ -620,7 +623,7 @@ def listing_create(request, ref):
     form = ListingForm(request.POST or None, initial=initial)
     if "check" in request.POST:  # "Check for matches" without JavaScript: nothing is saved
         return _listing_form_page(
-            request, form, organisation, previews=matches_for_form(form, organisation) or []
+            request, form, organisation, previews=matches_for_form(form, organisation)
         )
     if request.method == "POST" and form.is_valid():
         listing = form.save(commit=False)
@@ -645,7 +648,7 @@ def listing_edit(request, ref):
             form,
             listing.organisation,
             listing,
-            previews=matches_for_form(form, listing.organisation) or [],
+            previews=matches_for_form(form, listing.organisation),
             saved=saved,
         )
     if request.method == "POST" and form.is_valid():

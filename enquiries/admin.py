@@ -208,9 +208,11 @@ class EnquiryAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         # The start of what the sender wrote, in the list's one query: a triager with 300
         # enquiries had only the topic to go on, and opened each one (newcomer probe, stop 30).
+        # The first saved, not the earliest dated: an email's date is the sender's (a reply
+        # imported later, dated in the past, was shown instead: re-probe, stop 30).
         first = Message.objects.filter(
             enquiry=OuterRef("pk"), direction=Message.Direction.INBOUND
-        ).order_by("created_at", "pk")
+        ).order_by("pk")
         return (
             super()
             .get_queryset(request)

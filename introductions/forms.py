@@ -135,9 +135,10 @@ class DeclineForm(forms.Form):
         widget=forms.RadioSelect,
         help_text="We do not email them either way: they see it on their introductions page.",
         error_messages={
-            "required": "Choose when to tell them",
+            "required": "Choose when they should see “Not taken forward”: now or in 14 days",
             # Also the API's message, where the values are "now" and "later".
-            "invalid_choice": "Choose when to tell them: now (“now”) or after 14 days (“later”)",
+            "invalid_choice": "Choose when they should see “Not taken forward”: now (“now”) or "
+            "in 14 days (“later”)",
         },
     )
 

@@ -130,7 +130,7 @@ def test_a_decline_with_an_unknown_when_says_which_values_to_use(api, asker, ask
         format="json",
     )
     assert response.status_code == 400
-    assert "(“now”) or after 14 days (“later”)" in str(response.json())
+    assert "(“now”) or in 14 days (“later”)" in str(response.json())
     introduction.refresh_from_db()
     assert introduction.status == "open"
 
@@ -336,7 +336,9 @@ def test_declining_needs_when_to_tell_them(api, asker, asked, token_for):
     url = f"/api/v1/introductions/{introduction.public_id}/decline/"
     response = api.post(url, {}, format="json")
     assert response.status_code == 400
-    assert response.json()["errors"] == {"tell": ["Choose when to tell them"]}
+    assert response.json()["errors"] == {
+        "tell": ["Choose when they should see “Not taken forward”: now or in 14 days"]
+    }
     assert api.post(url, {"tell": "never"}, format="json").status_code == 400
     introduction.refresh_from_db()
     assert introduction.status == "open"

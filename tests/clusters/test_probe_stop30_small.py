@@ -115,3 +115,16 @@ def test_the_check_button_takes_the_browser_to_the_results(client, member, organ
     assert re.search(r"<form[^>]*\saction=", html[html.index("<form method") :]) is None
     # Nothing was checked yet: no banner on the empty form.
     assert "We have checked for listings" not in html
+
+
+def test_check_for_matches_with_too_little_written_says_so(client, member, organisation):
+    """Pressed with almost nothing written, the page came back at the results, which said
+    "Nothing fits yet" (re-probe, stop 30)."""
+    client.force_login(member)
+    html = client.post(
+        reverse("clusters:listing-create", args=[organisation.ref]),
+        {"kind": "need", "title": "", "description": "Heat", "check": "1"},
+    ).content.decode()
+    assert "We have checked for listings that fit yours" not in html
+    assert "Nothing fits yet" not in html
+    assert "There is too little to check yet" in html

@@ -448,3 +448,15 @@ def test_the_list_shows_the_start_of_what_each_sender_wrote_in_one_query(client,
     assert cell.endswith("…") and len(cell) < 200
     assert "Kiln heat recovery, please." in html
     assert "Thank you." not in html.split("<table", 1)[1]  # a reply is not what they wrote
+    # An answer from the sender imported later, dated before, is not what they first wrote.
+    from datetime import UTC, datetime
+
+    Message.objects.create(
+        enquiry=short,
+        direction=Message.Direction.INBOUND,
+        sender=short.email,
+        body="Re: an older-dated answer",
+        created_at=datetime(2024, 1, 1, tzinfo=UTC),
+    )
+    html = client.get(reverse(CHANGELIST)).content.decode()
+    assert "Kiln heat recovery, please." in html and "older-dated" not in html

@@ -191,7 +191,7 @@ def test_decline_without_a_choice_shows_an_error_that_says_what_to_do(client, si
     html = response.content.decode()
     assert response.status_code == 200
     assert "There is a problem" in html
-    assert 'href="#id_tell_0"' in html and "Choose when to tell them" in html
+    assert 'href="#id_tell_0"' in html and "Choose when they should see “Not taken forward”" in html
     assert "<title>Error: " in html
     introduction.refresh_from_db()
     assert introduction.status == "open"

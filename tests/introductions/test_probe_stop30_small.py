@@ -53,7 +53,9 @@ def test_a_decline_without_a_choice_marks_the_radios_in_error(client, sides, int
     html = decline_section(response.content.decode())
     assert "govuk-form-group--error" in html
     assert 'aria-describedby="id_tell_helptext id_tell_error"' in html
-    assert 'id="id_tell_error"' in html and "Choose when to tell them" in html
+    assert (
+        'id="id_tell_error"' in html and "Choose when they should see “Not taken forward”" in html
+    )
 
 
 def test_the_choice_is_kept_and_still_works(client, sides, introduction):
