@@ -89,7 +89,9 @@ def test_a_moderator_takes_a_reported_listing_down_from_the_report_page(
     page.get_by_role("button", name="Take the listing down").click()
     page.get_by_label("Reason").fill("Advertising, not an offer")
     page.get_by_role("button", name="Take the listing down").click()
-    page.wait_for_url("**/admin/reports/report/")
+    # Begun on the report's own page, the decision goes back there (stop 30), saying so.
+    page.wait_for_url(f"**/admin/reports/report/{report.pk}/change/")
+    assert "1 report decided" in page.content()
     listing.refresh_from_db()
     assert listing.status == Listing.Status.TAKEN_DOWN
     report.refresh_from_db()
