@@ -187,10 +187,12 @@ class StaffEnquiryViewSet(
         assignee = data.pop("assignee", enquiry.assignee)
         # One rule with the admin's form (services.status_with_assignee): giving it to
         # someone makes it "assigned", taking it from them makes it "triaged".
+        # "Chosen" as on the admin's form: a status sent as it already is was not chosen
+        # (review: a client sending the whole record was refused what the admin accepts).
         status = data.get("status", enquiry.status)
         try:
             settled = services.status_with_assignee(
-                status, assignee, status_chosen="status" in data
+                status, assignee, status_chosen=status != enquiry.status
             )
         except services.EnquiryAssigned as refused:
             raise ValidationError({"status": [str(refused)]}) from None
