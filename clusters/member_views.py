@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, Subquery
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -527,6 +528,21 @@ def invitation(request, token):
 # Listings ------------------------------------------------------------------------------
 
 
+def _checked_only(form):
+    """The form after "Check for matches": what was typed, without errors. A check is not a
+    save, and the errors of a half-written draft ("There is a problem", an "Error:" title)
+    came back at the results, at the end of the page (review, stop 30)."""
+    form._errors = ErrorDict()
+    form.cleaned_data = {}
+    return form
+
+
+def _previews_then_no_errors(form, organisation):
+    previews = matches_for_form(form, organisation)  # reads what was typed (form.data)
+    _checked_only(form)
+    return previews
+
+
 def _listing_form_page(request, form, organisation, listing=None, previews=None, saved=None):
     """`saved`: the listing as stored (a bound form's checks write what was typed into its
     instance: the heading names the listing by its saved title, not the unsaved new one)."""
@@ -623,7 +639,10 @@ def listing_create(request, ref):
     form = ListingForm(request.POST or None, initial=initial)
     if "check" in request.POST:  # "Check for matches" without JavaScript: nothing is saved
         return _listing_form_page(
-            request, form, organisation, previews=matches_for_form(form, organisation)
+            request,
+            form,
+            organisation,
+            previews=_previews_then_no_errors(form, organisation),
         )
     if request.method == "POST" and form.is_valid():
         listing = form.save(commit=False)
@@ -648,7 +667,7 @@ def listing_edit(request, ref):
             form,
             listing.organisation,
             listing,
-            previews=matches_for_form(form, listing.organisation),
+            previews=_previews_then_no_errors(form, listing.organisation),
             saved=saved,
         )
     if request.method == "POST" and form.is_valid():

@@ -121,8 +121,11 @@ def check_matches(request, ref):
     """The htmx partial: listings that fit what is typed so far (no JavaScript: see the form)."""
     organisation = get_object_or_404(Organisation.objects.of_member(request.user), ref=ref)
     form = ListingForm(request.POST)
+    previews = services.preview_for_draft(form, organisation)
+    # As the page without JavaScript says it (review, stop 30): too little written yet is
+    # not "Nothing fits yet".
     return render(
         request,
         "matching/_check_results.html",
-        {"previews": services.preview_for_draft(form, organisation), "checked": True},
+        {"previews": previews, "checked": previews is not None, "too_short": previews is None},
     )

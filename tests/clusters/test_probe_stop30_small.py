@@ -112,7 +112,10 @@ def test_the_check_button_takes_the_browser_to_the_results(client, member, organ
     # Only that button: saving with an error must come back at the error summary, at the top.
     save = re.search(r"<button[^>]*>(Save and check)</button>", html).group(0)
     assert "formaction" not in save
-    assert re.search(r"<form[^>]*\saction=", html[html.index("<form method") :]) is None
+    # And the form's own action has no "#": after a check the page's address ends in
+    # #match-check, which a form without an action would post to again (review).
+    action = re.search(r'<form method="post" action="([^"]*)"', html).group(1)
+    assert "#" not in action and action.startswith(url.split("?")[0])
     # Nothing was checked yet: no banner on the empty form.
     assert "We have checked for listings" not in html
 
@@ -128,3 +131,21 @@ def test_check_for_matches_with_too_little_written_says_so(client, member, organ
     assert "We have checked for listings that fit yours" not in html
     assert "Nothing fits yet" not in html
     assert "There is too little to check yet" in html
+
+
+def test_a_check_shows_no_errors_and_saving_afterwards_opens_at_the_top(
+    client, member, organisation
+):
+    """After a check the page's own address ended in #match-check, so a save with errors
+    opened at the end, past its error summary; and a check of a half-written draft showed
+    "There is a problem" (review, stop 30)."""
+    client.force_login(member)
+    url = reverse("clusters:listing-create", args=[organisation.ref]) + "?kind=need"
+    html = client.post(
+        url, {"kind": "need", "title": "", "description": "Heat pumps for drying", "check": "1"}
+    ).content.decode()
+    assert "govuk-error-summary" not in html and "<title>Error:" not in html
+    assert "Heat pumps for drying" in html  # what was typed is kept
+    assert f'<form method="post" action="{url.replace("&", "&amp;")}" novalidate' in html
+    saved = client.post(url, {"kind": "need", "title": "", "description": "x"}).content.decode()
+    assert "govuk-error-summary" in saved  # a save still says what to fix

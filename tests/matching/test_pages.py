@@ -159,6 +159,13 @@ def test_check_for_matches_partial_for_htmx(client, matched):
     )
     assert b"Modular amine capture units" in response.content
     assert b"<html" not in response.content
+    # Too little typed yet: said so, as the page without JavaScript says it (review).
+    short = client.post(
+        reverse("matching:check", args=[need.organisation.ref]),
+        {"kind": "need", "title": "Heat", "description": ""},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
+    assert "There is too little to check yet" in short and "Nothing fits yet" not in short
 
 
 def test_your_matches_query_count_is_the_same_for_10_and_200_matches(client, matched):
