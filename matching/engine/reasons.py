@@ -38,7 +38,7 @@ _VAGUE = """
     who whole why wide will wish with within without work working works would year years yet
     final decision decisions partner partners partnership bid bids deliver delivered
     delivering
-    happy ideal ideally keen glad interested
+    happy ideal ideally keen glad
 """
 # The last two lines: newcomer probe of stop 28 ("equity; final; decision", "flue; furnace;
 # bid", "delivered; process heat"; the partner sought is a reason of its own).

@@ -12,6 +12,7 @@ import pytest
 from matching import engine
 from matching.engine import Doc, Model, Settings, fit, ranking, stem, strength, suggest, suggest_for
 from matching.engine import model as engine_model
+from matching.engine import reasons as reasons_module
 from matching.engine import text as engine_text
 
 engine_vocabulary = sys.modules["matching.engine.vocabulary"]  # engine.vocabulary: the function
@@ -978,10 +979,22 @@ def test_towns_and_halves_of_hyphenated_words_are_not_given_as_reasons():
         offer("O-2", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
         need("N-1", "o3", "Capture", f"We need amine capture. {extra}"),
     ]
-    (first,) = [s for s in suggest(fit(docs), ["N-1"]) if s.target == "O-1"]
+    model = fit(docs)
+    (first,) = [s for s in suggest(model, ["N-1"]) if s.target == "O-1"]
     words = {w for r in first.reasons for w in r.lower().split()}
     assert "amine" in words
     assert not words & {"talbot", "co", "forth", "st", "fergus", "waterside", "happy"}
+    # Word by word, what may be a reason (review: only "Forth" could reach the list above).
+    tables = reasons_module._reason_tables(model)
+    kind_of = {
+        label.lower(): tables.kinds[col]
+        for col, label in enumerate(model.labels[: model.n_text])
+        if label
+    }
+    for word in ("talbot", "co", "forth", "st", "fergus", "waterside", "happy"):
+        assert kind_of[word] != reasons_module._WORD, word
+    for word in ("amine", "investment", "capture"):
+        assert kind_of[word] == reasons_module._WORD, word
     # A short term with a digit is still a reason (review: "O2" was dropped).
     oxygen = [
         offer("O-ox", "o1", "Oxygen supply", "O2 supply from our air separation unit."),
@@ -990,3 +1003,11 @@ def test_towns_and_halves_of_hyphenated_words_are_not_given_as_reasons():
     ]
     (found,) = [s for s in suggest(fit(oxygen), ["N-ox"]) if s.target == "O-ox"]
     assert "o2" in {r.lower() for r in found.reasons}
+    # "Interested" opens no sentence the way "Happy" does: interest rates stay a reason.
+    loans = [
+        offer("O-loan", "o1", "Low interest loans", "Low interest loans. Interest rates fixed."),
+        offer("O-2", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
+        need("N-loan", "o3", "A loan", "We need a loan with low interest and fixed rates."),
+    ]
+    (loan,) = [s for s in suggest(fit(loans), ["N-loan"]) if s.target == "O-loan"]
+    assert "interest" in {r.lower() for r in loan.reasons}
