@@ -4,8 +4,10 @@ Every lookup is scoped to the user's own organisations first, so another organis
 user gets a 404 without any extra checks.
 """
 
+import time
 from copy import copy
 
+from allauth.account import app_settings as allauth_settings
 from allauth.account.adapter import get_adapter as get_account_adapter
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -254,15 +256,7 @@ def organisation_detail(request, ref):
     organisation = _my_organisation(request, ref)
     # Back from the password page (organisation_invite): the address typed is put back in
     # the box, once, for "Send invitation" to be pressed again; nothing is sent by this GET.
-    # Only once the password is given: opened before (Back, another tab), the page kept it
-    # and showed it, and the page after the password then had an empty box (re-probe).
-    typed = InviteForm(
-        {
-            "email": request.session.pop(_typed_key(organisation), "")[:254]
-            if recently_confirmed(request)
-            else ""
-        }
-    )
+    typed = InviteForm({"email": _typed_back(request, organisation)})
     return _organisation_page(
         request,
         organisation,
@@ -371,6 +365,27 @@ def _typed_key(organisation) -> str:
     return f"invite-typed:{organisation.ref}"
 
 
+def _typed_back(request, organisation) -> str:
+    """The address typed before the password was asked for, once the password is given.
+
+    Opened before (Back, another tab), the page neither shows it nor uses it up (re-probe,
+    stop 30); and it waits no longer than the password would count (5 minutes): left in the
+    session, one typed by whoever had it came back days later, one press from being sent
+    (review)."""
+    key = _typed_key(organisation)
+    stored = request.session.get(key)
+    if not isinstance(stored, dict):
+        request.session.pop(key, None)
+        return ""
+    if time.time() - stored.get("at", 0) > allauth_settings.REAUTHENTICATION_TIMEOUT:
+        request.session.pop(key, None)
+        return ""
+    if not recently_confirmed(request):
+        return ""
+    request.session.pop(key, None)
+    return str(stored.get("email", ""))[:254]
+
+
 def _confirm_first(request, organisation, typed: str = "") -> HttpResponse | None:
     """A new member outlives the session that let them in: with a session left open or
     stolen, an outsider could be invited, or their request to join approved, and then keep
@@ -382,7 +397,7 @@ def _confirm_first(request, organisation, typed: str = "") -> HttpResponse | Non
     page = reverse("clusters:organisation-detail", kwargs={"ref": organisation.ref})
     asked = ask_to_confirm(request, f"{page}#invite" if typed else page)
     if asked is not None and typed:
-        request.session[_typed_key(organisation)] = typed
+        request.session[_typed_key(organisation)] = {"email": typed, "at": time.time()}
     return asked
 
 

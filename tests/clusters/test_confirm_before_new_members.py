@@ -54,6 +54,21 @@ def test_an_invitation_from_a_session_not_confirmed_lately_asks_for_the_password
     assert Invitation.objects.filter(email="mallory@example.net").count() == 1
 
 
+def test_an_address_typed_and_left_is_not_put_back_days_later(client, member, organisation):
+    """Typed by whoever had the session, it waited in it for good and came back, one press
+    from being sent, once the person next gave their password (review, stop 30)."""
+    client.force_login(member)
+    confirm_it_is_you(client)
+    url = reverse("clusters:organisation-invite", args=[organisation.ref])
+    page = reverse("clusters:organisation-detail", args=[organisation.ref])
+    with time_machine.travel(timezone.now() + timedelta(minutes=6)):
+        client.post(url, {"email": "mallory@example.net"})
+    with time_machine.travel(timezone.now() + timedelta(days=3)):
+        confirm_it_is_you(client)
+        assert "mallory@example.net" not in client.get(page).content.decode()
+    assert not Invitation.objects.exists()
+
+
 def test_a_join_request_from_a_session_not_confirmed_lately_is_not_decided(
     client, member, organisation
 ):
