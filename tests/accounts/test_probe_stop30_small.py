@@ -131,3 +131,24 @@ def test_check_your_email_still_shows_a_message_of_another_kind(client):
     client.post(reverse("account_logout"))
     html = client.get(reverse("account_email_verification_sent")).content.decode()
     assert "govuk-notification-banner--success" in html and "You have signed out." in html
+
+
+def test_check_your_email_with_another_message_waiting_says_it_was_sent_once(rf):
+    """With a success message waiting too, the banner repeated every message, "We have sent
+    a link" included, beside the page's own first paragraph (review, stop 30)."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.base import Message
+    from django.template.loader import render_to_string
+
+    request = rf.get(reverse("account_email_verification_sent"))
+    request.user = AnonymousUser()
+    messages = [
+        Message(constants.SUCCESS, "You have signed out."),
+        Message(constants.INFO, "We have sent a link to ann@example.org."),
+    ]
+    html = render_to_string(
+        "account/verification_sent.html", {"messages": messages}, request=request
+    )
+    assert html.count("We have sent a link to ann@example.org.") == 1
+    assert "govuk-notification-banner--success" in html and "You have signed out." in html
