@@ -104,9 +104,14 @@ def test_check_for_matches_ignores_a_challenge_id_that_is_not_one(
     ChallengeFactory(ref="ch-3")
     client.force_login(member)
     data = listing_data(challenge=bad, check="1")
-    no_script = client.post(reverse("clusters:listing-create", args=[organisation.ref]), data)
+    url = reverse("clusters:listing-create", args=[organisation.ref])
+    no_script = client.post(url, data)
     assert no_script.status_code == 200
-    assert "Select a challenge from the list" in no_script.content.decode()
+    # A check is not a save: it shows no errors (stop 30); saving says what to fix.
+    assert "Select a challenge from the list" not in no_script.content.decode()
+    saved = client.post(url, listing_data(challenge=bad))
+    assert saved.status_code == 200
+    assert "Select a challenge from the list" in saved.content.decode()
     htmx = client.post(reverse("matching:check", args=[organisation.ref]), data)
     assert htmx.status_code == 200
 
