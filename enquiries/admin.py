@@ -103,13 +103,18 @@ class EnquiryAdminForm(forms.ModelForm):
         giving a new or triaged enquiry to someone makes it "assigned"; choosing "new" or
         "triaged" for an enquiry someone has, in the same save, is an error to fix."""
         data = super().clean()
+        self.status_settled = None  # the status the rule gave it, when not the one shown
         if "status" in data and "assignee" in data:
             try:
-                data["status"] = services.status_with_assignee(
+                settled = services.status_with_assignee(
                     data["status"], data["assignee"], status_chosen="status" in self.changed_data
                 )
             except services.EnquiryAssigned as refused:
                 self.add_error("status", str(refused))
+            else:
+                if settled != data["status"]:
+                    self.status_settled = settled
+                data["status"] = settled
         return data
 
 
@@ -242,6 +247,11 @@ class EnquiryAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         services.save_enquiry(obj, request.user)
+        if getattr(form, "status_settled", None):
+            # Not the status the page showed: say so (review, stop 30).
+            label = Enquiry.Status(form.status_settled).label
+            why = "it has an assignee" if obj.assignee_id else "nobody has it now"
+            self.message_user(request, f"Its status is now “{label}”, as {why}.")
         note = form.cleaned_data.get("note", "").strip()
         reply = form.cleaned_data.get("reply", "").strip()
         if note:

@@ -220,9 +220,11 @@ def test_giving_an_enquiry_to_someone_on_its_page_makes_it_assigned(client, staf
     # Taking it from them alone makes it "triaged" again, not "assigned" to nobody.
     client.post(change_url(enquiry), form_data(enquiry, assignee=triager.pk))
     enquiry.refresh_from_db()
-    client.post(change_url(enquiry), form_data(enquiry, assignee=""))
+    page = client.post(change_url(enquiry), form_data(enquiry, assignee=""), follow=True)
     enquiry.refresh_from_db()
     assert (enquiry.status, enquiry.assignee) == ("triaged", None)
+    # The page says so, as the status shown was not the one saved.
+    assert "Its status is now “Triaged”, as nobody has it now." in page.content.decode()
 
 
 def test_the_history_cannot_be_changed_or_deleted_even_by_a_superuser(client, staff, enquiry):
