@@ -189,24 +189,18 @@ class StaffEnquiryViewSet(
         # someone makes it "assigned", taking it from them makes it "triaged".
         # "Chosen" as on the admin's form: a status sent as it already is was not chosen
         # (review: a client sending the whole record was refused what the admin accepts).
-        status = data.get("status", enquiry.status)
+        status = data.pop("status", enquiry.status)
         try:
             settled = services.status_with_assignee(
                 status, assignee, status_chosen=status != enquiry.status
             )
         except services.EnquiryAssigned as refused:
             raise ValidationError({"status": [str(refused)]}) from None
-        if settled != status or "status" in data:
-            data["status"] = settled
+        # The rule has settled the status: one save, with a history row per field changed.
         with transaction.atomic():
-            if assignee is not None and assignee != enquiry.assignee and "status" not in data:
-                # As "Assign to me" in the staff area: a new or triaged enquiry becomes
-                # assigned.
-                services.assign_to(enquiry, assignee, actor=request.user)
-                if data:
-                    services.change_enquiry(enquiry, request.user, **data)
-            else:
-                services.change_enquiry(enquiry, request.user, assignee=assignee, **data)
+            services.change_enquiry(
+                enquiry, request.user, assignee=assignee, status=settled, **data
+            )
         return Response(self._answer(enquiry))
 
     @extend_schema(
