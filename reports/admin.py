@@ -174,12 +174,7 @@ class ReportAdmin(admin.ModelAdmin):
                 if name in allowed
                 and report.kind in APPLIES_TO[name]
                 and not (name == "refer" and report.status == Report.Status.REFERRED)
-                # A referred report is the programme admin's (services.dismiss_reports).
-                and not (
-                    name == "dismiss"
-                    and report.status == Report.Status.REFERRED
-                    and not self.has_resolve_permission(request)
-                )
+                and (name != "dismiss" or services.may_dismiss(report, request.user))
             ]
         return super().change_view(
             request, object_id, form_url, {"decisions": decisions, **(extra_context or {})}

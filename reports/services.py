@@ -62,6 +62,13 @@ def _lock(report: Report) -> Report:
     )
 
 
+def may_dismiss(report: Report, staff_user) -> bool:
+    """Whether this person may dismiss this report: one referred to a programme admin is
+    theirs, so only someone who may resolve reports dismisses it (outside probe, stop 30).
+    The service, the admin's buttons and the staff API all ask here."""
+    return report.status != Report.Status.REFERRED or staff_user.has_perm("reports.resolve_report")
+
+
 @transaction.atomic
 def dismiss_reports(report: Report, staff_user, reason: str) -> int:
     """No action needed: close the open reports on the same object, with the reason.
@@ -74,13 +81,11 @@ def dismiss_reports(report: Report, staff_user, reason: str) -> int:
     report = _lock(report)
     if not report.is_open:
         return 0
-    if staff_user.has_perm("reports.resolve_report"):
-        return _close_all(report, Report.Status.DISMISSED, staff_user, reason)
-    if report.status == Report.Status.REFERRED:
+    if not may_dismiss(report, staff_user):
         return 0
-    return _close_all(
-        report, Report.Status.DISMISSED, staff_user, reason, statuses=[Report.Status.OPEN]
-    )
+    # Someone who may not dismiss a referred report does not close one with this one either.
+    closing = [r for r in Report.OPEN_STATUSES if may_dismiss(Report(status=r), staff_user)]
+    return _close_all(report, Report.Status.DISMISSED, staff_user, reason, statuses=closing)
 
 
 @transaction.atomic

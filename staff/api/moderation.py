@@ -466,9 +466,8 @@ class ReportQueueViewSet(QueueViewSet):
         title, service = report_services.DECISIONS[name]
 
         def apply(report, user, reason):
-            referred = report.status == Report.Status.REFERRED
-            if name == "dismiss" and referred and not user.has_perm("reports.resolve_report"):
-                raise Conflict(  # the programme admin's (reports.services.dismiss_reports)
+            if name == "dismiss" and not report_services.may_dismiss(report, user):
+                raise Conflict(  # referred: the programme admin's
                     "This report was referred to a programme admin, who decides it. Nothing "
                     "was changed."
                 )
