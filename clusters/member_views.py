@@ -543,18 +543,13 @@ def invitation(request, token):
 # Listings ------------------------------------------------------------------------------
 
 
-def _checked_only(form):
-    """The form after "Check for matches": what was typed, without errors. A check is not a
-    save, and the errors of a half-written draft ("There is a problem", an "Error:" title)
-    came back at the results, at the end of the page (review, stop 30)."""
-    form._errors = ErrorDict()
-    form.cleaned_data = {}
-    return form
-
-
 def _previews_then_no_errors(form, organisation):
-    previews = matches_for_form(form, organisation)  # reads what was typed (form.data)
-    _checked_only(form)
+    """What "Check for matches" finds for what was typed (form.data), leaving the form
+    without errors: a check is not a save, and the errors of a half-written draft ("There is
+    a problem", an "Error:" title) came back at the results, at the end of the page (review,
+    stop 30)."""
+    previews = matches_for_form(form, organisation)
+    form._errors, form.cleaned_data = ErrorDict(), {}
     return previews
 
 
