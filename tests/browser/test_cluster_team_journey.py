@@ -5,6 +5,7 @@ Every page on the way is checked with axe-core (issue #12).
 """
 
 import pytest
+from playwright.sync_api import expect
 
 from clusters.models import Challenge
 from tests.factories import ClusterTeamMemberFactory, UserFactory
@@ -59,7 +60,7 @@ def test_post_and_close_a_challenge_with_the_keyboard(live_server, page, assert_
     tab_to(page, "Post challenge")
     follow(page)  # empty: the error summary says what to fix
     assert page.title().startswith("Error: ")
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
 
     tab_to(page, "Title")

@@ -4,6 +4,7 @@ under it, and nothing they do is blocked (no violation reported, no console erro
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from clusters.importer import import_exchange
 from tests.conftest import SMALL_DOCUMENT
@@ -78,7 +79,7 @@ def test_public_pages_and_the_enquiry_form_run_under_the_policy(live_server, str
     visit(page, live_server.url + "/get-in-touch/")
     page.get_by_role("button", name="Send enquiry").click()
     page.wait_for_load_state("networkidle")
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_nothing_blocked(page)
 
 
@@ -108,7 +109,7 @@ def test_the_api_docs_render_under_the_policy(live_server, strict_page):
     # A link in the contents list goes to its operation on the same page.
     page.get_by_role("link", name="GET /api/listings/{ref}/").click()
     assert page.url.endswith("#op-listings-retrieve")
-    assert page.locator("#op-listings-retrieve").is_visible()
+    expect(page.locator("#op-listings-retrieve")).to_be_visible()
     assert_nothing_blocked(page)
     assert page.console_errors == []
 
@@ -136,7 +137,7 @@ def test_the_admin_works_under_the_policy(live_server, strict_page):
         "/admin/clusters/listing/?q=x",
     ]:
         visit(page, live_server.url + path)
-        assert page.locator("#content").is_visible(), path
+        expect(page.locator("#content"), path).to_be_visible()
         assert_nothing_blocked(page)
 
     # The admin's own scripts work: ticking a row enables the actions bar's counter.

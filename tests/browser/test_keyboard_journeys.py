@@ -7,6 +7,7 @@ Space); each page on the way also passes axe-core.
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from clusters.importer import import_exchange
 from clusters.models import Listing
@@ -46,7 +47,7 @@ def test_a_member_signs_in_and_posts_an_offer(live_server, page, assert_accessib
 
     kb.follow(page, "Post an offer", role="link")
     kb.press(page, "Save and check")  # empty first: the error summary takes the focus
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     kb.type_into(page, "Title", "Kiln heat recovery, fitted in a week")
     kb.type_into(page, "Description", "We fit heat exchangers to timber kilns.")
@@ -89,7 +90,7 @@ def test_ask_for_an_introduction_from_a_listing_and_the_other_side_accepts(
     assert_accessible(page)
     kb.follow(page, re.compile("^Ask for an introduction"), role="button")
     kb.press(page, "Send request")  # no message yet: the error summary says what to fix
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     kb.type_into(page, "Your message", "We dry timber and want to try your heat pumps.")
     kb.press(page, "Send request")

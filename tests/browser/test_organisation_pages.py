@@ -5,6 +5,7 @@ import io
 
 import pytest
 from PIL import Image
+from playwright.sync_api import expect
 
 from clusters.importer import import_exchange
 from clusters.models import Organisation
@@ -20,16 +21,16 @@ def test_from_a_listing_to_its_organisation_and_the_directory(live_server, page,
     page.get_by_role("link", name="All offers and needs from Amine Works Ltd").click()
     page.wait_for_url("**/organisations/org-1/")
     assert page.get_by_role("heading", level=1).inner_text() == "Amine Works Ltd"
-    assert page.get_by_role("link", name="Modular amine capture units").is_visible()
+    expect(page.get_by_role("link", name="Modular amine capture units")).to_be_visible()
     assert_accessible(page)
 
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Organisations").click()
     page.wait_for_url("**/organisations/")
-    assert page.get_by_role("link", name="Estuary Refining").is_visible()
+    expect(page.get_by_role("link", name="Estuary Refining")).to_be_visible()
     assert_accessible(page)
 
     page.goto(live_server.url + "/organisations/?kind=spaceship")
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
 
 
@@ -84,6 +85,6 @@ def test_an_admin_uploads_a_logo_and_it_shows_on_the_public_page(
         files=[{"name": "logo.png", "mimeType": "image/png", "buffer": b"not a picture"}]
     )
     page.get_by_role("button", name="Save changes").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert "must be a PNG, JPEG or WebP" in page.locator(".govuk-error-summary").inner_text()
     assert_accessible(page)

@@ -1,6 +1,7 @@
 """A visitor goes home -> a cluster -> a challenge through links; every page passes axe-core."""
 
 import pytest
+from playwright.sync_api import expect
 
 from clusters.importer import import_exchange
 from tests.conftest import SMALL_DOCUMENT
@@ -24,7 +25,7 @@ def test_home_to_cluster_to_challenge_through_links(live_server, page, assert_ac
     page.get_by_role("link", name="Capture CO2 from refinery heaters").click()
     page.wait_for_url("**/challenges/ch-humber-capture/")
     assert page.get_by_role("heading", level=1).inner_text() == "Capture CO2 from refinery heaters"
-    assert page.get_by_role("link", name="Modular amine capture units").first.is_visible()
+    expect(page.get_by_role("link", name="Modular amine capture units").first).to_be_visible()
     assert_accessible(page)
 
     # The breadcrumbs lead back up the same path.
@@ -48,7 +49,7 @@ def test_list_pages_and_their_error_state_are_accessible(live_server, page, asse
         assert_accessible(page)
 
     page.goto(live_server.url + "/challenges/?cluster=atlantis")
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
 
 

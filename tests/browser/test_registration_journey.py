@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from clusters.models import Listing
 
@@ -17,11 +18,12 @@ def test_sign_up_to_a_need_awaiting_approval(live_server, page, assert_accessibl
     mail.outbox.clear()
     page.goto(live_server.url + "/")
     page.get_by_role("link", name="Create an account").click()
+    page.wait_for_url("**/account/signup/")
     assert_accessible(page)
 
     # Sent empty first: the error summary lists what to fix.
     page.get_by_role("button", name=re.compile("Create (an )?account")).click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert page.title().startswith("Error: ")
     assert_accessible(page)
 
@@ -45,7 +47,7 @@ def test_sign_up_to_a_need_awaiting_approval(live_server, page, assert_accessibl
 
     page.get_by_role("link", name="Register your organisation").click()
     page.get_by_role("button", name="Register organisation").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Organisation name").fill("Dyfed Dry Kilns")
     page.get_by_label("Business", exact=True).check()
@@ -56,7 +58,7 @@ def test_sign_up_to_a_need_awaiting_approval(live_server, page, assert_accessibl
 
     page.get_by_role("link", name="Post a need").click()
     page.get_by_role("button", name="Save and check").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Title").fill("Heat pump for a timber kiln")
     page.get_by_label("Description").fill("Two kilns, 80 °C, run all year.")

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from searches.models import SavedSearch
 from tests.factories import ListingFactory, MembershipFactory
@@ -37,7 +38,7 @@ def test_save_rename_and_delete_a_search(live_server, page, assert_accessible):
     page.get_by_role("link", name="Rename Hydrogen offers").click()
     page.get_by_label("Name").fill("")
     page.get_by_role("button", name="Save name").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Name").fill("Electrolysers")
     page.get_by_role("button", name="Save name").click()

@@ -72,13 +72,15 @@ def in_chromium(scenario):
 
 
 def send_enquiry(page, base_url, assert_accessible) -> str:
+    from playwright.sync_api import expect
+
     page.goto(base_url + "/get-in-touch/")
     shown_at = time.monotonic()
     assert_accessible(page)
 
     # Sent empty first: the error summary lists what to fix.
     page.get_by_role("button", name="Send enquiry").click()
-    assert page.locator(".govuk-error-summary").is_visible()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
     assert page.title().startswith("Error: ")
     assert_accessible(page)
 
