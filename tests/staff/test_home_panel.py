@@ -1,5 +1,7 @@
 """The admin home panel: enquiry figures and moderation queues, each counted right and cheap."""
 
+import html
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -115,6 +117,9 @@ def test_moderation_queues_count_what_awaits_approval(staff):
     OrganisationFactory(status=Organisation.Status.REJECTED)
     ListingFactory(status="pending")
     ListingFactory(status="published")
+    # Published when their organisation is approved; of a rejected one, waiting for nothing.
+    for organisation in Organisation.objects.exclude(status=Organisation.Status.APPROVED):
+        ListingFactory(status="pending", organisation=organisation)
 
     queues = services.moderation_figures(staff)
     assert queues.organisations_pending == 2
@@ -138,7 +143,8 @@ def test_the_home_page_shows_each_figure_with_a_link_to_its_list(client, staff):
     organisations = reverse("admin:clusters_organisation_changelist")
     assert f'{organisations}?status__exact=pending">1</a>' in page
     listings = reverse("admin:clusters_listing_changelist")
-    assert f'{listings}?status__exact=pending">0</a>' in page
+    pending = "organisation__status__exact=approved&amp;status__exact=pending"
+    assert f'{listings}?{pending}">0</a>' in page
 
 
 def test_the_links_open_lists_with_the_same_counts(client, staff):
@@ -162,6 +168,15 @@ def test_the_links_open_lists_with_the_same_counts(client, staff):
         changelist, {"mine": "nobody", "status__in": "new,triaged,assigned,waiting"}
     )
     assert nobody.context["cl"].result_count == 1
+
+    ListingFactory(status="pending")
+    for status in [Organisation.Status.PENDING, Organisation.Status.REJECTED]:
+        ListingFactory(status="pending", organisation=OrganisationFactory(status=status))
+    page = client.get(reverse("admin:index")).content.decode()
+    pending_link = r'href="(/admin/clusters/listing/\?[^"]*status__exact=pending)">(\d+)</a>'
+    link = re.search(pending_link, page)
+    listings = client.get(html.unescape(link.group(1)))
+    assert listings.context["cl"].result_count == int(link.group(2)) == 1
 
 
 def test_each_role_sees_only_the_queues_it_can_open(client, triager, moderator):
