@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 
 from config.admin import OfferedFiltersOnly, ReadOnlyInline, back_from_decision
+from config.admin_links import may_open
 
 from . import services
 from .forms import ReasonForm
@@ -209,18 +210,10 @@ def _on_change_seen(service):
     return apply
 
 
-def may_open_people(request, admin_site) -> bool:
-    """Whether this member of staff may open people's pages in the admin. A moderator may not,
-    so a link to one would answer 403: people are shown to them as text (outside probe)."""
-    user_model = get_user_model()
-    return admin_site.is_registered(user_model) and admin_site.get_model_admin(
-        user_model
-    ).has_view_or_change_permission(request)
-
-
-def person_link(user, text: str, *, link: bool):
-    """`text` about a person, linked to their admin page if `link`, else as it is."""
-    if not link:
+def person_link(admin_site, user, text: str):
+    """`text` about a person, linked to their admin page for staff who may open it; as text
+    to others (a moderator may not: a link would answer 403, outside probe)."""
+    if not may_open(admin_site, get_user_model(), user):
         return text
     url = reverse("admin:accounts_user_change", args=[user.pk])
     return format_html('<a href="{}">{}</a>', url, text)
@@ -231,9 +224,8 @@ class ModeratedAdmin(admin.ModelAdmin):
     change only through the actions, which call the services (emails, publishing, history).
     The actions need the model's "moderate" permission (staff/roles.py).
 
-    People (who reviewed, created or took down) are shown by name and email address, as
-    text: the fields below that show them have no request to ask whether the reader may
-    open people's pages, so `get_object` tells the object it shows."""
+    People (who reviewed, created or took down) are shown by name and email address, linked
+    to their page only for staff who may open it (`person_link`)."""
 
     decision_fields: list[str] = []
 
@@ -270,27 +262,17 @@ class ModeratedAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [*super().get_readonly_fields(request, obj), *self.decision_fields]
 
-    def get_object(self, request, object_id, from_field=None):
-        obj = super().get_object(request, object_id, from_field)
-        if obj is not None:
-            obj.link_people = may_open_people(request, self.admin_site)
-        return obj
-
     def show_person(self, obj, user):
         if user is None:
             return self.get_empty_value_display()
         text = f"{user.name} ({user.email})" if user.name else user.email
-        return person_link(user, text, link=getattr(obj, "link_people", False))
+        return person_link(self.admin_site, user, text)
 
 
 class PersonInline:
     """For an inline of rows about a person: their name (a link to their admin page only for
-    staff who may open it: see `may_open_people`) and email address, as text. A moderator
-    checks the address against the organisation's website before approving it.
-
-    Inlines are made afresh for each request; OrganisationAdmin sets `link_people`."""
-
-    link_people = False
+    staff who may open it: see `person_link`) and email address, as text. A moderator
+    checks the address against the organisation's website before approving it."""
 
     def get_queryset(self, request):
         # Each row's heading names its person and organisation.
@@ -298,7 +280,7 @@ class PersonInline:
 
     @admin.display(description="name")
     def name(self, obj):
-        return person_link(obj.user, obj.user.name or "(no name given)", link=self.link_people)
+        return person_link(self.admin_site, obj.user, obj.user.name or "(no name given)")
 
     @admin.display(description="email address")
     def email(self, obj):
@@ -374,13 +356,6 @@ class OrganisationAdmin(ModeratedAdmin):
     def get_queryset(self, request):
         waiting = OrganisationChange.objects.open().filter(organisation=OuterRef("pk"))
         return super().get_queryset(request).annotate(change_waiting=Exists(waiting))
-
-    def get_inline_instances(self, request, obj=None):
-        inlines = super().get_inline_instances(request, obj)
-        link_people = may_open_people(request, self.admin_site)
-        for inline in inlines:
-            inline.link_people = link_people
-        return inlines
 
     @admin.display(description="reviewed by")
     def reviewer(self, obj):
@@ -559,7 +534,7 @@ class ListingAdmin(ModeratedAdmin):
         # probe) showed a published listing under an organisation nobody had approved, and
         # left the old organisation's mirrors no removal to read.
         # (A moderator, who may not open challenges, sees the challenge as text, not as a
-        # link that answers 403: staff/links.py, for every read-only foreign key.)
+        # link that answers 403: config/admin_links.py, for every read-only foreign key.)
         return [*fields, "organisation"] if obj is not None else fields
 
     def get_queryset(self, request):

@@ -27,8 +27,8 @@ class StaffAdminConfig(admin_apps.AdminConfig):
         options.FORMFIELD_FOR_DBFIELD_DEFAULTS[models.DateTimeField]["widget"] = (
             LabelledSplitDateTime
         )
-        # Read-only foreign keys link only to pages the reader may open (staff/links.py).
-        from .links import install
+        # Read-only foreign keys link only to pages the reader may open.
+        from config.admin_links import install
 
         install()
         super().ready()

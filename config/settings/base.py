@@ -91,8 +91,9 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "staff.middleware.StaffMFAMiddleware",
-    # The admin's read-only foreign keys link only to pages the reader may open (staff/links.py).
-    "staff.links.AdminReaderMiddleware",
+    # The admin's read-only foreign keys link only to pages the reader may open
+    # (config/admin_links.py).
+    "config.admin_links.AdminReaderMiddleware",
 ]
 
 # Content Security Policy (django-csp): scripts, styles, images and fonts come from this site

@@ -388,7 +388,7 @@ ADMIN_OBJECT_LINK = re.compile(r'href="(/admin/[a-z_]+/[a-z_]+/[^/"?#]+/change/)
 def test_every_link_to_an_object_on_a_page_a_role_can_open_opens_for_it(client, who):
     """Django links each read-only foreign key to the related object's page whatever the
     reader may open: a moderator reading a listing was offered its challenge and the
-    account that made it, which answered 403 (outside probe, stop 28). staff/links.py makes
+    account that made it, which answered 403 (outside probe, stop 28). config/admin_links.py makes
     such a link text; here every object link on every change page a role can open must open
     for that role."""
     client.force_login(person(who))

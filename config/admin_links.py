@@ -7,22 +7,30 @@ answered 403 (outside probe, stop 28). Django gives that link no request to chec
 (AdminReadonlyField.get_admin_url), so AdminReaderMiddleware keeps the request in a context
 variable for the while it is answered, rendering included, and install() makes the link
 plain text unless the related model's admin lets this reader view or change that object.
+
+`may_open` is also how the clusters admin decides whether a person's name links to their
+page (a moderator may not open people's pages). It lives in `config` so that every app's
+admin can ask it; staff/apps.py installs the patch.
 """
 
 from contextvars import ContextVar
 
 from django.contrib.admin import helpers
+from django.urls import reverse
 
 _reader: ContextVar = ContextVar("admin_reader", default=None)
 
 
 class AdminReaderMiddleware:
-    """Keeps the request being answered within reach of the admin's read-only fields."""
+    """Keeps the request being answered within reach of the admin's read-only fields (the
+    admin's pages only: no other page renders them)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        if not request.path.startswith(_admin_prefix()):
+            return self.get_response(request)
         token = _reader.set(request)
         try:
             return self.get_response(request)
@@ -30,10 +38,15 @@ class AdminReaderMiddleware:
             _reader.reset(token)
 
 
-def may_open(model_admin, model, obj) -> bool:
-    """Whether the request being answered may open `obj`'s admin page (False outside one)."""
+def _admin_prefix() -> str:
+    return reverse("admin:index")
+
+
+def may_open(admin_site, model, obj=None) -> bool:
+    """Whether the request being answered may open `obj`'s admin page (any of `model`'s
+    when `obj` is None). False outside a request, or for a model the site does not show."""
     request = _reader.get()
-    target = model_admin.admin_site._registry.get(model)
+    target = admin_site._registry.get(model)
     return bool(
         request is not None
         and target is not None
@@ -48,7 +61,7 @@ def install() -> None:
         return
 
     def get_admin_url(self, remote_field, remote_obj):
-        if not may_open(self.model_admin, remote_field.model, remote_obj):
+        if not may_open(self.model_admin.admin_site, remote_field.model, remote_obj):
             return str(remote_obj)
         return linked(self, remote_field, remote_obj)
 
