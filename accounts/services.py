@@ -7,6 +7,7 @@ from django.db.models import Count, Prefetch, Q
 
 from clusters.models import Invitation, Listing, Membership, Organisation
 from outbox.models import Email
+from outbox.services import queue_email
 from reports.models import Report
 
 from .export import _address_q, _verified_addresses, export_user_data
@@ -75,6 +76,18 @@ def delete_account(user) -> None:
             successor = others.first()
             successor.role = Membership.Role.ADMIN
             successor.save(update_fields=["role", "updated_at"])
+            # Told, with what they can now do (newcomer probe, stop 31: nobody knew).
+            queue_email(
+                f"member-role:{successor.pk}:admin:successor",
+                successor.user.email,
+                "member_role",
+                {
+                    "user": successor.user,
+                    "organisation": org,
+                    "admin": True,
+                    "successor": True,
+                },
+            )
     Listing.objects.filter(created_by=user).update(created_by=None)
     addresses = sorted({user.email.lower(), *_verified_addresses(user)})
     Email.objects.filter(_address_q("to", addresses)).delete()

@@ -507,6 +507,92 @@ def join_request_decide(request, ref, public_id):
     return redirect("clusters:organisation-detail", ref=ref)
 
 
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def member_remove(request, ref, pk):
+    """ "Remove" beside a member, for admins: a page that says what it means (GET changes
+    nothing), then the removing (POST), after the password if not given lately: a session
+    left open must not be enough to lock colleagues out."""
+    organisation = _my_organisation(request, ref)
+    if not _membership(request, organisation).is_admin:
+        raise Http404
+    member = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
+    if member.user_id == request.user.pk:
+        return redirect("clusters:organisation-leave", ref=ref)
+    # The password first, then back to this page (which asks again before anything is done).
+    if asked := ask_to_confirm(request, request.path):
+        return asked
+    if request.method != "POST":
+        return _page(
+            request,
+            "clusters/member_remove.html",
+            {"organisation": organisation, "member": member},
+        )
+    try:
+        services.remove_member(member, request.user)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request, f"{member.user.name} is no longer a member of {organisation.name}."
+        )
+    return redirect("clusters:organisation-detail", ref=ref)
+
+
+@login_required
+@require_POST
+def member_role(request, ref, pk):
+    """ "Make admin" / "Make member" beside a member, for admins (after the password if not
+    given lately: an admin can do everything an organisation can)."""
+    organisation = _my_organisation(request, ref)
+    if not _membership(request, organisation).is_admin:
+        raise Http404
+    member = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
+    if asked := _confirm_first(request, organisation):
+        return asked
+    role = request.POST.get("role", "")
+    try:
+        changed = services.set_member_role(member, request.user, role)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("clusters:organisation-detail", ref=ref)
+    who = "You are" if member.user_id == request.user.pk else f"{member.user.name} is"
+    now = "an admin" if role == Membership.Role.ADMIN else "a member, not an admin"
+    if changed:
+        messages.success(request, f"{who} now {now}.")
+    else:
+        messages.info(request, f"{who} {now} already: nothing was changed.")
+    return redirect("clusters:organisation-detail", ref=ref)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def organisation_leave(request, ref):
+    """ "Leave this organisation": a page that says what it means and whether one may (GET
+    changes nothing), then the leaving (POST)."""
+    organisation = _my_organisation(request, ref)
+    membership = _membership(request, organisation)
+    if request.method == "POST":
+        try:
+            services.leave_organisation(membership)
+        except services.NotAllowed as exc:
+            messages.error(request, str(exc))
+            return redirect("clusters:organisation-detail", ref=ref)
+        messages.success(request, f"You have left {organisation.name}.")
+        return redirect("clusters:dashboard")
+    members = list(organisation.memberships.all())
+    blocked = None
+    if len(members) == 1:
+        blocked = "only member"
+    elif membership.is_admin and sum(m.is_admin for m in members) == 1:
+        blocked = "only admin"
+    return _page(
+        request,
+        "clusters/organisation_leave.html",
+        {"organisation": organisation, "membership": membership, "blocked": blocked},
+    )
+
+
 def invitation(request, token):
     invitation = services.open_invitation(token)
     if invitation is None:

@@ -464,6 +464,118 @@ def decide_join_request(join_request: JoinRequest, admin_user, approve: bool) ->
     return True
 
 
+# Members: admins remove members and change roles; anyone may leave. An organisation always
+# keeps an admin, and nobody is removed by a page they opened: every change is a POST.
+
+LAST_ADMIN = (
+    "{name} is the only admin of {organisation}. Make another member an admin first, so that "
+    "someone can still manage the organisation."
+)
+
+
+def _locked_members(organisation: Organisation) -> list[Membership]:
+    """The organisation's members, with its row locked: two admins acting at once cannot both
+    take away the last other admin."""
+    Organisation.objects.select_for_update().get(pk=organisation.pk)
+    return list(organisation.memberships.select_related("user").order_by("created_at"))
+
+
+def _the_member(members: list[Membership], membership: Membership) -> Membership:
+    for member in members:
+        if member.pk == membership.pk:
+            return member
+    raise NotAllowed("They are no longer a member: nothing was changed.")
+
+
+def _check_admin(members: list[Membership], user) -> None:
+    if not any(m.user_id == user.pk and m.is_admin for m in members):
+        raise NotAllowed("Only the organisation's admins can do this: nothing was changed.")
+
+
+def _check_not_last_admin(members: list[Membership], member: Membership, organisation) -> None:
+    if member.is_admin and sum(m.is_admin for m in members) == 1:
+        raise NotAllowed(LAST_ADMIN.format(name=member.user.name, organisation=organisation.name))
+
+
+def _stamp() -> str:
+    return f"{timezone.now().timestamp():.0f}"
+
+
+@transaction.atomic
+def remove_member(membership: Membership, by) -> Membership:
+    """An admin removes another member, who is told by email. NotAllowed (saying why) for
+    someone who is not an admin, for removing oneself (that is leaving), and for the last
+    admin. Their listings stay with the organisation."""
+    organisation = membership.organisation
+    members = _locked_members(organisation)
+    _check_admin(members, by)
+    member = _the_member(members, membership)
+    if member.user_id == by.pk:
+        raise NotAllowed("To leave the organisation yourself, use “Leave this organisation”.")
+    _check_not_last_admin(members, member, organisation)
+    member.delete()
+    queue_email(
+        f"member-removed:{organisation.pk}:{member.user_id}:{_stamp()}",
+        member.user.email,
+        "member_removed",
+        {"user": member.user, "organisation": organisation, "left": False},
+    )
+    return member
+
+
+@transaction.atomic
+def set_member_role(membership: Membership, by, role: str) -> bool:
+    """An admin makes a member an admin, or an admin a member; the person is told. False if
+    the role was that already; NotAllowed for someone who is not an admin, for an unknown
+    role, and for taking the last admin's role."""
+    if role not in Membership.Role.values:
+        raise NotAllowed("Choose admin or member: nothing was changed.")
+    organisation = membership.organisation
+    members = _locked_members(organisation)
+    _check_admin(members, by)
+    member = _the_member(members, membership)
+    if member.role == role:
+        return False
+    if role == Membership.Role.MEMBER:
+        _check_not_last_admin(members, member, organisation)
+    member.role = role
+    member.save(update_fields=["role", "updated_at"])
+    if member.user_id != by.pk:
+        queue_email(
+            f"member-role:{member.pk}:{role}:{_stamp()}",
+            member.user.email,
+            "member_role",
+            {"user": member.user, "organisation": organisation, "admin": member.is_admin},
+        )
+    return True
+
+
+@transaction.atomic
+def leave_organisation(membership: Membership) -> None:
+    """A member leaves. NotAllowed for the only member (the organisation would have nobody:
+    deleting the account, or asking the programme team, says what goes with it), and for the
+    last admin while others stay (they make someone else admin first). The admins are told."""
+    organisation = membership.organisation
+    members = _locked_members(organisation)
+    member = _the_member(members, membership)
+    if len(members) == 1:
+        raise NotAllowed(
+            f"You are the only member of {organisation.name}, so it would have nobody to look "
+            "after it. Invite a colleague first, or get in touch with the programme team to "
+            "close it."
+        )
+    _check_not_last_admin(members, member, organisation)
+    member.delete()
+    for admin in members:
+        if admin.is_admin and admin.pk != member.pk:
+            queue_email(
+                f"member-left:{organisation.pk}:{member.user_id}:{admin.user_id}:{_stamp()}",
+                admin.user.email,
+                "member_left",
+                {"user": admin.user, "organisation": organisation, "member": member.user},
+            )
+
+
 def invitation_token_digest(token: str) -> str:
     """What is stored of an invitation link's token: its SHA-256, never the token itself."""
     return hashlib.sha256(token.encode()).hexdigest()

@@ -49,6 +49,21 @@ urlpatterns = [
         name="invitation-cancel",
     ),
     path(
+        "your-organisation/<str:ref>/members/<int:pk>/remove/",
+        member_views.member_remove,
+        name="member-remove",
+    ),
+    path(
+        "your-organisation/<str:ref>/members/<int:pk>/role/",
+        member_views.member_role,
+        name="member-role",
+    ),
+    path(
+        "your-organisation/<str:ref>/leave/",
+        member_views.organisation_leave,
+        name="organisation-leave",
+    ),
+    path(
         "your-organisation/<str:ref>/requests/<uuid:public_id>/",
         member_views.join_request_decide,
         name="join-request-decide",
