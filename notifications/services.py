@@ -328,7 +328,7 @@ def _with_listings(notices) -> list[MatchNotice]:
     """The notices with their listings, each listing loaded once for the whole batch (many
     people's notices share an offer; a join would build it again for every notice)."""
     notices = list(notices)
-    sources = Listing.objects.in_bulk({n.source_id for n in notices})
+    sources = Listing.objects.select_related("organisation").in_bulk({n.source_id for n in notices})
     targets = Listing.objects.select_related("organisation").in_bulk({n.target_id for n in notices})
     kept = []
     for notice in notices:
@@ -407,6 +407,15 @@ class _Links:
             self._kinds[listing.kind] = str(listing.get_kind_display())
         return self._kinds[listing.kind]
 
+    def matches_of(self, notices: list[MatchNotice]) -> str:
+        """The matches page of the organisation the notices are about; "Your organisation"
+        when they are about several (it links to each one's). The link went there always,
+        one page short of the matches it promised (newcomer probe, stop 31)."""
+        refs = {notice.source.organisation.ref for notice in notices}
+        if len(refs) == 1:
+            return reverse("matching:organisation", args=[refs.pop()])
+        return self.matches
+
     def tracked(self, token: str, path: str) -> str:
         return self.click.replace("TOKEN", token) + "?" + urlencode({"to": path})
 
@@ -475,7 +484,7 @@ def _digest_email(
         "funding_url": links.tracked(token, reverse("funding:call-list")),
         "saved_searches_url": links.tracked(token, links.saved_searches),
         "preferences_url": links.tracked(token, links.preferences),
-        "matches_url": links.tracked(token, links.matches),
+        "matches_url": links.tracked(token, links.matches_of(notices)),
         "unsubscribe_url": unsubscribe,
         "site_url": settings.SITE_URL,
     }

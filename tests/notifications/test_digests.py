@@ -57,6 +57,17 @@ def test_daily_digest_groups_new_matches_by_listing_with_reasons_and_links(
     assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
+def test_all_your_matches_opens_the_matches_of_the_organisation_the_email_is_about(
+    client, need_owner, django_capture_on_commit_callbacks
+):
+    send(capture=django_capture_on_commit_callbacks)
+    link = re.search(r"All your matches: http://testserver(\S+)", mail.outbox[-1].body).group(1)
+    page = client.get(link)  # the click is counted, then the page
+    organisation = need_owner.memberships.get().organisation
+    assert page.status_code == 302
+    assert page["Location"].endswith(reverse("matching:organisation", args=[organisation.ref]))
+
+
 def test_a_match_is_emailed_once(need_owner, django_capture_on_commit_callbacks):
     send(capture=django_capture_on_commit_callbacks)
     send(capture=django_capture_on_commit_callbacks)  # same day: the same digest
