@@ -118,7 +118,7 @@ def test_names_in_an_invitation_are_quoted_on_one_line_and_cut_short(
     assert message.subject.startswith("“Support' team URGENT” invites you to join “Your account")
     quoted = re.search(r"join “([^”]*)” on Cluster Exchange$", message.subject).group(1)
     assert len(quoted) <= 60 and quoted.endswith("…")
-    assert "join “Your account is suspended Verify now" in message.body
+    assert "organisation “Your account is suspended Verify now" in message.body
 
 
 def test_only_a_digest_of_the_invitation_token_is_stored(
