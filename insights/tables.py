@@ -56,7 +56,10 @@ def conversion(count: int, before: int) -> str:
     """`count` as a share of the step `before` it, or "no data" when that step had none."""
     if not before:
         return NO_DATA
-    return f"{round(100 * count / before)}%"
+    share = 100 * count / before
+    if 0 < share < 0.5:
+        return "under 1%"  # "0%" hid that something happened (newcomer probe, stop 31)
+    return f"{round(share)}%"
 
 
 def funnel_cells(values: dict[str, int]) -> list:
@@ -123,12 +126,19 @@ def funnel_tables(figures: Figures, *, challenges: bool = False) -> list[Table]:
     total = Table("funnel", "The partnering funnel, in all", FUNNEL_HEAD, numeric_from=0)
     total.rows.append(funnel_cells(figures.of(FUNNEL)))
     by_cluster = Table(
-        "funnel-clusters", "The funnel by cluster", ["Cluster", *FUNNEL_HEAD], numeric_from=1
+        "funnel-clusters",
+        # The rows add up to more than "in all" (newcomer probe, stop 31): say why.
+        "The funnel by cluster (a listing in two clusters counts in each)",
+        ["Cluster", *FUNNEL_HEAD],
+        numeric_from=1,
     )
     for cluster in figures.clusters:
         by_cluster.rows.append([cluster.name, *funnel_cells(figures.of(FUNNEL, cluster.pk))])
     by_theme = Table(
-        "funnel-themes", "The funnel by theme", ["Theme", *FUNNEL_HEAD], numeric_from=1
+        "funnel-themes",
+        "The funnel by theme (a listing in two themes counts in each)",
+        ["Theme", *FUNNEL_HEAD],
+        numeric_from=1,
     )
     for theme in figures.themes:
         by_theme.rows.append([theme.name, *funnel_cells(figures.of(FUNNEL, theme=theme.pk))])

@@ -144,6 +144,8 @@ def home_panel(user, now: datetime | None = None) -> HomePanel:
 def describe_duration(duration: timedelta) -> str:
     """A wait as a person would say it: "40 minutes", "5 hours", "3 days"."""
     minutes = int(duration.total_seconds() // 60)
+    if minutes < 1:
+        return "under a minute"
     if minutes < 120:
         return f"{minutes} minute{'' if minutes == 1 else 's'}"
     hours = minutes // 60

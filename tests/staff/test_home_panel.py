@@ -102,6 +102,7 @@ def test_median_is_none_without_replies():
 @pytest.mark.parametrize(
     ("duration", "text"),
     [
+        (timedelta(seconds=20), "under a minute"),
         (timedelta(minutes=1), "1 minute"),
         (timedelta(minutes=45), "45 minutes"),
         (timedelta(hours=5, minutes=59), "5 hours"),

@@ -114,7 +114,7 @@ def sign_in_to_the_admin(page, base_url, email, secret) -> None:
 def reply_to(page, reference) -> str:
     """From the admin home, open the enquiry, reply, save; return the thread as shown after."""
     panel = page.locator("#enquiry-figures")
-    assert panel.get_by_role("row", name=re.compile("New today")).inner_text().endswith("1")
+    assert panel.get_by_role("row", name=re.compile("Arrived today")).inner_text().endswith("1")
     panel.get_by_role("link", name=reference).click()  # the oldest open enquiry
     page.wait_for_url("**/admin/enquiries/enquiry/*/change/")
     assert "hydrogen-ready burners" in page.locator("#thread").inner_text()
