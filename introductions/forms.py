@@ -22,9 +22,9 @@ class RequestForm(forms.Form):
     message = PlainTextField(
         label="Your message",
         help_text=(
-            "Say who you are and what you would like to talk about. They will see your "
-            "organisation’s name and this message, but not your name or email address until "
-            "they accept."
+            "Say what your organisation does and what you would like to talk about. They will "
+            "see your organisation’s name and this message; your name and email address only "
+            "if they accept, so leave them out."
         ),
         max_length=MESSAGE_MAX,
         widget=forms.Textarea(attrs={"rows": 6}),

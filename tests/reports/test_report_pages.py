@@ -80,7 +80,7 @@ def test_a_signed_out_visitor_reports_a_listing_and_is_thanked(client, listing):
     assert report.status == Report.Status.OPEN
     thanks = text(client.get(response["Location"]))
     assert "Report sent" in thanks
-    assert "Thank you for telling us about Modular amine capture units" in thanks
+    assert "Thank you for telling us about “Modular amine capture units”." in thanks
     assert f'href="{listing.get_absolute_url()}"' in thanks
 
 
