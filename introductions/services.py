@@ -442,6 +442,15 @@ def request_introduction(
             "There is already a request for an introduction about this listing. See your "
             "introductions."
         ) from exc
+    # Their own quiet "no" to this organisation is no longer hidden once they ask it
+    # themselves: it read "Waiting for a reply" beside their new request (newcomer probe,
+    # stop 31).
+    Introduction.objects.filter(
+        Q(decline_shown_at__isnull=True) | Q(decline_shown_at__gt=now),
+        status=Introduction.Status.DECLINED,
+        from_organisation_id=target.organisation_id,
+        to_organisation=organisation,
+    ).update(decline_shown_at=now, updated_at=now)
     _email_contacts(introduction, "request", "introduction_request")
     _emit(INTRODUCTION_REQUESTED, introduction, [introduction.to_organisation_id])
     return introduction

@@ -183,6 +183,29 @@ def test_decline_told_later_stays_waiting_for_14_days_then_shows_not_taken_forwa
         assert "Not taken forward" in html and "Waiting for a reply" not in html
 
 
+def test_a_quiet_decline_is_shown_once_the_decliner_asks_the_other_side_themselves(
+    client, sides, django_capture_on_commit_callbacks
+):
+    start = datetime(2027, 5, 3, 10, tzinfo=LONDON)
+    first = ask_then_decline_later(client, sides, start, django_capture_on_commit_callbacks)
+    with time_machine.travel(start + timedelta(days=1), tick=False):
+        client.force_login(sides.contact)
+        # Their own list says the contact details were not shared, not "if you accept".
+        received = client.get(reverse("introductions:list", args=[sides.asked.ref]))
+        assert "Shared if you accept" not in received.content.decode()
+        assert "Not shared" in received.content.decode()
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(
+                reverse("introductions:request", args=[sides.target.ref, sides.listing.ref]),
+                {"message": "We would like to talk about your drying line after all."},
+            )
+        assert Introduction.objects.filter(from_organisation=sides.asked).exists()
+        first.refresh_from_db()
+        client.force_login(sides.asker)
+        detail = client.get(first.get_absolute_url()).content.decode()
+        assert "Not taken forward" in detail and "Waiting for a reply" not in detail
+
+
 def test_decline_without_a_choice_shows_an_error_that_says_what_to_do(client, sides):
     ask(client, sides)
     introduction = Introduction.objects.get()
