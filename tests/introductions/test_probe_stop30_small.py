@@ -67,3 +67,20 @@ def test_the_choice_is_kept_and_still_works(client, sides, introduction):
     introduction.refresh_from_db()
     assert introduction.status == "declined"
     assert introduction.decline_shown_at > introduction.decided_at
+
+
+def test_an_accepted_introduction_whose_contact_left_says_what_to_do_next(
+    client, sides, introduction
+):
+    from accounts.services import delete_account
+
+    client.force_login(sides.contact)
+    client.post(reverse("introductions:accept", args=[introduction.public_id]))
+    introduction.refresh_from_db()
+    assert introduction.status == "accepted"
+    delete_account(sides.contact)  # the organisation stays: a colleague is still there
+
+    client.force_login(sides.asker)
+    html = client.get(introduction.get_absolute_url()).content.decode()
+    assert "The person who accepted has since left Cluster Exchange" in html
+    assert "We have emailed these details to both of you" not in html
