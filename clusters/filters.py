@@ -83,6 +83,14 @@ class SearchFilterSet(django_filters.FilterSet):
         error_messages={"invalid_choice": "Select how to sort from the list"},
     )
 
+    def __init__(self, data=None, *args, **kwargs):
+        # With words and no order chosen, the results come best match first: the menu says
+        # so (it showed "Newest first", the first choice, newcomer probe, stop 31).
+        if data is not None and (data.get("q") or "").strip() and not data.get("sort"):
+            data = data.copy()
+            data["sort"] = "relevance"
+        super().__init__(data, *args, **kwargs)
+
     @property
     def search_has_no_words(self) -> bool:
         """A search such as "!" or "😀": nothing to look for, so the page says so."""

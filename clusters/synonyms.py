@@ -60,6 +60,9 @@ GROUPS: tuple[tuple[str, ...], ...] = (
     ("steelworks", "steel works"),
     ("ironworks", "iron works"),
     ("heat pump", "heatpump"),
+    # Forms of one word that the English stemmer leaves apart ("recover" -> "recov",
+    # "recovery" -> "recoveri"): "recover waste heat" found nothing (newcomer probe, stop 31).
+    ("recover", "recovery", "recoveries"),
 )
 
 # Words inside a form that the text need not have (PostgreSQL's English configuration drops

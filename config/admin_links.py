@@ -16,7 +16,7 @@ admin can ask it; staff/apps.py installs the patch.
 from contextvars import ContextVar
 
 from django.contrib.admin import helpers
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 _reader: ContextVar = ContextVar("admin_reader", default=None)
 
@@ -29,7 +29,8 @@ class AdminReaderMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith(_admin_prefix()):
+        prefix = _admin_prefix()
+        if prefix is None or not request.path.startswith(prefix):
             return self.get_response(request)
         token = _reader.set(request)
         try:
@@ -38,8 +39,11 @@ class AdminReaderMiddleware:
             _reader.reset(token)
 
 
-def _admin_prefix() -> str:
-    return reverse("admin:index")
+def _admin_prefix() -> str | None:
+    try:
+        return reverse("admin:index")
+    except NoReverseMatch:  # a site (or a test's URLs) without the admin
+        return None
 
 
 def may_open(admin_site, model, obj=None) -> bool:

@@ -37,3 +37,12 @@ def test_the_cluster_page_asks_about_the_cluster_not_a_body_running_a_region(cli
     page = client.get(cluster.get_absolute_url()).content.decode()
     assert "partnership that runs the South Wales cluster" in page
     assert "body that runs" not in page
+
+
+def test_with_search_words_the_sort_menu_shows_the_order_the_results_are_in(client):
+    html = client.get(reverse("clusters:offer-list"), {"q": "heat"}).content.decode()
+    assert re.search(r'<option value="relevance"\s+selected>', html)
+    html = client.get(reverse("clusters:offer-list")).content.decode()
+    assert not re.search(r'<option value="relevance"\s+selected>', html)
+    chosen = client.get(reverse("clusters:offer-list"), {"q": "heat", "sort": "title"})
+    assert re.search(r'<option value="title"\s+selected>', chosen.content.decode())
