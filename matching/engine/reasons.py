@@ -60,12 +60,16 @@ _GENERIC = """
     milford pembroke pembrokeshire newport baglan swansea cardiff llanwern neath aberthaw
     bridgend llanelli falkirk mossmorran fergus peterhead fife aberdeen kincardine rosyth
     dundee cromarty invergordon stirling fawley hampshire marchwood forth waterside haven st
+    produce produced produces producing complete completed hot
 """
 # The third line on: the towns of the six clusters (newcomer probe, stop 30: "Talbot; port;
 # carbon" for a steelworks' need), and "Forth", "Waterside", "Haven", "St" (St Fergus)
 # (re-probe). A town names where, as a cluster does; "port" stays, for ports and shipping.
 # "Hull" (a ship's) and "Tees" (pipe fittings) stay words. The last line of _VAGUE: words
-# that open a sentence ("Happy to share", "Ideal for") (re-probe, stop 30).
+# that open a sentence ("Happy to share", "Ideal for") (re-probe, stop 30). The last line of
+# _GENERIC: verbs and adjectives shown alone as reasons ("hot; waste heat recovery; gas",
+# "equity; funding; completed", newcomer probe, stop 31), as written: "production",
+# "product" and "hot water" (a phrase of the vocabulary) stay.
 VAGUE_WORDS = frozenset(_VAGUE.split()) | frozenset(_GENERIC.split())
 # Words whose stem is a vague word's but which name a thing: "wells" (CO2 injection), not
 # "well"; "settings", "findings" (review).

@@ -286,6 +286,22 @@ def test_place_and_programme_words_are_vague_as_written_not_by_stem():
     assert "teesside" not in words
 
 
+def test_verbs_and_adjectives_alone_are_not_reasons_but_production_is():
+    """ "hot", "produce", "completed" alone said nothing (newcomer probe, stop 31);
+    "production", matched as written, is still one."""
+    extra = "We produce it hot and completed a production trial."
+    docs = [
+        offer("O-1", "o1", "Amine capture", f"Amine capture units. {extra}"),
+        offer("O-2", "o2", "Solar farm", "Ground mounted solar panels for a farm."),
+        need("N-1", "o3", "Capture", f"We need amine capture. {extra}"),
+    ]
+    model = fit(docs, Settings(max_text_reasons=8, max_reasons=8))
+    (first,) = [s for s in suggest(model, ["N-1"]) if s.target == "O-1"]
+    words = {w for r in first.reasons for w in r.lower().split()}
+    assert not {"hot", "produce", "completed"} & words
+    assert "production" in words
+
+
 def test_inflections_of_vague_words_are_vague_too():
     """By stem: "helping", "points", "sides" (review)."""
     extra = "Helping on both sides, the points raised."
