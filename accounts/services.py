@@ -15,16 +15,43 @@ from .export import _address_q, _verified_addresses, export_user_data
 __all__ = ["delete_account", "export_user_data", "what_deleting_removes"]
 
 
+def kept_for_others(organisation: Organisation) -> bool:
+    """Whether an organisation stays, without members, when its only member deletes their
+    account: other organisations have introductions with it (deleting it deleted theirs),
+    or it, or one of its listings, was reported (deleting it deleted the reports, a referred
+    one too: outside probe, stop 31)."""
+    return (
+        organisation.introductions_sent.exists()
+        or organisation.introductions_received.exists()
+        or organisation.reports.exists()  # a listing's report names its organisation too
+    )
+
+
+def _withdraw_listings(organisation: Organisation) -> None:
+    """Nobody is left to answer for them: off the site (drafts, taken-down listings and
+    withdrawn ones stay as they are)."""
+    from clusters.services import NotAllowed, withdraw_listing
+
+    waiting = (Listing.Status.PUBLISHED, Listing.Status.PENDING)
+    for listing in organisation.listings.filter(status__in=waiting):
+        try:
+            withdraw_listing(listing, reason="Its organisation has no members any more.")
+        except NotAllowed:
+            continue
+
+
 def what_deleting_removes(user) -> list[dict]:
     """The organisations that would go with `user`'s account (those they are the only member
     of), each with its listings' titles and how many introductions it is in, so that the
-    page can name them before anyone presses the button (newcomer probe, stop 26)."""
+    page can name them before anyone presses the button (newcomer probe, stop 26); `kept`
+    for one that stays without members (kept_for_others)."""
     alone = (
         Organisation.objects.annotate(members=Count("memberships", distinct=True))  # all
         .filter(members=1, memberships__user=user)
         .annotate(
             asked=Count("introductions_sent", distinct=True),
             asked_of=Count("introductions_received", distinct=True),
+            reported=Count("reports", distinct=True),
         )
         .prefetch_related(Prefetch("listings", Listing.objects.order_by("title")))
         .order_by("name")
@@ -34,6 +61,7 @@ def what_deleting_removes(user) -> list[dict]:
             "organisation": org,
             "listings": [listing.title for listing in org.listings.all()],
             "introductions": org.asked + org.asked_of,
+            "kept": bool(org.asked or org.asked_of or org.reported),
         }
         for org in alone
     ]
@@ -64,13 +92,18 @@ def delete_account(user) -> None:
     """Delete the user and their personal data.
 
     An organisation with other members stays (if the user was its only admin, its longest
-    standing member becomes admin); one the user was alone in is deleted with its listings.
+    standing member becomes admin); one the user was alone in is deleted with its listings,
+    unless others rely on it (kept_for_others): then it stays without members, its listings
+    withdrawn.
     """
     for membership in Membership.objects.filter(user=user).select_related("organisation"):
         org = membership.organisation
         others = org.memberships.exclude(user=user).order_by("created_at")
         if not others.exists():
-            org.delete()
+            if kept_for_others(org):
+                _withdraw_listings(org)
+            else:
+                org.delete()
             continue
         if membership.is_admin and not others.filter(role=Membership.Role.ADMIN).exists():
             successor = others.first()

@@ -80,10 +80,15 @@ def test_the_delete_page_names_what_goes_with_the_account(client, member, organi
     confirm_it_is_you(client)
     html = client.get(reverse("account-delete")).content.decode()
     assert f"You are the only member of <strong>{organisation.name}</strong>" in html
-    assert "with its 2 listings" in html
+    # Other organisations rely on its introduction: it stays, its listings off the site.
+    assert "It will stay on Cluster Exchange without members" in html
+    assert "keep its 1 introduction" in html and "its 2 listings will be taken off" in html
     assert "<li>Grid capacity study</li>" in html and "<li>Heat for a drying line</li>" in html
-    assert "Its 1 introduction will be deleted too" in html
     assert "Shared Org Ltd" not in html  # it has other members: it stays
+    client.post(reverse("account-delete"), {"confirm": "on"})
+    assert Organisation.objects.filter(pk=organisation.pk, memberships=None).exists()
+    assert Introduction.objects.filter(from_organisation=organisation).exists()
+    assert set(organisation.listings.values_list("status", flat=True)) == {"withdrawn"}
 
 
 def test_an_organisation_with_other_members_stays_and_gets_an_admin(client, member, organisation):

@@ -285,3 +285,28 @@ def test_deleting_an_account_keeps_its_reports_without_the_person(client, outsid
     assert Report.objects.count() == 3
     assert not Report.objects.exclude(email="").exists()
     assert not Report.objects.filter(reporter__isnull=False).exists()
+
+
+def test_a_reported_organisation_and_its_reports_outlive_its_only_members_account(
+    client, moderator
+):
+    """Deleting the account deleted the organisation it was alone in, and every report on it
+    with it, a referred one too (outside probe, stop 31)."""
+    from accounts.services import delete_account
+    from reports import services as reports
+
+    alone = MembershipFactory()
+    organisation = alone.organisation
+    listing = ListingFactory(organisation=organisation)
+    client.post(listing_url(listing), answers())
+    client.post(organisation_url(organisation), answers())
+    about_listing, about_organisation = Report.objects.order_by("pk")
+    reports.refer_reports(about_organisation, moderator, "Serious: looks like fraud.")
+    delete_account(alone.user)
+    about_organisation.refresh_from_db()
+    assert about_organisation.status == "referred"
+    assert about_organisation.organisation == organisation
+    assert Report.objects.get(pk=about_listing.pk).listing == listing
+    listing.refresh_from_db()
+    assert listing.status == "withdrawn"
+    assert not organisation.memberships.exists()
