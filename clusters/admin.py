@@ -190,6 +190,19 @@ def _status_seen(organisation) -> tuple[str, str]:
     return f"{organisation} ({organisation.get_status_display().lower()})", organisation.status
 
 
+def _on_status_seen(service):
+    """The service, deciding only on the status that was shown: a request without one (not
+    sent from the reason page) decides nothing. An empty one skipped the check and undid a
+    colleague's approval (outside probe, stop 31)."""
+
+    def apply(organisation, user, reason, shown):
+        if shown not in Organisation.Status.values:
+            return False
+        return service(organisation, user, reason, seen_status=shown)
+
+    return apply
+
+
 def _change_seen(organisation) -> tuple[str, int | str]:
     """The waiting change of name or website as the confirmation page shows it, and its id."""
     change = organisation.changes.open().first()
@@ -408,9 +421,7 @@ class OrganisationAdmin(ModeratedAdmin):
             "Approve organisations",
             # approve_organisation answers how many listings it published, or False for an
             # organisation approved already or decided since the reason page showed it.
-            lambda org, user, reason, seen: services.approve_organisation(
-                org, user, reason, seen_status=seen
-            ),
+            _on_status_seen(services.approve_organisation),
             required=False,
             hint=ORGANISATION_REASON_HINT,
             seen=_status_seen,
@@ -426,7 +437,7 @@ class OrganisationAdmin(ModeratedAdmin):
             request,
             queryset,
             "Reject organisations",
-            services.reject_organisation,
+            _on_status_seen(services.reject_organisation),
             hint=ORGANISATION_REASON_HINT,
             seen=_status_seen,
             left_because=DECIDED_SINCE,

@@ -79,6 +79,7 @@ def test_sign_up_verify_create_organisation_post_need_approve_publish(
                 "_selected_action": [organisation.pk],
                 "apply": "1",
                 "reason": "",
+                f"seen_{organisation.pk}": "pending",  # what the reason page sends back
             },
         )
     need.refresh_from_db()

@@ -121,6 +121,27 @@ def test_rejecting_again_emails_nobody_and_keeps_the_first_decision(client, mode
     assert emails.count() == 1
 
 
+@pytest.mark.parametrize("action", ["approve", "reject"])
+@pytest.mark.parametrize("seen", [None, "", "anything"])
+def test_a_decision_not_sent_from_the_reason_page_changes_nothing(client, moderator, action, seen):
+    """Without the status the page showed, the check was skipped: a colleague's approval was
+    undone by a crafted request (outside probe, stop 31)."""
+    organisation = OrganisationFactory(status="approved")
+    client.force_login(moderator)
+    data = {
+        "action": action,
+        "_selected_action": [organisation.pk],
+        "apply": "1",
+        "reason": "No seen status.",
+    }
+    if seen is not None:
+        data[f"seen_{organisation.pk}"] = seen
+    page = client.post(reverse("admin:clusters_organisation_changelist"), data, follow=True)
+    assert "0 done" in page.content.decode()
+    organisation.refresh_from_db()
+    assert organisation.status == "approved" and organisation.status_reason == ""
+
+
 def test_a_rejection_from_a_page_read_before_a_colleague_approved_changes_nothing(
     client, moderator
 ):
@@ -149,7 +170,10 @@ def test_a_decision_begun_on_the_object_page_goes_back_there_and_one_from_the_li
     reason_page = client.post(changelist, begun).content.decode()
     assert f'<a href="{page}" class="button cancel-link">Cancel</a>' in reason_page
     assert 'name="_from_object" value="1"' in reason_page
-    done = client.post(changelist, {**begun, "apply": "1", "reason": ""})
+    done = client.post(
+        changelist,
+        {**begun, "apply": "1", "reason": "", f"seen_{organisation.pk}": "pending"},
+    )
     assert done.status_code == 302 and done["Location"] == page
     organisation.refresh_from_db()
     assert organisation.status == "approved"
@@ -160,7 +184,9 @@ def test_a_decision_begun_on_the_object_page_goes_back_there_and_one_from_the_li
         '<a href="" class="button cancel-link">'
         in client.post(changelist, from_list).content.decode()
     )
-    done = client.post(changelist, {**from_list, "apply": "1", "reason": ""})
+    done = client.post(
+        changelist, {**from_list, "apply": "1", "reason": "", f"seen_{other.pk}": "pending"}
+    )
     assert done.status_code == 302 and done["Location"].startswith(changelist)
 
 

@@ -18,10 +18,18 @@ from tests.factories import ListingFactory, MembershipFactory, UserFactory
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("mfa_off")]
 
 
+def seen(pks) -> dict:
+    """The organisations' statuses, as the reason page sends them back (seen_<pk>)."""
+    from clusters.models import Organisation
+
+    statuses = Organisation.objects.filter(pk__in=pks).values_list("pk", "status")
+    return {f"seen_{pk}": status for pk, status in statuses}
+
+
 def run_action(client, changelist, action, pks, reason=""):
     return client.post(
         reverse(changelist),
-        {"action": action, "_selected_action": pks, "apply": "1", "reason": reason},
+        {"action": action, "_selected_action": pks, "apply": "1", "reason": reason, **seen(pks)},
     )
 
 
