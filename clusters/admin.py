@@ -118,6 +118,21 @@ class OrganisationStatusFilter(admin.ChoicesFieldListFilter):
         self.title = "organisation status"
 
 
+_ONE = {
+    "challenges": "challenge",
+    "organisations": "organisation",
+    "changes": "change",
+    "listings": "listing",
+    "requests": "request",
+}
+
+
+def _for_one(title: str) -> str:
+    """ "Approve organisations" for one organisation: "Approve organisation" (newcomer probe,
+    stop 31: "Approve organisations: 1 done")."""
+    return " ".join(_ONE.get(word, word) for word in title.split(" "))
+
+
 def _with_reason(
     modeladmin,
     request,
@@ -139,6 +154,8 @@ def _with_reason(
     goes back with the form and apply is called as apply(obj, user, reason, version): the
     decision is on what the person read, not on what may have replaced it since.
     """
+    if len(queryset) == 1:
+        title = _for_one(title)
     form = ReasonForm(request.POST if "apply" in request.POST else None)
     form.fields["reason"].required = required
     if not required:

@@ -206,3 +206,21 @@ def test_an_approval_from_a_page_read_before_a_colleague_rejected_changes_nothin
     client.post(changelist, {**data, "reason": "", f"seen_{organisation.pk}": "rejected"})
     organisation.refresh_from_db()
     assert organisation.status == "approved"  # read as rejected: approving it is meant
+
+
+def test_a_decision_on_one_organisation_is_worded_for_one(client, moderator):
+    organisation = OrganisationFactory(status="pending")
+    client.force_login(moderator)
+    changelist = reverse("admin:clusters_organisation_changelist")
+    chosen = {"action": "approve", "_selected_action": [organisation.pk]}
+    page = client.post(changelist, chosen).content.decode()
+    assert "Approve organisation</h1>" in page or "<h1>Approve organisation</h1>" in page
+    done = client.post(
+        changelist,
+        {**chosen, "apply": "1", "reason": "", f"seen_{organisation.pk}": "pending"},
+        follow=True,
+    )
+    assert "Approve organisation: 1 done." in done.content.decode()
+    two = [OrganisationFactory(status="pending").pk for _ in range(2)]
+    page = client.post(changelist, {"action": "approve", "_selected_action": two})
+    assert "Approve organisations" in page.content.decode()

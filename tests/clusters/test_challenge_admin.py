@@ -51,7 +51,7 @@ def test_closing_asks_for_a_reason_and_keeps_it_in_the_history(
     MatchingWork.objects.all().delete()
     with django_capture_on_commit_callbacks():
         response = act(admin_client, "close", [challenge], "Solved by the new pipeline.")
-    assert "Close challenges: 1 done." in response.content.decode()
+    assert "Close challenge: 1 done." in response.content.decode()
     challenge.refresh_from_db()
     other.refresh_from_db()
     assert challenge.status == Challenge.Status.CLOSED
@@ -59,7 +59,7 @@ def test_closing_asks_for_a_reason_and_keeps_it_in_the_history(
     assert challenge.last_reviewed_at is not None
     assert other.status == Challenge.Status.OPEN
     entry = LogEntry.objects.get(object_id=str(challenge.pk))
-    assert entry.get_change_message() == "Close challenges: Solved by the new pipeline."
+    assert entry.get_change_message() == "Close challenge: Solved by the new pipeline."
     # Matched again: out of every list of suggestions.
     assert MatchingWork.objects.filter(kind="challenge", object_id=challenge.pk).exists()
 

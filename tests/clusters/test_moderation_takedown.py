@@ -273,7 +273,7 @@ def test_staff_find_the_review_requests_and_restore_the_listing(
     assert review.status == ListingReview.Status.RESTORED and review.decided_by == moderator
     history = client.get(reverse("admin:clusters_listing_history", args=[taken_down.pk]))
     assert "Restore listings" in history.content.decode()
-    assert "Take listings down: " + REASON in history.content.decode()
+    assert "Take listing down: " + REASON in history.content.decode()
     assert mail.outbox[-1].to == [member.email]
     assert "restored" in mail.outbox[-1].subject
     client.logout()
@@ -349,7 +349,7 @@ def test_a_draft_cannot_be_taken_down(client, moderator, organisation):
     client.force_login(moderator)
     response = run_action(client, "unpublish", [listing.pk], REASON)
     page = client.get(response["Location"]).content.decode()
-    assert "Take listings down: 0 done. 1 left as they were" in page
+    assert "Take listing down: 0 done. 1 left as they were" in page
     assert "a draft is not public and cannot be taken down" in page
     assert status_of(listing) == "draft"
     assert Email.objects.count() == sent

@@ -76,7 +76,7 @@ def test_moderators_and_programme_admins_approve_requests_through_the_action(cli
     told = Email.objects.get(to=place.user.email)
     assert "You are in the “Humber” cluster team" in told.subject
     history = LogEntry.objects.get(object_id=str(place.pk))
-    assert history.user == staff and "Approve team requests" in history.change_message
+    assert history.user == staff and "Approve team request" in history.change_message
     # Pressed again: nothing changes, nobody is told twice.
     run_action(client, "approve", [place.pk])
     assert Email.objects.filter(to=place.user.email).count() == 1
