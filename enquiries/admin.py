@@ -148,7 +148,7 @@ class EnquiryAdmin(admin.ModelAdmin):
         "organisation_kind",
         "subject",
         "source",
-        "consent_to_contact",
+        "may_contact",
         "created_at",
         "first_replied_at",
     ]
@@ -162,7 +162,7 @@ class EnquiryAdmin(admin.ModelAdmin):
                     "email",
                     "organisation",
                     "organisation_kind",
-                    "consent_to_contact",
+                    "may_contact",
                 ]
             },
         ),
@@ -182,6 +182,11 @@ class EnquiryAdmin(admin.ModelAdmin):
         "mark_spam",
         "export_csv",
     ]
+
+    @admin.display(description="May be contacted about related projects and events")
+    def may_contact(self, obj):
+        # In words: Django's icon read "False" to a screen reader (newcomer probe, stop 31).
+        return "Yes" if obj.consent_to_contact else "No"
 
     @admin.display(description="About")
     def about(self, obj):

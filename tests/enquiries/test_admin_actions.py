@@ -218,3 +218,16 @@ def test_each_enquiry_a_bulk_action_changes_is_on_its_admin_history_page(client,
     assert not LogEntry.objects.filter(object_id=str(mine_already.pk)).exists()
     history = reverse("admin:enquiries_enquiry_history", args=[chosen.pk])
     assert "Changed Status and Assignee." in client.get(history).content.decode()
+
+
+def test_the_enquiry_page_says_in_words_whether_the_sender_may_be_contacted(client, staff):
+    from django.urls import reverse
+
+    from tests.enquiries.conftest import make_enquiry
+
+    enquiry = make_enquiry()
+    client.force_login(staff)
+    page = client.get(reverse("admin:enquiries_enquiry_change", args=[enquiry.pk]))
+    html = page.content.decode()
+    assert "May be contacted about related projects and events" in html
+    assert 'alt="False"' not in html and 'alt="True"' not in html
