@@ -338,9 +338,10 @@ class EnquiryAdmin(admin.ModelAdmin):
         self.message_user(request, text, messages.WARNING if refused else messages.SUCCESS)
         return changed
 
-    def _warn_of_no_reply(self, request, enquiries):
-        """Closing or marking as spam ends the enquiry: say if its sender never had a reply,
-        which a bulk action otherwise hides (usability probe)."""
+    def _warn_of_no_reply(self, request, enquiries, then: str = ""):
+        """Closing or marking as spam ends the enquiry, and "waiting on the sender" waits for
+        an answer to a question: say if its sender never had a reply, which a bulk action
+        otherwise hides (usability probe)."""
         silent = sorted(e.reference for e in enquiries if e.first_replied_at is None)
         if not silent:
             return
@@ -349,7 +350,9 @@ class EnquiryAdmin(admin.ModelAdmin):
             which = f"{len(silent)} of them: {shown} and {len(silent) - NAMED_AT_MOST} more"
         else:
             which = _listed(silent)
-        self.message_user(request, f"No reply was sent to the sender of {which}.", messages.WARNING)
+        self.message_user(
+            request, f"No reply was sent to the sender of {which}.{then}", messages.WARNING
+        )
 
     @admin.action(permissions=["change"], description="Assign the selected enquiries to me")
     def assign_to_me(self, request, queryset):
@@ -390,7 +393,9 @@ class EnquiryAdmin(admin.ModelAdmin):
         permissions=["change"], description="Mark the selected enquiries as waiting on the sender"
     )
     def mark_waiting(self, request, queryset):
-        self._set_status(request, queryset, Enquiry.Status.WAITING)
+        waiting = self._set_status(request, queryset, Enquiry.Status.WAITING)
+        # Waiting on a sender nobody has written to (newcomer probe, stop 31).
+        self._warn_of_no_reply(request, waiting, then=" Reply to ask them what you need.")
 
     @admin.action(permissions=["change"], description="Close the selected enquiries")
     def mark_closed(self, request, queryset):

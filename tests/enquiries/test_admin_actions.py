@@ -178,6 +178,18 @@ def test_closing_or_marking_as_spam_names_the_enquiries_nobody_replied_to(
     assert [m.level_tag for m in response.context["messages"]] == ["success", "warning"]
 
 
+def test_waiting_on_a_sender_nobody_replied_to_says_so(client, staff):
+    unanswered = make_enquiry()
+    client.force_login(staff)
+
+    response = run_action(client, "mark_waiting", [unanswered], "")
+
+    assert messages_on(response)[1] == (
+        f"No reply was sent to the sender of {unanswered.reference}. Reply to ask them what "
+        "you need."
+    )
+
+
 def test_closing_many_unanswered_enquiries_names_five_and_counts_the_rest(client, staff):
     unanswered = [make_enquiry() for _ in range(7)]
     client.force_login(staff)
