@@ -45,3 +45,15 @@ def test_a_reply_names_the_team_in_plain_words_in_subject_and_body(
     assert bare_mentions(reply.subject + reply.body) == 0
     # The reference still leads the subject, so an answer finds its thread.
     assert services.find_reference(reply.subject) == enquiry.reference
+
+
+def test_the_form_and_the_thank_you_page_name_the_team_as_the_emails_do(client):
+    from django.urls import reverse
+
+    form = client.get(reverse("enquiries:create")).content.decode()
+    assert TEAM in form and "the GrandChallenges programme team" not in form
+    session = client.session
+    session["enquiry_reference"] = "GC-2026-00001"
+    session.save()
+    sent = client.get(reverse("enquiries:sent")).content.decode()
+    assert TEAM in sent and "GrandChallenges programme team" not in sent
