@@ -29,16 +29,32 @@ def _already_saved(search: SavedSearch) -> SearchNotSaved:
     return SearchNotSaved(f"You have already saved this search, as “{search.name}”.", search)
 
 
-def _filter_words(data: QueryDict) -> list[str]:
-    """The filters of a saved query in words, e.g. ["Humber", "Hydrogen and low-carbon fuels"]."""
+def slug_names() -> dict[str, dict[str, str]]:
+    """Every cluster's and theme's name by slug (two queries), for describing many searches;
+    in the models' own order, as _filter_words reads them one search at a time."""
+    from clusters.models import Cluster, Theme
+
+    return {
+        "cluster": dict(Cluster.objects.values_list("slug", "name")),
+        "theme": dict(Theme.objects.values_list("slug", "name")),
+    }
+
+
+def _filter_words(data: QueryDict, names: dict | None = None) -> list[str]:
+    """The filters of a saved query in words, e.g. ["Humber", "Hydrogen and low-carbon fuels"].
+    `names`: slug_names(), when many are described at once."""
     from clusters.models import Challenge, Cluster, Listing, Organisation, Theme
 
     words: list[str] = []
     clusters = data.getlist("cluster")
-    if clusters:
+    if clusters and names is not None:
+        words += [name for slug, name in names["cluster"].items() if slug in clusters]
+    elif clusters:
         words += Cluster.objects.filter(slug__in=clusters).values_list("name", flat=True)
     themes = data.getlist("theme")
-    if themes:
+    if themes and names is not None:
+        words += [name for slug, name in names["theme"].items() if slug in themes]
+    elif themes:
         words += Theme.objects.filter(slug__in=themes).values_list("name", flat=True)
     kinds = dict(Organisation.Kind.choices)
     words += [f"from {kinds[k].lower()}" for k in data.getlist("organisation_kind") if k in kinds]
@@ -55,10 +71,19 @@ def _filter_words(data: QueryDict) -> list[str]:
 def default_name(page_name: str, query: str) -> str:
     """A readable name from the page, its search words and its filters, e.g. "Offers:
     “hydrogen” (South Wales, Energy efficiency)"; "(filtered)" said nothing of which."""
+    name = describe(page_name, query)
+    if len(name) > NAME_LENGTH:
+        name = name[: NAME_LENGTH - 1].rstrip() + "…"
+    return name
+
+
+def describe(page_name: str, query: str, names: dict | None = None) -> str:
+    """What a saved search looks for, in words (its default name, not cut short): the list
+    of saved searches shows it under a name the person chose (newcomer probe, stop 31)."""
     page = PAGES[page_name]
     data = QueryDict(query)
     words = data.get("q", "")
-    filters = _filter_words(data)
+    filters = _filter_words(data, names)
     name = page.label
     if words:
         name += f": “{words}”"
@@ -66,8 +91,6 @@ def default_name(page_name: str, query: str) -> str:
         name += f" ({', '.join(filters)})" if words else f": {', '.join(filters)}"
     elif not words:
         name = f"All new {page.label.lower()}"
-    if len(name) > NAME_LENGTH:
-        name = name[: NAME_LENGTH - 1].rstrip() + "…"
     return name
 
 

@@ -67,6 +67,9 @@ def save(request):
 @login_required
 def saved_searches(request):
     searches = list(SavedSearch.objects.of_user(request.user).filter(page__in=list(PAGES)))
+    names = services.slug_names() if searches else None
+    for search in searches:
+        search.described = services.describe(search.page, search.query, names)
     return render(
         request,
         "searches/saved_searches.html",

@@ -280,3 +280,13 @@ def test_a_query_with_a_nul_goes_back_to_the_list_without_it_and_says_why(client
     (message,) = messages_of(page)
     assert message in page.content.decode()
     assert not SavedSearch.objects.exists()
+
+
+def test_a_renamed_search_still_says_what_it_looks_for(client, member):
+    save(client_of(client, member), "q=electrolysers&cluster=humber", name="Humber hydrogen")
+    save(client, "q=heat")  # not renamed: its name says it already
+    html = client.get(LIST).content.decode()
+    assert "Humber hydrogen" in html
+    described = '<p class="govuk-body govuk-!-margin-bottom-1 govuk-!-text-break-word">'
+    assert described + "Offers: “electrolysers” (Humber)</p>" in html
+    assert described + "Offers: “heat”" not in html
