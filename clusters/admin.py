@@ -352,6 +352,8 @@ class OrganisationChangeFilter(admin.SimpleListFilter):
 @admin.register(Organisation)
 class OrganisationAdmin(ModeratedAdmin):
     list_display = ["name", "ref", "kind", "status", "change_waiting", "created_at"]
+    # "For example, HU12 8DS" under a field nobody can type in (config/admin_links.py).
+    readonly_help_texts = {"location": ""}
     list_filter = ["status", OrganisationChangeFilter, "kind", "clusters"]
     search_fields = ["ref", "name", "description"]
     filter_horizontal = ["clusters"]
@@ -517,6 +519,8 @@ class ReviewFilter(admin.SimpleListFilter):
 @admin.register(Listing)
 class ListingAdmin(ModeratedAdmin):
     list_display = ["ref", "title", "kind", "organisation", "status", "review_asked", "updated_at"]
+    # As the member's pages say it, not the admin's "-" (config/admin_links.py).
+    readonly_empty_values = {"challenge": "Not a particular challenge"}
     list_filter = [
         ReviewFilter,
         "status",

@@ -63,6 +63,7 @@ def install() -> None:
     linked = helpers.AdminReadonlyField.get_admin_url
     if getattr(linked, "checks_permissions", False):
         return
+    _install_readonly_words()
 
     def get_admin_url(self, remote_field, remote_obj):
         if not may_open(self.model_admin.admin_site, remote_field.model, remote_obj):
@@ -71,3 +72,29 @@ def install() -> None:
 
     get_admin_url.checks_permissions = True
     helpers.AdminReadonlyField.get_admin_url = get_admin_url
+
+
+def _install_readonly_words() -> None:
+    """Two per-admin settings for read-only fields, which Django's admin does not have:
+
+    - `readonly_empty_values`: {field: words} shown when the field is empty, in place of the
+      admin's "-" (a moderator read "Challenge: -" for a listing about no challenge, where
+      the member's pages say "Not a particular challenge");
+    - `readonly_help_texts`: {field: help text, or "" for none}: a hint on how to type
+      ("For example, HU12 8DS") means nothing under a field that cannot be typed in.
+    """
+    built = helpers.AdminReadonlyField.__init__
+
+    def __init__(self, form, field, is_first, model_admin=None):
+        built(self, form, field, is_first, model_admin=model_admin)
+        name = self.field["field"]
+        if not isinstance(name, str) or model_admin is None:
+            return
+        empty = getattr(model_admin, "readonly_empty_values", {}).get(name)
+        if empty is not None:
+            self.empty_value_display = empty
+        hint = getattr(model_admin, "readonly_help_texts", {}).get(name)
+        if hint is not None:
+            self.field["help_text"] = hint
+
+    helpers.AdminReadonlyField.__init__ = __init__

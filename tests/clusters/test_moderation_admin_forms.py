@@ -216,3 +216,31 @@ def test_a_listing_with_no_review_asked_says_so_in_words(client):
     html = client.get(reverse("admin:clusters_listing_change", args=[listing.pk])).content.decode()
     assert '<div class="readonly">Not asked for</div>' in html
     assert '<div class="readonly">None</div>' not in html
+
+
+@pytest.mark.usefixtures("mfa_off")
+def test_read_only_fields_say_an_empty_challenge_in_words_and_drop_typing_hints(client):
+    """A moderator read "Challenge: -" and a postcode field's "For example, HU12 8DS" under a
+    field nobody could type in (stop 30's follow-ups)."""
+    listing = ListingFactory(challenge=None)
+    client.force_login(staff_user(MODERATOR))
+    html = client.get(reverse("admin:clusters_listing_change", args=[listing.pk])).content.decode()
+    assert '<div class="readonly">Not a particular challenge</div>' in html
+    organisation = listing.organisation
+    page = reverse("admin:clusters_organisation_change", args=[organisation.pk])
+    html = client.get(page).content.decode()
+    assert "Postcode or region" in html and "For example, HU12 8DS" not in html
+    # Other read-only fields keep the admin's own empty value.
+    assert '<div class="readonly">-</div>' in html
+
+
+@pytest.mark.usefixtures("mfa_off")
+def test_read_only_tables_in_the_admin_have_no_empty_header_cells(client):
+    from tests.factories import JoinRequestFactory
+
+    join_request = JoinRequestFactory()
+    client.force_login(staff_user(MODERATOR))
+    page = reverse("admin:clusters_organisation_change", args=[join_request.organisation.pk])
+    html = client.get(page).content.decode()
+    assert '<span class="visually-hidden">Record</span></th>' in html
+    assert "<th></th>" not in html and '<th class="original"></th>' not in html
