@@ -37,3 +37,18 @@ class HoneypotForm(forms.Form):
                 code="honeypot",
             )
         return cleaned
+
+
+class HintedRadioSelect(forms.RadioSelect):
+    """Radios with a hint under each choice (GOV.UK "radio items with hints"):
+    `hints` maps a choice's value to its hint. includes/form_field.html writes each hint and
+    ties it to its radio (aria-describedby)."""
+
+    def __init__(self, attrs=None, choices=(), hints: dict | None = None):
+        super().__init__(attrs, choices)
+        self.hints = dict(hints or {})
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        option["hint"] = self.hints.get(value, "")
+        return option

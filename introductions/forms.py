@@ -3,6 +3,7 @@
 from django import forms
 
 from clusters.models import Listing
+from config.forms import HintedRadioSelect
 
 from .models import MESSAGE_MAX, Outcome
 
@@ -126,14 +127,19 @@ class DeclineForm(forms.Form):
     TELL_NOW = "now"
     TELL_LATER = "later"
 
+    # "Tell them now / after 14 days … We do not email them either way" left people unsure
+    # who is told what, and how (usability probe, stop 30).
     tell = forms.ChoiceField(
-        label="When should we tell them it is not taken forward?",
-        choices=[
-            (TELL_NOW, "Tell them now"),
-            (TELL_LATER, "Tell them after 14 days"),
-        ],
-        widget=forms.RadioSelect,
-        help_text="We do not email them either way: they see it on their introductions page.",
+        label="When should they see “Not taken forward”?",
+        choices=[(TELL_NOW, "Now"), (TELL_LATER, "In 14 days")],
+        widget=HintedRadioSelect(
+            hints={
+                TELL_NOW: "Their list shows “Not taken forward” as soon as you decline.",
+                TELL_LATER: "Their list goes on showing “Waiting for a reply” for 14 days, "
+                "then “Not taken forward”.",
+            }
+        ),
+        help_text="Nobody is emailed, whichever you choose.",
         error_messages={
             "required": "Choose when they should see “Not taken forward”: now or in 14 days",
             # Also the API's message, where the values are "now" and "later".
@@ -141,6 +147,12 @@ class DeclineForm(forms.Form):
             "in 14 days (“later”)",
         },
     )
+
+    def __init__(self, *args, asking: str = "", **kwargs):
+        """`asking`: the name of the organisation that asked, for the question."""
+        super().__init__(*args, **kwargs)
+        if asking:
+            self.fields["tell"].label = f"When should {asking} see “Not taken forward”?"
 
     @property
     def tell_now(self) -> bool:

@@ -232,7 +232,7 @@ def _detail_page(request, introduction, decline_form=None):
             "can_answer": received
             and introduction.is_awaiting_reply
             and introduction.requested_by_id != request.user.pk,
-            "form": decline_form or DeclineForm(),
+            "form": decline_form or DeclineForm(asking=introduction.from_organisation.name),
             "our_outcome": our_outcome,
             "outcome_form": OutcomeForm(
                 initial={"result": our_outcome.result if our_outcome else None}
@@ -284,7 +284,7 @@ def accept(request, public_id):
 @require_POST
 def decline(request, public_id):
     introduction = _answerable(request, public_id)
-    form = DeclineForm(request.POST)
+    form = DeclineForm(request.POST, asking=introduction.from_organisation.name)
     if not form.is_valid():
         return _detail_page(request, introduction, form)
     try:
