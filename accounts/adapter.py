@@ -1,6 +1,7 @@
 """How allauth fits this site: plain-English subjects, and the organisation step after sign-in."""
 
 import uuid
+from urllib.parse import urlsplit
 
 from allauth.account import app_settings
 from allauth.account.adapter import DefaultAccountAdapter
@@ -46,8 +47,24 @@ PLAIN_ERRORS = {
 }
 
 
+def on_site(url: str) -> str:
+    """`url` at SITE_URL, the address every other email's links use. allauth builds its
+    links from the request's Host header: sign-up emails pointed at whichever address the
+    request came in on, and the worker's emails at SITE_URL (newcomer probe, stop 31); and a
+    link with a key in it is never built from a header the sender controls."""
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return settings.SITE_URL + path
+
+
 class AccountAdapter(DefaultAccountAdapter):
     error_messages = {**DefaultAccountAdapter.error_messages, **PLAIN_ERRORS}
+
+    def get_email_confirmation_url(self, request, emailconfirmation):
+        return on_site(super().get_email_confirmation_url(request, emailconfirmation))
+
+    def get_reset_password_from_key_url(self, key):
+        return on_site(super().get_reset_password_from_key_url(key))
 
     def get_login_redirect_url(self, request):
         # People without an organisation are sent to create or join one first.

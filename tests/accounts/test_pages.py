@@ -637,3 +637,34 @@ def test_staff_are_taken_to_the_admin_not_asked_which_organisation_they_work_for
     client.logout()
     response = client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
     assert response["Location"] == reverse("clusters:organisation-start")
+
+
+def test_account_emails_link_to_the_site_address_not_the_requests_host(
+    client, user, settings, django_capture_on_commit_callbacks
+):
+    """Sign-up and reset links used the Host the request came in on, other emails SITE_URL
+    (newcomer probe, stop 31); a key-bearing link is never built from a request header."""
+    settings.SITE_URL = "https://exchange.example.gov.uk"
+    settings.ALLOWED_HOSTS = ["testserver", "attacker.example"]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("account_reset_password"), {"email": user.email}, HTTP_HOST="attacker.example"
+        )
+    body = mail.outbox[-1].body
+    assert "https://exchange.example.gov.uk/account/password/reset/key/" in body
+    assert "attacker.example" not in body
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("account_signup"),
+            {
+                "name": "Dewi O'Brien",
+                "email": "dewi2@portsteel.example",
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "accept_privacy": "on",
+            },
+            HTTP_HOST="attacker.example",
+        )
+    body = mail.outbox[-1].body
+    assert "https://exchange.example.gov.uk/account/confirm-email/" in body
+    assert "attacker.example" not in body
