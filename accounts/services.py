@@ -4,8 +4,10 @@ import re
 
 from django.db import transaction
 from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
 
-from clusters.models import Invitation, Listing, Membership, Organisation
+from clusters.models import Invitation, JoinRequest, Listing, Membership, Organisation
+from clusters.services import member_departs
 from outbox.models import Email
 from outbox.services import queue_email
 from reports.models import Report
@@ -17,54 +19,80 @@ __all__ = ["delete_account", "export_user_data", "what_deleting_removes"]
 
 def kept_for_others(organisation: Organisation) -> bool:
     """Whether an organisation stays, without members, when its only member deletes their
-    account: other organisations have introductions with it (deleting it deleted theirs),
-    or it, or one of its listings, was reported (deleting it deleted the reports, a referred
-    one too: outside probe, stop 31)."""
+    account: one that was ever looked at by staff (approved or rejected), or that others
+    have introductions with. Deleting it deleted the other side's introductions, and every
+    report on it, a referred one too (outside probe, stop 31). Reports are not asked about
+    here: whether it stays must not tell its member that it was reported (review)."""
     return (
-        organisation.introductions_sent.exists()
+        organisation.status != Organisation.Status.PENDING
+        or organisation.introductions_sent.exists()
         or organisation.introductions_received.exists()
-        or organisation.reports.exists()  # a listing's report names its organisation too
     )
 
 
-def _withdraw_listings(organisation: Organisation) -> None:
-    """Nobody is left to answer for them: off the site (drafts, taken-down listings and
-    withdrawn ones stay as they are)."""
-    from clusters.services import NotAllowed, withdraw_listing
+# What an organisation kept without members takes off the site: nobody answers for them.
+WITHDRAWN_WITH_THE_LAST_MEMBER = (Listing.Status.PUBLISHED, Listing.Status.PENDING)
 
-    waiting = (Listing.Status.PUBLISHED, Listing.Status.PENDING)
-    for listing in organisation.listings.filter(status__in=waiting):
+
+def _keep_without_members(organisation: Organisation) -> None:
+    """Nobody is left to answer for it: its listings go off the site, its open introductions
+    expire (an expiry reads as a quiet decline to the side that asked), its invitations stop
+    working and its open join requests are declined, without emails (review, stop 31: a
+    colleague invited earlier could join an organisation with no admin)."""
+    from clusters.services import NotAllowed, withdraw_listing
+    from introductions.models import Introduction
+
+    for listing in organisation.listings.filter(status__in=WITHDRAWN_WITH_THE_LAST_MEMBER):
         try:
             withdraw_listing(listing, reason="Its organisation has no members any more.")
         except NotAllowed:
             continue
+    now = timezone.now()
+    Introduction.objects.filter(
+        Q(from_organisation=organisation) | Q(to_organisation=organisation),
+        status=Introduction.Status.OPEN,
+    ).update(status=Introduction.Status.EXPIRED, updated_at=now)
+    organisation.invitations.filter(accepted_at__isnull=True, cancelled_at=None).update(
+        cancelled_at=now, updated_at=now
+    )
+    organisation.join_requests.filter(status=JoinRequest.Status.OPEN).update(
+        status=JoinRequest.Status.DECLINED, updated_at=now
+    )
 
 
 def what_deleting_removes(user) -> list[dict]:
     """The organisations that would go with `user`'s account (those they are the only member
     of), each with its listings' titles and how many introductions it is in, so that the
     page can name them before anyone presses the button (newcomer probe, stop 26); `kept`
-    for one that stays without members (kept_for_others)."""
+    for one that stays without members (kept_for_others), whose listings named are those
+    taken off the site."""
     alone = (
         Organisation.objects.annotate(members=Count("memberships", distinct=True))  # all
         .filter(members=1, memberships__user=user)
         .annotate(
             asked=Count("introductions_sent", distinct=True),
             asked_of=Count("introductions_received", distinct=True),
-            reported=Count("reports", distinct=True),
         )
         .prefetch_related(Prefetch("listings", Listing.objects.order_by("title")))
         .order_by("name")
     )
-    return [
-        {
-            "organisation": org,
-            "listings": [listing.title for listing in org.listings.all()],
-            "introductions": org.asked + org.asked_of,
-            "kept": bool(org.asked or org.asked_of or org.reported),
-        }
-        for org in alone
-    ]
+    found = []
+    for org in alone:
+        kept = kept_for_others(org)
+        listings = [
+            listing.title
+            for listing in org.listings.all()
+            if not kept or listing.status in WITHDRAWN_WITH_THE_LAST_MEMBER
+        ]
+        found.append(
+            {
+                "organisation": org,
+                "listings": listings,
+                "introductions": org.asked + org.asked_of,
+                "kept": kept,
+            }
+        )
+    return found
 
 
 def _names_any(email: Email, addresses: list[str]) -> bool:
@@ -93,25 +121,30 @@ def delete_account(user) -> None:
 
     An organisation with other members stays (if the user was its only admin, its longest
     standing member becomes admin); one the user was alone in is deleted with its listings,
-    unless others rely on it (kept_for_others): then it stays without members, its listings
-    withdrawn.
+    unless it stays (kept_for_others): then without members, its listings withdrawn and its
+    open introductions expired. Invitations they sent stop working (member_departs).
     """
-    for membership in Membership.objects.filter(user=user).select_related("organisation"):
-        org = membership.organisation
-        others = org.memberships.exclude(user=user).order_by("created_at")
-        if not others.exists():
+    for membership in Membership.objects.filter(user=user):
+        # The organisation's row, as the member services take it: an admin leaving at the
+        # same moment cannot leave it with no admin (review, stop 31).
+        org = Organisation.objects.select_for_update().get(pk=membership.organisation_id)
+        others = list(
+            org.memberships.exclude(user=user).select_related("user").order_by("created_at")
+        )
+        member_departs(org, user)
+        if not others:
             if kept_for_others(org):
-                _withdraw_listings(org)
+                _keep_without_members(org)
             else:
                 org.delete()
             continue
-        if membership.is_admin and not others.filter(role=Membership.Role.ADMIN).exists():
-            successor = others.first()
+        if not any(m.is_admin and m.user.is_active for m in others):
+            successor = next((m for m in others if m.user.is_active), others[0])
             successor.role = Membership.Role.ADMIN
             successor.save(update_fields=["role", "updated_at"])
             # Told, with what they can now do (newcomer probe, stop 31: nobody knew).
             queue_email(
-                f"member-role:{successor.pk}:admin:successor",
+                f"member-role:{successor.pk}:admin:successor:{timezone.now().timestamp():.0f}",
                 successor.user.email,
                 "member_role",
                 {

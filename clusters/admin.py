@@ -124,6 +124,7 @@ _ONE = {
     "changes": "change",
     "listings": "listing",
     "requests": "request",
+    "logos": "logo",
 }
 
 

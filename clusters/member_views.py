@@ -270,6 +270,7 @@ def _organisation_page(request, organisation, invite_form, status=200):
     by_status = {status: [] for status, _ in Listing.Status.choices}
     for listing in listings:
         by_status[listing.status].append(listing)
+    members = list(organisation.memberships.select_related("user").order_by("created_at"))
     return render(
         request,
         "clusters/organisation_detail.html",
@@ -281,7 +282,10 @@ def _organisation_page(request, organisation, invite_form, status=200):
                 (label, by_status[status]) for status, label in Listing.Status.choices
             ],
             "listing_count": sum(len(v) for v in by_status.values()),
-            "members": organisation.memberships.select_related("user").order_by("created_at"),
+            "members": members,
+            # An admin may step down while another admin who can sign in stays.
+            "may_step_down": membership.is_admin
+            and services.may_step_down(members, membership, organisation),
             "join_requests": organisation.join_requests.filter(
                 status=JoinRequest.Status.OPEN
             ).select_related("user")
@@ -491,7 +495,12 @@ def join_request_decide(request, ref, public_id):
         messages.error(request, "Choose to let them join or to decline: nothing was changed.")
         return redirect("clusters:organisation-detail", ref=ref)
     approve = decision == "approve"
-    if not services.decide_join_request(join_request, request.user, approve):
+    try:
+        decided = services.decide_join_request(join_request, request.user, approve)
+    except services.NotAllowed as exc:
+        messages.error(request, str(exc))
+        return redirect("clusters:organisation-detail", ref=ref)
+    if not decided:
         # Decided already (by another admin, or this page sent twice): say what it is now.
         join_request.refresh_from_db()
         outcome = "approved" if join_request.status == JoinRequest.Status.APPROVED else "declined"
@@ -580,16 +589,16 @@ def organisation_leave(request, ref):
             return redirect("clusters:organisation-detail", ref=ref)
         messages.success(request, f"You have left {organisation.name}.")
         return redirect("clusters:dashboard")
-    members = list(organisation.memberships.all())
-    blocked = None
-    if len(members) == 1:
-        blocked = "only member"
-    elif membership.is_admin and sum(m.is_admin for m in members) == 1:
-        blocked = "only admin"
+    members = list(organisation.memberships.select_related("user"))
     return _page(
         request,
         "clusters/organisation_leave.html",
-        {"organisation": organisation, "membership": membership, "blocked": blocked},
+        {
+            "organisation": organisation,
+            "membership": membership,
+            "blocked": services.why_cannot_leave(members, membership, organisation),
+            "only_member": len(members) == 1,
+        },
     )
 
 

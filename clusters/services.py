@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import dateformat, timezone
 
@@ -440,6 +441,10 @@ def request_to_join(user, organisation: Organisation, message: str) -> JoinReque
 def decide_join_request(join_request: JoinRequest, admin_user, approve: bool) -> bool:
     """An admin approves (the requester becomes a member) or declines; the requester is told.
     False, changing nothing, if it was decided already (another admin, the back button)."""
+    # The organisation's row first, as the member services take it: an admin removed or
+    # made a member at that moment decides nothing (review, stop 31).
+    members = _locked_members(join_request.organisation)
+    _check_admin(members, admin_user)
     join_request = JoinRequest.objects.select_for_update().get(pk=join_request.pk)
     if join_request.status != JoinRequest.Status.OPEN:
         return False
@@ -492,13 +497,70 @@ def _check_admin(members: list[Membership], user) -> None:
         raise NotAllowed("Only the organisation's admins can do this: nothing was changed.")
 
 
+def _counts_as_admin(member: Membership) -> bool:
+    """An admin who can sign in: one whose account is turned off manages nothing (as for
+    who may decide a join request, join_deciders)."""
+    return member.is_admin and member.user.is_active
+
+
 def _check_not_last_admin(members: list[Membership], member: Membership, organisation) -> None:
-    if member.is_admin and sum(m.is_admin for m in members) == 1:
+    others = [m for m in members if m.pk != member.pk and _counts_as_admin(m)]
+    if member.is_admin and not others:
         raise NotAllowed(LAST_ADMIN.format(name=member.user.name, organisation=organisation.name))
+
+
+ONLY_MEMBER = (
+    "You are the only member of {organisation}, so it would have nobody to look after it. {then}"
+)
+
+
+def why_cannot_leave(members: list[Membership], member: Membership, organisation) -> str | None:
+    """Why `member` may not leave now, in words, or None: the only member (the organisation
+    would have nobody), or the last admin who can sign in while others stay."""
+    if len(members) == 1:
+        then = (
+            "Invite a colleague first, or get in touch with the programme team to close it."
+            if organisation.is_approved
+            else "Get in touch with the programme team to close it."
+        )
+        return ONLY_MEMBER.format(organisation=organisation.name, then=then)
+    if not may_step_down(members, member, organisation):
+        return (
+            f"You are the only admin of {organisation.name}. Make another member an admin "
+            "first, so that someone can still manage the organisation. Then you can leave."
+        )
+    return None
+
+
+def may_step_down(members: list[Membership], member: Membership, organisation) -> bool:
+    """Whether `member` may stop being an admin (another admin who can sign in stays)."""
+    try:
+        _check_not_last_admin(members, member, organisation)
+    except NotAllowed:
+        return False
+    return True
 
 
 def _stamp() -> str:
     return f"{timezone.now().timestamp():.0f}"
+
+
+def member_departs(organisation: Organisation, user) -> int:
+    """What goes with someone's place in an organisation, whether they leave, are removed or
+    delete their account: the invitations they sent, and any to their own addresses, stop
+    working (an old one let a removed member straight back in: review, stop 31). Returns how
+    many were cancelled. The caller holds the organisation's row."""
+    addresses = {user.email.lower()} | {
+        e.lower()
+        for e in EmailAddress.objects.filter(user=user, verified=True).values_list(
+            "email", flat=True
+        )
+    }
+    waiting = organisation.invitations.filter(accepted_at__isnull=True, cancelled_at=None)
+    mine = Q(invited_by=user)
+    for address in addresses:
+        mine |= Q(email__iexact=address)
+    return waiting.filter(mine).update(cancelled_at=timezone.now(), updated_at=timezone.now())
 
 
 @transaction.atomic
@@ -513,21 +575,22 @@ def remove_member(membership: Membership, by) -> Membership:
     if member.user_id == by.pk:
         raise NotAllowed("To leave the organisation yourself, use “Leave this organisation”.")
     _check_not_last_admin(members, member, organisation)
+    member_departs(organisation, member.user)
     member.delete()
     queue_email(
         f"member-removed:{organisation.pk}:{member.user_id}:{_stamp()}",
         member.user.email,
         "member_removed",
-        {"user": member.user, "organisation": organisation, "left": False},
+        {"user": member.user, "organisation": organisation},
     )
     return member
 
 
 @transaction.atomic
 def set_member_role(membership: Membership, by, role: str) -> bool:
-    """An admin makes a member an admin, or an admin a member; the person is told. False if
-    the role was that already; NotAllowed for someone who is not an admin, for an unknown
-    role, and for taking the last admin's role."""
+    """An admin makes a member an admin, or an admin a member (themselves too, while another
+    admin stays); the person is told. False if the role was that already; NotAllowed for
+    someone who is not an admin, for an unknown role, and for taking the last admin's role."""
     if role not in Membership.Role.values:
         raise NotAllowed("Choose admin or member: nothing was changed.")
     organisation = membership.organisation
@@ -558,13 +621,9 @@ def leave_organisation(membership: Membership) -> None:
     organisation = membership.organisation
     members = _locked_members(organisation)
     member = _the_member(members, membership)
-    if len(members) == 1:
-        raise NotAllowed(
-            f"You are the only member of {organisation.name}, so it would have nobody to look "
-            "after it. Invite a colleague first, or get in touch with the programme team to "
-            "close it."
-        )
-    _check_not_last_admin(members, member, organisation)
+    if reason := why_cannot_leave(members, member, organisation):
+        raise NotAllowed(reason)
+    member_departs(organisation, member.user)
     member.delete()
     for admin in members:
         if admin.is_admin and admin.pk != member.pk:
@@ -615,6 +674,9 @@ def invite_member(organisation: Organisation, invited_by, email: str) -> Invitat
     both pass). The link's token is emailed once; only its digest is stored.
     """
     organisation = Organisation.objects.select_for_update().get(pk=organisation.pk)
+    if not organisation.memberships.filter(user=invited_by).exists():
+        # Removed or gone at that moment (review, stop 31).
+        raise NotAllowed("Only the organisation's members can invite: nothing was sent.")
     email = email.strip().lower()
     if Membership.objects.filter(organisation=organisation, user__email__iexact=email).exists():
         raise NotAllowed(f"{email} is already a member of {organisation.name}.")
@@ -757,8 +819,12 @@ def accept_invitation(invitation: Invitation, user) -> Membership:
         )
     invitation.accepted_at = timezone.now()
     invitation.save(update_fields=["accepted_at", "updated_at"])
+    members = _locked_members(invitation.organisation)
+    # An organisation with nobody to manage it (its admin's account closed since): the
+    # newcomer looks after it (review, stop 31: a member and no admin).
+    role = Membership.Role.MEMBER if any(map(_counts_as_admin, members)) else Membership.Role.ADMIN
     membership, _ = Membership.objects.get_or_create(
-        user=user, organisation=invitation.organisation
+        user=user, organisation=invitation.organisation, defaults={"role": role}
     )
     return membership
 

@@ -154,15 +154,24 @@ def fts5_expression(query: str) -> str:
     return " AND ".join(needed)
 
 
+_WEB_SEARCH_SYNTAX = re.compile(r'"|(?:^|\s)-\w|\bor\b', re.IGNORECASE)
+
+
+def uses_web_search_syntax(query: str) -> bool:
+    """A "quoted phrase", a -word left out, or OR: read as written on PostgreSQL, without
+    other forms. Widened, `"heat recovery" -steam` needed "steam" (review, stop 31)."""
+    return bool(_WEB_SEARCH_SYNTAX.search(query))
+
+
 def postgres_query(query: str) -> SearchQuery:
     """PostgreSQL's full-text query for `query`, English configuration.
 
-    Without a word that has other forms this is the search as typed, in PostgreSQL's web
-    search syntax ("quoted phrase", -word). With one, each part becomes a choice of its forms
-    and all parts are needed; the syntax is then not read (as on SQLite, where it never is).
+    Without a word that has other forms, or with the web search syntax ("quoted phrase",
+    -word, OR), this is the search as typed, in that syntax. Otherwise each part becomes a
+    choice of its forms and all parts are needed (as on SQLite, which never reads the syntax).
     """
     parts = search_parts(query)
-    if not widened(parts):
+    if not widened(parts) or uses_web_search_syntax(query):
         return SearchQuery(query, config="english", search_type="websearch")
     # PostgreSQL's stored vectors read the text as written, not folded as words() folds it:
     # a word typed "CO₂" or "Straße" is also looked for as typed (review, stop 28).

@@ -57,7 +57,7 @@ def conversion(count: int, before: int) -> str:
     if not before:
         return NO_DATA
     share = 100 * count / before
-    if 0 < share < 0.5:
+    if 0 < share < 1:
         return "under 1%"  # "0%" hid that something happened (newcomer probe, stop 31)
     return f"{round(share)}%"
 

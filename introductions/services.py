@@ -478,7 +478,19 @@ def accept_introduction(introduction: Introduction, user) -> Introduction:
     introduction.status = Introduction.Status.ACCEPTED
     introduction.decided_by = user
     introduction.decided_at = timezone.now()
-    introduction.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+    asker = introduction.requested_by_id
+    if (
+        asker is None
+        or not Membership.objects.filter(
+            user_id=asker, organisation_id=introduction.from_organisation_id
+        ).exists()
+    ):
+        # The person who asked has left the organisation (or closed their account): the
+        # details go to its contact now, not to someone no longer there (review, stop 31).
+        introduction.requested_by = next(iter(contacts(introduction.from_organisation)), None)
+    introduction.save(
+        update_fields=["status", "decided_by", "decided_at", "requested_by", "updated_at"]
+    )
     introduction = Introduction.objects.with_details().get(pk=introduction.pk)
     sides = (introduction.requested_by, introduction.decided_by)
     for person, other in (sides, sides[::-1]):

@@ -10,7 +10,7 @@ from datetime import timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db import transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -268,6 +268,9 @@ def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
     from accounts.models import User
 
     _drop_standing_notices(user_ids)
+    MatchNotice.objects.filter(user_id__in=user_ids, digest__isnull=True).exclude(
+        still_a_member()
+    ).delete()
     Digest.objects.bulk_create(
         [Digest(user_id=pk, cadence=cadence, period=period) for pk in user_ids],
         ignore_conflicts=True,
@@ -308,6 +311,17 @@ def _send_batch(user_ids: list[int], cadence: str, period: str, now) -> int:
     if cadence in SLOWER:
         _slow_down_unopened(user_ids, cadence, now)
     return queued
+
+
+def still_a_member() -> Exists:
+    """A notice's person is still a member of its listing's organisation: one who left, or
+    was removed, after the notice was collected (a week's wait, for a weekly summary) is not
+    sent it, and its links answer for nobody (review and re-probe, stop 31)."""
+    return Exists(
+        Membership.objects.filter(
+            user_id=OuterRef("user_id"), organisation_id=OuterRef("source__organisation_id")
+        )
+    )
 
 
 def _drop_standing_notices(user_ids: list[int]) -> None:
@@ -560,7 +574,7 @@ def notice_for_link(digest_id: int, notice_id: int) -> MatchNotice | None:
     """The notice an answer link points at; it must belong to the digest whose signed
     token came with the link."""
     return (
-        MatchNotice.objects.filter(pk=notice_id, digest_id=digest_id)
+        MatchNotice.objects.filter(still_a_member(), pk=notice_id, digest_id=digest_id)
         .select_related("source", "target__organisation")
         .first()
     )

@@ -47,8 +47,12 @@ def test_download_holds_nothing_of_another_organisation(client, member, outsider
     assert outsider.email.encode() not in response.content
 
 
-def test_deleting_the_only_member_deletes_the_organisation(client, member, organisation):
-    ListingFactory(organisation=organisation)
+def test_deleting_the_only_member_deletes_an_organisation_awaiting_approval(
+    client, member, organisation
+):
+    organisation.status = Organisation.Status.PENDING
+    organisation.save()
+    ListingFactory(organisation=organisation, status="pending")
     client.force_login(member)
     confirm_it_is_you(client)
     response = client.post(reverse("account-delete"), {"confirm": "on"})
@@ -56,6 +60,26 @@ def test_deleting_the_only_member_deletes_the_organisation(client, member, organ
     assert not User.objects.filter(pk=member.pk).exists()
     assert not Organisation.objects.filter(pk=organisation.pk).exists()
     assert not Listing.objects.exists()
+
+
+def test_an_approved_organisation_stays_without_members_its_listings_off_the_site(
+    client, member, organisation
+):
+    """Whether it stays does not depend on reports, which its member must not learn of
+    (review, stop 31); staff keep the reports, and the other side its introductions."""
+    published = ListingFactory(organisation=organisation, title="Heat for a drying line")
+    draft = ListingFactory(organisation=organisation, status="draft", title="A draft")
+    client.force_login(member)
+    confirm_it_is_you(client)
+    html = client.get(reverse("account-delete")).content.decode()
+    assert "It will stay on Cluster Exchange without members" in html
+    assert "this listing will be taken off the site" in html
+    assert "<li>Heat for a drying line</li>" in html and "A draft" not in html
+    client.post(reverse("account-delete"), {"confirm": "on"})
+    assert Organisation.objects.filter(pk=organisation.pk, memberships=None).exists()
+    published.refresh_from_db()
+    draft.refresh_from_db()
+    assert (published.status, draft.status) == ("withdrawn", "draft")
 
 
 def test_the_delete_page_names_what_goes_with_the_account(client, member, organisation):
@@ -82,7 +106,7 @@ def test_the_delete_page_names_what_goes_with_the_account(client, member, organi
     assert f"You are the only member of <strong>{organisation.name}</strong>" in html
     # Other organisations rely on its introduction: it stays, its listings off the site.
     assert "It will stay on Cluster Exchange without members" in html
-    assert "keep its 1 introduction" in html and "its 2 listings will be taken off" in html
+    assert "keep its 1 introduction" in html and "these 2 listings will be taken off" in html
     assert "<li>Grid capacity study</li>" in html and "<li>Heat for a drying line</li>" in html
     assert "Shared Org Ltd" not in html  # it has other members: it stays
     client.post(reverse("account-delete"), {"confirm": "on"})

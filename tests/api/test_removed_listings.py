@@ -84,15 +84,18 @@ def test_a_listing_withdrawn_then_published_again_is_not_listed(api, organisatio
     assert [x["ref"] for x in api.get("/api/v1/listings/").json()["results"]] == ["L-back"]
 
 
-def test_a_deleted_listing_leaves_a_tombstone_also_when_deleted_with_its_account(api):
+def test_a_deleted_listing_leaves_a_tombstone_and_one_its_last_member_left_is_withdrawn(api):
     alone = MembershipFactory().user
     organisation = alone.memberships.get().organisation
     ListingFactory(ref="L-alone", organisation=organisation)
-    ListingFactory(ref="L-admin-deleted").delete()
+    deleted = ListingFactory(ref="L-admin-deleted")
+    deleted_from = deleted.organisation_id
+    deleted.delete()
+    # An approved organisation stays without members; its public listing leaves the site.
     delete_account(alone)
-    assert removed(api) == {"L-alone": "deleted", "L-admin-deleted": "deleted"}
-    tombstone = Removal.objects.get(key="L-alone")
-    assert tombstone.resource == "listing" and tombstone.organisation_id == organisation.pk
+    assert removed(api) == {"L-alone": "withdrawn", "L-admin-deleted": "deleted"}
+    tombstone = Removal.objects.get(key="L-admin-deleted")
+    assert tombstone.resource == "listing" and tombstone.organisation_id == deleted_from
 
 
 def test_a_reference_imported_again_is_no_longer_listed_as_deleted(api):

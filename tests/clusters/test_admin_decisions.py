@@ -125,8 +125,10 @@ def test_rejecting_again_emails_nobody_and_keeps_the_first_decision(client, mode
 @pytest.mark.parametrize("seen", [None, "", "anything"])
 def test_a_decision_not_sent_from_the_reason_page_changes_nothing(client, moderator, action, seen):
     """Without the status the page showed, the check was skipped: a colleague's approval was
-    undone by a crafted request (outside probe, stop 31)."""
-    organisation = OrganisationFactory(status="approved")
+    undone by a crafted request (outside probe, stop 31). Each on a status the decision
+    would change (approving one approved already changes nothing anyway: review)."""
+    before = "rejected" if action == "approve" else "approved"
+    organisation = OrganisationFactory(status=before)
     client.force_login(moderator)
     data = {
         "action": action,
@@ -139,7 +141,7 @@ def test_a_decision_not_sent_from_the_reason_page_changes_nothing(client, modera
     page = client.post(reverse("admin:clusters_organisation_changelist"), data, follow=True)
     assert "0 done" in page.content.decode()
     organisation.refresh_from_db()
-    assert organisation.status == "approved" and organisation.status_reason == ""
+    assert organisation.status == before and organisation.status_reason == ""
 
 
 def test_a_rejection_from_a_page_read_before_a_colleague_approved_changes_nothing(

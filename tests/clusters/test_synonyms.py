@@ -93,6 +93,11 @@ def test_the_offers_page_finds_the_other_form(client):
 def test_without_other_forms_postgresql_reads_its_web_search_syntax():
     web_search = "websearch_to_tsquery"
     assert getattr(postgres_query('"waste heat" -steam'), "function", None) == web_search
+    # With a word that has other forms too: the syntax wins (review, stop 31).
+    assert getattr(postgres_query('"heat recovery" -steam'), "function", None) == web_search
+    assert getattr(postgres_query("heat recovery or steam"), "function", None) == web_search
+    assert getattr(postgres_query("heat recovery"), "function", None) != web_search
+    assert getattr(postgres_query("low-carbon CO2"), "function", None) != web_search
     assert getattr(postgres_query("H2 boilers"), "function", None) != web_search
 
 

@@ -269,10 +269,11 @@ def test_the_task_returns_the_new_computation(world):
     assert Computation.objects.get(pk=pk).state == Computation.State.DONE
 
 
-def test_a_share_under_half_a_percent_says_so_rather_than_0_percent():
+def test_a_share_under_one_percent_says_so_rather_than_0_percent():
     from insights.tables import conversion
 
     assert conversion(1, 451) == "under 1%"
+    assert conversion(1, 200) == "under 1%"  # 0.5% rounds to 0 (half to even): review
     assert conversion(0, 451) == "0%"
-    assert conversion(3, 451) == "1%"
+    assert conversion(5, 451) == "1%"
     assert conversion(1, 0) == "no data"

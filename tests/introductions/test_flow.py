@@ -1,5 +1,6 @@
 """The double opt-in: a request, an email to the other side, then accept or a quiet decline."""
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -204,6 +205,11 @@ def test_a_quiet_decline_is_shown_once_the_decliner_asks_the_other_side_themselv
         client.force_login(sides.asker)
         detail = client.get(first.get_absolute_url()).content.decode()
         assert "Not taken forward" in detail and "Waiting for a reply" not in detail
+        # Their list says so beside it, not "Shared if they accept" (re-probe, stop 31).
+        sent = client.get(reverse("introductions:list", args=[sides.asking.ref]))
+        rows = re.findall(r"<tr[^>]*>(?:(?!</tr>).)*</tr>", sent.content.decode(), re.S)
+        (row,) = [r for r in rows if str(first.public_id) in r]
+        assert "Not shared" in row and "Shared if they accept" not in row
 
 
 def test_decline_without_a_choice_shows_an_error_that_says_what_to_do(client, sides):

@@ -84,3 +84,25 @@ def test_an_accepted_introduction_whose_contact_left_says_what_to_do_next(
     html = client.get(introduction.get_absolute_url()).content.decode()
     assert "The person who accepted has since left Cluster Exchange" in html
     assert "We have emailed these details to both of you" not in html
+
+
+def test_when_the_person_who_asked_has_left_the_details_go_to_their_organisations_contact(
+    client, sides, introduction, django_capture_on_commit_callbacks
+):
+    """They were emailed to someone no longer at the organisation (review, stop 31)."""
+    from django.core import mail
+
+    from clusters import services as clusters
+    from clusters.models import Membership
+    from tests.factories import MembershipFactory
+
+    stays = MembershipFactory(organisation=sides.asking, role="admin").user
+    clusters.remove_member(Membership.objects.get(user=sides.asker), stays)
+    mail.outbox.clear()
+    client.force_login(sides.contact)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("introductions:accept", args=[introduction.public_id]))
+    introduction.refresh_from_db()
+    assert introduction.requested_by == stays
+    assert sides.asker.email not in {m.to[0] for m in mail.outbox}
+    assert stays.email in {m.to[0] for m in mail.outbox}

@@ -147,6 +147,29 @@ def test_feedback_links_store_the_answer_and_count_as_opening(
     assert Digest.objects.get().clicked_at is not None
 
 
+def test_someone_who_left_the_organisation_is_not_sent_its_matches_nor_answers_for_it(
+    client, need_owner, django_capture_on_commit_callbacks
+):
+    """A member removed after the notices were collected got the summary, and its "Not
+    relevant" link still dismissed the organisation's match (re-probe, stop 31)."""
+    services.collect_notices()
+    Membership.objects.filter(user=need_owner).delete()
+    assert send(capture=django_capture_on_commit_callbacks) == 0
+    assert not MatchNotice.objects.filter(user=need_owner).exists()
+
+    # A link in a summary sent before they left answers for nobody.
+    Membership.objects.create(
+        user=need_owner, organisation=Listing.objects.get(ref="L-0002").organisation
+    )
+    send(capture=django_capture_on_commit_callbacks)
+    not_relevant = re.search(r"Not relevant: http://testserver(\S+)", mail.outbox[-1].body)[1]
+    Membership.objects.filter(user=need_owner).delete()
+    client.post(not_relevant)
+    assert Match.objects.get(source_listing__ref="L-0002", target__ref="L-0001").status != (
+        "dismissed"
+    )
+
+
 def test_an_expired_feedback_link_is_refused(
     client, need_owner, django_capture_on_commit_callbacks
 ):
