@@ -63,6 +63,12 @@ def _membership(request, organisation):
     return Membership.objects.get(user=request.user, organisation=organisation)
 
 
+def _require_admin(request, organisation) -> None:
+    """Pages for the organisation's admins: to anyone else, as if there were none (404)."""
+    if not _membership(request, organisation).is_admin:
+        raise Http404
+
+
 def _require_verified(request):
     return services.has_verified_email(request.user)
 
@@ -482,8 +488,7 @@ def invitation_cancel(request, ref, pk):
 @require_POST
 def join_request_decide(request, ref, public_id):
     organisation = _my_organisation(request, ref)
-    if not _membership(request, organisation).is_admin:
-        raise Http404
+    _require_admin(request, organisation)
     if asked := _confirm_first(request, organisation):
         return asked
     join_request = get_object_or_404(
@@ -523,8 +528,7 @@ def member_remove(request, ref, pk):
     nothing), then the removing (POST), after the password if not given lately: a session
     left open must not be enough to lock colleagues out."""
     organisation = _my_organisation(request, ref)
-    if not _membership(request, organisation).is_admin:
-        raise Http404
+    _require_admin(request, organisation)
     member = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
     if member.user_id == request.user.pk:
         return redirect("clusters:organisation-leave", ref=ref)
@@ -554,8 +558,7 @@ def member_role(request, ref, pk):
     """ "Make admin" / "Make member" beside a member, for admins (after the password if not
     given lately: an admin can do everything an organisation can)."""
     organisation = _my_organisation(request, ref)
-    if not _membership(request, organisation).is_admin:
-        raise Http404
+    _require_admin(request, organisation)
     member = get_object_or_404(organisation.memberships.select_related("user"), pk=pk)
     if asked := _confirm_first(request, organisation):
         return asked

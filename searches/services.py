@@ -42,20 +42,14 @@ def slug_names() -> dict[str, dict[str, str]]:
 
 def _filter_words(data: QueryDict, names: dict | None = None) -> list[str]:
     """The filters of a saved query in words, e.g. ["Humber", "Hydrogen and low-carbon fuels"].
-    `names`: slug_names(), when many are described at once."""
-    from clusters.models import Challenge, Cluster, Listing, Organisation, Theme
+    `names`: slug_names(), read once when many are described."""
+    from clusters.models import Challenge, Listing, Organisation
 
+    names = names if names is not None else slug_names()
     words: list[str] = []
-    clusters = data.getlist("cluster")
-    if clusters and names is not None:
-        words += [name for slug, name in names["cluster"].items() if slug in clusters]
-    elif clusters:
-        words += Cluster.objects.filter(slug__in=clusters).values_list("name", flat=True)
-    themes = data.getlist("theme")
-    if themes and names is not None:
-        words += [name for slug, name in names["theme"].items() if slug in themes]
-    elif themes:
-        words += Theme.objects.filter(slug__in=themes).values_list("name", flat=True)
+    clusters, themes = data.getlist("cluster"), data.getlist("theme")
+    words += [name for slug, name in names["cluster"].items() if slug in clusters]
+    words += [name for slug, name in names["theme"].items() if slug in themes]
     kinds = dict(Organisation.Kind.choices)
     words += [f"from {kinds[k].lower()}" for k in data.getlist("organisation_kind") if k in kinds]
     sought = dict(Listing.PartnerKind.choices)
