@@ -15,6 +15,8 @@ from outbox.services import queue_rendered
 # codes, and the links that carry a key (confirmation, password reset). Hidden from staff.
 SECRET_VALUES = ("key", "code")
 SECRET_LINKS = ("activate_url", "password_reset_url")
+# The links allauth puts in its email contexts, made absolute from the request.
+SITE_LINKS = ("activate_url", "password_reset_url", "signup_url")
 
 
 def secrets_in(context: dict) -> list[str]:
@@ -48,10 +50,12 @@ PLAIN_ERRORS = {
 
 
 def on_site(url: str) -> str:
-    """`url` at SITE_URL, the address every other email's links use. allauth builds its
-    links from the request's Host header: sign-up emails pointed at whichever address the
-    request came in on, and the worker's emails at SITE_URL (newcomer probe, stop 31); and a
-    link with a key in it is never built from a header the sender controls."""
+    """`url` at SITE_URL, the address every other email's links use (SITE_URL is the
+    scheme and host only: the path, with any prefix the site is served under, is the
+    link's). allauth builds its links from the request's Host header: sign-up emails
+    pointed at whichever address the request came in on, and the worker's emails at
+    SITE_URL (newcomer probe, stop 31); and a link with a key in it is never built from a
+    header the sender controls."""
     parts = urlsplit(url)
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     return settings.SITE_URL + path
@@ -117,9 +121,15 @@ class AccountAdapter(DefaultAccountAdapter):
         Its one-time links and codes are hidden from staff in the outbox, and not kept
         once the email is sent.
         """
+        # Every link in an account email at SITE_URL (on_site): allauth builds some from the
+        # request's Host header (the reset link sent instead of "that address has an
+        # account", the sign-up link for an unknown address: review, stop 31).
+        links = {k: on_site(str(v)) for k, v in context.items() if k in SITE_LINKS and v}
         # How long a confirmation link works, for the email to say (newcomer probe).
         context = {
             **context,
+            **links,
+            "site_url": settings.SITE_URL,
             "link_days": app_settings.EMAIL_CONFIRMATION_EXPIRE_DAYS,
             # Django's reset links last PASSWORD_RESET_TIMEOUT seconds (3 days by default).
             "reset_link_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),

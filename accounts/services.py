@@ -17,17 +17,18 @@ from .export import _address_q, _verified_addresses, export_user_data
 __all__ = ["delete_account", "export_user_data", "what_deleting_removes"]
 
 
-def kept_for_others(organisation: Organisation) -> bool:
+def kept_for_others(organisation: Organisation, introductions: int | None = None) -> bool:
     """Whether an organisation stays, without members, when its only member deletes their
     account: one that was ever looked at by staff (approved or rejected), or that others
     have introductions with. Deleting it deleted the other side's introductions, and every
     report on it, a referred one too (outside probe, stop 31). Reports are not asked about
-    here: whether it stays must not tell its member that it was reported (review)."""
-    return (
-        organisation.status != Organisation.Status.PENDING
-        or organisation.introductions_sent.exists()
-        or organisation.introductions_received.exists()
-    )
+    here: whether it stays must not tell its member that it was reported (review).
+    `introductions`: how many it is in, if already counted."""
+    if organisation.status != Organisation.Status.PENDING:
+        return True
+    if introductions is not None:
+        return introductions > 0
+    return organisation.introductions_sent.exists() or organisation.introductions_received.exists()
 
 
 # What an organisation kept without members takes off the site: nobody answers for them.
@@ -36,7 +37,8 @@ WITHDRAWN_WITH_THE_LAST_MEMBER = (Listing.Status.PUBLISHED, Listing.Status.PENDI
 
 def _keep_without_members(organisation: Organisation) -> None:
     """Nobody is left to answer for it: its listings go off the site, its open introductions
-    expire (an expiry reads as a quiet decline to the side that asked), its invitations stop
+    expire at once (to the side that asked it, that reads as a quiet decline; to the side it
+    asked, as closed because nobody is left: Introduction.closed_early), its invitations stop
     working and its open join requests are declined, without emails (review, stop 31: a
     colleague invited earlier could join an organisation with no admin)."""
     from clusters.services import NotAllowed, withdraw_listing
@@ -51,7 +53,7 @@ def _keep_without_members(organisation: Organisation) -> None:
     Introduction.objects.filter(
         Q(from_organisation=organisation) | Q(to_organisation=organisation),
         status=Introduction.Status.OPEN,
-    ).update(status=Introduction.Status.EXPIRED, updated_at=now)
+    ).update(status=Introduction.Status.EXPIRED, expires_at=now, updated_at=now)
     organisation.invitations.filter(accepted_at__isnull=True, cancelled_at=None).update(
         cancelled_at=now, updated_at=now
     )
@@ -78,7 +80,7 @@ def what_deleting_removes(user) -> list[dict]:
     )
     found = []
     for org in alone:
-        kept = kept_for_others(org)
+        kept = kept_for_others(org, introductions=org.asked + org.asked_of)
         listings = [
             listing.title
             for listing in org.listings.all()
@@ -124,10 +126,13 @@ def delete_account(user) -> None:
     unless it stays (kept_for_others): then without members, its listings withdrawn and its
     open introductions expired. Invitations they sent stop working (member_departs).
     """
-    for membership in Membership.objects.filter(user=user):
+    # In the order of the organisations' ids: two people deleting their accounts at once,
+    # who share two organisations, take their rows in the same order (review, stop 31).
+    for membership in Membership.objects.filter(user=user).order_by("organisation_id"):
         # The organisation's row, as the member services take it: an admin leaving at the
         # same moment cannot leave it with no admin (review, stop 31).
         org = Organisation.objects.select_for_update().get(pk=membership.organisation_id)
+        membership.refresh_from_db()  # its role as it is now, under the lock
         others = list(
             org.memberships.exclude(user=user).select_related("user").order_by("created_at")
         )
@@ -138,8 +143,9 @@ def delete_account(user) -> None:
             else:
                 org.delete()
             continue
-        if not any(m.is_admin and m.user.is_active for m in others):
-            successor = next((m for m in others if m.user.is_active), others[0])
+        active = [m for m in others if m.user.is_active]
+        if membership.is_admin and active and not any(m.is_admin for m in active):
+            successor = active[0]
             successor.role = Membership.Role.ADMIN
             successor.save(update_fields=["role", "updated_at"])
             # Told, with what they can now do (newcomer probe, stop 31: nobody knew).

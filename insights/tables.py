@@ -59,6 +59,8 @@ def conversion(count: int, before: int) -> str:
     share = 100 * count / before
     if 0 < share < 1:
         return "under 1%"  # "0%" hid that something happened (newcomer probe, stop 31)
+    if 99 < share < 100:
+        return "over 99%"  # and "100%" that something had not (review)
     return f"{round(share)}%"
 
 

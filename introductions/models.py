@@ -14,6 +14,7 @@ from clusters.models import Challenge, Listing, Organisation, Timestamped
 
 MESSAGE_MAX = 1000
 LIFETIME = timedelta(days=30)
+CLOSED_EARLY = "Closed: nobody is left at the organisation that asked"
 REMINDER_AFTER = timedelta(days=7)
 DECLINE_DELAY = timedelta(days=14)
 # Both sides of an accepted introduction are asked what came of it this many days after it
@@ -210,8 +211,19 @@ class Introduction(Timestamped):
         return "Not taken forward"
 
     @property
+    def closed_early(self) -> bool:
+        """Expired before its 30 days: the organisation that asked has nobody left to
+        follow it up (accounts.services._keep_without_members closes it at once)."""
+        return self.status == self.Status.EXPIRED and self.expires_at < (
+            self.created_at + LIFETIME - timedelta(hours=1)
+        )
+
+    @property
     def status_for_recipient(self) -> str:
         """The status in words for the organisation that was asked."""
+        if self.closed_early:
+            # Not "no reply within 30 days" for a request a few days old (review, stop 31).
+            return CLOSED_EARLY
         if self.is_open and not self.is_awaiting_reply:
             return "Expired: no reply within 30 days"
         return {

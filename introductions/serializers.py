@@ -11,7 +11,7 @@ from rest_framework import serializers
 
 from clusters.api import REF
 
-from .models import Introduction
+from .models import CLOSED_EARLY, Introduction
 
 # The status for each side, as a code (the words are in `status_label`). The asking side
 # cannot tell a decline from an expiry: both read "not_taken_forward".
@@ -25,6 +25,7 @@ RECEIVED_STATUSES = {
     "Accepted": "accepted",
     "Declined": "declined",
     "Expired: no reply within 30 days": "expired",
+    CLOSED_EARLY: "expired",
 }
 
 STATUS_CODES = sorted({*SENT_STATUSES.values(), *RECEIVED_STATUSES.values()})

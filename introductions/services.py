@@ -471,6 +471,21 @@ def _lock_open(introduction: Introduction, user) -> Introduction:
     return introduction
 
 
+def _asking_contact(introduction: Introduction, decider):
+    """Whom the asking side's copy of the accepted introduction goes to: the person who
+    asked, while they are still a member of the asking organisation; else its first contact
+    (not the person deciding): the details went to someone no longer there (review, stop
+    31). The record keeps who asked."""
+    asker = introduction.requested_by
+    if (
+        asker is not None
+        and asker.memberships.filter(organisation_id=introduction.from_organisation_id).exists()
+    ):
+        return asker
+    others = [u for u in contacts(introduction.from_organisation) if u.pk != decider.pk]
+    return others[0] if others else None
+
+
 @transaction.atomic
 def accept_introduction(introduction: Introduction, user) -> Introduction:
     """Share both sides' contact details and email both people. Only an open request."""
@@ -478,21 +493,9 @@ def accept_introduction(introduction: Introduction, user) -> Introduction:
     introduction.status = Introduction.Status.ACCEPTED
     introduction.decided_by = user
     introduction.decided_at = timezone.now()
-    asker = introduction.requested_by_id
-    if (
-        asker is None
-        or not Membership.objects.filter(
-            user_id=asker, organisation_id=introduction.from_organisation_id
-        ).exists()
-    ):
-        # The person who asked has left the organisation (or closed their account): the
-        # details go to its contact now, not to someone no longer there (review, stop 31).
-        introduction.requested_by = next(iter(contacts(introduction.from_organisation)), None)
-    introduction.save(
-        update_fields=["status", "decided_by", "decided_at", "requested_by", "updated_at"]
-    )
+    introduction.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
     introduction = Introduction.objects.with_details().get(pk=introduction.pk)
-    sides = (introduction.requested_by, introduction.decided_by)
+    sides = (_asking_contact(introduction, user), introduction.decided_by)
     for person, other in (sides, sides[::-1]):
         if person is None:
             continue
@@ -503,6 +506,7 @@ def accept_introduction(introduction: Introduction, user) -> Introduction:
             {
                 "user": person,
                 "introduction": introduction,
+                "asking": sides[0],
                 "url": introduction.get_absolute_url(),
             },
             # "Reply to each other directly": pressing Reply wrote to the site (newcomer

@@ -668,3 +668,25 @@ def test_account_emails_link_to_the_site_address_not_the_requests_host(
     body = mail.outbox[-1].body
     assert "https://exchange.example.gov.uk/account/confirm-email/" in body
     assert "attacker.example" not in body
+    # The emails allauth sends instead of saying whether an address has an account, and the
+    # notice of a changed password (review, stop 31).
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("account_reset_password"),
+            {"email": "nobody-here@example.org"},
+            HTTP_HOST="attacker.example",
+        )
+        client.post(
+            reverse("account_signup"),
+            {
+                "name": "Someone",
+                "email": user.email,
+                "password1": PASSWORD,
+                "password2": PASSWORD,
+                "accept_privacy": "on",
+            },
+            HTTP_HOST="attacker.example",
+        )
+    for message in mail.outbox[-2:]:
+        assert "attacker.example" not in message.body, message.subject
+        assert "https://exchange.example.gov.uk/account/" in message.body, message.subject

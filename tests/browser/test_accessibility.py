@@ -78,6 +78,8 @@ PAGES = {
     "clusters:listing-preview": MEMBER,
     "clusters:invitation": MEMBER,
     "clusters:invitation-cancel": MEMBER,  # the page that asks before cancelling
+    "clusters:member-remove": MEMBER,  # the page that asks before removing a colleague
+    "clusters:organisation-leave": MEMBER,  # here: "you cannot leave yet" (the only admin)
     "clusters:challenge-offer": MEMBER,  # the "which organisation?" page, for two of them
     "clusters:listing-renew": MEMBER,
     "introductions:ask": MEMBER,
@@ -128,6 +130,7 @@ EXCLUDED = {
     "clusters:invitation-join": "POST only",
     "clusters:organisation-invite": "POST only",
     "clusters:join-request-decide": "POST only",
+    "clusters:member-role": "POST only: it redirects to the organisation's page, checked",
     "clusters:listing-publish": "POST only",
     "clusters:listing-withdraw": "POST only",
     "clusters:listing-review": "POST only",
@@ -333,6 +336,9 @@ def world(transactional_db):
     org = f.OrganisationFactory(ref="org-kilns", name="Dyfed Dry Kilns")
     member = f.UserFactory(email="member@example.org", name="Siân Roberts")
     f.MembershipFactory(user=member, organisation=org)
+    colleague = f.MembershipFactory(
+        organisation=org, role="member", user=f.UserFactory(name="Rhys Morgan")
+    )
     other = f.OrganisationFactory(ref="org-heat", name="Estuary Heat Ltd")
     f.MembershipFactory(organisation=other)  # someone there answers requests for introductions
     need = f.ListingFactory(
@@ -397,6 +403,7 @@ def world(transactional_db):
         next_attempt_at=timezone.now(),
     )
     return {
+        "colleague": colleague,
         "webhook": webhook,
         "org": org,
         "member": member,
@@ -588,6 +595,7 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         f"/listings/{draft}/preview/",
         f"/invitations/{w['invitation'].token}/",
         f"/your-organisation/{org}/invitations/{w['sent'].pk}/cancel/",
+        f"/your-organisation/{org}/leave/",
         f"/listings/{need}/",  # the listing page as its owner sees it
         "/account/reauthenticate/",
         f"/listings/{need}/keep-open/",
@@ -626,6 +634,7 @@ def test_member_pages_and_their_error_states(live_server, page, world):
         ("/account/email/", "css=form:has(input[name=email]) button[type=submit]"),
         ("/account/password/change/", "Change password"),
         ("/account/delete/", "Delete my account"),
+        (f"/your-organisation/{org}/members/{w['colleague'].pk}/remove/", None),
         ("/account/api-tokens/", "Make the token"),
         ("/account/2fa/", None),
         ("/account/2fa/totp/activate/", "Turn on 2-step verification"),

@@ -138,7 +138,7 @@ def test_making_a_member_an_admin_tells_them_and_lets_the_first_admin_leave(
     made = client.post(role_url(colleague), {"role": "admin"}, follow=True)
     assert f"{colleague.user.name} is now an admin" in made.content.decode()
     assert Membership.objects.get(pk=colleague.pk).is_admin
-    assert "now an admin" in Email.objects.get(to=colleague.user.email).subject
+    assert "You are an admin of" in Email.objects.get(to=colleague.user.email).subject
     again = client.post(role_url(colleague), {"role": "admin"}, follow=True)
     assert "already: nothing was changed" in again.content.decode()
 
@@ -170,6 +170,7 @@ def test_the_only_member_cannot_leave_and_is_told_what_to_do(client, member, org
     page = client.get(leave_url(organisation)).content.decode()
     assert f"You are the only member of {organisation.name}" in page
     assert "Invite a colleague first" in page
+    assert f'href="{page_of(organisation)}#invite"' in page and "/get-in-touch/" in page
     client.post(leave_url(organisation))
     assert member.memberships.filter(organisation=organisation).exists()
 
@@ -192,7 +193,7 @@ def test_the_member_who_becomes_admin_when_the_only_admin_deletes_their_account_
     successor = Membership.objects.get(pk=colleague.pk)
     assert successor.is_admin
     told = Email.objects.get(to=colleague.user.email)
-    assert "now an admin" in told.subject and "deleted their account" in told.body_text
+    assert "You are an admin of" in told.subject and "deleted their account" in told.body_text
 
 
 def test_leaving_or_being_removed_stops_the_invitations_they_sent_and_any_to_them(
@@ -302,3 +303,34 @@ def test_an_admin_may_step_down_on_the_page_while_another_admin_stays(
     done = client.post(role_url(mine), {"role": "member"}, follow=True)
     assert "You are now a member, not an admin" in done.content.decode()
     assert not Membership.objects.get(pk=mine.pk).is_admin
+
+
+def test_a_plain_member_deleting_their_account_makes_nobody_admin(member, organisation, colleague):
+    """The successor email said "the only admin … has deleted their account" when a plain
+    member deleted theirs (review, stop 31)."""
+    third = MembershipFactory(organisation=organisation, role="member")
+    member.is_active = False  # the admin's account is turned off
+    member.save()
+    delete_account(colleague.user)
+    assert Membership.objects.get(pk=third.pk).role == "member"
+    assert not Email.objects.filter(to=third.user.email, subject__contains="an admin of").exists()
+
+
+def test_a_request_closed_because_its_asker_has_no_members_says_so_to_the_other_side(
+    client, member, organisation
+):
+    from introductions.models import Introduction
+
+    other = MembershipFactory()
+    asked = Introduction.objects.create(
+        from_organisation=organisation,
+        to_organisation=other.organisation,
+        target_listing=ListingFactory(organisation=other.organisation),
+        message="Hello",
+        expires_at=organisation.created_at.replace(year=2100),
+    )
+    delete_account(member)
+    client.force_login(other.user)
+    html = client.get(asked.get_absolute_url()).content.decode()
+    assert "Closed: nobody is left at the organisation that asked" in html
+    assert "no reply within 30 days" not in html

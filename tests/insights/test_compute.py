@@ -276,4 +276,5 @@ def test_a_share_under_one_percent_says_so_rather_than_0_percent():
     assert conversion(1, 200) == "under 1%"  # 0.5% rounds to 0 (half to even): review
     assert conversion(0, 451) == "0%"
     assert conversion(5, 451) == "1%"
+    assert conversion(199, 200) == "over 99%" and conversion(200, 200) == "100%"
     assert conversion(1, 0) == "no data"

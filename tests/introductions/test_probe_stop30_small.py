@@ -103,6 +103,9 @@ def test_when_the_person_who_asked_has_left_the_details_go_to_their_organisation
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("introductions:accept", args=[introduction.public_id]))
     introduction.refresh_from_db()
-    assert introduction.requested_by == stays
+    assert introduction.requested_by == sides.asker  # the record keeps who asked
     assert sides.asker.email not in {m.to[0] for m in mail.outbox}
     assert stays.email in {m.to[0] for m in mail.outbox}
+    # And it is the contact the other side is given, not the person who left.
+    to_them = next(m for m in mail.outbox if m.to == [sides.contact.email])
+    assert stays.email in to_them.body and sides.asker.email not in to_them.body
