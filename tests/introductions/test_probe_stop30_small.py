@@ -109,3 +109,22 @@ def test_when_the_person_who_asked_has_left_the_details_go_to_their_organisation
     # And it is the contact the other side is given, not the person who left.
     to_them = next(m for m in mail.outbox if m.to == [sides.contact.email])
     assert stays.email in to_them.body and sides.asker.email not in to_them.body
+
+
+def test_an_accepted_introduction_with_an_organisation_nobody_is_left_at_says_so(
+    client, sides, introduction
+):
+    """It advised asking from another of the organisation's listings, when nobody was left
+    there and its listings were withdrawn (re-probe, stop 31)."""
+    from accounts.services import delete_account
+    from clusters.models import Membership
+
+    client.force_login(sides.contact)
+    client.post(reverse("introductions:accept", args=[introduction.public_id]))
+    Membership.objects.filter(organisation=sides.asked).exclude(user=sides.contact).delete()
+    delete_account(sides.contact)  # the last member: the organisation stays, without members
+
+    client.force_login(sides.asker)
+    html = client.get(introduction.get_absolute_url()).content.decode()
+    assert f"Nobody is left at {sides.asked.name} on Cluster Exchange" in html
+    assert "another of the organisation’s listings" not in html
