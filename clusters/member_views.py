@@ -290,8 +290,7 @@ def _organisation_page(request, organisation, invite_form, status=200):
             "listing_count": sum(len(v) for v in by_status.values()),
             "members": members,
             # An admin may step down while another admin who can sign in stays.
-            "may_step_down": membership.is_admin
-            and services.may_step_down(members, membership, organisation),
+            "may_step_down": membership.is_admin and services.may_step_down(members, membership),
             "join_requests": organisation.join_requests.filter(
                 status=JoinRequest.Status.OPEN
             ).select_related("user")

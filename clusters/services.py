@@ -503,9 +503,13 @@ def _counts_as_admin(member: Membership) -> bool:
     return member.is_admin and member.user.is_active
 
 
+def _last_admin(members: list[Membership], member: Membership) -> bool:
+    """Whether `member` is an admin and no other admin who can sign in would stay."""
+    return member.is_admin and not any(m.pk != member.pk and _counts_as_admin(m) for m in members)
+
+
 def _check_not_last_admin(members: list[Membership], member: Membership, organisation) -> None:
-    others = [m for m in members if m.pk != member.pk and _counts_as_admin(m)]
-    if member.is_admin and not others:
+    if _last_admin(members, member):
         raise NotAllowed(LAST_ADMIN.format(name=member.user.name, organisation=organisation.name))
 
 
@@ -524,7 +528,7 @@ def why_cannot_leave(members: list[Membership], member: Membership, organisation
             else "Get in touch with the programme team to close it."
         )
         return ONLY_MEMBER.format(organisation=organisation.name, then=then)
-    if not may_step_down(members, member, organisation):
+    if _last_admin(members, member):
         return (
             f"You are the only admin of {organisation.name}. Make another member an admin "
             "first, so that someone can still manage the organisation. Then you can leave."
@@ -532,13 +536,9 @@ def why_cannot_leave(members: list[Membership], member: Membership, organisation
     return None
 
 
-def may_step_down(members: list[Membership], member: Membership, organisation) -> bool:
+def may_step_down(members: list[Membership], member: Membership) -> bool:
     """Whether `member` may stop being an admin (another admin who can sign in stays)."""
-    try:
-        _check_not_last_admin(members, member, organisation)
-    except NotAllowed:
-        return False
-    return True
+    return not _last_admin(members, member)
 
 
 def _stamp() -> str:
